@@ -1,0 +1,1 @@
+"""Training bot for a Vietnamese province's cadres: services, configuration and assembly."""

@@ -1,0 +1,31 @@
+"""`python -m bot`: the real bot with BOT_TOKEN, the offline sandbox without it."""
+
+from __future__ import annotations
+
+import sys
+
+from pydantic import ValidationError
+
+from bot.config import Settings, describe_error
+from bot.logging_setup import configure_logging
+
+
+def main() -> int:
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(describe_error(exc), file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level, settings.token)
+    if not settings.token:
+        print("BOT_TOKEN is not set: put it in .env or the environment (see .env.example).")
+        return 2
+    from bot.app import ALLOWED_UPDATES, build_application
+
+    app = build_application(settings)
+    app.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""The one place that assembles the Telegram application from settings and services."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+
+from bot.app.ordering import PerUserOrderedProcessor
+from bot.config import Settings
+from bot.domain import Role
+from bot.services import Services
+from handlers.context import AppData, BotContext
+from handlers.menus import set_default_menus, sync_chat_menu
+from handlers.registry import register_all
+from storage.database import Database
+from storage.migrate import upgrade
+from storage.repositories.staff import staff_chats
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+]
+
+
+def build_application(
+    settings: Settings, *, db: Database | None = None, builder: ApplicationBuilder | None = None
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The bot, ready for `run_polling` or for `initialize/start` in tests and the sandbox."""
+    token = settings.token
+    if not token:
+        raise ValueError("BOT_TOKEN is not set")
+    database = db or Database.from_url(settings.database_url)
+    services = Services.build(database, superadmin_ids=settings.admin_ids)
+    builder = builder or ApplicationBuilder()
+    app = (
+        builder.token(token)
+        .base_url(settings.telegram_base_url)
+        .base_file_url(settings.telegram_base_file_url)
+        .context_types(ContextTypes(context=BotContext, bot_data=AppData))
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                tzinfo=settings.tz,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .concurrent_updates(PerUserOrderedProcessor())
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    app.bot_data.services = services
+    app.bot_data.settings = settings
+    register_all(app)
+    return app
+
+
+async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Migrate before the first update is fetched, then publish the command menus."""
+    services: Services = app.bot_data.services
+    await upgrade(services.db)
+    await set_default_menus(app.bot)
+    settings: Settings = app.bot_data.settings
+    staff = await staff_chats(services.db)
+    for telegram_id in settings.admin_ids:
+        staff.setdefault(telegram_id, (set(), settings.default_language))[0].add(Role.SUPERADMIN)
+    for telegram_id, (roles, lang) in staff.items():
+        await sync_chat_menu(app.bot, telegram_id, roles, lang)
+    log.info("bot ready: %d staff menus published", len(staff))
+
+
+async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    await app.bot_data.services.db.dispose()

@@ -1,0 +1,83 @@
+"""Settings read from the environment and `.env`, validated once at start."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TELEGRAM_API = "https://api.telegram.org/bot"
+TELEGRAM_FILE_API = "https://api.telegram.org/file/bot"
+
+
+class Settings(BaseSettings):
+    """Everything the operator may set; see `.env.example` for each variable's meaning."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: SecretStr | None = None
+    telegram_base_url: str = TELEGRAM_API
+    telegram_base_file_url: str = TELEGRAM_FILE_API
+    database_url: str = "sqlite+aiosqlite:///data/bot.db"
+    # NoDecode: pydantic-settings would otherwise parse the value as JSON ("1,2" fails).
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    timezone: str = "Asia/Ho_Chi_Minh"
+    default_language: str = "vi"
+    log_level: str = "INFO"
+    # Delivery limits (Telegram: ~30 messages/s overall, ~1/s per chat).
+    send_rate_per_s: float = Field(default=25.0, gt=0)
+    send_rate_per_chat_s: float = Field(default=1.0, gt=0)
+    send_in_flight: int = Field(default=8, ge=1, le=100)
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(";", ",").split(",")]
+            return frozenset(int(p) for p in parts if p)
+        if isinstance(value, int):
+            return frozenset({value})
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in ("vi", "en"):
+            raise ValueError("must be 'vi' or 'en'")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("use sqlite+aiosqlite:///path or postgresql+asyncpg://host/db")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def token(self) -> str | None:
+        return self.bot_token.get_secret_value() if self.bot_token else None
+
+
+def describe_error(exc: Exception) -> str:
+    """One line naming the variable at fault, for an operator, without a traceback."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        name = str(first["loc"][0]).upper() if first.get("loc") else "setting"
+        return f"Invalid setting {name}: {first['msg']}"
+    return f"Invalid setting: {exc}"

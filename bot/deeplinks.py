@@ -1,0 +1,27 @@
+"""`/start <payload>` deep links: validated, then routed to a destination by name."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+#: Destinations a link may point to; later features add theirs (a class, a session).
+DESTINATIONS = ("profile", "mydata", "help")
+
+
+@dataclass(frozen=True, slots=True)
+class DeepLink:
+    destination: str
+    argument: str = ""
+
+
+def parse_payload(payload: str | None) -> DeepLink | None:
+    """'profile' or 'class-42' → DeepLink; anything malformed or unknown → None."""
+    if not payload or not _PAYLOAD.fullmatch(payload):
+        return None
+    destination, _, argument = payload.partition("-")
+    if destination not in DESTINATIONS:
+        return None
+    return DeepLink(destination, argument)

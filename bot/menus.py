@@ -1,0 +1,27 @@
+"""Which commands each role sees in Telegram's command menu (descriptions are catalog keys)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bot.domain import Role
+
+LEARNER_COMMANDS = ("start", "profile", "mydata", "language", "help")
+STAFF_COMMANDS: dict[Role, tuple[str, ...]] = {
+    Role.LECTURER: (),
+    Role.UNIT_HEAD: ("pending", "people"),
+    Role.ADMIN: ("pending", "people"),
+    Role.SUPERADMIN: ("pending", "people"),
+}
+
+
+def commands_for(roles: Iterable[Role]) -> list[str]:
+    """The learner menu followed by every staff command the roles open, without repeats."""
+    names = list(LEARNER_COMMANDS)
+    for role in sorted(set(roles), key=list(Role).index):
+        names += [c for c in STAFF_COMMANDS.get(role, ()) if c not in names]
+    return names
+
+
+def is_staff(roles: Iterable[Role]) -> bool:
+    return any(role in STAFF_COMMANDS for role in roles)

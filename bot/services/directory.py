@@ -1,0 +1,46 @@
+"""Look-ups in the code lists: units, titles, grades, ethnic groups."""
+
+from __future__ import annotations
+
+from bot.domain import CodeItem, Unit
+from bot.text_search import fold
+from storage.database import Database
+from storage.repositories.code_lists import CodeListRepository
+
+#: Ethnic groups offered as buttons first; any other is found by typing its name.
+COMMON_ETHNICITY_CODES = ("01", "02", "03", "07", "08", "09")
+
+
+class DirectoryService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def search_units(self, query: str, limit: int = 8) -> list[Unit]:
+        folded = fold(query)
+        if len(folded) < 2:
+            return []
+        async with self.db.read() as conn:
+            return await CodeListRepository(conn).search_units(folded, limit)
+
+    async def unit(self, unit_id: int) -> Unit | None:
+        async with self.db.read() as conn:
+            return await CodeListRepository(conn).unit(unit_id)
+
+    async def items(self, kind: str) -> list[CodeItem]:
+        async with self.db.read() as conn:
+            return await CodeListRepository(conn).items(kind)
+
+    async def item(self, kind: str, item_id: int) -> CodeItem | None:
+        async with self.db.read() as conn:
+            return await CodeListRepository(conn).item(kind, item_id)
+
+    async def common_ethnicities(self) -> list[CodeItem]:
+        items = await self.items("ethnicity")
+        return [e for e in items if e.code in COMMON_ETHNICITY_CODES]
+
+    async def search_ethnicities(self, query: str) -> list[CodeItem]:
+        folded = fold(query)
+        if not folded:
+            return []
+        async with self.db.read() as conn:
+            return await CodeListRepository(conn).search_ethnicities(folded)

@@ -1,0 +1,256 @@
+"""Onboarding, profiles, consent and verification of people."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from bot.domain import Actor, Gender, NewProfile, Person, PersonalData, Role
+from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from bot.phones import normalize_phone
+from bot.services.access import require
+from bot.text_search import fold
+from bot.validation import clean_full_name
+from storage.database import Database
+from storage.repositories.code_lists import CodeListRepository
+from storage.repositories.people import PeopleRepository
+from storage.repositories.roles import RoleRepository, audit
+from storage.types import utcnow
+
+#: Version of the personal-data notice the person agreed to; bump when its text changes.
+NOTICE_VERSION = "2026-11"
+
+#: Fields a cadre may change in a self-declared profile (roster data belongs to the office).
+SELF_EDITABLE = ("full_name", "unit_id", "gender", "birth_year", "ethnicity_id", "title_id")
+
+
+class MatchOutcome(StrEnum):
+    FOUND = "found"
+    NONE = "none"
+    TAKEN = "taken"
+    AMBIGUOUS = "ambiguous"
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class ContactMatch:
+    outcome: MatchOutcome
+    phone: str | None = None
+    person: Person | None = None
+
+
+def _within(person: Person | None, scope: list[int] | None) -> bool:
+    """Unknown and out-of-scope look the same to the caller: nothing leaks about other units."""
+    if person is None:
+        return False
+    return scope is None or (person.unit is not None and person.unit.id in scope)
+
+
+class PeopleService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def by_telegram(self, telegram_id: int) -> Person | None:
+        async with self.db.read() as conn:
+            return await PeopleRepository(conn).by_telegram(telegram_id)
+
+    async def match_contact(self, raw_phone: str) -> ContactMatch:
+        """Finds the roster record a shared phone number belongs to, if exactly one is free."""
+        phone = normalize_phone(raw_phone)
+        if phone is None:
+            return ContactMatch(MatchOutcome.INVALID)
+        async with self.db.read() as conn:
+            found = [p for p in await PeopleRepository(conn).by_phone(phone) if p.from_roster]
+        if not found:
+            return ContactMatch(MatchOutcome.NONE, phone)
+        if len(found) > 1:
+            return ContactMatch(MatchOutcome.AMBIGUOUS, phone)
+        if found[0].telegram_id is not None:
+            return ContactMatch(MatchOutcome.TAKEN, phone)
+        return ContactMatch(MatchOutcome.FOUND, phone, found[0])
+
+    async def link(
+        self, telegram_id: int, person_id: int, phone: str, language: str, consent_at: datetime
+    ) -> Person:
+        """Links a Telegram account to its roster record; the roster stays authoritative."""
+        async with self.db.write() as conn:
+            repo = PeopleRepository(conn)
+            if await repo.by_telegram(telegram_id):
+                raise Conflict("error.already_registered")
+            person = await repo.get(person_id)
+            if person is None or person.phone != phone:
+                raise NotFound()
+            if not await repo.link_telegram(person_id, telegram_id, language, consent_at):
+                raise Conflict("error.record_taken")
+            await repo.add_consent(person_id, NOTICE_VERSION, consent_at)
+            await audit(conn, "linked_by_contact", actor=telegram_id, person_id=person_id)
+            linked = await repo.get(person_id)
+        assert linked is not None
+        return linked
+
+    async def register(
+        self, telegram_id: int, profile: NewProfile, language: str, consent_at: datetime
+    ) -> Person:
+        """Creates a self-declared profile, unverified until a unit head or admin confirms it."""
+        full_name = clean_full_name(profile.full_name)
+        async with self.db.write() as conn:
+            repo = PeopleRepository(conn)
+            if await repo.by_telegram(telegram_id):
+                raise Conflict("error.already_registered")
+            if await CodeListRepository(conn).unit(profile.unit_id) is None:
+                raise InvalidInput("error.unit_unknown")
+            person_id = await repo.insert(
+                {
+                    "full_name": full_name,
+                    "name_search": fold(full_name),
+                    "unit_id": profile.unit_id,
+                    "title_id": profile.title_id,
+                    "gender": profile.gender.value,
+                    "birth_year": profile.birth_year,
+                    "ethnicity_id": profile.ethnicity_id,
+                    "phone": profile.phone,
+                    "telegram_id": telegram_id,
+                    "source": "self",
+                    "verified": False,
+                    "language": language,
+                    "consent_at": consent_at,
+                }
+            )
+            await repo.add_consent(person_id, NOTICE_VERSION, consent_at)
+            await audit(conn, "self_registered", actor=telegram_id, person_id=person_id)
+            person = await repo.get(person_id)
+        assert person is not None
+        return person
+
+    async def set_language(self, telegram_id: int, language: str) -> None:
+        async with self.db.write() as conn:
+            repo = PeopleRepository(conn)
+            person = await repo.by_telegram(telegram_id)
+            if person is not None:
+                await repo.update(person.id, {"language": language})
+
+    async def edit_own(self, telegram_id: int, field: str, value: Any) -> Person:
+        """Edits a self-declared profile; a confirmed profile goes back to unconfirmed."""
+        if field not in SELF_EDITABLE:
+            raise InvalidInput()
+        if field == "full_name":
+            value = clean_full_name(str(value))
+        async with self.db.write() as conn:
+            repo = PeopleRepository(conn)
+            person = await repo.by_telegram(telegram_id)
+            if person is None:
+                raise NotFound()
+            if person.from_roster:
+                raise PermissionDenied("error.roster_locked")
+            if field == "unit_id" and await CodeListRepository(conn).unit(int(value)) is None:
+                raise InvalidInput("error.unit_unknown")
+            values: dict[str, Any] = {field: value.value if isinstance(value, Gender) else value}
+            if field == "full_name":
+                values["name_search"] = fold(value)
+            if person.verified:
+                values.update(verified=False, verified_by=None, verified_at=None)
+            await repo.update(person.id, values)
+            await audit(conn, "profile_edited", actor=telegram_id, person_id=person.id, field=field)
+            edited = await repo.get(person.id)
+        assert edited is not None
+        return edited
+
+    async def export(self, telegram_id: int) -> PersonalData:
+        async with self.db.read() as conn:
+            repo = PeopleRepository(conn)
+            person = await repo.by_telegram(telegram_id)
+            if person is None:
+                raise NotFound()
+            return PersonalData(
+                person=person,
+                consents=await repo.consents_of(person.id),
+                roles=await RoleRepository(conn).list_for_export(person.id),
+                audit=await repo.audit_of(person.id),
+            )
+
+    async def withdraw_consent(self, telegram_id: int) -> bool:
+        """Erases the optional data and the Telegram link; training records stay with the person."""
+        now = utcnow()
+        async with self.db.write() as conn:
+            repo = PeopleRepository(conn)
+            person = await repo.by_telegram(telegram_id)
+            if person is None:
+                return False
+            await repo.update(
+                person.id,
+                {"phone": None, "telegram_id": None, "consent_at": None, "language": None},
+            )
+            await repo.withdraw_consents(person.id, now)
+            await audit(conn, "consent_withdrawn", actor=None, person_id=person.id)
+        return True
+
+    async def _scope(self, conn: Any, actor: Actor) -> list[int] | None:
+        """Unit ids the actor answers for; None means the whole province (administrators)."""
+        require(actor, Role.ADMIN, Role.UNIT_HEAD)
+        if actor.is_admin:
+            return None
+        return await CodeListRepository(conn).subtree_ids(list(actor.headed_unit_ids))
+
+    async def pending(self, actor: Actor) -> list[Person]:
+        async with self.db.read() as conn:
+            scope = await self._scope(conn, actor)
+            return await PeopleRepository(conn).unverified(scope)
+
+    async def search(self, actor: Actor, query: str) -> list[Person]:
+        folded = fold(query)
+        if len(folded) < 2:
+            raise InvalidInput("error.query_short")
+        async with self.db.read() as conn:
+            scope = await self._scope(conn, actor)
+            return await PeopleRepository(conn).search(folded, unit_ids=scope)
+
+    async def person_for(self, actor: Actor, person_id: int) -> Person:
+        """A person the actor may see: administrators anyone, unit heads their units."""
+        async with self.db.read() as conn:
+            scope = await self._scope(conn, actor)
+            person = await PeopleRepository(conn).get(person_id)
+        if person is None or (
+            scope is not None and (person.unit is None or person.unit.id not in scope)
+        ):
+            raise NotFound()
+        return person
+
+    async def verify(self, actor: Actor, person_id: int) -> Person:
+        async with self.db.write() as conn:
+            scope = await self._scope(conn, actor)
+            repo = PeopleRepository(conn)
+            person = await repo.get(person_id)
+            if person is None or (
+                scope is not None and (person.unit is None or person.unit.id not in scope)
+            ):
+                raise NotFound()
+            if not person.verified:
+                await repo.update(
+                    person_id,
+                    {
+                        "verified": True,
+                        "verified_by": actor.person.id if actor.person else None,
+                        "verified_at": utcnow(),
+                    },
+                )
+                await audit(conn, "profile_verified", actor=actor.telegram_id, person_id=person_id)
+            verified = await repo.get(person_id)
+        assert verified is not None
+        return verified
+
+    async def set_source_pool(self, actor: Actor, person_id: int, flag: bool) -> Person:
+        """The leadership source pool ("cán bộ nguồn") is an administrator's decision alone."""
+        require(actor, Role.ADMIN)
+        async with self.db.write() as conn:
+            repo = PeopleRepository(conn)
+            if await repo.get(person_id) is None:
+                raise NotFound()
+            await repo.update(person_id, {"source_pool": flag})
+            await audit(
+                conn, "source_pool_set", actor=actor.telegram_id, person_id=person_id, flag=flag
+            )
+            person = await repo.get(person_id)
+        assert person is not None
+        return person

@@ -1,0 +1,33 @@
+"""Checks on what people type, shared by every channel. Each failure names a catalog key."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date
+
+from bot.errors import InvalidInput
+
+NAME_MAX = 80
+_NAME_PUNCT = {" ", "-", "'"}
+
+
+def clean_full_name(raw: str) -> str:
+    """'  nguyễn   thị  phương ' → 'Nguyễn Thị Phương'; refuses digits, emoji and single words."""
+    text = " ".join(unicodedata.normalize("NFC", raw).split())
+    if not 4 <= len(text) <= NAME_MAX:
+        raise InvalidInput("error.name_length", max=NAME_MAX)
+    if any(not (c.isalpha() or c in _NAME_PUNCT) for c in text):
+        raise InvalidInput("error.name_chars")
+    if len(text.split()) < 2:
+        raise InvalidInput("error.name_words")
+    return " ".join(word[:1].upper() + word[1:].lower() for word in text.split())
+
+
+def parse_birth_year(raw: str, today: date | None = None) -> int:
+    """A four-digit year giving an age between 18 and 75: the working life of a cadre."""
+    this_year = (today or date.today()).year
+    low, high = this_year - 75, this_year - 18
+    text = unicodedata.normalize("NFKC", raw).strip()
+    if not (text.isascii() and text.isdigit() and len(text) == 4) or not low <= int(text) <= high:
+        raise InvalidInput("error.birth_year", low=low, high=high)
+    return int(text)

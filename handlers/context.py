@@ -1,0 +1,66 @@
+"""Typed access to the services from every callback (PTB's contexttypesbot pattern)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.config import Settings
+from bot.domain import Actor
+from bot.i18n import t
+from bot.services import Services
+
+
+@dataclass
+class AppData:
+    """The application's shared objects; PTB builds it empty, build_application fills it."""
+
+    services: Services | None = None
+    settings: Settings | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], AppData]):
+    """Adds the services, the actor of the update and their language to the callback context."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application=application, chat_id=chat_id, user_id=user_id)
+        self._actor: Actor | None = None
+
+    @property
+    def services(self) -> Services:
+        assert self.bot_data.services is not None
+        return self.bot_data.services
+
+    @property
+    def settings(self) -> Settings:
+        assert self.bot_data.settings is not None
+        return self.bot_data.settings
+
+    async def actor(self, update: Update) -> Actor:
+        """Loaded once per update: the roles are checked on every call, never cached longer."""
+        if self._actor is None:
+            assert update.effective_user is not None
+            self._actor = await self.services.access.actor(update.effective_user.id)
+        return self._actor
+
+    def forget_actor(self) -> None:
+        self._actor = None
+
+    @property
+    def language(self) -> str:
+        if self._actor is not None and self._actor.person and self._actor.person.language:
+            return self._actor.person.language
+        chosen = self.user_data.get("lang") if self.user_data is not None else None
+        return chosen or self.settings.default_language
+
+    def t(self, key: str, /, **params: Any) -> str:
+        return t(self.language, key, **params)

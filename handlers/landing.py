@@ -1,0 +1,17 @@
+"""Where a deep link lands once the person is registered."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.deeplinks import DeepLink
+from handlers.context import BotContext
+
+
+async def land(update: Update, ctx: BotContext, link: DeepLink) -> None:
+    # Imported here: profile and help import the onboarding helpers in turn.
+    from handlers.fallback import send_help
+    from handlers.profile import send_my_data, send_profile
+
+    targets = {"profile": send_profile, "mydata": send_my_data, "help": send_help}
+    await targets[link.destination](update, ctx)

@@ -1,0 +1,46 @@
+"""Telegram's command menu: learners see theirs, each staff member theirs (per-chat scope)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram.error import BadRequest, Forbidden
+
+from bot.domain import Role
+from bot.i18n import LANGUAGES, t
+from bot.menus import LEARNER_COMMANDS, commands_for, is_staff
+
+log = logging.getLogger(__name__)
+
+
+def _commands(names: Iterable[str], lang: str) -> list[BotCommand]:
+    return [BotCommand(name, t(lang, f"command.{name}")) for name in names]
+
+
+async def set_default_menus(bot: Bot) -> None:
+    """The learner menu for everyone, in Vietnamese and, for English clients, in English."""
+    await bot.set_my_commands(_commands(LEARNER_COMMANDS, "vi"), scope=BotCommandScopeDefault())
+    for lang in LANGUAGES:
+        if lang != "vi":
+            await bot.set_my_commands(
+                _commands(LEARNER_COMMANDS, lang),
+                scope=BotCommandScopeDefault(),
+                language_code=lang,
+            )
+
+
+async def sync_chat_menu(bot: Bot, chat_id: int, roles: Iterable[Role], lang: str) -> None:
+    """Gives a staff member their menu, or takes it away when their last staff role goes."""
+    roles = set(roles)
+    scope = BotCommandScopeChat(chat_id)
+    try:
+        if is_staff(roles):
+            await bot.set_my_commands(_commands(commands_for(roles), lang), scope=scope)
+        else:
+            await bot.delete_my_commands(scope=scope)
+    except (BadRequest, Forbidden) as exc:
+        # The person never opened the bot (chat not found) or blocked it; they get the
+        # right menu when they next write, from the post-start sync or a later change.
+        log.info("menu for a chat not updated: %s", exc.__class__.__name__)

@@ -1,0 +1,19 @@
+"""Registers every handler in one ordered block: the order is the routing table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers import admin, fallback, onboarding, profile
+from handlers.errors import on_error
+
+
+def register_all(app: Any) -> None:
+    # 1. Onboarding owns /start and every step of a conversation in progress.
+    app.add_handler(onboarding.build())
+    # 2. Features, each registering its commands and buttons.
+    profile.register(app)
+    admin.register(app)
+    # 3. Whatever nobody claimed: help, unknown commands, stale buttons. Must stay last.
+    fallback.register(app)
+    app.add_error_handler(on_error)

@@ -1,0 +1,1 @@
+"""The database: engine, migrations and repositories. All SQL of the project lives here."""

@@ -1,0 +1,90 @@
+"""Engine set-up and the two kinds of transaction the services use: read and write.
+
+SQLite needs care to behave under concurrent async users: WAL so readers never block the
+writer, a busy timeout, foreign keys on, and write transactions that start with
+``BEGIN IMMEDIATE``. A deferred transaction that reads and then writes cannot wait for the
+lock (SQLite returns "database is locked" at once to avoid a deadlock), so every write
+transaction takes the write lock up front and queues behind the busy timeout instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+_WRITE = "cadre_write"
+
+
+def create_engine(url: str, *, schema: str | None = None, echo: bool = False) -> AsyncEngine:
+    """An async engine for `url`; `schema` pins PostgreSQL's search_path (tests use it)."""
+    parsed = make_url(url)
+    # hide_parameters: SQL errors must not carry personal data into logs.
+    kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        engine = create_async_engine(parsed, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    if schema:
+        kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
+    kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return create_async_engine(parsed, **kwargs)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let us emit BEGIN ourselves instead of the driver's implicit deferred BEGIN.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get(_WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class Database:
+    """Owns the engine; hands out transactions. One owner per transaction: the service."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str, *, schema: str | None = None) -> Database:
+        return cls(create_engine(url, schema=schema))
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A read-only transaction: a consistent snapshot, never takes the write lock."""
+        async with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction that commits on success and rolls back on any exception."""
+        async with self.engine.connect() as conn:
+            await conn.execution_options(**{_WRITE: True})
+            async with conn.begin():
+                yield conn
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,1 @@
+"""Repositories: each wraps a connection inside a transaction the service owns."""

@@ -1,0 +1,120 @@
+"""Table definitions used by the repositories. Migrations create them; a test checks both agree.
+
+Conventions every table follows: surrogate `id` keys (`Id`), times as `UTCDateTime`,
+`*_search` columns holding text folded by `bot.text_search.fold` (SQLite's LIKE and lower()
+fold ASCII only), and every privileged change written to `audit_log`.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from storage.types import Id, UTCDateTime
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+units = sa.Table(
+    "units",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("code", sa.String(32), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("name_search", sa.String(200), nullable=False, index=True),
+    sa.Column("parent_id", Id, sa.ForeignKey("units.id"), index=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+)
+
+titles = sa.Table(
+    "titles",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("code", sa.String(32), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+)
+
+grades = sa.Table(
+    "grades",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("code", sa.String(32), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+)
+
+ethnicities = sa.Table(
+    "ethnicities",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("code", sa.String(32), nullable=False, unique=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("name_search", sa.String(100), nullable=False),
+)
+
+people = sa.Table(
+    "people",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("full_name", sa.String(150), nullable=False),
+    sa.Column("name_search", sa.String(150), nullable=False, index=True),
+    sa.Column("unit_id", Id, sa.ForeignKey("units.id"), index=True),
+    sa.Column("title_id", Id, sa.ForeignKey("titles.id")),
+    sa.Column("grade_id", Id, sa.ForeignKey("grades.id")),
+    sa.Column("gender", sa.String(6)),
+    sa.Column("birth_year", sa.SmallInteger),
+    sa.Column("ethnicity_id", Id, sa.ForeignKey("ethnicities.id")),
+    sa.Column("phone", sa.String(20), index=True),
+    sa.Column("telegram_id", sa.BigInteger, unique=True),
+    sa.Column("source", sa.String(10), nullable=False),
+    sa.Column("verified", sa.Boolean, nullable=False, default=False),
+    sa.Column("verified_by", Id, sa.ForeignKey("people.id")),
+    sa.Column("verified_at", UTCDateTime),
+    sa.Column("source_pool", sa.Boolean, nullable=False, default=False),
+    sa.Column("language", sa.String(2)),
+    sa.Column("consent_at", UTCDateTime),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("source IN ('roster', 'self')", name="source"),
+    sa.CheckConstraint("gender IS NULL OR gender IN ('male', 'female')", name="gender"),
+)
+
+consents = sa.Table(
+    "consents",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("person_id", Id, sa.ForeignKey("people.id"), nullable=False, index=True),
+    sa.Column("notice_version", sa.String(16), nullable=False),
+    sa.Column("given_at", UTCDateTime, nullable=False),
+    sa.Column("withdrawn_at", UTCDateTime),
+)
+
+roles = sa.Table(
+    "roles",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("person_id", Id, sa.ForeignKey("people.id"), nullable=False, index=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("unit_id", Id, sa.ForeignKey("units.id")),
+    sa.Column("granted_by", sa.BigInteger),
+    sa.Column("granted_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("role IN ('lecturer', 'unit_head', 'admin')", name="role"),
+    sa.CheckConstraint("(role = 'unit_head') = (unit_id IS NOT NULL)", name="unit_scope"),
+    sa.UniqueConstraint("person_id", "role", "unit_id"),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("at", UTCDateTime, nullable=False, index=True),
+    sa.Column("actor_telegram_id", sa.BigInteger),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("person_id", Id, sa.ForeignKey("people.id"), index=True),
+    sa.Column("details", sa.JSON, nullable=False, default=dict),
+)
