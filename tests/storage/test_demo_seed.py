@@ -1,0 +1,175 @@
+"""Seeding the demo province into real SQLite and PostgreSQL databases."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from bot.demo_data import (
+    DEMO_IDENTITIES,
+    HOME_COMMUNE_CODE,
+    NEWCOMER_PHONE,
+    SCHOOL_CODE,
+    generate_demo_data,
+)
+from bot.text_search import fold
+from storage import schema
+from storage.database import Database
+from storage.demo_seed import DEMO_NOTICE_VERSION, DemoSeedError, has_people, seed_demo
+
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+PEOPLE = 500
+SEED = 2026
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A fresh, empty database: a SQLite file, or a throwaway PostgreSQL schema."""
+    if request.param == "sqlite":
+        database = Database.from_url(f"sqlite+aiosqlite:///{tmp_path}/t.db")
+        yield database
+        await database.dispose()
+        return
+    name = f"t_{uuid.uuid4().hex}"
+    admin = create_async_engine(POSTGRES_URL, poolclass=NullPool)
+    try:
+        async with asyncio.timeout(10), admin.begin() as conn:
+            await conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))
+    except (OSError, TimeoutError, sa.exc.DBAPIError) as exc:
+        await admin.dispose()
+        pytest.skip(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc!r}")
+    database = Database.from_url(POSTGRES_URL, schema=name)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+        async with admin.begin() as conn:
+            await conn.execute(sa.text(f'DROP SCHEMA "{name}" CASCADE'))
+        await admin.dispose()
+
+
+async def count(db: Database, table: sa.Table) -> int:
+    async with db.read() as conn:
+        return (await conn.execute(sa.select(sa.func.count()).select_from(table))).scalar_one()
+
+
+async def person_by_phone(db: Database, phone: str) -> sa.Row:
+    people, units, titles = schema.people, schema.units, schema.titles
+    query = (
+        sa.select(
+            people,
+            units.c.code.label("unit_code"),
+            units.c.kind.label("unit_kind"),
+            titles.c.code.label("title_code"),
+        )
+        .join(units, units.c.id == people.c.unit_id)
+        .join(titles, titles.c.id == people.c.title_id)
+        .where(people.c.phone == phone)
+    )
+    async with db.read() as conn:
+        return (await conn.execute(query)).one()
+
+
+async def test_seed_inserts_the_demo_province(db: Database) -> None:
+    assert not await has_people(db)
+    summary = await seed_demo(db, people=PEOPLE, seed=SEED)
+    expected = generate_demo_data(seed=SEED, people=PEOPLE)
+    linked = sum(p.linked for p in expected.people)
+
+    assert summary.people == PEOPLE == await count(db, schema.people)
+    assert summary.units == len(expected.units) == await count(db, schema.units)
+    assert summary.linked == linked == await count(db, schema.consents)
+    assert summary.identities == DEMO_IDENTITIES
+    assert await has_people(db)
+
+    async with db.read() as conn:
+        root = (
+            await conn.execute(sa.select(schema.units).where(schema.units.c.parent_id.is_(None)))
+        ).one()
+        linked_people = (
+            await conn.execute(
+                sa.select(sa.func.count())
+                .select_from(schema.people)
+                .where(schema.people.c.telegram_id.is_not(None))
+                .where(schema.people.c.consent_at.is_not(None))
+            )
+        ).scalar_one()
+        notices = (await conn.execute(sa.select(schema.consents.c.notice_version))).scalars()
+        unverified = (
+            await conn.execute(
+                sa.select(sa.func.count())
+                .select_from(schema.people)
+                .where(sa.or_(~schema.people.c.verified, schema.people.c.source != "roster"))
+            )
+        ).scalar_one()
+        audit = (await conn.execute(sa.select(schema.audit_log))).one()
+    assert (root.id, root.kind, root.name) == (summary.root_unit_id, "province", "Tỉnh Sơn Lâm")
+    assert linked_people == linked
+    assert set(notices) == {DEMO_NOTICE_VERSION}
+    assert unverified == 0
+    assert audit.action == "demo_seed" and audit.details == {"people": PEOPLE, "seed": SEED}
+
+
+async def test_demo_identities_and_roles(db: Database) -> None:
+    await seed_demo(db, people=PEOPLE, seed=SEED)
+    ids = DEMO_IDENTITIES
+
+    admin = await person_by_phone(db, ids.admin.phone)
+    assert (admin.telegram_id, admin.unit_code, admin.title_code) == (900001, SCHOOL_CODE, "GV")
+    assert admin.consent_at is not None and admin.full_name == ids.admin.full_name
+    head = await person_by_phone(db, ids.unit_head.phone)
+    assert (head.telegram_id, head.unit_code, head.unit_kind) == (
+        900002,
+        HOME_COMMUNE_CODE,
+        "commune",
+    )
+    lecturer = await person_by_phone(db, ids.lecturer.phone)
+    assert lecturer.telegram_id == 900003 and lecturer.consent_at is not None
+    learner = await person_by_phone(db, ids.learner.phone)
+    assert learner.telegram_id == 900004 and learner.unit_id == head.unit_id
+    newcomer = await person_by_phone(db, NEWCOMER_PHONE)
+    assert newcomer.telegram_id is None and newcomer.consent_at is None
+    assert newcomer.full_name == "Triệu Thị Đào" and newcomer.name_search == "trieu thi dao"
+    assert newcomer.verified and newcomer.source == "roster"
+
+    async with db.read() as conn:
+        roles = (
+            await conn.execute(
+                sa.select(schema.roles.c.person_id, schema.roles.c.role, schema.roles.c.unit_id)
+            )
+        ).all()
+        consents = (
+            await conn.execute(
+                sa.select(schema.consents.c.person_id).where(
+                    schema.consents.c.person_id.in_([admin.id, newcomer.id])
+                )
+            )
+        ).scalars()
+        commune = (
+            await conn.execute(sa.select(schema.units).where(schema.units.c.id == head.unit_id))
+        ).one()
+    assert sorted(roles, key=lambda r: r.role) == [
+        (admin.id, "admin", None),
+        (lecturer.id, "lecturer", None),
+        (head.id, "unit_head", head.unit_id),
+    ]
+    assert list(consents) == [admin.id]
+    assert commune.name_search == fold(commune.name) == "xa lung cu"
+
+
+async def test_a_seeded_database_is_never_seeded_twice(db: Database) -> None:
+    await seed_demo(db, people=20, seed=1)
+    with pytest.raises(DemoSeedError, match="already has people"):
+        await seed_demo(db, people=20, seed=2)
+    assert await count(db, schema.people) == 20
+    assert await count(db, schema.audit_log) == 1
