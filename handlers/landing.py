@@ -6,12 +6,11 @@ from telegram import Update
 
 from bot.deeplinks import DeepLink
 from handlers.context import BotContext
+from handlers.fallback import send_help
+from handlers.profile import send_my_data, send_profile
+
+TARGETS = {"profile": send_profile, "mydata": send_my_data, "help": send_help}
 
 
 async def land(update: Update, ctx: BotContext, link: DeepLink) -> None:
-    # Imported here: profile and help import the onboarding helpers in turn.
-    from handlers.fallback import send_help
-    from handlers.profile import send_my_data, send_profile
-
-    targets = {"profile": send_profile, "mydata": send_my_data, "help": send_help}
-    await targets[link.destination](update, ctx)
+    await TARGETS[link.destination](update, ctx)

@@ -22,6 +22,7 @@ from telegram.warnings import PTBUserWarning
 from bot.deeplinks import parse_payload
 from bot.domain import Gender, NewProfile
 from bot.errors import DomainError
+from bot.i18n import Raw
 from bot.services.people import MatchOutcome
 from bot.validation import clean_full_name, parse_birth_year
 from handlers.context import BotContext
@@ -157,21 +158,23 @@ async def ask(state: int, update: Update, ctx: BotContext) -> int:
     return state
 
 
-async def _summary(ctx: BotContext) -> str:
+async def _summary(ctx: BotContext) -> Raw:
     draft = _draft(ctx)
     directory = ctx.services.directory
     unit = await directory.unit(draft["unit_id"])
     title = await directory.item("title", draft["title_id"]) if draft.get("title_id") else None
     ethnicity = await directory.item("ethnicity", draft["ethnicity_id"])
-    return ctx.t(
-        "onboarding.summary",
-        name=draft["name"],
-        unit=unit.name if unit else "—",
-        title=title.name if title else "—",
-        gender=ctx.t(f"gender.{draft['gender']}"),
-        birth_year=str(draft["birth_year"]),
-        ethnicity=ethnicity.name if ethnicity else "—",
-        phone=draft.get("phone") or "—",
+    return Raw(
+        ctx.t(
+            "onboarding.summary",
+            name=draft["name"],
+            unit=unit.name if unit else "—",
+            title=title.name if title else "—",
+            gender=ctx.t(f"gender.{draft['gender']}"),
+            birth_year=str(draft["birth_year"]),
+            ethnicity=ethnicity.name if ethnicity else "—",
+            phone=draft.get("phone") or "—",
+        )
     )
 
 

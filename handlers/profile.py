@@ -22,7 +22,7 @@ from bot.errors import DomainError
 from bot.i18n import LANGUAGES
 from bot.validation import parse_birth_year
 from handlers.context import BotContext
-from handlers.ui import back_cancel_keyboard, inline, labels, person_card, say, show
+from handlers.ui import acknowledged, back_cancel_keyboard, inline, labels, person_card, say, show
 
 EDIT_TEXT, EDIT_UNIT = range(2)
 END = ConversationHandler.END
@@ -37,8 +37,6 @@ async def _require_profile(update: Update, ctx: BotContext) -> bool:
 
 
 async def send_profile(update: Update, ctx: BotContext) -> None:
-    if update.callback_query:
-        await update.callback_query.answer()
     if not await _require_profile(update, ctx):
         return
     person = (await ctx.actor(update)).person
@@ -96,8 +94,6 @@ def _export(data: PersonalData) -> bytes:
 
 
 async def send_my_data(update: Update, ctx: BotContext) -> None:
-    if update.callback_query:
-        await update.callback_query.answer()
     if not await _require_profile(update, ctx):
         return
     assert update.effective_user is not None and update.effective_chat is not None
@@ -110,8 +106,6 @@ async def send_my_data(update: Update, ctx: BotContext) -> None:
 
 
 async def ask_language(update: Update, ctx: BotContext) -> None:
-    if update.callback_query:
-        await update.callback_query.answer()
     rows = [[(ctx.t(f"language.name_{lang}"), f"lang:{lang}") for lang in LANGUAGES]]
     await show(update, ctx, ctx.t("language.ask"), inline(rows))
 
@@ -130,8 +124,6 @@ async def set_language(update: Update, ctx: BotContext) -> None:
 
 
 async def ask_withdraw(update: Update, ctx: BotContext) -> None:
-    if update.callback_query:
-        await update.callback_query.answer()
     if not await _require_profile(update, ctx):
         return
     rows = [[(ctx.t("profile.withdraw_yes"), "pf:withdraw:yes"), (ctx.t("button.no"), "pf:keep")]]
@@ -268,11 +260,11 @@ def register(app: Any) -> None:
     app.add_handler(CommandHandler("profile", send_profile))
     app.add_handler(CommandHandler("mydata", send_my_data))
     app.add_handler(CommandHandler("language", ask_language))
-    app.add_handler(CallbackQueryHandler(send_profile, pattern=r"^pf:show$"))
-    app.add_handler(CallbackQueryHandler(send_my_data, pattern=r"^pf:mydata$"))
-    app.add_handler(CallbackQueryHandler(ask_language, pattern=r"^pf:lang$"))
+    app.add_handler(CallbackQueryHandler(acknowledged(send_profile), pattern=r"^pf:show$"))
+    app.add_handler(CallbackQueryHandler(acknowledged(send_my_data), pattern=r"^pf:mydata$"))
+    app.add_handler(CallbackQueryHandler(acknowledged(ask_language), pattern=r"^pf:lang$"))
     app.add_handler(CallbackQueryHandler(set_language, pattern=r"^lang:(vi|en)$"))
-    app.add_handler(CallbackQueryHandler(ask_withdraw, pattern=r"^pf:withdraw$"))
+    app.add_handler(CallbackQueryHandler(acknowledged(ask_withdraw), pattern=r"^pf:withdraw$"))
     app.add_handler(CallbackQueryHandler(withdraw, pattern=r"^pf:withdraw:yes$"))
     app.add_handler(CallbackQueryHandler(keep, pattern=r"^pf:keep$"))
     app.add_handler(CallbackQueryHandler(ask_gender, pattern=r"^pf:gender$"))

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from telegram import Update
+from telegram.ext import TypeHandler
+
 from handlers import admin, fallback, onboarding, profile
 from handlers.errors import on_error
+from handlers.menus import sync_on_first_contact
 
 
 def register_all(app: Any) -> None:
+    # 0. Before routing: a staff member's menu, published on their first message.
+    app.add_handler(TypeHandler(Update, sync_on_first_contact), group=-1)
     # 1. Onboarding owns /start and every step of a conversation in progress.
     app.add_handler(onboarding.build())
     # 2. Features, each registering its commands and buttons.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from telegram import (
     InlineKeyboardButton,
@@ -15,7 +15,7 @@ from telegram import (
 from telegram.error import BadRequest
 
 from bot.domain import Person
-from bot.i18n import LANGUAGES, t
+from bot.i18n import LANGUAGES, Raw, t
 from handlers.context import BotContext
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
@@ -57,6 +57,19 @@ def contact_keyboard(ctx: BotContext) -> ReplyKeyboardMarkup:
     )
 
 
+def acknowledged(
+    callback: Callable[[Update, BotContext], Awaitable[None]],
+) -> Callable[[Update, BotContext], Awaitable[None]]:
+    """Answers the button press first (no spinning clock), then does the work."""
+
+    async def wrapper(update: Update, ctx: BotContext) -> None:
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        await callback(update, ctx)
+
+    return wrapper
+
+
 async def say(update: Update, ctx: BotContext, text: str, markup: Markup = None) -> None:
     """Sends a new message to the chat the update came from."""
     chat = update.effective_chat
@@ -85,7 +98,7 @@ async def show(update: Update, ctx: BotContext, text: str, markup: Markup = None
     await say(update, ctx, text, markup)
 
 
-def person_card(person: Person, lang: str, *, staff_view: bool = False) -> str:
+def person_card(person: Person, lang: str, *, staff_view: bool = False) -> Raw:
     """The profile as a person (or, with staff_view, an administrator) reads it."""
     dash = "—"
     gender = t(lang, f"gender.{person.gender.value}") if person.gender else dash
@@ -108,4 +121,4 @@ def person_card(person: Person, lang: str, *, staff_view: bool = False) -> str:
         lines.append(t(lang, linked))
         if person.source_pool:
             lines.append(t(lang, "profile.source_pool"))
-    return "\n".join(lines)
+    return Raw("\n".join(lines))

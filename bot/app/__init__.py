@@ -80,3 +80,30 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
 async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     await app.bot_data.services.db.dispose()
+
+
+async def start_application(
+    app: Application[Any, Any, Any, Any, Any, Any], *, poll_timeout: int = 10
+) -> None:
+    """What `run_polling` does, for callers that own the event loop (tests, sandbox, benches)."""
+    await app.initialize()
+    if app.post_init is not None:
+        await app.post_init(app)
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_polling(
+        poll_interval=0, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES
+    )
+
+
+async def stop_application(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    assert app.updater is not None
+    if app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    if app.post_stop is not None:
+        await app.post_stop(app)
+    await app.shutdown()
+    if app.post_shutdown is not None:
+        await app.post_shutdown(app)

@@ -1,0 +1,67 @@
+"""The real PTB application against the project's Bot API emulator, over HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from bot.app import build_application, start_application, stop_application
+from bot.config import Settings
+from bot.emulator import BotApiEmulator
+from bot.emulator.users import ScriptedUser
+from storage.database import Database
+from tests.conftest import close_database, open_database
+from tests.factories import Province, make_province
+
+SUPERADMIN_ID = 1000
+
+
+@dataclass
+class Harness:
+    emulator: BotApiEmulator
+    app: Any
+    db: Database
+    province: Province
+
+    def user(self, user_id: int, **kwargs: Any) -> ScriptedUser:
+        return self.emulator.user(user_id, **kwargs)
+
+    def menu(self, chat_id: int, language: str | None = None) -> list[str]:
+        return [c["command"] for c in self.emulator.commands_for(None, chat_id, language)]
+
+
+@pytest.fixture
+async def harness(database_kind: str, tmp_path: object) -> AsyncIterator[Harness]:
+    db, schema = await open_database(database_kind, tmp_path)
+    province = await make_province(db)
+    async with BotApiEmulator() as emulator:
+        settings = Settings(
+            _env_file=None,
+            bot_token=emulator.token,
+            telegram_base_url=emulator.base_url,
+            telegram_base_file_url=emulator.base_file_url,
+            admin_ids=frozenset({SUPERADMIN_ID}),
+        )
+        app = build_application(settings, db=db)
+        await start_application(app, poll_timeout=1)
+        try:
+            yield Harness(emulator, app, db, province)
+        finally:
+            await stop_application(app)
+    await close_database(db, schema)
+
+
+async def forged_tap(user: ScriptedUser, callback_data: str) -> str:
+    """Presses a button the bot never offered (or one from long ago); returns the bot's answer."""
+    seen = len(user.callback_answers)
+    assert user.inbox, "the user needs at least one bot message to attach the button to"
+    await user.tap_data(callback_data, user.inbox[-1].message_id)
+    for _ in range(100):
+        if len(user.callback_answers) > seen:
+            return user.callback_answers[-1]
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"no answer to the button {callback_data!r}")

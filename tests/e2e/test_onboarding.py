@@ -1,0 +1,124 @@
+"""Onboarding through the real protocol: consent, roster match, self-declared profile."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from storage.schema import audit_log, consents, people
+from tests.e2e.conftest import Harness, forged_tap
+from tests.factories import add_person, add_role, count
+
+PHONE = "+84912000111"
+
+
+async def test_cadre_is_linked_to_roster_record_by_contact(harness: Harness) -> None:
+    await add_person(harness.db, "Giàng Thị Mỷ", unit_id=harness.province.commune_id, phone=PHONE)
+    cadre = harness.user(501, first_name="Mỷ", phone=PHONE)
+    await cadre.send("/start")
+    notice = await cadre.expect("dữ liệu cá nhân")
+    assert "nhạy cảm" in notice.text
+    await cadre.tap("Tôi đồng ý")
+    await cadre.expect("Chia sẻ số điện thoại")
+    await cadre.press("📱 Chia sẻ số điện thoại")
+    card = await cadre.expect("Đây có phải là đồng chí không?")
+    assert "Giàng Thị Mỷ" in card.text and "Xã Đồng Văn" in card.text
+    await cadre.tap("Đúng, là tôi")
+    linked = await cadre.expect("đã được liên kết")
+    assert "Giàng Thị Mỷ" in linked.text
+
+    async with harness.db.read() as conn:
+        row = (await conn.execute(sa.select(people).where(people.c.phone == PHONE))).one()
+        consent = (await conn.execute(sa.select(consents))).one()
+    assert row.telegram_id == 501 and row.consent_at is not None
+    assert consent.person_id == row.id and consent.given_at == row.consent_at
+
+    await cadre.send("/profile")
+    profile = await cadre.expect("Giàng Thị Mỷ")
+    assert "danh sách của tỉnh" in profile.text
+
+
+async def test_refusing_consent_stores_nothing(harness: Harness) -> None:
+    before = (await count(harness.db, people), await count(harness.db, audit_log))
+    cadre = harness.user(502)
+    await cadre.send("/start")
+    await cadre.tap("Không đồng ý")
+    refused = await cadre.expect("không lưu")
+    assert refused.edited
+    after = (await count(harness.db, people), await count(harness.db, audit_log))
+    assert after == before
+    await cadre.send("/profile")
+    await cadre.expect("chưa có hồ sơ")
+
+
+async def _consent(cadre: object) -> None:
+    await cadre.send("/start")  # type: ignore[attr-defined]
+    await cadre.tap("Tôi đồng ý")  # type: ignore[attr-defined]
+    await cadre.expect("Chia sẻ số điện thoại")  # type: ignore[attr-defined]
+
+
+async def test_self_declared_profile_is_confirmed_by_the_unit_head(harness: Harness) -> None:
+    head_id = await add_person(
+        harness.db, "Sùng Mí Chá", unit_id=harness.province.commune_id, telegram_id=601
+    )
+    await add_role(harness.db, head_id, "unit_head", harness.province.commune_id)
+
+    cadre = harness.user(602, phone="+84987654321")
+    await _consent(cadre)
+    await cadre.press("📱 Chia sẻ số điện thoại")
+    await cadre.expect("chưa có trong danh sách")
+    await cadre.expect("họ và tên")
+    await cadre.send("  vàng   thị  dung ")
+    await cadre.expect("tên đơn vị")
+    await cadre.send("dong van")  # no diacritics, đ folded to d
+    await cadre.tap("Xã Đồng Văn")
+    await cadre.expect("chức vụ")
+    await cadre.tap("Công chức cấp xã")
+    await cadre.tap("Nữ")
+    await cadre.expect("năm sinh")
+    await cadre.send("1995")
+    await cadre.expect("dân tộc")
+    await cadre.send("giay")
+    await cadre.tap("Giáy")
+    review = await cadre.expect("kiểm tra lại")
+    assert "Vàng Thị Dung" in review.text and "+84987654321" in review.text
+    await cadre.tap("Xác nhận")
+    created = await cadre.expect("hồ sơ tự khai báo")
+    assert "chờ xác nhận" in created.text
+
+    head = harness.user(601)
+    await head.send("/pending")
+    await head.expect("chờ xác nhận")
+    await head.tap("Vàng Thị Dung")
+    await head.expect("Vàng Thị Dung")
+    await head.tap("Xác nhận hồ sơ")
+    card = await head.expect("đã xác nhận")
+    assert "Vàng Thị Dung" in card.text
+
+    async with harness.db.read() as conn:
+        row = (await conn.execute(sa.select(people).where(people.c.telegram_id == 602))).one()
+        actions = (await conn.execute(sa.select(audit_log.c.action))).scalars().all()
+    assert row.verified and row.verified_by == head_id and row.source == "self"
+    assert row.gender == "female" and row.birth_year == 1995
+    assert {"self_registered", "profile_verified"} <= set(actions)
+
+
+async def test_unit_head_cannot_confirm_outside_their_units(harness: Harness) -> None:
+    head_id = await add_person(
+        harness.db, "Sùng Mí Chá", unit_id=harness.province.commune_id, telegram_id=611
+    )
+    await add_role(harness.db, head_id, "unit_head", harness.province.commune_id)
+    other = await add_person(
+        harness.db, "Lê Văn Tám", unit_id=harness.province.department_id, telegram_id=612,
+        source="self", verified=False,
+    )  # fmt: skip
+    head = harness.user(611)
+    await head.send("/pending")
+    await head.expect("Không có hồ sơ nào")
+    await head.send("/start")
+    await head.expect("quay lại")
+    assert "Không tìm thấy" in await forged_tap(head, f"ad:v:{other}")
+    async with harness.db.read() as conn:
+        verified = (
+            await conn.execute(sa.select(people.c.verified).where(people.c.id == other))
+        ).scalar_one()
+    assert verified is False

@@ -1,0 +1,97 @@
+"""Roles are checked on the server for every call, and the command menu follows them."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from storage.schema import audit_log, people, roles
+from tests.e2e.conftest import SUPERADMIN_ID, Harness, forged_tap
+from tests.factories import add_person, count
+
+
+async def test_a_learner_is_refused_admin_commands_and_buttons(harness: Harness) -> None:
+    learner_id = await add_person(
+        harness.db, "Hoàng Văn Nam", unit_id=harness.province.commune_id, telegram_id=701
+    )
+    learner = harness.user(701)
+    before = await count(harness.db, audit_log)
+    for command in ("/people nam", "/pending"):
+        await learner.send(command)
+        await learner.expect("chỉ dành cho cán bộ quản lý")
+    await learner.send("/help")
+    await learner.expect("/profile")
+    # A forged button press: granting oneself the admin role.
+    assert "chỉ dành cho cán bộ quản lý" in await forged_tap(learner, f"ad:r:{learner_id}:admin")
+    assert "chỉ dành cho cán bộ quản lý" in await forged_tap(learner, f"ad:sp:{learner_id}:1")
+    assert await count(harness.db, roles) == 0
+    assert await count(harness.db, audit_log) == before
+    async with harness.db.read() as conn:
+        pool = (
+            await conn.execute(sa.select(people.c.source_pool).where(people.c.id == learner_id))
+        ).scalar_one()
+    assert pool is False
+
+
+async def test_granting_a_role_changes_that_persons_menu_and_is_audited(harness: Harness) -> None:
+    await add_person(harness.db, "Đặng Thị Hoa", unit_id=harness.province.commune_id,
+                     telegram_id=702)  # fmt: skip
+    hoa = harness.user(702)
+    await hoa.send("/help")
+    await hoa.expect("/profile")
+    assert "people" not in harness.menu(702)
+
+    admin = harness.user(SUPERADMIN_ID)
+    await admin.send("/people dang thi hoa")
+    await admin.tap("Đặng Thị Hoa")
+    await admin.next_answer()
+    await admin.expect("Đặng Thị Hoa")
+    assert "people" in harness.menu(SUPERADMIN_ID)  # published with their first message
+    await admin.tap("Thủ trưởng đơn vị")
+    assert await admin.next_answer() == "Đã cập nhật quyền."
+    card = await admin.expect("Đặng Thị Hoa")
+    assert any("✅ Thủ trưởng đơn vị" in label for label in card.labels)
+    assert {"pending", "people"} <= set(harness.menu(702))
+
+    await hoa.send("/pending")
+    await hoa.expect("Không có hồ sơ nào")
+
+    await admin.tap("Thủ trưởng đơn vị")
+    await admin.next_answer()
+    await admin.expect("Đặng Thị Hoa")
+    assert "people" not in harness.menu(702)
+    await hoa.send("/pending")
+    await hoa.expect("chỉ dành cho cán bộ quản lý")
+
+    async with harness.db.read() as conn:
+        rows = (await conn.execute(sa.select(audit_log).order_by(audit_log.c.id))).all()
+    role_rows = [r for r in rows if r.action.startswith("role_")]
+    assert [r.action for r in role_rows] == ["role_granted", "role_revoked"]
+    assert all(r.actor_telegram_id == SUPERADMIN_ID for r in role_rows)
+    assert role_rows[0].details["unit_id"] == harness.province.commune_id
+
+
+async def test_only_super_administrators_grant_roles(harness: Harness) -> None:
+    admin_id = await add_person(harness.db, "Lò Văn Hùng", unit_id=harness.province.root_id,
+                                telegram_id=703)  # fmt: skip
+    target = await add_person(harness.db, "Vàng Seo Páo", unit_id=harness.province.commune_id)
+    async with harness.db.write() as conn:
+        await conn.execute(
+            roles.insert().values(person_id=admin_id, role="admin", granted_at=sa.func.now())
+        )
+    admin = harness.user(703)
+    await admin.send("/people vang seo pao")
+    await admin.tap("Vàng Seo Páo")
+    await admin.next_answer()
+    card = await admin.expect("Vàng Seo Páo")
+    assert not any("Giảng viên" in label for label in card.labels)  # no role buttons
+    assert "chỉ dành cho" in await forged_tap(admin, f"ad:r:{target}:lecturer")
+    # An administrator may set the source pool flag.
+    await admin.tap("cán bộ nguồn")
+    await admin.next_answer()
+    card = await admin.expect("Cán bộ nguồn")
+    async with harness.db.read() as conn:
+        held = (await conn.execute(sa.select(roles.c.role))).scalars().all()
+        pool = (
+            await conn.execute(sa.select(people.c.source_pool).where(people.c.id == target))
+        ).scalar_one()
+    assert held == ["admin"] and pool is True
