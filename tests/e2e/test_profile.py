@@ -1,0 +1,120 @@
+"""/profile, /mydata, /language and withdrawing consent."""
+
+from __future__ import annotations
+
+import json
+
+import sqlalchemy as sa
+
+from storage.schema import consents, people
+from tests.e2e.conftest import Harness
+from tests.factories import add_person
+
+
+async def test_mydata_sends_everything_stored_as_a_file(harness: Harness) -> None:
+    await add_person(harness.db, "Hoàng Thị Thu", unit_id=harness.province.commune_id,
+                     phone="+84912000333", telegram_id=901)  # fmt: skip
+    cadre = harness.user(901)
+    await cadre.send("/mydata")
+    message = await cadre.next_message()
+    assert message.document is not None
+    data = json.loads(message.document.content)
+    assert data["full_name"] == "Hoàng Thị Thu"
+    assert data["phone"] == "+84912000333" and data["unit"] == "Xã Đồng Văn"
+    assert data["ethnicity"] == "Mông" and data["telegram_id"] == 901
+    assert message.caption and "Toàn bộ dữ liệu" in message.caption
+
+
+async def test_withdrawing_consent_erases_optional_data_and_keeps_the_record(
+    harness: Harness,
+) -> None:
+    cadre = harness.user(902, phone="+84912000444")
+    person_id = await add_person(harness.db, "Nông Văn Dũng", phone="+84912000444",
+                                 unit_id=harness.province.commune_id)  # fmt: skip
+    await cadre.send("/start")
+    await cadre.tap("Tôi đồng ý")
+    await cadre.press("Chia sẻ số điện thoại")
+    await cadre.tap("Đúng, là tôi")
+    await cadre.expect("đã được liên kết")
+
+    await cadre.send("/profile")
+    await cadre.tap("Rút lại đồng ý")
+    await cadre.expect("Đồng chí chắc chắn chứ?")
+    await cadre.tap("Có, rút lại")
+    await cadre.expect("Đã rút lại đồng ý")
+
+    async with harness.db.read() as conn:
+        row = (await conn.execute(sa.select(people).where(people.c.id == person_id))).one()
+        consent = (await conn.execute(sa.select(consents))).one()
+    assert row.full_name == "Nông Văn Dũng" and row.unit_id == harness.province.commune_id
+    assert (row.phone, row.telegram_id, row.consent_at) == (None, None, None)
+    assert consent.withdrawn_at is not None
+
+    await cadre.send("/profile")
+    await cadre.expect("chưa có hồ sơ")
+
+
+async def test_language_switch_is_remembered(harness: Harness) -> None:
+    await add_person(harness.db, "Hà Văn Minh", unit_id=harness.province.commune_id,
+                     telegram_id=903)  # fmt: skip
+    cadre = harness.user(903)
+    await cadre.send("/language")
+    await cadre.tap("English")
+    await cadre.expect("Switched to English")
+    await cadre.send("/profile")
+    card = await cadre.expect("Hà Văn Minh")
+    assert "Unit: Xã Đồng Văn" in card.text
+    await cadre.send("/help")
+    await cadre.expect("My profile")
+
+
+async def test_newcomer_can_read_the_notice_in_english(harness: Harness) -> None:
+    cadre = harness.user(904)
+    await cadre.send("/start")
+    await cadre.tap("English")
+    notice = await cadre.expect("Personal data notice")
+    assert notice.edited and "sensitive personal data" in notice.text
+    await cadre.tap("I do not agree")
+    await cadre.expect("Nothing")
+
+
+async def test_a_self_declared_profile_can_be_edited_and_needs_confirming_again(
+    harness: Harness,
+) -> None:
+    person_id = await add_person(harness.db, "Lù Thị Mai", unit_id=harness.province.commune_id,
+                                 telegram_id=905, source="self", verified=True)  # fmt: skip
+    cadre = harness.user(905)
+    await cadre.send("/profile")
+    await cadre.tap("Họ tên")
+    await cadre.expect("họ và tên")
+    await cadre.send("Lù Thị 123")
+    await cadre.expect("chỉ gồm chữ cái")
+    await cadre.send("Lù Thị Mai Anh")
+    await cadre.expect("Đã lưu")
+    card = await cadre.expect("Lù Thị Mai Anh")
+    assert "chờ xác nhận" in card.text
+    await cadre.send("/profile")
+    await cadre.tap("Năm sinh")
+    await cadre.send("1992")
+    await cadre.expect("Đã lưu")
+    async with harness.db.read() as conn:
+        row = (await conn.execute(sa.select(people).where(people.c.id == person_id))).one()
+    assert (row.full_name, row.birth_year, row.verified) == ("Lù Thị Mai Anh", 1992, False)
+
+
+async def test_roster_profiles_cannot_be_edited_by_the_cadre(harness: Harness) -> None:
+    person_id = await add_person(harness.db, "Lò Văn Pọm", unit_id=harness.province.commune_id,
+                                 telegram_id=906)  # fmt: skip
+    cadre = harness.user(906)
+    await cadre.send("/profile")
+    card = await cadre.expect("Lò Văn Pọm")
+    assert "liên hệ phòng Tổ chức" in card.text
+    assert not any("Họ tên" in label for label in card.labels)
+    await cadre.tap_data("pf:edit:full_name", card.message_id)
+    await cadre.send("Lò Văn Khác")
+    await cadre.expect("không tự sửa được")
+    async with harness.db.read() as conn:
+        name = (
+            await conn.execute(sa.select(people.c.full_name).where(people.c.id == person_id))
+        ).scalar_one()
+    assert name == "Lò Văn Pọm"

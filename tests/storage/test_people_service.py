@@ -1,0 +1,111 @@
+"""Services against a real database: atomic links, consent, verification scope, roles."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import sqlalchemy as sa
+
+from bot.domain import Actor, CodeItem, Gender, NewProfile, Role, RoleGrant
+from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from bot.services import Services
+from bot.services.people import MatchOutcome
+from storage.database import Database
+from storage.schema import audit_log, consents, people, roles
+from storage.types import utcnow
+from tests.factories import add_person, count, make_province
+
+SUPER = 42
+
+
+@pytest.fixture
+def services(db: Database) -> Services:
+    return Services.build(db, superadmin_ids=frozenset({SUPER}))
+
+
+async def test_two_accounts_racing_for_one_record_cannot_both_link(
+    db: Database, services: Services
+) -> None:
+    province = await make_province(db)
+    person_id = await add_person(db, "Vàng Thị Mai", unit_id=province.commune_id,
+                                 phone="+84912000001")  # fmt: skip
+    match = await services.people.match_contact("0912 000 001")
+    assert match.outcome is MatchOutcome.FOUND and match.person and match.person.id == person_id
+
+    results = await asyncio.gather(
+        *(services.people.link(tg, person_id, "+84912000001", "vi", utcnow()) for tg in (1, 2)),
+        return_exceptions=True,
+    )
+    assert sum(not isinstance(r, Exception) for r in results) == 1
+    assert any(isinstance(r, Conflict) for r in results)
+    assert await count(db, consents) == 1
+    assert (await services.people.match_contact("+84912000001")).outcome is MatchOutcome.TAKEN
+
+
+async def test_register_refuses_unknown_units_and_stores_nothing(
+    db: Database, services: Services
+) -> None:
+    profile = NewProfile("Lò Văn Hải", 9999, Gender.MALE, 1990, 8)
+    with pytest.raises(InvalidInput):
+        await services.people.register(5, profile, "vi", utcnow())
+    assert (await count(db, people), await count(db, consents)) == (0, 0)
+
+
+async def test_withdrawal_keeps_the_record_and_erases_optional_fields(
+    db: Database, services: Services
+) -> None:
+    province = await make_province(db)
+    profile = NewProfile("Lò Văn Hải", province.commune_id, Gender.MALE, 1990, 8,
+                         phone="+84912000009")  # fmt: skip
+    person = await services.people.register(77, profile, "vi", utcnow())
+    assert await services.people.withdraw_consent(77)
+    assert await services.people.by_telegram(77) is None
+    async with db.read() as conn:
+        row = (await conn.execute(sa.select(people).where(people.c.id == person.id))).one()
+        actions = (await conn.execute(sa.select(audit_log.c.action))).scalars().all()
+    assert row.full_name == "Lò Văn Hải" and row.phone is None and row.telegram_id is None
+    assert actions == ["self_registered", "consent_withdrawn"]
+    assert not await services.people.withdraw_consent(77)
+
+
+async def test_unit_heads_see_their_subtree_only(db: Database, services: Services) -> None:
+    province = await make_province(db)
+    mine = await add_person(db, "Giàng A Sử", unit_id=province.commune_id, telegram_id=11,
+                            source="self", verified=False)  # fmt: skip
+    other = await add_person(db, "Lê Văn Tám", unit_id=province.department_id, telegram_id=12,
+                             source="self", verified=False)  # fmt: skip
+    head = Actor(13, grants=(RoleGrant(Role.UNIT_HEAD, CodeItem(province.commune_id, "X", "X")),))
+    assert [p.id for p in await services.people.pending(head)] == [mine]
+    with pytest.raises(NotFound):
+        await services.people.verify(head, other)
+    provincial = Actor(
+        14, grants=(RoleGrant(Role.UNIT_HEAD, CodeItem(province.root_id, "T", "T")),)
+    )
+    assert {p.id for p in await services.people.pending(provincial)} == {mine, other}
+    with pytest.raises(PermissionDenied):
+        await services.people.pending(Actor(15))
+
+
+async def test_roles_are_granted_by_super_administrators_only_and_audited(
+    db: Database, services: Services
+) -> None:
+    province = await make_province(db)
+    target = await add_person(db, "Đặng Thị Hoa", unit_id=province.commune_id, telegram_id=21)
+    admin = Actor(22, grants=(RoleGrant(Role.ADMIN),))
+    with pytest.raises(PermissionDenied):
+        await services.access.grant(admin, target, Role.LECTURER)
+    superadmin = await services.access.actor(SUPER)
+    assert superadmin.is_superadmin and superadmin.is_admin
+    await services.access.grant(superadmin, target, Role.UNIT_HEAD)
+    await services.access.grant(superadmin, target, Role.UNIT_HEAD)  # idempotent
+    assert await services.access.grants_of(target) == {Role.UNIT_HEAD}
+    actor = await services.access.actor(21)
+    assert actor.headed_unit_ids == (province.commune_id,)
+    await services.access.revoke(superadmin, target, Role.UNIT_HEAD)
+    with pytest.raises(NotFound):
+        await services.access.grant(superadmin, 99_999, Role.ADMIN)
+    async with db.read() as conn:
+        actions = (await conn.execute(sa.select(audit_log.c.action))).scalars().all()
+    assert actions == ["role_granted", "role_revoked"]
+    assert await count(db, roles) == 0
