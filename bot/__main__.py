@@ -18,8 +18,13 @@ def main() -> int:
         return 2
     configure_logging(settings.log_level, settings.token)
     if not settings.token:
-        print("BOT_TOKEN is not set: put it in .env or the environment (see .env.example).")
-        return 2
+        # No token, no Telegram: the offline sandbox runs the same bot against the emulator.
+        try:
+            from bot.sandbox import run_sandbox
+
+            return run_sandbox(settings, sys.argv[1:])
+        except KeyboardInterrupt:  # Ctrl-C while still importing: nothing to stop yet
+            return 0
     from bot.app import ALLOWED_UPDATES, build_application
 
     app = build_application(settings)

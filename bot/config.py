@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     # Delivery limits (Telegram: ~30 messages/s overall, ~1/s per chat).
     send_rate_per_s: float = Field(default=25.0, gt=0)
     send_rate_per_chat_s: float = Field(default=1.0, gt=0)
+    send_group_per_min: float = Field(default=20.0, gt=0)
     send_in_flight: int = Field(default=8, ge=1, le=100)
 
     @field_validator("admin_ids", mode="before")

@@ -9,9 +9,9 @@ from bot.domain import Role
 LEARNER_COMMANDS = ("start", "profile", "mydata", "language", "help")
 STAFF_COMMANDS: dict[Role, tuple[str, ...]] = {
     Role.LECTURER: (),
-    Role.UNIT_HEAD: ("pending", "people"),
-    Role.ADMIN: ("pending", "people"),
-    Role.SUPERADMIN: ("pending", "people"),
+    Role.UNIT_HEAD: ("pending", "people", "announce", "delivery"),
+    Role.ADMIN: ("pending", "people", "announce", "delivery"),
+    Role.SUPERADMIN: ("pending", "people", "announce", "delivery"),
 }
 
 

@@ -21,7 +21,7 @@ from handlers.ui import inline, person_card, say, show
 QUERY_MAX = 100
 
 
-async def _refuse(update: Update, ctx: BotContext, exc: DomainError) -> None:
+async def refuse(update: Update, ctx: BotContext, exc: DomainError) -> None:
     text = ctx.t(exc.key, **exc.params)
     if update.callback_query:
         await update.callback_query.answer(text[:200], show_alert=True)
@@ -40,7 +40,7 @@ async def people(update: Update, ctx: BotContext) -> None:
             return
         found = await ctx.services.people.search(actor, query)
     except DomainError as exc:
-        await _refuse(update, ctx, exc)
+        await refuse(update, ctx, exc)
         return
     if not found:
         await say(update, ctx, ctx.t("admin.people_none", query=query))
@@ -54,7 +54,7 @@ async def pending(update: Update, ctx: BotContext) -> None:
     try:
         waiting = await ctx.services.people.pending(actor)
     except DomainError as exc:
-        await _refuse(update, ctx, exc)
+        await refuse(update, ctx, exc)
         return
     if not waiting:
         await say(update, ctx, ctx.t("admin.pending_none"))
@@ -95,7 +95,7 @@ async def open_person(update: Update, ctx: BotContext) -> None:
     try:
         person = await ctx.services.people.person_for(actor, int(query.data.split(":")[2]))
     except DomainError as exc:
-        await _refuse(update, ctx, exc)
+        await refuse(update, ctx, exc)
         return
     await query.answer()
     await _card(update, ctx, actor, person)
@@ -108,7 +108,7 @@ async def verify(update: Update, ctx: BotContext) -> None:
     try:
         person = await ctx.services.people.verify(actor, int(query.data.split(":")[2]))
     except DomainError as exc:
-        await _refuse(update, ctx, exc)
+        await refuse(update, ctx, exc)
         return
     await query.answer(ctx.t("admin.verified", name=person.full_name)[:200])
     await _card(update, ctx, actor, person)
@@ -122,7 +122,7 @@ async def source_pool(update: Update, ctx: BotContext) -> None:
     try:
         person = await ctx.services.people.set_source_pool(actor, int(person_id), flag == "1")
     except DomainError as exc:
-        await _refuse(update, ctx, exc)
+        await refuse(update, ctx, exc)
         return
     await query.answer()
     await _card(update, ctx, actor, person)
@@ -145,7 +145,7 @@ async def toggle_role(update: Update, ctx: BotContext) -> None:
         else:
             person = await access.grant(actor, int(person_id), role)
     except DomainError as exc:
-        await _refuse(update, ctx, exc)
+        await refuse(update, ctx, exc)
         return
     await query.answer(ctx.t("admin.roles_saved"))
     if person.telegram_id is not None:

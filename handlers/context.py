@@ -20,6 +20,7 @@ class AppData:
 
     services: Services | None = None
     settings: Settings | None = None
+    delivery: Any = None  # bot.app.delivery_runtime.DeliveryRuntime, set by build_application
     extra: dict[str, Any] = field(default_factory=dict)
 
 

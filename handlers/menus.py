@@ -5,13 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
+from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import BadRequest, Forbidden
 
 from bot.domain import Role
 from bot.i18n import LANGUAGES, t
 from bot.menus import LEARNER_COMMANDS, commands_for, is_staff
-from handlers.context import BotContext
 
 log = logging.getLogger(__name__)
 
@@ -45,21 +44,3 @@ async def sync_chat_menu(bot: Bot, chat_id: int, roles: Iterable[Role], lang: st
         # The person never opened the bot (chat not found) or blocked it; they get the
         # right menu when they next write, from the post-start sync or a later change.
         log.info("menu for a chat not updated: %s", exc.__class__.__name__)
-
-
-async def sync_on_first_contact(update: Update, ctx: BotContext) -> None:
-    """Publishes a staff member's menu the first time they write after a start.
-
-    Telegram refuses a chat-scoped menu for a chat the bot has never seen, so a
-    super-administrator listed in ADMIN_IDS gets theirs here, with their first message.
-    """
-    user = update.effective_user
-    if user is None or update.effective_chat is None or update.effective_chat.type != "private":
-        return
-    synced: set[int] = ctx.bot_data.extra.setdefault("menu_synced", set())
-    if user.id in synced:
-        return
-    actor = await ctx.actor(update)
-    synced.add(user.id)
-    if is_staff(actor.roles):
-        await sync_chat_menu(ctx.bot, user.id, actor.roles, ctx.language)

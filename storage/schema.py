@@ -118,3 +118,52 @@ audit_log = sa.Table(
     sa.Column("person_id", Id, sa.ForeignKey("people.id"), index=True),
     sa.Column("details", sa.JSON, nullable=False, default=dict),
 )
+
+delivery_batches = sa.Table(
+    "delivery_batches",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("kind", sa.String(30), nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("created_by", sa.BigInteger),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("total", sa.Integer, nullable=False),
+)
+
+#: States of an outbox message; 'sending' is written just before the request goes out, so
+#: after a crash those rows are exactly the ones whose fate is unknown.
+OUTBOX_STATES = ("pending", "sending", "sent", "failed", "unreachable", "cancelled")
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("dedup_key", sa.String(200), nullable=False, unique=True),
+    sa.Column("chat_id", sa.BigInteger, nullable=False, index=True),
+    sa.Column("person_id", Id, sa.ForeignKey("people.id"), index=True),
+    sa.Column("batch_id", Id, sa.ForeignKey("delivery_batches.id")),
+    sa.Column("kind", sa.String(30), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("state", sa.String(12), nullable=False),
+    sa.Column("due_at", UTCDateTime, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_error", sa.String(200)),
+    sa.Column("sent_at", UTCDateTime),
+    sa.Column("message_id", sa.BigInteger),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint(
+        "state IN ('pending', 'sending', 'sent', 'failed', 'unreachable', 'cancelled')",
+        name="state",
+    ),
+    sa.Index("ix_outbox_state_due_at", "state", "due_at"),
+    sa.Index("ix_outbox_batch_id_state", "batch_id", "state"),
+)
+
+unreachable_chats = sa.Table(
+    "unreachable_chats",
+    metadata,
+    sa.Column("chat_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("since", UTCDateTime, nullable=False),
+    sa.Column("reason", sa.String(60), nullable=False),
+)

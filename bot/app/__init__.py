@@ -7,10 +7,13 @@ from typing import Any
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
+from bot.app.delivery_runtime import DeliveryRuntime
 from bot.app.ordering import PerUserOrderedProcessor
+from bot.app.rate_limiter import SharedRateLimiter
 from bot.config import Settings
+from bot.delivery.pacing import ChatSpacing, PriorityPacer
 from bot.domain import Role
 from bot.services import Services
 from handlers.context import AppData, BotContext
@@ -39,6 +42,8 @@ def build_application(
         raise ValueError("BOT_TOKEN is not set")
     database = db or Database.from_url(settings.database_url)
     services = Services.build(database, superadmin_ids=settings.admin_ids)
+    pacer = PriorityPacer(settings.send_rate_per_s)
+    spacing = ChatSpacing(settings.send_rate_per_chat_s, settings.send_group_per_min)
     builder = builder or ApplicationBuilder()
     app = (
         builder.token(token)
@@ -53,13 +58,15 @@ def build_application(
             )
         )
         .concurrent_updates(PerUserOrderedProcessor())
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(SharedRateLimiter(pacer, spacing))
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
         .build()
     )
     app.bot_data.services = services
     app.bot_data.settings = settings
+    app.bot_data.delivery = DeliveryRuntime(settings, pacer, spacing)
     register_all(app)
     return app
 
@@ -75,7 +82,13 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         staff.setdefault(telegram_id, (set(), settings.default_language))[0].add(Role.SUPERADMIN)
     for telegram_id, (roles, lang) in staff.items():
         await sync_chat_menu(app.bot, telegram_id, roles, lang)
-    log.info("bot ready: %d staff menus published", len(staff))
+    log.info("bot ready; %d staff menus", len(staff))
+    await app.bot_data.delivery.start(app.bot, services)
+
+
+async def _post_stop(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Before the bot closes its connections: let the sender finish what is in flight."""
+    await app.bot_data.delivery.stop()
 
 
 async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.services.access import AccessService
+from bot.services.delivery import DeliveryService
 from bot.services.directory import DirectoryService
 from bot.services.people import PeopleService
 from storage.database import Database
@@ -18,12 +19,15 @@ class Services:
     people: PeopleService
     access: AccessService
     directory: DirectoryService
+    delivery: DeliveryService
 
     @classmethod
     def build(cls, db: Database, *, superadmin_ids: frozenset[int]) -> Services:
+        delivery = DeliveryService(db)
         return cls(
             db=db,
-            people=PeopleService(db),
+            people=PeopleService(db, notify=delivery.wake),
             access=AccessService(db, superadmin_ids),
             directory=DirectoryService(db),
+            delivery=delivery,
         )

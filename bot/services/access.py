@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from bot.domain import GRANTABLE_ROLES, Actor, Person, Role
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 from storage.database import Database
+from storage.repositories.code_lists import CodeListRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.roles import RoleRepository, audit
 
@@ -14,6 +17,14 @@ def require(actor: Actor, *allowed: Role) -> None:
     if actor.is_superadmin or any(actor.has(role) for role in allowed):
         return
     raise PermissionDenied()
+
+
+async def unit_scope(conn: AsyncConnection, actor: Actor) -> list[int] | None:
+    """Unit ids the actor answers for; None means the whole province (administrators)."""
+    require(actor, Role.ADMIN, Role.UNIT_HEAD)
+    if actor.is_admin:
+        return None
+    return await CodeListRepository(conn).subtree_ids(list(actor.headed_unit_ids))
 
 
 class AccessService:

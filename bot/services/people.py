@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.delivery.model import NewMessage
 from bot.domain import Actor, Gender, NewProfile, Person, PersonalData, Role
 from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from bot.phones import normalize_phone
-from bot.services.access import require
+from bot.services.access import require, unit_scope
 from bot.text_search import fold
 from bot.validation import clean_full_name
 from storage.database import Database
 from storage.repositories.code_lists import CodeListRepository
+from storage.repositories.outbox import OutboxRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.roles import RoleRepository, audit
 from storage.types import utcnow
@@ -49,8 +54,9 @@ def _within(person: Person | None, scope: list[int] | None) -> bool:
 
 
 class PeopleService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, notify: Callable[[], None] = lambda: None) -> None:
         self.db = db
+        self.notify = notify
 
     async def by_telegram(self, telegram_id: int) -> Person | None:
         async with self.db.read() as conn:
@@ -121,8 +127,32 @@ class PeopleService:
             await repo.add_consent(person_id, NOTICE_VERSION, consent_at)
             await audit(conn, "self_registered", actor=telegram_id, person_id=person_id)
             person = await repo.get(person_id)
-        assert person is not None
+            assert person is not None
+            await self._ask_heads_to_confirm(conn, person)
+        self.notify()
         return person
+
+    async def _ask_heads_to_confirm(self, conn: AsyncConnection, person: Person) -> None:
+        """The unit heads above the person's unit get an approval request, in this transaction."""
+        assert person.unit is not None
+        units = await CodeListRepository(conn).ancestor_ids(person.unit.id)
+        heads = await RoleRepository(conn).heads_of(units)
+        await OutboxRepository(conn).add(
+            [
+                NewMessage(
+                    dedup_key=f"verify-request:{person.id}:{head_id}",
+                    chat_id=chat_id,
+                    person_id=head_id,
+                    kind="verify_request",
+                    payload={
+                        "key": "notice.verify_request",
+                        "params": {"name": person.full_name, "unit": person.unit.name},
+                        "buttons": [[{"key": "notice.open_profile", "data": f"ad:p:{person.id}"}]],
+                    },
+                )
+                for head_id, chat_id, _ in heads
+            ]
+        )
 
     async def set_language(self, telegram_id: int, language: str) -> None:
         async with self.db.write() as conn:
@@ -183,19 +213,13 @@ class PeopleService:
                 {"phone": None, "telegram_id": None, "consent_at": None, "language": None},
             )
             await repo.withdraw_consents(person.id, now)
+            await OutboxRepository(conn).cancel_for_person(person.id)
             await audit(conn, "consent_withdrawn", actor=None, person_id=person.id)
         return True
 
-    async def _scope(self, conn: Any, actor: Actor) -> list[int] | None:
-        """Unit ids the actor answers for; None means the whole province (administrators)."""
-        require(actor, Role.ADMIN, Role.UNIT_HEAD)
-        if actor.is_admin:
-            return None
-        return await CodeListRepository(conn).subtree_ids(list(actor.headed_unit_ids))
-
     async def pending(self, actor: Actor) -> list[Person]:
         async with self.db.read() as conn:
-            scope = await self._scope(conn, actor)
+            scope = await unit_scope(conn, actor)
             return await PeopleRepository(conn).unverified(scope)
 
     async def search(self, actor: Actor, query: str) -> list[Person]:
@@ -203,13 +227,13 @@ class PeopleService:
         if len(folded) < 2:
             raise InvalidInput("error.query_short")
         async with self.db.read() as conn:
-            scope = await self._scope(conn, actor)
+            scope = await unit_scope(conn, actor)
             return await PeopleRepository(conn).search(folded, unit_ids=scope)
 
     async def person_for(self, actor: Actor, person_id: int) -> Person:
         """A person the actor may see: administrators anyone, unit heads their units."""
         async with self.db.read() as conn:
-            scope = await self._scope(conn, actor)
+            scope = await unit_scope(conn, actor)
             person = await PeopleRepository(conn).get(person_id)
         if person is None or (
             scope is not None and (person.unit is None or person.unit.id not in scope)
@@ -219,7 +243,7 @@ class PeopleService:
 
     async def verify(self, actor: Actor, person_id: int) -> Person:
         async with self.db.write() as conn:
-            scope = await self._scope(conn, actor)
+            scope = await unit_scope(conn, actor)
             repo = PeopleRepository(conn)
             person = await repo.get(person_id)
             if person is None or (
@@ -236,7 +260,20 @@ class PeopleService:
                     },
                 )
                 await audit(conn, "profile_verified", actor=actor.telegram_id, person_id=person_id)
+                if person.telegram_id is not None:
+                    await OutboxRepository(conn).add(
+                        [
+                            NewMessage(
+                                dedup_key=f"verified:{person_id}",
+                                chat_id=person.telegram_id,
+                                person_id=person_id,
+                                kind="profile_verified",
+                                payload={"key": "notice.profile_verified"},
+                            )
+                        ]
+                    )
             verified = await repo.get(person_id)
+        self.notify()
         assert verified is not None
         return verified
 

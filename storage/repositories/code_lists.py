@@ -53,6 +53,15 @@ class CodeListRepository:
         )
         return [Unit(r.id, r.code, r.name, r.parent_id, r.kind) for r in rows]
 
+    async def ancestor_ids(self, unit_id: int) -> list[int]:
+        """The unit and every unit above it, up to the province."""
+        chain = sa.select(units.c.id, units.c.parent_id).where(units.c.id == unit_id)
+        chain = chain.cte("chain", recursive=True)
+        chain = chain.union_all(
+            sa.select(units.c.id, units.c.parent_id).where(units.c.id == chain.c.parent_id)
+        )
+        return [r.id for r in await self.conn.execute(sa.select(chain.c.id))]
+
     async def subtree_ids(self, root_ids: list[int]) -> list[int]:
         """A unit and all units below it: a unit head answers for the whole subtree."""
         if not root_ids:

@@ -99,6 +99,16 @@ class PeopleRepository:
         rows = await self.conn.execute(query.order_by(people.c.created_at).limit(limit))
         return [_person(r) for r in rows]
 
+    async def reachable(self, unit_ids: Iterable[int] | None) -> list[tuple[int, int]]:
+        """(person id, Telegram id) of everyone linked and consenting, in the given units."""
+        query = sa.select(people.c.id, people.c.telegram_id).where(
+            people.c.telegram_id.is_not(None), people.c.consent_at.is_not(None)
+        )
+        if unit_ids is not None:
+            query = query.where(people.c.unit_id.in_(list(unit_ids)))
+        rows = await self.conn.execute(query.order_by(people.c.id))
+        return [(r.id, r.telegram_id) for r in rows]
+
     async def insert(self, values: dict[str, Any]) -> int:
         now = utcnow()
         values = {"created_at": now, "updated_at": now, "source_pool": False, **values}

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import CodeItem, Role, RoleGrant
-from storage.schema import audit_log, roles, units
+from storage.schema import audit_log, people, roles, units
 from storage.types import utcnow
 
 
@@ -54,6 +54,21 @@ class RoleRepository:
             roles.delete().where(roles.c.person_id == person_id, roles.c.role == role.value)
         )
         return result.rowcount > 0
+
+    async def heads_of(self, unit_ids: list[int]) -> list[tuple[int, int, str | None]]:
+        """(person id, Telegram id, language) of linked unit heads of any of these units."""
+        rows = await self.conn.execute(
+            sa.select(people.c.id, people.c.telegram_id, people.c.language)
+            .select_from(roles.join(people, people.c.id == roles.c.person_id))
+            .where(
+                roles.c.role == Role.UNIT_HEAD.value,
+                roles.c.unit_id.in_(unit_ids),
+                people.c.telegram_id.is_not(None),
+                people.c.consent_at.is_not(None),
+            )
+            .distinct()
+        )
+        return [(r.id, r.telegram_id, r.language) for r in rows]
 
     async def list_for_export(self, person_id: int) -> list[dict[str, Any]]:
         rows = await self.conn.execute(

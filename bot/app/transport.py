@@ -1,0 +1,84 @@
+"""Sends one outbox message through Telegram and says what happened, in the engine's terms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import error as tg
+
+from bot.app.rate_limiter import PACED
+from bot.app.telegram_errors import retry_after_seconds
+from bot.delivery.model import (
+    OutboxMessage,
+    Outcome,
+    Rejected,
+    RetryAfter,
+    Sent,
+    Transient,
+    Unreachable,
+)
+from bot.i18n import t
+
+UNREACHABLE_BAD_REQUESTS = ("chat not found", "user not found", "peer_id_invalid")
+
+
+def render_text(payload: dict[str, Any], language: str | None) -> str:
+    if "key" in payload:
+        return t(language, payload["key"], **payload.get("params", {}))
+    return str(payload.get("text", ""))
+
+
+def render_buttons(payload: dict[str, Any], language: str | None) -> InlineKeyboardMarkup | None:
+    rows = payload.get("buttons")
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t(language, b["key"]) if "key" in b else b["text"], callback_data=b["data"]
+                )
+                for b in row
+            ]
+            for row in rows
+        ]
+    )
+
+
+class TelegramTransport:
+    def __init__(self, bot: Bot, default_language: str = "vi") -> None:
+        self.bot = bot
+        self.default_language = default_language
+
+    async def __call__(self, message: OutboxMessage) -> Outcome:
+        language = message.language or self.default_language
+        payload = message.payload
+        try:
+            document = payload.get("document")
+            if document:
+                source = document.get("file_id") or Path(document["path"])
+                sent = await self.bot.send_document(
+                    message.chat_id, source, filename=document.get("filename"),
+                    caption=render_text(payload, language) or None,
+                    reply_markup=render_buttons(payload, language), rate_limit_args=PACED,
+                )  # fmt: skip
+            else:
+                sent = await self.bot.send_message(
+                    message.chat_id, render_text(payload, language),
+                    reply_markup=render_buttons(payload, language), rate_limit_args=PACED,
+                )  # fmt: skip
+        except tg.RetryAfter as exc:
+            return RetryAfter(retry_after_seconds(exc))
+        except tg.Forbidden as exc:
+            return Unreachable(str(exc))
+        except tg.BadRequest as exc:
+            if any(marker in str(exc).lower() for marker in UNREACHABLE_BAD_REQUESTS):
+                return Unreachable(str(exc))
+            return Rejected(str(exc))
+        except (tg.TimedOut, tg.NetworkError) as exc:
+            return Transient(f"{exc.__class__.__name__}: {exc}")
+        except OSError as exc:  # a document file that vanished
+            return Rejected(f"{exc.__class__.__name__}")
+        return Sent(sent.message_id)

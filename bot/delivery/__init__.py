@@ -1,0 +1,1 @@
+"""The delivery engine: messages the bot sends on its own initiative, through an outbox."""

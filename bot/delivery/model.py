@@ -1,0 +1,90 @@
+"""What flows through the outbox, channel-agnostic: producers write it, a transport sends it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """A message a producer wants delivered once.
+
+    `dedup_key` is chosen by the producer and unique for ever: adding the same key twice (a
+    retried request, a job run twice) stores one message. `payload` is either
+    {"text": html} or {"key": catalog key, "params": {...}}, rendered in the recipient's
+    language when sent, optionally with "buttons": [[{"key"|"text": ..., "data": ...}]]
+    and "document": {"file_id"|"path": ..., "filename": ...}.
+    """
+
+    dedup_key: str
+    chat_id: int
+    kind: str
+    payload: dict[str, Any]
+    person_id: int | None = None
+    batch_id: int | None = None
+    due_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    id: int
+    dedup_key: str
+    chat_id: int
+    person_id: int | None
+    kind: str
+    payload: dict[str, Any]
+    due_at: datetime
+    attempts: int
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    message_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class RetryAfter:
+    """The server asked us to slow down: wait exactly this long, it is not a failure."""
+
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Transient:
+    """5xx, a timeout or a dropped connection: retry with backoff, up to a cap."""
+
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unreachable:
+    """Blocked, deactivated or unknown chat: no retries until the person writes again."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """The message itself is wrong (bad markup, too long): retrying would fail the same way."""
+
+    error: str
+
+
+Outcome = Sent | RetryAfter | Transient | Unreachable | Rejected
+
+
+@dataclass(frozen=True, slots=True)
+class BatchReport:
+    batch_id: int
+    title: str
+    created_by: int | None
+    total: int
+    delivered: int
+    pending: int
+    unreachable: int
+    failed: int
+    #: unit name → names of people who could not be reached, so the office can phone them.
+    unreachable_by_unit: dict[str, list[str]] = field(default_factory=dict)

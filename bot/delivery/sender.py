@@ -1,0 +1,222 @@
+"""The outbox sender: one long-running task that delivers due messages at the limits.
+
+It is woken when producers add rows (in this process) and when rows come due; otherwise it
+looks at the table every `idle_poll_s` for rows added by other processes. A row is marked
+'sending' in its own committed write just before its request goes out and settled right
+after, so a crash leaves exactly the in-flight rows (at most one per chat) in doubt: they
+are sent again at the next start. A graceful stop waits for in-flight requests to settle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.delivery.model import (
+    OutboxMessage,
+    Outcome,
+    Rejected,
+    RetryAfter,
+    Sent,
+    Transient,
+    Unreachable,
+)
+from bot.delivery.pacing import BULK, ChatSpacing, PriorityPacer
+from storage.database import Database
+from storage.repositories.outbox import OutboxRepository
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+REFILL_EVERY_S = 0.25
+
+Transport = Callable[[OutboxMessage], Awaitable[Outcome]]
+
+
+@dataclass(frozen=True, slots=True)
+class SenderSettings:
+    in_flight: int = 8
+    max_attempts: int = 8
+    backoff_first_s: float = 1.0
+    backoff_cap_s: float = 300.0
+    idle_poll_s: float = 1.0
+    fetch_size: int = 500
+    stop_grace_s: float = 15.0
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        db: Database,
+        transport: Transport,
+        pacer: PriorityPacer,
+        spacing: ChatSpacing,
+        settings: SenderSettings | None = None,
+    ) -> None:
+        self.db = db
+        self.transport = transport
+        self.pacer = pacer
+        self.spacing = spacing
+        self.settings = settings or SenderSettings()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._queued: dict[int, deque[OutboxMessage]] = {}  # chat → rows waiting in memory
+        self._ready: list[tuple[float, int, int]] = []  # (ready_at, seq, chat) one per chat
+        self._in_flight: dict[int, asyncio.Task[None]] = {}  # chat → its single send
+        self._known: set[int] = set()  # row ids in memory or in flight
+        self._seq = 0
+        self._last_refill = 0.0
+        self._new_rows = True
+        self._slots = asyncio.Semaphore(self.settings.in_flight)
+        self.sent = 0
+
+    def wake(self) -> None:
+        """Producers call this after committing new rows."""
+        self._new_rows = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        async with self.db.write() as conn:
+            recovered = await OutboxRepository(conn).recover_in_flight()
+        if recovered:
+            log.warning("outbox: %d messages were in flight at the last stop; resending", recovered)
+        while not self._stopping:
+            await self._refill()
+            if not await self._dispatch_next():
+                await self._idle()
+        await self._drain()
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    # --- scheduling --------------------------------------------------------------------------
+
+    async def _refill(self) -> None:
+        """Reads due rows when memory runs low, at most a few times a second."""
+        if sum(len(q) for q in self._queued.values()) >= self.settings.fetch_size // 2:
+            return
+        now = time.monotonic()
+        if not self._new_rows and now - self._last_refill < REFILL_EVERY_S:
+            return
+        self._new_rows, self._last_refill = False, now
+        async with self.db.read() as conn:
+            repo = OutboxRepository(conn)
+            rows = await repo.due(utcnow(), self.settings.fetch_size, skip=self._known)
+            blocked = await repo.unreachable({r.chat_id for r in rows})
+        for row in rows:
+            if row.chat_id in blocked:
+                await self._settle(row, Unreachable("chat marked unreachable"))
+                continue
+            self._known.add(row.id)
+            queue = self._queued.setdefault(row.chat_id, deque())
+            queue.append(row)
+            if len(queue) == 1 and row.chat_id not in self._in_flight:
+                self._push(row.chat_id)
+
+    def _push(self, chat_id: int) -> None:
+        self._seq += 1
+        ready_at = max(time.monotonic(), self.spacing.free_at(chat_id))
+        heapq.heappush(self._ready, (ready_at, self._seq, chat_id))
+
+    async def _dispatch_next(self) -> bool:
+        """Sends the next message whose chat is free; False when nothing is ready now."""
+        if not self._ready:
+            return False
+        ready_at, _, chat_id = self._ready[0]
+        delay = ready_at - time.monotonic()
+        if delay > 0:
+            await self._sleep(min(delay, self.settings.idle_poll_s))
+            return True
+        heapq.heappop(self._ready)
+        row = self._queued[chat_id].popleft()
+        await self._slots.acquire()
+        await self.pacer.acquire(BULK)
+        self.spacing.sent(chat_id)
+        self._in_flight[chat_id] = asyncio.create_task(self._send(row))
+        return True
+
+    async def _idle(self) -> None:
+        self._new_rows = True  # after a quiet spell, look at the table again
+        timeout = self.settings.idle_poll_s
+        async with self.db.read() as conn:
+            next_due = await OutboxRepository(conn).next_due()
+        if next_due is not None:
+            timeout = min(timeout, max(0.0, (next_due - utcnow()).total_seconds()))
+        await self._sleep(timeout)
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        self._wake.clear()
+
+    async def _drain(self) -> None:
+        """A graceful stop: let in-flight requests settle so nothing is left in doubt."""
+        pending = list(self._in_flight.values())
+        if pending:
+            await asyncio.wait(pending, timeout=self.settings.stop_grace_s)
+
+    # --- one message -------------------------------------------------------------------------
+
+    async def _send(self, row: OutboxMessage) -> None:
+        try:
+            async with self.db.write() as conn:
+                claimed = await OutboxRepository(conn).mark_sending(row.id)
+            if claimed:
+                try:
+                    outcome = await self.transport(row)
+                except Exception as exc:  # the transport's own bug must not kill the loop
+                    log.exception("outbox: transport failed for message %d", row.id)
+                    outcome = Transient(exc.__class__.__name__)
+                await self._settle(row, outcome)
+        finally:
+            self._slots.release()
+            self._known.discard(row.id)
+            del self._in_flight[row.chat_id]
+            queue = self._queued.get(row.chat_id)
+            if queue:
+                self._push(row.chat_id)
+            else:
+                self._queued.pop(row.chat_id, None)
+            self._wake.set()
+
+    async def _settle(self, row: OutboxMessage, outcome: Outcome) -> None:
+        """Records the outcome of one attempt (always, whatever it was)."""
+        async with self.db.write() as conn:
+            repo = OutboxRepository(conn)
+            match outcome:
+                case Sent(message_id):
+                    await repo.mark_sent(row.id, message_id)
+                    self.sent += 1
+                case RetryAfter(seconds):
+                    self.pacer.pause(seconds)
+                    due = utcnow() + timedelta(seconds=seconds)
+                    await repo.mark_retry(row.id, due, f"429 retry after {seconds}s", counts=False)
+                case Transient(error) if row.attempts + 1 < self.settings.max_attempts:
+                    backoff = min(
+                        self.settings.backoff_cap_s,
+                        self.settings.backoff_first_s * 2**row.attempts,
+                    )
+                    due = utcnow() + timedelta(seconds=backoff)
+                    await repo.mark_retry(row.id, due, error, counts=True)
+                case Transient(error):
+                    await repo.mark_final(row.id, "failed", f"gave up: {error}")
+                case Unreachable(reason):
+                    await repo.mark_final(row.id, "unreachable", reason)
+                    await repo.mark_unreachable(row.chat_id, reason)
+                case Rejected(error):
+                    await repo.mark_final(row.id, "failed", error)
+        if isinstance(outcome, Unreachable):
+            self._forget_chat(row.chat_id)
+
+    def _forget_chat(self, chat_id: int) -> None:
+        """Rows of an unreachable chat still in memory were settled in the database."""
+        for row in self._queued.pop(chat_id, ()):
+            self._known.discard(row.id)

@@ -1,0 +1,233 @@
+"""The offline sandbox: `python -m bot` without BOT_TOKEN, a terminal chat with the real bot.
+
+One process, one event loop: the project's Bot API emulator on 127.0.0.1, a demo database
+that persists between runs, the real application from `build_application`, and a chat in
+the terminal as one of the demo people. Nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+from pydantic import SecretStr
+
+from bot.config import Settings
+from bot.demo_data import ADMIN_TELEGRAM_ID, generate_demo_data
+from bot.sandbox.console import Console, LineSource, open_source
+from bot.sandbox.session import Session, roster_users
+from bot.sandbox.terminal import banner, display_path
+
+#: Any well-formed token: the emulator accepts whatever it is given.
+SANDBOX_TOKEN = "123456:SANDBOX"
+DEMO_PEOPLE = 2000
+DEMO_SEED = 2026
+POLL_TIMEOUT_S = 5
+SHUTDOWN_S = 10.0
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SandboxPaths:
+    """Everything the sandbox writes, under one folder (SANDBOX_DIR, else the working dir)."""
+
+    root: Path
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def db(self) -> Path:
+        return self.data / "sandbox.db"
+
+    @property
+    def log(self) -> Path:
+        return self.data / "sandbox.log"
+
+    @property
+    def lock(self) -> Path:
+        return self.data / "sandbox.lock"
+
+    @property
+    def files(self) -> Path:
+        return self.root / "sandbox-files"
+
+
+class _ConsoleLogHandler(logging.Handler):
+    """Warnings and errors, one line each on stderr, drawn around the prompt."""
+
+    def __init__(self, console: Console, log_path: str) -> None:
+        super().__init__(logging.WARNING)
+        self.console = console
+        self.log_path = log_path
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = f"⚠ {record.levelname} {record.name}: {record.getMessage()}"
+            if record.exc_info:
+                text += f" (chi tiết · details: {self.log_path})"
+            self.console.show(text, stream=sys.stderr)
+        except Exception:
+            self.handleError(record)
+
+
+def _configure_logging(paths: SandboxPaths, level: str, console: Console) -> None:
+    """INFO and below go to the log file only: the chat stays readable."""
+    paths.data.mkdir(parents=True, exist_ok=True)
+    to_file = logging.FileHandler(paths.log, encoding="utf-8")
+    to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [to_file, _ConsoleLogHandler(console, display_path(paths.log))]
+    root.setLevel(level.upper())
+    for noisy in ("httpx", "httpcore", "apscheduler", "aiosqlite", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Without BOT_TOKEN: the offline sandbox, a terminal chat with the real bot.",
+    )
+    parser.add_argument(
+        "--reset",
+        action="store_true",
+        help="recreate the sandbox database (also SANDBOX_RESET=1)",
+    )
+    return parser.parse_args(argv)
+
+
+def _remove_database(db: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        db.with_name(db.name + suffix).unlink(missing_ok=True)
+
+
+def sandbox_settings(settings: Settings, base_url: str, file_url: str, db: Path) -> Settings:
+    """The operator's settings with the token, API and database of the sandbox.
+
+    ADMIN_IDS is replaced, not extended: real ids mean nothing to the emulator.
+    """
+    return settings.model_copy(
+        update={
+            "bot_token": SecretStr(SANDBOX_TOKEN),
+            "telegram_base_url": base_url,
+            "telegram_base_file_url": file_url,
+            "database_url": f"sqlite+aiosqlite:///{db}",
+            "admin_ids": frozenset({ADMIN_TELEGRAM_ID}),
+        }
+    )
+
+
+async def _serve(
+    settings: Settings,
+    paths: SandboxPaths,
+    console: Console,
+    source: LineSource,
+    stop: asyncio.Event,
+) -> None:
+    """Start everything, chat until told to stop, then stop everything in reverse order."""
+    # Imported here, so that "starting…" shows before the heavier imports.
+    from bot.app import build_application, start_application, stop_application
+    from bot.emulator import BotApiEmulator
+    from storage.database import Database
+    from storage.demo_seed import has_people, seed_demo
+
+    cleanup = contextlib.AsyncExitStack()
+    try:
+        db = Database.from_url(f"sqlite+aiosqlite:///{paths.db}")
+        cleanup.push_async_callback(db.dispose)
+        if not await has_people(db):
+            console.show(f"Tạo dữ liệu mẫu · seeding {DEMO_PEOPLE} demo cadres…")
+            await seed_demo(db, people=DEMO_PEOPLE, seed=DEMO_SEED)
+
+        emulator = BotApiEmulator(token=SANDBOX_TOKEN)
+        await emulator.start()
+        cleanup.push_async_callback(emulator.stop)
+        # Chats must exist before the bot starts: it publishes staff menus per chat at once.
+        session = Session(emulator, console, paths.files)
+        # The same seed and size as the database, so every linked roster person has a chat.
+        roster_users(emulator, generate_demo_data(seed=DEMO_SEED, people=DEMO_PEOPLE).people)
+
+        app = build_application(
+            sandbox_settings(settings, emulator.base_url, emulator.base_file_url, paths.db), db=db
+        )
+        await start_application(app, poll_timeout=POLL_TIMEOUT_S)
+        cleanup.push_async_callback(stop_application, app)
+        log.info("sandbox ready: emulator at %s", emulator.url)
+
+        me = session.current.identity
+        shown = [display_path(p) for p in (paths.db, paths.files, paths.log)]
+        console.show(banner(me.title, me.person.phone, me.key, *shown))
+        session.start()
+        cleanup.push_async_callback(session.close)
+        await _first_of(session.run(source), stop.wait())
+    finally:
+        source.close()
+        try:
+            async with asyncio.timeout(SHUTDOWN_S):
+                await cleanup.aclose()
+        except TimeoutError:
+            log.error("stopping took over %.0f s; exiting anyway", SHUTDOWN_S)
+
+
+async def _first_of(*coroutines: Coroutine[Any, Any, None]) -> None:
+    """Run until one of them ends; cancel the rest; raise what the first one raised."""
+    tasks = [asyncio.create_task(c) for c in coroutines]
+    done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    for task in done:
+        task.result()
+
+
+async def _main(settings: Settings, paths: SandboxPaths, console: Console) -> int:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await _serve(settings, paths, console, open_source(console, sys.stdin), stop)
+    except Exception as exc:
+        log.error("the sandbox failed: %s", exc.__class__.__name__, exc_info=exc)
+        return 1
+    console.show("\nĐã dừng sandbox · sandbox stopped.")
+    return 0
+
+
+def run_sandbox(settings: Settings, argv: Sequence[str] = ()) -> int:
+    """Run until :quit, end of input, Ctrl-C or SIGTERM; 0 when it stopped cleanly."""
+    args = _parse_args(argv)
+    paths = SandboxPaths(Path(os.environ.get("SANDBOX_DIR") or ".").absolute())
+    with contextlib.suppress(AttributeError, ValueError):
+        sys.stdout.reconfigure(errors="replace")  # type: ignore[union-attr]
+    console = Console(sys.stdout, terminal=sys.stdout.isatty())
+    _configure_logging(paths, settings.log_level, console)
+    lock = FileLock(paths.lock)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        print(f"Another sandbox is running in {paths.root} (lock: {paths.lock}).", file=sys.stderr)
+        return 1
+    # Until the event loop takes over, SIGTERM stops us the way Ctrl-C does.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        if args.reset or os.environ.get("SANDBOX_RESET") == "1":
+            _remove_database(paths.db)
+        console.show("Đang khởi động sandbox · starting the offline sandbox…")
+        return asyncio.run(_main(settings, paths, console))
+    except KeyboardInterrupt:  # a signal before the loop's own handlers were installed
+        return 0
+    finally:
+        lock.release()

@@ -1,0 +1,29 @@
+"""Runs before routing, for every update: what the bot learns from someone writing at all."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.menus import is_staff
+from handlers.context import BotContext
+from handlers.menus import sync_chat_menu
+
+
+async def on_any_update(update: Update, ctx: BotContext) -> None:
+    """A person who writes can be reached again, and a staff member gets their menu.
+
+    Telegram refuses a chat-scoped menu for a chat the bot has never seen, so a
+    super-administrator listed in ADMIN_IDS gets theirs here, with their first message.
+    """
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or chat is None or chat.type != "private" or update.my_chat_member:
+        return
+    await ctx.services.delivery.chat_seen(chat.id)
+    synced: set[int] = ctx.bot_data.extra.setdefault("menu_synced", set())
+    if user.id in synced:
+        return
+    actor = await ctx.actor(update)
+    synced.add(user.id)
+    if is_staff(actor.roles):
+        await sync_chat_menu(ctx.bot, user.id, actor.roles, ctx.language)

@@ -1,0 +1,224 @@
+"""The outbox: messages to deliver, their outcomes, and the chats that cannot be reached."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.delivery.model import BatchReport, NewMessage, OutboxMessage
+from storage.schema import delivery_batches, outbox, people, units, unreachable_chats
+from storage.types import utcnow
+
+# asyncpg allows 32,767 bind parameters per statement; an outbox row binds 13.
+_CHUNK = 2_000
+
+
+def _insert(conn: AsyncConnection, table: sa.Table) -> Any:
+    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    return dialect.insert(table)
+
+
+class OutboxRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    # --- producers ---------------------------------------------------------------------------
+
+    async def add(self, messages: Sequence[NewMessage]) -> None:
+        """Adds messages in the caller's transaction; a dedup key already present is skipped."""
+        now = utcnow()
+        rows = [
+            {
+                "dedup_key": m.dedup_key,
+                "chat_id": m.chat_id,
+                "person_id": m.person_id,
+                "batch_id": m.batch_id,
+                "kind": m.kind,
+                "payload": m.payload,
+                "state": "pending",
+                "due_at": m.due_at or now,
+                "attempts": 0,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for m in messages
+        ]
+        statement = _insert(self.conn, outbox).on_conflict_do_nothing(index_elements=["dedup_key"])
+        for start in range(0, len(rows), _CHUNK):
+            await self.conn.execute(statement, rows[start : start + _CHUNK])
+
+    async def new_batch(self, kind: str, title: str, created_by: int | None, total: int) -> int:
+        result = await self.conn.execute(
+            delivery_batches.insert()
+            .values(kind=kind, title=title, created_by=created_by, created_at=utcnow(),
+                    total=total)
+            .returning(delivery_batches.c.id)
+        )  # fmt: skip
+        return int(result.scalar_one())
+
+    async def cancel_for_person(self, person_id: int) -> None:
+        await self.conn.execute(
+            outbox.update()
+            .where(outbox.c.person_id == person_id, outbox.c.state == "pending")
+            .values(state="cancelled", updated_at=utcnow())
+        )
+
+    # --- the sender --------------------------------------------------------------------------
+
+    async def due(self, now: datetime, limit: int, skip: Iterable[int] = ()) -> list[OutboxMessage]:
+        """Pending messages whose time has come, oldest first, with the recipient's language."""
+        query = (
+            sa.select(outbox, people.c.language, people.c.telegram_id)
+            .select_from(outbox.outerjoin(people, people.c.id == outbox.c.person_id))
+            .where(outbox.c.state == "pending", outbox.c.due_at <= now)
+            .order_by(outbox.c.due_at, outbox.c.id)
+            .limit(limit)
+        )
+        skipped = list(skip)
+        if skipped:
+            query = query.where(outbox.c.id.not_in(skipped))
+        rows = await self.conn.execute(query)
+        return [
+            OutboxMessage(
+                id=r.id, dedup_key=r.dedup_key, chat_id=r.chat_id, person_id=r.person_id,
+                kind=r.kind, payload=r.payload, due_at=r.due_at, attempts=r.attempts,
+                language=r.language,
+            )
+            for r in rows
+        ]  # fmt: skip
+
+    async def next_due(self) -> datetime | None:
+        result = await self.conn.execute(
+            sa.select(sa.func.min(outbox.c.due_at)).where(outbox.c.state == "pending")
+        )
+        value = result.scalar()
+        if value is not None and value.tzinfo is None:  # aggregate bypasses the column type
+            value = outbox.c.due_at.type.process_result_value(value, self.conn.dialect)
+        return value
+
+    async def recover_in_flight(self) -> int:
+        """Rows left 'sending' by a process that died: their fate is unknown, so resend."""
+        result = await self.conn.execute(
+            outbox.update()
+            .where(outbox.c.state == "sending")
+            .values(state="pending", updated_at=utcnow())
+        )
+        return result.rowcount
+
+    async def mark_sending(self, message_id: int) -> bool:
+        result = await self.conn.execute(
+            outbox.update()
+            .where(outbox.c.id == message_id, outbox.c.state == "pending")
+            .values(state="sending", updated_at=utcnow())
+        )
+        return result.rowcount == 1
+
+    async def mark_sent(self, message_id: int, telegram_message_id: int | None) -> None:
+        now = utcnow()
+        await self.conn.execute(
+            outbox.update()
+            .where(outbox.c.id == message_id)
+            .values(state="sent", sent_at=now, message_id=telegram_message_id,
+                    attempts=outbox.c.attempts + 1, last_error=None, updated_at=now)
+        )  # fmt: skip
+
+    async def mark_retry(
+        self, message_id: int, due_at: datetime, error: str, *, counts: bool
+    ) -> None:
+        attempts = outbox.c.attempts + 1 if counts else outbox.c.attempts
+        await self.conn.execute(
+            outbox.update()
+            .where(outbox.c.id == message_id)
+            .values(state="pending", due_at=due_at, attempts=attempts, last_error=error[:200],
+                    updated_at=utcnow())
+        )  # fmt: skip
+
+    async def mark_final(self, message_id: int, state: str, error: str) -> None:
+        await self.conn.execute(
+            outbox.update()
+            .where(outbox.c.id == message_id)
+            .values(state=state, attempts=outbox.c.attempts + 1, last_error=error[:200],
+                    updated_at=utcnow())
+        )  # fmt: skip
+
+    # --- reachability ------------------------------------------------------------------------
+
+    async def mark_unreachable(self, chat_id: int, reason: str) -> None:
+        """Remembers the chat and settles its pending messages: no retry storm."""
+        now = utcnow()
+        statement = _insert(self.conn, unreachable_chats).values(
+            chat_id=chat_id, since=now, reason=reason[:60]
+        )
+        await self.conn.execute(statement.on_conflict_do_nothing(index_elements=["chat_id"]))
+        await self.conn.execute(
+            outbox.update()
+            .where(outbox.c.chat_id == chat_id, outbox.c.state == "pending")
+            .values(state="unreachable", last_error=reason[:200], updated_at=now)
+        )
+
+    async def clear_unreachable(self, chat_id: int) -> bool:
+        result = await self.conn.execute(
+            unreachable_chats.delete().where(unreachable_chats.c.chat_id == chat_id)
+        )
+        return result.rowcount > 0
+
+    async def all_unreachable(self) -> set[int]:
+        return set((await self.conn.execute(sa.select(unreachable_chats.c.chat_id))).scalars())
+
+    async def unreachable(self, chat_ids: Iterable[int]) -> set[int]:
+        ids = list(chat_ids)
+        if not ids:
+            return set()
+        rows = await self.conn.execute(
+            sa.select(unreachable_chats.c.chat_id).where(unreachable_chats.c.chat_id.in_(ids))
+        )
+        return {r.chat_id for r in rows}
+
+    # --- reports -----------------------------------------------------------------------------
+
+    async def report(self, batch_id: int) -> BatchReport | None:
+        batch = (
+            await self.conn.execute(
+                sa.select(delivery_batches).where(delivery_batches.c.id == batch_id)
+            )
+        ).first()
+        if batch is None:
+            return None
+        counts = dict(
+            (
+                await self.conn.execute(
+                    sa.select(outbox.c.state, sa.func.count())
+                    .where(outbox.c.batch_id == batch_id)
+                    .group_by(outbox.c.state)
+                )
+            ).all()
+        )
+        missed = await self.conn.execute(
+            sa.select(units.c.name, people.c.full_name)
+            .select_from(
+                outbox.join(people, people.c.id == outbox.c.person_id).outerjoin(
+                    units, units.c.id == people.c.unit_id
+                )
+            )
+            .where(outbox.c.batch_id == batch_id, outbox.c.state == "unreachable")
+            .order_by(units.c.name, people.c.name_search)
+        )
+        by_unit: dict[str, list[str]] = {}
+        for unit_name, full_name in missed:
+            by_unit.setdefault(unit_name or "—", []).append(full_name)
+        return BatchReport(
+            batch_id=batch_id,
+            title=batch.title,
+            created_by=batch.created_by,
+            total=batch.total,
+            delivered=counts.get("sent", 0),
+            pending=counts.get("pending", 0) + counts.get("sending", 0),
+            unreachable=counts.get("unreachable", 0),
+            failed=counts.get("failed", 0) + counts.get("cancelled", 0),
+            unreachable_by_unit=by_unit,
+        )

@@ -1,0 +1,116 @@
+"""One sender per database: a lock that dies with its holder.
+
+SQLite: an OS file lock (flock) beside the database file; the kernel releases it when the
+process exits, however it exits. PostgreSQL: a session advisory lock held on a dedicated
+connection; the server releases it when that connection closes. Either way the holder is
+described (pid, host, since) so the process that did not get it can say who has it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+import filelock
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.database import Database
+
+#: Arbitrary, fixed key of the PostgreSQL advisory lock ("outbox" in ASCII).
+ADVISORY_KEY = 0x6F7574626F78
+
+
+def _me() -> dict[str, object]:
+    return {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "since": datetime.now(UTC).isoformat(),
+    }
+
+
+class SenderLock(Protocol):
+    async def try_acquire(self) -> bool: ...
+    async def holder(self) -> str: ...
+    async def release(self) -> None: ...
+
+
+class FileSenderLock:
+    def __init__(self, database_file: Path) -> None:
+        self.path = database_file.with_name(database_file.name + ".sender.lock")
+        self.owner = database_file.with_name(database_file.name + ".sender.owner")
+        self._lock = filelock.FileLock(self.path, timeout=0, thread_local=False)
+
+    async def try_acquire(self) -> bool:
+        try:
+            self._lock.acquire(timeout=0)
+        except filelock.Timeout:
+            return False
+        self.owner.write_text(json.dumps(_me()), encoding="utf-8")
+        return True
+
+    async def holder(self) -> str:
+        try:
+            owner = json.loads(self.owner.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return "unknown process"
+        return f"pid {owner['pid']} on {owner['host']} since {owner['since']}"
+
+    async def release(self) -> None:
+        if self._lock.is_locked:
+            self._lock.release()
+
+
+class AdvisorySenderLock:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._conn: AsyncConnection | None = None
+
+    async def try_acquire(self) -> bool:
+        conn = await self.db.engine.connect()
+        await conn.execute(
+            sa.text("SELECT set_config('application_name', :name, false)"),
+            {"name": "outbox-sender " + json.dumps(_me())},
+        )
+        got = (
+            await conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_KEY})
+        ).scalar()
+        await conn.commit()
+        if got:
+            self._conn = conn
+            return True
+        await conn.close()
+        return False
+
+    async def holder(self) -> str:
+        async with self.db.read() as conn:
+            row = (
+                await conn.execute(
+                    sa.text(
+                        "SELECT a.pid, a.application_name, a.client_addr FROM pg_locks l "
+                        "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
+                        "AND l.granted AND ((l.classid::bigint << 32) | l.objid::bigint) = :k"
+                    ),
+                    {"k": ADVISORY_KEY},
+                )
+            ).first()
+        if row is None:
+            return "unknown process"
+        return f"server pid {row.pid} ({row.application_name}) from {row.client_addr or 'local'}"
+
+    async def release(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+
+
+def sender_lock(db: Database, url: str) -> SenderLock:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return FileSenderLock(Path(parsed.database or "bot.db").resolve())
+    return AdvisorySenderLock(db)
