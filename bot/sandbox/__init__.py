@@ -32,6 +32,7 @@ from bot.sandbox.terminal import banner, display_path
 SANDBOX_TOKEN = "123456:SANDBOX"
 DEMO_PEOPLE = 2000
 DEMO_SEED = 2026
+#: The emulator answers a long poll as soon as an update arrives; this only bounds idle polls.
 POLL_TIMEOUT_S = 5
 SHUTDOWN_S = 10.0
 
@@ -108,7 +109,8 @@ def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _remove_database(db: Path) -> None:
+def remove_database(db: Path) -> None:
+    """`--reset`: the database file and SQLite's companions, so the next start seeds afresh."""
     for suffix in ("", "-wal", "-shm", "-journal"):
         db.with_name(db.name + suffix).unlink(missing_ok=True)
 
@@ -224,7 +226,7 @@ def run_sandbox(settings: Settings, argv: Sequence[str] = ()) -> int:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         if args.reset or os.environ.get("SANDBOX_RESET") == "1":
-            _remove_database(paths.db)
+            remove_database(paths.db)
         console.show("Đang khởi động sandbox · starting the offline sandbox…")
         return asyncio.run(_main(settings, paths, console))
     except KeyboardInterrupt:  # a signal before the loop's own handlers were installed

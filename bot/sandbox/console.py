@@ -62,46 +62,50 @@ class ReadlineSource:
     shows_input = True
 
     def __init__(self, console: Console) -> None:
-        import readline  # noqa: F401  (importing it makes input() use it)
+        import readline
         import termios
 
         self._console = console
+        self._readline = readline
         self._fd = sys.stdin.fileno()
         self._saved = termios.tcgetattr(self._fd)
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: asyncio.Future[str | None] | None = None
         self._wake = threading.Event()
-        self._next_prompt = ""
+        self._prompt = ""
+        console.typed = readline.get_line_buffer
 
     async def read(self, prompt: str) -> str | None:
-        import readline
-
         loop = asyncio.get_running_loop()
         if self._thread is None:
             self._loop = loop
             self._thread = threading.Thread(target=self._run, name="sandbox-input", daemon=True)
             self._thread.start()
         self._pending = loop.create_future()
-        self._next_prompt = prompt
-        self._console.typed = readline.get_line_buffer
-        self._console.prompt = prompt
+        self._prompt = prompt
         self._wake.set()
         try:
             return await self._pending
         finally:
             self._console.prompt = None
 
+    def _on_screen(self) -> None:
+        """Readline's pre-input hook: the prompt is drawn and the line buffer is fresh."""
+        self._console.prompt = self._prompt
+
     def _run(self) -> None:
         assert self._loop is not None
+        if hasattr(self._readline, "set_pre_input_hook"):
+            self._readline.set_pre_input_hook(self._on_screen)
         while True:
             self._wake.wait()
             self._wake.clear()
+            if not hasattr(self._readline, "set_pre_input_hook"):
+                self._on_screen()
             try:
-                line: str | None = input(self._next_prompt)
-            except EOFError:
-                line = None
-            except Exception:  # a broken terminal ends input like Ctrl-D
+                line: str | None = input(self._prompt)
+            except Exception:  # Ctrl-D (EOFError), or a terminal gone away
                 line = None
             # Cleared here, not in the loop: output arriving right after Enter must not
             # draw the prompt again.

@@ -154,6 +154,7 @@ def reply_lines(keyboard: Sequence[Sequence[ReplyButton]]) -> list[str]:
 
 
 def snippet(text: str) -> str:
+    """One short line of a long text, to say which message was deleted."""
     flat = " ".join(text.split())
     return flat if len(flat) <= _SNIPPET else flat[: _SNIPPET - 1] + "…"
 

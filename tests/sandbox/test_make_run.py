@@ -1,0 +1,150 @@
+"""`python -m bot` without BOT_TOKEN, as `make run` starts it: a subprocess fed line by line.
+
+The sandbox runs in a temporary SANDBOX_DIR (and working directory, so the repository's
+`.env` is not read); each step writes one line and reads stdout until the expected text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+STEP_S = 10.0
+
+
+class Sandbox:
+    """One `python -m bot` process with piped stdin, stdout and stderr."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.output = ""
+        self.cursor = 0
+
+    async def expect(self, pattern: str, within: float = STEP_S) -> re.Match[str]:
+        """Read stdout until `pattern` (a regex) matches text not matched before."""
+        assert self.process.stdout is not None
+        compiled = re.compile(pattern)
+        try:
+            async with asyncio.timeout(within):
+                while not (found := compiled.search(self.output, self.cursor)):
+                    chunk = await self.process.stdout.read(4096)
+                    if not chunk:
+                        break
+                    self.output += chunk.decode("utf-8", errors="replace")
+        except TimeoutError:
+            found = None
+        if found is None:
+            raise AssertionError(
+                f"no {pattern!r} within {within}s; output after the last match:\n"
+                f"{self.output[self.cursor :]}\n--- stderr ---\n{await self.stderr()}"
+            )
+        self.cursor = found.end()
+        return found
+
+    async def type(self, line: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(line.encode() + b"\n")
+        await self.process.stdin.drain()
+
+    async def exit_code(self, within: float = STEP_S) -> int:
+        async with asyncio.timeout(within):
+            return await self.process.wait()
+
+    async def stderr(self) -> str:
+        assert self.process.stderr is not None
+        if self.process.returncode is None:
+            return "(still running)"
+        return (await self.process.stderr.read()).decode("utf-8", errors="replace")
+
+
+Launch = Callable[..., Awaitable[Sandbox]]
+
+
+@pytest.fixture
+async def sandbox(tmp_path: Path) -> AsyncIterator[Launch]:
+    """Starts `python -m bot [args]` in tmp_path; kills what is left running at the end."""
+    started: list[asyncio.subprocess.Process] = []
+    env = {k: v for k, v in os.environ.items() if k not in ("BOT_TOKEN", "SANDBOX_RESET")}
+    env.update(SANDBOX_DIR=str(tmp_path), PYTHONIOENCODING="utf-8")
+
+    async def launch(*args: str) -> Sandbox:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", *args,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            cwd=tmp_path,
+            env=env,
+            start_new_session=True,
+        )  # fmt: skip
+        started.append(process)
+        return Sandbox(process)
+
+    try:
+        yield launch
+    finally:
+        for process in started:
+            if process.returncode is None:  # hung: take down its whole process group
+                os.killpg(process.pid, signal.SIGKILL)
+                await process.wait()
+
+
+async def test_newcomer_onboards_and_the_admin_finds_them(sandbox: Launch, tmp_path: Path) -> None:
+    bot = await sandbox()
+    await bot.expect(r"Bạn là Triệu Thị Đào, cán bộ mới \(newcomer, \+84912000005\)")
+    await bot.expect(r"Gõ :as admin để chuyển sang quản trị viên")
+    agree = await bot.expect(r"\[(\d+)\] ✅ Tôi đồng ý")
+    await bot.type(agree[1])
+    share = await bot.expect(r"\((\w+)\) 📱 Chia sẻ số điện thoại")
+    await bot.type(share[1])
+    await bot.expect(r"Triệu Thị Đào")
+    await bot.expect(r"Đây có phải là đồng chí không\?")
+    yes = await bot.expect(r"\[(\d+)\] ✅ Đúng, là tôi")
+    await bot.type(yes[1])
+    await bot.expect(r"đã được liên kết")
+
+    await bot.type(":as admin")
+    await bot.expect(r"Chào mừng đồng chí Hoàng Thị Thu Hằng")
+    await bot.type("/people trieu thi dao")
+    await bot.expect(r"\[1\] Triệu Thị Đào · Xã Lũng Cú")
+    await bot.type(":quit")
+    assert await bot.exit_code() == 0
+    stderr = await bot.stderr()
+    assert "Traceback" not in stderr, stderr
+    assert (tmp_path / "data" / "sandbox.db").is_file()
+    assert "Application started" in (tmp_path / "data" / "sandbox.log").read_text("utf-8")
+
+    # The next run reuses the database: the newcomer is linked, nothing is seeded again.
+    again = await sandbox()
+    await again.expect(r"Chào mừng đồng chí Triệu Thị Đào quay lại")
+    assert "seeding" not in again.output
+    again.process.send_signal(signal.SIGTERM)
+    assert await again.exit_code() == 0
+    assert "Traceback" not in await again.stderr()
+
+
+async def test_reset_end_of_input_and_ctrl_c(sandbox: Launch) -> None:
+    first = await sandbox()
+    await first.expect(r"seeding 2000")
+    await first.expect(r"\[\d+\] ✅ Tôi đồng ý")
+    first.process.send_signal(signal.SIGINT)
+    await first.expect(r"sandbox stopped")
+    assert await first.exit_code() == 0
+    assert "Traceback" not in await first.stderr()
+
+    reset = await sandbox("--reset")
+    await reset.expect(r"seeding 2000")
+    await reset.expect(r"\[\d+\] ✅ Tôi đồng ý")
+    assert reset.process.stdin is not None
+    reset.process.stdin.close()  # end of input ends the sandbox
+    await reset.expect(r"sandbox stopped")
+    assert await reset.exit_code() == 0

@@ -1,0 +1,209 @@
+"""The sandbox session against the real emulator, the bot's side played over the Bot API.
+
+No bot runs here: the test sends what a bot would (a message on its own initiative, a file to
+someone else) and checks what the person at the terminal sees and what reaches the bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.emulator import BotApiEmulator
+from bot.sandbox import session as session_module
+from bot.sandbox.console import Console
+from bot.sandbox.session import Session, demo_identities, free_path, split_name
+
+TOKEN = "123456:SANDBOX"
+NEWCOMER, LEARNER = 900005, 900004
+CONSENT = {"inline_keyboard": [[{"text": "✅ Tôi đồng ý", "callback_data": "ob:yes"}]]}
+
+
+class TypedLines:
+    """Lines the test types, one at a time, as a piped stdin would give them."""
+
+    shows_input = False
+
+    def __init__(self) -> None:
+        self.lines: asyncio.Queue[str | None] = asyncio.Queue()
+
+    async def read(self, prompt: str) -> str | None:
+        return await self.lines.get()
+
+    def close(self) -> None:
+        pass
+
+
+class Screen(io.StringIO):
+    """The terminal's output, with an event to wait on instead of polling."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.changed = asyncio.Event()
+
+    def write(self, text: str) -> int:
+        self.changed.set()
+        return super().write(text)
+
+
+class Terminal:
+    def __init__(self, emulator: BotApiEmulator, http: aiohttp.ClientSession) -> None:
+        self.emulator, self.http = emulator, http
+        self.out = Screen()
+        self.source = TypedLines()
+        self.seen = 0
+
+    async def bot(self, method: str, **params: Any) -> Any:
+        """Call the Bot API as the bot would."""
+        url = f"{self.emulator.base_url}{TOKEN}/{method}"
+        if "document" in params:
+            form = aiohttp.FormData()
+            for key, value in params.items():
+                if isinstance(value, tuple):
+                    form.add_field(key, value[1], filename=value[0])
+                else:
+                    form.add_field(key, str(value))
+            response = await self.http.post(url, data=form)
+        else:
+            response = await self.http.post(url, json=params)
+        body = await response.json()
+        assert body["ok"], body
+        return body["result"]
+
+    async def type(self, line: str) -> None:
+        await self.source.lines.put(line)
+
+    async def expect(self, text: str, within: float = 5.0) -> str:
+        """Wait until `text` is printed after what was already matched; returns the new output."""
+        async with asyncio.timeout(within):
+            while text not in self.out.getvalue()[self.seen :]:
+                self.out.changed.clear()
+                await self.out.changed.wait()
+        output = self.out.getvalue()
+        start = self.seen
+        self.seen = output.index(text, start) + len(text)
+        return output[start : self.seen]
+
+
+@pytest.fixture
+async def terminal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AsyncIterator[Terminal]:
+    # No bot answers here, so do not wait long for one.
+    monkeypatch.setattr(session_module, "FIRST_REPLY_S", 0.1)
+    monkeypatch.setattr(session_module, "QUIET_S", 0.05)
+    monkeypatch.chdir(tmp_path)
+    async with BotApiEmulator(token=TOKEN) as emulator, aiohttp.ClientSession() as http:
+        term = Terminal(emulator, http)
+        session = Session(emulator, Console(term.out, terminal=False), tmp_path / "files")
+        session.start()
+        running = asyncio.create_task(session.run(term.source))
+        try:
+            yield term
+            await term.type(":quit")
+            await asyncio.wait_for(running, 5)
+        finally:
+            running.cancel()
+            await session.close()
+
+
+async def updates(term: Terminal) -> list[dict[str, Any]]:
+    return await term.bot("getUpdates", offset=0, timeout=0)
+
+
+async def test_first_chat_opens_with_start_and_a_number_taps_the_button(terminal: Terminal) -> None:
+    await terminal.expect("newcomer› /start")
+    await terminal.bot("sendMessage", chat_id=NEWCOMER, text="Đồng ý?", reply_markup=CONSENT)
+    await terminal.expect("[1] ✅ Tôi đồng ý")
+    await terminal.type("1")
+    await terminal.expect("newcomer› 1")
+    await asyncio.sleep(0.2)
+    sent = await updates(terminal)
+    assert sent[0]["message"]["text"] == "/start"
+    assert sent[0]["message"]["from"]["last_name"] == "Triệu Thị"
+    assert sent[1]["callback_query"]["data"] == "ob:yes"
+
+
+async def test_messages_for_another_identity_wait_for_them(terminal: Terminal) -> None:
+    await terminal.expect("newcomer› /start")
+    await terminal.bot(
+        "sendDocument",
+        chat_id=LEARNER,
+        caption="Lịch học tuần này",
+        document=("lich-hoc.txt", b"Thu 2: 7:30"),
+    )
+    await terminal.expect("🔔 Tin mới cho Lò Thị Dung, học viên · gõ :as learner")
+    assert "Lịch học tuần này" not in terminal.out.getvalue()
+
+    await terminal.type(":as learner")
+    shown = await terminal.expect("learner› /start")
+    assert "🤖 Lịch học tuần này" in shown
+    saved = Path("files/learner/lich-hoc.txt")
+    assert f"📎 {saved}" in shown
+    assert await asyncio.to_thread(saved.read_bytes) == b"Thu 2: 7:30"
+
+
+async def test_switching_back_shows_the_live_buttons_again(terminal: Terminal) -> None:
+    await terminal.expect("newcomer› /start")
+    await terminal.bot("sendMessage", chat_id=NEWCOMER, text="Đồng ý?", reply_markup=CONSENT)
+    await terminal.expect("[1] ✅ Tôi đồng ý")
+    await terminal.type(":as admin")
+    await terminal.expect("admin› /start")
+    await terminal.type(":as new")
+    shown = await terminal.expect("[1] ✅ Tôi đồng ý")
+    assert "── Triệu Thị Đào, cán bộ mới (newcomer) ──" in shown
+
+
+async def test_who_unknown_commands_and_missing_files_are_answered_locally(
+    terminal: Terminal,
+) -> None:
+    await terminal.expect("newcomer› /start")
+    await terminal.type(":who")
+    who = await terminal.expect("learner ")
+    assert "▶ newcomer Triệu Thị Đào, cán bộ mới (id 900005)" in who
+    await terminal.type(":as le")
+    await terminal.expect("choose one of")
+    await terminal.type(":dance")
+    await terminal.expect("Không rõ lệnh :dance")
+    await terminal.type(":file /no/such/file.pdf")
+    await terminal.expect("no such file: /no/such/file.pdf")
+    await terminal.type(":menu")
+    await terminal.expect("no menu")
+    texts = [u["message"].get("text") for u in await updates(terminal)]
+    assert texts == ["/start"]
+
+
+async def test_upload_and_contact_reach_the_bot(terminal: Terminal, tmp_path: Path) -> None:
+    await terminal.expect("newcomer› /start")
+    roster = tmp_path / "danh-sach.csv"
+    roster.write_text("ho_ten\nTriệu Thị Đào\n", encoding="utf-8")
+    await terminal.type(f":file {roster}")
+    await terminal.expect("📎 danh-sach.csv (text/csv) → bot")
+    await terminal.type(":contact")
+    await terminal.expect("newcomer› :contact")
+    await asyncio.sleep(0.2)
+    sent = [u["message"] for u in await updates(terminal)]
+    assert sent[1]["document"]["file_name"] == "danh-sach.csv"
+    contact = sent[2]["contact"]
+    assert (contact["phone_number"], contact["user_id"]) == ("+84912000005", NEWCOMER)
+
+
+def test_identities_and_names() -> None:
+    identities = demo_identities()
+    assert list(identities) == ["newcomer", "admin", "head", "lecturer", "learner"]
+    assert identities["admin"].telegram_id == 900001
+    assert identities["newcomer"].person.phone == "+84912000005"
+    assert split_name("Triệu Thị Đào") == ("Đào", "Triệu Thị")
+    assert split_name("Páo") == ("Páo", None)
+
+
+def test_saved_files_never_overwrite(tmp_path: Path) -> None:
+    first = free_path(tmp_path, "../bao-cao.pdf")
+    assert first == tmp_path / "bao-cao.pdf"
+    first.write_bytes(b"1")
+    assert free_path(tmp_path, "bao-cao.pdf") == tmp_path / "bao-cao-2.pdf"
+    assert free_path(tmp_path, "").name == "file"
