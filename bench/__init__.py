@@ -1,0 +1,1 @@
+"""Benchmarks: one command per figure, human progress on stderr, one JSON line on stdout."""
