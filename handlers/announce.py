@@ -17,7 +17,9 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.delivery.model import BatchReport
+from bot.domain import Role
 from bot.errors import DomainError, InvalidInput
+from bot.services.access import require
 from bot.services.delivery import ANNOUNCEMENT_MAX
 from handlers.admin import refuse
 from handlers.context import BotContext
@@ -114,6 +116,7 @@ async def delivery_report(update: Update, ctx: BotContext) -> None:
     query = update.callback_query
     raw = query.data.split(":", 1)[1] if query and query.data else " ".join(ctx.args or [])
     try:
+        require(actor, Role.ADMIN, Role.UNIT_HEAD)
         if not raw.isdigit() or len(raw) > 12:
             raise InvalidInput("error.delivery_usage")
         report = await ctx.services.delivery.report(actor, int(raw))

@@ -51,6 +51,50 @@ class SenderSettings:
     stop_grace_s: float = 15.0
 
 
+WriteOp = Callable[[OutboxRepository], Awaitable[None]]
+
+
+class GroupWriter:
+    """Commits the state changes of many sends in one transaction (group commit).
+
+    Each caller waits until its change is durable, so the sender still never releases an
+    in-flight slot before the outcome is on disk; but one SQLite commit now serves every
+    send that finished meanwhile instead of one each.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._ops: list[tuple[WriteOp, asyncio.Future[None]]] = []
+        self._pending = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def submit(self, op: WriteOp) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._ops.append((op, future))
+        self._pending.set()
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._flush_loop(), name="outbox-writer")
+        await future
+
+    async def _flush_loop(self) -> None:
+        while self._ops:
+            self._pending.clear()
+            ops, self._ops = self._ops, []
+            try:
+                async with self.db.write() as conn:
+                    repo = OutboxRepository(conn)
+                    for op, _ in ops:
+                        await op(repo)
+            except Exception as exc:
+                for _, future in ops:
+                    if not future.done():
+                        future.set_exception(exc)
+            else:
+                for _, future in ops:
+                    if not future.done():
+                        future.set_result(None)
+
+
 class OutboxSender:
     def __init__(
         self,
@@ -75,6 +119,7 @@ class OutboxSender:
         self._last_refill = 0.0
         self._new_rows = True
         self._slots = asyncio.Semaphore(self.settings.in_flight)
+        self._writer = GroupWriter(db)
         self.sent = 0
 
     def wake(self) -> None:
@@ -166,9 +211,14 @@ class OutboxSender:
     # --- one message -------------------------------------------------------------------------
 
     async def _send(self, row: OutboxMessage) -> None:
+        claimed = False
+
+        async def claim(repo: OutboxRepository) -> None:
+            nonlocal claimed
+            claimed = await repo.mark_sending(row.id)
+
         try:
-            async with self.db.write() as conn:
-                claimed = await OutboxRepository(conn).mark_sending(row.id)
+            await self._writer.submit(claim)
             if claimed:
                 try:
                     outcome = await self.transport(row)
@@ -189,14 +239,13 @@ class OutboxSender:
 
     async def _settle(self, row: OutboxMessage, outcome: Outcome) -> None:
         """Records the outcome of one attempt (always, whatever it was)."""
-        async with self.db.write() as conn:
-            repo = OutboxRepository(conn)
+
+        async def record(repo: OutboxRepository) -> None:
             match outcome:
                 case Sent(message_id):
                     await repo.mark_sent(row.id, message_id)
                     self.sent += 1
                 case RetryAfter(seconds):
-                    self.pacer.pause(seconds)
                     due = utcnow() + timedelta(seconds=seconds)
                     await repo.mark_retry(row.id, due, f"429 retry after {seconds}s", counts=False)
                 case Transient(error) if row.attempts + 1 < self.settings.max_attempts:
@@ -213,6 +262,10 @@ class OutboxSender:
                     await repo.mark_unreachable(row.chat_id, reason)
                 case Rejected(error):
                     await repo.mark_final(row.id, "failed", error)
+
+        if isinstance(outcome, RetryAfter):
+            self.pacer.pause(outcome.seconds)
+        await self._writer.submit(record)
         if isinstance(outcome, Unreachable):
             self._forget_chat(row.chat_id)
 

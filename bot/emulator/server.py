@@ -210,6 +210,7 @@ class BotApiEmulator:
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
         app.router.add_route("*", "/_emulator/config", self._handle_config)
         app.router.add_get("/_emulator/stats", self._handle_stats)
+        app.router.add_post("/_emulator/users", self._handle_users)
         self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", port).start()
@@ -357,6 +358,17 @@ class BotApiEmulator:
             except (ValueError, TypeError) as exc:
                 return _error(ApiError(400, f"Bad Request: {exc}"))
         return web.json_response({"ok": True, "result": self.faults.to_dict()})
+
+    async def _handle_users(self, request: web.Request) -> web.StreamResponse:
+        """Makes private chats known from another process: {"ids": [...], "token": "..."}."""
+        try:
+            body = await request.json()
+            ids = [int(i) for i in body["ids"]]
+        except (ValueError, TypeError, KeyError) as exc:
+            return _error(ApiError(400, f"Bad Request: {exc}"))
+        for user_id in ids:
+            self.user(user_id, bot=body.get("token"))
+        return web.json_response({"ok": True, "result": len(ids)})
 
     async def _handle_stats(self, request: web.Request) -> web.StreamResponse:
         with_log = request.query.get("log", "").lower() in ("1", "true")

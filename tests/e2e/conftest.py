@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,9 +13,10 @@ import pytest
 from bot.app import build_application, start_application, stop_application
 from bot.config import Settings
 from bot.emulator import BotApiEmulator
+from bot.emulator.faults import Faults
 from bot.emulator.users import ScriptedUser
 from storage.database import Database
-from tests.conftest import close_database, open_database
+from tests.conftest import POSTGRES_URL, close_database, open_database
 from tests.factories import Province, make_province
 
 SUPERADMIN_ID = 1000
@@ -34,25 +36,39 @@ class Harness:
         return [c["command"] for c in self.emulator.commands_for(None, chat_id, language)]
 
 
+@asynccontextmanager
+async def running_bot(
+    kind: str, tmp_path: object, *, faults: Faults | None = None, **overrides: Any
+) -> AsyncIterator[Harness]:
+    """A migrated database with a small province, the emulator, and the real bot polling it."""
+    db, schema = await open_database(kind, tmp_path)
+    province = await make_province(db)
+    url = f"sqlite+aiosqlite:///{tmp_path}/test.db" if kind == "sqlite" else POSTGRES_URL
+    try:
+        async with BotApiEmulator(faults=faults) as emulator:
+            settings = Settings(
+                _env_file=None,
+                bot_token=emulator.token,
+                telegram_base_url=emulator.base_url,
+                telegram_base_file_url=emulator.base_file_url,
+                admin_ids=frozenset({SUPERADMIN_ID}),
+                database_url=url,
+                **overrides,
+            )
+            app = build_application(settings, db=db)
+            await start_application(app, poll_timeout=1)
+            try:
+                yield Harness(emulator, app, db, province)
+            finally:
+                await stop_application(app)
+    finally:
+        await close_database(db, schema)
+
+
 @pytest.fixture
 async def harness(database_kind: str, tmp_path: object) -> AsyncIterator[Harness]:
-    db, schema = await open_database(database_kind, tmp_path)
-    province = await make_province(db)
-    async with BotApiEmulator() as emulator:
-        settings = Settings(
-            _env_file=None,
-            bot_token=emulator.token,
-            telegram_base_url=emulator.base_url,
-            telegram_base_file_url=emulator.base_file_url,
-            admin_ids=frozenset({SUPERADMIN_ID}),
-        )
-        app = build_application(settings, db=db)
-        await start_application(app, poll_timeout=1)
-        try:
-            yield Harness(emulator, app, db, province)
-        finally:
-            await stop_application(app)
-    await close_database(db, schema)
+    async with running_bot(database_kind, tmp_path) as running:
+        yield running
 
 
 async def forged_tap(user: ScriptedUser, callback_data: str) -> str:
