@@ -13,7 +13,9 @@ emulator run standalone (`python -m bot.emulator`), the only server that can cou
 deliveries and emulate 1,500 chats.
 
 Prints one JSON line: due, sent, duplicates, lost, http_429, rate_per_s, limit_per_s,
-ratio (rate/limit), first_ms (due → first delivery), kills, in_flight.
+ratio (rate/limit), first_ms (due → first delivery), in_flight; with kills also kills,
+downtime_s (signal → first delivery after the restart, summed) and wall_rate_per_s. The
+rate counts the time the bot was up: the restarts' downtime is reported, not averaged in.
 """
 
 from __future__ import annotations
@@ -136,6 +138,7 @@ async def run(args: Any) -> dict[str, Any]:
         workdir,
     )
     kills = 0
+    restarts: list[tuple[float, float]] = []  # (signal sent, new process started)
     try:
         await bot.start()
         due_at = datetime.now(UTC) + timedelta(seconds=DUE_IN_S)
@@ -152,9 +155,11 @@ async def run(args: Any) -> dict[str, Any]:
             if next_kill and len(found) >= next_kill and kills < args.max_kills:
                 sig = signal.Signals[f"SIG{args.signal}"]
                 progress(f"{len(found)} delivered: sending {sig.name}, then restarting")
+                killed = time.time()
                 await bot.signal(sig)
                 kills += 1
                 next_kill += args.kill_every
+                restarts.append((killed, time.time()))
                 await bot.start()
             await asyncio.sleep(0.05)
         await asyncio.sleep(1.0)  # let late duplicates show up before counting
@@ -169,7 +174,13 @@ async def run(args: Any) -> dict[str, Any]:
     sent = len(counts)
     times = sorted(wall for _, wall in ours)
     span = times[-1] - times[0] if len(times) > 1 else 0.0
-    rate = (sent - 1) / span if span else 0.0
+    # Time the bot was down: from the signal to the first delivery of the new process.
+    all_times = sorted(wall for _, wall in found)
+    downtime = sum(
+        next((t for t in all_times if t > started), started) - killed
+        for killed, started in restarts
+    )
+    rate = (sent - 1) / (span - downtime) if span > downtime else 0.0
     result: dict[str, Any] = {
         "due": len(expected),
         "sent": sent,
@@ -183,7 +194,9 @@ async def run(args: Any) -> dict[str, Any]:
         "in_flight": args.in_flight,
     }
     if args.kill_every:
-        result.update(kills=kills, signal=args.signal)
+        wall_rate = round((sent - 1) / span, 1) if span else 0.0
+        result.update(kills=kills, signal=args.signal, downtime_s=round(downtime, 2),
+                      wall_rate_per_s=wall_rate)  # fmt: skip
     return result
 
 

@@ -58,41 +58,63 @@ class GroupWriter:
     """Commits the state changes of many sends in one transaction (group commit).
 
     Each caller waits until its change is durable, so the sender still never releases an
-    in-flight slot before the outcome is on disk; but one SQLite commit now serves every
-    send that finished meanwhile instead of one each.
+    in-flight slot before the outcome is on disk; but one SQLite commit, with one statement
+    for all claims and one for all deliveries, serves every send that finished meanwhile.
     """
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._ops: list[tuple[WriteOp, asyncio.Future[None]]] = []
-        self._pending = asyncio.Event()
+        self._claims: dict[int, asyncio.Future[bool]] = {}
+        self._sent: list[tuple[int, int | None, asyncio.Future[bool]]] = []
+        self._ops: list[tuple[WriteOp, asyncio.Future[bool]]] = []
         self._task: asyncio.Task[None] | None = None
 
-    async def submit(self, op: WriteOp) -> None:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._ops.append((op, future))
-        self._pending.set()
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._flush_loop(), name="outbox-writer")
+    async def claim(self, row_id: int) -> bool:
+        """Marks the row 'sending'; False if it is no longer pending (settled elsewhere)."""
+        future = self._future()
+        self._claims[row_id] = future
+        return await future
+
+    async def sent(self, row_id: int, message_id: int | None) -> None:
+        future = self._future()
+        self._sent.append((row_id, message_id, future))
         await future
 
+    async def submit(self, op: WriteOp) -> None:
+        future = self._future()
+        self._ops.append((op, future))
+        await future
+
+    def _future(self) -> asyncio.Future[bool]:
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._flush_loop(), name="outbox-writer")
+        return asyncio.get_running_loop().create_future()
+
     async def _flush_loop(self) -> None:
-        while self._ops:
-            self._pending.clear()
+        await asyncio.sleep(0)  # let the callers of this tick add their changes
+        while self._claims or self._sent or self._ops:
+            claims, self._claims = self._claims, {}
+            sent, self._sent = self._sent, []
             ops, self._ops = self._ops, []
+            futures = [*claims.values(), *(f for *_, f in sent), *(f for _, f in ops)]
             try:
                 async with self.db.write() as conn:
                     repo = OutboxRepository(conn)
+                    claimed = await repo.claim(list(claims)) if claims else set()
+                    if sent:
+                        await repo.mark_sent_many([(row, msg) for row, msg, _ in sent])
                     for op, _ in ops:
                         await op(repo)
             except Exception as exc:
-                for _, future in ops:
+                for future in futures:
                     if not future.done():
                         future.set_exception(exc)
-            else:
-                for _, future in ops:
-                    if not future.done():
-                        future.set_result(None)
+                continue
+            for row_id, future in claims.items():
+                future.set_result(row_id in claimed)
+            for future in futures[len(claims) :]:
+                if not future.done():
+                    future.set_result(True)
 
 
 class OutboxSender:
@@ -118,6 +140,7 @@ class OutboxSender:
         self._seq = 0
         self._last_refill = 0.0
         self._new_rows = True
+        self._fetching: asyncio.Task[None] | None = None
         self._slots = asyncio.Semaphore(self.settings.in_flight)
         self._writer = GroupWriter(db)
         self.sent = 0
@@ -128,12 +151,16 @@ class OutboxSender:
         self._wake.set()
 
     async def run(self) -> None:
+        now = utcnow()
         async with self.db.write() as conn:
-            recovered = await OutboxRepository(conn).recover_in_flight()
+            recovered = await OutboxRepository(conn).recover_in_flight(
+                now + timedelta(seconds=self.spacing.private_interval),
+                now + timedelta(seconds=self.spacing.group_interval),
+            )
         if recovered:
             log.warning("outbox: %d messages were in flight at the last stop; resending", recovered)
         while not self._stopping:
-            await self._refill()
+            self._refill()
             if not await self._dispatch_next():
                 await self._idle()
         await self._drain()
@@ -144,14 +171,22 @@ class OutboxSender:
 
     # --- scheduling --------------------------------------------------------------------------
 
-    async def _refill(self) -> None:
-        """Reads due rows when memory runs low, at most a few times a second."""
-        if sum(len(q) for q in self._queued.values()) >= self.settings.fetch_size // 2:
+    def _refill(self) -> None:
+        """Reads due rows when memory runs low, at most a few times a second.
+
+        The read runs beside the dispatch loop, so sending never pauses for it.
+        """
+        if self._fetching is not None and not self._fetching.done():
+            return
+        if len(self._known) - len(self._in_flight) >= self.settings.fetch_size // 2:
             return
         now = time.monotonic()
         if not self._new_rows and now - self._last_refill < REFILL_EVERY_S:
             return
         self._new_rows, self._last_refill = False, now
+        self._fetching = asyncio.create_task(self._fetch(), name="outbox-fetch")
+
+    async def _fetch(self) -> None:
         async with self.db.read() as conn:
             repo = OutboxRepository(conn)
             rows = await repo.due(utcnow(), self.settings.fetch_size, skip=self._known)
@@ -165,6 +200,8 @@ class OutboxSender:
             queue.append(row)
             if len(queue) == 1 and row.chat_id not in self._in_flight:
                 self._push(row.chat_id)
+        if rows:
+            self._wake.set()
 
     def _push(self, chat_id: int) -> None:
         self._seq += 1
@@ -205,21 +242,16 @@ class OutboxSender:
     async def _drain(self) -> None:
         """A graceful stop: let in-flight requests settle so nothing is left in doubt."""
         pending = list(self._in_flight.values())
+        if self._fetching is not None:
+            pending.append(self._fetching)
         if pending:
             await asyncio.wait(pending, timeout=self.settings.stop_grace_s)
 
     # --- one message -------------------------------------------------------------------------
 
     async def _send(self, row: OutboxMessage) -> None:
-        claimed = False
-
-        async def claim(repo: OutboxRepository) -> None:
-            nonlocal claimed
-            claimed = await repo.mark_sending(row.id)
-
         try:
-            await self._writer.submit(claim)
-            if claimed:
+            if await self._writer.claim(row.id):
                 try:
                     outcome = await self.transport(row)
                 except Exception as exc:  # the transport's own bug must not kill the loop
@@ -240,11 +272,13 @@ class OutboxSender:
     async def _settle(self, row: OutboxMessage, outcome: Outcome) -> None:
         """Records the outcome of one attempt (always, whatever it was)."""
 
+        if isinstance(outcome, Sent):
+            await self._writer.sent(row.id, outcome.message_id)
+            self.sent += 1
+            return
+
         async def record(repo: OutboxRepository) -> None:
             match outcome:
-                case Sent(message_id):
-                    await repo.mark_sent(row.id, message_id)
-                    self.sent += 1
                 case RetryAfter(seconds):
                     due = utcnow() + timedelta(seconds=seconds)
                     await repo.mark_retry(row.id, due, f"429 retry after {seconds}s", counts=False)

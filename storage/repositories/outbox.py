@@ -101,30 +101,42 @@ class OutboxRepository:
             value = outbox.c.due_at.type.process_result_value(value, self.conn.dialect)
         return value
 
-    async def recover_in_flight(self) -> int:
-        """Rows left 'sending' by a process that died: their fate is unknown, so resend."""
+    async def recover_in_flight(self, private_at: datetime, group_at: datetime) -> int:
+        """Rows left 'sending' by a process that died: their fate is unknown, so resend.
+
+        They may have reached the chat a moment ago, so they wait one interval of the chat's
+        own limit (private chats and groups differ) rather than break it.
+        """
         result = await self.conn.execute(
             outbox.update()
             .where(outbox.c.state == "sending")
-            .values(state="pending", updated_at=utcnow())
+            .values(
+                state="pending",
+                due_at=sa.case((outbox.c.chat_id < 0, group_at), else_=private_at),
+                updated_at=utcnow(),
+            )
         )
         return result.rowcount
 
-    async def mark_sending(self, message_id: int) -> bool:
+    async def claim(self, ids: list[int]) -> set[int]:
+        """Marks pending rows 'sending' just before their requests go out; returns those taken."""
         result = await self.conn.execute(
             outbox.update()
-            .where(outbox.c.id == message_id, outbox.c.state == "pending")
+            .where(outbox.c.id.in_(ids), outbox.c.state == "pending")
             .values(state="sending", updated_at=utcnow())
+            .returning(outbox.c.id)
         )
-        return result.rowcount == 1
+        return set(result.scalars())
 
-    async def mark_sent(self, message_id: int, telegram_message_id: int | None) -> None:
+    async def mark_sent_many(self, sent: list[tuple[int, int | None]]) -> None:
+        """(row id, Telegram message id) pairs, in one executemany."""
         now = utcnow()
         await self.conn.execute(
             outbox.update()
-            .where(outbox.c.id == message_id)
-            .values(state="sent", sent_at=now, message_id=telegram_message_id,
-                    attempts=outbox.c.attempts + 1, last_error=None, updated_at=now)
+            .where(outbox.c.id == sa.bindparam("row_id"))
+            .values(state="sent", sent_at=now, message_id=sa.bindparam("telegram_id"),
+                    attempts=outbox.c.attempts + 1, last_error=None, updated_at=now),
+            [{"row_id": row, "telegram_id": message} for row, message in sent],
         )  # fmt: skip
 
     async def mark_retry(

@@ -85,7 +85,7 @@ async def _states(url: str) -> Counter[str]:
         await db.dispose()
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["TERM", "KILL"])
 async def test_a_restart_in_the_middle_of_a_batch(
     emulator: BotApiEmulator, tmp_path: Path, sig: signal.Signals
 ) -> None:
