@@ -84,7 +84,7 @@ class AdvisorySenderLock:
         if got:
             self._conn = conn
             return True
-        await conn.close()
+        await _discard(conn)
         return False
 
     async def holder(self) -> str:
@@ -105,8 +105,15 @@ class AdvisorySenderLock:
 
     async def release(self) -> None:
         if self._conn is not None:
-            await self._conn.close()
+            await self._conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_KEY})
+            await _discard(self._conn)
             self._conn = None
+
+
+async def _discard(conn: AsyncConnection) -> None:
+    """Closes the server session itself: a pooled session would keep the lock and the name."""
+    await conn.invalidate()
+    await conn.close()
 
 
 def sender_lock(db: Database, url: str) -> SenderLock:
