@@ -94,7 +94,7 @@ def _refresh(ctx: BotContext, batch: int) -> Any:
 
 
 def render_report(ctx: BotContext, report: BatchReport) -> str:
-    lines = [ctx.t("delivery.report", title=report.title, total=report.total,
+    lines = [ctx.t("delivery.report", batch=report.batch_id, title=report.title, total=report.total,
                    delivered=report.delivered, pending=report.pending,
                    unreachable=report.unreachable, failed=report.failed)]  # fmt: skip
     if report.unreachable_by_unit:

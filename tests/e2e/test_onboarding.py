@@ -85,14 +85,18 @@ async def test_self_declared_profile_is_confirmed_by_the_unit_head(harness: Harn
     created = await cadre.expect("hồ sơ tự khai báo")
     assert "chờ xác nhận" in created.text
 
+    # The unit head is asked, through the outbox, without having to look.
     head = harness.user(601)
-    await head.send("/pending")
-    await head.expect("chờ xác nhận")
-    await head.tap("Vàng Thị Dung")
+    request = await head.expect("Hồ sơ tự khai báo mới chờ xác nhận")
+    assert "Vàng Thị Dung" in request.text and "Xã Đồng Văn" in request.text
+    await head.tap("Xem hồ sơ")
     await head.expect("Vàng Thị Dung")
     await head.tap("Xác nhận hồ sơ")
     card = await head.expect("đã xác nhận")
     assert "Vàng Thị Dung" in card.text
+    await cadre.expect("Hồ sơ của đồng chí đã được xác nhận")
+    await head.send("/pending")
+    await head.expect("Không có hồ sơ nào")
 
     async with harness.db.read() as conn:
         row = (await conn.execute(sa.select(people).where(people.c.telegram_id == 602))).one()
