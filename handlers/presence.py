@@ -20,10 +20,10 @@ async def on_any_update(update: Update, ctx: BotContext) -> None:
     if user is None or chat is None or chat.type != "private" or update.my_chat_member:
         return
     await ctx.services.delivery.chat_seen(chat.id)
+    actor = await ctx.actor(update)  # loaded once per update; also fixes the reply language
     synced: set[int] = ctx.bot_data.extra.setdefault("menu_synced", set())
     if user.id in synced:
         return
-    actor = await ctx.actor(update)
     synced.add(user.id)
     if is_staff(actor.roles):
         await sync_chat_menu(ctx.bot, user.id, actor.roles, ctx.language)
