@@ -61,6 +61,14 @@ def base_parser(prog: str, description: str | None) -> argparse.ArgumentParser:
     return parser
 
 
+def positive_int(value: str) -> int:
+    """An argparse type for sizes and counts, where 0 would make a figure meaningless."""
+    number = int(value)
+    if number < 1:
+        raise ValueError(value)
+    return number
+
+
 def progress(message: str) -> None:
     """A line for the person watching; stdout stays reserved for the JSON result."""
     print(f"[bench] {message}", file=sys.stderr, flush=True)

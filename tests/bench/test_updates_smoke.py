@@ -13,7 +13,7 @@ from bot.emulator import BotApiEmulator
 
 KEYS = {
     "users", "messages", "people", "per_s", "p50_ms", "p99_ms", "baseline_per_s",
-    "baseline_p50_ms", "baseline_p99_ms", "ratio", "rss_mb",
+    "baseline_p50_ms", "baseline_p99_ms", "ratio", "rss_mb", "cpu_ms", "baseline_cpu_ms",
 }  # fmt: skip
 
 
@@ -29,7 +29,7 @@ def test_prints_one_json_line_with_sane_figures(
     assert result.keys() >= KEYS
     assert (result["users"], result["messages"], result["people"]) == (3, 2, 300)
     for prefix in ("", "baseline_"):
-        assert result[f"{prefix}per_s"] > 0
+        assert result[f"{prefix}per_s"] > 0 and result[f"{prefix}cpu_ms"] > 0
         assert 0 < result[f"{prefix}p50_ms"] <= result[f"{prefix}p99_ms"] < 30_000
     assert result["ratio"] == pytest.approx(result["per_s"] / result["baseline_per_s"], rel=0.01)
     assert 10 < result["rss_mb"] < 4096
