@@ -8,6 +8,7 @@ described (pid, host, since) so the process that did not get it can say who has 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
@@ -24,6 +25,7 @@ from storage.database import Database
 
 #: Arbitrary, fixed key of the PostgreSQL advisory lock ("outbox" in ASCII).
 ADVISORY_KEY = 0x6F7574626F78
+LOCK_CHECK_TIMEOUT_S = 5.0
 
 
 def _me() -> dict[str, object]:
@@ -36,6 +38,7 @@ def _me() -> dict[str, object]:
 
 class SenderLock(Protocol):
     async def try_acquire(self) -> bool: ...
+    async def alive(self) -> bool: ...
     async def holder(self) -> str: ...
     async def release(self) -> None: ...
 
@@ -53,6 +56,10 @@ class FileSenderLock:
             return False
         self.owner.write_text(json.dumps(_me()), encoding="utf-8")
         return True
+
+    async def alive(self) -> bool:
+        """A file lock lasts as long as this process: nothing can take it away."""
+        return self._lock.is_locked
 
     async def holder(self) -> str:
         try:
@@ -87,6 +94,17 @@ class AdvisorySenderLock:
         await _discard(conn)
         return False
 
+    async def alive(self) -> bool:
+        """The lock lives in the server session; if that connection broke, it is gone."""
+        if self._conn is None:
+            return False
+        try:
+            await asyncio.wait_for(self._conn.execute(sa.text("SELECT 1")), LOCK_CHECK_TIMEOUT_S)
+            await self._conn.commit()
+        except Exception:
+            return False
+        return True
+
     async def holder(self) -> str:
         async with self.db.read() as conn:
             row = (
@@ -105,9 +123,11 @@ class AdvisorySenderLock:
 
     async def release(self) -> None:
         if self._conn is not None:
-            await self._conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_KEY})
-            await _discard(self._conn)
-            self._conn = None
+            conn, self._conn = self._conn, None
+            try:
+                await conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_KEY})
+            finally:
+                await _discard(conn)
 
 
 async def _discard(conn: AsyncConnection) -> None:

@@ -1,4 +1,9 @@
-"""Starts the outbox sender beside the bot, if this process wins the sender lock."""
+"""Runs the outbox sender beside the bot while this process holds the sender lock.
+
+The sender is supervised: if it fails, it is logged and started again; if the lock is lost
+(PostgreSQL dropped the connection holding it), sending stops and the process goes back to
+standby, so two senders never run at once for long.
+"""
 
 from __future__ import annotations
 
@@ -12,26 +17,31 @@ from bot.app.transport import TelegramTransport
 from bot.config import Settings
 from bot.delivery.model import OutboxMessage, Outcome, Unreachable
 from bot.delivery.pacing import ChatSpacing, PriorityPacer
-from bot.delivery.sender import OutboxSender, SenderSettings
+from bot.delivery.sender import OutboxSender, SenderSettings, Transport
 from bot.services import Services
 from storage.sender_lock import SenderLock, sender_lock
 
 log = logging.getLogger(__name__)
 
 STANDBY_RETRY_S = 10.0
+LOCK_CHECK_S = 5.0
+RESTART_AFTER_S = 5.0
 
 
 class DeliveryRuntime:
-    """Owns the sender task and its lock for the life of the application."""
+    """Owns the sender, its lock and their task for the life of the application."""
 
     def __init__(self, settings: Settings, pacer: PriorityPacer, spacing: ChatSpacing) -> None:
         self.settings = settings
         self.pacer = pacer
         self.spacing = spacing
         self.sender: OutboxSender | None = None
+        self._services: Services | None = None
+        self._transport: Transport | None = None
         self._lock: SenderLock | None = None
         self._task: asyncio.Task[None] | None = None
-        self.active = False
+        self._stop = asyncio.Event()
+        self._lock_lost = False
 
     async def start(self, bot: Bot, services: Services) -> None:
         await services.delivery.load_unreachable()
@@ -43,15 +53,33 @@ class DeliveryRuntime:
                 services.delivery.note_unreachable(message.chat_id)
             return outcome
 
-        self.sender = OutboxSender(
-            services.db, deliver, self.pacer, self.spacing,
-            SenderSettings(in_flight=self.settings.send_in_flight),
-        )  # fmt: skip
-        services.delivery.connect_sender(self.sender.wake)
+        self._services, self._transport = services, deliver
         self._lock = sender_lock(services.db, self.settings.database_url)
-        self._task = asyncio.create_task(self._run(self._lock, self.sender), name="outbox")
+        self._task = asyncio.create_task(self._run(self._lock), name="outbox")
 
-    async def _run(self, lock: SenderLock, sender: OutboxSender) -> None:
+    async def stop(self) -> None:
+        """Graceful: in-flight sends settle before the lock is released."""
+        self._stop.set()
+        if self.sender is not None:
+            await self.sender.stop()
+        if self._task is not None:
+            await self._task
+
+    async def _run(self, lock: SenderLock) -> None:
+        try:
+            while not self._stop.is_set():
+                if not await self._acquire(lock):
+                    return
+                log.info("outbox sender active: %s", await lock.holder())
+                await self._serve(lock)
+                with contextlib.suppress(Exception):
+                    await lock.release()
+        finally:
+            with contextlib.suppress(Exception):
+                await lock.release()
+
+    async def _acquire(self, lock: SenderLock) -> bool:
+        """Waits on standby until the lock is free; False if the bot stops first."""
         announced = False
         while not await lock.try_acquire():
             if not announced:
@@ -60,20 +88,40 @@ class DeliveryRuntime:
                     "not send until it is released", await lock.holder()
                 )  # fmt: skip
                 announced = True
-            await asyncio.sleep(STANDBY_RETRY_S)
-        self.active = True
-        log.info("outbox sender active: %s", await lock.holder())
-        await sender.run()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), STANDBY_RETRY_S)
+            if self._stop.is_set():
+                return False
+        self._lock_lost = False
+        return True
 
-    async def stop(self) -> None:
-        """Graceful: in-flight sends settle before the lock is released."""
-        if self._task is None:
-            return
-        if self.active and self.sender is not None:
-            await self.sender.stop()
-        else:
-            self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        if self._lock is not None:
-            await self._lock.release()
+    async def _serve(self, lock: SenderLock) -> None:
+        assert self._services is not None and self._transport is not None
+        watchdog = asyncio.create_task(self._watch(lock), name="outbox-lock-watch")
+        try:
+            while not self._stop.is_set() and not self._lock_lost:
+                self.sender = OutboxSender(
+                    self._services.db, self._transport, self.pacer, self.spacing,
+                    SenderSettings(in_flight=self.settings.send_in_flight),
+                )  # fmt: skip
+                self._services.delivery.connect_sender(self.sender.wake)
+                try:
+                    await self.sender.run()
+                except Exception:
+                    log.exception("outbox sender failed; starting again in %.0fs", RESTART_AFTER_S)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stop.wait(), RESTART_AFTER_S)
+        finally:
+            watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watchdog
+
+    async def _watch(self, lock: SenderLock) -> None:
+        while True:
+            await asyncio.sleep(LOCK_CHECK_S)
+            if not await lock.alive():
+                log.error("outbox sender lost its lock: stopping, back to standby")
+                self._lock_lost = True
+                if self.sender is not None:
+                    await self.sender.stop()
+                return

@@ -36,6 +36,7 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 
 REFILL_EVERY_S = 0.25
+WRITE_ATTEMPTS = 5
 
 Transport = Callable[[OutboxMessage], Awaitable[Outcome]]
 
@@ -98,26 +99,45 @@ class GroupWriter:
             ops, self._ops = self._ops, []
             futures = [*claims.values(), *(f for *_, f in sent), *(f for _, f in ops)]
             try:
-                async with self.db.write() as conn:
-                    repo = OutboxRepository(conn)
-                    claimed = await repo.claim(list(claims)) if claims else set()
-                    if sent:
-                        await repo.mark_sent_many([(row, msg) for row, msg, _ in sent])
-                    for op, _ in ops:
-                        await op(repo)
+                claimed = await self._write(list(claims), [(r, m) for r, m, _ in sent], ops)
             except Exception as exc:
                 for future in futures:
-                    if not future.done():
-                        future.set_exception(exc)
+                    future.set_exception(exc)
                 continue
             for row_id, future in claims.items():
                 future.set_result(row_id in claimed)
             for future in futures[len(claims) :]:
-                if not future.done():
-                    future.set_result(True)
+                future.set_result(True)
+
+    async def _write(
+        self,
+        claims: list[int],
+        sent: list[tuple[int, int | None]],
+        ops: list[tuple[WriteOp, asyncio.Future[bool]]],
+    ) -> set[int]:
+        """One transaction, retried: a message Telegram accepted must not lose its 'sent'
+        mark to a passing database error, or it would go out again after the next restart."""
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                async with self.db.write() as conn:
+                    repo = OutboxRepository(conn)
+                    claimed = await repo.claim(claims) if claims else set()
+                    if sent:
+                        await repo.mark_sent_many(sent)
+                    for op, _ in ops:
+                        await op(repo)
+                return claimed
+            except Exception as exc:
+                if attempt + 1 == WRITE_ATTEMPTS:
+                    raise
+                log.warning("outbox: write failed (%s), retrying", exc.__class__.__name__)
+                await asyncio.sleep(0.2 * 2**attempt)
+        raise AssertionError("unreachable")
 
 
 class OutboxSender:
+    """Delivers due outbox rows; one instance per run, built again after a failure."""
+
     def __init__(
         self,
         db: Database,
@@ -135,6 +155,7 @@ class OutboxSender:
         self._stopping = False
         self._queued: dict[int, deque[OutboxMessage]] = {}  # chat → rows waiting in memory
         self._ready: list[tuple[float, int, int]] = []  # (ready_at, seq, chat) one per chat
+        self._busy: set[int] = set()  # chats with an entry in _ready or a send in flight
         self._in_flight: dict[int, asyncio.Task[None]] = {}  # chat → its single send
         self._known: set[int] = set()  # row ids in memory or in flight
         self._seq = 0
@@ -143,7 +164,6 @@ class OutboxSender:
         self._fetching: asyncio.Task[None] | None = None
         self._slots = asyncio.Semaphore(self.settings.in_flight)
         self._writer = GroupWriter(db)
-        self.sent = 0
 
     def wake(self) -> None:
         """Producers call this after committing new rows."""
@@ -159,11 +179,13 @@ class OutboxSender:
             )
         if recovered:
             log.warning("outbox: %d messages were in flight at the last stop; resending", recovered)
-        while not self._stopping:
-            self._refill()
-            if not await self._dispatch_next():
-                await self._idle()
-        await self._drain()
+        try:
+            while not self._stopping:
+                self._refill()
+                if not await self._dispatch_next():
+                    await self._idle()
+        finally:
+            await self._drain()
 
     async def stop(self) -> None:
         self._stopping = True
@@ -194,17 +216,18 @@ class OutboxSender:
         for row in rows:
             if row.chat_id in blocked:
                 await self._settle(row, Unreachable("chat marked unreachable"))
-                continue
-            self._known.add(row.id)
-            queue = self._queued.setdefault(row.chat_id, deque())
-            queue.append(row)
-            if len(queue) == 1 and row.chat_id not in self._in_flight:
-                self._push(row.chat_id)
+            elif row.id not in self._known:
+                self._known.add(row.id)
+                self._queued.setdefault(row.chat_id, deque()).append(row)
+                if row.chat_id not in self._busy:
+                    self._push(row.chat_id)
         if rows:
             self._wake.set()
 
     def _push(self, chat_id: int) -> None:
+        """Schedules the chat's next row for when the chat's own limit allows it."""
         self._seq += 1
+        self._busy.add(chat_id)
         ready_at = max(time.monotonic(), self.spacing.free_at(chat_id))
         heapq.heappush(self._ready, (ready_at, self._seq, chat_id))
 
@@ -218,11 +241,17 @@ class OutboxSender:
             await self._sleep(min(delay, self.settings.idle_poll_s))
             return True
         heapq.heappop(self._ready)
-        row = self._queued[chat_id].popleft()
+        queue = self._queued.get(chat_id)
+        if not queue:  # its rows were settled meanwhile (the chat became unreachable)
+            self._queued.pop(chat_id, None)
+            self._busy.discard(chat_id)
+            return True
+        row = queue.popleft()
+        # The chat stays busy while we wait for a slot, so no second send to it can start.
         await self._slots.acquire()
         await self.pacer.acquire(BULK)
         self.spacing.sent(chat_id)
-        self._in_flight[chat_id] = asyncio.create_task(self._send(row))
+        self._in_flight[chat_id] = asyncio.create_task(self._send(row), name="outbox-send")
         return True
 
     async def _idle(self) -> None:
@@ -240,12 +269,22 @@ class OutboxSender:
         self._wake.clear()
 
     async def _drain(self) -> None:
-        """A graceful stop: let in-flight requests settle so nothing is left in doubt."""
+        """Lets in-flight requests settle so nothing is left in doubt.
+
+        Past the grace period the rest are cancelled: they stay 'sending' and are sent again
+        by the next sender, the same as after a crash.
+        """
         pending = list(self._in_flight.values())
         if self._fetching is not None:
             pending.append(self._fetching)
-        if pending:
-            await asyncio.wait(pending, timeout=self.settings.stop_grace_s)
+        if not pending:
+            return
+        _, late = await asyncio.wait(pending, timeout=self.settings.stop_grace_s)
+        for task in late:
+            task.cancel()
+        if late:
+            log.warning("outbox: %d sends did not finish within the grace period", len(late))
+            await asyncio.wait(late)
 
     # --- one message -------------------------------------------------------------------------
 
@@ -254,16 +293,16 @@ class OutboxSender:
             if await self._writer.claim(row.id):
                 try:
                     outcome = await self.transport(row)
-                except Exception as exc:  # the transport's own bug must not kill the loop
-                    log.exception("outbox: transport failed for message %d", row.id)
-                    outcome = Transient(exc.__class__.__name__)
+                except Exception as exc:  # a bug (e.g. in a template): retrying won't help
+                    log.exception("outbox: message %d could not be sent", row.id)
+                    outcome = Rejected(exc.__class__.__name__)
                 await self._settle(row, outcome)
         finally:
             self._slots.release()
             self._known.discard(row.id)
-            del self._in_flight[row.chat_id]
-            queue = self._queued.get(row.chat_id)
-            if queue:
+            self._in_flight.pop(row.chat_id, None)
+            self._busy.discard(row.chat_id)
+            if self._queued.get(row.chat_id):
                 self._push(row.chat_id)
             else:
                 self._queued.pop(row.chat_id, None)
@@ -271,10 +310,8 @@ class OutboxSender:
 
     async def _settle(self, row: OutboxMessage, outcome: Outcome) -> None:
         """Records the outcome of one attempt (always, whatever it was)."""
-
         if isinstance(outcome, Sent):
             await self._writer.sent(row.id, outcome.message_id)
-            self.sent += 1
             return
 
         async def record(repo: OutboxRepository) -> None:
