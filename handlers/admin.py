@@ -12,7 +12,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.domain import GRANTABLE_ROLES, Actor, Person, Role
-from bot.errors import DomainError, PermissionDenied
+from bot.errors import DomainError
 from bot.services.access import require
 from handlers.context import BotContext
 from handlers.menus import sync_chat_menu
@@ -80,10 +80,9 @@ async def _card(update: Update, ctx: BotContext, actor: Actor, person: Person) -
     if actor.is_superadmin:
         held = await ctx.services.access.grants_of(person.id)
         for role in GRANTABLE_ROLES:
-            mark = "✅" if role in held else "➕"
-            rows.append(
-                [(f"{mark} {ctx.t(f'role.{role.value}')}", f"ad:r:{person.id}:{role.value}")]
-            )
+            has = role in held
+            label = f"{'✅' if has else '➕'} {ctx.t(f'role.{role.value}')}"
+            rows.append([(label, f"ad:r:{person.id}:{role.value}:{0 if has else 1}")])
     text = person_card(person, ctx.language, staff_view=True)
     await show(update, ctx, text, inline(rows) if rows else None)
 
@@ -128,31 +127,22 @@ async def source_pool(update: Update, ctx: BotContext) -> None:
     await _card(update, ctx, actor, person)
 
 
-async def toggle_role(update: Update, ctx: BotContext) -> None:
-    """Grants the role if missing, revokes it if held; then refreshes that person's menu."""
+async def set_role(update: Update, ctx: BotContext) -> None:
+    """A role button carries the wanted state; then that person's menu is refreshed."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    _, _, person_id, role_name = query.data.split(":")
+    _, _, person_id, role_name, wanted = query.data.split(":")
     actor = await ctx.actor(update)
     access = ctx.services.access
     try:
-        if not actor.is_superadmin:
-            raise PermissionDenied()
-        role = Role(role_name)
-        held = await access.grants_of(int(person_id))
-        if role in held:
-            person = await access.revoke(actor, int(person_id), role)
-        else:
-            person = await access.grant(actor, int(person_id), role)
+        person = await access.set_role(actor, int(person_id), Role(role_name), wanted == "1")
     except DomainError as exc:
         await refuse(update, ctx, exc)
         return
     await query.answer(ctx.t("admin.roles_saved"))
     if person.telegram_id is not None:
-        roles = set(await access.grants_of(person.id))
-        if person.telegram_id in access.superadmin_ids:
-            roles.add(Role.SUPERADMIN)
-        await sync_chat_menu(ctx.bot, person.telegram_id, roles, person.language or "vi")
+        roles = await access.menu_roles(person)
+        await sync_chat_menu(ctx.bot, person.telegram_id, roles, person.language or ctx.language)
     await _card(update, ctx, actor, person)
 
 
@@ -163,4 +153,4 @@ def register(app: Any) -> None:
     app.add_handler(CallbackQueryHandler(verify, pattern=r"^ad:v:\d+$"))
     app.add_handler(CallbackQueryHandler(source_pool, pattern=r"^ad:sp:\d+:[01]$"))
     roles = "|".join(r.value for r in GRANTABLE_ROLES)
-    app.add_handler(CallbackQueryHandler(toggle_role, pattern=rf"^ad:r:\d+:({roles})$"))
+    app.add_handler(CallbackQueryHandler(set_role, pattern=rf"^ad:r:\d+:({roles}):[01]$"))

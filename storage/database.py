@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 _WRITE = "cadre_write"
+_NO_TRANSACTION = "cadre_no_transaction"
 
 
 def create_engine(url: str, *, schema: str | None = None, echo: bool = False) -> AsyncEngine:
@@ -31,6 +32,9 @@ def create_engine(url: str, *, schema: str | None = None, echo: bool = False) ->
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        # Every transaction here ends in commit or rollback before the connection goes back;
+        # the pool's extra rollback would cost one more thread hop per use with aiosqlite.
+        kwargs["pool_reset_on_return"] = None
         engine = create_async_engine(parsed, **kwargs)
         _configure_sqlite(engine)
         return engine
@@ -54,8 +58,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        immediate = conn.get_execution_options().get(_WRITE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get(_NO_TRANSACTION):
+            return  # a single statement is its own consistent snapshot
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_WRITE) else "BEGIN")
 
 
 class Database:
@@ -76,6 +82,21 @@ class Database:
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A read-only transaction: a consistent snapshot, never takes the write lock."""
         async with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @asynccontextmanager
+    async def lookup(self) -> AsyncIterator[AsyncConnection]:
+        """For exactly one SELECT on a hot path (who is writing to the bot?).
+
+        On SQLite it runs outside a transaction: one statement is consistent by itself, and
+        BEGIN and COMMIT would each cost a thread hop through aiosqlite on every update.
+        """
+        if self.dialect != "sqlite":
+            async with self.read() as conn:
+                yield conn
+            return
+        async with self.engine.connect() as conn:
+            await conn.execution_options(**{_NO_TRANSACTION: True})
             yield conn
 
     @asynccontextmanager

@@ -24,10 +24,11 @@ class Services:
     @classmethod
     def build(cls, db: Database, *, superadmin_ids: frozenset[int]) -> Services:
         delivery = DeliveryService(db)
+        access = AccessService(db, superadmin_ids)
         return cls(
             db=db,
-            people=PeopleService(db, notify=delivery.wake),
-            access=AccessService(db, superadmin_ids),
+            people=PeopleService(db, notify=delivery.wake, on_change=access.changed),
+            access=access,
             directory=DirectoryService(db),
             delivery=delivery,
         )

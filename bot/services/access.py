@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import GRANTABLE_ROLES, Actor, Person, Role
@@ -10,6 +12,9 @@ from storage.database import Database
 from storage.repositories.code_lists import CodeListRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.roles import RoleRepository, audit
+
+ACTOR_TTL_S = 5.0
+ACTOR_CACHE_MAX = 10_000
 
 
 def require(actor: Actor, *allowed: Role) -> None:
@@ -31,58 +36,77 @@ class AccessService:
     def __init__(self, db: Database, superadmin_ids: frozenset[int]) -> None:
         self.db = db
         self.superadmin_ids = superadmin_ids
+        self._actors: dict[int, tuple[float, Actor]] = {}
+        self._generation = 0
+
+    def changed(self) -> None:
+        """Called after any change to people or roles commits: every cached actor is dropped."""
+        self._generation += 1
+        self._actors.clear()
 
     async def actor(self, telegram_id: int) -> Actor:
-        async with self.db.read() as conn:
-            person = await PeopleRepository(conn).by_telegram(telegram_id)
-            grants = await RoleRepository(conn).grants_of(person.id) if person else ()
-        return Actor(
+        """Who sent an update, with their roles.
+
+        Cached for a few seconds, because every update needs it and a person taps several
+        buttons in a row; any change made through the services drops the cache at once, so
+        a revoked role stops working immediately. Only a change made by another process
+        (none does so today) could be seen up to ACTOR_TTL_S late.
+        """
+        now = time.monotonic()
+        cached = self._actors.get(telegram_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        generation = self._generation
+        async with self.db.lookup() as conn:
+            person, grants = await PeopleRepository(conn).with_grants(telegram_id)
+        actor = Actor(
             telegram_id=telegram_id,
             person=person,
             grants=grants,
             is_superadmin=telegram_id in self.superadmin_ids,
         )
+        if generation == self._generation:  # nothing changed while we were reading
+            if len(self._actors) >= ACTOR_CACHE_MAX:
+                self._actors.clear()
+            self._actors[telegram_id] = (now + ACTOR_TTL_S, actor)
+        return actor
 
-    async def grant(self, actor: Actor, person_id: int, role: Role) -> Person:
-        """Grants `role`; a unit head heads the unit of their own record."""
+    async def set_role(self, actor: Actor, person_id: int, role: Role, held: bool) -> Person:
+        """Grants (`held`) or revokes `role`; a unit head heads the unit of their own record.
+
+        The wanted state, not a toggle, so a double tap or an old card cannot undo itself.
+        Only super-administrators may change roles.
+        """
         require(actor, Role.SUPERADMIN)
         if role not in GRANTABLE_ROLES:
             raise InvalidInput("error.role_unknown")
         async with self.db.write() as conn:
-            person = await PeopleRepository(conn).get(person_id)
+            person = await PeopleRepository(conn).lock(person_id)
             if person is None:
                 raise NotFound()
+            repo = RoleRepository(conn)
             unit_id = None
-            if role is Role.UNIT_HEAD:
+            if held and role is Role.UNIT_HEAD:
                 if person.unit is None:
                     raise InvalidInput("error.role_needs_unit")
                 unit_id = person.unit.id
-            if await RoleRepository(conn).grant(person.id, role, unit_id, actor.telegram_id):
-                await audit(
-                    conn,
-                    "role_granted",
-                    actor=actor.telegram_id,
-                    person_id=person.id,
-                    role=role.value,
-                    unit_id=unit_id,
-                )
+            if held:
+                changed = await repo.grant(person.id, role, unit_id, actor.telegram_id)
+            else:
+                changed = await repo.revoke(person.id, role)
+            if changed:
+                action = "role_granted" if held else "role_revoked"
+                await audit(conn, action, actor=actor.telegram_id, person_id=person.id,
+                            role=role.value, unit_id=unit_id)  # fmt: skip
+        self.changed()
         return person
 
-    async def revoke(self, actor: Actor, person_id: int, role: Role) -> Person:
-        require(actor, Role.SUPERADMIN)
-        async with self.db.write() as conn:
-            person = await PeopleRepository(conn).get(person_id)
-            if person is None:
-                raise NotFound()
-            if await RoleRepository(conn).revoke(person.id, role):
-                await audit(
-                    conn,
-                    "role_revoked",
-                    actor=actor.telegram_id,
-                    person_id=person.id,
-                    role=role.value,
-                )
-        return person
+    async def menu_roles(self, person: Person) -> frozenset[Role]:
+        """The roles that decide a person's command menu, super-administrator included."""
+        roles = set(await self.grants_of(person.id))
+        if person.telegram_id in self.superadmin_ids:
+            roles.add(Role.SUPERADMIN)
+        return frozenset(roles)
 
     async def grants_of(self, person_id: int) -> frozenset[Role]:
         async with self.db.read() as conn:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -16,7 +17,7 @@ from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from bot.phones import normalize_phone
 from bot.services.access import require, unit_scope
 from bot.text_search import fold
-from bot.validation import clean_full_name
+from bot.validation import clean_full_name, parse_birth_year
 from storage.database import Database
 from storage.repositories.code_lists import CodeListRepository
 from storage.repositories.outbox import OutboxRepository
@@ -46,17 +47,43 @@ class ContactMatch:
     person: Person | None = None
 
 
-def _within(person: Person | None, scope: list[int] | None) -> bool:
+def _within(person: Person, scope: list[int] | None) -> bool:
     """Unknown and out-of-scope look the same to the caller: nothing leaks about other units."""
-    if person is None:
-        return False
     return scope is None or (person.unit is not None and person.unit.id in scope)
 
 
+async def _check_codes(
+    conn: AsyncConnection,
+    unit_id: int | None = None,
+    title_id: int | None = None,
+    ethnicity_id: int | None = None,
+) -> None:
+    """Ids a person chose from buttons (which can be forged) must exist in the code lists."""
+    codes = CodeListRepository(conn)
+    if unit_id is not None and await codes.unit(unit_id) is None:
+        raise InvalidInput("error.unit_unknown")
+    for kind, item_id in (("title", title_id), ("ethnicity", ethnicity_id)):
+        if item_id is not None and await codes.item(kind, item_id) is None:
+            raise InvalidInput()
+
+
 class PeopleService:
-    def __init__(self, db: Database, notify: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        notify: Callable[[], None] = lambda: None,
+        on_change: Callable[[], None] = lambda: None,
+    ) -> None:
         self.db = db
-        self.notify = notify
+        self.notify = notify  # wakes the outbox sender
+        self.on_change = on_change  # drops cached actors
+
+    @asynccontextmanager
+    async def _change(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction about people; once it commits, cached actors are stale."""
+        async with self.db.write() as conn:
+            yield conn
+        self.on_change()
 
     async def by_telegram(self, telegram_id: int) -> Person | None:
         async with self.db.read() as conn:
@@ -81,7 +108,7 @@ class PeopleService:
         self, telegram_id: int, person_id: int, phone: str, language: str, consent_at: datetime
     ) -> Person:
         """Links a Telegram account to its roster record; the roster stays authoritative."""
-        async with self.db.write() as conn:
+        async with self._change() as conn:
             repo = PeopleRepository(conn)
             if await repo.by_telegram(telegram_id):
                 raise Conflict("error.already_registered")
@@ -101,12 +128,12 @@ class PeopleService:
     ) -> Person:
         """Creates a self-declared profile, unverified until a unit head or admin confirms it."""
         full_name = clean_full_name(profile.full_name)
-        async with self.db.write() as conn:
+        parse_birth_year(str(profile.birth_year))
+        async with self._change() as conn:
             repo = PeopleRepository(conn)
             if await repo.by_telegram(telegram_id):
                 raise Conflict("error.already_registered")
-            if await CodeListRepository(conn).unit(profile.unit_id) is None:
-                raise InvalidInput("error.unit_unknown")
+            await _check_codes(conn, profile.unit_id, profile.title_id, profile.ethnicity_id)
             person_id = await repo.insert(
                 {
                     "full_name": full_name,
@@ -133,14 +160,18 @@ class PeopleService:
         return person
 
     async def _ask_heads_to_confirm(self, conn: AsyncConnection, person: Person) -> None:
-        """The unit heads above the person's unit get an approval request, in this transaction."""
+        """The unit heads above the person's unit get an approval request, in this transaction.
+
+        The key carries the time, so a profile edited after a confirmation is asked about again.
+        """
         assert person.unit is not None
         units = await CodeListRepository(conn).ancestor_ids(person.unit.id)
         heads = await RoleRepository(conn).heads_of(units)
+        stamp = int(utcnow().timestamp())
         await OutboxRepository(conn).add(
             [
                 NewMessage(
-                    dedup_key=f"verify-request:{person.id}:{head_id}",
+                    dedup_key=f"verify-request:{person.id}:{head_id}:{stamp}",
                     chat_id=chat_id,
                     person_id=head_id,
                     kind="verify_request",
@@ -150,12 +181,13 @@ class PeopleService:
                         "buttons": [[{"key": "notice.open_profile", "data": f"ad:p:{person.id}"}]],
                     },
                 )
-                for head_id, chat_id, _ in heads
+                for head_id, chat_id in heads
+                if head_id != person.id
             ]
         )
 
     async def set_language(self, telegram_id: int, language: str) -> None:
-        async with self.db.write() as conn:
+        async with self._change() as conn:
             repo = PeopleRepository(conn)
             person = await repo.by_telegram(telegram_id)
             if person is not None:
@@ -167,15 +199,17 @@ class PeopleService:
             raise InvalidInput()
         if field == "full_name":
             value = clean_full_name(str(value))
-        async with self.db.write() as conn:
+        if field == "birth_year":
+            value = parse_birth_year(str(value))
+        async with self._change() as conn:
             repo = PeopleRepository(conn)
             person = await repo.by_telegram(telegram_id)
             if person is None:
                 raise NotFound()
             if person.from_roster:
                 raise PermissionDenied("error.roster_locked")
-            if field == "unit_id" and await CodeListRepository(conn).unit(int(value)) is None:
-                raise InvalidInput("error.unit_unknown")
+            if field in ("unit_id", "title_id", "ethnicity_id"):
+                await _check_codes(conn, **{field: int(value)})
             values: dict[str, Any] = {field: value.value if isinstance(value, Gender) else value}
             if field == "full_name":
                 values["name_search"] = fold(value)
@@ -184,7 +218,10 @@ class PeopleService:
             await repo.update(person.id, values)
             await audit(conn, "profile_edited", actor=telegram_id, person_id=person.id, field=field)
             edited = await repo.get(person.id)
-        assert edited is not None
+            assert edited is not None
+            if person.verified or field == "unit_id":
+                await self._ask_heads_to_confirm(conn, edited)
+        self.notify()
         return edited
 
     async def export(self, telegram_id: int) -> PersonalData:
@@ -203,7 +240,7 @@ class PeopleService:
     async def withdraw_consent(self, telegram_id: int) -> bool:
         """Erases the optional data and the Telegram link; training records stay with the person."""
         now = utcnow()
-        async with self.db.write() as conn:
+        async with self._change() as conn:
             repo = PeopleRepository(conn)
             person = await repo.by_telegram(telegram_id)
             if person is None:
@@ -235,21 +272,19 @@ class PeopleService:
         async with self.db.read() as conn:
             scope = await unit_scope(conn, actor)
             person = await PeopleRepository(conn).get(person_id)
-        if person is None or (
-            scope is not None and (person.unit is None or person.unit.id not in scope)
-        ):
+        if person is None or not _within(person, scope):
             raise NotFound()
         return person
 
     async def verify(self, actor: Actor, person_id: int) -> Person:
-        async with self.db.write() as conn:
+        async with self._change() as conn:
             scope = await unit_scope(conn, actor)
             repo = PeopleRepository(conn)
             person = await repo.get(person_id)
-            if person is None or (
-                scope is not None and (person.unit is None or person.unit.id not in scope)
-            ):
+            if person is None or not _within(person, scope):
                 raise NotFound()
+            if actor.person is not None and actor.person.id == person.id:
+                raise PermissionDenied("error.verify_self")
             if not person.verified:
                 await repo.update(
                     person_id,
@@ -264,7 +299,7 @@ class PeopleService:
                     await OutboxRepository(conn).add(
                         [
                             NewMessage(
-                                dedup_key=f"verified:{person_id}",
+                                dedup_key=f"verified:{person_id}:{int(utcnow().timestamp())}",
                                 chat_id=person.telegram_id,
                                 person_id=person_id,
                                 kind="profile_verified",
@@ -280,7 +315,7 @@ class PeopleService:
     async def set_source_pool(self, actor: Actor, person_id: int, flag: bool) -> Person:
         """The leadership source pool ("cán bộ nguồn") is an administrator's decision alone."""
         require(actor, Role.ADMIN)
-        async with self.db.write() as conn:
+        async with self._change() as conn:
             repo = PeopleRepository(conn)
             if await repo.get(person_id) is None:
                 raise NotFound()

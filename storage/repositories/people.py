@@ -9,8 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.domain import CodeItem, Gender, Person
-from storage.schema import audit_log, consents, ethnicities, grades, people, titles, units
+from bot.domain import CodeItem, Gender, Person, Role, RoleGrant
+from storage.schema import audit_log, consents, ethnicities, grades, people, roles, titles, units
 from storage.types import utcnow
 
 _unit = units.alias("u")
@@ -33,6 +33,23 @@ _PERSON_SELECT = sa.select(
     .outerjoin(_title, _title.c.id == people.c.title_id)
     .outerjoin(_grade, _grade.c.id == people.c.grade_id)
     .outerjoin(_eth, _eth.c.id == people.c.ethnicity_id)
+)
+
+
+_role_unit = units.alias("ru")
+
+#: A person with their role grants, one row per grant: the actor of an update in one query.
+_ACTOR_SELECT = (
+    _PERSON_SELECT.add_columns(
+        roles.c.role.label("grant_role"),
+        _role_unit.c.id.label("grant_unit_id"),
+        _role_unit.c.code.label("grant_unit_code"),
+        _role_unit.c.name.label("grant_unit_name"),
+    )
+    .outerjoin(roles, roles.c.person_id == people.c.id)
+    .outerjoin(_role_unit, _role_unit.c.id == roles.c.unit_id)
+    .where(people.c.telegram_id == sa.bindparam("telegram_id"))
+    .order_by(roles.c.id)
 )
 
 
@@ -77,6 +94,32 @@ class PeopleRepository:
     async def by_telegram(self, telegram_id: int) -> Person | None:
         return await self._one(people.c.telegram_id == telegram_id)
 
+    async def lock(self, person_id: int) -> Person | None:
+        """Reads the person and, on PostgreSQL, locks the row until the transaction ends, so
+        two concurrent changes to their roles run one after the other (SQLite's write
+        transactions are serial already)."""
+        await self.conn.execute(
+            sa.select(people.c.id).where(people.c.id == person_id).with_for_update()
+        )
+        return await self.get(person_id)
+
+    async def with_grants(self, telegram_id: int) -> tuple[Person | None, tuple[RoleGrant, ...]]:
+        """The person linked to this Telegram account and their roles, in one statement."""
+        rows = (await self.conn.execute(_ACTOR_SELECT, {"telegram_id": telegram_id})).all()
+        if not rows:
+            return None, ()
+        grants = tuple(
+            RoleGrant(
+                Role(r.grant_role),
+                CodeItem(r.grant_unit_id, r.grant_unit_code, r.grant_unit_name)
+                if r.grant_unit_id
+                else None,
+            )
+            for r in rows
+            if r.grant_role
+        )
+        return _person(rows[0]), grants
+
     async def by_phone(self, phone: str) -> list[Person]:
         rows = await self.conn.execute(_PERSON_SELECT.where(people.c.phone == phone).limit(5))
         return [_person(r) for r in rows]
@@ -100,9 +143,14 @@ class PeopleRepository:
         return [_person(r) for r in rows]
 
     async def reachable(self, unit_ids: Iterable[int] | None) -> list[tuple[int, int]]:
-        """(person id, Telegram id) of everyone linked and consenting, in the given units."""
+        """(person id, Telegram id) of everyone linked, consenting and confirmed, in the units.
+
+        Unconfirmed self-declared profiles are left out: anyone can claim any unit.
+        """
         query = sa.select(people.c.id, people.c.telegram_id).where(
-            people.c.telegram_id.is_not(None), people.c.consent_at.is_not(None)
+            people.c.telegram_id.is_not(None),
+            people.c.consent_at.is_not(None),
+            people.c.verified.is_(True),
         )
         if unit_ids is not None:
             query = query.where(people.c.unit_id.in_(list(unit_ids)))

@@ -55,10 +55,10 @@ class RoleRepository:
         )
         return result.rowcount > 0
 
-    async def heads_of(self, unit_ids: list[int]) -> list[tuple[int, int, str | None]]:
-        """(person id, Telegram id, language) of linked unit heads of any of these units."""
+    async def heads_of(self, unit_ids: list[int]) -> list[tuple[int, int]]:
+        """(person id, Telegram id) of linked unit heads of any of these units."""
         rows = await self.conn.execute(
-            sa.select(people.c.id, people.c.telegram_id, people.c.language)
+            sa.select(people.c.id, people.c.telegram_id)
             .select_from(roles.join(people, people.c.id == roles.c.person_id))
             .where(
                 roles.c.role == Role.UNIT_HEAD.value,
@@ -68,7 +68,7 @@ class RoleRepository:
             )
             .distinct()
         )
-        return [(r.id, r.telegram_id, r.language) for r in rows]
+        return [(r.id, r.telegram_id) for r in rows]
 
     async def list_for_export(self, person_id: int) -> list[dict[str, Any]]:
         rows = await self.conn.execute(

@@ -94,17 +94,18 @@ async def test_roles_are_granted_by_super_administrators_only_and_audited(
     target = await add_person(db, "Đặng Thị Hoa", unit_id=province.commune_id, telegram_id=21)
     admin = Actor(22, grants=(RoleGrant(Role.ADMIN),))
     with pytest.raises(PermissionDenied):
-        await services.access.grant(admin, target, Role.LECTURER)
+        await services.access.set_role(admin, target, Role.LECTURER, True)
     superadmin = await services.access.actor(SUPER)
     assert superadmin.is_superadmin and superadmin.is_admin
-    await services.access.grant(superadmin, target, Role.UNIT_HEAD)
-    await services.access.grant(superadmin, target, Role.UNIT_HEAD)  # idempotent
+    await services.access.set_role(superadmin, target, Role.UNIT_HEAD, True)
+    await services.access.set_role(superadmin, target, Role.UNIT_HEAD, True)  # a double tap
     assert await services.access.grants_of(target) == {Role.UNIT_HEAD}
     actor = await services.access.actor(21)
     assert actor.headed_unit_ids == (province.commune_id,)
-    await services.access.revoke(superadmin, target, Role.UNIT_HEAD)
+    await services.access.set_role(superadmin, target, Role.UNIT_HEAD, False)
+    await services.access.set_role(superadmin, target, Role.UNIT_HEAD, False)
     with pytest.raises(NotFound):
-        await services.access.grant(superadmin, 99_999, Role.ADMIN)
+        await services.access.set_role(superadmin, 99_999, Role.ADMIN, True)
     async with db.read() as conn:
         actions = (await conn.execute(sa.select(audit_log.c.action))).scalars().all()
     assert actions == ["role_granted", "role_revoked"]
