@@ -25,10 +25,21 @@ def main() -> int:
             return run_sandbox(settings, sys.argv[1:])
         except KeyboardInterrupt:  # Ctrl-C while still importing: nothing to stop yet
             return 0
+    from telegram.error import InvalidToken, NetworkError
+
     from bot.app import ALLOWED_UPDATES, build_application
 
     app = build_application(settings)
-    app.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+    try:
+        app.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+    except InvalidToken:
+        print(f"BOT_TOKEN was rejected by {settings.telegram_base_url}", file=sys.stderr)
+        return 2
+    except NetworkError as exc:  # the message names the problem, never the token
+        print(
+            f"Cannot reach {settings.telegram_base_url}: {exc.__class__.__name__}", file=sys.stderr
+        )
+        return 1
     return 0
 
 

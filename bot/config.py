@@ -58,6 +58,13 @@ class Settings(BaseSettings):
             raise ValueError("must be 'vi' or 'en'")
         return value
 
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return value.upper()
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:

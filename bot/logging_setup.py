@@ -5,30 +5,32 @@ from __future__ import annotations
 import logging
 import re
 
-_TOKEN = re.compile(r"bot\d+:[A-Za-z0-9_-]+")
+_TOKEN = re.compile(r"\d{3,}:[A-Za-z0-9_-]{20,}")
 
 
-class RedactTokenFilter(logging.Filter):
-    """Masks anything shaped like a bot token (httpx logs full request URLs at INFO)."""
+class RedactingFormatter(logging.Formatter):
+    """Masks the token, and anything shaped like one, in the whole formatted record.
 
-    def __init__(self, token: str | None) -> None:
-        super().__init__()
+    httpx logs full request URLs (which hold the token) and PTB puts the token in some
+    exception texts, so the mask applies to messages and tracebacks alike.
+    """
+
+    def __init__(self, fmt: str, token: str | None) -> None:
+        super().__init__(fmt)
         self.token = token
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = _TOKEN.sub("bot<token>", message)
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
         if self.token:
-            cleaned = cleaned.replace(self.token, "<token>")
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        return True
+            text = text.replace(self.token, "<token>")
+        return _TOKEN.sub("<token>", text)
 
 
 def configure_logging(level: str, token: str | None) -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactTokenFilter(token))
+    handler.setFormatter(
+        RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", token)
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

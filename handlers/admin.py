@@ -142,7 +142,8 @@ async def set_role(update: Update, ctx: BotContext) -> None:
     await query.answer(ctx.t("admin.roles_saved"))
     if person.telegram_id is not None:
         roles = await access.menu_roles(person)
-        await sync_chat_menu(ctx.bot, person.telegram_id, roles, person.language or ctx.language)
+        language = person.language or ctx.settings.default_language
+        await sync_chat_menu(ctx.bot, person.telegram_id, roles, language)
     await _card(update, ctx, actor, person)
 
 

@@ -85,6 +85,15 @@ async def cancel(update: Update, ctx: BotContext) -> int:
     return END
 
 
+async def stop_for_command(update: Update, ctx: BotContext) -> int:
+    """Another command ends the announcement, so later text is never taken for it."""
+    if ctx.user_data is not None:
+        ctx.user_data.pop("announcement", None)
+    command = (update.effective_message.text or "").split()[0] if update.effective_message else ""
+    await say(update, ctx, ctx.t("announce.stopped", command=command), ReplyKeyboardRemove())
+    return END
+
+
 async def retry(update: Update, ctx: BotContext) -> None:
     await say(update, ctx, ctx.t("announce.text_only"), back_cancel_keyboard(ctx))
 
@@ -154,6 +163,7 @@ def register(app: Any) -> None:
                 fallbacks=[
                     MessageHandler(stop, cancel),
                     CommandHandler("cancel", cancel),
+                    MessageHandler(filters.COMMAND, stop_for_command),
                     MessageHandler(~filters.COMMAND, retry),
                 ],
                 conversation_timeout=15 * 60,

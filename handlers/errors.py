@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import Forbidden, NetworkError
+from telegram.error import BadRequest, Forbidden, NetworkError
 
 from bot.i18n import t
 from handlers.context import BotContext
@@ -16,11 +16,14 @@ log = logging.getLogger(__name__)
 async def on_error(update: object, ctx: BotContext) -> None:
     error = ctx.error
     update_id = update.update_id if isinstance(update, Update) else None
-    if isinstance(error, Forbidden | NetworkError):
+    # BadRequest is a NetworkError in PTB, but it is our own bug: it gets the full treatment.
+    if isinstance(error, Forbidden) or (
+        isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+    ):
         log.warning("update %s: %s", update_id, error.__class__.__name__)
         return
-    # The traceback names code and exception types only; message texts, names and phones
-    # stay out (SQL parameters are hidden by the engine).
+    # Tracebacks name code and exception types; SQL parameters are hidden by the engine and
+    # the formatter masks the token. Update contents are never logged.
     log.error("update %s failed: %s", update_id, error.__class__.__name__, exc_info=error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return

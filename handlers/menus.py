@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
-from telegram.error import BadRequest, Forbidden
+from telegram.error import TelegramError
 
 from bot.domain import Role
 from bot.i18n import LANGUAGES, t
@@ -40,7 +40,7 @@ async def sync_chat_menu(bot: Bot, chat_id: int, roles: Iterable[Role], lang: st
             await bot.set_my_commands(_commands(commands_for(roles), lang), scope=scope)
         else:
             await bot.delete_my_commands(scope=scope)
-    except (BadRequest, Forbidden) as exc:
-        # The person never opened the bot (chat not found) or blocked it; they get the
-        # right menu when they next write, from the post-start sync or a later change.
+    except TelegramError as exc:
+        # The person never opened the bot (chat not found), blocked it, or the server is
+        # busy; they get the right menu with their next message (handlers/presence.py).
         log.info("menu for a chat not updated: %s", exc.__class__.__name__)

@@ -7,6 +7,7 @@ so a cadre who refuses or abandons leaves no trace.
 from __future__ import annotations
 
 import warnings
+from datetime import UTC, datetime
 from typing import Any
 
 from telegram import ReplyKeyboardRemove, Update
@@ -37,7 +38,6 @@ from handlers.ui import (
     say,
     show,
 )
-from storage.types import utcnow
 
 (CONSENT, CONTACT, CONFIRM, NAME, UNIT, TITLE, GENDER, YEAR, ETHNICITY, REVIEW) = range(10)
 END = ConversationHandler.END
@@ -194,7 +194,7 @@ async def on_consent(update: Update, ctx: BotContext) -> int:
         assert ctx.user_data is not None
         ctx.user_data["lang"] = query.data.rsplit(":", 1)[1]
         return await ask(CONSENT, update, ctx)
-    _draft(ctx)["consent_at"] = utcnow()
+    _draft(ctx)["consent_at"] = datetime.now(UTC)
     await show(update, ctx, ctx.t("onboarding.thanks_consent"))
     return await ask(CONTACT, update, ctx)
 

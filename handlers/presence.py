@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from telegram import Update
+from telegram.ext import ApplicationHandlerStop
 
 from bot.menus import is_staff
 from handlers.context import BotContext
@@ -17,7 +18,11 @@ async def on_any_update(update: Update, ctx: BotContext) -> None:
     """
     user = update.effective_user
     chat = update.effective_chat
-    if user is None or chat is None or chat.type != "private" or update.my_chat_member:
+    if chat is not None and chat.type != "private":
+        # Profiles, personal data and staff tools are for private chats only: in a group
+        # they would be read by everyone in it.
+        raise ApplicationHandlerStop
+    if user is None or chat is None or update.my_chat_member:
         return
     await ctx.services.delivery.chat_seen(chat.id)
     actor = await ctx.actor(update)  # loaded once per update; also fixes the reply language

@@ -225,6 +225,13 @@ async def stop_edit(update: Update, ctx: BotContext) -> int:
     return END
 
 
+async def stop_for_command(update: Update, ctx: BotContext) -> int:
+    """Another command ends the edit, so later free text is never taken for the answer."""
+    command = (update.effective_message.text or "").split()[0] if update.effective_message else ""
+    await say(update, ctx, ctx.t("profile.edit_stopped", command=command), ReplyKeyboardRemove())
+    return END
+
+
 async def edit_retry(update: Update, ctx: BotContext) -> int | None:
     await say(update, ctx, ctx.t("onboarding.retry"), back_cancel_keyboard(ctx))
     return None
@@ -251,6 +258,7 @@ def register(app: Any) -> None:
             fallbacks=[
                 MessageHandler(stop_labels, stop_edit),
                 CommandHandler("cancel", stop_edit),
+                MessageHandler(filters.COMMAND, stop_for_command),
                 MessageHandler(~filters.COMMAND, edit_retry),
             ],
             conversation_timeout=15 * 60,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -14,14 +15,12 @@ from bot.app.ordering import PerUserOrderedProcessor
 from bot.app.rate_limiter import SharedRateLimiter
 from bot.config import Settings
 from bot.delivery.pacing import ChatSpacing, PriorityPacer
-from bot.domain import Role
 from bot.services import Services
 from handlers.context import AppData, BotContext
 from handlers.menus import set_default_menus, sync_chat_menu
 from handlers.registry import register_all
 from storage.database import Database
 from storage.migrate import upgrade
-from storage.repositories.staff import staff_chats
 
 log = logging.getLogger(__name__)
 
@@ -72,22 +71,31 @@ def build_application(
 
 
 async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Migrate before the first update is fetched, then publish the command menus."""
+    """Migrate before the first update is fetched; then menus and the sender, in the background."""
     services: Services = app.bot_data.services
+    settings: Settings = app.bot_data.settings
     await upgrade(services.db)
     await set_default_menus(app.bot)
-    settings: Settings = app.bot_data.settings
-    staff = await staff_chats(services.db)
-    for telegram_id in settings.admin_ids:
-        staff.setdefault(telegram_id, (set(), settings.default_language))[0].add(Role.SUPERADMIN)
-    for telegram_id, (roles, lang) in staff.items():
-        await sync_chat_menu(app.bot, telegram_id, roles, lang)
-    log.info("bot ready; %d staff menus", len(staff))
+    app.bot_data.extra["menus"] = asyncio.create_task(_publish_staff_menus(app, services, settings))
     await app.bot_data.delivery.start(app.bot, services)
+    log.info("bot ready")
+
+
+async def _publish_staff_menus(
+    app: Application[Any, Any, Any, Any, Any, Any], services: Services, settings: Settings
+) -> None:
+    """Each staff member's menu; one failure (a chat never opened, a 429) stops nothing."""
+    staff = await services.access.staff_menus()
+    for telegram_id, (roles, language) in staff.items():
+        await sync_chat_menu(app.bot, telegram_id, roles, language or settings.default_language)
+    log.info("%d staff menus published", len(staff))
 
 
 async def _post_stop(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Before the bot closes its connections: let the sender finish what is in flight."""
+    menus = app.bot_data.extra.get("menus")
+    if menus is not None and not menus.done():
+        menus.cancel()
     await app.bot_data.delivery.stop()
 
 

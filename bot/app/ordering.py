@@ -29,23 +29,28 @@ class PerUserOrderedProcessor(BaseUpdateProcessor):
                 return update.effective_chat.id
         return None
 
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Waits for the person's earlier updates first, and only then for one of the shared
+        slots: a person tapping twenty times holds one slot, not twenty."""
         key = self._key(update)
         if key is None:
-            await coroutine
+            await super().process_update(update, coroutine)
             return
         lock, users = self._locks.get(key, (asyncio.Lock(), 0))
         self._locks[key] = (lock, users + 1)
         try:
             # asyncio.Lock wakes waiters first-in first-out: arrival order is kept.
             async with lock:
-                await coroutine
+                await super().process_update(update, coroutine)
         finally:
             lock, users = self._locks[key]
             if users == 1:
                 del self._locks[key]
             else:
                 self._locks[key] = (lock, users - 1)
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        await coroutine
 
     async def initialize(self) -> None:
         """Nothing to open: locks are made on demand."""

@@ -48,10 +48,6 @@ class PriorityPacer:
         """After a 429: nothing leaves before the server's retry_after has passed."""
         self._next_free = max(self._next_free, time.monotonic() + seconds)
 
-    @property
-    def waiting(self) -> int:
-        return sum(1 for *_, f in self._waiters if not f.done())
-
     def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
         if self._timer is not None or not self._waiters:
             return

@@ -101,6 +101,14 @@ class AccessService:
         self.changed()
         return person
 
+    async def staff_menus(self) -> dict[int, tuple[frozenset[Role], str | None]]:
+        """Everyone whose command menu differs from a learner's: role holders and ADMIN_IDS."""
+        async with self.db.read() as conn:
+            staff = await RoleRepository(conn).staff()
+        for telegram_id in self.superadmin_ids:
+            staff.setdefault(telegram_id, (set(), None))[0].add(Role.SUPERADMIN)
+        return {tid: (frozenset(roles), lang) for tid, (roles, lang) in staff.items()}
+
     async def menu_roles(self, person: Person) -> frozenset[Role]:
         """The roles that decide a person's command menu, super-administrator included."""
         roles = set(await self.grants_of(person.id))

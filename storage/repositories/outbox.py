@@ -134,9 +134,9 @@ class OutboxRepository:
         await self.conn.execute(
             outbox.update()
             .where(outbox.c.id == sa.bindparam("row_id"))
-            .values(state="sent", sent_at=now, message_id=sa.bindparam("telegram_id"),
+            .values(state="sent", sent_at=now, message_id=sa.bindparam("telegram_message_id"),
                     attempts=outbox.c.attempts + 1, last_error=None, updated_at=now),
-            [{"row_id": row, "telegram_id": message} for row, message in sent],
+            [{"row_id": row, "telegram_message_id": message} for row, message in sent],
         )  # fmt: skip
 
     async def mark_retry(

@@ -70,6 +70,18 @@ class RoleRepository:
         )
         return [(r.id, r.telegram_id) for r in rows]
 
+    async def staff(self) -> dict[int, tuple[set[Role], str | None]]:
+        """Telegram id → (roles, language) of everyone linked who holds a role."""
+        rows = await self.conn.execute(
+            sa.select(people.c.telegram_id, people.c.language, roles.c.role)
+            .select_from(roles.join(people, people.c.id == roles.c.person_id))
+            .where(people.c.telegram_id.is_not(None))
+        )
+        staff: dict[int, tuple[set[Role], str | None]] = {}
+        for row in rows:
+            staff.setdefault(row.telegram_id, (set(), row.language))[0].add(Role(row.role))
+        return staff
+
     async def list_for_export(self, person_id: int) -> list[dict[str, Any]]:
         rows = await self.conn.execute(
             sa.select(roles.c.role, roles.c.unit_id, roles.c.granted_at)

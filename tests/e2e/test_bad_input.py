@@ -26,11 +26,11 @@ async def test_bad_input_at_each_step_is_refused_and_stores_nothing(harness: Har
     await cadre.expect("dữ liệu cá nhân")
     # Consent step: text, a file and a sticker instead of a button.
     await cadre.send("ok")
-    await cadre.expect("Chưa đúng dữ liệu")
+    await cadre.expect("chưa đúng yêu cầu")
     await cadre.upload("cv.pdf", b"%PDF-1.4", "application/pdf")
-    await cadre.expect("Chưa đúng dữ liệu")
+    await cadre.expect("chưa đúng yêu cầu")
     await cadre.send_sticker()
-    await cadre.expect("Chưa đúng dữ liệu")
+    await cadre.expect("chưa đúng yêu cầu")
     await cadre.tap("Tôi đồng ý")
     await cadre.expect("Chia sẻ số điện thoại")
 
@@ -40,7 +40,7 @@ async def test_bad_input_at_each_step_is_refused_and_stores_nothing(harness: Har
     await cadre.send("0912999000")
     await cadre.expect("Vui lòng bấm")
     await cadre.send_photo(b"\x89PNG\r\n")
-    await cadre.expect("Chưa đúng dữ liệu")
+    await cadre.expect("chưa đúng yêu cầu")
     await cadre.press("Tự khai báo hồ sơ")
 
     # Name step.
@@ -50,7 +50,7 @@ async def test_bad_input_at_each_step_is_refused_and_stores_nothing(harness: Har
         await cadre.send(bad)
         await cadre.expect(answer)
     await cadre.send("/profile")
-    await cadre.expect("Chưa đúng dữ liệu")
+    await cadre.expect("chưa đúng yêu cầu")
     await cadre.send("Lò Thị Mai")
 
     # Unit step: nothing found, a huge query, a forged unit id.
@@ -63,7 +63,7 @@ async def test_bad_input_at_each_step_is_refused_and_stores_nothing(harness: Har
     await cadre.tap("Xã Đồng Văn")
     await cadre.tap("Bỏ qua")
     await cadre.send("Nam")  # text where a button is expected
-    await cadre.expect("Chưa đúng dữ liệu")
+    await cadre.expect("chưa đúng yêu cầu")
     await cadre.tap("Nam")
 
     # Birth year step.
@@ -94,7 +94,7 @@ async def test_unknown_commands_and_stray_messages_get_help(harness: Harness) ->
                      telegram_id=802)  # fmt: skip
     cadre = harness.user(802)
     await cadre.send("/xoa_het_du_lieu")
-    await cadre.expect("Không có lệnh này")
+    await cadre.expect("không có lệnh này")
     await cadre.expect("/profile")
     await cadre.send(HUGE[:4000])
     await cadre.expect("chọn chức năng trong menu")

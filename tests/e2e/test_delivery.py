@@ -166,7 +166,7 @@ async def test_an_announcement_reaches_cadres_and_reports_the_unreachable_by_uni
         preview = await admin.expect("Thông báo")
         assert "<thứ Sáu> & đúng giờ" in preview.text
         await admin.tap("Gửi")
-        await admin.expect("Đã xếp hàng")
+        await admin.expect("đưa vào hàng đợi")
         first = h.user(7200)
         notice = await first.expect("Họp trực tuyến")
         assert "<thứ Sáu>" in notice.text

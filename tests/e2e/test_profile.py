@@ -39,7 +39,7 @@ async def test_withdrawing_consent_erases_optional_data_and_keeps_the_record(
 
     await cadre.send("/profile")
     await cadre.tap("Rút lại đồng ý")
-    await cadre.expect("Đồng chí chắc chắn chứ?")
+    await cadre.expect("có chắc chắn muốn rút lại")
     await cadre.tap("Có, rút lại")
     await cadre.expect("Đã rút lại đồng ý")
 
@@ -118,3 +118,23 @@ async def test_roster_profiles_cannot_be_edited_by_the_cadre(harness: Harness) -
             await conn.execute(sa.select(people.c.full_name).where(people.c.id == person_id))
         ).scalar_one()
     assert name == "Lò Văn Pọm"
+
+
+async def test_another_command_ends_an_edit_so_later_text_is_not_taken_as_the_name(
+    harness: Harness,
+) -> None:
+    person_id = await add_person(harness.db, "Lù Văn Sáng", unit_id=harness.province.commune_id,
+                                 telegram_id=907, source="self", verified=False)  # fmt: skip
+    cadre = harness.user(907)
+    await cadre.send("/profile")
+    await cadre.tap("Họ tên")
+    await cadre.expect("họ và tên")
+    await cadre.send("/help")
+    await cadre.expect("Đã dừng chỉnh sửa hồ sơ")
+    await cadre.send("Xin chào mọi người")
+    await cadre.expect("chọn chức năng trong menu")
+    async with harness.db.read() as conn:
+        name = (
+            await conn.execute(sa.select(people.c.full_name).where(people.c.id == person_id))
+        ).scalar_one()
+    assert name == "Lù Văn Sáng"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from bot.logging_setup import RedactTokenFilter
+from bot.logging_setup import RedactingFormatter
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,6 +39,7 @@ def test_defaults() -> None:
         ("TIMEZONE", "Mars/Olympus"),
         ("DATABASE_URL", "mysql://x"),
         ("DEFAULT_LANGUAGE", "fr"),
+        ("LOG_LEVEL", "LOUD"),
     ],
 )
 def test_a_bad_setting_exits_2_naming_the_variable(name: str, value: str, tmp_path: Path) -> None:
@@ -52,14 +55,41 @@ def test_a_bad_setting_exits_2_naming_the_variable(name: str, value: str, tmp_pa
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_the_token_is_masked_in_every_log_record(caplog: pytest.LogCaptureFixture) -> None:
+async def test_an_unreachable_server_is_one_line_without_the_token(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "ADMIN_IDS"}}
+    env.update(
+        BOT_TOKEN="123456789:THIS-TOKEN-IS-NOT-VALID-AT-ALL",
+        TELEGRAM_BASE_URL=f"http://127.0.0.1:{_closed_port()}/bot",
+        PYTHONPATH=str(ROOT),
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 1
+    assert "THIS-TOKEN" not in err.decode()
+    assert err.decode().strip().splitlines()[-1].startswith("Cannot reach")
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_the_token_is_masked_in_messages_and_tracebacks() -> None:
     token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
-    logger = logging.getLogger("httpx")
-    logger.addFilter(RedactTokenFilter(token))
-    try:
-        with caplog.at_level(logging.INFO, logger="httpx"):
-            logger.info("HTTP Request: POST https://api.telegram.org/bot%s/getMe", token)
-            logger.info("custom base %s", f"http://127.0.0.1:8081/bot{token}/sendMessage")
-    finally:
-        logger.filters.clear()
-    assert token not in caplog.text and "bot<token>" in caplog.text
+    formatter = RedactingFormatter("%(message)s", token)
+
+    def record(message: str, *args: object, exc: BaseException | None = None) -> str:
+        exc_info = (type(exc), exc, None) if exc else None
+        entry = logging.LogRecord("httpx", logging.INFO, __file__, 1, message, args, exc_info)
+        return formatter.format(entry)
+
+    url = record("HTTP Request: POST https://api.telegram.org/bot%s/getMe", token)
+    assert token not in url and "bot<token>/getMe" in url
+    failure = record("start failed", exc=ValueError(f"The token `{token}` was rejected"))
+    assert token not in failure and "`<token>` was rejected" in failure
+    other = record("another bot: 987654321:ZZZdqTcvCH1vGWJxfSeofSAs0K5PALDsaw")
+    assert "ZZZ" not in other
