@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -13,6 +13,9 @@ from bot.domain import Actor
 from bot.i18n import t
 from bot.services import Services
 
+if TYPE_CHECKING:  # the runtime module imports the handlers in turn
+    from bot.app.delivery_runtime import DeliveryRuntime
+
 
 @dataclass
 class AppData:
@@ -20,7 +23,7 @@ class AppData:
 
     services: Services | None = None
     settings: Settings | None = None
-    delivery: Any = None  # bot.app.delivery_runtime.DeliveryRuntime, set by build_application
+    delivery: DeliveryRuntime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
