@@ -125,6 +125,25 @@ def probe_api_server(api_url: str, timeout: float = 3.0) -> ApiServer:
     return ApiServer.EMULATOR if ok else ApiServer.OTHER
 
 
+def emulator_config(api_url: str, timeout: float = 3.0) -> list[str]:
+    """The rate limits and faults a project's emulator has on (GET /_emulator/config).
+
+    A benchmark measuring the bot wants none: a 429 or a dropped request would time the
+    emulator's rules instead. Returns the names of the settings that are on, [] if none.
+    """
+    response = httpx.get(f"{server_root(api_url)}/_emulator/config", timeout=timeout)
+    config: dict[str, Any] = response.raise_for_status().json()["result"]
+    active = []
+    for name, value in config.items():
+        if isinstance(value, dict):  # a fault: every_nth and/or a probability
+            on = bool(value.get("every_nth") or value.get("probability"))
+        else:  # a limit (None = off) or a set of blocked or deactivated chats
+            on = bool(value)
+        if on:
+            active.append(name)
+    return active
+
+
 # --- the seeded demo database ---------------------------------------------------------------
 
 

@@ -1,43 +1,52 @@
 """Replies per second and latency of the cadre bot on /profile, against a bare PTB echo bot.
 
-    python -m bench.updates [--users 50] [--messages 20] [--people 100000]
+    python -m bench.updates [--users 50] [--messages 20] [--people 100000] [--telegram-rate]
+    python -m bench.updates --api-url http://127.0.0.1:8081/bot   # a standalone emulator
 
 Each of N scripted users, all people linked to Telegram in a seeded demo province, sends
 /profile M times and waits for each reply before the next; /profile reads the person's card
 through its joins, so every update does the real work of the bot. The same users then drive a
-bare python-telegram-bot echo bot. Both come out of build_application itself, so their
-ApplicationBuilder options (base URL, defaults, context types, per-user ordered processor,
-rate limiter) are identical by construction; the echo bot only loses the handlers and the
-lifecycle hooks. The ratio thus isolates what the app adds to the library. Each bot gets a
-fresh emulator in this process (its rate limits off) and a warm-up before the clock starts.
+bare python-telegram-bot echo bot. Both come out of build_application itself, with the same
+Settings, so their ApplicationBuilder options (base URL, defaults, context types, per-user
+ordered processor, rate limiter) are identical by construction; the echo bot only loses the
+handlers and the lifecycle hooks. The ratio thus isolates what the app adds to the library.
+Each bot gets a fresh emulator (its rate limits off) and a warm-up before the clock starts.
+
+Rates: build_application paces every reply through one shared pacer at send_rate_per_s. By
+default both bots get 100,000/s (and as much per chat): the pacer stays in place, so the
+options stay identical, but it never binds, and the figures show the processing cost.
+`--telegram-rate` builds both at production's default (25/s less 5% headroom) instead, a
+diagnostic: with enough users both sit at that ceiling and the ratio is ~1.
 
 The JSON line has both bots' replies per second and latency (send to reply, p50 and p99), the
 peak RSS of this process after the app's run (seeding runs in a child process and is left
-out), and CPU per reply of the whole process (`cpu_ms`): steadier than replies per second
-when other programs share the machine.
+out), CPU per reply of the whole process (`cpu_ms`: steadier than replies per second when
+other programs share the machine) and the send_rate_per_s both bots were built with.
 
-The rate limiter of build_application paces every reply (today 25/s less 5% headroom), so
-with enough users both bots sit at that ceiling and the ratio is ~1. `--no-rate-limiter`
-takes it out of both: a diagnostic that shows the processing cost, not a production figure.
-
---api-url: scripted users push their updates into the emulator's memory; neither the Bot API
-nor our emulator's HTTP interface (/_emulator/config, /_emulator/stats) offers a way to inject
-a user's message. So with --api-url the benchmark only identifies the server and exits 2 with
-a one-line explanation; figures need the built-in emulator, which is what the default runs.
+--api-url: a standalone emulator (`python -m bot.emulator --port 8081`) instead of one in
+this process. The users then live here as RemoteUsers, pushing messages through its
+/_emulator/updates and reading replies from /_emulator/inbox; each bot gets its own fresh
+token, so neither the update queues nor the chats of the two runs mix, and repeated runs do
+not see each other. cpu_ms then leaves out the emulator's CPU. The emulator must have its
+rate limits and faults off. Any other Bot API server is refused (exit 2): Telegram offers no
+way to inject users' messages.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import secrets
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+import httpx
 import sqlalchemy as sa
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, MessageHandler, filters
@@ -49,6 +58,7 @@ from bench.common import (
     base_parser,
     demo_database,
     emit,
+    emulator_config,
     peak_rss_mb,
     percentile,
     positive_int,
@@ -60,7 +70,7 @@ from bench.common import (
 from bot.app import build_application, start_application, stop_application
 from bot.config import Settings
 from bot.demo_data import DEFAULT_SEED, LINKED_TELEGRAM_ID_START
-from bot.emulator import BotApiEmulator, BotMessage, ScriptedUser
+from bot.emulator import ApiError, BotApiEmulator, BotMessage, RemoteEmulator
 from handlers.context import BotContext
 from storage.database import Database
 from storage.schema import people as people_table
@@ -70,6 +80,8 @@ COMMAND = "/profile"
 #: A few users, a few messages each: connections, caches and lazy imports, before the clock.
 WARMUP_USERS = 5
 WARMUP_MESSAGES = 2
+#: Sends per second (overall and per chat) at which the shared pacer never binds.
+UNBOUND_RATE = 100_000.0
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,11 @@ class Cadre:
 
     telegram_id: int
     full_name: str
+
+    @property
+    def first_name(self) -> str:
+        """Vietnamese names end with the given name, which Telegram shows as first_name."""
+        return self.full_name.rsplit(" ", 1)[-1]
 
 
 @dataclass(frozen=True)
@@ -96,35 +113,70 @@ class Figures:
 
     @property
     def cpu_ms(self) -> float:
-        """CPU of the whole process (bot, emulator, users; all threads) per reply.
+        """CPU of the whole process (bot, users, and the emulator unless standalone) per reply.
 
         Steadier than per_s when other programs share the machine.
         """
         return self.cpu_seconds / self.replies * 1000
 
 
+@dataclass(frozen=True)
+class Rates:
+    """The delivery limits both bots are built with: one value for both keeps them identical."""
+
+    per_s: float
+    per_chat_s: float
+
+    @classmethod
+    def unbound(cls) -> Rates:
+        return cls(UNBOUND_RATE, UNBOUND_RATE)
+
+    @classmethod
+    def telegram(cls) -> Rates:
+        """Production's defaults, taken from Settings so that they follow its changes."""
+        fields = Settings.model_fields
+        return cls(fields["send_rate_per_s"].default, fields["send_rate_per_chat_s"].default)
+
+
 BuildBot = Callable[[Settings], App]
 ReplyCheck = Callable[[Cadre, BotMessage], bool]
+
+
+class Talker(Protocol):
+    """What the benchmark needs of a user: ScriptedUser in process, RemoteUser over HTTP."""
+
+    async def send(self, text: str) -> dict[str, Any]: ...
+
+    async def next_message(self, timeout: float = ..., /) -> BotMessage: ...  # noqa: ASYNC109
+
+
+@dataclass(frozen=True)
+class Venue:
+    """Where one bot runs: its connection settings, and how its users are made."""
+
+    token: str
+    base_url: str
+    base_file_url: str
+    user: Callable[[Cadre], Talker]
+
+
+#: A fresh venue per bot (named "app" or "baseline"), so the two runs never share a queue.
+Venues = Callable[[str], AbstractAsyncContextManager[Venue]]
 
 
 # --- the two bots ---------------------------------------------------------------------------
 
 
 class _Builder(ApplicationBuilder):
-    """build_application's own builder options, minus what the run asks to leave out.
+    """build_application's own builder options, minus the lifecycle hooks if asked.
 
     Passing this to build_application is how both bots get IDENTICAL options: the baseline
-    leaves out the lifecycle hooks (no migrations, menus or outbox sender), and
-    --no-rate-limiter leaves out the rate limiter of either bot.
+    only leaves out the hooks (no migrations, menus or outbox sender).
     """
 
-    def __init__(self, *, hooks: bool, rate_limited: bool) -> None:
+    def __init__(self, *, hooks: bool) -> None:
         super().__init__()
         self._bench_hooks = hooks
-        self._bench_rate_limited = rate_limited
-
-    def rate_limiter(self, rate_limiter: Any) -> Any:
-        return super().rate_limiter(rate_limiter) if self._bench_rate_limited else self
 
     def post_init(self, post_init: Any) -> Any:
         return super().post_init(post_init) if self._bench_hooks else self
@@ -136,8 +188,8 @@ class _Builder(ApplicationBuilder):
         return super().post_shutdown(post_shutdown) if self._bench_hooks else self
 
 
-def _build_app(settings: Settings, rate_limited: bool) -> App:
-    return build_application(settings, builder=_Builder(hooks=True, rate_limited=rate_limited))
+def _build_app(settings: Settings) -> App:
+    return build_application(settings, builder=_Builder(hooks=True))
 
 
 async def _echo(update: Update, context: BotContext) -> None:
@@ -147,13 +199,12 @@ async def _echo(update: Update, context: BotContext) -> None:
     await context.bot.send_message(message.chat_id, message.text)
 
 
-def _build_echo_bot(settings: Settings, rate_limited: bool) -> App:
+def _build_echo_bot(settings: Settings) -> App:
     """The app's Application with every handler and hook taken out and one echo handler put in.
 
     Its services stay in bot_data but nothing calls them: its database is never opened.
     """
-    builder = _Builder(hooks=False, rate_limited=rate_limited)
-    app = build_application(settings, builder=builder)
+    app = build_application(settings, builder=_Builder(hooks=False))
     for group, handlers in list(app.handlers.items()):
         for handler in list(handlers):
             app.remove_handler(handler, group)
@@ -163,11 +214,47 @@ def _build_echo_bot(settings: Settings, rate_limited: bool) -> App:
     return app
 
 
+# --- where the bots run ---------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def _in_process(name: str) -> AsyncIterator[Venue]:
+    """A fresh emulator in this process, its users pushing straight into its memory."""
+    async with BotApiEmulator() as emulator:
+
+        def user(cadre: Cadre) -> Talker:
+            return emulator.user(cadre.telegram_id, first_name=cadre.first_name)
+
+        yield Venue(emulator.token, emulator.base_url, emulator.base_file_url, user)
+
+
+def _standalone(api_url: str) -> Venues:
+    """Venues on a standalone emulator: a fresh token per bot, users over its HTTP interface.
+
+    The token's bot state is created there on first use; a random token means a new bot with
+    empty chats and queue, even on an emulator that earlier runs have used.
+    """
+    root = server_root(api_url)
+
+    @asynccontextmanager
+    async def venue(name: str) -> AsyncIterator[Venue]:
+        bot_id = 6_000_000_000 + secrets.randbelow(1_000_000_000)
+        token = f"{bot_id}:bench-{name}-{secrets.token_hex(8)}"
+        async with RemoteEmulator(root, token) as remote:
+
+            def user(cadre: Cadre) -> Talker:
+                return remote.user(cadre.telegram_id, first_name=cadre.first_name)
+
+            yield Venue(token, remote.base_url, remote.base_file_url, user)
+
+    return venue
+
+
 # --- driving users --------------------------------------------------------------------------
 
 
 async def _converse(
-    user: ScriptedUser,
+    user: Talker,
     cadre: Cadre,
     messages: int,
     check: ReplyCheck,
@@ -186,29 +273,30 @@ async def _converse(
 
 async def _measure(
     name: str,
+    venues: Venues,
     build: BuildBot,
+    rates: Rates,
     database_url: str,
     cadres: Sequence[Cadre],
     messages: int,
     check: ReplyCheck,
     reply_timeout: float,
 ) -> Figures:
-    """Start the bot against a fresh emulator, warm it up, then time all users at once."""
-    async with BotApiEmulator() as emulator:
+    """Start the bot in a fresh venue, warm it up, then time all users at once."""
+    async with venues(name) as venue:
         settings = Settings(
             _env_file=None,
-            bot_token=emulator.token,
-            telegram_base_url=emulator.base_url,
-            telegram_base_file_url=emulator.base_file_url,
+            bot_token=venue.token,
+            telegram_base_url=venue.base_url,
+            telegram_base_file_url=venue.base_file_url,
             database_url=database_url,
+            send_rate_per_s=rates.per_s,
+            send_rate_per_chat_s=rates.per_chat_s,
         )
         app = build(settings)
         await start_application(app, poll_timeout=1)
         try:
-            users = [
-                emulator.user(c.telegram_id, first_name=c.full_name.rsplit(" ", 1)[-1])
-                for c in cadres
-            ]
+            users = [venue.user(cadre) for cadre in cadres]
             warmup: list[float] = []
             for user, cadre in list(zip(users, cadres, strict=True))[:WARMUP_USERS]:
                 await _converse(user, cadre, WARMUP_MESSAGES, check, reply_timeout, warmup)
@@ -281,32 +369,40 @@ async def run(
     people: int,
     seed: int,
     reply_timeout: float,
-    rate_limited: bool,
+    rates: Rates,
     cache_dir: Path,
+    api_url: str | None = None,
 ) -> dict[str, Any]:
-    """Both bots, one after the other, each against its own emulator; the result line."""
+    """Both bots, one after the other, each in a fresh venue; the result line.
+
+    api_url: a standalone emulator (already probed); None runs one in this process.
+    """
+    venues = _in_process if api_url is None else _standalone(api_url)
+    measure = functools.partial(
+        _measure,
+        venues=venues,
+        rates=rates,
+        messages=messages,
+        reply_timeout=reply_timeout,
+    )
     with tempfile.TemporaryDirectory(prefix="bench-updates-") as tmp:
         db_path = demo_database(Path(tmp), people=people, seed=seed, cache_dir=cache_dir)
         cadres = await _linked_cadres(db_path, users)
-        app = await _measure(
+        app = await measure(
             "app",
-            functools.partial(_build_app, rate_limited=rate_limited),
-            sqlite_url(db_path),
-            cadres,
-            messages,
-            _shows_card,
-            reply_timeout,
+            build=_build_app,
+            database_url=sqlite_url(db_path),
+            cadres=cadres,
+            check=_shows_card,
         )
         # The app runs first so that the peak so far is the app's, not the baseline's.
         rss_mb = peak_rss_mb()
-        baseline = await _measure(
+        baseline = await measure(
             "baseline",
-            functools.partial(_build_echo_bot, rate_limited=rate_limited),
-            sqlite_url(Path(tmp) / "never-opened.sqlite"),
-            cadres,
-            messages,
-            _echoes,
-            reply_timeout,
+            build=_build_echo_bot,
+            database_url=sqlite_url(Path(tmp) / "never-opened.sqlite"),
+            cadres=cadres,
+            check=_echoes,
         )
     return {
         "users": users,
@@ -322,8 +418,32 @@ async def run(
         "rss_mb": round(rss_mb, 1),
         "cpu_ms": round(app.cpu_ms, 2),
         "baseline_cpu_ms": round(baseline.cpu_ms, 2),
-        "rate_limiter": rate_limited,
+        "send_rate_per_s": rates.per_s,
+        "api_url": api_url,
     }
+
+
+def _refusal(api_url: str) -> str | None:
+    """Why the benchmark cannot run at api_url, in one line; None if it can."""
+    where = server_root(api_url)
+    kind = probe_api_server(api_url)
+    if kind is ApiServer.UNREACHABLE:
+        return f"nothing answers at {where}"
+    if kind is ApiServer.OTHER:
+        return (
+            f"{where} is not the project's emulator, and a Bot API server has no way to inject "
+            "users' messages; start `python -m bot.emulator --port P` or run without --api-url"
+        )
+    try:
+        active = emulator_config(api_url)
+    except (httpx.HTTPError, ValueError, KeyError) as exc:
+        return f"the emulator at {where} did not tell its configuration: {exc!r}"
+    if active:
+        return (
+            f"the emulator at {where} has rate limits or faults on ({', '.join(active)}); "
+            "the benchmark needs them off: restart it without --limits"
+        )
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -339,28 +459,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--reply-timeout", type=float, default=30.0, metavar="S", help="per message (30)"
     )
     parser.add_argument(
-        "--no-rate-limiter",
+        "--telegram-rate",
         action="store_true",
-        help="diagnostic: build both bots without build_application's rate limiter",
+        help="diagnostic: build both bots at production's send rate (25/s), not 100,000/s",
     )
     parser.add_argument(
         "--cache-dir", type=Path, default=DEFAULT_CACHE_DIR, help="where seeded databases stay"
     )
     args = parser.parse_args(argv)
-    if args.api_url:
-        kind = probe_api_server(args.api_url)
-        where = server_root(args.api_url)
-        reason = {
-            ApiServer.EMULATOR: f"{where} is the project's emulator, but its HTTP interface "
-            "cannot inject user messages (only the in-process emulator can)",
-            ApiServer.OTHER: f"{where} is not the project's emulator, and a Bot API server "
-            "offers no way to inject user messages",
-            ApiServer.UNREACHABLE: f"nothing answers at {where}",
-        }[kind]
-        print(
-            f"bench.updates: {reason}; run without --api-url to use the built-in emulator",
-            file=sys.stderr,
-        )
+    if args.api_url and (reason := _refusal(args.api_url)):
+        print(f"bench.updates: {reason}", file=sys.stderr)
         return 2
 
     async def bounded() -> dict[str, Any]:
@@ -371,14 +479,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 people=args.people,
                 seed=args.seed,
                 reply_timeout=args.reply_timeout,
-                rate_limited=not args.no_rate_limiter,
+                rates=Rates.telegram() if args.telegram_rate else Rates.unbound(),
                 cache_dir=args.cache_dir,
+                api_url=args.api_url,
             )
 
     try:
         result = asyncio.run(bounded())
-    except (BenchError, TimeoutError) as exc:
-        reason = str(exc) or f"timed out after {args.timeout:.0f}s"
+    except (BenchError, TimeoutError, ApiError, httpx.HTTPError) as exc:
+        # A standalone emulator can fail a request or go away mid-run: one line, not a trace.
+        fallback = f"timed out after {args.timeout:.0f}s" if isinstance(exc, TimeoutError) else ""
+        reason = str(exc) or fallback or type(exc).__name__
         print(f"bench.updates: {reason}", file=sys.stderr)
         return 1
     emit(result)

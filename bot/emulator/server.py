@@ -3,11 +3,27 @@
 It speaks the HTTP dialect python-telegram-bot uses (form fields with JSON-encoded nested
 values, multipart uploads, long-polled getUpdates) and validates requests the way Telegram does,
 so bugs that only the real server would reveal show up locally.
+
+Beside the Bot API it has its own endpoints under /_emulator/, for a test or benchmark in
+another process than a standalone emulator (`python -m bot.emulator`):
+
+    GET|POST /_emulator/config   faults and rate limits (POST changes them)
+    GET  /_emulator/stats        counters (?log=1 adds every delivery)
+    POST /_emulator/users        {"token", "ids": [...]}: make private chats known
+    POST /_emulator/updates      {"token", "user": {"id", "first_name", ...}, "text"}: a user
+                                 sends a text message, exactly as ScriptedUser.send does
+    GET  /_emulator/inbox        ?token&chat_id&after&timeout: the bot's messages, edits and
+                                 deletions in a private chat past the first `after` of them,
+                                 long-polled up to `timeout` s (at most 30)
+
+A real Bot API server has no way to inject a user's message; these do, which is what lets
+scripted users (bot.emulator.remote) live in another process.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -44,6 +60,8 @@ _CHAT_ACTIONS = frozenset({
 _PROFILE = {"description": 512, "short_description": 120, "name": 64}
 _DOWNLOAD_LIMIT = 20 * 1024 * 1024
 _QUERY_TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
+#: Longest wait of GET /_emulator/inbox: below common proxy and client read timeouts.
+INBOX_MAX_WAIT_S = 30.0
 
 Handler = Callable[[BotState, "Params"], Awaitable[Any]]
 
@@ -211,6 +229,8 @@ class BotApiEmulator:
         app.router.add_route("*", "/_emulator/config", self._handle_config)
         app.router.add_get("/_emulator/stats", self._handle_stats)
         app.router.add_post("/_emulator/users", self._handle_users)
+        app.router.add_post("/_emulator/updates", self._handle_updates)
+        app.router.add_get("/_emulator/inbox", self._handle_inbox)
         self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", port).start()
@@ -369,6 +389,68 @@ class BotApiEmulator:
         for user_id in ids:
             self.user(user_id, bot=body.get("token"))
         return web.json_response({"ok": True, "result": len(ids)})
+
+    async def _handle_updates(self, request: web.Request) -> web.StreamResponse:
+        """A user's text message from another process, built and queued by ScriptedUser.send.
+
+        The user (and the private chat) becomes known on first use, as does the token's bot.
+        The answer is the Message the bot will receive; its message_id orders it among the
+        bot's replies.
+        """
+        try:
+            body = await request.json()
+            if not isinstance(body, dict):
+                raise TypeError("expected a JSON object")
+            person, text, token = body["user"], body["text"], body.get("token")
+            if not isinstance(person, dict):
+                raise TypeError("user must be a JSON object")
+            if not isinstance(text, str) or not text:
+                raise ValueError("text must be a non-empty string")
+            if token is not None and not isinstance(token, str):
+                raise TypeError("token must be a string")
+            user = self.user(
+                int(person["id"]),
+                first_name=str(person.get("first_name") or "Lan"),
+                last_name=person.get("last_name"),
+                username=person.get("username"),
+                language_code=person.get("language_code", "vi"),
+                bot=token,
+            )
+        except KeyError as exc:
+            return _error(bad_request(f"field {exc} is missing"))
+        except (ValueError, TypeError) as exc:
+            return _error(bad_request(str(exc)))
+        return web.json_response({"ok": True, "result": await user.send(text)})
+
+    async def _handle_inbox(self, request: web.Request) -> web.StreamResponse:
+        """The bot's actions in a private chat past a cursor, long-polled like getUpdates.
+
+        The cursor counts events (new, edited or deleted messages), not message ids: an edit
+        keeps its message's id, so an id could not tell an edit already read from a new one.
+        Each event carries its `seq` (1-based); `next` is the cursor for the following call.
+        """
+        query = request.query
+        try:
+            chat_id = int(query["chat_id"])
+            after = int(query.get("after") or 0)
+            timeout = float(query.get("timeout") or 0)
+            if after < 0 or not math.isfinite(timeout):
+                raise ValueError("after must be >= 0 and timeout a number of seconds")
+        except KeyError as exc:
+            return _error(bad_request(f"parameter {exc} is missing"))
+        except ValueError as exc:
+            return _error(bad_request(str(exc)))
+        user = self._bot_of(query.get("token")).users.get(chat_id)
+        if user is None:
+            return _error(bad_request("chat not found"))
+        if after > len(user.inbox):
+            return _error(bad_request(f"after={after} is past the {len(user.inbox)} events"))
+        events = await user.events_after(after, min(max(timeout, 0.0), INBOX_MAX_WAIT_S))
+        result = {
+            "events": [{"seq": after + n, **event.to_json()} for n, event in enumerate(events, 1)],
+            "next": after + len(events),
+        }
+        return web.json_response({"ok": True, "result": result})
 
     async def _handle_stats(self, request: web.Request) -> web.StreamResponse:
         with_log = request.query.get("log", "").lower() in ("1", "true")

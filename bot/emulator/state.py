@@ -291,7 +291,9 @@ class BotState:
         return self.updates[: max(1, min(limit, 100))]
 
     async def close(self) -> None:
-        """Release pending long polls so the server can stop at once."""
+        """Release pending long polls (getUpdates and inbox reads) so the server stops at once."""
         async with self._cond:
             self.closing = True
             self._cond.notify_all()
+        for user in self.users.values():
+            await user._interrupt()

@@ -10,6 +10,7 @@ back; every wait is event-driven and bounded by a timeout, so tests are fast and
 from __future__ import annotations
 
 import asyncio
+import base64
 import re
 import time
 from collections.abc import Callable
@@ -98,6 +99,64 @@ class BotMessage:
             deleted=deleted,
         )
 
+    def to_json(self) -> dict[str, Any]:
+        """The form GET /_emulator/inbox sends, so users in another process see what ours see.
+
+        Bytes travel as base64; `from_json` gives back an equal BotMessage.
+        """
+        document = self.document
+        return {
+            "message_id": self.message_id,
+            "text": self.text,
+            "html": self.html,
+            "buttons": [
+                [{"text": b.text, "callback_data": b.callback_data, "url": b.url} for b in row]
+                for row in self.buttons
+            ],
+            "reply_keyboard": None
+            if self.reply_keyboard is None
+            else [
+                [{"text": b.text, "request_contact": b.request_contact} for b in row]
+                for row in self.reply_keyboard
+            ],
+            "remove_keyboard": self.remove_keyboard,
+            "document": None
+            if document is None
+            else {
+                "file_name": document.file_name,
+                "mime_type": document.mime_type,
+                "content": _b64(document.content),
+            },
+            "photo": None if self.photo is None else _b64(self.photo),
+            "caption": self.caption,
+            "edited": self.edited,
+            "deleted": self.deleted,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BotMessage:
+        """Read back what `to_json` wrote (extra keys, such as the inbox's seq, are ignored)."""
+        keyboard, document, photo = data["reply_keyboard"], data["document"], data["photo"]
+        return cls(
+            message_id=data["message_id"],
+            text=data["text"],
+            html=data["html"],
+            buttons=[[InlineButton(**b) for b in row] for row in data["buttons"]],
+            reply_keyboard=None
+            if keyboard is None
+            else [[ReplyButton(**b) for b in row] for row in keyboard],
+            remove_keyboard=data["remove_keyboard"],
+            document=None
+            if document is None
+            else Attachment(
+                document["file_name"], base64.b64decode(document["content"]), document["mime_type"]
+            ),
+            photo=None if photo is None else base64.b64decode(photo),
+            caption=data["caption"],
+            edited=data["edited"],
+            deleted=data["deleted"],
+        )
+
     def __str__(self) -> str:
         flags = "edited " if self.edited else "deleted " if self.deleted else ""
         body = self.body if len(self.body) <= 80 else self.body[:77] + "..."
@@ -107,6 +166,10 @@ class BotMessage:
         if self.document:
             extra += f" document={self.document.file_name!r}"
         return f"#{self.message_id} {flags}{body!r}{extra}"
+
+
+def _b64(content: bytes) -> str:
+    return base64.b64encode(content).decode("ascii")
 
 
 def _reply_button(button: str | dict[str, Any]) -> ReplyButton:
@@ -358,6 +421,17 @@ class ScriptedUser:
             self._answer_cursor += 1
             return self.callback_answers[self._answer_cursor - 1]
 
+    async def events_after(self, cursor: int, timeout: float) -> list[BotMessage]:
+        """Bot events in this chat past the first `cursor` ones, waiting up to timeout for one.
+
+        For readers in another process (GET /_emulator/inbox). Unlike next_message it consumes
+        nothing: each reader keeps its own cursor, so a repeated request loses no event. An
+        empty list means the timeout passed, or the emulator is stopping.
+        """
+        async with self._cond:
+            await self._wait(lambda: len(self.inbox) > cursor or self._bot.closing, timeout)
+            return self.inbox[cursor:]
+
     # -- internals ------------------------------------------------------------------------------
 
     async def _wait(self, predicate: Callable[[], Any], seconds: float) -> Any:
@@ -402,6 +476,11 @@ class ScriptedUser:
                     self.keyboard = event.reply_keyboard
                 elif event.remove_keyboard:
                     self.keyboard = None
+            self._cond.notify_all()
+
+    async def _interrupt(self) -> None:
+        """Wake every wait on this chat, so that it sees the emulator is closing."""
+        async with self._cond:
             self._cond.notify_all()
 
     async def _answered(self, text: str) -> None:
