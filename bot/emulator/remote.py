@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from bot.emulator.state import ApiError
-from bot.emulator.users import BotMessage
+from bot.emulator.users import BotMessage, user_object
 
 #: One long poll of GET /_emulator/inbox; under the server's cap of 30 s.
 INBOX_POLL_S = 25.0
@@ -129,11 +129,7 @@ class RemoteUser:
     @property
     def user(self) -> dict[str, Any]:
         """The Telegram User object of this user, as the server will put it in updates."""
-        data: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
-        for key in ("last_name", "username", "language_code"):
-            if value := getattr(self, key):
-                data[key] = value
-        return data
+        return user_object(self)
 
     async def send(self, text: str) -> dict[str, Any]:
         """Send a text message (a leading /command gets its entity); returns the Message."""

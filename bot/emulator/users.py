@@ -182,6 +182,15 @@ def _describe(events: list[BotMessage]) -> str:
     return "; ".join(map(str, events)) or "nothing"
 
 
+def user_object(person: Any) -> dict[str, Any]:
+    """A Telegram User object from anything with id, first_name and the optional fields."""
+    data: dict[str, Any] = {"id": person.id, "is_bot": False, "first_name": person.first_name}
+    for key in ("last_name", "username", "language_code"):
+        if value := getattr(person, key):
+            data[key] = value
+    return data
+
+
 class ScriptedUser:
     """A private-chat user of one bot; create with `BotApiEmulator.user(...)`."""
 
@@ -218,11 +227,7 @@ class ScriptedUser:
     @property
     def user(self) -> dict[str, Any]:
         """The Telegram User object of this user."""
-        data: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
-        for key in ("last_name", "username", "language_code"):
-            if value := getattr(self, key):
-                data[key] = value
-        return data
+        return user_object(self)
 
     @property
     def chat(self) -> dict[str, Any]:
