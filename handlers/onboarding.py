@@ -414,7 +414,7 @@ def _tracked(callback: Any) -> Any:
 
     async def wrapper(update: Update, ctx: BotContext) -> int:
         result = await callback(update, ctx)
-        if ctx.user_data is not None and result != END:
+        if ctx.user_data is not None and isinstance(result, int) and result != END:
             ctx.user_data["onboarding_state"] = result
         return result
 
