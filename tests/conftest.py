@@ -45,6 +45,13 @@ def pytest_report_header(config: pytest.Config) -> str:
     return "databases: SQLite only: no PostgreSQL server at TEST_POSTGRES_URL"
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not POSTGRES_UP:
+        terminalreporter.write_line(
+            f"PostgreSQL unreachable at {_DSN.rsplit('@', 1)[-1]}: ran on SQLite only"
+        )
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     if os.environ.get("REQUIRE_POSTGRES") == "1" and not POSTGRES_UP:
         raise pytest.UsageError(f"REQUIRE_POSTGRES=1 but PostgreSQL is unreachable at {_DSN}")
