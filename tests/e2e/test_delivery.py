@@ -185,3 +185,39 @@ async def test_a_learner_cannot_announce_or_read_reports(harness: Harness) -> No
     await learner.send("/delivery 1")
     await learner.expect("chỉ dành cho cán bộ quản lý")
     assert await states(harness) == Counter()
+
+
+@pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)
+async def test_a_person_is_answered_at_once_while_a_broadcast_is_under_way(
+    database_kind: str, tmp_path: Path
+) -> None:
+    async with running_bot(database_kind, tmp_path, send_rate_per_s=10) as h:
+        chats = list(range(7400, 7450))  # five seconds of outbox at 10/s
+        for chat in chats:
+            h.user(chat)
+        await enqueue(h, chats, prefix="flood")
+        await asyncio.sleep(0.5)
+        cadre = h.user(7499)
+        started = asyncio.get_running_loop().time()
+        await cadre.send("/help")
+        await cadre.expect("/start")
+        answered_in = asyncio.get_running_loop().time() - started
+        pending = (await states(h))["pending"]
+    assert answered_in < 1.0
+    assert pending > 20  # the broadcast was still going
+
+
+async def test_the_bot_stays_silent_in_groups(harness: Harness) -> None:
+    await add_person(harness.db, "Lò Văn E", unit_id=harness.province.commune_id, telegram_id=7500)
+    group = harness.emulator.add_chat(-100500, title="Lớp bồi dưỡng")
+    member = harness.user(7500)
+    bot = harness.emulator.bot()
+    for text in ("/mydata", "/profile", "/people lo van"):
+        await bot.push_update(
+            "message",
+            {"message_id": 1, "date": 0, "chat": group, "from": member.user, "text": text,
+             "entities": [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]},
+        )  # fmt: skip
+    await member.send("/help")  # a private message after them is answered: nothing was stuck
+    await member.expect("/profile")
+    assert [d.chat_id for d in harness.emulator.delivered()] == [7500]
