@@ -688,3 +688,11 @@ def generate_demo_data(seed: int = DEFAULT_SEED, people: int = DEFAULT_PEOPLE) -
         people=tuple(roster),
         identities=DEMO_IDENTITIES,
     )
+
+
+def blocked_the_bot(person: DemoPerson) -> bool:
+    """About one linked cadre in nine has blocked the bot (never a demo identity), so that
+    delivery reports in the sandbox list people the office has to phone."""
+    return person.telegram_id is not None and (
+        person.telegram_id >= LINKED_TELEGRAM_ID_START and person.telegram_id % 9 == 0
+    )

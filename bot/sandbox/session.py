@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.demo_data import DEMO_IDENTITIES, NEWCOMER_TELEGRAM_ID, DemoPerson
+from bot.demo_data import DEMO_IDENTITIES, NEWCOMER_TELEGRAM_ID, DemoPerson, blocked_the_bot
 from bot.emulator import BotApiEmulator, BotMessage, ScriptedUser
 from bot.sandbox.console import Console, LineSource
 from bot.sandbox.terminal import (
@@ -344,11 +344,14 @@ def _read_upload(arg: str) -> tuple[str, bytes, str] | str:
 
 
 def roster_users(emulator: BotApiEmulator, people: Iterable[DemoPerson]) -> int:
-    """Give linked roster people a chat, so the bot can message them (nobody reads it)."""
+    """Give linked roster people a chat, so the bot can message them (nobody reads it);
+    the few who blocked the bot answer 403, as on Telegram."""
     count = 0
     for person in people:
         if person.telegram_id is not None:
             first, last = split_name(person.full_name)
             emulator.user(person.telegram_id, first_name=first, last_name=last, phone=person.phone)
+            if blocked_the_bot(person):
+                emulator.faults.blocked.add(person.telegram_id)
             count += 1
     return count
