@@ -18,7 +18,9 @@ options stay identical, but it never binds, and the figures show the processing 
 `--telegram-rate` builds both at production's default (25/s less 5% headroom) instead, a
 diagnostic: with enough users both sit at that ceiling and the ratio is ~1.
 
-The JSON line has both bots' replies per second and latency (send to reply, p50 and p99), the
+Each bot runs `--rounds` times (3), the rounds alternating which bot goes first so that the
+machine's changing load weighs on both alike; the JSON line reports each bot's median round:
+replies per second and latency (send to reply, p50 and p99), the
 peak RSS of this process after the app's run (seeding runs in a child process and is left
 out), CPU per reply of the whole process (`cpu_ms`: steadier than replies per second when
 other programs share the machine) and the send_rate_per_s both bots were built with.
@@ -372,8 +374,9 @@ async def run(
     rates: Rates,
     cache_dir: Path,
     api_url: str | None = None,
+    rounds: int = 3,
 ) -> dict[str, Any]:
-    """Both bots, one after the other, each in a fresh venue; the result line.
+    """Both bots, one after the other, each in a fresh venue, `rounds` times; the result line.
 
     api_url: a standalone emulator (already probed); None runs one in this process.
     """
@@ -385,25 +388,37 @@ async def run(
         messages=messages,
         reply_timeout=reply_timeout,
     )
+    app_runs: list[Figures] = []
+    baseline_runs: list[Figures] = []
+    rss_mb = 0.0
     with tempfile.TemporaryDirectory(prefix="bench-updates-") as tmp:
         db_path = demo_database(Path(tmp), people=people, seed=seed, cache_dir=cache_dir)
         cadres = await _linked_cadres(db_path, users)
-        app = await measure(
-            "app",
-            build=_build_app,
-            database_url=sqlite_url(db_path),
-            cadres=cadres,
-            check=_shows_card,
-        )
-        # The app runs first so that the peak so far is the app's, not the baseline's.
-        rss_mb = peak_rss_mb()
-        baseline = await measure(
-            "baseline",
-            build=_build_echo_bot,
-            database_url=sqlite_url(Path(tmp) / "never-opened.sqlite"),
-            cadres=cadres,
-            check=_echoes,
-        )
+
+        async def run_app() -> None:
+            app_runs.append(
+                await measure("app", build=_build_app, database_url=sqlite_url(db_path),
+                              cadres=cadres, check=_shows_card)
+            )  # fmt: skip
+
+        async def run_baseline() -> None:
+            never_opened = sqlite_url(Path(tmp) / "never-opened.sqlite")
+            baseline_runs.append(
+                await measure("baseline", build=_build_echo_bot, database_url=never_opened,
+                              cadres=cadres, check=_echoes)
+            )  # fmt: skip
+
+        # Rounds alternate which bot goes first, so a change in the machine's load during the
+        # run weighs on both alike; the median round of each is reported.
+        for round_number in range(rounds):
+            first, second = (run_app, run_baseline) if round_number % 2 == 0 else (
+                run_baseline, run_app)  # fmt: skip
+            await first()
+            if round_number == 0:
+                rss_mb = peak_rss_mb()  # after the app's first run: the peak so far is the app's
+            await second()
+    app = _median(app_runs)
+    baseline = _median(baseline_runs)
     return {
         "users": users,
         "messages": messages,
@@ -419,8 +434,14 @@ async def run(
         "cpu_ms": round(app.cpu_ms, 2),
         "baseline_cpu_ms": round(baseline.cpu_ms, 2),
         "send_rate_per_s": rates.per_s,
+        "rounds": rounds,
         "api_url": api_url,
     }
+
+
+def _median(runs: list[Figures]) -> Figures:
+    """The run with the median replies per second (the lower middle one for an even count)."""
+    return sorted(runs, key=lambda figures: figures.per_s)[(len(runs) - 1) // 2]
 
 
 def _refusal(api_url: str) -> str | None:
@@ -459,6 +480,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--reply-timeout", type=float, default=30.0, metavar="S", help="per message (30)"
     )
     parser.add_argument(
+        "--rounds", type=positive_int, default=3, help="runs of each bot, median reported (3)"
+    )
+    parser.add_argument(
         "--telegram-rate",
         action="store_true",
         help="diagnostic: build both bots at production's send rate (25/s), not 100,000/s",
@@ -482,6 +506,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 rates=Rates.telegram() if args.telegram_rate else Rates.unbound(),
                 cache_dir=args.cache_dir,
                 api_url=args.api_url,
+                rounds=args.rounds,
             )
 
     try:

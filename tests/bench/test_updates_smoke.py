@@ -114,9 +114,9 @@ def test_runs_against_a_standalone_emulator(cache_dir: Path) -> None:
     assert result["api_url"] == base_url and result["send_rate_per_s"] == 100_000
     for prefix in ("", "baseline_"):
         assert result[f"{prefix}per_s"] > 0 and result[f"{prefix}cpu_ms"] > 0
-    # Both bots replied through the standalone emulator: warm-up (5 users capped at 2, 2
-    # messages each) plus 2 x 2 timed, for each bot.
-    assert stats["result"]["delivered"] == 2 * (2 * 2 + 2 * 2)
+    # Both bots replied through the standalone emulator, in each of the 3 rounds: warm-up
+    # (5 users capped at 2, 2 messages each) plus 2 x 2 timed.
+    assert stats["result"]["delivered"] == 3 * 2 * (2 * 2 + 2 * 2)
 
 
 async def test_another_bot_api_server_is_refused_in_one_line(
