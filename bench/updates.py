@@ -80,7 +80,6 @@ from storage.schema import people as people_table
 App = Application[Any, Any, Any, Any, Any, Any]
 COMMAND = "/profile"
 #: A few users, a few messages each: connections, caches and lazy imports, before the clock.
-WARMUP_USERS = 5
 WARMUP_MESSAGES = 2
 #: Sends per second (overall and per chat) at which the shared pacer never binds.
 UNBOUND_RATE = 100_000.0
@@ -299,9 +298,15 @@ async def _measure(
         await start_application(app, poll_timeout=1)
         try:
             users = [venue.user(cadre) for cadre in cadres]
+            # Every user once, all at once as in the timed part: connection pools, caches and
+            # each person's first look-up are set-up, not the steady state being measured.
             warmup: list[float] = []
-            for user, cadre in list(zip(users, cadres, strict=True))[:WARMUP_USERS]:
-                await _converse(user, cadre, WARMUP_MESSAGES, check, reply_timeout, warmup)
+            await asyncio.gather(
+                *(
+                    _converse(user, cadre, WARMUP_MESSAGES, check, reply_timeout, warmup)
+                    for user, cadre in zip(users, cadres, strict=True)
+                )
+            )
             progress(f"{name}: warmed up; {len(users)} users x {messages} messages")
             latencies: list[float] = []
             started, cpu_started = time.perf_counter(), time.process_time()

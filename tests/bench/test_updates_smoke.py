@@ -115,7 +115,7 @@ def test_runs_against_a_standalone_emulator(cache_dir: Path) -> None:
     for prefix in ("", "baseline_"):
         assert result[f"{prefix}per_s"] > 0 and result[f"{prefix}cpu_ms"] > 0
     # Both bots replied through the standalone emulator, in each of the 3 rounds: warm-up
-    # (5 users capped at 2, 2 messages each) plus 2 x 2 timed.
+    # (every user, 2 messages each) plus 2 x 2 timed.
     assert stats["result"]["delivered"] == 3 * 2 * (2 * 2 + 2 * 2)
 
 
