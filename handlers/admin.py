@@ -73,7 +73,10 @@ def _list(found: list[Person]) -> Any:
 async def _card(update: Update, ctx: BotContext, actor: Actor, person: Person) -> None:
     rows: list[list[tuple[str, str]]] = []
     if not person.verified:
-        rows.append([(ctx.t("admin.verify"), f"ad:v:{person.id}")])
+        row = [(ctx.t("admin.verify"), f"ad:v:{person.id}")]
+        if not person.from_roster and person.unit is not None:
+            row.append((ctx.t("admin.reject"), f"ad:x:{person.id}"))
+        rows.append(row)
     if actor.is_admin:
         key = "admin.source_pool_off" if person.source_pool else "admin.source_pool_on"
         rows.append([(ctx.t(key), f"ad:sp:{person.id}:{0 if person.source_pool else 1}")])
@@ -110,6 +113,19 @@ async def verify(update: Update, ctx: BotContext) -> None:
         await refuse(update, ctx, exc)
         return
     await query.answer(ctx.t("admin.verified", name=person.full_name)[:200])
+    await _card(update, ctx, actor, person)
+
+
+async def reject(update: Update, ctx: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    actor = await ctx.actor(update)
+    try:
+        person = await ctx.services.people.reject(actor, int(query.data.split(":")[2]))
+    except DomainError as exc:
+        await refuse(update, ctx, exc)
+        return
+    await query.answer(ctx.t("admin.rejected", name=person.full_name)[:200])
     await _card(update, ctx, actor, person)
 
 
@@ -152,6 +168,7 @@ def register(app: Any) -> None:
     app.add_handler(CommandHandler("pending", pending))
     app.add_handler(CallbackQueryHandler(open_person, pattern=r"^ad:p:\d+$"))
     app.add_handler(CallbackQueryHandler(verify, pattern=r"^ad:v:\d+$"))
+    app.add_handler(CallbackQueryHandler(reject, pattern=r"^ad:x:\d+$"))
     app.add_handler(CallbackQueryHandler(source_pool, pattern=r"^ad:sp:\d+:[01]$"))
     roles = "|".join(r.value for r in GRANTABLE_ROLES)
     app.add_handler(CallbackQueryHandler(set_role, pattern=rf"^ad:r:\d+:({roles}):[01]$"))

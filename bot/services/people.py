@@ -312,6 +312,50 @@ class PeopleService:
         assert verified is not None
         return verified
 
+    async def reject(self, actor: Actor, person_id: int) -> Person:
+        """A unit head (or an administrator) says a self-declared cadre is not in that unit.
+
+        The profile loses the unit and stays unconfirmed; the cadre is told, with a button to
+        choose the right unit, which asks that unit's heads in turn. Roster records, which the
+        office itself keeps, cannot be rejected this way.
+        """
+        async with self._change() as conn:
+            scope = await unit_scope(conn, actor)
+            repo = PeopleRepository(conn)
+            person = await repo.get(person_id)
+            if person is None or not _within(person, scope):
+                raise NotFound()
+            if actor.person is not None and actor.person.id == person.id:
+                raise PermissionDenied("error.verify_self")
+            if person.from_roster or person.verified or person.unit is None:
+                raise InvalidInput("error.reject_not_pending")
+            await repo.update(person_id, {"unit_id": None})
+            await audit(conn, "profile_rejected", actor=actor.telegram_id, person_id=person_id,
+                        unit_id=person.unit.id)  # fmt: skip
+            if person.telegram_id is not None:
+                stamp = int(utcnow().timestamp())
+                await OutboxRepository(conn).add(
+                    [
+                        NewMessage(
+                            dedup_key=f"rejected:{person_id}:{stamp}",
+                            chat_id=person.telegram_id,
+                            person_id=person_id,
+                            kind="profile_rejected",
+                            payload={
+                                "key": "notice.profile_rejected",
+                                "params": {"unit": person.unit.name},
+                                "buttons": [
+                                    [{"key": "profile.edit_unit", "data": "pf:edit:unit_id"}]
+                                ],
+                            },
+                        )
+                    ]
+                )
+            rejected = await repo.get(person_id)
+        self.notify()
+        assert rejected is not None
+        return rejected
+
     async def set_source_pool(self, actor: Actor, person_id: int, flag: bool) -> Person:
         """The leadership source pool ("cán bộ nguồn") is an administrator's decision alone."""
         require(actor, Role.ADMIN)

@@ -126,3 +126,43 @@ async def test_unit_head_cannot_confirm_outside_their_units(harness: Harness) ->
             await conn.execute(sa.select(people.c.verified).where(people.c.id == other))
         ).scalar_one()
     assert verified is False
+
+
+async def test_a_unit_head_returns_a_profile_and_the_cadre_chooses_the_right_unit(
+    harness: Harness,
+) -> None:
+    head_id = await add_person(
+        harness.db, "Sùng Mí Chá", unit_id=harness.province.commune_id, telegram_id=621
+    )
+    await add_role(harness.db, head_id, "unit_head", harness.province.commune_id)
+    other_head = await add_person(
+        harness.db, "Lê Thị Ngọc", unit_id=harness.province.department_id, telegram_id=622
+    )
+    await add_role(harness.db, other_head, "unit_head", harness.province.department_id)
+    cadre_id = await add_person(harness.db, "Hầu A Lử", unit_id=harness.province.commune_id,
+                                telegram_id=623, source="self", verified=False)  # fmt: skip
+
+    head = harness.user(621)
+    await head.send("/pending")
+    await head.tap("Hầu A Lử")
+    await head.next_answer()
+    await head.expect("Hầu A Lử")
+    await head.tap("Không thuộc đơn vị")
+    assert "Đã trả lại hồ sơ" in await head.next_answer()
+
+    cadre = harness.user(623)
+    notice = await cadre.expect("không có tên trong đơn vị Xã Đồng Văn")
+    await cadre.tap("Đơn vị", message_id=notice.message_id)
+    await cadre.expect("tên đơn vị")
+    await cadre.send("noi vu")
+    await cadre.tap("Sở Nội vụ")
+    await cadre.expect("Đã lưu")
+
+    await harness.user(622).expect("Hầu A Lử")  # the new unit's head is asked in turn
+    await head.send("/pending")
+    await head.expect("Không có hồ sơ nào")
+    async with harness.db.read() as conn:
+        row = (await conn.execute(sa.select(people).where(people.c.id == cadre_id))).one()
+        actions = (await conn.execute(sa.select(audit_log.c.action))).scalars().all()
+    assert (row.unit_id, row.verified) == (harness.province.department_id, False)
+    assert "profile_rejected" in actions
