@@ -72,6 +72,8 @@ class DemoPerson:
     phone: str
     telegram_id: int | None
     source_pool: bool
+    #: A profile the cadre declared in the bot, still awaiting their unit head's confirmation.
+    self_declared: bool = False
 
     @property
     def linked(self) -> bool:
@@ -165,6 +167,31 @@ DEMO_IDENTITIES = DemoIdentities(
         telegram_id=None,
         source_pool=False,
     ),
+)
+
+#: Self-declared profiles in the unit head's commune, so /pending has work in the sandbox.
+DEMO_SELF_DECLARED = tuple(
+    DemoPerson(
+        full_name=name,
+        gender=gender,
+        birth_year=year,
+        ethnicity_code=ethnicity,
+        unit_code=HOME_COMMUNE_CODE,
+        title_code="CC_XA",
+        grade_code="CX",
+        phone=f"+849120001{n:02d}",
+        telegram_id=900010 + n,
+        source_pool=False,
+        self_declared=True,
+    )
+    for n, (name, gender, year, ethnicity) in enumerate(
+        [
+            ("Vàng Thị Mai", "female", 1996, "08"),  # Mông
+            ("Lù Văn Pao", "male", 1991, "44"),  # Lô Lô
+            ("Nông Thị Hạnh", "female", 1999, "02"),  # Tày
+        ],
+        start=1,
+    )
 )
 
 # --- Units -----------------------------------------------------------------------------------
@@ -616,8 +643,9 @@ def _full_name(ethnicity: str, female: bool, rng: random.Random) -> str:
 def generate_demo_data(seed: int = DEFAULT_SEED, people: int = DEFAULT_PEOPLE) -> DemoData:
     """The units and a roster of `people` records (identities included), the same per seed."""
     identities = DEMO_IDENTITIES.all()
-    if people < len(identities):
-        raise ValueError(f"people must be at least {len(identities)} (the demo identities)")
+    fixed = len(identities) + len(DEMO_SELF_DECLARED)
+    if people < fixed:
+        raise ValueError(f"people must be at least {fixed} (the demo identities)")
     rng = random.Random(seed)
     posts = _posts(people, rng)
     by_code = {post.unit.code: post for post in posts}
@@ -625,7 +653,7 @@ def generate_demo_data(seed: int = DEFAULT_SEED, people: int = DEFAULT_PEOPLE) -
     if missing:
         raise AssertionError(f"demo identities refer to unknown units: {sorted(missing)}")
 
-    remaining = people - len(identities)
+    remaining = people - fixed
     counts: Counter[str] = Counter()
     for post in posts:
         if post.fixed:
@@ -636,8 +664,8 @@ def generate_demo_data(seed: int = DEFAULT_SEED, people: int = DEFAULT_PEOPLE) -
     for post in rng.choices(weighted, cum_weights=cum, k=remaining):
         counts[post.unit.code] += 1
 
-    used_phones = {p.phone for p in identities}
-    reserved_names = {p.full_name for p in identities}
+    used_phones = {p.phone for p in (*identities, *DEMO_SELF_DECLARED)}
+    reserved_names = {p.full_name for p in (*identities, *DEMO_SELF_DECLARED)}
     roster: list[DemoPerson] = list(identities)
     next_telegram_id = LINKED_TELEGRAM_ID_START
     rand = rng.random
@@ -685,7 +713,7 @@ def generate_demo_data(seed: int = DEFAULT_SEED, people: int = DEFAULT_PEOPLE) -
         seed=seed,
         province_name=PROVINCE_NAME,
         units=tuple(post.unit for post in posts),
-        people=tuple(roster),
+        people=(*roster, *DEMO_SELF_DECLARED),
         identities=DEMO_IDENTITIES,
     )
 

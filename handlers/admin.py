@@ -72,9 +72,9 @@ def _list(found: list[Person]) -> Any:
 
 async def _card(update: Update, ctx: BotContext, actor: Actor, person: Person) -> None:
     rows: list[list[tuple[str, str]]] = []
-    if not person.verified:
+    if not person.verified and person.unit is not None:  # returned profiles wait for a unit
         row = [(ctx.t("admin.verify"), f"ad:v:{person.id}")]
-        if not person.from_roster and person.unit is not None:
+        if not person.from_roster:
             row.append((ctx.t("admin.reject"), f"ad:x:{person.id}"))
         rows.append(row)
     if actor.is_admin:

@@ -116,7 +116,7 @@ async def test_seed_inserts_the_demo_province(db: Database) -> None:
     assert (root.id, root.kind, root.name) == (summary.root_unit_id, "province", "Tỉnh Sơn Lâm")
     assert linked_people == linked
     assert set(notices) == {DEMO_NOTICE_VERSION}
-    assert unverified == 0
+    assert unverified == 3  # the self-declared profiles awaiting the unit head
     assert audit.action == "demo_seed" and audit.details == {"people": PEOPLE, "seed": SEED}
 
 

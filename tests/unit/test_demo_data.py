@@ -11,6 +11,7 @@ import pytest
 
 from bot.demo_data import (
     DEMO_IDENTITIES,
+    DEMO_SELF_DECLARED,
     HOME_COMMUNE_CODE,
     LINKED_TELEGRAM_ID_START,
     MAX_AGE,
@@ -51,7 +52,7 @@ def test_same_seed_gives_same_data_and_another_seed_differs() -> None:
 
 
 def test_identities_are_fixed_and_lead_the_roster() -> None:
-    for seed, size in ((1, 5), (2026, 500)):
+    for seed, size in ((1, 8), (2026, 500)):
         data = generate_demo_data(seed=seed, people=size)
         assert data.identities == DEMO_IDENTITIES
         assert data.people[:5] == DEMO_IDENTITIES.all()
@@ -71,8 +72,8 @@ def test_identity_names_are_not_reused_by_generated_people(big: DemoData) -> Non
 
 
 def test_too_small_a_roster_is_refused() -> None:
-    with pytest.raises(ValueError, match="at least 5"):
-        generate_demo_data(seed=1, people=4)
+    with pytest.raises(ValueError, match="at least 8"):
+        generate_demo_data(seed=1, people=7)
 
 
 def test_localities_scale_with_the_roster() -> None:
@@ -164,8 +165,14 @@ def test_phones_are_canonical_valid_and_unique(big: DemoData) -> None:
         assert phonenumbers.is_valid_number(phonenumbers.parse(phone))
 
 
+def test_self_declared_profiles_await_the_unit_heads_confirmation(big: DemoData) -> None:
+    declared = [p for p in big.people if p.self_declared]
+    assert declared == list(DEMO_SELF_DECLARED) == list(big.people[-3:])
+    assert all(p.linked and p.unit_code == HOME_COMMUNE_CODE for p in declared)
+
+
 def test_about_one_percent_already_linked(big: DemoData) -> None:
-    others = big.people[5:]
+    others = [p for p in big.people[5:] if not p.self_declared]
     linked = [p.telegram_id for p in others if p.telegram_id is not None]
     assert 0.005 <= len(linked) / len(others) <= 0.02
     assert linked == list(range(LINKED_TELEGRAM_ID_START, LINKED_TELEGRAM_ID_START + len(linked)))
