@@ -6,6 +6,7 @@ learner is refused there, whatever the menu showed.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -104,28 +105,29 @@ async def open_person(update: Update, ctx: BotContext) -> None:
 
 
 async def verify(update: Update, ctx: BotContext) -> None:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    actor = await ctx.actor(update)
-    try:
-        person = await ctx.services.people.verify(actor, int(query.data.split(":")[2]))
-    except DomainError as exc:
-        await refuse(update, ctx, exc)
-        return
-    await query.answer(ctx.t("admin.verified", name=person.full_name)[:200])
-    await _card(update, ctx, actor, person)
+    await _review(update, ctx, ctx.services.people.verify, "admin.verified")
 
 
 async def reject(update: Update, ctx: BotContext) -> None:
+    await _review(update, ctx, ctx.services.people.reject, "admin.rejected")
+
+
+async def _review(
+    update: Update,
+    ctx: BotContext,
+    decide: Callable[[Actor, int], Awaitable[Person]],
+    done_key: str,
+) -> None:
+    """Confirms or returns a self-declared profile from its card, then shows the new card."""
     query = update.callback_query
     assert query is not None and query.data is not None
     actor = await ctx.actor(update)
     try:
-        person = await ctx.services.people.reject(actor, int(query.data.split(":")[2]))
+        person = await decide(actor, int(query.data.split(":")[2]))
     except DomainError as exc:
         await refuse(update, ctx, exc)
         return
-    await query.answer(ctx.t("admin.rejected", name=person.full_name)[:200])
+    await query.answer(ctx.t(done_key, name=person.full_name)[:200])
     await _card(update, ctx, actor, person)
 
 

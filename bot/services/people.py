@@ -52,6 +52,36 @@ def _within(person: Person, scope: list[int] | None) -> bool:
     return scope is None or (person.unit is not None and person.unit.id in scope)
 
 
+async def _reviewable(conn: AsyncConnection, actor: Actor, person_id: int) -> Person:
+    """A profile the actor may confirm or return: in their units, and not their own."""
+    person = await PeopleRepository(conn).get(person_id)
+    if person is None or not _within(person, await unit_scope(conn, actor)):
+        raise NotFound()
+    if actor.person is not None and actor.person.id == person.id:
+        raise PermissionDenied("error.verify_self")
+    return person
+
+
+async def _tell(conn: AsyncConnection, person: Person, kind: str, payload: dict[str, Any]) -> None:
+    """Queues a notice to the person, if linked, in the caller's transaction.
+
+    The key carries the time: the same kind of notice may rightly come again after a change.
+    """
+    if person.telegram_id is None:
+        return
+    await OutboxRepository(conn).add(
+        [
+            NewMessage(
+                dedup_key=f"{kind}:{person.id}:{int(utcnow().timestamp())}",
+                chat_id=person.telegram_id,
+                person_id=person.id,
+                kind=kind,
+                payload=payload,
+            )
+        ]
+    )
+
+
 async def _check_codes(
     conn: AsyncConnection,
     unit_id: int | None = None,
@@ -278,13 +308,8 @@ class PeopleService:
 
     async def verify(self, actor: Actor, person_id: int) -> Person:
         async with self._change() as conn:
-            scope = await unit_scope(conn, actor)
             repo = PeopleRepository(conn)
-            person = await repo.get(person_id)
-            if person is None or not _within(person, scope):
-                raise NotFound()
-            if actor.person is not None and actor.person.id == person.id:
-                raise PermissionDenied("error.verify_self")
+            person = await _reviewable(conn, actor, person_id)
             if not person.verified:
                 await repo.update(
                     person_id,
@@ -295,18 +320,7 @@ class PeopleService:
                     },
                 )
                 await audit(conn, "profile_verified", actor=actor.telegram_id, person_id=person_id)
-                if person.telegram_id is not None:
-                    await OutboxRepository(conn).add(
-                        [
-                            NewMessage(
-                                dedup_key=f"verified:{person_id}:{int(utcnow().timestamp())}",
-                                chat_id=person.telegram_id,
-                                person_id=person_id,
-                                kind="profile_verified",
-                                payload={"key": "notice.profile_verified"},
-                            )
-                        ]
-                    )
+                await _tell(conn, person, "profile_verified", {"key": "notice.profile_verified"})
             verified = await repo.get(person_id)
         self.notify()
         assert verified is not None
@@ -320,37 +334,18 @@ class PeopleService:
         office itself keeps, cannot be rejected this way.
         """
         async with self._change() as conn:
-            scope = await unit_scope(conn, actor)
             repo = PeopleRepository(conn)
-            person = await repo.get(person_id)
-            if person is None or not _within(person, scope):
-                raise NotFound()
-            if actor.person is not None and actor.person.id == person.id:
-                raise PermissionDenied("error.verify_self")
+            person = await _reviewable(conn, actor, person_id)
             if person.from_roster or person.verified or person.unit is None:
                 raise InvalidInput("error.reject_not_pending")
             await repo.update(person_id, {"unit_id": None})
             await audit(conn, "profile_rejected", actor=actor.telegram_id, person_id=person_id,
                         unit_id=person.unit.id)  # fmt: skip
-            if person.telegram_id is not None:
-                stamp = int(utcnow().timestamp())
-                await OutboxRepository(conn).add(
-                    [
-                        NewMessage(
-                            dedup_key=f"rejected:{person_id}:{stamp}",
-                            chat_id=person.telegram_id,
-                            person_id=person_id,
-                            kind="profile_rejected",
-                            payload={
-                                "key": "notice.profile_rejected",
-                                "params": {"unit": person.unit.name},
-                                "buttons": [
-                                    [{"key": "profile.edit_unit", "data": "pf:edit:unit_id"}]
-                                ],
-                            },
-                        )
-                    ]
-                )
+            await _tell(conn, person, "profile_rejected", {
+                "key": "notice.profile_rejected",
+                "params": {"unit": person.unit.name},
+                "buttons": [[{"key": "profile.edit_unit", "data": "pf:edit:unit_id"}]],
+            })  # fmt: skip
             rejected = await repo.get(person_id)
         self.notify()
         assert rejected is not None

@@ -81,3 +81,18 @@ async def forged_tap(user: ScriptedUser, callback_data: str) -> str:
             return user.callback_answers[-1]
         await asyncio.sleep(0.02)
     raise AssertionError(f"no answer to the button {callback_data!r}")
+
+
+async def consent(cadre: ScriptedUser) -> None:
+    """Opens the bot and agrees to the personal-data notice."""
+    await cadre.send("/start")
+    await cadre.tap("Tôi đồng ý")
+    await cadre.expect("Chia sẻ số điện thoại")
+
+
+async def link_by_contact(cadre: ScriptedUser) -> None:
+    """The whole happy path of a cadre on the roster: consent, contact, "that's me"."""
+    await consent(cadre)
+    await cadre.press("Chia sẻ số điện thoại")
+    await cadre.tap("Đúng, là tôi")
+    await cadre.expect("đã được liên kết")

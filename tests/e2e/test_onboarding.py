@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from storage.schema import audit_log, consents, people
-from tests.e2e.conftest import Harness, forged_tap
+from tests.e2e.conftest import Harness, consent, forged_tap
 from tests.factories import add_person, add_role, count
 
 PHONE = "+84912000111"
@@ -50,12 +50,6 @@ async def test_refusing_consent_stores_nothing(harness: Harness) -> None:
     await cadre.expect("chưa có hồ sơ")
 
 
-async def _consent(cadre: object) -> None:
-    await cadre.send("/start")  # type: ignore[attr-defined]
-    await cadre.tap("Tôi đồng ý")  # type: ignore[attr-defined]
-    await cadre.expect("Chia sẻ số điện thoại")  # type: ignore[attr-defined]
-
-
 async def test_self_declared_profile_is_confirmed_by_the_unit_head(harness: Harness) -> None:
     head_id = await add_person(
         harness.db, "Sùng Mí Chá", unit_id=harness.province.commune_id, telegram_id=601
@@ -63,7 +57,7 @@ async def test_self_declared_profile_is_confirmed_by_the_unit_head(harness: Harn
     await add_role(harness.db, head_id, "unit_head", harness.province.commune_id)
 
     cadre = harness.user(602, phone="+84987654321")
-    await _consent(cadre)
+    await consent(cadre)
     await cadre.press("📱 Chia sẻ số điện thoại")
     await cadre.expect("chưa có trong danh sách")
     await cadre.expect("họ và tên")

@@ -7,7 +7,7 @@ import json
 import sqlalchemy as sa
 
 from storage.schema import consents, people
-from tests.e2e.conftest import Harness
+from tests.e2e.conftest import Harness, link_by_contact
 from tests.factories import add_person
 
 
@@ -31,11 +31,7 @@ async def test_withdrawing_consent_erases_optional_data_and_keeps_the_record(
     cadre = harness.user(902, phone="+84912000444")
     person_id = await add_person(harness.db, "Nông Văn Dũng", phone="+84912000444",
                                  unit_id=harness.province.commune_id)  # fmt: skip
-    await cadre.send("/start")
-    await cadre.tap("Tôi đồng ý")
-    await cadre.press("Chia sẻ số điện thoại")
-    await cadre.tap("Đúng, là tôi")
-    await cadre.expect("đã được liên kết")
+    await link_by_contact(cadre)
 
     await cadre.send("/profile")
     await cadre.tap("Rút lại đồng ý")
