@@ -32,7 +32,7 @@ DEFAULT_TIMEOUT_S = 600.0
 DEFAULT_CACHE_DIR = Path(tempfile.gettempdir()) / "cadre-bench-cache"
 _ROOT = Path(__file__).resolve().parent.parent
 # The seeded file depends on these sources: a change to any of them seeds afresh.
-_SEED_SOURCES = ("bot/demo_data.py", "storage/demo_seed.py", "storage/schema.py")
+_SEED_SOURCES = ("tools/demo/data.py", "tools/demo/seed.py", "storage/schema.py")
 _MIGRATIONS = "storage/migrations/versions"
 
 
@@ -163,7 +163,7 @@ def sqlite_url(path: Path) -> str:
 def _seed_file(path: str, people: int, seed: int) -> None:
     """Runs in a child process: seeding 100,000 people would otherwise inflate our peak RSS."""
     from storage.database import Database
-    from storage.demo_seed import seed_demo
+    from tools.demo.seed import seed_demo
 
     async def seed_and_close() -> None:
         db = Database.from_url(sqlite_url(Path(path)))

@@ -9,7 +9,7 @@ seeds the outbox (due in a moment), lets the running bot deliver, and counts at 
 against the expected set: what arrived, what arrived twice, what never arrived. With
 `--kill-every N` the bot is killed (TERM: graceful; KILL: no goodbye) every N deliveries and
 started again. `--api-url` points at another Bot API server: it must be this project's
-emulator run standalone (`python -m bot.emulator`), the only server that can count
+emulator run standalone (`python -m tools.emulator`), the only server that can count
 deliveries and emulate 1,500 chats.
 
 Prints one JSON line: due, sent, duplicates, lost, http_429, rate_per_s, limit_per_s,
@@ -35,11 +35,11 @@ import httpx
 from bench.bot_process import BotProcess
 from bench.common import base_parser, emit, progress
 from bot.delivery.model import NewMessage
-from bot.emulator import BotApiEmulator
-from bot.emulator.faults import Faults
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.repositories.outbox import OutboxRepository
+from tools.emulator import BotApiEmulator
+from tools.emulator.faults import Faults
 
 TOKEN = "424242:BENCH"
 FIRST_CHAT = 3_000_000
@@ -64,7 +64,7 @@ class EmulatorClient:
         async with httpx.AsyncClient(base_url=root, timeout=10) as client:
             response = await client.post("/_emulator/config", json=faults)
             if response.status_code != 200:
-                sys.exit("--api-url must be this project's emulator (python -m bot.emulator)")
+                sys.exit("--api-url must be this project's emulator (python -m tools.emulator)")
         return root + "/bot"
 
     async def add_chats(self, ids: list[int]) -> None:

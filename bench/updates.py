@@ -25,7 +25,7 @@ peak RSS of this process after the app's run (seeding runs in a child process an
 out), CPU per reply of the whole process (`cpu_ms`: steadier than replies per second when
 other programs share the machine) and the send_rate_per_s both bots were built with.
 
---api-url: a standalone emulator (`python -m bot.emulator --port 8081`) instead of one in
+--api-url: a standalone emulator (`python -m tools.emulator --port 8081`) instead of one in
 this process. The users then live here as RemoteUsers, pushing messages through its
 /_emulator/updates and reading replies from /_emulator/inbox; each bot gets its own fresh
 token, so neither the update queues nor the chats of the two runs mix, and repeated runs do
@@ -71,11 +71,11 @@ from bench.common import (
 )
 from bot.app import build_application, start_application, stop_application
 from bot.config import Settings
-from bot.demo_data import DEFAULT_SEED, LINKED_TELEGRAM_ID_START
-from bot.emulator import ApiError, BotApiEmulator, BotMessage, RemoteEmulator
 from handlers.context import BotContext
 from storage.database import Database
 from storage.schema import people as people_table
+from tools.demo.data import DEFAULT_SEED, LINKED_TELEGRAM_ID_START
+from tools.emulator import ApiError, BotApiEmulator, BotMessage, RemoteEmulator
 
 App = Application[Any, Any, Any, Any, Any, Any]
 COMMAND = "/profile"
@@ -458,7 +458,7 @@ def _refusal(api_url: str) -> str | None:
     if kind is ApiServer.OTHER:
         return (
             f"{where} is not the project's emulator, and a Bot API server has no way to inject "
-            "users' messages; start `python -m bot.emulator --port P` or run without --api-url"
+            "users' messages; start `python -m tools.emulator --port P` or run without --api-url"
         )
     try:
         active = emulator_config(api_url)

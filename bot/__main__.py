@@ -20,7 +20,7 @@ def main() -> int:
     if not settings.token:
         # No token, no Telegram: the offline sandbox runs the same bot against the emulator.
         try:
-            from bot.sandbox import run_sandbox
+            from tools.sandbox import run_sandbox
 
             return run_sandbox(settings, sys.argv[1:])
         except KeyboardInterrupt:  # Ctrl-C while still importing: nothing to stop yet

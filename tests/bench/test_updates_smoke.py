@@ -18,7 +18,7 @@ from aiohttp import web
 
 from bench.common import server_root
 from bench.updates import main
-from bot.emulator import BotApiEmulator, Faults
+from tools.emulator import BotApiEmulator, Faults
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,13 +67,13 @@ def test_an_unreachable_api_url_is_refused_in_one_line(
 
 
 def _standalone_emulator() -> tuple[subprocess.Popen[str], str]:
-    """`python -m bot.emulator --port <free>` in a child process, and its base URL.
+    """`python -m tools.emulator --port <free>` in a child process, and its base URL.
 
     Port 0 lets the emulator pick a free port itself (no race with other tests for it); it
     prints the base_url it listens on, which is read back here.
     """
     child = subprocess.Popen(
-        [sys.executable, "-m", "bot.emulator", "--port", "0"],
+        [sys.executable, "-m", "tools.emulator", "--port", "0"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

@@ -12,12 +12,12 @@ import pytest
 
 from bot.app import build_application, start_application, stop_application
 from bot.config import Settings
-from bot.emulator import BotApiEmulator
-from bot.emulator.faults import Faults
-from bot.emulator.users import ScriptedUser
 from storage.database import Database
 from tests.conftest import POSTGRES_URL, close_database, open_database
 from tests.factories import Province, make_province
+from tools.emulator import BotApiEmulator
+from tools.emulator.faults import Faults
+from tools.emulator.users import ScriptedUser
 
 SUPERADMIN_ID = 1000
 

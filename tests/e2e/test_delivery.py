@@ -11,11 +11,11 @@ import pytest
 import sqlalchemy as sa
 
 from bot.delivery.model import NewMessage
-from bot.emulator.faults import Faults, FaultSpec
 from storage.repositories.outbox import OutboxRepository
 from storage.schema import outbox, unreachable_chats
 from tests.e2e.conftest import SUPERADMIN_ID, Harness, running_bot
 from tests.factories import add_person
+from tools.emulator.faults import Faults, FaultSpec
 
 
 async def enqueue(h: Harness, chats: list[int], prefix: str = "m") -> list[str]:

@@ -19,13 +19,13 @@ import sqlalchemy as sa
 
 from bench.bot_process import BotProcess
 from bot.delivery.model import NewMessage
-from bot.emulator import BotApiEmulator
-from bot.emulator.faults import Faults
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.repositories.outbox import OutboxRepository
 from storage.schema import outbox
 from tests.conftest import _DSN, POSTGRES_UP, POSTGRES_URL
+from tools.emulator import BotApiEmulator
+from tools.emulator.faults import Faults
 
 pytestmark = pytest.mark.slow
 

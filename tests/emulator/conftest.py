@@ -27,7 +27,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.emulator import BotApiEmulator
+from tools.emulator import BotApiEmulator
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import time
 import httpx
 import pytest
 
-from bot.emulator import BotApiEmulator
-from bot.emulator.entities import EntityParseError, parse_html
+from tools.emulator import BotApiEmulator
+from tools.emulator.entities import EntityParseError, parse_html
 
 from .conftest import Api
 

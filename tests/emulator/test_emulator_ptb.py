@@ -9,7 +9,7 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application
 
-from bot.emulator import BotApiEmulator
+from tools.emulator import BotApiEmulator
 
 
 async def test_echo_and_command_entity(emu: BotApiEmulator, app: Application) -> None:

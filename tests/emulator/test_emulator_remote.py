@@ -14,8 +14,8 @@ import httpx
 import pytest
 from telegram.ext import Application
 
-from bot.emulator import ApiError, BotApiEmulator, BotMessage, RemoteEmulator
-from bot.emulator.users import Attachment, InlineButton, ReplyButton
+from tools.emulator import ApiError, BotApiEmulator, BotMessage, RemoteEmulator
+from tools.emulator.users import Attachment, InlineButton, ReplyButton
 
 
 async def _inject(client: httpx.AsyncClient, token: str, text: str, **user: Any) -> dict:

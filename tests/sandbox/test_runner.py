@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.config import Settings
-from bot.sandbox import SANDBOX_TOKEN, SandboxPaths, remove_database, sandbox_settings
+from tools.sandbox import SANDBOX_TOKEN, SandboxPaths, remove_database, sandbox_settings
 
 
 def test_settings_point_at_the_emulator_and_make_the_demo_admin_a_superadmin() -> None:

@@ -15,10 +15,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.emulator import BotApiEmulator
-from bot.sandbox import session as session_module
-from bot.sandbox.console import Console
-from bot.sandbox.session import Session, demo_identities, free_path, split_name
+from tools.emulator import BotApiEmulator
+from tools.sandbox import session as session_module
+from tools.sandbox.console import Console
+from tools.sandbox.session import Session, demo_identities, free_path, split_name
 
 TOKEN = "123456:SANDBOX"
 NEWCOMER, LEARNER = 900005, 900004

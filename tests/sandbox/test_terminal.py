@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import io
 
-from bot.emulator import Attachment, BotMessage, InlineButton, ReplyButton
-from bot.sandbox.console import Console
-from bot.sandbox.terminal import (
+from tools.emulator import Attachment, BotMessage, InlineButton, ReplyButton
+from tools.sandbox.console import Console
+from tools.sandbox.terminal import (
     HELP,
     KEYBOARD_CLOSED,
     ChatView,

@@ -13,17 +13,17 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from bot.demo_data import (
+from bot.text_search import fold
+from storage import schema
+from storage.database import Database
+from tools.demo.data import (
     DEMO_IDENTITIES,
     HOME_COMMUNE_CODE,
     NEWCOMER_PHONE,
     SCHOOL_CODE,
     generate_demo_data,
 )
-from bot.text_search import fold
-from storage import schema
-from storage.database import Database
-from storage.demo_seed import DEMO_NOTICE_VERSION, DemoSeedError, has_people, seed_demo
+from tools.demo.seed import DEMO_NOTICE_VERSION, DemoSeedError, has_people, seed_demo
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"

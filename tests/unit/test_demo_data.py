@@ -9,7 +9,8 @@ from collections import Counter
 import phonenumbers
 import pytest
 
-from bot.demo_data import (
+from bot.text_search import fold
+from tools.demo.data import (
     DEMO_IDENTITIES,
     DEMO_SELF_DECLARED,
     HOME_COMMUNE_CODE,
@@ -25,7 +26,6 @@ from bot.demo_data import (
     generate_demo_data,
     locality_count,
 )
-from bot.text_search import fold
 
 foundation = importlib.import_module("storage.migrations.versions.0001_foundation")
 TITLE_CODES = {code for code, _ in foundation.TITLES}

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.emulator.entities import parse_html
 from bot.i18n import LANGUAGES, catalog, t
+from tools.emulator.entities import parse_html
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.emulator import BotMessage, InlineButton, ReplyButton
+from tools.emulator import BotMessage, InlineButton, ReplyButton
 
 BOT = "🤖"
 INDENT = "   "

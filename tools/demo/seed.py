@@ -1,4 +1,4 @@
-"""Loads `bot.demo_data` into a migrated database, for the sandbox, demos and load tests.
+"""Loads `tools.demo.data` into a migrated database, for the sandbox, demos and load tests.
 
 Rows go in with bulk executemany in one write transaction, so 100,000 people take seconds,
 and a half-seeded database is never left behind. Seeding refuses a database that already has
@@ -15,7 +15,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.demo_data import (
+from bot.text_search import fold
+from storage import schema
+from storage.database import Database
+from storage.migrate import upgrade
+from storage.types import utcnow
+from tools.demo.data import (
     DEFAULT_PEOPLE,
     DEFAULT_SEED,
     ROOT_CODE,
@@ -23,11 +28,6 @@ from bot.demo_data import (
     DemoUnit,
     generate_demo_data,
 )
-from bot.text_search import fold
-from storage import schema
-from storage.database import Database
-from storage.migrate import upgrade
-from storage.types import utcnow
 
 #: The privacy-notice version the demo's linked people are recorded as having accepted.
 DEMO_NOTICE_VERSION = "2026-11"

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.demo_data import DEMO_IDENTITIES, NEWCOMER_TELEGRAM_ID, DemoPerson, blocked_the_bot
-from bot.emulator import BotApiEmulator, BotMessage, ScriptedUser
-from bot.sandbox.console import Console, LineSource
-from bot.sandbox.terminal import (
+from tools.demo.data import DEMO_IDENTITIES, NEWCOMER_TELEGRAM_ID, DemoPerson, blocked_the_bot
+from tools.emulator import BotApiEmulator, BotMessage, ScriptedUser
+from tools.sandbox.console import Console, LineSource
+from tools.sandbox.terminal import (
     ATTACHMENT,
     HELP,
     ChatView,

@@ -5,7 +5,7 @@ values, multipart uploads, long-polled getUpdates) and validates requests the wa
 so bugs that only the real server would reveal show up locally.
 
 Beside the Bot API it has its own endpoints under /_emulator/, for a test or benchmark in
-another process than a standalone emulator (`python -m bot.emulator`):
+another process than a standalone emulator (`python -m tools.emulator`):
 
     GET|POST /_emulator/config   faults and rate limits (POST changes them)
     GET  /_emulator/stats        counters (?log=1 adds every delivery)
@@ -17,7 +17,7 @@ another process than a standalone emulator (`python -m bot.emulator`):
                                  long-polled up to `timeout` s (at most 30)
 
 A real Bot API server has no way to inject a user's message; these do, which is what lets
-scripted users (bot.emulator.remote) live in another process.
+scripted users (tools.emulator.remote) live in another process.
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ from typing import Any, Protocol
 from aiohttp import web
 from aiohttp.web_request import FileField
 
-from bot.emulator.entities import EntityParseError, parse_html, strip_formatted, utf16_len
-from bot.emulator.faults import SEND_METHODS, Delivery, Faults, Stats
-from bot.emulator.state import (
+from tools.emulator.entities import EntityParseError, parse_html, strip_formatted, utf16_len
+from tools.emulator.faults import SEND_METHODS, Delivery, Faults, Stats
+from tools.emulator.state import (
     ApiError,
     BotState,
     FileStore,
@@ -43,7 +43,7 @@ from bot.emulator.state import (
     bad_request,
     scope_key,
 )
-from bot.emulator.users import BotMessage, ScriptedUser
+from tools.emulator.users import BotMessage, ScriptedUser
 
 DEFAULT_TOKEN = "123456789:EMULATOR-TEST-TOKEN"
 # fmt: off

@@ -1,6 +1,6 @@
 """Scripted users in another process than the emulator, over its /_emulator/ HTTP endpoints.
 
-A standalone emulator (`python -m bot.emulator`) keeps its users' chats in its own memory, so
+A standalone emulator (`python -m tools.emulator`) keeps its users' chats in its own memory, so
 a benchmark or test elsewhere cannot hold a ScriptedUser. A RemoteUser offers the part of its
 interface that drives a conversation (send a text, wait for the next bot event) and gets the
 same BotMessage objects back: code written against ScriptedUser runs unchanged. The server
@@ -18,8 +18,8 @@ from typing import Any
 
 import httpx
 
-from bot.emulator.state import ApiError
-from bot.emulator.users import BotMessage, user_object
+from tools.emulator.state import ApiError
+from tools.emulator.users import BotMessage, user_object
 
 #: One long poll of GET /_emulator/inbox; under the server's cap of 30 s.
 INBOX_POLL_S = 25.0

@@ -23,10 +23,10 @@ from filelock import FileLock, Timeout
 from pydantic import SecretStr
 
 from bot.config import Settings
-from bot.demo_data import ADMIN_TELEGRAM_ID, generate_demo_data
-from bot.sandbox.console import Console, LineSource, open_source
-from bot.sandbox.session import Session, roster_users
-from bot.sandbox.terminal import banner, display_path
+from tools.demo.data import ADMIN_TELEGRAM_ID, generate_demo_data
+from tools.sandbox.console import Console, LineSource, open_source
+from tools.sandbox.session import Session, roster_users
+from tools.sandbox.terminal import banner, display_path
 
 #: Any well-formed token: the emulator accepts whatever it is given.
 SANDBOX_TOKEN = "123456:SANDBOX"
@@ -141,9 +141,9 @@ async def _serve(
     """Start everything, chat until told to stop, then stop everything in reverse order."""
     # Imported here, so that "starting…" shows before the heavier imports.
     from bot.app import build_application, start_application, stop_application
-    from bot.emulator import BotApiEmulator
     from storage.database import Database
-    from storage.demo_seed import has_people, seed_demo
+    from tools.demo.seed import has_people, seed_demo
+    from tools.emulator import BotApiEmulator
 
     cleanup = contextlib.AsyncExitStack()
     try:

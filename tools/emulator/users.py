@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.emulator.entities import utf16_len
-from bot.emulator.state import BotState, FileStore, StoredMessage
+from tools.emulator.entities import utf16_len
+from tools.emulator.state import BotState, FileStore, StoredMessage
 
 _COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]+)?")
 

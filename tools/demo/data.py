@@ -1,7 +1,7 @@
 """Deterministic demo data of a fictional northern mountain province, for the sandbox and tests.
 
 Everything is pure Python so that it can be generated, inspected and tested without a
-database; `storage.demo_seed` turns it into rows. The same `seed` and `people` always give
+database; `tools.demo.seed` turns it into rows. The same `seed` and `people` always give
 the same units and roster (only a private `random.Random(seed)` is used), and a handful of
 well-known identities stay fixed whatever the seed, so that the sandbox, its guide and the
 tests can refer to them by name, phone and Telegram id.

@@ -1,10 +1,10 @@
 """A local Telegram Bot API emulator with scripted users, for e2e tests and benchmarks."""
 
-from bot.emulator.faults import Delivery, Faults, FaultSpec, Stats
-from bot.emulator.remote import RemoteEmulator, RemoteUser
-from bot.emulator.server import DEFAULT_TOKEN, BotApiEmulator
-from bot.emulator.state import ApiError, BotState
-from bot.emulator.users import Attachment, BotMessage, InlineButton, ReplyButton, ScriptedUser
+from tools.emulator.faults import Delivery, Faults, FaultSpec, Stats
+from tools.emulator.remote import RemoteEmulator, RemoteUser
+from tools.emulator.server import DEFAULT_TOKEN, BotApiEmulator
+from tools.emulator.state import ApiError, BotState
+from tools.emulator.users import Attachment, BotMessage, InlineButton, ReplyButton, ScriptedUser
 
 __all__ = [
     "DEFAULT_TOKEN",

@@ -1,4 +1,4 @@
-"""Run the emulator standalone: `python -m bot.emulator --port 8081` (Ctrl-C stops it)."""
+"""Run the emulator standalone: `python -m tools.emulator --port 8081` (Ctrl-C stops it)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import argparse
 import asyncio
 import contextlib
 
-from bot.emulator.faults import Faults
-from bot.emulator.server import BotApiEmulator
+from tools.emulator.faults import Faults
+from tools.emulator.server import BotApiEmulator
 
 
 async def _serve(port: int, limits: bool) -> None:
@@ -21,7 +21,7 @@ async def _serve(port: int, limits: bool) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bot.emulator", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.emulator", description=__doc__)
     parser.add_argument("--port", type=int, default=8081, help="port on 127.0.0.1 (0 = any)")
     parser.add_argument(
         "--limits", action="store_true", help="enforce Telegram's flood limits (30/s, 1/s/chat)"

@@ -1,0 +1,1 @@
+"""A deterministic demo province: generated people and units, and loading them."""
