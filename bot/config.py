@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.i18n import LANGUAGES
+
 TELEGRAM_API = "https://api.telegram.org/bot"
 TELEGRAM_FILE_API = "https://api.telegram.org/file/bot"
 
@@ -54,8 +56,8 @@ class Settings(BaseSettings):
     @field_validator("default_language")
     @classmethod
     def _known_language(cls, value: str) -> str:
-        if value not in ("vi", "en"):
-            raise ValueError("must be 'vi' or 'en'")
+        if value not in LANGUAGES:
+            raise ValueError("must be one of " + ", ".join(repr(lang) for lang in LANGUAGES))
         return value
 
     @field_validator("log_level")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 class Role(StrEnum):
@@ -22,6 +23,30 @@ GRANTABLE_ROLES = (Role.LECTURER, Role.UNIT_HEAD, Role.ADMIN)
 class Gender(StrEnum):
     MALE = "male"
     FEMALE = "female"
+
+
+class PersonSource(StrEnum):
+    ROSTER = "roster"  # the province's own list: the office keeps it
+    SELF = "self"  # declared by the cadre, confirmed by a unit head
+
+
+class ProfileField(StrEnum):
+    """What a cadre may change in a self-declared profile (roster data is the office's)."""
+
+    FULL_NAME = "name"
+    UNIT = "unit"
+    TITLE = "title"
+    GENDER = "gender"
+    BIRTH_YEAR = "birth_year"
+    ETHNICITY = "ethnicity"
+
+
+class NavOp(StrEnum):
+    """The moves every dialogue offers besides answering its current step."""
+
+    BACK = "back"
+    CANCEL = "cancel"
+    EDIT = "edit"  # change one answer from a summary, then return to it
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +68,28 @@ class Unit:
 
 
 @dataclass(frozen=True, slots=True)
+class UnitScope:
+    """The units someone answers for: the whole province, or the subtrees under some units.
+
+    It travels as the roots only; the storage layer expands the subtrees inside its queries.
+    """
+
+    roots: tuple[int, ...] | None
+
+    @classmethod
+    def province(cls) -> UnitScope:
+        return cls(None)
+
+    @property
+    def is_province(self) -> bool:
+        return self.roots is None
+
+
+@dataclass(frozen=True, slots=True)
 class Person:
     id: int
     full_name: str
-    source: str
+    source: PersonSource
     verified: bool
     source_pool: bool
     unit: CodeItem | None = None
@@ -62,7 +105,7 @@ class Person:
 
     @property
     def from_roster(self) -> bool:
-        return self.source == "roster"
+        return self.source is PersonSource.ROSTER
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +141,11 @@ class Actor:
     def headed_unit_ids(self) -> tuple[int, ...]:
         return tuple(g.unit.id for g in self.grants if g.role is Role.UNIT_HEAD and g.unit)
 
+    @property
+    def scope(self) -> UnitScope:
+        """The units this person answers for: the province, or the units they head."""
+        return UnitScope.province() if self.is_admin else UnitScope(self.headed_unit_ids)
+
 
 @dataclass(frozen=True, slots=True)
 class NewProfile:
@@ -113,10 +161,77 @@ class NewProfile:
 
 
 @dataclass(frozen=True, slots=True)
+class NewPerson:
+    """A person to add: from the roster (the office's list) or self-declared."""
+
+    full_name: str
+    source: PersonSource
+    unit_id: int | None
+    verified: bool
+    title_id: int | None = None
+    grade_id: int | None = None
+    ethnicity_id: int | None = None
+    gender: Gender | None = None
+    birth_year: int | None = None
+    phone: str | None = None
+    source_pool: bool = False
+    telegram_id: int | None = None
+    language: str | None = None
+    consent_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewUnit:
+    code: str
+    name: str
+    parent_id: int | None
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    notice_version: str
+    given_at: datetime
+    withdrawn_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class HeldRole:
+    role: Role
+    unit: CodeItem | None
+    granted_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    at: datetime
+    action: str
+    details: dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
 class PersonalData:
     """Everything stored about one person, for /mydata."""
 
     person: Person
-    consents: list[dict[str, object]] = field(default_factory=list)
-    roles: list[dict[str, object]] = field(default_factory=list)
-    audit: list[dict[str, object]] = field(default_factory=list)
+    consents: list[Consent] = field(default_factory=list)
+    roles: list[HeldRole] = field(default_factory=list)
+    audit: list[AuditEntry] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class DialogueState:
+    """Where a person is in a dialogue: its step, the steps behind it, and its draft.
+
+    `draft` is the dialogue's typed draft in JSON form; `return_to` is the step to go back
+    to after editing one field from a summary.
+    """
+
+    telegram_id: int
+    dialogue: str
+    step: str
+    history: tuple[str, ...]
+    draft: dict[str, Any]
+    updated_at: datetime
+    expires_at: datetime
+    return_to: str | None = None

@@ -1,44 +1,65 @@
-"""Message catalogs: every text a person reads, in Vietnamese (default) and English.
+"""Message catalogs and the formatting of what goes into them, per language.
 
-Catalogs are TOML files under bot/locales; keys are dotted ("onboarding.welcome"). Values are
-HTML for Telegram's parse_mode; the values filled in are escaped here, so a name like
-"<b>" can never break a message or inject markup.
+Every text a person reads lives in `bot/locales/<language>.toml` under a dotted key
+("onboarding.notice"). Values are Telegram HTML with `{name}` or `{name:spec}` fields; each
+value filled in is escaped, so a name like "<b>" can never break a message or inject markup.
+Specs format values the way the language writes them (Babel, CLDR data):
+
+    {count:number}   2.668 (vi) · 2,668 (en)         {share:percent}  62,5% · 62.5%
+    {day:date}       05/03/2026                      {at:time}        08:30
+    {at:datetime}    08:30 05/03/2026                {phone:phone}    0912 345 678
+
+Times are shown in the configured time zone. A text whose wording depends on a number is a
+TOML table of CLDR plural categories, chosen by the `count` value:
+`[x.found] one = "Found {count} person" other = "Found {count:number} people"`.
+A key missing from a catalog raises `MissingText`: the catalog tests find it first.
 """
 
 from __future__ import annotations
 
 import html
+import string
 import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
+from zoneinfo import ZoneInfo
 
+from babel import Locale
+from babel.dates import format_date, format_datetime, format_time
+from babel.numbers import format_decimal, format_percent
+
+from bot.phones import format_phone
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageSpec:
+    """How one language is written: its CLDR locale and the plural forms its texts need."""
+
+    locale: str
+    #: Vietnamese nouns do not change with number, so one form ("other") serves every count.
+    plurals: tuple[str, ...]
+
+
+#: The one list of languages the bot speaks; the first is the default. Each needs a catalog.
+LANGUAGES: Final[Mapping[str, LanguageSpec]] = {
+    "vi": LanguageSpec("vi", ("other",)),
+    # British English writes dates day first, as everyone in Vietnam reads them.
+    "en": LanguageSpec("en_GB", ("one", "other")),
+}
+DEFAULT_LANGUAGE: Final = "vi"
+DEFAULT_TIMEZONE: Final = ZoneInfo("Asia/Ho_Chi_Minh")
 LOCALES = Path(__file__).parent / "locales"
-LANGUAGES = ("vi", "en")
-DEFAULT_LANGUAGE = "vi"
+PLURAL_CATEGORIES = frozenset({"zero", "one", "two", "few", "many", "other"})
+
+Template = str | dict[str, str]
 
 
-def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
-    flat: dict[str, str] = {}
-    for key, value in tree.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{name}."))
-        else:
-            flat[name] = str(value)
-    return flat
-
-
-@cache
-def catalog(language: str) -> dict[str, str]:
-    with (LOCALES / f"{language}.toml").open("rb") as fh:
-        return _flatten(tomllib.load(fh))
-
-
-def _escape(value: Any) -> Any:
-    if isinstance(value, Raw):
-        return str(value)
-    return html.escape(value, quote=False) if isinstance(value, str) else value
+class MissingText(KeyError):
+    """A key the code asks for is not in the catalog: a bug, caught by the catalog tests."""
 
 
 class Raw(str):
@@ -47,10 +68,99 @@ class Raw(str):
     __slots__ = ()
 
 
+def _is_plural(value: object) -> bool:
+    return isinstance(value, dict) and "other" in value and set(value) <= PLURAL_CATEGORIES
+
+
+def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Template]:
+    flat: dict[str, Template] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if _is_plural(value):
+            flat[name] = {category: str(text) for category, text in value.items()}
+        elif isinstance(value, dict):
+            flat.update(_flatten(value, f"{name}."))
+        else:
+            flat[name] = str(value)
+    return flat
+
+
+@cache
+def catalog(language: str) -> dict[str, Template]:
+    with (LOCALES / f"{language}.toml").open("rb") as fh:
+        return _flatten(tomllib.load(fh))
+
+
+def language_or_default(language: str | None) -> str:
+    return language if language is not None and language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+class _Formatter(string.Formatter):
+    """str.format with the specs above; every value is HTML-escaped after formatting."""
+
+    def __init__(self, locale: Locale, tz: tzinfo) -> None:
+        self.locale = locale
+        self.tz = tz
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        text = self._format(value, format_spec)
+        return text if isinstance(value, Raw) else html.escape(text, quote=False)
+
+    def _format(self, value: Any, spec: str) -> str:
+        match spec:
+            case "number":
+                return format_decimal(value, locale=self.locale)
+            case "percent":  # a share between 0 and 1, to one decimal as reports write it
+                return format_percent(value, "#,##0.0%", locale=self.locale)
+            case "date":
+                return format_date(_local_day(value, self.tz), "dd/MM/yyyy", locale=self.locale)
+            case "time":
+                return format_time(value.astimezone(self.tz), "HH:mm", locale=self.locale)
+            case "datetime":
+                moment = value.astimezone(self.tz)
+                return format_datetime(moment, "HH:mm dd/MM/yyyy", locale=self.locale)
+            case "phone":
+                return format_phone(value)
+        return format(value, spec)
+
+
+def _local_day(value: date | datetime, tz: tzinfo) -> date:
+    return value.astimezone(tz).date() if isinstance(value, datetime) else value
+
+
+class Texts:
+    """The catalog of one language, rendering in one time zone: what adapters speak with."""
+
+    def __init__(self, language: str | None, tz: tzinfo = DEFAULT_TIMEZONE) -> None:
+        self.language = language_or_default(language)
+        spec = LANGUAGES[self.language]
+        self._plurals = spec.plurals
+        self._locale = Locale.parse(spec.locale)
+        self._formatter = _Formatter(self._locale, tz)
+
+    def __call__(self, key: str, /, **params: Any) -> str:
+        template = catalog(self.language).get(key)
+        if template is None:
+            raise MissingText(f"{key!r} is not in the {self.language} catalog")
+        if isinstance(template, dict):
+            template = template[self._plural(params["count"])]
+        return self.format(template, **params) if params else template
+
+    def format(self, template: str, /, **params: Any) -> str:
+        """Fills a template with the specs above, escaping every value."""
+        return self._formatter.format(template, **params)
+
+    def _plural(self, count: float) -> str:
+        category = self._locale.plural_form(count)
+        return category if category in self._plurals else "other"
+
+
+@cache
+def texts(language: str | None, tz: tzinfo = DEFAULT_TIMEZONE) -> Texts:
+    """The shared `Texts` of a language and zone (built once: CLDR data is parsed then)."""
+    return Texts(language, tz)
+
+
 def t(language: str | None, key: str, /, **params: Any) -> str:
-    """The text for `key` in `language`, falling back to Vietnamese, then to the key itself."""
-    lang = language if language in LANGUAGES else DEFAULT_LANGUAGE
-    template = catalog(lang).get(key) or catalog(DEFAULT_LANGUAGE).get(key)
-    if template is None:
-        return key
-    return template.format(**{k: _escape(v) for k, v in params.items()}) if params else template
+    """One text in `language` (the default for an unknown one), in the default time zone."""
+    return texts(language)(key, **params)

@@ -10,7 +10,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Settings
 from bot.domain import Actor
-from bot.i18n import t
+from bot.i18n import Texts, texts
 from bot.services import Services
 
 if TYPE_CHECKING:  # the runtime module imports the handlers in turn
@@ -28,7 +28,11 @@ class AppData:
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], AppData]):
-    """Adds the services, the actor of the update and their language to the callback context."""
+    """Adds the services, the actor of the update and their language to the callback context.
+
+    Nothing is kept in PTB's user_data or chat_data: they live in memory and a restart would
+    lose them; what must last is in the database.
+    """
 
     def __init__(
         self,
@@ -38,6 +42,12 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], A
     ) -> None:
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
         self._actor: Actor | None = None
+        self._telegram_id: int | None = None
+        #: Whether the button press of this update has been answered (Telegram takes one
+        #: answer; a second is refused).
+        self.answered = False
+        #: Whether the tapped message has been replaced already (see handlers.ui.show).
+        self.replaced = False
 
     @property
     def services(self) -> Services:
@@ -53,7 +63,8 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], A
         """Loaded once per update: the roles are checked on every call, never cached longer."""
         if self._actor is None:
             assert update.effective_user is not None
-            self._actor = await self.services.access.actor(update.effective_user.id)
+            self._telegram_id = update.effective_user.id
+            self._actor = await self.services.access.actor(self._telegram_id)
         return self._actor
 
     def forget_actor(self) -> None:
@@ -61,10 +72,19 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], A
 
     @property
     def language(self) -> str:
+        """The person's language; a newcomer's choice lives in their sign-up draft."""
         if self._actor is not None and self._actor.person and self._actor.person.language:
             return self._actor.person.language
-        chosen = self.user_data.get("lang") if self.user_data is not None else None
-        return chosen or self.settings.default_language
+        if self._telegram_id is not None:
+            state = self.services.dialogues.current(self._telegram_id)
+            chosen = state.draft.get("language") if state else None
+            if isinstance(chosen, str):
+                return chosen
+        return self.settings.default_language
+
+    @property
+    def texts(self) -> Texts:
+        return texts(self.language, self.settings.tz)
 
     def t(self, key: str, /, **params: Any) -> str:
-        return t(self.language, key, **params)
+        return self.texts(key, **params)

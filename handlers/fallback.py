@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import ReplyKeyboardRemove, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, filters
 
 from bot.menus import commands_for
 from handlers.context import BotContext
-from handlers.ui import say
+from handlers.routing import Handler, command, message
+from handlers.ui import answer, say
 
 
 async def send_help(update: Update, ctx: BotContext) -> None:
@@ -35,15 +34,17 @@ async def other_message(update: Update, ctx: BotContext) -> None:
 
 
 async def stale_button(update: Update, ctx: BotContext) -> None:
-    """A button from an old message (e.g. before a restart) still gets an answer."""
-    query = update.callback_query
-    assert query is not None
-    await query.answer(ctx.t("error.stale_button"), show_alert=True)
+    """A button nobody handles any more (from an old message, a retired version, or forged):
+    say so, and show where the person can go from here."""
+    await answer(update, ctx, ctx.t("error.stale_button"), alert=True)
+    await send_help(update, ctx)
 
 
-def register(app: Any) -> None:
-    app.add_handler(CommandHandler("help", send_help))
-    app.add_handler(CommandHandler("cancel", cancel_nothing))
-    app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
-    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, other_message))
-    app.add_handler(CallbackQueryHandler(stale_button))
+def handlers() -> list[Handler]:
+    return [
+        command("help", send_help),
+        command("cancel", cancel_nothing),
+        message(filters.COMMAND, unknown_command),
+        message(filters.ChatType.PRIVATE & ~filters.COMMAND, other_message),
+        CallbackQueryHandler(stale_button),
+    ]

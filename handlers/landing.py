@@ -1,16 +1,28 @@
-"""Where a deep link lands once the person is registered."""
+"""Where a deep link lands once the person is registered.
+
+The destinations are filled in by the registry, so sign-up (which lands people) does not
+import the features it lands them in.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from telegram import Update
 
-from bot.deeplinks import DeepLink
+from bot.deeplinks import DESTINATIONS, DeepLink
 from handlers.context import BotContext
-from handlers.fallback import send_help
-from handlers.profile import send_my_data, send_profile
 
-TARGETS = {"profile": send_profile, "mydata": send_my_data, "help": send_help}
+Destination = Callable[[Update, BotContext], Awaitable[None]]
+_TARGETS: dict[str, Destination] = {}
+
+
+def route(**targets: Destination) -> None:
+    """Called once by the registry: one callback for every destination a link may name."""
+    if set(targets) != set(DESTINATIONS):
+        raise ValueError(f"deep-link destinations {sorted(DESTINATIONS)} need a callback each")
+    _TARGETS.update(targets)
 
 
 async def land(update: Update, ctx: BotContext, link: DeepLink) -> None:
-    await TARGETS[link.destination](update, ctx)
+    await _TARGETS[link.destination](update, ctx)

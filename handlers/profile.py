@@ -1,79 +1,64 @@
-"""/profile, /mydata, /language and withdrawing consent."""
+"""/profile, /mydata, /language, editing a self-declared profile and withdrawing consent."""
 
 from __future__ import annotations
 
 import json
-import warnings
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import InputFile, ReplyKeyboardRemove, Update
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
+
+from bot.actions import (
+    AskWithdrawal,
+    ChooseLanguage,
+    ConfirmWithdrawal,
+    EditProfile,
+    KeepConsent,
+    SendMyData,
+    SetLanguage,
+    ShowProfile,
 )
-from telegram.warnings import PTBUserWarning
-
-from bot.domain import Gender, PersonalData
-from bot.errors import DomainError
+from bot.domain import PersonalData, ProfileField
 from bot.i18n import LANGUAGES
-from bot.validation import parse_birth_year
+from bot.services.access import registered
+from bot.services.people import editable_profile
 from handlers.context import BotContext
-from handlers.ui import acknowledged, back_cancel_keyboard, inline, labels, person_card, say, show
+from handlers.dialogue import Dialogue, Turn, begin, register
+from handlers.onboarding import SIGN_UP, SignUp
+from handlers.profile_fields import STEP_OF, ProfileAnswers, profile_steps
+from handlers.routing import Handler, button, command
+from handlers.ui import Button, answer, inline, person_card, show
 
-EDIT_TEXT, EDIT_UNIT = range(2)
-END = ConversationHandler.END
-
-
-async def _require_profile(update: Update, ctx: BotContext) -> bool:
-    actor = await ctx.actor(update)
-    if actor.person is None:
-        await show(update, ctx, ctx.t("profile.none"))
-        return False
-    return True
+#: The draft attribute each field's step fills.
+_ANSWER_OF = {step.name: step.field for step in profile_steps()}
 
 
-async def send_profile(update: Update, ctx: BotContext) -> None:
-    if not await _require_profile(update, ctx):
-        return
-    person = (await ctx.actor(update)).person
-    assert person is not None
-    rows: list[list[tuple[str, str]]] = []
+async def send_profile(update: Update, ctx: BotContext, _: object = None) -> None:
+    person = registered(await ctx.actor(update))
+    rows: list[list[Button]] = []
     if not person.from_roster:
-        rows += [
-            [
-                (ctx.t("profile.edit_name"), "pf:edit:full_name"),
-                (ctx.t("profile.edit_unit"), "pf:edit:unit_id"),
-            ],
-            [
-                (ctx.t("profile.edit_year"), "pf:edit:birth_year"),
-                (ctx.t("profile.edit_gender"), "pf:gender"),
-            ],
+        edits: list[Button] = [
+            (ctx.t(f"fields.edit_{f.value}"), EditProfile(f)) for f in ProfileField
         ]
+        rows += [edits[i : i + 2] for i in range(0, len(edits), 2)]
     rows += [
-        [(ctx.t("profile.language"), "pf:lang"), (ctx.t("profile.my_data"), "pf:mydata")],
-        [(ctx.t("profile.withdraw"), "pf:withdraw")],
+        [(ctx.t("profile.language"), ChooseLanguage()), (ctx.t("profile.my_data"), SendMyData())],
+        [(ctx.t("profile.withdraw"), AskWithdrawal())],
     ]
     note = "" if not person.from_roster else "\n\n" + ctx.t("profile.roster_note")
-    await show(update, ctx, person_card(person, ctx.language) + note, inline(rows))
+    await show(update, ctx, person_card(ctx.texts, person) + note, inline(rows))
 
 
 def _export(data: PersonalData) -> bytes:
-    person = data.person
+    """Everything stored about the person, as JSON a machine can read."""
 
     def plain(value: Any) -> Any:
-        if isinstance(value, datetime):
-            return value.isoformat()
-        if isinstance(value, dict):
-            return {k: plain(v) for k, v in value.items()}
-        return value
+        return value.isoformat() if isinstance(value, datetime) else value
 
+    person = data.person
     document = {
         "full_name": person.full_name,
-        "source": person.source,
+        "source": person.source.value,
         "verified": person.verified,
         "unit": person.unit.name if person.unit else None,
         "title": person.title.name if person.title else None,
@@ -86,18 +71,27 @@ def _export(data: PersonalData) -> bytes:
         "language": person.language,
         "source_pool": person.source_pool,
         "consent_at": plain(person.consent_at),
-        "consents": [plain(c) for c in data.consents],
-        "roles": [plain(r) for r in data.roles],
-        "history": [plain(a) for a in data.audit],
-    }
+        "consents": [
+            {"notice_version": c.notice_version, "given_at": plain(c.given_at),
+             "withdrawn_at": plain(c.withdrawn_at)}
+            for c in data.consents
+        ],
+        "roles": [
+            {"role": r.role.value, "unit": r.unit.name if r.unit else None,
+             "granted_at": plain(r.granted_at)}
+            for r in data.roles
+        ],
+        "history": [
+            {"at": plain(a.at), "action": a.action, "details": a.details} for a in data.audit
+        ],
+    }  # fmt: skip
     return json.dumps(document, ensure_ascii=False, indent=2).encode()
 
 
-async def send_my_data(update: Update, ctx: BotContext) -> None:
-    if not await _require_profile(update, ctx):
-        return
+async def send_my_data(update: Update, ctx: BotContext, _: object = None) -> None:
     assert update.effective_user is not None and update.effective_chat is not None
     data = await ctx.services.people.export(update.effective_user.id)
+    await answer(update, ctx)
     await ctx.bot.send_document(
         update.effective_chat.id,
         InputFile(_export(data), filename="du-lieu-ca-nhan.json"),
@@ -105,175 +99,85 @@ async def send_my_data(update: Update, ctx: BotContext) -> None:
     )
 
 
-async def ask_language(update: Update, ctx: BotContext) -> None:
-    rows = [[(ctx.t(f"language.name_{lang}"), f"lang:{lang}") for lang in LANGUAGES]]
+async def ask_language(update: Update, ctx: BotContext, _: object = None) -> None:
+    rows = [[(ctx.t(f"language.name_{lang}"), SetLanguage(lang)) for lang in LANGUAGES]]
     await show(update, ctx, ctx.t("language.ask"), inline(rows))
 
 
-async def set_language(update: Update, ctx: BotContext) -> None:
-    query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
-    lang = query.data.split(":", 1)[1]
-    assert ctx.user_data is not None
-    ctx.user_data["lang"] = lang
-    await ctx.services.people.set_language(update.effective_user.id, lang)
+async def set_language(update: Update, ctx: BotContext, chosen: SetLanguage) -> None:
+    """Saves the choice; someone without a profile yet begins sign-up in that language."""
+    assert update.effective_user is not None
+    await ctx.services.people.set_language(update.effective_user.id, chosen.language)
     ctx.forget_actor()
-    await ctx.actor(update)
-    await query.answer()
+    actor = await ctx.actor(update)
+    if actor.person is None:
+        await begin(update, ctx, SIGN_UP, SignUp(language=chosen.language))
+        return
     await show(update, ctx, ctx.t("language.saved"))
 
 
-async def ask_withdraw(update: Update, ctx: BotContext) -> None:
-    if not await _require_profile(update, ctx):
-        return
-    rows = [[(ctx.t("profile.withdraw_yes"), "pf:withdraw:yes"), (ctx.t("button.no"), "pf:keep")]]
+async def ask_withdrawal(update: Update, ctx: BotContext, _: object = None) -> None:
+    registered(await ctx.actor(update))
+    rows = [[(ctx.t("profile.withdraw_yes"), ConfirmWithdrawal()),
+             (ctx.t("button.no"), KeepConsent())]]  # fmt: skip
     await show(update, ctx, ctx.t("profile.withdraw_confirm"), inline(rows))
 
 
-async def withdraw(update: Update, ctx: BotContext) -> None:
-    query = update.callback_query
-    assert query is not None and update.effective_user is not None
-    await query.answer()
+async def withdraw(update: Update, ctx: BotContext, _: object = None) -> None:
+    assert update.effective_user is not None
     await ctx.services.people.withdraw_consent(update.effective_user.id)
-    if ctx.user_data is not None:
-        ctx.user_data.clear()
     await show(update, ctx, ctx.t("profile.withdrawn"))
 
 
-async def keep(update: Update, ctx: BotContext) -> None:
-    assert update.callback_query is not None
-    await update.callback_query.answer()
+async def keep(update: Update, ctx: BotContext, _: object = None) -> None:
     await show(update, ctx, ctx.t("profile.kept"))
 
 
-# --- editing a self-declared profile --------------------------------------------------------
+# --- editing a self-declared profile ----------------------------------------------------------
 
 
-async def start_edit(update: Update, ctx: BotContext) -> int:
-    query = update.callback_query
-    assert query is not None and query.data is not None and ctx.user_data is not None
-    await query.answer()
-    field = query.data.rsplit(":", 1)[1]
-    ctx.user_data["editing"] = field
-    prompt = {"full_name": "onboarding.ask_name", "unit_id": "onboarding.ask_unit"}.get(
-        field, "onboarding.ask_birth_year"
+async def _save_edit(turn: Turn[ProfileAnswers]) -> None:
+    """The one answer the edit was opened for goes to the service, which checks it again."""
+    field = ProfileField(turn.state.step)
+    attribute = _ANSWER_OF[turn.state.step]
+    assert attribute is not None
+    value = getattr(turn.draft, attribute)
+    person = await turn.services.people.edit_own(turn.telegram_id, field, value)
+    await turn.say(turn.t("profile.saved"), ReplyKeyboardRemove())
+    await turn.say(person_card(turn.texts, person))
+
+
+PROFILE_EDIT = register(
+    Dialogue(
+        name="profile",
+        draft=ProfileAnswers,
+        steps=profile_steps(),
+        finish=_save_edit,
+        cancelled="profile.edit_cancelled",
+        interrupted="profile.edit_stopped",
+        single_answer=True,
+        timeout=timedelta(minutes=15),
     )
-    await say(update, ctx, ctx.t(prompt), back_cancel_keyboard(ctx))
-    return EDIT_UNIT if field == "unit_id" else EDIT_TEXT
+)
 
 
-async def _save(update: Update, ctx: BotContext, field: str, value: Any) -> int:
-    assert update.effective_user is not None
-    try:
-        person = await ctx.services.people.edit_own(update.effective_user.id, field, value)
-    except DomainError as exc:
-        await say(update, ctx, ctx.t(exc.key, **exc.params), back_cancel_keyboard(ctx))
-        return EDIT_UNIT if field == "unit_id" else EDIT_TEXT
-    await say(update, ctx, ctx.t("profile.saved"), ReplyKeyboardRemove())
-    await say(update, ctx, person_card(person, ctx.language))
-    return END
+async def edit(update: Update, ctx: BotContext, chosen: EditProfile) -> None:
+    editable_profile(await ctx.actor(update))
+    await answer(update, ctx)
+    await begin(update, ctx, PROFILE_EDIT, ProfileAnswers(), at=STEP_OF[chosen.field])
 
 
-async def on_edit_text(update: Update, ctx: BotContext) -> int:
-    assert update.effective_message is not None and ctx.user_data is not None
-    field = ctx.user_data.get("editing", "full_name")
-    text = update.effective_message.text or ""
-    if field == "birth_year":
-        try:
-            return await _save(update, ctx, field, parse_birth_year(text))
-        except DomainError as exc:
-            await say(update, ctx, ctx.t(exc.key, **exc.params), back_cancel_keyboard(ctx))
-            return EDIT_TEXT
-    return await _save(update, ctx, field, text)
-
-
-async def on_edit_unit_query(update: Update, ctx: BotContext) -> int:
-    assert update.effective_message is not None
-    query = (update.effective_message.text or "")[:100]
-    found = await ctx.services.directory.search_units(query)
-    if not found:
-        await say(update, ctx, ctx.t("onboarding.unit_none", query=query))
-        return EDIT_UNIT
-    rows = [[(unit.name, f"pf:unit:{unit.id}")] for unit in found]
-    await say(update, ctx, ctx.t("onboarding.unit_pick"), inline(rows))
-    return EDIT_UNIT
-
-
-async def on_edit_unit_pick(update: Update, ctx: BotContext) -> int:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    await query.answer()
-    return await _save(update, ctx, "unit_id", int(query.data.rsplit(":", 1)[1]))
-
-
-async def ask_gender(update: Update, ctx: BotContext) -> None:
-    assert update.callback_query is not None
-    await update.callback_query.answer()
-    rows = [[(ctx.t(f"gender.{g.value}"), f"pf:gender:{g.value}") for g in Gender]]
-    await show(update, ctx, ctx.t("onboarding.ask_gender"), inline(rows))
-
-
-async def on_gender(update: Update, ctx: BotContext) -> None:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    await query.answer()
-    await _save(update, ctx, "gender", Gender(query.data.rsplit(":", 1)[1]))
-
-
-async def stop_edit(update: Update, ctx: BotContext) -> int:
-    await say(update, ctx, ctx.t("profile.edit_cancelled"), ReplyKeyboardRemove())
-    return END
-
-
-async def stop_for_command(update: Update, ctx: BotContext) -> int:
-    """Another command ends the edit, so later free text is never taken for the answer."""
-    command = (update.effective_message.text or "").split()[0] if update.effective_message else ""
-    await say(update, ctx, ctx.t("profile.edit_stopped", command=command), ReplyKeyboardRemove())
-    return END
-
-
-async def edit_retry(update: Update, ctx: BotContext) -> int | None:
-    await say(update, ctx, ctx.t("onboarding.retry"), back_cancel_keyboard(ctx))
-    return None
-
-
-def register(app: Any) -> None:
-    stop_labels = filters.Text(sorted(labels("button.back") | labels("button.cancel")))
-    text = filters.TEXT & ~filters.COMMAND & ~stop_labels
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBUserWarning)
-        editing = ConversationHandler(
-            entry_points=[
-                CallbackQueryHandler(
-                    start_edit, pattern=r"^pf:edit:(full_name|unit_id|birth_year)$"
-                )
-            ],
-            states={
-                EDIT_TEXT: [MessageHandler(text, on_edit_text)],
-                EDIT_UNIT: [
-                    CallbackQueryHandler(on_edit_unit_pick, pattern=r"^pf:unit:\d+$"),
-                    MessageHandler(text, on_edit_unit_query),
-                ],
-            },
-            fallbacks=[
-                MessageHandler(stop_labels, stop_edit),
-                CommandHandler("cancel", stop_edit),
-                MessageHandler(filters.COMMAND, stop_for_command),
-                MessageHandler(~filters.COMMAND, edit_retry),
-            ],
-            conversation_timeout=15 * 60,
-            name="profile_edit",
-        )
-    app.add_handler(editing)
-    app.add_handler(CommandHandler("profile", send_profile))
-    app.add_handler(CommandHandler("mydata", send_my_data))
-    app.add_handler(CommandHandler("language", ask_language))
-    app.add_handler(CallbackQueryHandler(acknowledged(send_profile), pattern=r"^pf:show$"))
-    app.add_handler(CallbackQueryHandler(acknowledged(send_my_data), pattern=r"^pf:mydata$"))
-    app.add_handler(CallbackQueryHandler(acknowledged(ask_language), pattern=r"^pf:lang$"))
-    app.add_handler(CallbackQueryHandler(set_language, pattern=r"^lang:(vi|en)$"))
-    app.add_handler(CallbackQueryHandler(acknowledged(ask_withdraw), pattern=r"^pf:withdraw$"))
-    app.add_handler(CallbackQueryHandler(withdraw, pattern=r"^pf:withdraw:yes$"))
-    app.add_handler(CallbackQueryHandler(keep, pattern=r"^pf:keep$"))
-    app.add_handler(CallbackQueryHandler(ask_gender, pattern=r"^pf:gender$"))
-    app.add_handler(CallbackQueryHandler(on_gender, pattern=r"^pf:gender:(male|female)$"))
+def handlers() -> list[Handler]:
+    return [
+        command("profile", send_profile),
+        command("mydata", send_my_data),
+        command("language", ask_language),
+        button(ShowProfile, send_profile),
+        button(SendMyData, send_my_data),
+        button(ChooseLanguage, ask_language),
+        button(SetLanguage, set_language),
+        button(AskWithdrawal, ask_withdrawal),
+        button(ConfirmWithdrawal, withdraw),
+        button(KeepConsent, keep),
+        button(EditProfile, edit),
+    ]

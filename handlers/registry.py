@@ -5,22 +5,28 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.ext import TypeHandler
+from telegram.ext import Application, TypeHandler
 
-from handlers import admin, announce, fallback, onboarding, profile
+from handlers import admin, announce, fallback, landing, onboarding, profile
+from handlers.dialogue import DialogueHandler
 from handlers.errors import on_error
 from handlers.presence import on_any_update
 
+BEFORE_ROUTING, DIALOGUES, FEATURES = -2, -1, 0
 
-def register_all(app: Any) -> None:
-    # 0. Before routing: reachability and a staff member's menu.
-    app.add_handler(TypeHandler(Update, on_any_update), group=-1)
-    # 1. Onboarding owns /start and every step of a conversation in progress.
-    app.add_handler(onboarding.build())
-    # 2. Features, each registering its commands and buttons.
-    profile.register(app)
-    admin.register(app)
-    announce.register(app)
-    # 3. Whatever nobody claimed: help, unknown commands, stale buttons. Must stay last.
-    fallback.register(app)
+
+def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    # 1. Before routing: private chats only, reachability, a staff member's menu.
+    app.add_handler(TypeHandler(Update, on_any_update), group=BEFORE_ROUTING)
+    # 2. A dialogue in progress takes its person's messages and its own buttons; a command
+    #    that ends it goes on to the features.
+    app.add_handler(DialogueHandler(app.bot_data.services), group=DIALOGUES)
+    # 3. Features: commands and typed buttons. Sign-up owns /start.
+    for feature in (onboarding, profile, admin, announce):
+        app.add_handlers(feature.handlers(), group=FEATURES)
+    # 4. Whatever nobody claimed: help, unknown commands, stale buttons. Must stay last.
+    app.add_handlers(fallback.handlers(), group=FEATURES)
+    landing.route(
+        profile=profile.send_profile, mydata=profile.send_my_data, help=fallback.send_help
+    )
     app.add_error_handler(on_error)

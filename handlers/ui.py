@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 
 from telegram import (
     InlineKeyboardButton,
@@ -14,17 +14,24 @@ from telegram import (
 )
 from telegram.error import BadRequest
 
+from bot.actions import Action
 from bot.domain import Person
-from bot.i18n import LANGUAGES, Raw, t
+from bot.errors import DomainError
+from bot.i18n import LANGUAGES, Raw, Texts, t
 from handlers.context import BotContext
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+Button = tuple[str, Action]
+ALERT_MAX = 200  # Telegram shows at most 200 characters in a button's answer
 
 
-def inline(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
-    """Rows of (label, callback_data) pairs."""
+def inline(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup:
+    """Rows of (label, action) pairs."""
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+        [
+            [InlineKeyboardButton(label, callback_data=act.pack()) for label, act in row]
+            for row in rows
+        ]
     )
 
 
@@ -41,33 +48,19 @@ def back_cancel_keyboard(ctx: BotContext) -> ReplyKeyboardMarkup:
     return ReplyKeyboardMarkup(
         [[KeyboardButton(ctx.t("button.back")), KeyboardButton(ctx.t("button.cancel"))]],
         resize_keyboard=True,
-        input_field_placeholder=ctx.t("onboarding.placeholder"),
+        input_field_placeholder=ctx.t("dialogue.placeholder"),
     )
 
 
-def contact_keyboard(ctx: BotContext) -> ReplyKeyboardMarkup:
-    return ReplyKeyboardMarkup(
-        [
-            [KeyboardButton(ctx.t("onboarding.share_contact"), request_contact=True)],
-            [KeyboardButton(ctx.t("onboarding.self_declare"))],
-            [KeyboardButton(ctx.t("button.back")), KeyboardButton(ctx.t("button.cancel"))],
-        ],
-        resize_keyboard=True,
-        one_time_keyboard=True,
-    )
-
-
-def acknowledged(
-    callback: Callable[[Update, BotContext], Awaitable[None]],
-) -> Callable[[Update, BotContext], Awaitable[None]]:
-    """Answers the button press first (no spinning clock), then does the work."""
-
-    async def wrapper(update: Update, ctx: BotContext) -> None:
-        if update.callback_query is not None:
-            await update.callback_query.answer()
-        await callback(update, ctx)
-
-    return wrapper
+async def answer(
+    update: Update, ctx: BotContext, text: str | None = None, *, alert: bool = False
+) -> None:
+    """Answers the button press of this update, once (Telegram refuses a second answer)."""
+    query = update.callback_query
+    if query is None or ctx.answered:
+        return
+    ctx.answered = True
+    await query.answer(text[:ALERT_MAX] if text else None, show_alert=alert)
 
 
 async def say(update: Update, ctx: BotContext, text: str, markup: Markup = None) -> None:
@@ -78,17 +71,20 @@ async def say(update: Update, ctx: BotContext, text: str, markup: Markup = None)
 
 
 async def show(update: Update, ctx: BotContext, text: str, markup: Markup = None) -> None:
-    """Edits the message whose button was tapped, or sends a new one for a typed command.
+    """Replaces the message whose button was tapped, or sends a new one.
 
-    Editing keeps the chat short on a phone; a reply keyboard cannot ride on an edit, so
-    those always go in a new message.
+    Replacing keeps the chat short on a phone. Only the first `show` of an update replaces
+    the tapped message (later ones would overwrite it), and a reply keyboard cannot ride on
+    an edit, so those go in a new message.
     """
     query = update.callback_query
     if (
         query is not None
         and query.message is not None
+        and not ctx.replaced
         and not isinstance(markup, ReplyKeyboardMarkup | ReplyKeyboardRemove)
     ):
+        ctx.replaced = True
         try:
             await query.edit_message_text(text, reply_markup=markup)
             return
@@ -98,27 +94,35 @@ async def show(update: Update, ctx: BotContext, text: str, markup: Markup = None
     await say(update, ctx, text, markup)
 
 
-def person_card(person: Person, lang: str, *, staff_view: bool = False) -> Raw:
+async def refuse(update: Update, ctx: BotContext, exc: DomainError, markup: Markup = None) -> None:
+    """The one place a refusal is put into words: an alert on a button, else a message."""
+    text = ctx.t(exc.key, **exc.params)
+    if update.callback_query is not None and not ctx.answered:
+        await answer(update, ctx, text, alert=True)
+    else:
+        await say(update, ctx, text, markup)
+
+
+def person_card(texts: Texts, person: Person, *, staff_view: bool = False) -> Raw:
     """The profile as a person (or, with staff_view, an administrator) reads it."""
     dash = "—"
-    gender = t(lang, f"gender.{person.gender.value}") if person.gender else dash
+    gender = texts(f"gender.{person.gender.value}") if person.gender else dash
     status = "profile.verified" if person.verified else "profile.unverified"
     source = "profile.source_roster" if person.from_roster else "profile.source_self"
     lines = [
-        t(lang, "profile.card",
-          name=person.full_name,
-          unit=person.unit.name if person.unit else dash,
-          title=person.title.name if person.title else dash,
-          grade=person.grade.name if person.grade else dash,
-          gender=gender,
-          birth_year=str(person.birth_year) if person.birth_year else dash,
-          ethnicity=person.ethnicity.name if person.ethnicity else dash,
-          phone=person.phone or dash),
-        t(lang, source) + " · " + t(lang, status),
+        texts("profile.card",
+              name=person.full_name,
+              unit=person.unit.name if person.unit else dash,
+              title=person.title.name if person.title else dash,
+              grade=person.grade.name if person.grade else dash,
+              gender=gender,
+              birth_year=str(person.birth_year) if person.birth_year else dash,
+              ethnicity=person.ethnicity.name if person.ethnicity else dash,
+              phone=person.phone or dash),
+        texts(source) + " · " + texts(status),
     ]  # fmt: skip
     if staff_view:
-        linked = "profile.linked" if person.telegram_id else "profile.not_linked"
-        lines.append(t(lang, linked))
+        lines.append(texts("profile.linked" if person.telegram_id else "profile.not_linked"))
         if person.source_pool:
-            lines.append(t(lang, "profile.source_pool"))
+            lines.append(texts("profile.source_pool"))
     return Raw("\n".join(lines))

@@ -32,6 +32,16 @@ units = sa.Table(
     sa.Column("kind", sa.String(20), nullable=False),
 )
 
+#: Every (ancestor, descendant) pair of the unit tree, each unit its own ancestor at depth 0:
+#: "everyone under this unit" is one indexed join, however deep the tree.
+unit_closure = sa.Table(
+    "unit_closure",
+    metadata,
+    sa.Column("ancestor_id", Id, sa.ForeignKey("units.id"), primary_key=True),
+    sa.Column("descendant_id", Id, sa.ForeignKey("units.id"), primary_key=True, index=True),
+    sa.Column("depth", sa.SmallInteger, nullable=False),
+)
+
 titles = sa.Table(
     "titles",
     metadata,
@@ -166,4 +176,17 @@ unreachable_chats = sa.Table(
     sa.Column("chat_id", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("since", UTCDateTime, nullable=False),
     sa.Column("reason", sa.String(60), nullable=False),
+)
+
+#: A dialogue in progress (sign-up, a profile edit, an announcement), one per person: its
+#: step, path and typed draft, written at every step so a restart resumes it.
+dialogues = sa.Table(
+    "dialogues",
+    metadata,
+    sa.Column("telegram_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("dialogue", sa.String(40), nullable=False),
+    sa.Column("step", sa.String(40), nullable=False),
+    sa.Column("state", sa.JSON, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False, index=True),
 )

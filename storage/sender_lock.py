@@ -2,13 +2,16 @@
 
 SQLite: an OS file lock (flock) beside the database file; the kernel releases it when the
 process exits, however it exits. PostgreSQL: a session advisory lock held on a dedicated
-connection; the server releases it when that connection closes. Either way the holder is
-described (pid, host, since) so the process that did not get it can say who has it.
+connection; the server releases it when that connection closes. Its key is derived from the
+database and schema, so deployments (or test runs) in different schemas of one database do
+not block each other. Either way the holder is described (pid, host, since) so the process
+that did not get it can say who has it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import socket
@@ -23,8 +26,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.database import Database
 
-#: Arbitrary, fixed key of the PostgreSQL advisory lock ("outbox" in ASCII).
-ADVISORY_KEY = 0x6F7574626F78
 LOCK_CHECK_TIMEOUT_S = 5.0
 
 
@@ -73,10 +74,23 @@ class FileSenderLock:
             self._lock.release()
 
 
+def advisory_key(database: str, schema: str) -> int:
+    """The advisory lock key of one schema of one database: a stable signed 64-bit hash."""
+    digest = hashlib.blake2b(f"outbox-sender:{database}:{schema}".encode(), digest_size=8)
+    return int.from_bytes(digest.digest(), "big", signed=True)
+
+
+async def _key_of(conn: AsyncConnection) -> int:
+    """The key for the database and schema this connection works in."""
+    row = (await conn.execute(sa.text("SELECT current_database(), current_schema()"))).one()
+    return advisory_key(row[0], row[1] or "")
+
+
 class AdvisorySenderLock:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._conn: AsyncConnection | None = None
+        self._key = 0
 
     async def try_acquire(self) -> bool:
         conn = await self.db.engine.connect()
@@ -84,12 +98,11 @@ class AdvisorySenderLock:
             sa.text("SELECT set_config('application_name', :name, false)"),
             {"name": "outbox-sender " + json.dumps(_me())},
         )
-        got = (
-            await conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_KEY})
-        ).scalar()
+        key = await _key_of(conn)
+        got = (await conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key})).scalar()
         await conn.commit()
         if got:
-            self._conn = conn
+            self._conn, self._key = conn, key
             return True
         await _discard(conn)
         return False
@@ -107,14 +120,18 @@ class AdvisorySenderLock:
 
     async def holder(self) -> str:
         async with self.db.read() as conn:
+            # A bigint key shows in pg_locks as classid (high half) and objid (low half),
+            # with objsubid 1; keys are per database.
             row = (
                 await conn.execute(
                     sa.text(
                         "SELECT a.pid, a.application_name, a.client_addr FROM pg_locks l "
                         "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
-                        "AND l.granted AND ((l.classid::bigint << 32) | l.objid::bigint) = :k"
+                        "AND l.granted AND l.objsubid = 1 AND l.database = "
+                        "(SELECT oid FROM pg_database WHERE datname = current_database()) "
+                        "AND ((l.classid::bigint << 32) | l.objid::bigint) = :k"
                     ),
-                    {"k": ADVISORY_KEY},
+                    {"k": await _key_of(conn)},
                 )
             ).first()
         if row is None:
@@ -125,7 +142,7 @@ class AdvisorySenderLock:
         if self._conn is not None:
             conn, self._conn = self._conn, None
             try:
-                await conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_KEY})
+                await conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": self._key})
             finally:
                 await _discard(conn)
 

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from bot.text_search import fold
+from bot.domain import Gender, NewPerson, NewUnit, PersonSource, Role
 from storage.database import Database
-from storage.schema import people, roles, units
+from storage.repositories.people import PeopleRepository
+from storage.repositories.roles import RoleRepository
+from storage.repositories.units import UnitRepository
 from storage.types import utcnow
 
 
@@ -21,12 +23,7 @@ class Province:
 
 async def add_unit(db: Database, code: str, name: str, parent_id: int | None, kind: str) -> int:
     async with db.write() as conn:
-        result = await conn.execute(
-            units.insert()
-            .values(code=code, name=name, name_search=fold(name), parent_id=parent_id, kind=kind)
-            .returning(units.c.id)
-        )
-        return int(result.scalar_one())
+        return (await UnitRepository(conn).add(NewUnit(code, name, parent_id, kind))).id
 
 
 async def make_province(db: Database) -> Province:
@@ -49,29 +46,20 @@ async def add_person(
     birth_year: int = 1988,
     ethnicity_id: int = 8,
 ) -> int:
-    now = utcnow()
+    """A person as the roster import would add them; linked if given a Telegram id."""
+    person = NewPerson(
+        full_name=name, source=PersonSource(source), unit_id=unit_id, verified=verified,
+        ethnicity_id=ethnicity_id, gender=Gender(gender), birth_year=birth_year, phone=phone,
+        telegram_id=telegram_id, consent_at=utcnow() if telegram_id else None,
+        language="vi" if telegram_id else None,
+    )  # fmt: skip
     async with db.write() as conn:
-        result = await conn.execute(
-            people.insert()
-            .values(
-                full_name=name, name_search=fold(name), unit_id=unit_id, phone=phone,
-                telegram_id=telegram_id, source=source, verified=verified, gender=gender,
-                birth_year=birth_year, ethnicity_id=ethnicity_id, source_pool=False,
-                consent_at=now if telegram_id else None, language="vi" if telegram_id else None,
-                created_at=now, updated_at=now,
-            )
-            .returning(people.c.id)
-        )  # fmt: skip
-        return int(result.scalar_one())
+        return (await PeopleRepository(conn).add(person)).id
 
 
 async def add_role(db: Database, person_id: int, role: str, unit_id: int | None = None) -> None:
     async with db.write() as conn:
-        await conn.execute(
-            roles.insert().values(
-                person_id=person_id, role=role, unit_id=unit_id, granted_at=utcnow()
-            )
-        )
+        await RoleRepository(conn).grant(person_id, Role(role), unit_id, by=None)
 
 
 async def count(db: Database, table: sa.Table) -> int:

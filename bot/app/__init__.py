@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Any
 
 from telegram import LinkPreviewOptions, Update
@@ -13,6 +14,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from bot.app.delivery_runtime import DeliveryRuntime
 from bot.app.ordering import PerUserOrderedProcessor
 from bot.app.rate_limiter import SharedRateLimiter
+from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery.pacing import ChatSpacing, PriorityPacer
 from bot.services import Services
@@ -24,6 +26,8 @@ from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
 
+DIALOGUE_PURGE_EVERY = timedelta(minutes=10)
+
 ALLOWED_UPDATES = [
     Update.MESSAGE,
     Update.EDITED_MESSAGE,
@@ -33,14 +37,18 @@ ALLOWED_UPDATES = [
 
 
 def build_application(
-    settings: Settings, *, db: Database | None = None, builder: ApplicationBuilder | None = None
+    settings: Settings,
+    *,
+    db: Database | None = None,
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] | None = None,
+    clock: Clock | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The bot, ready for `run_polling` or for `initialize/start` in tests and the sandbox."""
     token = settings.token
     if not token:
         raise ValueError("BOT_TOKEN is not set")
     database = db or Database.from_url(settings.database_url)
-    services = Services.build(database, superadmin_ids=settings.admin_ids)
+    services = Services.build(database, superadmin_ids=settings.admin_ids, clock=clock)
     pacer = PriorityPacer(settings.send_rate_per_s)
     spacing = ChatSpacing(settings.send_rate_per_chat_s, settings.send_group_per_min)
     builder = builder or ApplicationBuilder()
@@ -71,10 +79,17 @@ def build_application(
 
 
 async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Migrate before the first update is fetched; then menus and the sender, in the background."""
+    """Migrate and resume dialogues before the first update is fetched; then menus and the
+    sender, in the background."""
     services: Services = app.bot_data.services
     settings: Settings = app.bot_data.settings
     await upgrade(services.db)
+    resumed = await services.dialogues.load()
+    log.info("%d dialogues in progress resumed", resumed)
+    assert app.job_queue is not None
+    app.job_queue.run_repeating(
+        _purge_dialogues, interval=DIALOGUE_PURGE_EVERY, first=DIALOGUE_PURGE_EVERY
+    )
     await set_default_menus(app.bot)
     app.bot_data.extra["menus"] = asyncio.create_task(_publish_staff_menus(app, services, settings))
     await app.bot_data.delivery.start(app.bot, services)
@@ -89,6 +104,13 @@ async def _publish_staff_menus(
     for telegram_id, (roles, language) in staff.items():
         await sync_chat_menu(app.bot, telegram_id, roles, language or settings.default_language)
     log.info("%d staff menus published", len(staff))
+
+
+async def _purge_dialogues(ctx: BotContext) -> None:
+    """Abandoned dialogues hold personal data in their drafts: forget them."""
+    purged = await ctx.services.dialogues.purge()
+    if purged:
+        log.info("%d abandoned dialogues purged", purged)
 
 
 async def _post_stop(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

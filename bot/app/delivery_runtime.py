@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
-from telegram import Bot
+from telegram.ext import ExtBot
 
 from bot.app.transport import TelegramTransport
 from bot.config import Settings
@@ -43,9 +44,9 @@ class DeliveryRuntime:
         self._stop = asyncio.Event()
         self._lock_lost = False
 
-    async def start(self, bot: Bot, services: Services) -> None:
+    async def start(self, bot: ExtBot[Any], services: Services) -> None:
         await services.delivery.load_unreachable()
-        transport = TelegramTransport(bot, self.settings.default_language)
+        transport = TelegramTransport(bot, self.settings.default_language, self.settings.tz)
 
         async def deliver(message: OutboxMessage) -> Outcome:
             outcome = await transport(message)

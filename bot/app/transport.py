@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram import error as tg
+from telegram.ext import ExtBot
 
 from bot.app.rate_limiter import PACED
 from bot.app.telegram_errors import retry_after_seconds
@@ -19,18 +21,19 @@ from bot.delivery.model import (
     Transient,
     Unreachable,
 )
-from bot.i18n import t
+from bot.i18n import DEFAULT_TIMEZONE, Texts, texts
 
 UNREACHABLE_BAD_REQUESTS = ("chat not found", "user not found", "peer_id_invalid")
 
 
-def render_text(payload: dict[str, Any], language: str | None) -> str:
+def render_text(payload: dict[str, Any], texts: Texts) -> str:
     if "key" in payload:
-        return t(language, payload["key"], **payload.get("params", {}))
+        return texts(payload["key"], **payload.get("params", {}))
     return str(payload.get("text", ""))
 
 
-def render_buttons(payload: dict[str, Any], language: str | None) -> InlineKeyboardMarkup | None:
+def render_buttons(payload: dict[str, Any], texts: Texts) -> InlineKeyboardMarkup | None:
+    """The queued buttons; their data is an action packed by the producer (bot/actions)."""
     rows = payload.get("buttons")
     if not rows:
         return None
@@ -38,7 +41,7 @@ def render_buttons(payload: dict[str, Any], language: str | None) -> InlineKeybo
         [
             [
                 InlineKeyboardButton(
-                    t(language, b["key"]) if "key" in b else b["text"], callback_data=b["data"]
+                    texts(b["key"]) if "key" in b else b["text"], callback_data=b["data"]
                 )
                 for b in row
             ]
@@ -48,12 +51,15 @@ def render_buttons(payload: dict[str, Any], language: str | None) -> InlineKeybo
 
 
 class TelegramTransport:
-    def __init__(self, bot: Bot, default_language: str = "vi") -> None:
+    def __init__(
+        self, bot: ExtBot[Any], default_language: str = "vi", tz: tzinfo = DEFAULT_TIMEZONE
+    ) -> None:
         self.bot = bot
         self.default_language = default_language
+        self.tz = tz
 
     async def __call__(self, message: OutboxMessage) -> Outcome:
-        language = message.language or self.default_language
+        rendering = texts(message.language or self.default_language, self.tz)
         payload = message.payload
         try:
             document = payload.get("document")
@@ -61,13 +67,13 @@ class TelegramTransport:
                 source = document.get("file_id") or Path(document["path"])
                 sent = await self.bot.send_document(
                     message.chat_id, source, filename=document.get("filename"),
-                    caption=render_text(payload, language) or None,
-                    reply_markup=render_buttons(payload, language), rate_limit_args=PACED,
+                    caption=render_text(payload, rendering) or None,
+                    reply_markup=render_buttons(payload, rendering), rate_limit_args=PACED,
                 )  # fmt: skip
             else:
                 sent = await self.bot.send_message(
-                    message.chat_id, render_text(payload, language),
-                    reply_markup=render_buttons(payload, language), rate_limit_args=PACED,
+                    message.chat_id, render_text(payload, rendering),
+                    reply_markup=render_buttons(payload, rendering), rate_limit_args=PACED,
                 )  # fmt: skip
         except tg.RetryAfter as exc:
             return RetryAfter(retry_after_seconds(exc))

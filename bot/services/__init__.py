@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.clock import Clock, SystemClock
 from bot.services.access import AccessService
 from bot.services.delivery import DeliveryService
+from bot.services.dialogues import DialogueStore
 from bot.services.directory import DirectoryService
 from bot.services.people import PeopleService
 from storage.database import Database
@@ -16,19 +18,26 @@ class Services:
     """Everything an adapter may call; built once per process."""
 
     db: Database
+    clock: Clock
     people: PeopleService
     access: AccessService
     directory: DirectoryService
     delivery: DeliveryService
+    dialogues: DialogueStore
 
     @classmethod
-    def build(cls, db: Database, *, superadmin_ids: frozenset[int]) -> Services:
+    def build(
+        cls, db: Database, *, superadmin_ids: frozenset[int], clock: Clock | None = None
+    ) -> Services:
+        clock = clock or SystemClock()
         delivery = DeliveryService(db)
         access = AccessService(db, superadmin_ids)
         return cls(
             db=db,
-            people=PeopleService(db, notify=delivery.wake, on_change=access.changed),
+            clock=clock,
+            people=PeopleService(db, clock, notify=delivery.wake, on_change=access.changed),
             access=access,
             directory=DirectoryService(db),
             delivery=delivery,
+            dialogues=DialogueStore(db, clock),
         )

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from bot.domain import GRANTABLE_ROLES, Actor, Person, Role
+from bot.domain import GRANTABLE_ROLES, Actor, Person, Role, UnitScope
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 from storage.database import Database
-from storage.repositories.code_lists import CodeListRepository
+from storage.repositories.audit import AuditRepository
 from storage.repositories.people import PeopleRepository
-from storage.repositories.roles import RoleRepository, audit
+from storage.repositories.roles import RoleRepository
 
 ACTOR_TTL_S = 5.0
 ACTOR_CACHE_MAX = 10_000
@@ -24,12 +22,17 @@ def require(actor: Actor, *allowed: Role) -> None:
     raise PermissionDenied()
 
 
-async def unit_scope(conn: AsyncConnection, actor: Actor) -> list[int] | None:
-    """Unit ids the actor answers for; None means the whole province (administrators)."""
+def registered(actor: Actor) -> Person:
+    """The actor's own profile; refuses someone who has not signed up."""
+    if actor.person is None:
+        raise NotFound("profile.none")
+    return actor.person
+
+
+def staff_scope(actor: Actor) -> UnitScope:
+    """The units a staff member answers for; refuses anyone who is not staff."""
     require(actor, Role.ADMIN, Role.UNIT_HEAD)
-    if actor.is_admin:
-        return None
-    return await CodeListRepository(conn).subtree_ids(list(actor.headed_unit_ids))
+    return actor.scope
 
 
 class AccessService:
@@ -82,8 +85,6 @@ class AccessService:
             raise InvalidInput("error.role_unknown")
         async with self.db.write() as conn:
             person = await PeopleRepository(conn).lock(person_id)
-            if person is None:
-                raise NotFound()
             repo = RoleRepository(conn)
             unit_id = None
             if held and role is Role.UNIT_HEAD:
@@ -95,9 +96,10 @@ class AccessService:
             else:
                 changed = await repo.revoke(person.id, role)
             if changed:
-                action = "role_granted" if held else "role_revoked"
-                await audit(conn, action, actor=actor.telegram_id, person_id=person.id,
-                            role=role.value, unit_id=unit_id)  # fmt: skip
+                await AuditRepository(conn).record(
+                    "role_granted" if held else "role_revoked", actor=actor.telegram_id,
+                    person_id=person.id, role=role.value, unit_id=unit_id,
+                )  # fmt: skip
         self.changed()
         return person
 
@@ -111,11 +113,11 @@ class AccessService:
 
     async def menu_roles(self, person: Person) -> frozenset[Role]:
         """The roles that decide a person's command menu, super-administrator included."""
-        roles = set(await self.grants_of(person.id))
+        roles = set(await self.roles_of(person.id))
         if person.telegram_id in self.superadmin_ids:
             roles.add(Role.SUPERADMIN)
         return frozenset(roles)
 
-    async def grants_of(self, person_id: int) -> frozenset[Role]:
+    async def roles_of(self, person_id: int) -> frozenset[Role]:
         async with self.db.read() as conn:
             return frozenset(g.role for g in await RoleRepository(conn).grants_of(person_id))

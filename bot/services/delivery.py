@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from bot.delivery.model import BatchReport, NewMessage
-from bot.domain import Actor, Role
+from bot.delivery.model import BatchReport
+from bot.domain import Actor
 from bot.errors import InvalidInput, NotFound
-from bot.services.access import require, unit_scope
+from bot.services.access import staff_scope
+from bot.services.notices import notice
 from storage.database import Database
+from storage.repositories.audit import AuditRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.people import PeopleRepository
-from storage.repositories.roles import audit
 
 log = logging.getLogger(__name__)
 
@@ -59,45 +60,56 @@ class DeliveryService:
     # --- announcements -----------------------------------------------------------------------
 
     async def audience(self, actor: Actor) -> int:
-        require(actor, Role.ADMIN, Role.UNIT_HEAD)
+        """How many people an announcement from this actor would reach."""
+        scope = staff_scope(actor)
         async with self.db.read() as conn:
-            scope = await unit_scope(conn, actor)
-            return len(await PeopleRepository(conn).reachable(scope))
+            return await PeopleRepository(conn).count_reachable(scope)
 
-    async def announce(self, actor: Actor, text: str) -> int:
-        """Queues one announcement to every linked cadre in the actor's reach, as one batch."""
-        require(actor, Role.ADMIN, Role.UNIT_HEAD)
+    def check_announcement(self, text: str) -> str:
+        """The text as it will be sent; refuses an empty or overlong one."""
         text = text.strip()
         if not text or len(text) > ANNOUNCEMENT_MAX:
-            raise InvalidInput("error.announcement_length", max=ANNOUNCEMENT_MAX)
+            raise InvalidInput("error.announcement_length", max=ANNOUNCEMENT_MAX, length=len(text))
+        return text
+
+    async def announce(self, actor: Actor, text: str) -> int:
+        """Queues one announcement to everyone in the actor's reach, as one batch."""
+        scope = staff_scope(actor)
+        text = self.check_announcement(text)
         async with self.db.write() as conn:
-            scope = await unit_scope(conn, actor)
             recipients = await PeopleRepository(conn).reachable(scope)
             repo = OutboxRepository(conn)
             title = text.splitlines()[0][:200]
             batch = await repo.new_batch("announcement", title, actor.telegram_id, len(recipients))
             await repo.add(
                 [
-                    NewMessage(
-                        dedup_key=f"announcement:{batch}:{person_id}",
+                    notice(
+                        "announcement",
+                        f"announcement:{batch}:{person_id}",
                         chat_id=chat_id,
                         person_id=person_id,
                         batch_id=batch,
-                        kind="announcement",
-                        payload={"key": "notice.announcement", "params": {"text": text}},
+                        text_key="notice.announcement",
+                        params={"text": text},
                     )
                     for person_id, chat_id in recipients
                 ]
             )
-            await audit(conn, "announcement", actor=actor.telegram_id, batch=batch,
-                        recipients=len(recipients))  # fmt: skip
+            await AuditRepository(conn).record(
+                "announcement", actor=actor.telegram_id, batch=batch, recipients=len(recipients)
+            )
         self.wake()
         return batch
 
-    async def report(self, actor: Actor, batch_id: int) -> BatchReport:
-        require(actor, Role.ADMIN, Role.UNIT_HEAD)
+    async def report(self, actor: Actor, batch: int | str) -> BatchReport:
+        """The delivery report of a batch the actor may see: administrators any, unit heads
+        their own. `batch` is its number, as typed or from a button."""
+        staff_scope(actor)
+        text = str(batch).strip()
+        if not (text.isascii() and text.isdigit() and len(text) <= 12):
+            raise InvalidInput("error.delivery_usage")
         async with self.db.read() as conn:
-            report = await OutboxRepository(conn).report(batch_id)
+            report = await OutboxRepository(conn).report(int(text))
         if report is None or (not actor.is_admin and report.created_by != actor.telegram_id):
             raise NotFound()
         return report

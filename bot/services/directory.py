@@ -5,10 +5,12 @@ from __future__ import annotations
 from bot.domain import CodeItem, Unit
 from bot.text_search import fold
 from storage.database import Database
-from storage.repositories.code_lists import CodeListRepository
+from storage.repositories.code_lists import CodeList, CodeListRepository
+from storage.repositories.units import UnitRepository
 
 #: Ethnic groups offered as buttons first; any other is found by typing its name.
 COMMON_ETHNICITY_CODES = ("01", "02", "03", "07", "08", "09")
+QUERY_MAX = 100
 
 
 class DirectoryService:
@@ -16,30 +18,31 @@ class DirectoryService:
         self.db = db
 
     async def search_units(self, query: str, limit: int = 8) -> list[Unit]:
-        folded = fold(query)
+        folded = fold(query[:QUERY_MAX])
         if len(folded) < 2:
             return []
         async with self.db.read() as conn:
-            return await CodeListRepository(conn).search_units(folded, limit)
+            return await UnitRepository(conn).search(folded, limit)
 
-    async def unit(self, unit_id: int) -> Unit | None:
+    async def unit(self, unit_id: int) -> Unit:
+        """The unit; NotFound (a forged or outdated choice) if there is none."""
         async with self.db.read() as conn:
-            return await CodeListRepository(conn).unit(unit_id)
+            return await UnitRepository(conn).get(unit_id)
 
-    async def items(self, kind: str) -> list[CodeItem]:
+    async def items(self, kind: CodeList) -> list[CodeItem]:
         async with self.db.read() as conn:
             return await CodeListRepository(conn).items(kind)
 
-    async def item(self, kind: str, item_id: int) -> CodeItem | None:
+    async def item(self, kind: CodeList, item_id: int) -> CodeItem:
         async with self.db.read() as conn:
-            return await CodeListRepository(conn).item(kind, item_id)
+            return await CodeListRepository(conn).get(kind, item_id)
 
     async def common_ethnicities(self) -> list[CodeItem]:
         items = await self.items("ethnicity")
         return [e for e in items if e.code in COMMON_ETHNICITY_CODES]
 
     async def search_ethnicities(self, query: str) -> list[CodeItem]:
-        folded = fold(query)
+        folded = fold(query[:QUERY_MAX])
         if not folded:
             return []
         async with self.db.read() as conn:

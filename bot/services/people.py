@@ -11,25 +11,37 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.delivery.model import NewMessage
-from bot.domain import Actor, Gender, NewProfile, Person, PersonalData, Role
+from bot.actions import EditProfile, OpenPerson
+from bot.clock import Clock, SystemClock
+from bot.domain import (
+    Actor,
+    Gender,
+    NewPerson,
+    NewProfile,
+    Person,
+    PersonalData,
+    PersonSource,
+    ProfileField,
+    Role,
+)
 from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from bot.i18n import LANGUAGES
 from bot.phones import normalize_phone
-from bot.services.access import require, unit_scope
+from bot.services.access import registered, require, staff_scope
+from bot.services.notices import notice
 from bot.text_search import fold
 from bot.validation import clean_full_name, parse_birth_year
 from storage.database import Database
-from storage.repositories.code_lists import CodeListRepository
+from storage.repositories.audit import AuditRepository
+from storage.repositories.code_lists import CodeList, CodeListRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.people import PeopleRepository
-from storage.repositories.roles import RoleRepository, audit
-from storage.types import utcnow
+from storage.repositories.roles import RoleRepository
+from storage.repositories.units import UnitRepository
 
 #: Version of the personal-data notice the person agreed to; bump when its text changes.
 NOTICE_VERSION = "2026-11"
-
-#: Fields a cadre may change in a self-declared profile (roster data belongs to the office).
-SELF_EDITABLE = ("full_name", "unit_id", "gender", "birth_year", "ethnicity_id", "title_id")
+QUERY_MAX = 100
 
 
 class MatchOutcome(StrEnum):
@@ -47,77 +59,66 @@ class ContactMatch:
     person: Person | None = None
 
 
-def _within(person: Person, scope: list[int] | None) -> bool:
-    """Unknown and out-of-scope look the same to the caller: nothing leaks about other units."""
-    return scope is None or (person.unit is not None and person.unit.id in scope)
-
-
-async def _reviewable(conn: AsyncConnection, actor: Actor, person_id: int) -> Person:
-    """A profile the actor may confirm or return: in their units, and not their own."""
-    person = await PeopleRepository(conn).get(person_id)
-    if person is None or not _within(person, await unit_scope(conn, actor)):
-        raise NotFound()
-    if actor.person is not None and actor.person.id == person.id:
-        raise PermissionDenied("error.verify_self")
+def editable_profile(actor: Actor) -> Person:
+    """The actor's own profile, if they may change it: roster data is the office's."""
+    person = registered(actor)
+    if person.from_roster:
+        raise PermissionDenied("error.roster_locked")
     return person
-
-
-async def _tell(conn: AsyncConnection, person: Person, kind: str, payload: dict[str, Any]) -> None:
-    """Queues a notice to the person, if linked, in the caller's transaction.
-
-    The key carries the time: the same kind of notice may rightly come again after a change.
-    """
-    if person.telegram_id is None:
-        return
-    await OutboxRepository(conn).add(
-        [
-            NewMessage(
-                dedup_key=f"{kind}:{person.id}:{int(utcnow().timestamp())}",
-                chat_id=person.telegram_id,
-                person_id=person.id,
-                kind=kind,
-                payload=payload,
-            )
-        ]
-    )
-
-
-async def _check_codes(
-    conn: AsyncConnection,
-    unit_id: int | None = None,
-    title_id: int | None = None,
-    ethnicity_id: int | None = None,
-) -> None:
-    """Ids a person chose from buttons (which can be forged) must exist in the code lists."""
-    codes = CodeListRepository(conn)
-    if unit_id is not None and await codes.unit(unit_id) is None:
-        raise InvalidInput("error.unit_unknown")
-    for kind, item_id in (("title", title_id), ("ethnicity", ethnicity_id)):
-        if item_id is not None and await codes.item(kind, item_id) is None:
-            raise InvalidInput()
 
 
 class PeopleService:
     def __init__(
         self,
         db: Database,
+        clock: Clock | None = None,
         notify: Callable[[], None] = lambda: None,
         on_change: Callable[[], None] = lambda: None,
     ) -> None:
         self.db = db
+        self.clock = clock or SystemClock()
         self.notify = notify  # wakes the outbox sender
         self.on_change = on_change  # drops cached actors
 
     @asynccontextmanager
     async def _change(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction about people; once it commits, cached actors are stale."""
+        """A write transaction about people; once it commits, cached actors are stale and
+        the sender has news."""
         async with self.db.write() as conn:
             yield conn
         self.on_change()
+        self.notify()
 
-    async def by_telegram(self, telegram_id: int) -> Person | None:
+    # --- what people type ---------------------------------------------------------------------
+
+    async def parse_field(self, field: ProfileField, raw: str | int | None) -> Any:
+        """A profile field as typed or chosen, checked and normalised; a DomainError names
+        what is wrong. Choices arrive as ids from buttons, which can be forged."""
+        match field:
+            case ProfileField.FULL_NAME:
+                return clean_full_name(str(raw))
+            case ProfileField.BIRTH_YEAR:
+                return parse_birth_year(str(raw), self.clock.now().date())
+            case ProfileField.GENDER:
+                try:
+                    return Gender(str(raw))
+                except ValueError:
+                    raise InvalidInput() from None
+            case ProfileField.TITLE if raw is None:
+                return None  # "none of these" is an answer for the title
+        item_id = _as_id(raw)
         async with self.db.read() as conn:
-            return await PeopleRepository(conn).by_telegram(telegram_id)
+            try:
+                if field is ProfileField.UNIT:
+                    await UnitRepository(conn).get(item_id)
+                else:
+                    kind: CodeList = "title" if field is ProfileField.TITLE else "ethnicity"
+                    await CodeListRepository(conn).get(kind, item_id)
+            except NotFound as missing:  # not in the list: a wrong answer, not a lost record
+                raise InvalidInput(missing.key) from None
+        return item_id
+
+    # --- onboarding ---------------------------------------------------------------------------
 
     async def match_contact(self, raw_phone: str) -> ContactMatch:
         """Finds the roster record a shared phone number belongs to, if exactly one is free."""
@@ -134,6 +135,14 @@ class PeopleService:
             return ContactMatch(MatchOutcome.TAKEN, phone)
         return ContactMatch(MatchOutcome.FOUND, phone, found[0])
 
+    async def roster_match(self, person_id: int, phone: str) -> Person:
+        """The roster record a phone number matched, to ask "is this you?"."""
+        async with self.db.read() as conn:
+            person = await PeopleRepository(conn).get(person_id)
+        if person.phone != phone or not person.from_roster:
+            raise NotFound()
+        return person
+
     async def link(
         self, telegram_id: int, person_id: int, phone: str, language: str, consent_at: datetime
     ) -> Person:
@@ -143,188 +152,131 @@ class PeopleService:
             if await repo.by_telegram(telegram_id):
                 raise Conflict("error.already_registered")
             person = await repo.get(person_id)
-            if person is None or person.phone != phone:
+            if person.phone != phone:
                 raise NotFound()
             if not await repo.link_telegram(person_id, telegram_id, language, consent_at):
                 raise Conflict("error.record_taken")
             await repo.add_consent(person_id, NOTICE_VERSION, consent_at)
-            await audit(conn, "linked_by_contact", actor=telegram_id, person_id=person_id)
-            linked = await repo.get(person_id)
-        assert linked is not None
-        return linked
+            await AuditRepository(conn).record(
+                "linked_by_contact", actor=telegram_id, person_id=person_id
+            )
+            return await repo.get(person_id)
 
     async def register(
         self, telegram_id: int, profile: NewProfile, language: str, consent_at: datetime
     ) -> Person:
         """Creates a self-declared profile, unverified until a unit head or admin confirms it."""
-        full_name = clean_full_name(profile.full_name)
-        parse_birth_year(str(profile.birth_year))
+        full_name = await self.parse_field(ProfileField.FULL_NAME, profile.full_name)
+        await self.parse_field(ProfileField.BIRTH_YEAR, profile.birth_year)
+        await self.parse_field(ProfileField.UNIT, profile.unit_id)
+        await self.parse_field(ProfileField.ETHNICITY, profile.ethnicity_id)
+        await self.parse_field(ProfileField.TITLE, profile.title_id)
         async with self._change() as conn:
             repo = PeopleRepository(conn)
             if await repo.by_telegram(telegram_id):
                 raise Conflict("error.already_registered")
-            await _check_codes(conn, profile.unit_id, profile.title_id, profile.ethnicity_id)
-            person_id = await repo.insert(
-                {
-                    "full_name": full_name,
-                    "name_search": fold(full_name),
-                    "unit_id": profile.unit_id,
-                    "title_id": profile.title_id,
-                    "gender": profile.gender.value,
-                    "birth_year": profile.birth_year,
-                    "ethnicity_id": profile.ethnicity_id,
-                    "phone": profile.phone,
-                    "telegram_id": telegram_id,
-                    "source": "self",
-                    "verified": False,
-                    "language": language,
-                    "consent_at": consent_at,
-                }
+            person = await repo.add(
+                NewPerson(
+                    full_name=full_name, source=PersonSource.SELF, unit_id=profile.unit_id,
+                    verified=False, title_id=profile.title_id, ethnicity_id=profile.ethnicity_id,
+                    gender=profile.gender, birth_year=profile.birth_year, phone=profile.phone,
+                    telegram_id=telegram_id, language=language, consent_at=consent_at,
+                )
+            )  # fmt: skip
+            await repo.add_consent(person.id, NOTICE_VERSION, consent_at)
+            change = await AuditRepository(conn).record(
+                "self_registered", actor=telegram_id, person_id=person.id
             )
-            await repo.add_consent(person_id, NOTICE_VERSION, consent_at)
-            await audit(conn, "self_registered", actor=telegram_id, person_id=person_id)
-            person = await repo.get(person_id)
-            assert person is not None
-            await self._ask_heads_to_confirm(conn, person)
-        self.notify()
+            await _ask_heads_to_confirm(conn, person, change)
         return person
 
-    async def _ask_heads_to_confirm(self, conn: AsyncConnection, person: Person) -> None:
-        """The unit heads above the person's unit get an approval request, in this transaction.
-
-        The key carries the time, so a profile edited after a confirmation is asked about again.
-        """
-        assert person.unit is not None
-        units = await CodeListRepository(conn).ancestor_ids(person.unit.id)
-        heads = await RoleRepository(conn).heads_of(units)
-        stamp = int(utcnow().timestamp())
-        await OutboxRepository(conn).add(
-            [
-                NewMessage(
-                    dedup_key=f"verify-request:{person.id}:{head_id}:{stamp}",
-                    chat_id=chat_id,
-                    person_id=head_id,
-                    kind="verify_request",
-                    payload={
-                        "key": "notice.verify_request",
-                        "params": {"name": person.full_name, "unit": person.unit.name},
-                        "buttons": [[{"key": "notice.open_profile", "data": f"ad:p:{person.id}"}]],
-                    },
-                )
-                for head_id, chat_id in heads
-                if head_id != person.id
-            ]
-        )
+    # --- a person's own profile ---------------------------------------------------------------
 
     async def set_language(self, telegram_id: int, language: str) -> None:
+        if language not in LANGUAGES:
+            raise InvalidInput()
         async with self._change() as conn:
             repo = PeopleRepository(conn)
             person = await repo.by_telegram(telegram_id)
             if person is not None:
-                await repo.update(person.id, {"language": language})
+                await repo.set_language(person.id, language)
 
-    async def edit_own(self, telegram_id: int, field: str, value: Any) -> Person:
-        """Edits a self-declared profile; a confirmed profile goes back to unconfirmed."""
-        if field not in SELF_EDITABLE:
-            raise InvalidInput()
-        if field == "full_name":
-            value = clean_full_name(str(value))
-        if field == "birth_year":
-            value = parse_birth_year(str(value))
+    async def edit_own(self, telegram_id: int, field: ProfileField, raw: Any) -> Person:
+        """Edits a self-declared profile; a confirmed profile goes back to unconfirmed and its
+        unit heads are asked again."""
+        value = await self.parse_field(field, raw)
         async with self._change() as conn:
             repo = PeopleRepository(conn)
-            person = await repo.by_telegram(telegram_id)
-            if person is None:
-                raise NotFound()
+            person = await repo.own(telegram_id)
             if person.from_roster:
                 raise PermissionDenied("error.roster_locked")
-            if field in ("unit_id", "title_id", "ethnicity_id"):
-                await _check_codes(conn, **{field: int(value)})
-            values: dict[str, Any] = {field: value.value if isinstance(value, Gender) else value}
-            if field == "full_name":
-                values["name_search"] = fold(value)
+            await repo.set_field(person.id, field, value)
             if person.verified:
-                values.update(verified=False, verified_by=None, verified_at=None)
-            await repo.update(person.id, values)
-            await audit(conn, "profile_edited", actor=telegram_id, person_id=person.id, field=field)
+                await repo.set_verified(person.id, by=None, at=None)
+            change = await AuditRepository(conn).record(
+                "profile_edited", actor=telegram_id, person_id=person.id, field=field.value
+            )
             edited = await repo.get(person.id)
-            assert edited is not None
-            if person.verified or field == "unit_id":
-                await self._ask_heads_to_confirm(conn, edited)
-        self.notify()
-        return edited
+            if person.verified or field is ProfileField.UNIT:
+                await _ask_heads_to_confirm(conn, edited, change)
+            return edited
 
     async def export(self, telegram_id: int) -> PersonalData:
         async with self.db.read() as conn:
-            repo = PeopleRepository(conn)
-            person = await repo.by_telegram(telegram_id)
-            if person is None:
-                raise NotFound()
+            person = await PeopleRepository(conn).own(telegram_id)
             return PersonalData(
                 person=person,
-                consents=await repo.consents_of(person.id),
-                roles=await RoleRepository(conn).list_for_export(person.id),
-                audit=await repo.audit_of(person.id),
+                consents=await PeopleRepository(conn).consents_of(person.id),
+                roles=await RoleRepository(conn).grants_of(person.id),
+                audit=await AuditRepository(conn).of_person(person.id),
             )
 
-    async def withdraw_consent(self, telegram_id: int) -> bool:
-        """Erases the optional data and the Telegram link; training records stay with the person."""
-        now = utcnow()
+    async def withdraw_consent(self, telegram_id: int) -> None:
+        """Erases the optional data and the Telegram link; training records stay with the
+        person. Pending messages to them are cancelled."""
         async with self._change() as conn:
             repo = PeopleRepository(conn)
-            person = await repo.by_telegram(telegram_id)
-            if person is None:
-                return False
-            await repo.update(
-                person.id,
-                {"phone": None, "telegram_id": None, "consent_at": None, "language": None},
-            )
-            await repo.withdraw_consents(person.id, now)
+            person = await repo.own(telegram_id)
+            await repo.unlink(person.id)
+            await repo.withdraw_consents(person.id, self.clock.now())
             await OutboxRepository(conn).cancel_for_person(person.id)
-            await audit(conn, "consent_withdrawn", actor=None, person_id=person.id)
-        return True
+            await AuditRepository(conn).record("consent_withdrawn", actor=None, person_id=person.id)
+
+    # --- staff --------------------------------------------------------------------------------
 
     async def pending(self, actor: Actor) -> list[Person]:
+        scope = staff_scope(actor)
         async with self.db.read() as conn:
-            scope = await unit_scope(conn, actor)
             return await PeopleRepository(conn).unverified(scope)
 
     async def search(self, actor: Actor, query: str) -> list[Person]:
-        folded = fold(query)
-        if len(folded) < 2:
+        scope = staff_scope(actor)
+        query = query[:QUERY_MAX]
+        if not query.strip():
+            raise InvalidInput("admin.people_usage")
+        if len(fold(query)) < 2:
             raise InvalidInput("error.query_short")
         async with self.db.read() as conn:
-            scope = await unit_scope(conn, actor)
-            return await PeopleRepository(conn).search(folded, unit_ids=scope)
+            return await PeopleRepository(conn).search(query, scope)
 
     async def person_for(self, actor: Actor, person_id: int) -> Person:
         """A person the actor may see: administrators anyone, unit heads their units."""
+        scope = staff_scope(actor)
         async with self.db.read() as conn:
-            scope = await unit_scope(conn, actor)
-            person = await PeopleRepository(conn).get(person_id)
-        if person is None or not _within(person, scope):
-            raise NotFound()
-        return person
+            return await PeopleRepository(conn).get(person_id, scope)
 
     async def verify(self, actor: Actor, person_id: int) -> Person:
         async with self._change() as conn:
             repo = PeopleRepository(conn)
             person = await _reviewable(conn, actor, person_id)
             if not person.verified:
-                await repo.update(
-                    person_id,
-                    {
-                        "verified": True,
-                        "verified_by": actor.person.id if actor.person else None,
-                        "verified_at": utcnow(),
-                    },
+                by = actor.person.id if actor.person else None
+                await repo.set_verified(person_id, by=by, at=self.clock.now())
+                change = await AuditRepository(conn).record(
+                    "profile_verified", actor=actor.telegram_id, person_id=person_id
                 )
-                await audit(conn, "profile_verified", actor=actor.telegram_id, person_id=person_id)
-                await _tell(conn, person, "profile_verified", {"key": "notice.profile_verified"})
-            verified = await repo.get(person_id)
-        self.notify()
-        assert verified is not None
-        return verified
+                await _tell(conn, person, "profile_verified", change, "notice.profile_verified")
+            return await repo.get(person_id)
 
     async def reject(self, actor: Actor, person_id: int) -> Person:
         """A unit head (or an administrator) says a self-declared cadre is not in that unit.
@@ -338,30 +290,83 @@ class PeopleService:
             person = await _reviewable(conn, actor, person_id)
             if person.from_roster or person.verified or person.unit is None:
                 raise InvalidInput("error.reject_not_pending")
-            await repo.update(person_id, {"unit_id": None})
-            await audit(conn, "profile_rejected", actor=actor.telegram_id, person_id=person_id,
-                        unit_id=person.unit.id)  # fmt: skip
-            await _tell(conn, person, "profile_rejected", {
-                "key": "notice.profile_rejected",
-                "params": {"unit": person.unit.name},
-                "buttons": [[{"key": "profile.edit_unit", "data": "pf:edit:unit_id"}]],
-            })  # fmt: skip
-            rejected = await repo.get(person_id)
-        self.notify()
-        assert rejected is not None
-        return rejected
+            await repo.clear_unit(person_id)
+            change = await AuditRepository(conn).record(
+                "profile_rejected", actor=actor.telegram_id, person_id=person_id,
+                unit_id=person.unit.id,
+            )  # fmt: skip
+            await _tell(
+                conn, person, "profile_rejected", change, "notice.profile_rejected",
+                params={"unit": person.unit.name},
+                buttons=[[("fields.edit_unit", EditProfile(ProfileField.UNIT))]],
+            )  # fmt: skip
+            return await repo.get(person_id)
 
-    async def set_source_pool(self, actor: Actor, person_id: int, flag: bool) -> Person:
+    async def set_source_pool(self, actor: Actor, person_id: int, member: bool) -> Person:
         """The leadership source pool ("cán bộ nguồn") is an administrator's decision alone."""
         require(actor, Role.ADMIN)
         async with self._change() as conn:
             repo = PeopleRepository(conn)
-            if await repo.get(person_id) is None:
-                raise NotFound()
-            await repo.update(person_id, {"source_pool": flag})
-            await audit(
-                conn, "source_pool_set", actor=actor.telegram_id, person_id=person_id, flag=flag
+            await repo.get(person_id)
+            await repo.set_source_pool(person_id, member)
+            await AuditRepository(conn).record(
+                "source_pool_set", actor=actor.telegram_id, person_id=person_id, flag=member
             )
-            person = await repo.get(person_id)
-        assert person is not None
-        return person
+            return await repo.get(person_id)
+
+
+def _as_id(raw: str | int | None) -> int:
+    text = str(raw)
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        raise InvalidInput()
+    return int(text)
+
+
+async def _reviewable(conn: AsyncConnection, actor: Actor, person_id: int) -> Person:
+    """A profile the actor may confirm or return: in their units, and not their own."""
+    person = await PeopleRepository(conn).get(person_id, staff_scope(actor))
+    if actor.person is not None and actor.person.id == person.id:
+        raise PermissionDenied("error.verify_self")
+    return person
+
+
+async def _tell(
+    conn: AsyncConnection,
+    person: Person,
+    kind: str,
+    change: int,
+    text_key: str,
+    **content: Any,
+) -> None:
+    """Queues a notice about a change to the person, if linked, in the change's transaction.
+
+    Keyed by the change (its audit entry): the same change never notifies twice, and a later
+    change notifies again.
+    """
+    if person.telegram_id is None:
+        return
+    message = notice(kind, f"{kind}:{person.id}:{change}", chat_id=person.telegram_id,
+                     person_id=person.id, text_key=text_key, **content)  # fmt: skip
+    await OutboxRepository(conn).add([message])
+
+
+async def _ask_heads_to_confirm(conn: AsyncConnection, person: Person, change: int) -> None:
+    """The heads of the person's unit and of the units above it are asked to confirm, in the
+    transaction of the change that needs confirming."""
+    assert person.unit is not None
+    heads = await RoleRepository(conn).heads_above(person.unit.id)
+    await OutboxRepository(conn).add(
+        [
+            notice(
+                "verify_request",
+                f"verify-request:{person.id}:{head_id}:{change}",
+                chat_id=chat_id,
+                person_id=head_id,
+                text_key="notice.verify_request",
+                params={"name": person.full_name, "unit": person.unit.name},
+                buttons=[[("notice.open_profile", OpenPerson(person.id))]],
+            )
+            for head_id, chat_id in heads
+            if head_id != person.id
+        ]
+    )

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.delivery.model import BatchReport, NewMessage, OutboxMessage
 from storage.schema import delivery_batches, outbox, people, units, unreachable_chats
-from storage.types import utcnow
+from storage.types import UTCDateTime, utcnow
 
 # asyncpg allows 32,767 bind parameters per statement; an outbox row binds 13.
 _CHUNK = 2_000
@@ -96,9 +96,9 @@ class OutboxRepository:
         result = await self.conn.execute(
             sa.select(sa.func.min(outbox.c.due_at)).where(outbox.c.state == "pending")
         )
-        value = result.scalar()
+        value: datetime | None = result.scalar()
         if value is not None and value.tzinfo is None:  # aggregate bypasses the column type
-            value = outbox.c.due_at.type.process_result_value(value, self.conn.dialect)
+            value = UTCDateTime().process_result_value(value, self.conn.dialect)
         return value
 
     async def recover_in_flight(self, private_at: datetime, group_at: datetime) -> int:
@@ -201,7 +201,7 @@ class OutboxRepository:
         ).first()
         if batch is None:
             return None
-        counts = dict(
+        counts: dict[str, int] = dict(
             (
                 await self.conn.execute(
                     sa.select(outbox.c.state, sa.func.count())

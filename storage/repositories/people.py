@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.domain import CodeItem, Gender, Person, Role, RoleGrant
-from storage.schema import audit_log, consents, ethnicities, grades, people, roles, titles, units
+from bot.domain import (
+    CodeItem,
+    Consent,
+    Gender,
+    NewPerson,
+    Person,
+    PersonSource,
+    ProfileField,
+    Role,
+    RoleGrant,
+    UnitScope,
+)
+from bot.errors import NotFound
+from bot.text_search import fold
+from storage.repositories.units import in_scope
+from storage.schema import consents, ethnicities, grades, people, roles, titles, units
 from storage.types import utcnow
 
 _unit = units.alias("u")
@@ -52,6 +66,24 @@ _ACTOR_SELECT = (
     .order_by(roles.c.id)
 )
 
+#: The column behind each field a cadre may edit.
+_FIELD_COLUMNS = {
+    ProfileField.FULL_NAME: "full_name",
+    ProfileField.UNIT: "unit_id",
+    ProfileField.TITLE: "title_id",
+    ProfileField.GENDER: "gender",
+    ProfileField.BIRTH_YEAR: "birth_year",
+    ProfileField.ETHNICITY: "ethnicity_id",
+}
+
+#: Linked, consenting and confirmed: who may be sent announcements. Unconfirmed
+#: self-declared profiles are left out, since anyone can claim any unit.
+_REACHABLE = sa.and_(
+    people.c.telegram_id.is_not(None),
+    people.c.consent_at.is_not(None),
+    people.c.verified.is_(True),
+)
+
 
 def _item(row: Any, key: str, prefix: str) -> CodeItem | None:
     ident = getattr(row, key)
@@ -64,7 +96,7 @@ def _person(row: Any) -> Person:
     return Person(
         id=row.id,
         full_name=row.full_name,
-        source=row.source,
+        source=PersonSource(row.source),
         verified=row.verified,
         source_pool=row.source_pool,
         unit=_item(row, "unit_id", "unit"),
@@ -80,21 +112,64 @@ def _person(row: Any) -> Person:
     )
 
 
+def _row(person: NewPerson, now: datetime) -> dict[str, Any]:
+    return {
+        "full_name": person.full_name,
+        "name_search": fold(person.full_name),
+        "unit_id": person.unit_id,
+        "title_id": person.title_id,
+        "grade_id": person.grade_id,
+        "gender": person.gender.value if person.gender else None,
+        "birth_year": person.birth_year,
+        "ethnicity_id": person.ethnicity_id,
+        "phone": person.phone,
+        "telegram_id": person.telegram_id,
+        "source": person.source.value,
+        "verified": person.verified,
+        "verified_by": None,
+        "verified_at": now if person.verified else None,
+        "source_pool": person.source_pool,
+        "language": person.language,
+        "consent_at": person.consent_at,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 class PeopleRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
+
+    # --- reading ------------------------------------------------------------------------------
 
     async def _one(self, where: sa.ColumnElement[bool]) -> Person | None:
         row = (await self.conn.execute(_PERSON_SELECT.where(where))).first()
         return _person(row) if row else None
 
-    async def get(self, person_id: int) -> Person | None:
-        return await self._one(people.c.id == person_id)
+    async def get(self, person_id: int, scope: UnitScope | None = None) -> Person:
+        """The person, if they exist and (given a scope) belong to it; else NotFound.
+
+        Unknown and out of scope look the same: nothing leaks about other units.
+        """
+        where = people.c.id == person_id
+        if scope is not None:
+            where = sa.and_(where, in_scope(people.c.unit_id, scope))
+        person = await self._one(where)
+        if person is None:
+            raise NotFound()
+        return person
 
     async def by_telegram(self, telegram_id: int) -> Person | None:
         return await self._one(people.c.telegram_id == telegram_id)
 
-    async def lock(self, person_id: int) -> Person | None:
+    async def own(self, telegram_id: int) -> Person:
+        """The profile linked to this account; NotFound for someone not registered."""
+        person = await self.by_telegram(telegram_id)
+        if person is None:
+            raise NotFound("profile.none")
+        return person
+
+    async def lock(self, person_id: int) -> Person:
         """Reads the person and, on PostgreSQL, locks the row until the transaction ends, so
         two concurrent changes to their roles run one after the other (SQLite's write
         transactions are serial already)."""
@@ -124,49 +199,97 @@ class PeopleRepository:
         rows = await self.conn.execute(_PERSON_SELECT.where(people.c.phone == phone).limit(5))
         return [_person(r) for r in rows]
 
-    async def search(
-        self, folded: str, *, unit_ids: Iterable[int] | None = None, limit: int = 10
-    ) -> list[Person]:
-        query = _PERSON_SELECT.where(people.c.name_search.contains(folded, autoescape=True))
-        if unit_ids is not None:
-            query = query.where(people.c.unit_id.in_(list(unit_ids)))
-        rows = await self.conn.execute(query.order_by(people.c.name_search).limit(limit))
+    async def search(self, query: str, scope: UnitScope, limit: int = 10) -> list[Person]:
+        """People whose name contains `query`, typed with or without diacritics."""
+        rows = await self.conn.execute(
+            _PERSON_SELECT.where(
+                people.c.name_search.contains(fold(query), autoescape=True),
+                in_scope(people.c.unit_id, scope),
+            )
+            .order_by(people.c.name_search)
+            .limit(limit)
+        )
         return [_person(r) for r in rows]
 
-    async def unverified(self, unit_ids: Iterable[int] | None, limit: int = 20) -> list[Person]:
-        query = _PERSON_SELECT.where(
-            people.c.verified.is_(False), people.c.telegram_id.is_not(None)
+    async def unverified(self, scope: UnitScope, limit: int = 20) -> list[Person]:
+        rows = await self.conn.execute(
+            _PERSON_SELECT.where(
+                people.c.verified.is_(False),
+                people.c.telegram_id.is_not(None),
+                in_scope(people.c.unit_id, scope),
+            )
+            .order_by(people.c.created_at)
+            .limit(limit)
         )
-        if unit_ids is not None:
-            query = query.where(people.c.unit_id.in_(list(unit_ids)))
-        rows = await self.conn.execute(query.order_by(people.c.created_at).limit(limit))
         return [_person(r) for r in rows]
 
-    async def reachable(self, unit_ids: Iterable[int] | None) -> list[tuple[int, int]]:
-        """(person id, Telegram id) of everyone linked, consenting and confirmed, in the units.
-
-        Unconfirmed self-declared profiles are left out: anyone can claim any unit.
-        """
-        query = sa.select(people.c.id, people.c.telegram_id).where(
-            people.c.telegram_id.is_not(None),
-            people.c.consent_at.is_not(None),
-            people.c.verified.is_(True),
+    async def count_reachable(self, scope: UnitScope) -> int:
+        result = await self.conn.execute(
+            sa.select(sa.func.count())
+            .select_from(people)
+            .where(_REACHABLE, in_scope(people.c.unit_id, scope))
         )
-        if unit_ids is not None:
-            query = query.where(people.c.unit_id.in_(list(unit_ids)))
-        rows = await self.conn.execute(query.order_by(people.c.id))
-        return [(r.id, r.telegram_id) for r in rows]
-
-    async def insert(self, values: dict[str, Any]) -> int:
-        now = utcnow()
-        values = {"created_at": now, "updated_at": now, "source_pool": False, **values}
-        result = await self.conn.execute(people.insert().values(values).returning(people.c.id))
         return int(result.scalar_one())
 
-    async def update(self, person_id: int, values: dict[str, Any]) -> None:
+    async def reachable(self, scope: UnitScope) -> list[tuple[int, int]]:
+        """(person id, Telegram id) of everyone who may be sent announcements in the scope."""
+        rows = await self.conn.execute(
+            sa.select(people.c.id, people.c.telegram_id)
+            .where(_REACHABLE, in_scope(people.c.unit_id, scope))
+            .order_by(people.c.id)
+        )
+        return [(r.id, r.telegram_id) for r in rows]
+
+    async def linked_ids(self) -> list[tuple[int, int]]:
+        """(person id, Telegram id) of everyone linked to an account."""
+        rows = await self.conn.execute(
+            sa.select(people.c.id, people.c.telegram_id).where(people.c.telegram_id.is_not(None))
+        )
+        return [(r.id, r.telegram_id) for r in rows]
+
+    async def any(self) -> bool:
+        return (await self.conn.execute(sa.select(people.c.id).limit(1))).first() is not None
+
+    # --- writing ------------------------------------------------------------------------------
+
+    async def add(self, person: NewPerson) -> Person:
+        result = await self.conn.execute(
+            people.insert().values(_row(person, utcnow())).returning(people.c.id)
+        )
+        return await self.get(int(result.scalar_one()))
+
+    async def add_many(self, new_people: Sequence[NewPerson], chunk: int = 1_000) -> None:
+        """Bulk insert (a roster import, the demo province), in the caller's transaction."""
+        now = utcnow()
+        for start in range(0, len(new_people), chunk):
+            part = new_people[start : start + chunk]
+            await self.conn.execute(people.insert(), [_row(p, now) for p in part])
+
+    async def _update(self, person_id: int, **values: Any) -> None:
         await self.conn.execute(
             people.update().where(people.c.id == person_id).values(**values, updated_at=utcnow())
         )
+
+    async def set_field(self, person_id: int, field: ProfileField, value: Any) -> None:
+        """One field of a profile; a new name gets its search form too."""
+        stored = value.value if isinstance(value, Gender) else value
+        values: dict[str, Any] = {_FIELD_COLUMNS[field]: stored}
+        if field is ProfileField.FULL_NAME:
+            values["name_search"] = fold(value)
+        await self._update(person_id, **values)
+
+    async def set_language(self, person_id: int, language: str) -> None:
+        await self._update(person_id, language=language)
+
+    async def set_verified(self, person_id: int, by: int | None, at: datetime | None) -> None:
+        """Confirmed by `by` at `at`; with `at` None, back to awaiting confirmation."""
+        await self._update(person_id, verified=at is not None, verified_by=by, verified_at=at)
+
+    async def clear_unit(self, person_id: int) -> None:
+        await self._update(person_id, unit_id=None)
+
+    async def set_source_pool(self, person_id: int, member: bool) -> None:
+        await self._update(person_id, source_pool=member)
 
     async def link_telegram(
         self, person_id: int, telegram_id: int, language: str, consent_at: datetime
@@ -175,19 +298,28 @@ class PeopleRepository:
         result = await self.conn.execute(
             people.update()
             .where(people.c.id == person_id, people.c.telegram_id.is_(None))
-            .values(
-                telegram_id=telegram_id,
-                language=language,
-                consent_at=consent_at,
-                updated_at=utcnow(),
-            )
-        )
+            .values(telegram_id=telegram_id, language=language, consent_at=consent_at,
+                    updated_at=utcnow())
+        )  # fmt: skip
         return result.rowcount == 1
+
+    async def unlink(self, person_id: int) -> None:
+        """Withdrawal of consent: the phone, the Telegram link and the consent are erased."""
+        await self._update(person_id, phone=None, telegram_id=None, consent_at=None, language=None)
+
+    # --- consents -----------------------------------------------------------------------------
 
     async def add_consent(self, person_id: int, version: str, given_at: datetime) -> None:
         await self.conn.execute(
             consents.insert().values(person_id=person_id, notice_version=version, given_at=given_at)
         )
+
+    async def add_consents(self, person_ids: Sequence[int], version: str, at: datetime) -> None:
+        if person_ids:
+            await self.conn.execute(
+                consents.insert(),
+                [{"person_id": p, "notice_version": version, "given_at": at} for p in person_ids],
+            )
 
     async def withdraw_consents(self, person_id: int, at: datetime) -> None:
         await self.conn.execute(
@@ -196,18 +328,10 @@ class PeopleRepository:
             .values(withdrawn_at=at)
         )
 
-    async def consents_of(self, person_id: int) -> list[dict[str, Any]]:
+    async def consents_of(self, person_id: int) -> list[Consent]:
         rows = await self.conn.execute(
             sa.select(consents.c.notice_version, consents.c.given_at, consents.c.withdrawn_at)
             .where(consents.c.person_id == person_id)
             .order_by(consents.c.id)
         )
-        return [dict(r._mapping) for r in rows]
-
-    async def audit_of(self, person_id: int) -> list[dict[str, Any]]:
-        rows = await self.conn.execute(
-            sa.select(audit_log.c.at, audit_log.c.action, audit_log.c.details)
-            .where(audit_log.c.person_id == person_id)
-            .order_by(audit_log.c.id)
-        )
-        return [dict(r._mapping) for r in rows]
+        return [Consent(*r) for r in rows]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from bot.actions import VerifyPerson
 from storage.schema import audit_log, consents, people
 from tests.e2e.conftest import Harness, consent, forged_tap
 from tests.factories import add_person, add_role, count
@@ -114,7 +115,7 @@ async def test_unit_head_cannot_confirm_outside_their_units(harness: Harness) ->
     await head.expect("Không có hồ sơ nào")
     await head.send("/start")
     await head.expect("quay lại")
-    assert "Không tìm thấy" in await forged_tap(head, f"ad:v:{other}")
+    assert "Không tìm thấy" in await forged_tap(head, VerifyPerson(other).pack())
     async with harness.db.read() as conn:
         verified = (
             await conn.execute(sa.select(people.c.verified).where(people.c.id == other))

@@ -6,8 +6,10 @@ import json
 
 import sqlalchemy as sa
 
+from bot.actions import EditProfile
+from bot.domain import ProfileField
 from storage.schema import consents, people
-from tests.e2e.conftest import Harness, link_by_contact
+from tests.e2e.conftest import Harness, forged_tap, link_by_contact
 from tests.factories import add_person
 
 
@@ -106,9 +108,10 @@ async def test_roster_profiles_cannot_be_edited_by_the_cadre(harness: Harness) -
     card = await cadre.expect("Lò Văn Pọm")
     assert "liên hệ phòng Tổ chức" in card.text
     assert not any("Họ tên" in label for label in card.labels)
-    await cadre.tap_data("pf:edit:full_name", card.message_id)
+    refused = await forged_tap(cadre, EditProfile(ProfileField.FULL_NAME).pack())
+    assert "không tự sửa được" in refused
     await cadre.send("Lò Văn Khác")
-    await cadre.expect("không tự sửa được")
+    await cadre.expect("chọn chức năng trong menu")
     async with harness.db.read() as conn:
         name = (
             await conn.execute(sa.select(people.c.full_name).where(people.c.id == person_id))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from bot.actions import SetRole, SetSourcePool
+from bot.domain import Role
 from storage.schema import audit_log, people, roles
 from tests.e2e.conftest import SUPERADMIN_ID, Harness, forged_tap
 from tests.factories import add_person, count
@@ -21,8 +23,8 @@ async def test_a_learner_is_refused_admin_commands_and_buttons(harness: Harness)
     await learner.send("/help")
     await learner.expect("/profile")
     # A forged button press: granting oneself the admin role.
-    assert "chỉ dành cho cán bộ quản lý" in await forged_tap(learner, f"ad:r:{learner_id}:admin:1")
-    assert "chỉ dành cho cán bộ quản lý" in await forged_tap(learner, f"ad:sp:{learner_id}:1")
+    for forged in (SetRole(learner_id, Role.ADMIN, True), SetSourcePool(learner_id, True)):
+        assert "chỉ dành cho cán bộ quản lý" in await forged_tap(learner, forged.pack())
     assert await count(harness.db, roles) == 0
     assert await count(harness.db, audit_log) == before
     async with harness.db.read() as conn:
@@ -84,7 +86,7 @@ async def test_only_super_administrators_grant_roles(harness: Harness) -> None:
     await admin.next_answer()
     card = await admin.expect("Vàng Seo Páo")
     assert not any("Giảng viên" in label for label in card.labels)  # no role buttons
-    assert "chỉ dành cho" in await forged_tap(admin, f"ad:r:{target}:lecturer:1")
+    assert "chỉ dành cho" in await forged_tap(admin, SetRole(target, Role.LECTURER, True).pack())
     # An administrator may set the source pool flag.
     await admin.tap("cán bộ nguồn")
     await admin.next_answer()

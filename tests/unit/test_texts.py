@@ -1,21 +1,85 @@
-"""Message catalogs: complete in both languages, valid Telegram HTML, safe with any input."""
+"""Message catalogs: complete in every language, used by the code, valid Telegram HTML, safe
+with any input, and formatted the way each language writes numbers, dates and plurals."""
 
 from __future__ import annotations
 
+import ast
 import re
 import string
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
-from bot.i18n import LANGUAGES, catalog, t
+from bot.domain import GRANTABLE_ROLES, Gender, ProfileField
+from bot.i18n import LANGUAGES, MissingText, Template, Texts, catalog, t
+from bot.menus import LEARNER_COMMANDS, STAFF_COMMANDS
 from tools.emulator.entities import parse_html
 
 ROOT = Path(__file__).resolve().parents[2]
+KEY = re.compile(r"[a-z_]+(\.[a-z0-9_]+)+")
+FAMILY = re.compile(r"[a-z_]+\.[a-z_]*")
+
+#: Keys the code builds from a value (f"gender.{g}"): each family lists all its members.
+DYNAMIC = {
+    "gender.": {f"gender.{g.value}" for g in Gender},
+    "role.": {f"role.{r.value}" for r in GRANTABLE_ROLES},
+    "language.name_": {f"language.name_{lang}" for lang in LANGUAGES},
+    "fields.edit_": {f"fields.edit_{f.value}" for f in ProfileField},
+    "command.": {
+        f"command.{name}"
+        for name in {*LEARNER_COMMANDS, *(c for cs in STAFF_COMMANDS.values() for c in cs)}
+    },
+    "error.": {f"error.{kind}_unknown" for kind in ("title", "ethnicity")},
+}
+SAMPLE = {"number": 2668, "percent": 0.625, "date": date(2026, 3, 5), "phone": "+84912345678"}
 
 
-def _fields(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+def _variants(template: Template) -> list[str]:
+    return list(template.values()) if isinstance(template, dict) else [template]
+
+
+def _fields(template: Template) -> dict[str, str]:
+    return {
+        name: spec
+        for text in _variants(template)
+        for _, name, spec, _ in string.Formatter().parse(text)
+        if name
+    }
+
+
+def _filled(text: str) -> dict[str, object]:
+    moment = datetime(2026, 3, 5, 1, 30, tzinfo=UTC)
+    values: dict[str, object] = {}
+    for _, name, spec, _ in string.Formatter().parse(text):
+        if name:
+            values[name] = moment if spec in ("time", "datetime") else SAMPLE.get(spec or "", "x")
+    return values
+
+
+def _code_keys() -> tuple[set[str], set[str]]:
+    """String constants in the application that name a catalog key, and the prefixes of the
+    keys built with f-strings."""
+    sections = {key.split(".")[0] for key in catalog("vi")}
+    literal: set[str] = set()
+    prefixes: set[str] = set()
+    for folder in ("bot", "handlers", "storage"):
+        for path in (ROOT / folder).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            parts = {
+                id(v) for n in ast.walk(tree) if isinstance(n, ast.JoinedStr) for v in n.values
+            }
+            for node in ast.walk(tree):
+                if id(node) in parts:
+                    continue
+                if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                    if KEY.fullmatch(node.value) and node.value.split(".")[0] in sections:
+                        literal.add(node.value)
+                elif isinstance(node, ast.JoinedStr) and node.values:
+                    head = node.values[0]
+                    if isinstance(head, ast.Constant) and FAMILY.fullmatch(str(head.value)):
+                        prefixes.add(str(head.value))
+    return literal, prefixes
 
 
 def test_every_language_has_the_same_keys_and_placeholders() -> None:
@@ -23,31 +87,42 @@ def test_every_language_has_the_same_keys_and_placeholders() -> None:
     for lang in LANGUAGES:
         other = catalog(lang)
         assert set(other) == set(vi), lang
-        for key, text in vi.items():
-            assert _fields(other[key]) == _fields(text), key
+        for key, template in vi.items():
+            assert _fields(other[key]) == _fields(template), (lang, key)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_plural_texts_have_every_form_the_language_needs(lang: str) -> None:
+    for key, template in catalog(lang).items():
+        if isinstance(template, dict):
+            assert set(LANGUAGES[lang].plurals) <= set(template), (lang, key)
+            assert "count" in _fields(template), key
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_text_is_valid_telegram_html(lang: str) -> None:
+    texts = Texts(lang)
     for key, template in catalog(lang).items():
-        filled = template.format(**dict.fromkeys(_fields(template), "x"))
-        parse_html(filled)  # raises on what Telegram would refuse
-        assert 0 < len(filled) <= 4096, key
+        counts = (1, 2, 2668) if isinstance(template, dict) else (None,)
+        for count in counts:
+            params = {
+                name: value for v in _variants(template) for name, value in _filled(v).items()
+            }
+            if count is not None:
+                params["count"] = count
+            filled = texts(key, **params)
+            parse_html(filled)  # raises on what Telegram would refuse
+            assert 0 < len(filled) <= 4096, key
 
 
-def test_every_key_the_code_uses_exists() -> None:
-    code = "\n".join(
-        p.read_text(encoding="utf-8")
-        for folder in ("bot", "handlers")
-        for p in (ROOT / folder).rglob("*.py")
-        if "emulator" not in p.parts and "sandbox" not in p.parts
-    )
-    sections = {key.split(".")[0] for key in catalog("vi")}
-    used = {
-        key for key in re.findall(r"\"([a-z_]+\.[a-z_]+)\"", code) if key.split(".")[0] in sections
-    }
-    missing = sorted(k for k in used if k not in catalog("vi") and k != "onboarding.welcome")
-    assert missing == []
+def test_every_key_the_code_uses_exists_and_every_text_is_used() -> None:
+    literal, prefixes = _code_keys()
+    unknown_families = prefixes - set(DYNAMIC)
+    assert unknown_families == set(), "list the members of these key families in DYNAMIC"
+    used = literal | {key for members in DYNAMIC.values() for key in members}
+    keys = set(catalog("vi"))
+    assert sorted(used - keys) == []
+    assert sorted(keys - used) == []
 
 
 def test_values_are_escaped_so_input_cannot_inject_markup() -> None:
@@ -56,5 +131,36 @@ def test_values_are_escaped_so_input_cannot_inject_markup() -> None:
     assert "<b>Lan</b> & </i>" in plain
 
 
+def test_a_missing_text_is_an_error_not_a_key_shown_to_a_person() -> None:
+    with pytest.raises(MissingText):
+        t("vi", "onboarding.no_such_text")
+
+
 def test_unknown_language_falls_back_to_vietnamese() -> None:
     assert t("fr", "button.cancel") == t("vi", "button.cancel")
+
+
+def test_numbers_percents_and_dates_are_written_the_way_each_language_writes_them() -> None:
+    vi, en = Texts("vi"), Texts("en")
+    cases = {
+        "{n:number}": ({"n": 2668}, "2.668", "2,668"),
+        "{p:percent}": ({"p": 0.625}, "62,5%", "62.5%"),
+        "{d:date}": ({"d": date(2026, 3, 5)}, "05/03/2026", "05/03/2026"),
+        # 23:30 UTC is 06:30 the next morning in Vietnam.
+        "{at:datetime}": (
+            {"at": datetime(2026, 3, 4, 23, 30, tzinfo=UTC)},
+            "06:30 05/03/2026",
+            "06:30 05/03/2026",
+        ),
+        "{phone:phone}": ({"phone": "+84912345678"}, "0912 345 678", "0912 345 678"),
+    }
+    for template, (params, in_vi, in_en) in cases.items():
+        assert vi.format(template, **params) == in_vi
+        assert en.format(template, **params) == in_en
+
+
+def test_plural_forms_follow_the_count() -> None:
+    en = Texts("en")
+    assert en("admin.pending_list", count=1).startswith("1 self-declared profile awaits")
+    assert en("admin.pending_list", count=2668).startswith("2,668 self-declared profiles await")
+    assert Texts("vi")("admin.pending_list", count=1).startswith("Có 1 hồ sơ")

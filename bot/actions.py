@@ -1,0 +1,284 @@
+"""Button data: what a tap asks for, as typed actions packed into Telegram's callback_data.
+
+An action is a frozen dataclass registered under a short wire code: `OpenPerson(42)` packs
+to "person:42". Services put actions on the buttons of the messages they queue; handlers
+route on them and receive them typed. The packed form is stored in outbox rows and sits
+under messages already sent, so it is a contract:
+
+- a code is never renamed or reused (a test pins them all); a changed meaning gets a new code;
+- fields are only ever appended, with a default, so older buttons still unpack;
+- anything that does not unpack (a forged tap, a button from a retired version) is refused
+  with `InvalidAction`, and the person is told the button has expired.
+
+Fields may be int, bool, str (letters, digits, `_`, `.`, `-`) or a StrEnum; the packed
+form must fit Telegram's 64 bytes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import typing
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any, ClassVar, Self, TypeVar
+
+from bot.domain import NavOp, ProfileField, Role
+
+SEPARATOR = ":"
+MAX_BYTES = 64
+_CODE = re.compile(r"[a-z][a-z0-9_.]*")
+_TEXT = r"[A-Za-z0-9_.\-]*"
+_INT = r"-?\d{1,18}"
+
+
+class InvalidAction(ValueError):
+    """The data does not unpack into any known action."""
+
+
+class Action:
+    """Base of every action; subclasses are declared with `@action(code)`."""
+
+    code: ClassVar[str]
+    _fields: ClassVar[tuple[dataclasses.Field[Any], ...]]
+    _types: ClassVar[dict[str, Any]]
+    _pattern: ClassVar[re.Pattern[str]]
+
+    def pack(self) -> str:
+        parts = [self.code]
+        for field in self._fields:
+            parts.append(_encode(self._types[field.name], getattr(self, field.name)))
+        data = SEPARATOR.join(parts)
+        if len(data.encode()) > MAX_BYTES:
+            raise ValueError(f"{data!r} exceeds Telegram's {MAX_BYTES}-byte callback_data")
+        return data
+
+    @classmethod
+    def matches(cls, data: object) -> bool:
+        """For PTB's CallbackQueryHandler `pattern`: this action, well formed."""
+        return isinstance(data, str) and cls._pattern.fullmatch(data) is not None
+
+    @classmethod
+    def unpack(cls, data: str) -> Self:
+        found = unpack(data)
+        if not isinstance(found, cls):
+            raise InvalidAction(data)
+        return found
+
+
+_REGISTRY: dict[str, type[Action]] = {}
+A = TypeVar("A", bound=Action)
+
+
+def action(code: str) -> Callable[[type[A]], type[A]]:
+    """Registers a class as an action with a wire code that must never change."""
+
+    def register(cls: type[A]) -> type[A]:
+        if not _CODE.fullmatch(code) or code in _REGISTRY:
+            raise ValueError(f"action code {code!r} is malformed or taken")
+        if not (dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen):
+            raise TypeError(f"{cls.__name__} must be a frozen dataclass")
+        cls.code = code
+        cls._fields = dataclasses.fields(cls)
+        cls._types = typing.get_type_hints(cls)
+        cls._pattern = _pattern(code, cls._fields, cls._types)
+        _REGISTRY[code] = cls
+        return cls
+
+    return register
+
+
+def registered() -> dict[str, type[Action]]:
+    """Every action by its code: the wire contract the tests pin."""
+    return dict(_REGISTRY)
+
+
+def unpack(data: str) -> Action:
+    """The action packed into `data`; InvalidAction if it is unknown or malformed."""
+    code, *values = data.split(SEPARATOR)
+    cls = _REGISTRY.get(code)
+    if cls is None or not cls._pattern.fullmatch(data):
+        raise InvalidAction(data)
+    kwargs = {
+        field.name: _decode(cls._types[field.name], value)
+        for field, value in zip(cls._fields, values, strict=False)
+    }
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise InvalidAction(data) from exc
+
+
+def _pattern(
+    code: str, fields: tuple[dataclasses.Field[Any], ...], types: dict[str, Any]
+) -> re.Pattern[str]:
+    """The exact shape of the packed data; fields with defaults may be missing at the end."""
+    regex = re.escape(code)
+    closing = ""
+    for field in fields:
+        part = SEPARATOR + _field_regex(types[field.name])
+        has_default = (
+            field.default is not dataclasses.MISSING
+            or field.default_factory is not dataclasses.MISSING
+        )
+        if has_default:
+            regex += f"(?:{part}"
+            closing += ")?"
+        else:
+            if closing:
+                raise TypeError(f"{code}: a field without a default follows one with a default")
+            regex += part
+    return re.compile(regex + closing)
+
+
+def _field_regex(kind: Any) -> str:
+    if kind is bool:
+        return "[01]"
+    if kind is int:
+        return _INT
+    if isinstance(kind, type) and issubclass(kind, StrEnum):
+        return "(?:" + "|".join(re.escape(member.value) for member in kind) + ")"
+    if kind is str:
+        return _TEXT
+    raise TypeError(f"an action field cannot be of type {kind!r}")
+
+
+def _encode(kind: Any, value: Any) -> str:
+    if kind is bool:
+        return "1" if value else "0"
+    text = str(value.value if isinstance(value, StrEnum) else value)
+    if not re.fullmatch(_field_regex(kind), text):
+        raise ValueError(f"{text!r} cannot travel in button data")
+    return text
+
+
+def _decode(kind: Any, text: str) -> Any:
+    if kind is bool:
+        return text == "1"
+    if kind is int:
+        return int(text)
+    if isinstance(kind, type) and issubclass(kind, StrEnum):
+        return kind(text)
+    return text
+
+
+# --- the actions ------------------------------------------------------------------------------
+# Codes are the wire contract: never rename one (tests/unit/test_actions.py pins them).
+
+
+@action("person")
+@dataclasses.dataclass(frozen=True, slots=True)
+class OpenPerson(Action):
+    """A staff member opens a person's card."""
+
+    person_id: int
+
+
+@action("verify")
+@dataclasses.dataclass(frozen=True, slots=True)
+class VerifyPerson(Action):
+    person_id: int
+
+
+@action("return")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ReturnPerson(Action):
+    """A unit head says a self-declared cadre is not in their unit."""
+
+    person_id: int
+
+
+@action("pool")
+@dataclasses.dataclass(frozen=True, slots=True)
+class SetSourcePool(Action):
+    """The wanted state, not a toggle: a double tap changes nothing."""
+
+    person_id: int
+    member: bool
+
+
+@action("role")
+@dataclasses.dataclass(frozen=True, slots=True)
+class SetRole(Action):
+    """The wanted state, not a toggle: a double tap changes nothing."""
+
+    person_id: int
+    role: Role
+    held: bool
+
+
+@action("profile")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ShowProfile(Action):
+    pass
+
+
+@action("edit")
+@dataclasses.dataclass(frozen=True, slots=True)
+class EditProfile(Action):
+    """A cadre changes one field of their self-declared profile."""
+
+    field: ProfileField
+
+
+@action("mydata")
+@dataclasses.dataclass(frozen=True, slots=True)
+class SendMyData(Action):
+    pass
+
+
+@action("lang")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ChooseLanguage(Action):
+    pass
+
+
+@action("setlang")
+@dataclasses.dataclass(frozen=True, slots=True)
+class SetLanguage(Action):
+    language: str
+
+
+@action("withdraw")
+@dataclasses.dataclass(frozen=True, slots=True)
+class AskWithdrawal(Action):
+    pass
+
+
+@action("withdraw.yes")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ConfirmWithdrawal(Action):
+    pass
+
+
+@action("withdraw.no")
+@dataclasses.dataclass(frozen=True, slots=True)
+class KeepConsent(Action):
+    pass
+
+
+@action("delivery")
+@dataclasses.dataclass(frozen=True, slots=True)
+class RefreshDeliveryReport(Action):
+    batch_id: int
+
+
+@action("dlg")
+@dataclasses.dataclass(frozen=True, slots=True)
+class DialogueChoice(Action):
+    """A choice offered by a step of a dialogue; valid only while that step is current."""
+
+    dialogue: str
+    step: str
+    value: str
+
+
+@action("nav")
+@dataclasses.dataclass(frozen=True, slots=True)
+class DialogueNav(Action):
+    """Back, Cancel, or "change this answer" (`target`) under a step of a dialogue."""
+
+    dialogue: str
+    step: str
+    op: NavOp
+    target: str = ""

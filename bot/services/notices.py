@@ -1,0 +1,38 @@
+"""Messages the services queue for delivery: catalog texts with typed buttons."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bot.actions import Action
+from bot.delivery.model import NewMessage
+
+
+def notice(
+    kind: str,
+    dedup_key: str,
+    *,
+    chat_id: int,
+    person_id: int | None,
+    text_key: str,
+    params: dict[str, Any] | None = None,
+    buttons: Sequence[Sequence[tuple[str, Action]]] = (),
+    batch_id: int | None = None,
+) -> NewMessage:
+    """A notice rendered in the recipient's language when it is sent.
+
+    Buttons are (catalog key of the label, action) pairs; the action is packed here, in the
+    form that stays valid for as long as the message is kept (see bot/actions.py).
+    """
+    payload: dict[str, Any] = {"key": text_key}
+    if params:
+        payload["params"] = params
+    if buttons:
+        payload["buttons"] = [
+            [{"key": label, "data": act.pack()} for label, act in row] for row in buttons
+        ]
+    return NewMessage(
+        dedup_key=dedup_key, chat_id=chat_id, person_id=person_id, kind=kind,
+        payload=payload, batch_id=batch_id,
+    )  # fmt: skip

@@ -1,0 +1,464 @@
+"""Dialogues declared as data: one engine for every multi-step conversation.
+
+A dialogue is a sequence of steps and a typed draft (a dataclass). Each step says what it
+asks (a prompt and a keyboard) and how it reads an answer (a parser from the service layer).
+The engine does the rest, the same way for every dialogue:
+
+- the place (step, path, draft) is written at every step, so a restart resumes it;
+- Back returns to the previous step, Cancel ends and keeps nothing, and a summary can send
+  the person to one field and straight back;
+- input that does not fit the step says what is expected and asks again;
+- a dialogue idle past its timeout is over (bot/services/dialogues.py);
+- in an interruptible dialogue, a command or a button of another message ends it and is
+  then handled as usual; otherwise the current step is asked again;
+- a button of an earlier step, or of a dialogue that is over, is answered "expired" with
+  the current step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from enum import Enum
+from typing import Any, Generic, TypeVar
+
+from pydantic import TypeAdapter, ValidationError
+from telegram import MessageEntity, ReplyKeyboardRemove, Update
+from telegram.ext import ApplicationHandlerStop, BaseHandler
+
+from bot.actions import DialogueChoice, DialogueNav, InvalidAction, unpack
+from bot.domain import DialogueState, NavOp
+from bot.errors import DomainError
+from bot.i18n import Texts
+from bot.services import Services
+from handlers.context import BotContext
+from handlers.errors import report_failure
+from handlers.ui import Button, Markup, answer, is_label, refuse, say, show
+
+D = TypeVar("D")
+HISTORY_MAX = 30
+
+
+# --- what a step answers ----------------------------------------------------------------------
+
+
+class Flow(Enum):
+    """Where the dialogue goes after an answer."""
+
+    NEXT = "next"  # the following step (or back to the summary that sent the person here)
+    STAY = "stay"  # the step has answered; wait for the next input
+    REASK = "reask"  # ask the current step again
+    RETRY = "retry"  # say what the step expects, then ask again
+    FINISH = "finish"  # the dialogue's purpose: its `finish` runs, then it ends
+    END = "end"  # over; the step has said why
+
+
+@dataclass(frozen=True, slots=True)
+class Goto:
+    """Jump to another step (a branch, such as "not on the roster: declare a profile")."""
+
+    step: str
+
+
+Move = Flow | Goto
+
+
+# --- one update inside a dialogue -------------------------------------------------------------
+
+
+class Turn(Generic[D]):
+    """What a step works with while it handles one update: the draft, texts, buttons."""
+
+    def __init__(
+        self,
+        update: Update,
+        ctx: BotContext,
+        dialogue: Dialogue[D],
+        state: DialogueState,
+        draft: D,
+    ) -> None:
+        self.update = update
+        self.ctx = ctx
+        self.dialogue = dialogue
+        self.state = state
+        self.draft = draft
+
+    @property
+    def services(self) -> Services:
+        return self.ctx.services
+
+    @property
+    def telegram_id(self) -> int:
+        return self.state.telegram_id
+
+    @property
+    def texts(self) -> Texts:
+        return self.ctx.texts
+
+    def t(self, key: str, /, **params: Any) -> str:
+        return self.ctx.t(key, **params)
+
+    async def say(self, text: str, markup: Markup = None) -> None:
+        await say(self.update, self.ctx, text, markup)
+
+    async def show(self, text: str, markup: Markup = None) -> None:
+        await show(self.update, self.ctx, text, markup)
+
+    def choice(self, value: str | int) -> DialogueChoice:
+        """The data of a button answering the current step with `value`."""
+        return DialogueChoice(self.dialogue.name, self.state.step, str(value))
+
+    def nav(self, op: NavOp, target: str = "") -> DialogueNav:
+        return DialogueNav(self.dialogue.name, self.state.step, op, target)
+
+    def nav_row(self, *, back: bool = True) -> list[Button]:
+        """Back and Cancel, as inline buttons under the current step."""
+        row = [(self.t("button.back"), self.nav(NavOp.BACK))] if back else []
+        return [*row, (self.t("button.cancel"), self.nav(NavOp.CANCEL))]
+
+    def step_label(self) -> str:
+        """ "Step 2/6. " where the dialogue numbers its steps, else nothing."""
+        numbered = self.dialogue.numbered
+        if self.state.step not in numbered:
+            return ""
+        position = numbered.index(self.state.step) + 1
+        return self.t("dialogue.step_of", step=position, total=len(numbered)) + " "
+
+
+# --- steps ------------------------------------------------------------------------------------
+
+
+class Step(Generic[D]):
+    """One question of a dialogue. Subclasses override what they read; by default, any
+    other input is answered with what the step expects."""
+
+    def __init__(self, name: str, field: str | None = None) -> None:
+        self.name = name
+        #: The draft attribute this step fills, if any (checked when the dialogue is built).
+        self.field = field
+
+    async def ask(self, turn: Turn[D]) -> None:
+        raise NotImplementedError
+
+    async def on_text(self, turn: Turn[D], text: str) -> Move:
+        return Flow.RETRY
+
+    async def on_choice(self, turn: Turn[D], value: str) -> Move:
+        return Flow.RETRY
+
+    async def on_contact(self, turn: Turn[D], phone: str, user_id: int | None) -> Move:
+        return Flow.RETRY
+
+    def retry_markup(self, turn: Turn[D]) -> Markup:
+        """The keyboard that comes with "that is not what this step expects"."""
+        return None
+
+    def store(self, turn: Turn[D], value: Any) -> None:
+        assert self.field is not None
+        setattr(turn.draft, self.field, value)
+
+
+@dataclass(frozen=True, eq=False)
+class Dialogue(Generic[D]):
+    """A conversation declared as data: its steps, its draft and what it does at the end."""
+
+    #: Stored in the database and in buttons: never rename one in use.
+    name: str
+    draft: type[D]
+    steps: Sequence[Step[D]]
+    #: Runs when a step answers FINISH: the dialogue's purpose (save, send, register).
+    finish: Callable[[Turn[D]], Awaitable[None]]
+    #: Said when the person cancels.
+    cancelled: str
+    timeout: timedelta = timedelta(minutes=15)
+    #: Said when input does not fit the current step, before the step is asked again.
+    retry: str = "dialogue.retry"
+    #: Said when a command or another message's button ends the dialogue; None keeps the
+    #: dialogue going instead (sign-up: a newcomer has nothing else to do yet).
+    interrupted: str | None = None
+    #: A command that starts this dialogue afresh: it passes through to its entry point.
+    restart_command: str | None = None
+    #: Steps shown as "Step n/N", in this order.
+    numbered: tuple[str, ...] = ()
+    #: Opened at one step to change one answer: finishes as soon as that step is answered.
+    single_answer: bool = False
+    _adapter: TypeAdapter[D] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        names = [step.name for step in self.steps]
+        if len(set(names)) != len(names) or not names:
+            raise ValueError(f"dialogue {self.name}: step names must be unique")
+        fields = {f.name for f in dataclasses.fields(self.draft)}  # type: ignore[arg-type]  # D is a dataclass
+        for step in self.steps:
+            if step.field is not None and step.field not in fields:
+                raise ValueError(f"dialogue {self.name}: no draft field {step.field!r}")
+        if not set(self.numbered) <= set(names):
+            raise ValueError(f"dialogue {self.name}: numbered steps must exist")
+        object.__setattr__(self, "_adapter", TypeAdapter(self.draft))
+
+    def step(self, name: str) -> Step[D]:
+        return next(step for step in self.steps if step.name == name)
+
+    def has_step(self, name: str) -> bool:
+        return any(step.name == name for step in self.steps)
+
+    def after(self, name: str) -> str | None:
+        names = [step.name for step in self.steps]
+        index = names.index(name) + 1
+        return names[index] if index < len(names) else None
+
+    def dump(self, draft: D) -> dict[str, Any]:
+        """The draft as JSON, for the database (pydantic knows dates, enums, dataclasses)."""
+        dumped: dict[str, Any] = self._adapter.dump_python(draft, mode="json")
+        return dumped
+
+    def load(self, data: dict[str, Any]) -> D:
+        """The typed draft; ValidationError if it was written by an incompatible version."""
+        return self._adapter.validate_python(data)
+
+
+_DIALOGUES: dict[str, Dialogue[Any]] = {}
+
+
+def register(dialogue: Dialogue[D]) -> Dialogue[D]:
+    """Makes a dialogue resumable: after a restart its rows are matched by name."""
+    if _DIALOGUES.setdefault(dialogue.name, dialogue) is not dialogue:
+        raise ValueError(f"two dialogues are named {dialogue.name!r}")
+    return dialogue
+
+
+# --- the engine -------------------------------------------------------------------------------
+
+
+async def begin(
+    update: Update, ctx: BotContext, dialogue: Dialogue[D], draft: D, at: str | None = None
+) -> None:
+    """Starts `dialogue` (afresh, if one was open) at its first step, or at `at`."""
+    assert update.effective_user is not None
+    now = ctx.services.clock.now()
+    state = DialogueState(
+        telegram_id=update.effective_user.id, dialogue=dialogue.name,
+        step=at or dialogue.steps[0].name, history=(), draft=dialogue.dump(draft),
+        updated_at=now, expires_at=now,
+    )  # fmt: skip
+    state = await ctx.services.dialogues.save(state, dialogue.timeout)
+    turn = Turn(update, ctx, dialogue, state, draft)
+    await dialogue.step(state.step).ask(turn)
+
+
+class DialogueHandler(BaseHandler[Update, BotContext, None]):
+    """Takes every message and button press of a person with a dialogue in progress."""
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(self._handle)
+        self.services = services
+
+    def check_update(self, update: object) -> bool:
+        if not isinstance(update, Update) or update.effective_user is None:
+            return False
+        if update.message is None and update.callback_query is None:
+            return False
+        return self.services.dialogues.current(update.effective_user.id) is not None
+
+    async def _handle(self, update: Update, ctx: BotContext) -> None:
+        assert update.effective_user is not None
+        state = self.services.dialogues.current(update.effective_user.id)
+        if state is None:
+            return
+        dialogue = _DIALOGUES.get(state.dialogue)
+        draft = _load(dialogue, state)
+        if dialogue is None or draft is None or not dialogue.has_step(state.step):
+            # Left by a version of the bot that had another dialogue or draft.
+            await say(update, ctx, ctx.t("dialogue.expired"), ReplyKeyboardRemove())
+            await ctx.services.dialogues.end(state.telegram_id)
+            return
+        turn = Turn(update, ctx, dialogue, state, draft)
+        try:
+            passes = await _dispatch(turn)
+        except DomainError as exc:
+            await refuse(update, ctx, exc)
+            passes = False
+        except Exception as exc:  # the person hears of it once, and no other handler runs
+            await report_failure(update, ctx, exc)
+            raise ApplicationHandlerStop from exc
+        if passes:
+            return  # the update goes on to the handler it was meant for, which answers it
+        await answer(update, ctx)
+        raise ApplicationHandlerStop
+
+
+def _load(dialogue: Dialogue[Any] | None, state: DialogueState) -> Any:
+    if dialogue is None:
+        return None
+    try:
+        return dialogue.load(state.draft)
+    except ValidationError:
+        return None
+
+
+async def _dispatch(turn: Turn[Any]) -> bool:
+    """Handles one update; True when it should go on to the bot's other handlers."""
+    update = turn.update
+    if update.callback_query is not None:
+        return await _on_button(turn, update.callback_query.data)
+    message = update.effective_message
+    if message is None:
+        return False
+    command = _command(update)
+    if command is not None:
+        return await _on_command(turn, command)
+    text = message.text
+    if is_label(text, "button.back"):
+        await _back(turn)
+        return False
+    if is_label(text, "button.cancel"):
+        await _cancel(turn)
+        return False
+    step = turn.dialogue.step(turn.state.step)
+    try:
+        if message.contact is not None:
+            move = await step.on_contact(
+                turn, message.contact.phone_number, message.contact.user_id
+            )
+        elif text is not None:
+            move = await step.on_text(turn, text)
+        else:
+            move = Flow.RETRY
+    except DomainError as exc:
+        await refuse(update, turn.ctx, exc, step.retry_markup(turn))
+        move = Flow.STAY
+    await _apply(turn, move)
+    return False
+
+
+def _command(update: Update) -> str | None:
+    message = update.effective_message
+    if message is None or not message.text or not message.entities:
+        return None
+    first = message.entities[0]
+    if first.type != MessageEntity.BOT_COMMAND or first.offset != 0:
+        return None
+    return message.text[1 : first.length].split("@", 1)[0].lower()
+
+
+async def _on_command(turn: Turn[Any], command: str) -> bool:
+    dialogue = turn.dialogue
+    if command == dialogue.restart_command:
+        return True
+    if command == "cancel":
+        await _cancel(turn)
+        return False
+    if dialogue.interrupted is not None:
+        await _interrupt(turn)
+        return True
+    await _apply(turn, Flow.RETRY)
+    return False
+
+
+async def _on_button(turn: Turn[Any], data: object) -> bool:
+    try:
+        tapped = unpack(data) if isinstance(data, str) else None
+    except InvalidAction:
+        tapped = None
+    name, step = turn.dialogue.name, turn.state.step
+    if isinstance(tapped, DialogueChoice | DialogueNav) and tapped.dialogue == name:
+        if tapped.step != step:
+            await _stale(turn)
+        elif isinstance(tapped, DialogueNav):
+            await _navigate(turn, tapped)
+        else:
+            await _choose(turn, tapped.value)
+        return False
+    if tapped is not None and turn.dialogue.interrupted is not None:
+        await _interrupt(turn)
+        return True
+    await _stale(turn)
+    return False
+
+
+async def _choose(turn: Turn[Any], value: str) -> None:
+    step = turn.dialogue.step(turn.state.step)
+    try:
+        move = await step.on_choice(turn, value)
+    except DomainError as exc:  # a forged or outdated choice: the alert says why
+        await refuse(turn.update, turn.ctx, exc)
+        move = Flow.STAY
+    await _apply(turn, move)
+
+
+async def _navigate(turn: Turn[Any], nav: DialogueNav) -> None:
+    if nav.op is NavOp.BACK:
+        await _back(turn)
+    elif nav.op is NavOp.CANCEL:
+        await _cancel(turn)
+    elif nav.op is NavOp.EDIT and turn.dialogue.has_step(nav.target):
+        await _go(turn, nav.target, return_to=turn.state.step)
+    else:
+        await _stale(turn)
+
+
+async def _apply(turn: Turn[Any], move: Move) -> None:
+    dialogue, state = turn.dialogue, turn.state
+    if move is Flow.NEXT:
+        target = state.return_to or (None if dialogue.single_answer else dialogue.after(state.step))
+        move = Goto(target) if target else Flow.FINISH
+    if isinstance(move, Goto):
+        await _go(turn, move.step)
+    elif move is Flow.FINISH:
+        await dialogue.finish(turn)
+        await turn.services.dialogues.end(turn.telegram_id)
+    elif move is Flow.END:
+        await turn.services.dialogues.end(turn.telegram_id)
+    else:
+        await _save(turn, state)
+        if move is Flow.RETRY:
+            step = dialogue.step(state.step)
+            await turn.say(turn.t(dialogue.retry), step.retry_markup(turn))
+        if move in (Flow.RETRY, Flow.REASK):
+            await dialogue.step(state.step).ask(turn)
+
+
+async def _go(turn: Turn[Any], target: str, *, return_to: str | None = None) -> None:
+    state = turn.state
+    history = (*state.history, state.step)[-HISTORY_MAX:]
+    await _save(turn, replace(state, step=target, history=history, return_to=return_to))
+    await turn.dialogue.step(target).ask(turn)
+
+
+async def _back(turn: Turn[Any]) -> None:
+    state = turn.state
+    if state.return_to is not None:
+        target, history = state.return_to, state.history
+    elif state.history and not turn.dialogue.single_answer:
+        target, history = state.history[-1], state.history[:-1]
+    else:
+        await _cancel(turn)
+        return
+    await _save(turn, replace(state, step=target, history=history, return_to=None))
+    await turn.dialogue.step(target).ask(turn)
+
+
+async def _cancel(turn: Turn[Any]) -> None:
+    await answer(turn.update, turn.ctx)
+    await turn.say(turn.t(turn.dialogue.cancelled), ReplyKeyboardRemove())
+    await turn.services.dialogues.end(turn.telegram_id)
+
+
+async def _interrupt(turn: Turn[Any]) -> None:
+    assert turn.dialogue.interrupted is not None
+    await turn.say(turn.t(turn.dialogue.interrupted), ReplyKeyboardRemove())
+    await turn.services.dialogues.end(turn.telegram_id)
+
+
+async def _stale(turn: Turn[Any]) -> None:
+    """A button of another step or an old message: say so, then show where the person is."""
+    await answer(turn.update, turn.ctx, turn.t("dialogue.stale"), alert=True)
+    turn.ctx.replaced = True  # the old message stays as it is; the step is asked anew
+    await _apply(turn, Flow.REASK)
+
+
+async def _save(turn: Turn[Any], state: DialogueState) -> None:
+    state = replace(state, draft=turn.dialogue.dump(turn.draft))
+    turn.state = await turn.services.dialogues.save(state, turn.dialogue.timeout)

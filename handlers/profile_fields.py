@@ -1,0 +1,97 @@
+"""The questions of a profile, shared by sign-up and by editing a self-declared profile.
+
+Each reads its answer through `PeopleService.parse_field`, so what is accepted (a name with
+two words, a year of working age, a unit that exists) is decided in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.domain import Gender, ProfileField
+from handlers.dialogue import Step, Turn
+from handlers.steps import ChoiceStep, Option, TextStep
+
+
+@dataclass
+class ProfileAnswers:
+    """The answers a profile dialogue collects; the field names are the steps' fields."""
+
+    full_name: str | None = None
+    unit_id: int | None = None
+    title_id: int | None = None
+    gender: Gender | None = None
+    birth_year: int | None = None
+    ethnicity_id: int | None = None
+
+
+#: The step of each field; its name is also the field's value (ProfileField).
+STEP_OF = {field: field.value for field in ProfileField}
+
+
+def _parser(field: ProfileField) -> Any:
+    async def parse(turn: Turn[Any], raw: str) -> Any:
+        return await turn.services.people.parse_field(field, raw)
+
+    return parse
+
+
+async def _units(turn: Turn[Any], query: str) -> Sequence[Option]:
+    found = await turn.services.directory.search_units(query)
+    return [Option(str(unit.id), unit.name) for unit in found]
+
+
+async def _titles(turn: Turn[Any]) -> Sequence[Option]:
+    return [Option(str(i.id), i.name) for i in await turn.services.directory.items("title")]
+
+
+async def _genders(turn: Turn[Any]) -> Sequence[Option]:
+    return [Option(g.value, turn.t(f"gender.{g.value}")) for g in Gender]
+
+
+async def _common_ethnicities(turn: Turn[Any]) -> Sequence[Option]:
+    common = await turn.services.directory.common_ethnicities()
+    return [Option(str(e.id), e.name) for e in common]
+
+
+async def _ethnicities(turn: Turn[Any], query: str) -> Sequence[Option]:
+    found = await turn.services.directory.search_ethnicities(query)
+    return [Option(str(e.id), e.name) for e in found]
+
+
+def profile_steps() -> list[Step[Any]]:
+    """The six questions, in the order sign-up asks them."""
+    return [
+        TextStep(
+            STEP_OF[ProfileField.FULL_NAME], "full_name",
+            prompt="fields.ask_name", parse=_parser(ProfileField.FULL_NAME),
+        ),
+        ChoiceStep(
+            STEP_OF[ProfileField.UNIT], "unit_id",
+            prompt="fields.ask_unit", resolve=_parser(ProfileField.UNIT), search=_units,
+            found="fields.unit_pick", none_found="fields.unit_none",
+        ),
+        ChoiceStep(
+            STEP_OF[ProfileField.TITLE], "title_id",
+            prompt="fields.ask_title", options=_titles, resolve=_parser(ProfileField.TITLE),
+            skip="fields.skip",
+        ),
+        ChoiceStep(
+            STEP_OF[ProfileField.GENDER], "gender",
+            prompt="fields.ask_gender", options=_genders, resolve=_parser(ProfileField.GENDER),
+            echo="fields.gender_saved", columns=2,
+        ),
+        TextStep(
+            STEP_OF[ProfileField.BIRTH_YEAR], "birth_year",
+            prompt="fields.ask_birth_year", parse=_parser(ProfileField.BIRTH_YEAR),
+            saved="fields.year_saved",
+        ),
+        ChoiceStep(
+            STEP_OF[ProfileField.ETHNICITY], "ethnicity_id",
+            prompt="fields.ask_ethnicity", options=_common_ethnicities,
+            resolve=_parser(ProfileField.ETHNICITY), search=_ethnicities,
+            found="fields.ethnicity_pick", none_found="fields.ethnicity_none", columns=3,
+        ),
+    ]  # fmt: skip
