@@ -400,7 +400,7 @@ def _posts(people: int, rng: random.Random) -> list[_Post]:
     posts.append(_Post(school, "school", (), school_weight))
     for suffix, name, profile in _SCHOOL_DIVISIONS:
         unit = DemoUnit(f"{SCHOOL_CODE}.{suffix}", name, "division", SCHOOL_CODE)
-        leaders = _DIVISION_LEADERS[:2] if profile == "public" else ()
+        leaders: tuple[str, ...] = _DIVISION_LEADERS[:2] if profile == "public" else ()
         posts.append(_Post(unit, profile, leaders, school_weight))
 
     front = DemoUnit("MTTQ", "Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh", "front", ROOT_CODE)
@@ -441,13 +441,13 @@ def _posts(people: int, rng: random.Random) -> list[_Post]:
             code = f"{code_prefix}.{_ascii_code(name)}{n}"
             n += 1
         seen.add(code)
-        leaders = list(_COMMUNE_LEADERS)
+        unreserved = list(_COMMUNE_LEADERS)
         for (unit_code, title), count in reserved.items():
-            if unit_code == code and title in leaders:
+            if unit_code == code and title in unreserved:
                 for _ in range(count):
-                    leaders.remove(title)
+                    unreserved.remove(title)
         unit = DemoUnit(code, f"{prefix} {name}", kind, ROOT_CODE)
-        posts.append(_Post(unit, "local", tuple(leaders), weight * scale))
+        posts.append(_Post(unit, "local", tuple(unreserved), weight * scale))
     return posts
 
 

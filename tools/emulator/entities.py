@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 _TAG_TYPES = {
     "b": "bold",
@@ -31,6 +32,9 @@ _TAG_TYPES = {
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _ENTITY = re.compile(r"&(?:#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6})|([a-zA-Z]+));")
 _ATTR_NAME = re.compile(r"[a-zA-Z0-9_-]+")
+
+# A MessageEntity as the Bot API sends it: type, offset, length and any extra fields.
+Entity = dict[str, Any]
 
 
 class EntityParseError(ValueError):
@@ -123,9 +127,9 @@ def _parse_attrs(src: str, j: int, tag: str, begin: int) -> tuple[dict[str, str]
         attrs[name] = _unescape(raw)
 
 
-def _entity_for(tag: _Open, length: int) -> dict | None:
+def _entity_for(tag: _Open, length: int) -> Entity | None:
     kind = _TAG_TYPES[tag.name]
-    entity: dict = {"type": kind, "offset": tag.start, "length": length}
+    entity: Entity = {"type": kind, "offset": tag.start, "length": length}
     if kind == "text_link":
         if not tag.attrs.get("href"):
             return None
@@ -139,12 +143,12 @@ def _entity_for(tag: _Open, length: int) -> dict | None:
     return entity
 
 
-def parse_html(src: str) -> tuple[str, list[dict]]:
+def parse_html(src: str) -> tuple[str, list[Entity]]:
     """Parse Telegram HTML into (plain text, entities) or raise EntityParseError."""
     out: list[str] = []
     pos16 = 0
     stack: list[_Open] = []
-    entities: list[dict] = []
+    entities: list[Entity] = []
     i = 0
     while i < len(src):
         char = src[i]
@@ -163,7 +167,7 @@ def parse_html(src: str) -> tuple[str, list[dict]]:
     return "".join(out), entities
 
 
-def _parse_tag(src: str, i: int, stack: list[_Open], entities: list[dict], pos16: int) -> int:
+def _parse_tag(src: str, i: int, stack: list[_Open], entities: list[Entity], pos16: int) -> int:
     """Handle the tag at src[i] == '<'; returns the index after it."""
     offset = _byte_offset(src, i)
     closing = src.startswith("</", i)
@@ -206,7 +210,7 @@ def _parse_tag(src: str, i: int, stack: list[_Open], entities: list[dict], pos16
     return j + 1
 
 
-def strip_formatted(text: str, entities: list[dict]) -> tuple[str, list[dict]]:
+def strip_formatted(text: str, entities: list[Entity]) -> tuple[str, list[Entity]]:
     """Trim surrounding whitespace as Telegram does, shifting and clipping the entities."""
     stripped = text.strip()
     lead = utf16_len(text[: len(text) - len(text.lstrip())])

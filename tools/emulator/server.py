@@ -32,12 +32,13 @@ from typing import Any, Protocol
 from aiohttp import web
 from aiohttp.web_request import FileField
 
-from tools.emulator.entities import EntityParseError, parse_html, strip_formatted, utf16_len
+from tools.emulator.entities import Entity, EntityParseError, parse_html, strip_formatted, utf16_len
 from tools.emulator.faults import SEND_METHODS, Delivery, Faults, Stats
 from tools.emulator.state import (
     ApiError,
     BotState,
     FileStore,
+    ScopeKey,
     StoredFile,
     StoredMessage,
     bad_request,
@@ -131,7 +132,7 @@ class Params:
         return value
 
 
-def _content(key: str, entities_key: str, text: str, entities: list[dict]) -> dict[str, Any]:
+def _content(key: str, entities_key: str, text: str, entities: list[Entity]) -> dict[str, Any]:
     content: dict[str, Any] = {key: text}
     if entities:
         content[entities_key] = entities
@@ -487,7 +488,7 @@ class BotApiEmulator:
 
     def _formatted(
         self, p: Params, key: str, entities_key: str
-    ) -> tuple[str, list[dict], str] | None:
+    ) -> tuple[str, list[Entity], str] | None:
         """(plain text, entities, raw) of a text or caption field, parsed per parse_mode."""
         raw = p.text(key)
         if raw is None:
@@ -734,7 +735,7 @@ class BotApiEmulator:
             "file_path": stored.file_path,
         }
 
-    def _scope(self, bot: BotState, p: Params) -> tuple[tuple, str]:
+    def _scope(self, bot: BotState, p: Params) -> tuple[ScopeKey, str]:
         key = scope_key(p.obj("scope"))
         if len(key) > 1 and key[1] not in bot.chats:
             raise bad_request("chat not found")

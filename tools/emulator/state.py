@@ -18,6 +18,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from tools.emulator.users import ScriptedUser
 
+# A BotCommandScope as a hashable key: its type, then any chat id and user id.
+ScopeKey = tuple[str | int, ...]
+
 # Telegram sends these only when asked for explicitly in allowed_updates.
 _OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 
@@ -25,7 +28,9 @@ _OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reactio
 class ApiError(Exception):
     """An error answer of the Bot API: HTTP status, description and optional parameters."""
 
-    def __init__(self, code: int, description: str, parameters: dict | None = None) -> None:
+    def __init__(
+        self, code: int, description: str, parameters: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
@@ -125,11 +130,13 @@ class StoredMessage:
 
     @property
     def chat_id(self) -> int:
-        return self.data["chat"]["id"]
+        chat_id: int = self.data["chat"]["id"]
+        return chat_id
 
     @property
     def message_id(self) -> int:
-        return self.data["message_id"]
+        message_id: int = self.data["message_id"]
+        return message_id
 
 
 @dataclass
@@ -146,7 +153,7 @@ def bot_id_from_token(token: str) -> int:
     return 7_000_000_000 + zlib.crc32(token.encode())
 
 
-def scope_key(scope: dict[str, Any] | None) -> tuple:
+def scope_key(scope: dict[str, Any] | None) -> ScopeKey:
     """Hashable key of a BotCommandScope."""
     scope = scope or {"type": "default"}
     kind = scope.get("type", "default")
@@ -172,7 +179,7 @@ class BotState:
         self.users: dict[int, ScriptedUser] = {}
         self.blocked: set[int] = set()
         self.messages: dict[tuple[int, int], StoredMessage] = {}
-        self.commands: dict[tuple[tuple, str], list[dict[str, str]]] = {}
+        self.commands: dict[tuple[ScopeKey, str], list[dict[str, str]]] = {}
         self.profile: dict[tuple[str, str], str] = {}
         self.callbacks: dict[str, PendingCallback] = {}
         self.updates: list[dict[str, Any]] = []
@@ -235,7 +242,7 @@ class BotState:
     def commands_for(self, chat_id: int, language_code: str | None) -> list[dict[str, str]]:
         """Resolve the menu a chat sees, most specific scope first, as Telegram does."""
         if chat_id > 0:
-            scopes: list[tuple] = [("chat", chat_id), ("all_private_chats",), ("default",)]
+            scopes: list[ScopeKey] = [("chat", chat_id), ("all_private_chats",), ("default",)]
         else:
             scopes = [("chat", chat_id), ("all_group_chats",), ("default",)]
         for scope in scopes:

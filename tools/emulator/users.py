@@ -366,7 +366,7 @@ class ScriptedUser:
 
     async def _member_update(self, old: str, new: str) -> None:
         bot_user = self._bot.user
-        update = {
+        update: dict[str, Any] = {
             "chat": self.chat,
             "from": self.user,
             "date": int(time.time()),

@@ -183,7 +183,7 @@ async def _serve(
             log.error("stopping took over %.0f s; exiting anyway", SHUTDOWN_S)
 
 
-async def _first_of(*coroutines: Coroutine[Any, Any, None]) -> None:
+async def _first_of(*coroutines: Coroutine[Any, Any, object]) -> None:
     """Run until one of them ends; cancel the rest; raise what the first one raised."""
     tasks = [asyncio.create_task(c) for c in coroutines]
     done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
