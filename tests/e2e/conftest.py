@@ -11,10 +11,12 @@ from typing import Any
 import pytest
 
 from bot.app import build_application, start_application, stop_application
+from bot.clock import Clock
 from bot.config import Settings
 from storage.database import Database
+from storage.schema import dialogues
 from tests.conftest import POSTGRES_URL, close_database, open_database
-from tests.factories import Province, make_province
+from tests.factories import Province, count, make_province
 from tools.emulator import BotApiEmulator
 from tools.emulator.faults import Faults
 from tools.emulator.users import ScriptedUser
@@ -28,6 +30,8 @@ class Harness:
     app: Any
     db: Database
     province: Province
+    settings: Settings
+    clock: Clock | None = None
 
     def user(self, user_id: int, **kwargs: Any) -> ScriptedUser:
         return self.emulator.user(user_id, **kwargs)
@@ -35,10 +39,21 @@ class Harness:
     def menu(self, chat_id: int, language: str | None = None) -> list[str]:
         return [c["command"] for c in self.emulator.commands_for(None, chat_id, language)]
 
+    async def restart(self) -> None:
+        """Stops the bot as a deploy does and starts a new one on the same database."""
+        await stop_application(self.app)
+        self.app = build_application(self.settings, db=self.db, clock=self.clock)
+        await start_application(self.app, poll_timeout=1)
+
 
 @asynccontextmanager
 async def running_bot(
-    kind: str, tmp_path: object, *, faults: Faults | None = None, **overrides: Any
+    kind: str,
+    tmp_path: object,
+    *,
+    faults: Faults | None = None,
+    clock: Clock | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[Harness]:
     """A migrated database with a small province, the emulator, and the real bot polling it."""
     db, schema = await open_database(kind, tmp_path)
@@ -55,12 +70,15 @@ async def running_bot(
                 database_url=url,
                 **overrides,
             )
-            app = build_application(settings, db=db)
-            await start_application(app, poll_timeout=1)
+            harness = Harness(
+                emulator, build_application(settings, db=db, clock=clock), db, province,
+                settings, clock,
+            )  # fmt: skip
+            await start_application(harness.app, poll_timeout=1)
             try:
-                yield Harness(emulator, app, db, province)
+                yield harness
             finally:
-                await stop_application(app)
+                await stop_application(harness.app)
     finally:
         await close_database(db, schema)
 
@@ -81,6 +99,15 @@ async def forged_tap(user: ScriptedUser, callback_data: str) -> str:
             return user.callback_answers[-1]
         await asyncio.sleep(0.02)
     raise AssertionError(f"no answer to the button {callback_data!r}")
+
+
+async def no_dialogue_left(db: Database, seconds: float = 5.0) -> None:
+    """Waits for the dialogue rows to be gone: a dialogue ends just after its last reply."""
+    for _ in range(int(seconds / 0.02)):
+        if await count(db, dialogues) == 0:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("a dialogue is still in progress")
 
 
 async def consent(cadre: ScriptedUser) -> None:
