@@ -45,10 +45,12 @@ class Action:
     _pattern: ClassVar[re.Pattern[str]]
 
     def pack(self) -> str:
-        parts = [self.code]
-        for field in self._fields:
-            parts.append(_encode(self._types[field.name], getattr(self, field.name)))
-        data = SEPARATOR.join(parts)
+        values = [getattr(self, field.name) for field in self._fields]
+        while values and values[-1] == self._fields[len(values) - 1].default:
+            values.pop()  # a trailing default is implied, as for buttons packed before it
+        fields = self._fields[: len(values)]
+        encoded = [_encode(self._types[f.name], v) for f, v in zip(fields, values, strict=True)]
+        data = SEPARATOR.join([self.code, *encoded])
         if len(data.encode()) > MAX_BYTES:
             raise ValueError(f"{data!r} exceeds Telegram's {MAX_BYTES}-byte callback_data")
         return data

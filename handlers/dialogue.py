@@ -113,13 +113,15 @@ class Turn(Generic[D]):
     def nav(self, op: NavOp, target: str = "") -> DialogueNav:
         return DialogueNav(self.dialogue.name, self.state.step, op, target)
 
-    def nav_row(self, *, back: bool = True) -> list[Button]:
+    def nav_row(self) -> list[Button]:
         """Back and Cancel, as inline buttons under the current step."""
-        row = [(self.t("button.back"), self.nav(NavOp.BACK))] if back else []
-        return [*row, (self.t("button.cancel"), self.nav(NavOp.CANCEL))]
+        return [
+            (self.t("button.back"), self.nav(NavOp.BACK)),
+            (self.t("button.cancel"), self.nav(NavOp.CANCEL)),
+        ]
 
     def step_label(self) -> str:
-        """ "Step 2/6. " where the dialogue numbers its steps, else nothing."""
+        """The "Step 2/6." prefix, where the dialogue numbers its steps."""
         numbered = self.dialogue.numbered
         if self.state.step not in numbered:
             return ""
