@@ -58,7 +58,12 @@ class Action:
     @classmethod
     def matches(cls, data: object) -> bool:
         """For PTB's CallbackQueryHandler `pattern`: this action, well formed."""
-        return isinstance(data, str) and cls._pattern.fullmatch(data) is not None
+        if not isinstance(data, str):
+            return False
+        try:
+            return isinstance(unpack(data), cls)
+        except InvalidAction:
+            return False
 
     @classmethod
     def unpack(cls, data: str) -> Self:
@@ -100,7 +105,7 @@ def unpack(data: str) -> Action:
     code, *values = data.split(SEPARATOR)
     cls = _REGISTRY.get(code)
     if cls is None or not cls._pattern.fullmatch(data):
-        raise InvalidAction(data)
+        return _legacy(data)
     kwargs = {
         field.name: _decode(cls._types[field.name], value)
         for field, value in zip(cls._fields, values, strict=False)
@@ -109,6 +114,17 @@ def unpack(data: str) -> Action:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:
         raise InvalidAction(data) from exc
+
+
+def _legacy(data: str) -> Action:
+    """Buttons the first release put on the notices it sent (a unit head's "open the
+    profile", a cadre's "choose the unit"), before actions had wire codes: they stay in
+    chats for months and keep working."""
+    if found := re.fullmatch(r"ad:p:(\d{1,18})", data):
+        return OpenPerson(int(found[1]))
+    if data == "pf:edit:unit_id":
+        return EditProfile(ProfileField.UNIT)
+    raise InvalidAction(data)
 
 
 def _pattern(
@@ -268,19 +284,20 @@ class RefreshDeliveryReport(Action):
 @action("dlg")
 @dataclasses.dataclass(frozen=True, slots=True)
 class DialogueChoice(Action):
-    """A choice offered by a step of a dialogue; valid only while that step is current."""
+    """An answer offered under a question of a dialogue; valid while that question is the
+    latest one asked (`token`, see DialogueState.token)."""
 
     dialogue: str
-    step: str
+    token: str
     value: str
 
 
 @action("nav")
 @dataclasses.dataclass(frozen=True, slots=True)
 class DialogueNav(Action):
-    """Back, Cancel, or "change this answer" (`target`) under a step of a dialogue."""
+    """Back, Cancel, or "change this answer" (`target`) under a question of a dialogue."""
 
     dialogue: str
-    step: str
+    token: str
     op: NavOp
     target: str = ""

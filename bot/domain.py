@@ -223,8 +223,10 @@ class PersonalData:
 class DialogueState:
     """Where a person is in a dialogue: its step, the steps behind it, and its draft.
 
-    `draft` is the dialogue's typed draft in JSON form; `return_to` is the step to go back
-    to after editing one field from a summary.
+    `draft` is the dialogue's typed draft in JSON form; `return_to` is the summary step to go
+    back to after changing one answer from it. `run` names this run of the dialogue and
+    `asked` counts the questions asked in it: together they tell the buttons of the latest
+    question from those of any earlier one.
     """
 
     telegram_id: int
@@ -235,3 +237,10 @@ class DialogueState:
     updated_at: datetime
     expires_at: datetime
     return_to: str | None = None
+    run: str = ""
+    asked: int = 0
+
+    @property
+    def token(self) -> str:
+        """What the buttons of the question now on screen carry."""
+        return f"{self.run}.{self.asked}"

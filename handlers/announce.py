@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -14,7 +15,7 @@ from bot.delivery.model import BatchReport
 from bot.domain import NavOp
 from bot.services.delivery import ANNOUNCEMENT_MAX
 from handlers.context import BotContext
-from handlers.dialogue import Dialogue, Flow, Move, Step, Turn, begin, register
+from handlers.dialogue import Dialogue, Flow, Goto, Move, Step, Turn, begin, register
 from handlers.routing import Handler, argument_text, button, command
 from handlers.steps import TextStep
 from handlers.ui import inline, show
@@ -33,11 +34,21 @@ async def _checked(turn: Turn[Any], text: str) -> str:
 
 
 class Preview(Step[AnnouncementDraft]):
-    """The announcement as cadres will read it, then send, change the text, or cancel."""
+    """The announcement as cadres will read it, then send, change the text, or cancel.
+
+    Typing here replaces the text: a new preview follows.
+    """
+
+    retry_text = "announce.use_buttons"
 
     async def ask(self, turn: Turn[AnnouncementDraft]) -> None:
+        actor = await turn.ctx.actor(turn.update)
+        turn.draft.audience = await turn.services.delivery.audience(actor)  # as of now
         await turn.say(turn.t("announce.preview_intro"), ReplyKeyboardRemove())
         await turn.say(turn.t("notice.announcement", text=turn.draft.text))
+        await self.remind(turn)
+
+    async def remind(self, turn: Turn[AnnouncementDraft]) -> None:
         await turn.say(
             turn.t("announce.confirm", count=turn.draft.audience),
             inline(
@@ -49,6 +60,13 @@ class Preview(Step[AnnouncementDraft]):
             ),
         )  # fmt: skip
 
+    def edit_targets(self, turn: Turn[AnnouncementDraft]) -> Collection[str]:
+        return ("text",)
+
+    async def on_text(self, turn: Turn[AnnouncementDraft], text: str) -> Move:
+        turn.draft.text = turn.services.delivery.check_announcement(text)
+        return Goto(self.name, back_here=False)  # a new preview; the old one's Send expires
+
     async def on_choice(self, turn: Turn[AnnouncementDraft], value: str) -> Move:
         return Flow.FINISH if value == "send" else Flow.RETRY
 
@@ -57,7 +75,9 @@ async def _send(turn: Turn[AnnouncementDraft]) -> None:
     assert turn.draft.text is not None
     actor = await turn.ctx.actor(turn.update)
     delivery = turn.services.delivery
-    batch = await delivery.announce(actor, turn.draft.text)
+    # Keyed by this run of the dialogue: after a crash, Send again queues nothing new.
+    request = f"announce:{actor.telegram_id}:{turn.state.run}"
+    batch = await delivery.announce(actor, turn.draft.text, request)
     report = await delivery.report(actor, batch)
     await turn.show(
         turn.t("announce.queued") + "\n\n" + render_report(turn.ctx, report),
@@ -79,6 +99,7 @@ ANNOUNCE = register(
         finish=_send,
         cancelled="announce.cancelled",
         interrupted="announce.stopped",
+        entry_command="announce",
         retry="announce.text_only",
         timeout=timedelta(minutes=15),
     )

@@ -72,7 +72,8 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], A
 
     @property
     def language(self) -> str:
-        """The person's language; a newcomer's choice lives in their sign-up draft."""
+        """The person's language; a newcomer's choice lives in their sign-up draft (and, for
+        this run of the bot, in memory: see PeopleService.set_language)."""
         if self._actor is not None and self._actor.person and self._actor.person.language:
             return self._actor.person.language
         if self._telegram_id is not None:
@@ -80,6 +81,9 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], A
             chosen = state.draft.get("language") if state else None
             if isinstance(chosen, str):
                 return chosen
+            remembered = self.services.people.chosen_language(self._telegram_id)
+            if remembered is not None:
+                return remembered
         return self.settings.default_language
 
     @property

@@ -11,14 +11,15 @@ The engine does the rest, the same way for every dialogue:
 - a dialogue idle past its timeout is over (bot/services/dialogues.py);
 - in an interruptible dialogue, a command or a button of another message ends it and is
   then handled as usual; otherwise the current step is asked again;
-- a button of an earlier step, or of a dialogue that is over, is answered "expired" with
-  the current step.
+- a button of an earlier question is answered "expired", and the current one is asked
+  again (a button of a dialogue that is over is answered by handlers.fallback).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable, Sequence
+import secrets
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from enum import Enum
@@ -35,10 +36,13 @@ from bot.i18n import Texts
 from bot.services import Services
 from handlers.context import BotContext
 from handlers.errors import report_failure
+from handlers.fallback import send_help
 from handlers.ui import Button, Markup, answer, is_label, refuse, say, show
 
 D = TypeVar("D")
 HISTORY_MAX = 30
+#: In a dialogue, /start (the first item of the menu, what a lost person taps) resumes it.
+RESUME_COMMAND = "start"
 
 
 # --- what a step answers ----------------------------------------------------------------------
@@ -57,9 +61,13 @@ class Flow(Enum):
 
 @dataclass(frozen=True, slots=True)
 class Goto:
-    """Jump to another step (a branch, such as "not on the roster: declare a profile")."""
+    """Jump to another step (a branch, such as "not on the roster: declare a profile").
+
+    With `back_here` False, Back from there skips the step left, whose answer was undone.
+    """
 
     step: str
+    back_here: bool = True
 
 
 Move = Flow | Goto
@@ -90,6 +98,10 @@ class Turn(Generic[D]):
         return self.ctx.services
 
     @property
+    def step(self) -> Step[D]:
+        return self.dialogue.step(self.state.step)
+
+    @property
     def telegram_id(self) -> int:
         return self.state.telegram_id
 
@@ -107,11 +119,11 @@ class Turn(Generic[D]):
         await show(self.update, self.ctx, text, markup)
 
     def choice(self, value: str | int) -> DialogueChoice:
-        """The data of a button answering the current step with `value`."""
-        return DialogueChoice(self.dialogue.name, self.state.step, str(value))
+        """The data of a button answering the current question with `value`."""
+        return DialogueChoice(self.dialogue.name, self.state.token, str(value))
 
     def nav(self, op: NavOp, target: str = "") -> DialogueNav:
-        return DialogueNav(self.dialogue.name, self.state.step, op, target)
+        return DialogueNav(self.dialogue.name, self.state.token, op, target)
 
     def nav_row(self) -> list[Button]:
         """Back and Cancel, as inline buttons under the current step."""
@@ -136,6 +148,11 @@ class Step(Generic[D]):
     """One question of a dialogue. Subclasses override what they read; by default, any
     other input is answered with what the step expects."""
 
+    #: Whether the question puts a keyboard of its own under the text box.
+    reply_keyboard = False
+    #: What is said when input does not fit, if not the dialogue's general retry text.
+    retry_text: str | None = None
+
     def __init__(self, name: str, field: str | None = None) -> None:
         self.name = name
         #: The draft attribute this step fills, if any (checked when the dialogue is built).
@@ -143,6 +160,14 @@ class Step(Generic[D]):
 
     async def ask(self, turn: Turn[D]) -> None:
         raise NotImplementedError
+
+    async def remind(self, turn: Turn[D]) -> None:
+        """The question again after input that did not fit; by default, asked in full."""
+        await self.ask(turn)
+
+    def edit_targets(self, turn: Turn[D]) -> Collection[str]:
+        """The steps whose answer this one (a summary) offers to change."""
+        return ()
 
     async def on_text(self, turn: Turn[D], text: str) -> Move:
         return Flow.RETRY
@@ -174,18 +199,20 @@ class Dialogue(Generic[D]):
     finish: Callable[[Turn[D]], Awaitable[None]]
     #: Said when the person cancels.
     cancelled: str
+    #: Said when a command or another message's button ends the dialogue.
+    interrupted: str
     timeout: timedelta = timedelta(minutes=15)
     #: Said when input does not fit the current step, before the step is asked again.
     retry: str = "dialogue.retry"
-    #: Said when a command or another message's button ends the dialogue; None keeps the
-    #: dialogue going instead (sign-up: a newcomer has nothing else to do yet).
-    interrupted: str | None = None
-    #: A command that starts this dialogue afresh: it passes through to its entry point.
-    restart_command: str | None = None
+    #: The command that opens the dialogue: sent again (like /start), it asks the current
+    #: question again instead of starting over.
+    entry_command: str | None = None
     #: Steps shown as "Step n/N", in this order.
     numbered: tuple[str, ...] = ()
     #: Opened at one step to change one answer: finishes as soon as that step is answered.
     single_answer: bool = False
+    #: Reads what came after /start (a deep link) when the dialogue resumes.
+    resumed: Callable[[Turn[D], str], Awaitable[None]] | None = None
     _adapter: TypeAdapter[D] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -242,12 +269,10 @@ async def begin(
     now = ctx.services.clock.now()
     state = DialogueState(
         telegram_id=update.effective_user.id, dialogue=dialogue.name,
-        step=at or dialogue.steps[0].name, history=(), draft=dialogue.dump(draft),
-        updated_at=now, expires_at=now,
+        step=at or dialogue.steps[0].name, history=(), draft={}, updated_at=now,
+        expires_at=now, run=secrets.token_urlsafe(4),
     )  # fmt: skip
-    state = await ctx.services.dialogues.save(state, dialogue.timeout)
-    turn = Turn(update, ctx, dialogue, state, draft)
-    await dialogue.step(state.step).ask(turn)
+    await _ask(Turn(update, ctx, dialogue, state, draft), state)
 
 
 class DialogueHandler(BaseHandler[Update, BotContext, None]):
@@ -266,24 +291,28 @@ class DialogueHandler(BaseHandler[Update, BotContext, None]):
 
     async def _handle(self, update: Update, ctx: BotContext) -> None:
         assert update.effective_user is not None
-        state = self.services.dialogues.current(update.effective_user.id)
-        if state is None:
+        store = self.services.dialogues
+        before = store.current(update.effective_user.id)
+        if before is None:
             return
-        dialogue = _DIALOGUES.get(state.dialogue)
-        draft = _load(dialogue, state)
-        if dialogue is None or draft is None or not dialogue.has_step(state.step):
+        dialogue = _DIALOGUES.get(before.dialogue)
+        draft = _load(dialogue, before)
+        if dialogue is None or draft is None or not dialogue.has_step(before.step):
             # Left by a version of the bot that had another dialogue or draft.
             await say(update, ctx, ctx.t("dialogue.expired"), ReplyKeyboardRemove())
-            await ctx.services.dialogues.end(state.telegram_id)
+            await store.end(before.telegram_id)
             return
-        turn = Turn(update, ctx, dialogue, state, draft)
+        turn = Turn(update, ctx, dialogue, before, draft)
         try:
             passes = await _dispatch(turn)
-        except DomainError as exc:
-            await refuse(update, ctx, exc)
-            passes = False
-        except Exception as exc:  # the person hears of it once, and no other handler runs
-            await report_failure(update, ctx, exc)
+        except Exception as exc:
+            # A question that cannot be asked (a bug, a record gone) must not trap the person
+            # in it: they stay where they were, and are told.
+            await store.restore(before)
+            if isinstance(exc, DomainError):
+                await refuse(update, ctx, exc)
+            else:
+                await report_failure(update, ctx, exc)
             raise ApplicationHandlerStop from exc
         if passes:
             return  # the update goes on to the handler it was meant for, which answers it
@@ -310,7 +339,7 @@ async def _dispatch(turn: Turn[Any]) -> bool:
         return False
     command = _command(update)
     if command is not None:
-        return await _on_command(turn, command)
+        return await _on_command(turn, *command)
     text = message.text
     if is_label(text, "button.back"):
         await _back(turn)
@@ -318,44 +347,49 @@ async def _dispatch(turn: Turn[Any]) -> bool:
     if is_label(text, "button.cancel"):
         await _cancel(turn)
         return False
-    step = turn.dialogue.step(turn.state.step)
+    step = turn.step
     try:
         if message.contact is not None:
-            move = await step.on_contact(
-                turn, message.contact.phone_number, message.contact.user_id
-            )
+            contact = message.contact
+            move = await step.on_contact(turn, contact.phone_number, contact.user_id)
         elif text is not None:
             move = await step.on_text(turn, text)
         else:
             move = Flow.RETRY
-    except DomainError as exc:
+    except DomainError as exc:  # what was typed is not an answer: say why, ask nothing more
         await refuse(update, turn.ctx, exc, step.retry_markup(turn))
         move = Flow.STAY
     await _apply(turn, move)
     return False
 
 
-def _command(update: Update) -> str | None:
+def _command(update: Update) -> tuple[str, str] | None:
+    """The command of a message and what follows it, if it starts with one."""
     message = update.effective_message
     if message is None or not message.text or not message.entities:
         return None
     first = message.entities[0]
     if first.type != MessageEntity.BOT_COMMAND or first.offset != 0:
         return None
-    return message.text[1 : first.length].split("@", 1)[0].lower()
+    name = message.text[1 : first.length].split("@", 1)[0].lower()
+    return name, message.text[first.length :].strip()
 
 
-async def _on_command(turn: Turn[Any], command: str) -> bool:
-    dialogue = turn.dialogue
-    if command == dialogue.restart_command:
-        return True
-    if command == "cancel":
+async def _on_command(turn: Turn[Any], command: str, argument: str) -> bool:
+    """/start (or the dialogue's own command) resumes, /help helps and resumes, /cancel
+    cancels; any other command ends the dialogue and then runs."""
+    if command in (RESUME_COMMAND, turn.dialogue.entry_command):
+        if turn.dialogue.resumed is not None:
+            await turn.dialogue.resumed(turn, argument)
+        await _ask(turn, turn.state, again=True)
+    elif command == "help":
+        await send_help(turn.update, turn.ctx)
+        await _ask(turn, turn.state, again=True, remind=True)
+    elif command == "cancel":
         await _cancel(turn)
-        return False
-    if dialogue.interrupted is not None:
+    else:
         await _interrupt(turn)
         return True
-    await _apply(turn, Flow.RETRY)
     return False
 
 
@@ -364,16 +398,15 @@ async def _on_button(turn: Turn[Any], data: object) -> bool:
         tapped = unpack(data) if isinstance(data, str) else None
     except InvalidAction:
         tapped = None
-    name, step = turn.dialogue.name, turn.state.step
-    if isinstance(tapped, DialogueChoice | DialogueNav) and tapped.dialogue == name:
-        if tapped.step != step:
-            await _stale(turn)
+    if isinstance(tapped, DialogueChoice | DialogueNav):
+        if tapped.dialogue != turn.dialogue.name or tapped.token != turn.state.token:
+            await _stale(turn)  # an earlier question, or another dialogue: nothing changes
         elif isinstance(tapped, DialogueNav):
             await _navigate(turn, tapped)
         else:
             await _choose(turn, tapped.value)
         return False
-    if tapped is not None and turn.dialogue.interrupted is not None:
+    if tapped is not None:  # a button of another message: it goes where it belongs
         await _interrupt(turn)
         return True
     await _stale(turn)
@@ -381,9 +414,8 @@ async def _on_button(turn: Turn[Any], data: object) -> bool:
 
 
 async def _choose(turn: Turn[Any], value: str) -> None:
-    step = turn.dialogue.step(turn.state.step)
     try:
-        move = await step.on_choice(turn, value)
+        move = await turn.step.on_choice(turn, value)
     except DomainError as exc:  # a forged or outdated choice: the alert says why
         await refuse(turn.update, turn.ctx, exc)
         move = Flow.STAY
@@ -395,70 +427,93 @@ async def _navigate(turn: Turn[Any], nav: DialogueNav) -> None:
         await _back(turn)
     elif nav.op is NavOp.CANCEL:
         await _cancel(turn)
-    elif nav.op is NavOp.EDIT and turn.dialogue.has_step(nav.target):
-        await _go(turn, nav.target, return_to=turn.state.step)
+    elif nav.op is NavOp.EDIT and nav.target in turn.step.edit_targets(turn):
+        state = turn.state
+        await _ask(turn, replace(state, step=nav.target, return_to=state.step))
     else:
         await _stale(turn)
 
 
 async def _apply(turn: Turn[Any], move: Move) -> None:
     dialogue, state = turn.dialogue, turn.state
+    if move is Flow.NEXT and state.return_to is not None:  # back to the summary that sent us
+        await _ask(turn, replace(state, step=state.return_to, return_to=None))
+        return
     if move is Flow.NEXT:
-        target = state.return_to or (None if dialogue.single_answer else dialogue.after(state.step))
-        move = Goto(target) if target else Flow.FINISH
+        following = None if dialogue.single_answer else dialogue.after(state.step)
+        move = Goto(following) if following else Flow.FINISH
     if isinstance(move, Goto):
-        await _go(turn, move.step)
+        history = (*state.history, state.step) if move.back_here else state.history
+        await _ask(turn, replace(state, step=move.step, history=history[-HISTORY_MAX:]))
     elif move is Flow.FINISH:
-        await dialogue.finish(turn)
-        await turn.services.dialogues.end(turn.telegram_id)
+        await _finish(turn)
     elif move is Flow.END:
         await turn.services.dialogues.end(turn.telegram_id)
-    else:
+    elif move is Flow.STAY:
         await _save(turn, state)
+    else:
         if move is Flow.RETRY:
-            step = dialogue.step(state.step)
-            await turn.say(turn.t(dialogue.retry), step.retry_markup(turn))
-        if move in (Flow.RETRY, Flow.REASK):
-            await dialogue.step(state.step).ask(turn)
+            retry = turn.step.retry_text or dialogue.retry
+            await turn.say(turn.t(retry), turn.step.retry_markup(turn))
+        await _ask(turn, state, again=True, remind=move is Flow.RETRY)
 
 
-async def _go(turn: Turn[Any], target: str, *, return_to: str | None = None) -> None:
-    state = turn.state
-    history = (*state.history, state.step)[-HISTORY_MAX:]
-    await _save(turn, replace(state, step=target, history=history, return_to=return_to))
-    await turn.dialogue.step(target).ask(turn)
+async def _finish(turn: Turn[Any]) -> None:
+    """The dialogue's purpose; a refusal then (the record was taken meanwhile, a right
+    revoked) ends it too, as there is nothing left to answer."""
+    try:
+        await turn.dialogue.finish(turn)
+    except DomainError as exc:
+        await refuse(turn.update, turn.ctx, exc)
+    await turn.services.dialogues.end(turn.telegram_id)
 
 
 async def _back(turn: Turn[Any]) -> None:
     state = turn.state
-    if state.return_to is not None:
-        target, history = state.return_to, state.history
+    if state.return_to is not None:  # changing one answer: Back returns to the summary
+        await _ask(turn, replace(state, step=state.return_to, return_to=None))
     elif state.history and not turn.dialogue.single_answer:
-        target, history = state.history[-1], state.history[:-1]
+        previous = turn.dialogue.step(state.history[-1])
+        if turn.step.reply_keyboard and not previous.reply_keyboard:
+            # The keyboard of the step left (a phone button) must not linger under the
+            # previous question, which answers with buttons of its own.
+            await turn.say(turn.t("dialogue.went_back"), ReplyKeyboardRemove())
+        await _ask(turn, replace(state, step=previous.name, history=state.history[:-1]))
     else:
         await _cancel(turn)
-        return
-    await _save(turn, replace(state, step=target, history=history, return_to=None))
-    await turn.dialogue.step(target).ask(turn)
 
 
 async def _cancel(turn: Turn[Any]) -> None:
-    await answer(turn.update, turn.ctx)
-    await turn.say(turn.t(turn.dialogue.cancelled), ReplyKeyboardRemove())
+    text = turn.t(turn.dialogue.cancelled)
+    if turn.update.callback_query is not None:
+        await turn.show(text)  # the question and its buttons give way to the answer
+    else:
+        await turn.say(text, ReplyKeyboardRemove())
     await turn.services.dialogues.end(turn.telegram_id)
 
 
 async def _interrupt(turn: Turn[Any]) -> None:
-    assert turn.dialogue.interrupted is not None
     await turn.say(turn.t(turn.dialogue.interrupted), ReplyKeyboardRemove())
     await turn.services.dialogues.end(turn.telegram_id)
 
 
 async def _stale(turn: Turn[Any]) -> None:
-    """A button of another step or an old message: say so, then show where the person is."""
+    """A button of an earlier question: say so, then ask the current one again below."""
     await answer(turn.update, turn.ctx, turn.t("dialogue.stale"), alert=True)
-    turn.ctx.replaced = True  # the old message stays as it is; the step is asked anew
-    await _apply(turn, Flow.REASK)
+    turn.ctx.replaced = True  # the old message stays as it is
+    await _ask(turn, turn.state, again=True, remind=True)
+
+
+async def _ask(
+    turn: Turn[Any], state: DialogueState, *, again: bool = False, remind: bool = False
+) -> None:
+    """Saves `state`, then asks its step: in full, or as the short reminder when the person
+    strayed. Arriving at a step gives its buttons a new token, so the buttons of any
+    earlier visit (a preview since changed, a dialogue cancelled) are refused; asking the
+    same step `again` keeps it, so a tap on the question just above still counts."""
+    await _save(turn, state if again else replace(state, asked=state.asked + 1))
+    step = turn.step
+    await (step.remind(turn) if remind else step.ask(turn))
 
 
 async def _save(turn: Turn[Any], state: DialogueState) -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from telegram import ReplyKeyboardRemove, Update
-from telegram.ext import CallbackQueryHandler, filters
+from telegram.ext import filters
 
 from bot.menus import commands_for
 from handlers.context import BotContext
-from handlers.routing import Handler, command, message
+from handlers.routing import Handler, any_button, command, message
 from handlers.ui import answer, say
 
 
@@ -46,5 +46,5 @@ def handlers() -> list[Handler]:
         command("cancel", cancel_nothing),
         message(filters.COMMAND, unknown_command),
         message(filters.ChatType.PRIVATE & ~filters.COMMAND, other_message),
-        CallbackQueryHandler(stale_button),
+        any_button(stale_button),
     ]

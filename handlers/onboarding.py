@@ -7,11 +7,18 @@ cadre who refuses or gives up leaves no record.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram import (
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
 
 from bot.deeplinks import parse_payload
 from bot.domain import NavOp, NewProfile, ProfileField
@@ -21,7 +28,7 @@ from bot.services.people import MatchOutcome
 from handlers.context import BotContext
 from handlers.dialogue import Dialogue, Flow, Goto, Move, Step, Turn, begin, register
 from handlers.landing import land
-from handlers.profile_fields import STEP_OF, ProfileAnswers, profile_steps
+from handlers.profile_fields import ProfileAnswers, profile_steps
 from handlers.routing import Handler, command
 from handlers.ui import inline, is_label, person_card, say
 
@@ -54,21 +61,26 @@ class Consent(Step[SignUp]):
     """The personal-data notice: agree, refuse, or read it in another language."""
 
     async def ask(self, turn: Turn[SignUp]) -> None:
+        await turn.show(turn.t("onboarding.notice"), self._buttons(turn))
+
+    async def remind(self, turn: Turn[SignUp]) -> None:
+        """Only the question: the notice itself is a long read on a phone."""
+        await turn.say(turn.t("onboarding.consent_question"), self._buttons(turn))
+
+    def _buttons(self, turn: Turn[SignUp]) -> InlineKeyboardMarkup:
         others = [lang for lang in LANGUAGES if lang != turn.texts.language]
-        await turn.show(
-            turn.t("onboarding.notice"),
-            inline(
-                [
-                    [(turn.t("onboarding.agree"), turn.choice("yes")),
-                     (turn.t("onboarding.refuse"), turn.choice("no"))],
-                    [(turn.t(f"language.name_{lang}"), turn.choice(lang)) for lang in others],
-                ]
-            ),
+        return inline(
+            [
+                [(turn.t("onboarding.agree"), turn.choice("yes")),
+                 (turn.t("onboarding.refuse"), turn.choice("no"))],
+                [(turn.t(f"language.name_{lang}"), turn.choice(lang)) for lang in others],
+            ]
         )  # fmt: skip
 
     async def on_choice(self, turn: Turn[SignUp], value: str) -> Move:
         if value in LANGUAGES:
             turn.draft.language = value
+            await turn.services.people.set_language(turn.telegram_id, value)
             return Flow.REASK
         if value == "no":
             await turn.show(turn.t("onboarding.refused"))
@@ -82,6 +94,8 @@ class Consent(Step[SignUp]):
 
 class Contact(Step[SignUp]):
     """One tap shares the phone number, which finds the person's roster record."""
+
+    reply_keyboard = True
 
     async def ask(self, turn: Turn[SignUp]) -> None:
         await turn.say(turn.t("onboarding.ask_contact"), contact_keyboard(turn))
@@ -99,7 +113,7 @@ class Contact(Step[SignUp]):
         if match.outcome is MatchOutcome.NONE:
             turn.draft.match_id, turn.draft.phone = None, match.phone
             await turn.say(turn.t("onboarding.no_match"))
-            return Goto(STEP_OF[ProfileField.FULL_NAME])
+            return Goto(ProfileField.FULL_NAME.value)
         key = {
             MatchOutcome.TAKEN: "onboarding.phone_taken",
             MatchOutcome.AMBIGUOUS: "onboarding.phone_ambiguous",
@@ -110,7 +124,7 @@ class Contact(Step[SignUp]):
     async def on_text(self, turn: Turn[SignUp], text: str) -> Move:
         if is_label(text, "onboarding.self_declare"):
             turn.draft.match_id = turn.draft.phone = None
-            return Goto(STEP_OF[ProfileField.FULL_NAME])
+            return Goto(ProfileField.FULL_NAME.value)
         await turn.say(turn.t("onboarding.retry_contact"), contact_keyboard(turn))
         return Flow.STAY
 
@@ -142,7 +156,7 @@ class RosterMatch(Step[SignUp]):
             return Flow.FINISH
         turn.draft.match_id = turn.draft.phone = None
         await turn.show(turn.t("onboarding.not_me_note"))
-        return Goto(STEP_OF[ProfileField.FULL_NAME])
+        return Goto(ProfileField.FULL_NAME.value, back_here=False)
 
 
 class Review(Step[SignUp]):
@@ -150,7 +164,7 @@ class Review(Step[SignUp]):
 
     async def ask(self, turn: Turn[SignUp]) -> None:
         edits = [
-            (turn.t(f"fields.edit_{field.value}"), turn.nav(NavOp.EDIT, STEP_OF[field]))
+            (turn.t(f"fields.edit_{field.value}"), turn.nav(NavOp.EDIT, field.value))
             for field in ProfileField
         ]
         await turn.show(
@@ -165,9 +179,12 @@ class Review(Step[SignUp]):
             ),
         )  # fmt: skip
 
+    def edit_targets(self, turn: Turn[SignUp]) -> Collection[str]:
+        return {field.value for field in ProfileField}
+
     async def on_choice(self, turn: Turn[SignUp], value: str) -> Move:
         if value == "restart":
-            return Goto(STEP_OF[ProfileField.FULL_NAME])
+            return Goto(ProfileField.FULL_NAME.value)
         return Flow.FINISH if value == "confirm" else Flow.RETRY
 
 
@@ -219,6 +236,16 @@ async def _register(turn: Turn[SignUp]) -> None:
         await land(turn.update, turn.ctx, link)
 
 
+async def _resumed(turn: Turn[SignUp], payload: str) -> None:
+    """/start again during sign-up: a deep link in it is followed once registered."""
+    if not payload:
+        return
+    if parse_payload(payload) is None:
+        await turn.say(turn.t("deeplink.unknown"))
+    else:
+        turn.draft.landing = payload
+
+
 SIGN_UP = register(
     Dialogue(
         name="onboarding",
@@ -228,8 +255,9 @@ SIGN_UP = register(
         finish=_register,
         cancelled="onboarding.cancelled",
         timeout=timedelta(minutes=30),
-        restart_command="start",
-        numbered=tuple(STEP_OF.values()),
+        interrupted="onboarding.stopped",
+        resumed=_resumed,
+        numbered=tuple(field.value for field in ProfileField),
     )
 )  # fmt: skip
 

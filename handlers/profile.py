@@ -24,13 +24,9 @@ from bot.services.access import registered
 from bot.services.people import editable_profile
 from handlers.context import BotContext
 from handlers.dialogue import Dialogue, Turn, begin, register
-from handlers.onboarding import SIGN_UP, SignUp
-from handlers.profile_fields import STEP_OF, ProfileAnswers, profile_steps
+from handlers.profile_fields import ProfileAnswers, profile_steps
 from handlers.routing import Handler, button, command
 from handlers.ui import Button, answer, inline, person_card, show
-
-#: The draft attribute each field's step fills.
-_ANSWER_OF = {step.name: step.field for step in profile_steps()}
 
 
 async def send_profile(update: Update, ctx: BotContext, _: object = None) -> None:
@@ -105,14 +101,10 @@ async def ask_language(update: Update, ctx: BotContext, _: object = None) -> Non
 
 
 async def set_language(update: Update, ctx: BotContext, chosen: SetLanguage) -> None:
-    """Saves the choice; someone without a profile yet begins sign-up in that language."""
     assert update.effective_user is not None
     await ctx.services.people.set_language(update.effective_user.id, chosen.language)
     ctx.forget_actor()
-    actor = await ctx.actor(update)
-    if actor.person is None:
-        await begin(update, ctx, SIGN_UP, SignUp(language=chosen.language))
-        return
+    await ctx.actor(update)  # the texts from here on are in the new language
     await show(update, ctx, ctx.t("language.saved"))
 
 
@@ -139,9 +131,8 @@ async def keep(update: Update, ctx: BotContext, _: object = None) -> None:
 async def _save_edit(turn: Turn[ProfileAnswers]) -> None:
     """The one answer the edit was opened for goes to the service, which checks it again."""
     field = ProfileField(turn.state.step)
-    attribute = _ANSWER_OF[turn.state.step]
-    assert attribute is not None
-    value = getattr(turn.draft, attribute)
+    assert turn.step.field is not None
+    value = getattr(turn.draft, turn.step.field)
     person = await turn.services.people.edit_own(turn.telegram_id, field, value)
     await turn.say(turn.t("profile.saved"), ReplyKeyboardRemove())
     await turn.say(person_card(turn.texts, person))
@@ -164,7 +155,7 @@ PROFILE_EDIT = register(
 async def edit(update: Update, ctx: BotContext, chosen: EditProfile) -> None:
     editable_profile(await ctx.actor(update))
     await answer(update, ctx)
-    await begin(update, ctx, PROFILE_EDIT, ProfileAnswers(), at=STEP_OF[chosen.field])
+    await begin(update, ctx, PROFILE_EDIT, ProfileAnswers(), at=chosen.field.value)
 
 
 def handlers() -> list[Handler]:

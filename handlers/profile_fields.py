@@ -27,10 +27,6 @@ class ProfileAnswers:
     ethnicity_id: int | None = None
 
 
-#: The step of each field; its name is also the field's value (ProfileField).
-STEP_OF = {field: field.value for field in ProfileField}
-
-
 def _parser(field: ProfileField) -> Any:
     async def parse(turn: Turn[Any], raw: str) -> Any:
         return await turn.services.people.parse_field(field, raw)
@@ -62,34 +58,35 @@ async def _ethnicities(turn: Turn[Any], query: str) -> Sequence[Option]:
 
 
 def profile_steps() -> list[Step[Any]]:
-    """The six questions, in the order sign-up asks them."""
+    """The six questions, in the order sign-up asks them; each step is named by its field's
+    value (ProfileField), so a field and its question are found from each other."""
     return [
         TextStep(
-            STEP_OF[ProfileField.FULL_NAME], "full_name",
+            ProfileField.FULL_NAME.value, "full_name",
             prompt="fields.ask_name", parse=_parser(ProfileField.FULL_NAME),
         ),
         ChoiceStep(
-            STEP_OF[ProfileField.UNIT], "unit_id",
+            ProfileField.UNIT.value, "unit_id",
             prompt="fields.ask_unit", resolve=_parser(ProfileField.UNIT), search=_units,
             found="fields.unit_pick", none_found="fields.unit_none",
         ),
         ChoiceStep(
-            STEP_OF[ProfileField.TITLE], "title_id",
+            ProfileField.TITLE.value, "title_id",
             prompt="fields.ask_title", options=_titles, resolve=_parser(ProfileField.TITLE),
             skip="fields.skip",
         ),
         ChoiceStep(
-            STEP_OF[ProfileField.GENDER], "gender",
+            ProfileField.GENDER.value, "gender",
             prompt="fields.ask_gender", options=_genders, resolve=_parser(ProfileField.GENDER),
             echo="fields.gender_saved", columns=2,
         ),
         TextStep(
-            STEP_OF[ProfileField.BIRTH_YEAR], "birth_year",
+            ProfileField.BIRTH_YEAR.value, "birth_year",
             prompt="fields.ask_birth_year", parse=_parser(ProfileField.BIRTH_YEAR),
             saved="fields.year_saved",
         ),
         ChoiceStep(
-            STEP_OF[ProfileField.ETHNICITY], "ethnicity_id",
+            ProfileField.ETHNICITY.value, "ethnicity_id",
             prompt="fields.ask_ethnicity", options=_common_ethnicities,
             resolve=_parser(ProfileField.ETHNICITY), search=_ethnicities,
             found="fields.ethnicity_pick", none_found="fields.ethnicity_none", columns=3,

@@ -12,7 +12,6 @@ from typing import TypeVar
 
 from telegram import Update
 from telegram.ext import (
-    ApplicationHandlerStop,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
@@ -39,8 +38,6 @@ async def guarded(update: Update, ctx: BotContext, work: Callable[[], Awaitable[
         await work()
     except DomainError as exc:
         await refuse(update, ctx, exc)
-    except ApplicationHandlerStop:
-        raise
     except Exception as exc:
         await report_failure(update, ctx, exc)
     await answer(update, ctx)
@@ -57,6 +54,16 @@ def button(kind: type[A], callback: ActionCallback[A]) -> Handler:
 
     run.__name__ = getattr(callback, "__name__", "button")
     return CallbackQueryHandler(run, pattern=kind.matches)
+
+
+def any_button(callback: Callback) -> Handler:
+    """Every tap nobody else claimed (keep it last)."""
+
+    async def run(update: Update, ctx: BotContext) -> None:
+        await guarded(update, ctx, lambda: callback(update, ctx))
+
+    run.__name__ = getattr(callback, "__name__", "any_button")
+    return CallbackQueryHandler(run)
 
 
 def command(name: str, callback: Callback) -> Handler:

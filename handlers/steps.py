@@ -30,6 +30,8 @@ Search = Callable[[Turn[Any], str], Awaitable[Sequence[Option]]]
 class TextStep(Step[D]):
     """A typed answer, read by a parser from the service layer, which says what is wrong."""
 
+    reply_keyboard = True  # Back and Cancel under the text box
+
     def __init__(
         self,
         name: str,
@@ -54,7 +56,7 @@ class TextStep(Step[D]):
 
     async def on_text(self, turn: Turn[D], text: str) -> Move:
         self.store(turn, await self.parse(turn, text))
-        if self.saved:
+        if self.saved and not turn.dialogue.single_answer:  # there, saving it says so
             await turn.say(turn.t(self.saved), ReplyKeyboardRemove())
         return Flow.NEXT
 
@@ -95,11 +97,13 @@ class ChoiceStep(Step[D]):
         #: Said in place of the question once answered, with the choice as {choice}.
         self.echo = echo
         self.columns = columns
+        #: With nothing to offer yet, the person types first: Back and Cancel go below.
+        self.reply_keyboard = options is None and skip is None
 
     async def ask(self, turn: Turn[D]) -> None:
         text = turn.step_label() + turn.t(self.prompt)
         offered = list(await self.options(turn)) if self.options else []
-        if not offered and self.skip is None:  # the person types first, then picks
+        if self.reply_keyboard:  # the person types first, then picks
             await turn.say(text, back_cancel_keyboard(turn.ctx))
             return
         await turn.show(text, self._keyboard(turn, offered))
@@ -135,8 +139,10 @@ class ChoiceStep(Step[D]):
             return Flow.RETRY
         query = text.strip()[:100]
         found = list(await self.search(turn, query))
-        if not found:
-            await turn.say(turn.t(self.none_found, query=query), back_cancel_keyboard(turn.ctx))
+        if not found:  # the buttons offered at first stay at hand, else Back and Cancel
+            offered = list(await self.options(turn)) if self.options else []
+            markup = self._keyboard(turn, offered) if offered else back_cancel_keyboard(turn.ctx)
+            await turn.say(turn.t(self.none_found, query=query), markup)
             return Flow.STAY
         await turn.say(turn.t(self.found), self._keyboard(turn, found))
         return Flow.STAY

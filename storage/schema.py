@@ -138,6 +138,9 @@ delivery_batches = sa.Table(
     sa.Column("created_by", sa.BigInteger),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("total", sa.Integer, nullable=False),
+    # Chosen by the requester so that a request repeated (after a crash) queues nothing twice.
+    sa.Column("request_key", sa.String(80)),
+    sa.Index("ix_delivery_batches_request_key", "request_key", unique=True),
 )
 
 #: States of an outbox message; 'sending' is written just before the request goes out, so

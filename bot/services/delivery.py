@@ -72,15 +72,23 @@ class DeliveryService:
             raise InvalidInput("error.announcement_length", max=ANNOUNCEMENT_MAX, length=len(text))
         return text
 
-    async def announce(self, actor: Actor, text: str) -> int:
-        """Queues one announcement to everyone in the actor's reach, as one batch."""
+    async def announce(self, actor: Actor, text: str, request_key: str | None = None) -> int:
+        """Queues one announcement to everyone in the actor's reach, as one batch.
+
+        A request repeated with the same `request_key` (after a crash, a double tap) returns
+        the batch the first one queued and queues nothing.
+        """
         scope = staff_scope(actor)
         text = self.check_announcement(text)
         async with self.db.write() as conn:
-            recipients = await PeopleRepository(conn).reachable(scope)
             repo = OutboxRepository(conn)
+            if request_key and (done := await repo.batch_for_request(request_key)) is not None:
+                return done
+            recipients = await PeopleRepository(conn).reachable(scope)
             title = text.splitlines()[0][:200]
-            batch = await repo.new_batch("announcement", title, actor.telegram_id, len(recipients))
+            batch = await repo.new_batch(
+                "announcement", title, actor.telegram_id, len(recipients), request_key
+            )
             await repo.add(
                 [
                     notice(

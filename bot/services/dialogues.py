@@ -46,6 +46,12 @@ class DialogueStore:
         self._current[state.telegram_id] = state
         return state
 
+    async def restore(self, state: DialogueState) -> None:
+        """Puts back a state read earlier, as it was (an update that failed changes nothing)."""
+        async with self.db.write() as conn:
+            await DialogueRepository(conn).save(state)
+        self._current[state.telegram_id] = state
+
     async def end(self, telegram_id: int) -> None:
         async with self.db.write() as conn:
             await DialogueRepository(conn).delete(telegram_id)

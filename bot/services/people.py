@@ -42,6 +42,7 @@ from storage.repositories.units import UnitRepository
 #: Version of the personal-data notice the person agreed to; bump when its text changes.
 NOTICE_VERSION = "2026-11"
 QUERY_MAX = 100
+CHOSEN_LANGUAGES_MAX = 10_000
 
 
 class MatchOutcome(StrEnum):
@@ -79,6 +80,9 @@ class PeopleService:
         self.clock = clock or SystemClock()
         self.notify = notify  # wakes the outbox sender
         self.on_change = on_change  # drops cached actors
+        #: Languages chosen by people without a profile: nothing about them is stored before
+        #: they agree to the notice, so this is kept in memory only (lost on a restart).
+        self._chosen_languages: dict[int, str] = {}
 
     @asynccontextmanager
     async def _change(self) -> AsyncIterator[AsyncConnection]:
@@ -200,6 +204,14 @@ class PeopleService:
             person = await repo.by_telegram(telegram_id)
             if person is not None:
                 await repo.set_language(person.id, language)
+                return
+        if len(self._chosen_languages) >= CHOSEN_LANGUAGES_MAX:
+            self._chosen_languages.clear()
+        self._chosen_languages[telegram_id] = language
+
+    def chosen_language(self, telegram_id: int) -> str | None:
+        """What someone without a profile chose in this run of the bot, if anything."""
+        return self._chosen_languages.get(telegram_id)
 
     async def edit_own(self, telegram_id: int, field: ProfileField, raw: Any) -> Person:
         """Edits a self-declared profile; a confirmed profile goes back to unconfirmed and its

@@ -21,6 +21,8 @@ def _state(row: Any) -> DialogueState:
         history=tuple(row.state.get("history", ())),
         return_to=row.state.get("return_to"),
         draft=dict(row.state.get("draft", {})),
+        run=str(row.state.get("run", "")),
+        asked=int(row.state.get("asked", 0)),
         updated_at=row.updated_at,
         expires_at=row.expires_at,
     )
@@ -43,6 +45,8 @@ class DialogueRepository:
                 "history": list(state.history),
                 "return_to": state.return_to,
                 "draft": state.draft,
+                "run": state.run,
+                "asked": state.asked,
             },
             "updated_at": state.updated_at,
             "expires_at": state.expires_at,

@@ -52,14 +52,28 @@ class OutboxRepository:
         for start in range(0, len(rows), _CHUNK):
             await self.conn.execute(statement, rows[start : start + _CHUNK])
 
-    async def new_batch(self, kind: str, title: str, created_by: int | None, total: int) -> int:
+    async def new_batch(
+        self,
+        kind: str,
+        title: str,
+        created_by: int | None,
+        total: int,
+        request_key: str | None = None,
+    ) -> int:
         result = await self.conn.execute(
             delivery_batches.insert()
             .values(kind=kind, title=title, created_by=created_by, created_at=utcnow(),
-                    total=total)
+                    total=total, request_key=request_key)
             .returning(delivery_batches.c.id)
         )  # fmt: skip
         return int(result.scalar_one())
+
+    async def batch_for_request(self, request_key: str) -> int | None:
+        """The batch an earlier, identical request queued, if any."""
+        found = await self.conn.execute(
+            sa.select(delivery_batches.c.id).where(delivery_batches.c.request_key == request_key)
+        )
+        return found.scalar()
 
     async def cancel_for_person(self, person_id: int) -> None:
         await self.conn.execute(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -91,14 +91,23 @@ async def harness(database_kind: str, tmp_path: object) -> AsyncIterator[Harness
 
 async def forged_tap(user: ScriptedUser, callback_data: str) -> str:
     """Presses a button the bot never offered (or one from long ago); returns the bot's answer."""
-    seen = len(user.callback_answers)
     assert user.inbox, "the user needs at least one bot message to attach the button to"
-    await user.tap_data(callback_data, user.inbox[-1].message_id)
-    for _ in range(100):
+    return await _answer_to(user, user.tap_data(callback_data, user.inbox[-1].message_id))
+
+
+async def tap_answer(user: ScriptedUser, label: str, message_id: int | None = None) -> str:
+    """Taps a button shown; returns the bot's answer to the tap (an alert's text, or "")."""
+    return await _answer_to(user, user.tap(label, message_id))
+
+
+async def _answer_to(user: ScriptedUser, tapping: Awaitable[str]) -> str:
+    seen = len(user.callback_answers)
+    await tapping
+    for _ in range(250):
         if len(user.callback_answers) > seen:
-            return user.callback_answers[-1]
+            return user.callback_answers[seen]
         await asyncio.sleep(0.02)
-    raise AssertionError(f"no answer to the button {callback_data!r}")
+    raise AssertionError(f"{user}: no answer to the button")
 
 
 async def no_dialogue_left(db: Database, seconds: float = 5.0) -> None:

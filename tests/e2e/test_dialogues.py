@@ -3,15 +3,18 @@ from the summary, refuse buttons of past steps, and give way to a command."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from bot.actions import DialogueChoice
+from bot.actions import DialogueChoice, DialogueNav
 from bot.clock import FrozenClock
-from bot.domain import DialogueState
+from bot.domain import DialogueState, NavOp
+from handlers.dialogue import Dialogue, Flow, Move, Step, Turn, register
 from storage.repositories.dialogues import DialogueRepository
 from storage.schema import delivery_batches, dialogues, people
 from tests.e2e.conftest import (
@@ -21,6 +24,7 @@ from tests.e2e.conftest import (
     forged_tap,
     no_dialogue_left,
     running_bot,
+    tap_answer,
 )
 from tests.factories import add_person, count
 
@@ -139,9 +143,14 @@ async def test_another_command_ends_an_announcement_and_runs(harness: Harness) -
     admin = harness.user(SUPERADMIN_ID)
     await admin.send("/announce")
     await admin.expect("Nhập nội dung thông báo")
-    await admin.send("/help")
+    await admin.send("/help")  # help keeps the dialogue, and asks its question again
+    await admin.expect("/announce")
+    await admin.expect("Nhập nội dung thông báo")
+    await admin.send("/start")  # so does /start: where was I?
+    await admin.expect("Nhập nội dung thông báo")
+    await admin.send("/people")
     await admin.expect("Đã hủy soạn thông báo")
-    await admin.expect("/announce")  # the help itself
+    await admin.expect("/people họ tên")  # the command itself ran
     await admin.send("Một câu bình thường")
     await admin.expect("chọn chức năng trong menu")
     assert await count(harness.db, delivery_batches) == 0
@@ -178,3 +187,195 @@ async def test_a_dialogue_left_by_an_older_version_is_closed_politely(harness: H
     await cadre.expect("hết hiệu lực")
     await cadre.expect("Gõ /start")
     await no_dialogue_left(harness.db)
+
+
+async def test_a_send_button_of_a_cancelled_announcement_sends_nothing(harness: Harness) -> None:
+    await add_person(harness.db, "Đinh Văn Quản", unit_id=harness.province.root_id,
+                     telegram_id=SUPERADMIN_ID)  # fmt: skip
+    admin = harness.user(SUPERADMIN_ID)
+    await admin.send("/announce")
+    await admin.send("Bản nháp MỘT")
+    first = await admin.expect("xác nhận gửi")
+    send = next(b.callback_data for row in first.buttons for b in row if "Gửi" in b.text)
+    assert send is not None
+    await admin.tap("Hủy", message_id=first.message_id)
+    cancelled = await admin.expect("không gửi thông báo nào")
+    assert cancelled.edited and not cancelled.buttons  # the preview's buttons are gone
+    await admin.send("/announce")
+    await admin.send("Bản nháp HAI")
+    await admin.expect("xác nhận gửi")
+    assert "bước đã qua" in await forged_tap(admin, send)  # kept from the cancelled preview
+    assert await count(harness.db, delivery_batches) == 0
+
+
+async def test_typing_at_the_preview_replaces_the_text_and_old_previews_expire(
+    harness: Harness,
+) -> None:
+    await add_person(harness.db, "Đinh Văn Quản", unit_id=harness.province.root_id,
+                     telegram_id=SUPERADMIN_ID)  # fmt: skip
+    admin = harness.user(SUPERADMIN_ID)
+    await admin.send("/announce")
+    await admin.send("Bản nháp có lỗi chính tả")
+    old = await admin.expect("xác nhận gửi")
+    await admin.send("Bản nháp đã sửa")
+    await admin.expect("Bản nháp đã sửa")
+    await admin.expect("xác nhận gửi")
+    assert "bước đã qua" in await tap_answer(admin, "Gửi", old.message_id)
+    await admin.tap("Gửi")
+    await admin.expect("hàng đợi")
+    async with harness.db.read() as conn:
+        titles = (await conn.execute(sa.select(delivery_batches.c.title))).scalars().all()
+    assert titles == ["Bản nháp đã sửa"]
+
+
+async def test_back_after_not_me_returns_to_the_phone_step(harness: Harness) -> None:
+    await add_person(harness.db, "Giàng Thị Mỷ", unit_id=harness.province.commune_id,
+                     phone="+84912000777")  # fmt: skip
+    cadre = harness.user(1208, phone="+84912000777")
+    await consent(cadre)
+    await cadre.press("Chia sẻ số điện thoại")
+    await cadre.tap("Không phải tôi")
+    await cadre.expect("họ và tên")
+    await cadre.press("Quay lại")
+    await cadre.expect("Chia sẻ số điện thoại")
+    await cadre.press("Tự khai báo hồ sơ")
+    await cadre.expect("họ và tên")
+
+
+async def test_back_from_the_summary_after_a_change_goes_to_the_step_before_it(
+    harness: Harness,
+) -> None:
+    cadre = harness.user(1209, phone="+84987000009")
+    await consent(cadre)
+    await cadre.press("Tự khai báo hồ sơ")
+    await cadre.send("Giàng Thị Dợ")
+    await cadre.send("dong van")
+    await cadre.tap("Xã Đồng Văn")
+    await cadre.tap("Bỏ qua")
+    await cadre.tap("Nữ")
+    await cadre.send("1990")
+    await cadre.tap("Mông")
+    await cadre.expect("kiểm tra lại")
+    await cadre.tap("Họ tên")
+    await cadre.press("Quay lại")  # changing one answer: Back returns to the summary
+    await cadre.expect("kiểm tra lại")
+    await cadre.tap("Họ tên")
+    await cadre.send("Giàng Thị Dung")
+    review = await cadre.expect("kiểm tra lại")
+    assert "Giàng Thị Dung" in review.text
+    await forged_tap(cadre, DialogueNav("onboarding", _token(harness, 1209), NavOp.BACK).pack())
+    await cadre.expect("dân tộc")  # the step before the summary, not the summary again
+
+
+async def test_a_record_taken_meanwhile_ends_sign_up_with_the_reason(harness: Harness) -> None:
+    person_id = await add_person(harness.db, "Giàng Thị Mỷ", unit_id=harness.province.commune_id,
+                                 phone="+84912000888")  # fmt: skip
+    cadre = harness.user(1210, phone="+84912000888")
+    await consent(cadre)
+    await cadre.press("Chia sẻ số điện thoại")
+    await cadre.expect("Đây có phải là đồng chí không?")
+    services = harness.app.bot_data.services
+    await services.people.link(1299, person_id, "+84912000888", "vi", datetime.now(UTC))
+    assert "vừa được liên kết với tài khoản khác" in await tap_answer(cadre, "Đúng, là tôi")
+    await no_dialogue_left(harness.db)
+
+
+async def test_a_button_of_another_dialogue_leaves_the_current_one_alone(
+    harness: Harness,
+) -> None:
+    await add_person(harness.db, "Đinh Văn Quản", unit_id=harness.province.root_id,
+                     telegram_id=SUPERADMIN_ID)  # fmt: skip
+    admin = harness.user(SUPERADMIN_ID)
+    await admin.send("/announce")
+    await admin.expect("Nhập nội dung thông báo")
+    other = DialogueChoice("profile", _token(harness, SUPERADMIN_ID), "1").pack()
+    assert "bước đã qua" in await forged_tap(admin, other)
+    await admin.send("Vẫn soạn thông báo")
+    await admin.expect("xác nhận gửi")
+
+
+def _token(harness: Harness, telegram_id: int) -> str:
+    state = harness.app.bot_data.services.dialogues.current(telegram_id)
+    assert state is not None
+    return str(state.token)
+
+
+class _Asks(Step[Any]):
+    async def ask(self, turn: Turn[Any]) -> None:
+        await turn.say("Câu hỏi thử")
+
+    async def on_text(self, turn: Turn[Any], text: str) -> Move:
+        return Flow.NEXT
+
+
+class _Breaks(Step[Any]):
+    async def ask(self, turn: Turn[Any]) -> None:
+        raise RuntimeError("a bug in a question")
+
+
+@dataclass
+class _Nothing:
+    pass
+
+
+async def _no_finish(turn: Turn[Any]) -> None:
+    raise AssertionError("never reached")
+
+
+BREAKING = register(
+    Dialogue(name="test_breaking", draft=_Nothing, steps=[_Asks("a"), _Breaks("b")],
+             finish=_no_finish, cancelled="announce.cancelled", interrupted="announce.stopped")
+)  # fmt: skip
+
+
+async def test_a_question_that_fails_leaves_the_person_where_they_were(harness: Harness) -> None:
+    now = datetime.now(UTC)
+    async with harness.db.write() as conn:
+        await DialogueRepository(conn).save(
+            DialogueState(1211, "test_breaking", "a", (), {}, now, now + timedelta(minutes=5))
+        )
+    await harness.restart()
+    cadre = harness.user(1211)
+    await cadre.send("trả lời")
+    await cadre.expect("hệ thống gặp sự cố")
+    state = harness.app.bot_data.services.dialogues.current(1211)
+    assert state is not None and state.step == "a"
+    async with harness.db.read() as conn:
+        step = (await conn.execute(sa.select(dialogues.c.step))).scalar_one()
+    assert step == "a"
+
+
+async def test_start_during_sign_up_asks_the_current_question_again(harness: Harness) -> None:
+    cadre = harness.user(1212)
+    await consent(cadre)
+    await cadre.press("Tự khai báo hồ sơ")
+    await cadre.send("Giàng Thị Dợ")
+    await cadre.expect("tên đơn vị")
+    await cadre.send("/start")  # the first item of the menu, what a lost person taps
+    await cadre.expect("tên đơn vị")
+    await cadre.send("dong van")
+    await cadre.tap("Xã Đồng Văn")
+    await cadre.expect("chức vụ")
+
+
+async def test_back_from_the_phone_step_takes_the_phone_keyboard_away(harness: Harness) -> None:
+    cadre = harness.user(1213)
+    await consent(cadre)
+    assert cadre.keyboard is not None
+    await cadre.press("Quay lại")
+    await cadre.expect("Đã quay lại bước trước")
+    assert cadre.keyboard is None
+    await cadre.expect("dữ liệu cá nhân")
+    await cadre.tap("Tôi đồng ý")
+    await cadre.expect("Chia sẻ số điện thoại")
+
+
+async def test_a_newcomers_language_is_kept_after_they_refuse(harness: Harness) -> None:
+    cadre = harness.user(1214)
+    await cadre.send("/start")
+    await cadre.tap("English")
+    await cadre.tap("I do not agree")
+    await cadre.expect("Nothing")
+    await cadre.send("hello")
+    await cadre.expect("Type /start")
+    assert await count(harness.db, people) == 0

@@ -128,8 +128,9 @@ async def test_another_command_ends_an_edit_so_later_text_is_not_taken_as_the_na
     await cadre.send("/profile")
     await cadre.tap("Họ tên")
     await cadre.expect("họ và tên")
-    await cadre.send("/help")
+    await cadre.send("/language")
     await cadre.expect("Đã dừng chỉnh sửa hồ sơ")
+    await cadre.expect("Chọn ngôn ngữ")  # the command itself ran
     await cadre.send("Xin chào mọi người")
     await cadre.expect("chọn chức năng trong menu")
     async with harness.db.read() as conn:

@@ -80,7 +80,7 @@ def test_actions_pack_and_unpack_to_the_same_value(tapped: Action, data: str) ->
         "role:7:king:1",
         "pool:7:2",
         "edit:phone",
-        "ad:p:5",  # the form before actions had wire codes
+        "ad:v:5",  # the first release's form, for a button no notice carried
         "nobody:1",
         "person:1\n",
         "dlg:onboarding:unit:1:2",
@@ -91,6 +91,13 @@ def test_anything_else_is_refused(data: str) -> None:
     with pytest.raises(InvalidAction):
         unpack(data)
     assert not OpenPerson.matches(data)
+
+
+def test_the_buttons_the_first_release_sent_in_notices_still_work() -> None:
+    assert unpack("ad:p:17") == OpenPerson(17)
+    assert OpenPerson.matches("ad:p:17")
+    assert unpack("pf:edit:unit_id") == EditProfile(ProfileField.UNIT)
+    assert not OpenPerson.matches("ad:p:17\n")
 
 
 def test_an_action_of_another_kind_does_not_unpack_as_this_one() -> None:

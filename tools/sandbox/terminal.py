@@ -206,7 +206,7 @@ def banner(who: str, phone: str, key: str, db_path: str, files_dir: str, log_pat
             "── Sandbox ngoại tuyến · offline sandbox: bot thật, Telegram giả lập ──",
             f"Bạn là {who} ({key}, {phone}).",
             "Bấm nút: gõ số [1], [2]… hoặc chữ (a), (b)…; gõ chữ khác để nhắn cho bot.",
-            "Gõ :as admin để chuyển sang quản trị viên (hoặc head, lecturer, learner).",
+            "Gõ :as admin để chuyển sang quản trị viên (hoặc head, lecturer, learner, newcomer).",
             ":who đang là ai · :menu lệnh của bot · :contact gửi SĐT · :help · :quit",
             f"Dữ liệu: {db_path} · tệp nhận: {files_dir}/ · log: {log_path}",
         ]

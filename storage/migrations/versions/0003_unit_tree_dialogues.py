@@ -1,4 +1,5 @@
-"""Unit tree closure, dialogues in progress, typed button data in queued messages.
+"""Unit tree closure, dialogues in progress, typed button data in queued messages, request
+keys of delivery batches.
 
 Revision ID: 0003
 Revises: 0002
@@ -21,11 +22,13 @@ depends_on = None
 Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 Time = sa.DateTime(timezone=True)
 
-#: Button data the services queued before actions had wire codes (see bot/actions.py).
+#: Button data the services queued before actions had wire codes (see bot/actions.py), and
+#: the catalog keys of their labels that moved.
 OLD_BUTTONS = [
     (re.compile(r"ad:p:(\d+)"), r"person:\1"),
     (re.compile(r"pf:edit:unit_id"), "edit:unit"),
 ]
+OLD_LABELS = {"profile.edit_unit": "fields.edit_unit"}
 
 
 def upgrade() -> None:
@@ -66,6 +69,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("telegram_id", name="pk_dialogues"),
     )
     op.create_index("ix_dialogues_expires_at", "dialogues", ["expires_at"])
+    op.add_column("delivery_batches", sa.Column("request_key", sa.String(80)))
+    op.create_index(
+        "ix_delivery_batches_request_key", "delivery_batches", ["request_key"], unique=True
+    )
     _retype_queued_buttons()
 
 
@@ -86,6 +93,7 @@ def _retype_queued_buttons() -> None:
 
 
 def _retype(button: dict[str, Any]) -> dict[str, Any]:
+    button = {**button, "key": OLD_LABELS.get(button.get("key", ""), button.get("key"))}
     for old, new in OLD_BUTTONS:
         if old.fullmatch(button.get("data", "")):
             return {**button, "data": old.sub(new, button["data"])}
@@ -93,5 +101,8 @@ def _retype(button: dict[str, Any]) -> dict[str, Any]:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_delivery_batches_request_key", "delivery_batches")
+    with op.batch_alter_table("delivery_batches") as batch:
+        batch.drop_column("request_key")
     op.drop_table("dialogues")
     op.drop_table("unit_closure")
