@@ -107,3 +107,17 @@ async def test_languages_and_announcements_are_checked_by_the_services(
         await services.delivery.report(admin, "12")
     with pytest.raises(PermissionDenied):
         await services.delivery.report(Actor(2), "12")
+
+
+async def test_an_announcement_requested_twice_with_one_key_is_queued_once(
+    sqlite_db: Database, services: Services, province: Province
+) -> None:
+    await add_person(sqlite_db, "Mùa A Dế", unit_id=province.commune_id, telegram_id=31)
+    admin = Actor(1, grants=(RoleGrant(Role.ADMIN),))
+    first = await services.delivery.announce(admin, "Họp giao ban", "announce:1:run-a")
+    again = await services.delivery.announce(admin, "Họp giao ban", "announce:1:run-a")
+    other = await services.delivery.announce(admin, "Họp giao ban", "announce:1:run-b")
+    assert first == again != other
+    async with sqlite_db.read() as conn:
+        queued = (await conn.execute(sa.select(sa.func.count()).select_from(outbox))).scalar()
+    assert queued == 2
