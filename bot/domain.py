@@ -207,6 +207,7 @@ class AuditEntry:
     at: datetime
     action: str
     details: dict[str, object]
+    actor_telegram_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

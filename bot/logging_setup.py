@@ -5,11 +5,15 @@ from __future__ import annotations
 import logging
 import re
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _TOKEN = re.compile(r"\d{3,}:[A-Za-z0-9_-]{20,}")
+#: Vietnamese phone numbers as they may appear in a library's message or a traceback.
+_PHONE = re.compile(r"(?<!\d)(?:\+?84|0)\d{9,10}(?!\d)")
 
 
 class RedactingFormatter(logging.Formatter):
-    """Masks the token, and anything shaped like one, in the whole formatted record.
+    """Masks the token, anything shaped like one, and phone numbers, in the whole formatted
+    record (the bot's own lines never hold personal data; a library's might).
 
     httpx logs full request URLs (which hold the token) and PTB puts the token in some
     exception texts, so the mask applies to messages and tracebacks alike.
@@ -23,14 +27,12 @@ class RedactingFormatter(logging.Formatter):
         text = super().format(record)
         if self.token:
             text = text.replace(self.token, "<token>")
-        return _TOKEN.sub("<token>", text)
+        return _PHONE.sub("<phone>", _TOKEN.sub("<token>", text))
 
 
 def configure_logging(level: str, token: str | None) -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(
-        RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", token)
-    )
+    handler.setFormatter(RedactingFormatter(LOG_FORMAT, token))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

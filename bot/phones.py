@@ -4,12 +4,29 @@ from __future__ import annotations
 
 import phonenumbers
 
+VIETNAM = 84
+
 
 def normalize_phone(raw: str, region: str = "VN") -> str | None:
-    """'0912 345 678', '84912345678' and '+84 912-345-678' all become '+84912345678'."""
+    """A number as people type it: '0912 345 678', '+84 912-345-678' → '+84912345678'."""
     text = raw.strip()
     if text.isdigit() and text.startswith("84") and len(text) >= 11:
-        text = "+" + text  # Telegram sends contacts without the plus sign
+        text = "+" + text  # written the international way without the plus
+    return _e164(text, region)
+
+
+def normalize_contact_phone(raw: str) -> str | None:
+    """A number from a shared contact: Telegram sends it international, without the plus
+    ('84912345678', or '2389912345' for Cape Verde), so it is never read as Vietnamese."""
+    text = raw.strip()
+    return _e164(text if text.startswith("+") else "+" + text, None)
+
+
+def is_vietnamese(e164: str) -> bool:
+    return e164.startswith(f"+{VIETNAM}")
+
+
+def _e164(text: str, region: str | None) -> str | None:
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
@@ -27,7 +44,7 @@ def format_phone(e164: str) -> str:
         return e164
     style = (
         phonenumbers.PhoneNumberFormat.NATIONAL
-        if number.country_code == 84
+        if number.country_code == VIETNAM
         else phonenumbers.PhoneNumberFormat.INTERNATIONAL
     )
     return phonenumbers.format_number(number, style)

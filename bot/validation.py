@@ -31,3 +31,23 @@ def parse_birth_year(raw: str, today: date | None = None) -> int:
     if not (text.isascii() and text.isdigit() and len(text) == 4) or not low <= int(text) <= high:
         raise InvalidInput("error.birth_year", low=low, high=high)
     return int(text)
+
+
+def plain_text(raw: str) -> str:
+    """Text to search with, without invisible characters (a NUL byte, which PostgreSQL
+    refuses in text; bidirectional overrides and zero-width marks)."""
+    return "".join(c for c in raw if unicodedata.category(c) not in _INVISIBLE_CATEGORIES)
+
+
+def without_controls(raw: str) -> str:
+    """Text to send, without control characters but its line breaks and tabs (emoji
+    sequences keep their joiners)."""
+    return "".join(c for c in raw if c in "\n\t" or unicodedata.category(c) != "Cc")
+
+
+def telegram_length(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji counts two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+_INVISIBLE_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}

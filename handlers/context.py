@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,24 @@ if TYPE_CHECKING:  # the runtime module imports the handlers in turn
     from bot.app.delivery_runtime import DeliveryRuntime
 
 
+class RecentUpdates:
+    """The ids of the last updates seen: a webhook retry or a replayed update is the same
+    update again, and must not be acted on twice."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._order: deque[int] = deque(maxlen=size)
+        self._seen: set[int] = set()
+
+    def first_time(self, update_id: int) -> bool:
+        if update_id in self._seen:
+            return False
+        if len(self._order) == self._order.maxlen:
+            self._seen.discard(self._order[0])
+        self._order.append(update_id)
+        self._seen.add(update_id)
+        return True
+
+
 @dataclass
 class AppData:
     """The application's shared objects; PTB builds it empty, build_application fills it."""
@@ -24,6 +43,7 @@ class AppData:
     services: Services | None = None
     settings: Settings | None = None
     delivery: DeliveryRuntime | None = None
+    recent_updates: RecentUpdates = field(default_factory=RecentUpdates)
     extra: dict[str, Any] = field(default_factory=dict)
 
 

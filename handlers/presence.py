@@ -16,6 +16,8 @@ async def on_any_update(update: Update, ctx: BotContext) -> None:
     Telegram refuses a chat-scoped menu for a chat the bot has never seen, so a
     super-administrator listed in ADMIN_IDS gets theirs here, with their first message.
     """
+    if not ctx.bot_data.recent_updates.first_time(update.update_id):
+        raise ApplicationHandlerStop  # delivered twice (a webhook retry): acted on once
     user = update.effective_user
     chat = update.effective_chat
     if chat is not None and chat.type != "private":

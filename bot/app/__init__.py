@@ -14,6 +14,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from bot.app.delivery_runtime import DeliveryRuntime
 from bot.app.ordering import PerUserOrderedProcessor
 from bot.app.rate_limiter import SharedRateLimiter
+from bot.app.updates_request import ReadableUpdatesRequest
 from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery.pacing import ChatSpacing, PriorityPacer
@@ -65,6 +66,7 @@ def build_application(
             )
         )
         .concurrent_updates(PerUserOrderedProcessor())
+        .get_updates_request(ReadableUpdatesRequest())
         .rate_limiter(SharedRateLimiter(pacer, spacing))
         .post_init(_post_init)
         .post_stop(_post_stop)

@@ -104,11 +104,15 @@ class AccessService:
         return person
 
     async def staff_menus(self) -> dict[int, tuple[frozenset[Role], str | None]]:
-        """Everyone whose command menu differs from a learner's: role holders and ADMIN_IDS."""
+        """Everyone whose command menu differs from a learner's and who has a chat with the
+        bot: role holders, and super-administrators (ADMIN_IDS) with a profile. One who never
+        wrote has no chat a menu could be set for (Telegram refuses it): they get theirs with
+        their first message."""
         async with self.db.read() as conn:
             staff = await RoleRepository(conn).staff()
-        for telegram_id in self.superadmin_ids:
-            staff.setdefault(telegram_id, (set(), None))[0].add(Role.SUPERADMIN)
+            linked = await PeopleRepository(conn).linked_among(self.superadmin_ids)
+        for telegram_id, language in linked.items():
+            staff.setdefault(telegram_id, (set(), language))[0].add(Role.SUPERADMIN)
         return {tid: (frozenset(roles), lang) for tid, (roles, lang) in staff.items()}
 
     async def menu_roles(self, person: Person) -> frozenset[Role]:

@@ -10,6 +10,7 @@ from bot.domain import Actor
 from bot.errors import InvalidInput, NotFound
 from bot.services.access import staff_scope
 from bot.services.notices import notice
+from bot.validation import telegram_length, without_controls
 from storage.database import Database
 from storage.repositories.audit import AuditRepository
 from storage.repositories.outbox import OutboxRepository
@@ -66,10 +67,12 @@ class DeliveryService:
             return await PeopleRepository(conn).count_reachable(scope)
 
     def check_announcement(self, text: str) -> str:
-        """The text as it will be sent; refuses an empty or overlong one."""
-        text = text.strip()
-        if not text or len(text) > ANNOUNCEMENT_MAX:
-            raise InvalidInput("error.announcement_length", max=ANNOUNCEMENT_MAX, length=len(text))
+        """The text as it will be sent; refuses an empty or overlong one (measured as
+        Telegram measures, so an announcement of emoji cannot overflow the message)."""
+        text = without_controls(text).strip()
+        length = telegram_length(text)
+        if not text or length > ANNOUNCEMENT_MAX:
+            raise InvalidInput("error.announcement_length", max=ANNOUNCEMENT_MAX, length=length)
         return text
 
     async def announce(self, actor: Actor, text: str, request_key: str | None = None) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.domain import CodeItem, Unit
 from bot.text_search import fold
+from bot.validation import plain_text
 from storage.database import Database
 from storage.repositories.code_lists import CodeList, CodeListRepository
 from storage.repositories.units import UnitRepository
@@ -18,7 +19,7 @@ class DirectoryService:
         self.db = db
 
     async def search_units(self, query: str, limit: int = 8) -> list[Unit]:
-        folded = fold(query[:QUERY_MAX])
+        folded = fold(plain_text(query)[:QUERY_MAX])
         if len(folded) < 2:
             return []
         async with self.db.read() as conn:
@@ -42,7 +43,7 @@ class DirectoryService:
         return [e for e in items if e.code in COMMON_ETHNICITY_CODES]
 
     async def search_ethnicities(self, query: str) -> list[CodeItem]:
-        folded = fold(query[:QUERY_MAX])
+        folded = fold(plain_text(query)[:QUERY_MAX])
         if not folded:
             return []
         async with self.db.read() as conn:

@@ -23,14 +23,15 @@ from bot.domain import (
     PersonSource,
     ProfileField,
     Role,
+    UnitScope,
 )
 from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from bot.i18n import LANGUAGES
-from bot.phones import normalize_phone
+from bot.phones import is_vietnamese, normalize_contact_phone
 from bot.services.access import registered, require, staff_scope
 from bot.services.notices import notice
 from bot.text_search import fold
-from bot.validation import clean_full_name, parse_birth_year
+from bot.validation import clean_full_name, parse_birth_year, plain_text
 from storage.database import Database
 from storage.repositories.audit import AuditRepository
 from storage.repositories.code_lists import CodeList, CodeListRepository
@@ -125,10 +126,15 @@ class PeopleService:
     # --- onboarding ---------------------------------------------------------------------------
 
     async def match_contact(self, raw_phone: str) -> ContactMatch:
-        """Finds the roster record a shared phone number belongs to, if exactly one is free."""
-        phone = normalize_phone(raw_phone)
+        """Finds the roster record a shared phone number belongs to, if exactly one is free.
+
+        The roster holds Vietnamese numbers: a foreign one is kept as it is, never matched.
+        """
+        phone = normalize_contact_phone(raw_phone)
         if phone is None:
             return ContactMatch(MatchOutcome.INVALID)
+        if not is_vietnamese(phone):
+            return ContactMatch(MatchOutcome.NONE, phone)
         async with self.db.read() as conn:
             found = [p for p in await PeopleRepository(conn).by_phone(phone) if p.from_roster]
         if not found:
@@ -263,7 +269,7 @@ class PeopleService:
 
     async def search(self, actor: Actor, query: str) -> list[Person]:
         scope = staff_scope(actor)
-        query = query[:QUERY_MAX]
+        query = plain_text(query)[:QUERY_MAX]
         if not query.strip():
             raise InvalidInput("admin.people_usage")
         if len(fold(query)) < 2:
@@ -278,16 +284,21 @@ class PeopleService:
             return await PeopleRepository(conn).get(person_id, scope)
 
     async def verify(self, actor: Actor, person_id: int) -> Person:
+        """Confirms a profile awaiting confirmation. Two deciders at once are served one
+        after the other (the row is locked), and the second is told who decided first."""
+        scope = staff_scope(actor)  # before any look-up: nothing is learnt without the right
         async with self._change() as conn:
             repo = PeopleRepository(conn)
-            person = await _reviewable(conn, actor, person_id)
-            if not person.verified:
-                by = actor.person.id if actor.person else None
-                await repo.set_verified(person_id, by=by, at=self.clock.now())
-                change = await AuditRepository(conn).record(
-                    "profile_verified", actor=actor.telegram_id, person_id=person_id
-                )
-                await _tell(conn, person, "profile_verified", change, "notice.profile_verified")
+            person = await _reviewable(conn, actor, person_id, scope)
+            if person.verified or person.unit is None:
+                await _decided_already(conn, actor, person, "profile_verified")
+                return person
+            by = actor.person.id if actor.person else None
+            await repo.set_verified(person_id, by=by, at=self.clock.now())
+            change = await AuditRepository(conn).record(
+                "profile_verified", actor=actor.telegram_id, person_id=person_id
+            )
+            await _tell(conn, person, "profile_verified", change, "notice.profile_verified")
             return await repo.get(person_id)
 
     async def reject(self, actor: Actor, person_id: int) -> Person:
@@ -297,11 +308,15 @@ class PeopleService:
         choose the right unit, which asks that unit's heads in turn. Roster records, which the
         office itself keeps, cannot be rejected this way.
         """
+        scope = staff_scope(actor)
         async with self._change() as conn:
             repo = PeopleRepository(conn)
-            person = await _reviewable(conn, actor, person_id)
-            if person.from_roster or person.verified or person.unit is None:
+            person = await _reviewable(conn, actor, person_id, scope)
+            if person.from_roster:
                 raise InvalidInput("error.reject_not_pending")
+            if person.verified or person.unit is None:
+                await _decided_already(conn, actor, person, "profile_rejected")
+                return person
             await repo.clear_unit(person_id)
             change = await AuditRepository(conn).record(
                 "profile_rejected", actor=actor.telegram_id, person_id=person_id,
@@ -334,12 +349,38 @@ def _as_id(raw: str | int | None) -> int:
     return int(text)
 
 
-async def _reviewable(conn: AsyncConnection, actor: Actor, person_id: int) -> Person:
-    """A profile the actor may confirm or return: in their units, and not their own."""
-    person = await PeopleRepository(conn).get(person_id, staff_scope(actor))
+async def _reviewable(
+    conn: AsyncConnection, actor: Actor, person_id: int, scope: UnitScope
+) -> Person:
+    """A profile the actor may confirm or return: in their units, and not their own; its
+    row stays locked until the decision commits."""
+    repo = PeopleRepository(conn)
+    await repo.get(person_id, scope)
+    person = await repo.lock(person_id)
     if actor.person is not None and actor.person.id == person.id:
         raise PermissionDenied("error.verify_self")
     return person
+
+
+async def _decided_already(
+    conn: AsyncConnection, actor: Actor, person: Person, wanted: str
+) -> None:
+    """The profile is no longer awaiting a decision. The same decision by the same person
+    (a double tap) is not an error; anything else says who decided, and when."""
+    last = await AuditRepository(conn).last_of(person.id, ("profile_verified", "profile_rejected"))
+    if last is None:
+        raise InvalidInput("error.not_pending")
+    if last.action == wanted and last.actor_telegram_id == actor.telegram_id:
+        return
+    decider = (
+        await PeopleRepository(conn).by_telegram(last.actor_telegram_id)
+        if last.actor_telegram_id is not None
+        else None
+    )
+    key = (
+        "error.already_verified" if last.action == "profile_verified" else "error.already_returned"
+    )
+    raise Conflict(key, who=decider.full_name if decider else "—", at=last.at)
 
 
 async def _tell(

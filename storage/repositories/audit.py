@@ -31,8 +31,25 @@ class AuditRepository:
 
     async def of_person(self, person_id: int) -> list[AuditEntry]:
         rows = await self.conn.execute(
-            sa.select(audit_log.c.at, audit_log.c.action, audit_log.c.details)
-            .where(audit_log.c.person_id == person_id)
-            .order_by(audit_log.c.id)
+            sa.select(*_ENTRY).where(audit_log.c.person_id == person_id).order_by(audit_log.c.id)
         )
-        return [AuditEntry(r.at, r.action, dict(r.details)) for r in rows]
+        return [_entry(r) for r in rows]
+
+    async def last_of(self, person_id: int, actions: tuple[str, ...]) -> AuditEntry | None:
+        """The latest of these actions about the person (who decided, and when)."""
+        row = (
+            await self.conn.execute(
+                sa.select(*_ENTRY)
+                .where(audit_log.c.person_id == person_id, audit_log.c.action.in_(actions))
+                .order_by(audit_log.c.id.desc())
+                .limit(1)
+            )
+        ).first()
+        return _entry(row) if row else None
+
+
+_ENTRY = (audit_log.c.at, audit_log.c.action, audit_log.c.details, audit_log.c.actor_telegram_id)
+
+
+def _entry(row: Any) -> AuditEntry:
+    return AuditEntry(row.at, row.action, dict(row.details), row.actor_telegram_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -246,6 +246,18 @@ class PeopleRepository:
             sa.select(people.c.id, people.c.telegram_id).where(people.c.telegram_id.is_not(None))
         )
         return [(r.id, r.telegram_id) for r in rows]
+
+    async def linked_among(self, telegram_ids: Iterable[int]) -> dict[int, str | None]:
+        """Telegram id → language of those of these accounts linked to a profile."""
+        ids = list(telegram_ids)
+        if not ids:
+            return {}
+        rows = await self.conn.execute(
+            sa.select(people.c.telegram_id, people.c.language).where(
+                people.c.telegram_id.in_(ids)
+            )
+        )
+        return {r.telegram_id: r.language for r in rows}
 
     async def any(self) -> bool:
         return (await self.conn.execute(sa.select(people.c.id).limit(1))).first() is not None

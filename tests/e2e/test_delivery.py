@@ -89,7 +89,7 @@ async def test_429_is_honoured_and_nothing_is_lost_or_doubled(
 async def test_blocked_chats_are_marked_unreachable_until_they_write_again(
     database_kind: str, tmp_path: Path
 ) -> None:
-    async with running_bot(database_kind, tmp_path) as h:
+    async with running_bot(database_kind, tmp_path, refusals_allowed=("blocked",)) as h:
         await add_person(h.db, "Vàng Thị Mỷ", unit_id=h.province.commune_id, telegram_id=7001)
         user = h.user(7001)
         h.emulator.faults.blocked.add(7001)
@@ -154,7 +154,7 @@ async def test_5xx_and_dropped_connections_are_retried(database_kind: str, tmp_p
 async def test_an_announcement_reaches_cadres_and_reports_the_unreachable_by_unit(
     database_kind: str, tmp_path: Path
 ) -> None:
-    async with running_bot(database_kind, tmp_path) as h:
+    async with running_bot(database_kind, tmp_path, refusals_allowed=("blocked",)) as h:
         for i, name in enumerate(["Lò Văn A", "Lò Văn B", "Lò Văn C"]):
             await add_person(h.db, name, unit_id=h.province.commune_id, telegram_id=7200 + i)
             h.user(7200 + i)

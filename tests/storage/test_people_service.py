@@ -30,7 +30,7 @@ async def test_two_accounts_racing_for_one_record_cannot_both_link(
     province = await make_province(db)
     person_id = await add_person(db, "Vàng Thị Mai", unit_id=province.commune_id,
                                  phone="+84912000001")  # fmt: skip
-    match = await services.people.match_contact("0912 000 001")
+    match = await services.people.match_contact("84912000001")  # as Telegram sends it
     assert match.outcome is MatchOutcome.FOUND and match.person and match.person.id == person_id
 
     results = await asyncio.gather(
@@ -111,3 +111,47 @@ async def test_roles_are_granted_by_super_administrators_only_and_audited(
         actions = (await conn.execute(sa.select(audit_log.c.action))).scalars().all()
     assert actions == ["role_granted", "role_revoked"]
     assert await count(db, roles) == 0
+
+
+async def test_two_decisions_at_once_are_taken_one_after_the_other(
+    db: Database, services: Services
+) -> None:
+    province = await make_province(db)
+    cadre = await add_person(db, "Giàng A Sử", unit_id=province.commune_id, telegram_id=31,
+                             source="self", verified=False)  # fmt: skip
+    await add_person(db, "Đinh Văn Quản", unit_id=province.root_id, telegram_id=32)
+    await add_person(db, "Lê Thị Ngọc", unit_id=province.root_id, telegram_id=33)
+    admins = [Actor(tid, grants=(RoleGrant(Role.ADMIN),)) for tid in (32, 33)]
+    admins = [Actor(a.telegram_id, person=(await services.access.actor(a.telegram_id)).person,
+                    grants=a.grants) for a in admins]  # fmt: skip
+    results = await asyncio.gather(
+        services.people.verify(admins[0], cadre),
+        services.people.reject(admins[1], cadre),
+        return_exceptions=True,
+    )
+    refused = [r for r in results if isinstance(r, Exception)]
+    assert len(refused) == 1 and isinstance(refused[0], Conflict)
+    async with db.read() as conn:
+        decisions = (
+            (
+                await conn.execute(
+                    sa.select(audit_log.c.action).where(
+                        audit_log.c.action.in_(["profile_verified", "profile_rejected"])
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        row = (await conn.execute(sa.select(people).where(people.c.id == cadre))).one()
+    assert len(decisions) == 1
+    # Confirmed with its unit, or returned without it: never confirmed without a unit.
+    assert (row.verified, row.unit_id is None) in ((True, False), (False, True))
+    # The same decision again by the one who took it is a double tap, not an error.
+    winner = admins[0] if decisions[0] == "profile_verified" else admins[1]
+    again = services.people.verify if decisions[0] == "profile_verified" else services.people.reject
+    await again(winner, cadre)
+    loser = admins[1] if winner is admins[0] else admins[0]
+    with pytest.raises(Conflict) as told:
+        await services.people.verify(loser, cadre)
+    assert told.value.params["who"] in ("Đinh Văn Quản", "Lê Thị Ngọc")

@@ -10,7 +10,7 @@ from bot.deeplinks import DeepLink, parse_payload
 from bot.domain import Role
 from bot.errors import InvalidInput
 from bot.menus import LEARNER_COMMANDS, commands_for, is_staff
-from bot.phones import normalize_phone
+from bot.phones import normalize_contact_phone, normalize_phone
 from bot.text_search import fold
 from bot.validation import clean_full_name, parse_birth_year
 
@@ -40,6 +40,19 @@ def test_phone_numbers_have_one_canonical_form(raw: str) -> None:
 @pytest.mark.parametrize("raw", ["", "abc", "12", "+84" + "9" * 20])
 def test_impossible_phone_numbers_are_refused(raw: str) -> None:
     assert normalize_phone(raw) is None
+
+
+@pytest.mark.parametrize(
+    ("shared", "e164"),
+    [
+        ("84912345678", "+84912345678"),
+        ("+84912345678", "+84912345678"),
+        ("2389912345", "+2389912345"),  # Cape Verde, not a Vietnamese landline
+        ("12025550123", "+12025550123"),
+    ],
+)
+def test_numbers_from_shared_contacts_are_international(shared: str, e164: str) -> None:
+    assert normalize_contact_phone(shared) == e164
 
 
 def test_full_names_are_tidied() -> None:

@@ -146,6 +146,9 @@ class Stats:
     dropped: int = 0
     lost_answers: int = 0
     deliveries: list[Delivery] = field(default_factory=list)
+    #: (method, description) of every request the emulator refused as Telegram would:
+    #: each one is a request the bot should not have made.
+    refused: list[tuple[str, str]] = field(default_factory=list)
 
     def to_dict(self, with_log: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -155,6 +158,7 @@ class Stats:
             "dropped": self.dropped,
             "lost_answers": self.lost_answers,
             "delivered": len(self.deliveries),
+            "refused": len(self.refused),
         }
         if with_log:
             data["deliveries"] = [asdict(d) for d in self.deliveries]

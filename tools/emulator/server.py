@@ -359,6 +359,10 @@ class BotApiEmulator:
                 self._check_rate(bot, params)
             result = await handler(bot, params)
         except ApiError as exc:
+            # 429s are pacing and a 409 ends a poll the client already left: neither is a
+            # request the bot should not have made.
+            if 400 <= exc.code < 500 and exc.code not in (409, 429):
+                self.stats.refused.append((canonical, exc.description))
             return _error(exc)
         if send and self.faults.lost_answer.fire():
             self.stats.lost_answers += 1

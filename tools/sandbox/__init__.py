@@ -23,6 +23,7 @@ from filelock import FileLock, Timeout
 from pydantic import SecretStr
 
 from bot.config import Settings
+from bot.logging_setup import LOG_FORMAT, RedactingFormatter
 from tools.demo.data import ADMIN_TELEGRAM_ID, generate_demo_data
 from tools.sandbox.console import Console, LineSource, open_source
 from tools.sandbox.session import Session, roster_users
@@ -88,7 +89,7 @@ def _configure_logging(paths: SandboxPaths, level: str, console: Console) -> Non
     """INFO and below go to the log file only: the chat stays readable."""
     paths.data.mkdir(parents=True, exist_ok=True)
     to_file = logging.FileHandler(paths.log, encoding="utf-8")
-    to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    to_file.setFormatter(RedactingFormatter(LOG_FORMAT, SANDBOX_TOKEN))
     root = logging.getLogger()
     root.handlers[:] = [to_file, _ConsoleLogHandler(console, display_path(paths.log))]
     root.setLevel(level.upper())
