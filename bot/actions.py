@@ -278,7 +278,11 @@ class KeepConsent(Action):
 @action("delivery")
 @dataclasses.dataclass(frozen=True, slots=True)
 class RefreshDeliveryReport(Action):
+    """Shows a batch's delivery report; `shown` is the digest of the report on screen, so a
+    refresh that would change nothing says so (Telegram refuses an edit that changes nothing)."""
+
     batch_id: int
+    shown: str = ""
 
 
 @action("dlg")

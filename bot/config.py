@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.i18n import LANGUAGES
+from bot.i18n import LANGUAGES, Office
+from bot.phones import normalize_phone
 
 TELEGRAM_API = "https://api.telegram.org/bot"
 TELEGRAM_FILE_API = "https://api.telegram.org/file/bot"
@@ -26,6 +27,9 @@ class Settings(BaseSettings):
     # NoDecode: pydantic-settings would otherwise parse the value as JSON ("1,2" fails).
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     timezone: str = "Asia/Ho_Chi_Minh"
+    # The one office people are told to contact, in every text that says "contact ...".
+    office_name: str = Field(default="Phòng Quản lý đào tạo, Trường Chính trị tỉnh", min_length=1)
+    office_phone: str = ""
     default_language: str = "vi"
     log_level: str = "INFO"
     # Delivery limits (Telegram: ~30 messages/s overall, ~1/s per chat).
@@ -77,6 +81,11 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def office(self) -> Office:
+        phone = normalize_phone(self.office_phone) if self.office_phone else None
+        return Office(self.office_name, phone or self.office_phone)
 
     @property
     def token(self) -> str | None:

@@ -58,6 +58,26 @@ class CodeItem:
     name: str
 
 
+def unit_label(name: str, parent_name: str | None) -> str:
+    """'Văn phòng Sở — Sở Nội vụ': many units share a name (every department has an office)."""
+    return f"{name} — {parent_name}" if parent_name else name
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRef:
+    """A unit as people see it. `parent_name` is that of the unit above, unless that is the
+    province itself (which tells nothing apart)."""
+
+    id: int
+    code: str
+    name: str
+    parent_name: str | None = None
+
+    @property
+    def label(self) -> str:
+        return unit_label(self.name, self.parent_name)
+
+
 @dataclass(frozen=True, slots=True)
 class Unit:
     id: int
@@ -65,6 +85,11 @@ class Unit:
     name: str
     parent_id: int | None
     kind: str
+    parent_name: str | None = None
+
+    @property
+    def label(self) -> str:
+        return unit_label(self.name, self.parent_name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +117,7 @@ class Person:
     source: PersonSource
     verified: bool
     source_pool: bool
-    unit: CodeItem | None = None
+    unit: UnitRef | None = None
     title: CodeItem | None = None
     grade: CodeItem | None = None
     ethnicity: CodeItem | None = None
@@ -111,7 +136,7 @@ class Person:
 @dataclass(frozen=True, slots=True)
 class RoleGrant:
     role: Role
-    unit: CodeItem | None = None
+    unit: UnitRef | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +223,7 @@ class Consent:
 @dataclass(frozen=True, slots=True)
 class HeldRole:
     role: Role
-    unit: CodeItem | None
+    unit: UnitRef | None
     granted_at: datetime
 
 

@@ -128,15 +128,32 @@ def _local_day(value: date | datetime, tz: tzinfo) -> date:
     return value.astimezone(tz).date() if isinstance(value, datetime) else value
 
 
+@dataclass(frozen=True, slots=True)
+class Office:
+    """The one office people are told to contact (OFFICE_NAME, OFFICE_PHONE): `{office}`."""
+
+    name: str = "Phòng Quản lý đào tạo"
+    phone: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.name} ({format_phone(self.phone)})" if self.phone else self.name
+
+
+DEFAULT_OFFICE = Office()
+
+
 class Texts:
     """The catalog of one language, rendering in one time zone: what adapters speak with."""
 
-    def __init__(self, language: str | None, tz: tzinfo = DEFAULT_TIMEZONE) -> None:
+    def __init__(
+        self, language: str | None, tz: tzinfo = DEFAULT_TIMEZONE, office: Office = DEFAULT_OFFICE
+    ) -> None:
         self.language = language_or_default(language)
         spec = LANGUAGES[self.language]
         self._plurals = spec.plurals
         self._locale = Locale.parse(spec.locale)
         self._formatter = _Formatter(self._locale, tz)
+        self._office = str(office)
 
     def __call__(self, key: str, /, **params: Any) -> str:
         template = catalog(self.language).get(key)
@@ -144,11 +161,14 @@ class Texts:
             raise MissingText(f"{key!r} is not in the {self.language} catalog")
         if isinstance(template, dict):
             template = template[self._plural(params["count"])]
-        return self.format(template, **params) if params else template
+        return self.format(template, **params)
 
     def format(self, template: str, /, **params: Any) -> str:
-        """Fills a template with the specs above, escaping every value."""
-        return self._formatter.format(template, **params)
+        """Fills a template with the specs above, escaping every value; `{office}` is
+        always at hand."""
+        if "{" not in template:
+            return template
+        return self._formatter.format(template, **{"office": self._office, **params})
 
     def _plural(self, count: float) -> str:
         category = self._locale.plural_form(count)
@@ -156,9 +176,12 @@ class Texts:
 
 
 @cache
-def texts(language: str | None, tz: tzinfo = DEFAULT_TIMEZONE) -> Texts:
-    """The shared `Texts` of a language and zone (built once: CLDR data is parsed then)."""
-    return Texts(language, tz)
+def texts(
+    language: str | None, tz: tzinfo = DEFAULT_TIMEZONE, office: Office = DEFAULT_OFFICE
+) -> Texts:
+    """The shared `Texts` of a language, zone and office (built once: CLDR data is parsed
+    then)."""
+    return Texts(language, tz, office)
 
 
 def t(language: str | None, key: str, /, **params: Any) -> str:

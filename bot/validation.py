@@ -12,15 +12,24 @@ _NAME_PUNCT = {" ", "-", "'"}
 
 
 def clean_full_name(raw: str) -> str:
-    """'  nguyễn   thị  phương ' → 'Nguyễn Thị Phương'; refuses digits, emoji and single words."""
+    """'  nguyễn   thị  phương ' → 'Nguyễn Thị Phương'.
+
+    Checked in the order a person can act on: what the characters are (digits, emoji), then
+    that there are a family and a given name, then the length.
+    """
     text = " ".join(unicodedata.normalize("NFC", raw).split())
-    if not 4 <= len(text) <= NAME_MAX:
-        raise InvalidInput("error.name_length", max=NAME_MAX)
     if any(not (c.isalpha() or c in _NAME_PUNCT) for c in text):
         raise InvalidInput("error.name_chars")
     if len(text.split()) < 2:
         raise InvalidInput("error.name_words")
+    if len(text) > NAME_MAX:
+        raise InvalidInput("error.name_length", max=NAME_MAX, length=len(text))
     return " ".join(word[:1].upper() + word[1:].lower() for word in text.split())
+
+
+def lacks_diacritics(name: str) -> bool:
+    """'Nguyen Thi Phuong': most Vietnamese names have marks, so this is worth a question."""
+    return name.isascii()
 
 
 def parse_birth_year(raw: str, today: date | None = None) -> int:

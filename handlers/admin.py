@@ -42,7 +42,7 @@ async def pending(update: Update, ctx: BotContext) -> None:
 def _list(found: list[Person]) -> InlineKeyboardMarkup:
     rows = []
     for p in found:
-        unit = f" · {p.unit.name}" if p.unit else ""
+        unit = f" · {p.unit.label}" if p.unit else ""
         rows.append([(f"{p.full_name}{unit}"[:LABEL_MAX], OpenPerson(p.id))])
     return inline(rows)
 

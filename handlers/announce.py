@@ -7,18 +7,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from telegram import ReplyKeyboardRemove, Update
+from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.ext import ChatMemberHandler
 
 from bot.actions import RefreshDeliveryReport
 from bot.delivery.model import BatchReport
 from bot.domain import NavOp
+from bot.i18n import Raw
 from bot.services.delivery import ANNOUNCEMENT_MAX
 from handlers.context import BotContext
 from handlers.dialogue import Dialogue, Flow, Goto, Move, Step, Turn, begin, register
 from handlers.routing import Handler, argument_text, button, command
 from handlers.steps import TextStep
-from handlers.ui import inline, show
+from handlers.ui import answer, inline, say, show
 
 REPORT_NAMES_MAX = 3000  # characters of names listed, to stay inside one message
 
@@ -45,7 +46,9 @@ class Preview(Step[AnnouncementDraft]):
         actor = await turn.ctx.actor(turn.update)
         turn.draft.audience = await turn.services.delivery.audience(actor)  # as of now
         await turn.say(turn.t("announce.preview_intro"), ReplyKeyboardRemove())
-        await turn.say(turn.t("notice.announcement", text=turn.draft.text))
+        assert turn.draft.text is not None
+        key, params = turn.services.delivery.announcement(actor, turn.draft.text)
+        await turn.say(turn.t(key, **params))
         await self.remind(turn)
 
     async def remind(self, turn: Turn[AnnouncementDraft]) -> None:
@@ -81,7 +84,7 @@ async def _send(turn: Turn[AnnouncementDraft]) -> None:
     report = await delivery.report(actor, batch)
     await turn.show(
         turn.t("announce.queued") + "\n\n" + render_report(turn.ctx, report),
-        inline([[(turn.t("announce.refresh"), RefreshDeliveryReport(batch))]]),
+        _refresh(turn.ctx, report),
     )
 
 
@@ -112,14 +115,21 @@ async def start(update: Update, ctx: BotContext) -> None:
 
 
 def render_report(ctx: BotContext, report: BatchReport) -> str:
-    lines = [ctx.t("delivery.report", batch=report.batch_id, title=report.title, total=report.total,
-                   delivered=report.delivered, pending=report.pending,
-                   unreachable=report.unreachable, failed=report.failed)]  # fmt: skip
+    lines = [
+        ctx.t("delivery.report", batch=report.batch_id, title=report.title, total=report.total,
+              delivered=report.delivered, pending=report.pending,
+              unreachable=report.unreachable, failed=report.failed),
+        ctx.t("delivery.sent_by", at=report.created_at, who=report.created_by_name or "—"),
+    ]  # fmt: skip
     if report.unreachable_by_unit:
         lines.append(ctx.t("delivery.unreachable_heading"))
         used = 0
-        for unit, names in report.unreachable_by_unit.items():
-            line = ctx.t("delivery.unreachable_unit", unit=unit, names=", ".join(names))
+        for unit, unreached in report.unreachable_by_unit.items():
+            names = ", ".join(
+                ctx.t("delivery.unreachable_person", name=p.name, phone=p.phone or "—")
+                for p in unreached
+            )
+            line = ctx.t("delivery.unreachable_unit", unit=unit, names=Raw(names))
             used += len(line)
             if used > REPORT_NAMES_MAX:
                 lines.append(ctx.t("delivery.more"))
@@ -128,19 +138,40 @@ def render_report(ctx: BotContext, report: BatchReport) -> str:
     return "\n".join(lines)
 
 
-async def _report(update: Update, ctx: BotContext, batch: int | str) -> None:
-    report = await ctx.services.delivery.report(await ctx.actor(update), batch)
-    refresh = inline([[(ctx.t("announce.refresh"), RefreshDeliveryReport(report.batch_id))]])
-    await show(update, ctx, render_report(ctx, report), refresh)
+def _refresh(ctx: BotContext, report: BatchReport) -> InlineKeyboardMarkup:
+    button = RefreshDeliveryReport(report.batch_id, report.digest)
+    return inline([[(ctx.t("announce.refresh"), button)]])
 
 
 async def delivery_report(update: Update, ctx: BotContext) -> None:
-    """/delivery <batch number>."""
-    await _report(update, ctx, argument_text(ctx))
+    """/delivery <batch number>; alone, the recent batches to choose from."""
+    actor = await ctx.actor(update)
+    typed = argument_text(ctx)
+    if typed:
+        report = await ctx.services.delivery.report(actor, typed)
+        await show(update, ctx, render_report(ctx, report), _refresh(ctx, report))
+        return
+    recent = await ctx.services.delivery.recent(actor)
+    if not recent:
+        await say(update, ctx, ctx.t("delivery.recent_none"))
+        return
+    rows = [
+        [(ctx.t("delivery.recent_item", batch=b.batch_id, at=b.created_at, title=b.title[:40]),
+          RefreshDeliveryReport(b.batch_id))]
+        for b in recent
+    ]  # fmt: skip
+    await say(update, ctx, ctx.t("delivery.recent"), inline(rows))
 
 
 async def refresh_report(update: Update, ctx: BotContext, tapped: RefreshDeliveryReport) -> None:
-    await _report(update, ctx, tapped.batch_id)
+    """A report's refresh button updates it in place; a batch picked from the list of
+    recent ones opens below the list, which stays."""
+    report = await ctx.services.delivery.report(await ctx.actor(update), tapped.batch_id)
+    if tapped.shown == report.digest:
+        await answer(update, ctx, ctx.t("delivery.no_news"))
+        return
+    send = show if tapped.shown else say
+    await send(update, ctx, render_report(ctx, report), _refresh(ctx, report))
 
 
 async def member_changed(update: Update, ctx: BotContext) -> None:

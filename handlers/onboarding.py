@@ -196,7 +196,7 @@ async def _summary(turn: Turn[SignUp]) -> Raw:
         turn.t(
             "onboarding.summary",
             name=draft.full_name,
-            unit=(await directory.unit(draft.unit_id)).name,
+            unit=(await directory.unit(draft.unit_id)).label,
             title=title.name if title else "—",
             gender=turn.t(f"gender.{draft.gender}") if draft.gender else "—",
             birth_year=str(draft.birth_year),

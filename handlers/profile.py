@@ -56,7 +56,7 @@ def _export(data: PersonalData) -> bytes:
         "full_name": person.full_name,
         "source": person.source.value,
         "verified": person.verified,
-        "unit": person.unit.name if person.unit else None,
+        "unit": person.unit.label if person.unit else None,
         "title": person.title.name if person.title else None,
         "grade": person.grade.name if person.grade else None,
         "gender": person.gender.value if person.gender else None,

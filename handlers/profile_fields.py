@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.domain import Gender, ProfileField
-from handlers.dialogue import Step, Turn
+from bot.validation import lacks_diacritics
+from handlers.dialogue import Flow, Move, Step, Turn
 from handlers.steps import ChoiceStep, Option, TextStep
+from handlers.ui import inline
 
 
 @dataclass
@@ -20,6 +22,8 @@ class ProfileAnswers:
     """The answers a profile dialogue collects; the field names are the steps' fields."""
 
     full_name: str | None = None
+    #: A name typed without any diacritics, until the person says it is right.
+    unmarked_name: str | None = None
     unit_id: int | None = None
     title_id: int | None = None
     gender: Gender | None = None
@@ -36,7 +40,7 @@ def _parser(field: ProfileField) -> Any:
 
 async def _units(turn: Turn[Any], query: str) -> Sequence[Option]:
     found = await turn.services.directory.search_units(query)
-    return [Option(str(unit.id), unit.name) for unit in found]
+    return [Option(str(unit.id), unit.label) for unit in found]
 
 
 async def _titles(turn: Turn[Any]) -> Sequence[Option]:
@@ -57,11 +61,36 @@ async def _ethnicities(turn: Turn[Any], query: str) -> Sequence[Option]:
     return [Option(str(e.id), e.name) for e in found]
 
 
+class NameStep(TextStep[Any]):
+    """The full name; one typed without any diacritics is questioned before it is taken."""
+
+    async def on_text(self, turn: Turn[Any], text: str) -> Move:
+        name = await turn.services.people.parse_field(ProfileField.FULL_NAME, text)
+        if not lacks_diacritics(name):
+            turn.draft.unmarked_name = None
+            return await super().on_text(turn, text)
+        turn.draft.unmarked_name = name
+        await turn.say(
+            turn.t("fields.unmarked_name", name=name),
+            inline([[(turn.t("fields.name_is_right"), turn.choice("keep")),
+                     (turn.t("fields.name_retype"), turn.choice("retype"))]]),
+        )  # fmt: skip
+        return Flow.STAY
+
+    async def on_choice(self, turn: Turn[Any], value: str) -> Move:
+        name, turn.draft.unmarked_name = turn.draft.unmarked_name, None
+        if value == "keep" and name is not None:
+            self.store(turn, name)
+            await turn.show(turn.t("fields.name_kept", name=name))
+            return Flow.NEXT
+        return Flow.REASK
+
+
 def profile_steps() -> list[Step[Any]]:
     """The six questions, in the order sign-up asks them; each step is named by its field's
     value (ProfileField), so a field and its question are found from each other."""
     return [
-        TextStep(
+        NameStep(
             ProfileField.FULL_NAME.value, "full_name",
             prompt="fields.ask_name", parse=_parser(ProfileField.FULL_NAME),
         ),

@@ -112,7 +112,7 @@ def person_card(texts: Texts, person: Person, *, staff_view: bool = False) -> Ra
     lines = [
         texts("profile.card",
               name=person.full_name,
-              unit=person.unit.name if person.unit else dash,
+              unit=person.unit.label if person.unit else dash,
               title=person.title.name if person.title else dash,
               grade=person.grade.name if person.grade else dash,
               gender=gender,

@@ -46,7 +46,9 @@ class DeliveryRuntime:
 
     async def start(self, bot: ExtBot[Any], services: Services) -> None:
         await services.delivery.load_unreachable()
-        transport = TelegramTransport(bot, self.settings.default_language, self.settings.tz)
+        transport = TelegramTransport(
+            bot, self.settings.default_language, self.settings.tz, self.settings.office
+        )
 
         async def deliver(message: OutboxMessage) -> Outcome:
             outcome = await transport(message)

@@ -21,7 +21,7 @@ from bot.delivery.model import (
     Transient,
     Unreachable,
 )
-from bot.i18n import DEFAULT_TIMEZONE, Texts, texts
+from bot.i18n import DEFAULT_OFFICE, DEFAULT_TIMEZONE, Office, Texts, texts
 
 UNREACHABLE_BAD_REQUESTS = ("chat not found", "user not found", "peer_id_invalid")
 
@@ -52,14 +52,19 @@ def render_buttons(payload: dict[str, Any], texts: Texts) -> InlineKeyboardMarku
 
 class TelegramTransport:
     def __init__(
-        self, bot: ExtBot[Any], default_language: str = "vi", tz: tzinfo = DEFAULT_TIMEZONE
+        self,
+        bot: ExtBot[Any],
+        default_language: str = "vi",
+        tz: tzinfo = DEFAULT_TIMEZONE,
+        office: Office = DEFAULT_OFFICE,
     ) -> None:
         self.bot = bot
         self.default_language = default_language
         self.tz = tz
+        self.office = office
 
     async def __call__(self, message: OutboxMessage) -> Outcome:
-        rendering = texts(message.language or self.default_language, self.tz)
+        rendering = texts(message.language or self.default_language, self.tz, self.office)
         payload = message.payload
         try:
             document = payload.get("document")

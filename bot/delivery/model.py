@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -77,14 +78,41 @@ Outcome = Sent | RetryAfter | Transient | Unreachable | Rejected
 
 
 @dataclass(frozen=True, slots=True)
+class Unreached:
+    """Someone a message could not reach, with what the office needs to phone them."""
+
+    name: str
+    phone: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BatchSummary:
+    """One batch in a list of recent ones."""
+
+    batch_id: int
+    title: str
+    created_at: datetime
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
 class BatchReport:
     batch_id: int
     title: str
     created_by: int | None
+    created_by_name: str | None
+    created_at: datetime
     total: int
     delivered: int
     pending: int
     unreachable: int
     failed: int
-    #: unit name → names of people who could not be reached, so the office can phone them.
-    unreachable_by_unit: dict[str, list[str]] = field(default_factory=dict)
+    #: unit label → people who could not be reached, so the office can phone them.
+    unreachable_by_unit: dict[str, list[Unreached]] = field(default_factory=dict)
+
+    @property
+    def digest(self) -> str:
+        """Changes whenever a figure of the report does: a refresh that would show the same
+        report says so instead of sending it again."""
+        figures = (self.delivered, self.pending, self.unreachable, self.failed)
+        return hashlib.blake2b(repr(figures).encode(), digest_size=4).hexdigest()

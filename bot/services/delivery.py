@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from bot.delivery.model import BatchReport
+from bot.delivery.model import BatchReport, BatchSummary
 from bot.domain import Actor
 from bot.errors import InvalidInput, NotFound
 from bot.services.access import staff_scope
@@ -61,10 +61,10 @@ class DeliveryService:
     # --- announcements -----------------------------------------------------------------------
 
     async def audience(self, actor: Actor) -> int:
-        """How many people an announcement from this actor would reach."""
+        """How many people an announcement from this actor would reach (not the sender)."""
         scope = staff_scope(actor)
         async with self.db.read() as conn:
-            return await PeopleRepository(conn).count_reachable(scope)
+            return await PeopleRepository(conn).count_reachable(scope, but=_own_id(actor))
 
     def check_announcement(self, text: str) -> str:
         """The text as it will be sent; refuses an empty or overlong one (measured as
@@ -74,6 +74,15 @@ class DeliveryService:
         if not text or length > ANNOUNCEMENT_MAX:
             raise InvalidInput("error.announcement_length", max=ANNOUNCEMENT_MAX, length=length)
         return text
+
+    @staticmethod
+    def announcement(actor: Actor, text: str) -> tuple[str, dict[str, str]]:
+        """The announcement as cadres will read it (catalog key and values): signed by the
+        office for administrators, by their units for unit heads."""
+        if actor.is_admin:
+            return "notice.announcement_office", {"text": text}
+        units = ", ".join(g.unit.label for g in actor.grants if g.unit is not None)
+        return "notice.announcement_unit", {"text": text, "unit": units}
 
     async def announce(self, actor: Actor, text: str, request_key: str | None = None) -> int:
         """Queues one announcement to everyone in the actor's reach, as one batch.
@@ -87,8 +96,9 @@ class DeliveryService:
             repo = OutboxRepository(conn)
             if request_key and (done := await repo.batch_for_request(request_key)) is not None:
                 return done
-            recipients = await PeopleRepository(conn).reachable(scope)
+            recipients = await PeopleRepository(conn).reachable(scope, but=_own_id(actor))
             title = text.splitlines()[0][:200]
+            text_key, params = self.announcement(actor, text)
             batch = await repo.new_batch(
                 "announcement", title, actor.telegram_id, len(recipients), request_key
             )
@@ -100,8 +110,8 @@ class DeliveryService:
                         chat_id=chat_id,
                         person_id=person_id,
                         batch_id=batch,
-                        text_key="notice.announcement",
-                        params={"text": text},
+                        text_key=text_key,
+                        params=params,
                     )
                     for person_id, chat_id in recipients
                 ]
@@ -122,5 +132,16 @@ class DeliveryService:
         async with self.db.read() as conn:
             report = await OutboxRepository(conn).report(int(text))
         if report is None or (not actor.is_admin and report.created_by != actor.telegram_id):
-            raise NotFound()
+            raise NotFound("error.batch_unknown", batch=int(text))
         return report
+
+    async def recent(self, actor: Actor) -> list[BatchSummary]:
+        """The latest batches the actor may see: administrators all, unit heads their own."""
+        staff_scope(actor)
+        async with self.db.read() as conn:
+            mine = None if actor.is_admin else actor.telegram_id
+            return await OutboxRepository(conn).recent_batches(mine)
+
+
+def _own_id(actor: Actor) -> int | None:
+    return actor.person.id if actor.person else None

@@ -324,7 +324,7 @@ class PeopleService:
             )  # fmt: skip
             await _tell(
                 conn, person, "profile_rejected", change, "notice.profile_rejected",
-                params={"unit": person.unit.name},
+                params={"unit": person.unit.label},
                 buttons=[[("fields.edit_unit", EditProfile(ProfileField.UNIT))]],
             )  # fmt: skip
             return await repo.get(person_id)
@@ -416,7 +416,7 @@ async def _ask_heads_to_confirm(conn: AsyncConnection, person: Person, change: i
                 chat_id=chat_id,
                 person_id=head_id,
                 text_key="notice.verify_request",
-                params={"name": person.full_name, "unit": person.unit.name},
+                params={"name": person.full_name, "unit": person.unit.label},
                 buttons=[[("notice.open_profile", OpenPerson(person.id))]],
             )
             for head_id, chat_id in heads

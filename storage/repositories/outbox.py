@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.delivery.model import BatchReport, NewMessage, OutboxMessage
+from bot.delivery.model import BatchReport, BatchSummary, NewMessage, OutboxMessage, Unreached
+from bot.domain import unit_label
 from storage.schema import delivery_batches, outbox, people, units, unreachable_chats
 from storage.types import UTCDateTime, utcnow
 
@@ -208,9 +209,16 @@ class OutboxRepository:
     # --- reports -----------------------------------------------------------------------------
 
     async def report(self, batch_id: int) -> BatchReport | None:
+        sender = people.alias("sender")
         batch = (
             await self.conn.execute(
-                sa.select(delivery_batches).where(delivery_batches.c.id == batch_id)
+                sa.select(delivery_batches, sender.c.full_name.label("sender_name"))
+                .select_from(
+                    delivery_batches.outerjoin(
+                        sender, sender.c.telegram_id == delivery_batches.c.created_by
+                    )
+                )
+                .where(delivery_batches.c.id == batch_id)
             )
         ).first()
         if batch is None:
@@ -224,23 +232,32 @@ class OutboxRepository:
                 )
             ).all()
         )
+        parent = units.alias("parent")
         missed = await self.conn.execute(
-            sa.select(units.c.name, people.c.full_name)
+            sa.select(
+                units.c.name.label("unit"),
+                sa.case((parent.c.parent_id.is_(None), None), else_=parent.c.name).label("parent"),
+                people.c.full_name,
+                people.c.phone,
+            )
             .select_from(
-                outbox.join(people, people.c.id == outbox.c.person_id).outerjoin(
-                    units, units.c.id == people.c.unit_id
-                )
+                outbox.join(people, people.c.id == outbox.c.person_id)
+                .outerjoin(units, units.c.id == people.c.unit_id)
+                .outerjoin(parent, parent.c.id == units.c.parent_id)
             )
             .where(outbox.c.batch_id == batch_id, outbox.c.state == "unreachable")
             .order_by(units.c.name, people.c.name_search)
         )
-        by_unit: dict[str, list[str]] = {}
-        for unit_name, full_name in missed:
-            by_unit.setdefault(unit_name or "—", []).append(full_name)
+        by_unit: dict[str, list[Unreached]] = {}
+        for row in missed:
+            label = unit_label(row.unit, row.parent) if row.unit else "—"
+            by_unit.setdefault(label, []).append(Unreached(row.full_name, row.phone))
         return BatchReport(
             batch_id=batch_id,
             title=batch.title,
             created_by=batch.created_by,
+            created_by_name=batch.sender_name,
+            created_at=batch.created_at,
             total=batch.total,
             delivered=counts.get("sent", 0),
             pending=counts.get("pending", 0) + counts.get("sending", 0),
@@ -248,3 +265,16 @@ class OutboxRepository:
             failed=counts.get("failed", 0) + counts.get("cancelled", 0),
             unreachable_by_unit=by_unit,
         )
+
+    async def recent_batches(self, created_by: int | None, limit: int = 10) -> list[BatchSummary]:
+        """The latest batches, newest first; only those `created_by` sent, if given."""
+        query = sa.select(
+            delivery_batches.c.id,
+            delivery_batches.c.title,
+            delivery_batches.c.created_at,
+            delivery_batches.c.total,
+        )
+        if created_by is not None:
+            query = query.where(delivery_batches.c.created_by == created_by)
+        rows = await self.conn.execute(query.order_by(delivery_batches.c.id.desc()).limit(limit))
+        return [BatchSummary(*row) for row in rows]

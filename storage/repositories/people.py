@@ -19,6 +19,7 @@ from bot.domain import (
     ProfileField,
     Role,
     RoleGrant,
+    UnitRef,
     UnitScope,
 )
 from bot.errors import NotFound
@@ -28,6 +29,7 @@ from storage.schema import consents, ethnicities, grades, people, roles, titles,
 from storage.types import utcnow
 
 _unit = units.alias("u")
+_unit_parent = units.alias("up")
 _title = titles.alias("t")
 _grade = grades.alias("g")
 _eth = ethnicities.alias("e")
@@ -36,6 +38,9 @@ _PERSON_SELECT = sa.select(
     people,
     _unit.c.code.label("unit_code"),
     _unit.c.name.label("unit_name"),
+    sa.case((_unit_parent.c.parent_id.is_(None), None), else_=_unit_parent.c.name).label(
+        "unit_parent_name"
+    ),
     _title.c.code.label("title_code"),
     _title.c.name.label("title_name"),
     _grade.c.code.label("grade_code"),
@@ -44,6 +49,7 @@ _PERSON_SELECT = sa.select(
     _eth.c.name.label("eth_name"),
 ).select_from(
     people.outerjoin(_unit, _unit.c.id == people.c.unit_id)
+    .outerjoin(_unit_parent, _unit_parent.c.id == _unit.c.parent_id)
     .outerjoin(_title, _title.c.id == people.c.title_id)
     .outerjoin(_grade, _grade.c.id == people.c.grade_id)
     .outerjoin(_eth, _eth.c.id == people.c.ethnicity_id)
@@ -85,6 +91,13 @@ _REACHABLE = sa.and_(
 )
 
 
+def _reachable(scope: UnitScope, but: int | None) -> list[sa.ColumnElement[bool]]:
+    conditions = [_REACHABLE, in_scope(people.c.unit_id, scope)]
+    if but is not None:
+        conditions.append(people.c.id != but)
+    return conditions
+
+
 def _item(row: Any, key: str, prefix: str) -> CodeItem | None:
     ident = getattr(row, key)
     if ident is None:
@@ -99,7 +112,11 @@ def _person(row: Any) -> Person:
         source=PersonSource(row.source),
         verified=row.verified,
         source_pool=row.source_pool,
-        unit=_item(row, "unit_id", "unit"),
+        unit=(
+            UnitRef(row.unit_id, row.unit_code, row.unit_name, row.unit_parent_name)
+            if row.unit_id is not None
+            else None
+        ),
         title=_item(row, "title_id", "title"),
         grade=_item(row, "grade_id", "grade"),
         ethnicity=_item(row, "ethnicity_id", "eth"),
@@ -186,7 +203,7 @@ class PeopleRepository:
         grants = tuple(
             RoleGrant(
                 Role(r.grant_role),
-                CodeItem(r.grant_unit_id, r.grant_unit_code, r.grant_unit_name)
+                UnitRef(r.grant_unit_id, r.grant_unit_code, r.grant_unit_name)
                 if r.grant_unit_id
                 else None,
             )
@@ -223,19 +240,18 @@ class PeopleRepository:
         )
         return [_person(r) for r in rows]
 
-    async def count_reachable(self, scope: UnitScope) -> int:
+    async def count_reachable(self, scope: UnitScope, but: int | None = None) -> int:
         result = await self.conn.execute(
-            sa.select(sa.func.count())
-            .select_from(people)
-            .where(_REACHABLE, in_scope(people.c.unit_id, scope))
+            sa.select(sa.func.count()).select_from(people).where(*_reachable(scope, but))
         )
         return int(result.scalar_one())
 
-    async def reachable(self, scope: UnitScope) -> list[tuple[int, int]]:
-        """(person id, Telegram id) of everyone who may be sent announcements in the scope."""
+    async def reachable(self, scope: UnitScope, but: int | None = None) -> list[tuple[int, int]]:
+        """(person id, Telegram id) of everyone who may be sent announcements in the scope,
+        but one person (the sender)."""
         rows = await self.conn.execute(
             sa.select(people.c.id, people.c.telegram_id)
-            .where(_REACHABLE, in_scope(people.c.unit_id, scope))
+            .where(*_reachable(scope, but))
             .order_by(people.c.id)
         )
         return [(r.id, r.telegram_id) for r in rows]
@@ -253,9 +269,7 @@ class PeopleRepository:
         if not ids:
             return {}
         rows = await self.conn.execute(
-            sa.select(people.c.telegram_id, people.c.language).where(
-                people.c.telegram_id.in_(ids)
-            )
+            sa.select(people.c.telegram_id, people.c.language).where(people.c.telegram_id.in_(ids))
         )
         return {r.telegram_id: r.language for r in rows}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.domain import CodeItem, HeldRole, Role
+from bot.domain import HeldRole, Role, UnitRef
 from storage.schema import people, roles, unit_closure, units
 from storage.types import utcnow
 
@@ -22,7 +22,7 @@ class RoleRepository:
             .order_by(roles.c.id)
         )
         return [
-            HeldRole(Role(r.role), CodeItem(r.id, r.code, r.name) if r.id else None, r.granted_at)
+            HeldRole(Role(r.role), UnitRef(r.id, r.code, r.name) if r.id else None, r.granted_at)
             for r in rows
         ]
 

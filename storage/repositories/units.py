@@ -13,7 +13,17 @@ from bot.errors import NotFound
 from bot.text_search import fold
 from storage.schema import unit_closure, units
 
-_UNIT_COLUMNS = (units.c.id, units.c.code, units.c.name, units.c.parent_id, units.c.kind)
+_parent = units.alias("parent")
+
+#: A unit with its parent's name, unless the parent is the province (it tells nothing apart).
+_UNIT_SELECT = sa.select(
+    units.c.id,
+    units.c.code,
+    units.c.name,
+    units.c.parent_id,
+    units.c.kind,
+    sa.case((_parent.c.parent_id.is_(None), None), else_=_parent.c.name).label("parent_name"),
+).select_from(units.outerjoin(_parent, _parent.c.id == units.c.parent_id))
 
 
 def in_scope(unit_id: sa.ColumnElement[Any], scope: UnitScope) -> sa.ColumnElement[bool]:
@@ -27,7 +37,7 @@ def in_scope(unit_id: sa.ColumnElement[Any], scope: UnitScope) -> sa.ColumnEleme
 
 
 def _unit(row: Any) -> Unit:
-    return Unit(row.id, row.code, row.name, row.parent_id, row.kind)
+    return Unit(row.id, row.code, row.name, row.parent_id, row.kind, row.parent_name)
 
 
 class UnitRepository:
@@ -35,17 +45,18 @@ class UnitRepository:
         self.conn = conn
 
     async def get(self, unit_id: int) -> Unit:
-        row = (
-            await self.conn.execute(sa.select(*_UNIT_COLUMNS).where(units.c.id == unit_id))
-        ).first()
+        row = (await self.conn.execute(_UNIT_SELECT.where(units.c.id == unit_id))).first()
         if row is None:
             raise NotFound("error.unit_unknown")
         return _unit(row)
 
     async def search(self, folded: str, limit: int = 8) -> list[Unit]:
+        """Units whose name, or whose name with the parent's, has every word typed: "van
+        phong noi vu" finds the office of the Department of Home Affairs."""
+        words = folded.split()
+        both = units.c.name_search + " " + sa.func.coalesce(_parent.c.name_search, "")
         rows = await self.conn.execute(
-            sa.select(*_UNIT_COLUMNS)
-            .where(units.c.name_search.contains(folded, autoescape=True))
+            _UNIT_SELECT.where(*(both.contains(word, autoescape=True) for word in words))
             .order_by(sa.func.length(units.c.name), units.c.name_search)
             .limit(limit)
         )

@@ -112,13 +112,7 @@ async def tap_answer(user: ScriptedUser, label: str, message_id: int | None = No
 
 
 async def _answer_to(user: ScriptedUser, tapping: Awaitable[str]) -> str:
-    seen = len(user.callback_answers)
-    await tapping
-    for _ in range(250):
-        if len(user.callback_answers) > seen:
-            return user.callback_answers[seen]
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"{user}: no answer to the button")
+    return await user.answer_to(await tapping)
 
 
 async def no_dialogue_left(db: Database, seconds: float = 5.0) -> None:

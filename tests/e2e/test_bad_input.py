@@ -45,7 +45,7 @@ async def test_bad_input_at_each_step_is_refused_and_stores_nothing(harness: Har
 
     # Name step.
     await cadre.expect("họ và tên")
-    for bad, answer in ((HUGE, "từ 4 đến 80"), (ODD, "chỉ gồm chữ cái"), ("Dung", "hai từ"),
+    for bad, answer in ((HUGE, "tối đa 80"), (ODD, "chỉ gồm chữ cái"), ("Dung", "hai từ"),
                         ("Nguyễn Văn 3", "chỉ gồm chữ cái")):  # fmt: skip
         await cadre.send(bad)
         await cadre.expect(answer)

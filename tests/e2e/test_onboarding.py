@@ -75,7 +75,7 @@ async def test_self_declared_profile_is_confirmed_by_the_unit_head(harness: Harn
     await cadre.send("giay")
     await cadre.tap("Giáy")
     review = await cadre.expect("kiểm tra lại")
-    assert "Vàng Thị Dung" in review.text and "+84987654321" in review.text
+    assert "Vàng Thị Dung" in review.text and "0987 654 321" in review.text
     await cadre.tap("Xác nhận")
     created = await cadre.expect("hồ sơ tự khai báo")
     assert "chờ xác nhận" in created.text

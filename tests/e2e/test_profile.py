@@ -106,7 +106,7 @@ async def test_roster_profiles_cannot_be_edited_by_the_cadre(harness: Harness) -
     cadre = harness.user(906)
     await cadre.send("/profile")
     card = await cadre.expect("Lò Văn Pọm")
-    assert "liên hệ phòng Tổ chức" in card.text
+    assert "liên hệ Phòng Quản lý đào tạo" in card.text  # the one office, OFFICE_NAME
     assert not any("Họ tên" in label for label in card.labels)
     refused = await forged_tap(cadre, EditProfile(ProfileField.FULL_NAME).pack())
     assert "không tự sửa được" in refused

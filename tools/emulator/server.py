@@ -723,7 +723,7 @@ class BotApiEmulator:
         if pending is None or time.monotonic() - pending.created > self.callback_ttl:
             raise bad_request(_QUERY_TOO_OLD)
         if user := bot.users.get(pending.user_id):
-            await user._answered(p.text("text") or "")
+            await user._answered(p.text("callback_query_id") or "", p.text("text") or "")
         return True
 
     async def _get_file(self, bot: BotState, p: Params) -> Any:

@@ -212,6 +212,8 @@ class ScriptedUser:
         self.phone = phone
         self.inbox: list[BotMessage] = []
         self.callback_answers: list[str] = []
+        #: The answer to each button press, by its callback query id (`tap` returns it).
+        self.answer_of: dict[str, str] = {}
         self.keyboard: list[list[ReplyButton]] | None = None
         self._bot = bot
         self._current: dict[int, BotMessage] = {}
@@ -416,6 +418,13 @@ class ScriptedUser:
                     f"{self}: expected no bot message, got {_describe(self.inbox[self._cursor :])}"
                 )
 
+    async def answer_to(self, query_id: str, timeout: float = 5.0) -> str:
+        """The bot's answer to one button press (its alert text, or "")."""
+        async with self._cond:
+            if not await self._wait(lambda: query_id in self.answer_of, timeout):
+                raise TimeoutError(f"{self}: the button press {query_id} was never answered")
+            return self.answer_of[query_id]
+
     async def next_answer(self, timeout: float = 5.0) -> str:
         """The next answerCallbackQuery text (\"\" if none) not yet consumed."""
         async with self._cond:
@@ -488,7 +497,8 @@ class ScriptedUser:
         async with self._cond:
             self._cond.notify_all()
 
-    async def _answered(self, text: str) -> None:
+    async def _answered(self, query_id: str, text: str) -> None:
         async with self._cond:
             self.callback_answers.append(text)
+            self.answer_of[query_id] = text
             self._cond.notify_all()

@@ -1,0 +1,134 @@
+"""The existing flows as their users expect them: what a cadre, a unit head and an
+administrator met when they tried the sandbox, each now answered."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import SUPERADMIN_ID, Harness, consent, running_bot, tap_answer
+from tests.factories import add_person, add_role, add_unit
+
+
+async def _to_name_step(harness: Harness, user_id: int) -> None:
+    cadre = harness.user(user_id)
+    await consent(cadre)
+    await cadre.press("Tự khai báo hồ sơ")
+    await cadre.expect("họ và tên")
+
+
+async def test_a_name_typed_without_diacritics_is_questioned(harness: Harness) -> None:
+    await _to_name_step(harness, 1401)
+    cadre = harness.user(1401)
+    await cadre.send("nguyen thi phuong")
+    await cadre.expect("không dấu")
+    await cadre.tap("Nhập lại có dấu")
+    await cadre.expect("họ và tên")
+    await cadre.send("nguyen thi phuong")
+    await cadre.tap("Đúng, giữ nguyên")
+    await cadre.expect("Họ tên: Nguyen Thi Phuong")
+    await cadre.expect("tên đơn vị")
+
+
+async def test_name_feedback_says_what_is_wrong(harness: Harness) -> None:
+    await _to_name_step(harness, 1402)
+    cadre = harness.user(1402)
+    await cadre.send("Đào 😀")
+    await cadre.expect("biểu tượng cảm xúc")  # about the characters, not the length
+    await cadre.send("Đào")
+    await cadre.expect("hai từ")
+    await cadre.send("Lò " + "Thị " * 30 + "Mai")
+    await cadre.expect("tối đa 80 ký tự (vừa nhập 126)")
+
+
+async def test_units_are_told_apart_by_their_parent_and_found_by_it(harness: Harness) -> None:
+    home = await add_unit(harness.db, "SNV.VP", "Văn phòng Sở", harness.province.department_id,
+                          "office")  # fmt: skip
+    health = await add_unit(harness.db, "SYT", "Sở Y tế", harness.province.root_id, "department")
+    await add_unit(harness.db, "SYT.VP", "Văn phòng Sở", health, "office")
+    await _to_name_step(harness, 1403)
+    cadre = harness.user(1403)
+    await cadre.send("Lò Thị Mai")
+    await cadre.send("van phong noi vu")  # the parent's name narrows it down
+    found = await cadre.expect("Chọn đơn vị")
+    assert [b.text for row in found.buttons for b in row][:1] == ["Văn phòng Sở — Sở Nội vụ"]
+    await cadre.send("van phong so")
+    both = await cadre.expect("Chọn đơn vị")
+    labels = {b.text for row in both.buttons for b in row}
+    assert {"Văn phòng Sở — Sở Nội vụ", "Văn phòng Sở — Sở Y tế"} <= labels
+    await cadre.tap("Văn phòng Sở — Sở Nội vụ")
+    await cadre.tap("Bỏ qua")
+    await cadre.tap("Nữ")
+    await cadre.send("1990")
+    await cadre.tap("Mông")
+    review = await cadre.expect("kiểm tra lại")
+    assert "Đơn vị: Văn phòng Sở — Sở Nội vụ" in review.text
+    assert home
+
+
+async def test_an_announcement_is_signed_and_not_sent_to_its_sender(harness: Harness) -> None:
+    await add_person(harness.db, "Đinh Văn Quản", unit_id=harness.province.root_id,
+                     telegram_id=SUPERADMIN_ID)  # fmt: skip
+    head_id = await add_person(harness.db, "Sùng Mí Chá", unit_id=harness.province.commune_id,
+                               telegram_id=1404)  # fmt: skip
+    await add_role(harness.db, head_id, "unit_head", harness.province.commune_id)
+    await add_person(harness.db, "Mùa A Dế", unit_id=harness.province.commune_id, telegram_id=1405)
+    cadre, head = harness.user(1405), harness.user(1404)
+    await head.send("/announce")
+    await head.expect("gửi đến 1 cán bộ")
+    await head.send("Họp chi bộ lúc 14:00")
+    await head.tap("Gửi")
+    await head.expect("hàng đợi")
+    notice = await cadre.expect("Họp chi bộ lúc 14:00")
+    assert "Thông báo của Xã Đồng Văn" in notice.text
+    await head.no_message(0.3)  # the sender is not among the recipients
+
+    admin = harness.user(SUPERADMIN_ID)
+    await admin.send("/announce")
+    await admin.send("Lịch học tháng 12")
+    await admin.tap("Gửi")
+    notice = await cadre.expect("Lịch học tháng 12")
+    assert "Thông báo của Phòng Quản lý đào tạo" in notice.text
+
+
+async def test_delivery_reports_list_recent_batches_and_say_when_nothing_changed(
+    harness: Harness,
+) -> None:
+    await add_person(harness.db, "Đinh Văn Quản", unit_id=harness.province.root_id,
+                     telegram_id=SUPERADMIN_ID)  # fmt: skip
+    await add_person(harness.db, "Mùa A Dế", unit_id=harness.province.commune_id,
+                     telegram_id=1406, phone="+84912000406")  # fmt: skip
+    admin, cadre = harness.user(SUPERADMIN_ID), harness.user(1406)
+    await admin.send("/delivery")
+    await admin.expect("Chưa có đợt gửi nào")
+    await admin.send("/announce")
+    await admin.send("Họp giao ban")
+    await admin.tap("Gửi")
+    await admin.expect("hàng đợi")
+    await cadre.expect("Họp giao ban")
+    await admin.send("/delivery 99")
+    await admin.expect("Không có đợt gửi số 99")
+    await admin.send("/delivery")
+    listed = await admin.expect("Các đợt gửi gần đây")
+    await admin.tap("Số 1", message_id=listed.message_id)
+    report = await admin.expect("Đợt gửi số 1")
+    assert "bởi Đinh Văn Quản" in report.text and "Gửi lúc" in report.text
+    while "Đã gửi: 1" not in report.text:  # the outcome is written just after the send
+        await admin.send("/delivery 1")
+        report = await admin.expect("Đợt gửi số 1")
+    assert "chưa có gì mới" in (await tap_answer(admin, "Cập nhật", report.message_id)).lower()
+
+
+@pytest.mark.parametrize("database_kind", ["sqlite"], indirect=True)
+async def test_the_office_to_contact_is_the_one_configured(
+    database_kind: str, tmp_path: Path
+) -> None:
+    office = {"office_name": "Phòng Đào tạo, Trường Chính trị Hà Giang",
+              "office_phone": "0219 3866 123"}  # fmt: skip
+    async with running_bot(database_kind, tmp_path, **office) as h:
+        await add_person(h.db, "Lò Văn Pọm", unit_id=h.province.commune_id, telegram_id=1407)
+        cadre = h.user(1407)
+        await cadre.send("/profile")
+        card = await cadre.expect("Lò Văn Pọm")
+        assert "Phòng Đào tạo, Trường Chính trị Hà Giang (0219 3866 123)" in card.text
