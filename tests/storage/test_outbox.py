@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.delivery.model import NewMessage
+from bot.delivery.model import NewMessage, Unreached
 from storage.database import Database
 from storage.repositories.outbox import OutboxRepository
 from storage.schema import outbox
@@ -60,7 +60,9 @@ async def test_due_rows_in_order_and_recovery_of_in_flight_rows(db: Database) ->
 async def test_report_lists_the_unreachable_by_unit(db: Database) -> None:
     province = await make_province(db)
     reached = await add_person(db, "Lò Văn A", unit_id=province.commune_id, telegram_id=11)
-    missed = await add_person(db, "Lò Văn B", unit_id=province.commune_id, telegram_id=12)
+    missed = await add_person(
+        db, "Lò Văn B", unit_id=province.commune_id, telegram_id=12, phone="+84912000012"
+    )
     async with db.write() as conn:
         repo = OutboxRepository(conn)
         batch = await repo.new_batch("announcement", "Họp", 1, 2)
@@ -74,7 +76,7 @@ async def test_report_lists_the_unreachable_by_unit(db: Database) -> None:
         assert await OutboxRepository(conn).report(batch + 1) is None
     assert report is not None
     assert (report.total, report.delivered, report.unreachable, report.pending) == (2, 1, 1, 0)
-    assert report.unreachable_by_unit == {"Xã Đồng Văn": ["Lò Văn B"]}
+    assert report.unreachable_by_unit == {"Xã Đồng Văn": [Unreached("Lò Văn B", "+84912000012")]}
 
 
 async def test_the_file_lock_admits_one_sender(tmp_path: Path) -> None:
