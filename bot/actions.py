@@ -239,6 +239,12 @@ class EditProfile(Action):
     field: ProfileField
 
 
+@action("phone")
+@dataclasses.dataclass(frozen=True, slots=True)
+class AskPhone(Action):
+    """A cadre adds or changes the phone of a self-declared profile."""
+
+
 @action("mydata")
 @dataclasses.dataclass(frozen=True, slots=True)
 class SendMyData(Action):

@@ -54,6 +54,7 @@ class Flow(Enum):
     NEXT = "next"  # the following step (or back to the summary that sent the person here)
     STAY = "stay"  # the step has answered; wait for the next input
     REASK = "reask"  # ask the current step again
+    REMIND = "remind"  # ask the current step again, in short
     RETRY = "retry"  # say what the step expects, then ask again
     FINISH = "finish"  # the dialogue's purpose: its `finish` runs, then it ends
     END = "end"  # over; the step has said why
@@ -176,7 +177,9 @@ class Step(Generic[D]):
         return Flow.RETRY
 
     async def on_contact(self, turn: Turn[D], phone: str, user_id: int | None) -> Move:
-        return Flow.RETRY
+        """A phone number shared where none is asked: say so, and ask the question again."""
+        await turn.say(turn.t("dialogue.contact_not_now"), self.retry_markup(turn))
+        return Flow.REMIND
 
     def retry_markup(self, turn: Turn[D]) -> Markup:
         """The keyboard that comes with "that is not what this step expects"."""
@@ -455,7 +458,7 @@ async def _apply(turn: Turn[Any], move: Move) -> None:
         if move is Flow.RETRY:
             retry = turn.step.retry_text or dialogue.retry
             await turn.say(turn.t(retry), turn.step.retry_markup(turn))
-        await _ask(turn, state, again=True, remind=move is Flow.RETRY)
+        await _ask(turn, state, again=True, remind=move in (Flow.RETRY, Flow.REMIND))
 
 
 async def _finish(turn: Turn[Any]) -> None:

@@ -9,7 +9,7 @@ from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefaul
 from telegram.error import TelegramError
 
 from bot.domain import Role
-from bot.i18n import LANGUAGES, t
+from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from bot.menus import LEARNER_COMMANDS, commands_for, is_staff
 
 log = logging.getLogger(__name__)
@@ -31,12 +31,18 @@ async def set_default_menus(bot: Bot) -> None:
             )
 
 
+def needs_own_menu(roles: Iterable[Role], lang: str) -> bool:
+    """Staff see more commands; anyone who chose another language reads them in it (the
+    default menus follow the phone's language, not the one chosen in the bot)."""
+    return is_staff(roles) or lang != DEFAULT_LANGUAGE
+
+
 async def sync_chat_menu(bot: Bot, chat_id: int, roles: Iterable[Role], lang: str) -> None:
-    """Gives a staff member their menu, or takes it away when their last staff role goes."""
+    """The person's own menu (their commands, in their language), or the default one back."""
     roles = set(roles)
     scope = BotCommandScopeChat(chat_id)
     try:
-        if is_staff(roles):
+        if needs_own_menu(roles, lang):
             await bot.set_my_commands(_commands(commands_for(roles), lang), scope=scope)
         else:
             await bot.delete_my_commands(scope=scope)

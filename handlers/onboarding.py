@@ -14,7 +14,6 @@ from typing import Any
 
 from telegram import (
     InlineKeyboardMarkup,
-    KeyboardButton,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
@@ -24,13 +23,14 @@ from bot.deeplinks import parse_payload
 from bot.domain import NavOp, NewProfile, ProfileField
 from bot.errors import InvalidInput
 from bot.i18n import LANGUAGES, Raw
+from bot.phones import normalize_phone
 from bot.services.people import MatchOutcome
 from handlers.context import BotContext
 from handlers.dialogue import Dialogue, Flow, Goto, Move, Step, Turn, begin, register
 from handlers.landing import land
 from handlers.profile_fields import ProfileAnswers, profile_steps
 from handlers.routing import Handler, command
-from handlers.ui import inline, is_label, person_card, say
+from handlers.ui import inline, is_label, person_card, say, share_phone_keyboard
 
 
 @dataclass
@@ -46,15 +46,7 @@ class SignUp(ProfileAnswers):
 
 
 def contact_keyboard(turn: Turn[Any]) -> ReplyKeyboardMarkup:
-    return ReplyKeyboardMarkup(
-        [
-            [KeyboardButton(turn.t("onboarding.share_contact"), request_contact=True)],
-            [KeyboardButton(turn.t("onboarding.self_declare"))],
-            [KeyboardButton(turn.t("button.back")), KeyboardButton(turn.t("button.cancel"))],
-        ],
-        resize_keyboard=True,
-        one_time_keyboard=True,
-    )
+    return share_phone_keyboard(turn.ctx, "onboarding.self_declare")
 
 
 class Consent(Step[SignUp]):
@@ -125,7 +117,9 @@ class Contact(Step[SignUp]):
         if is_label(text, "onboarding.self_declare"):
             turn.draft.match_id = turn.draft.phone = None
             return Goto(ProfileField.FULL_NAME.value)
-        await turn.say(turn.t("onboarding.retry_contact"), contact_keyboard(turn))
+        typed_phone = normalize_phone(text) is not None
+        key = "onboarding.typed_phone" if typed_phone else "onboarding.retry_contact"
+        await turn.say(turn.t(key), contact_keyboard(turn))
         return Flow.STAY
 
     def retry_markup(self, turn: Turn[Any]) -> ReplyKeyboardMarkup:
@@ -133,21 +127,26 @@ class Contact(Step[SignUp]):
 
 
 class RosterMatch(Step[SignUp]):
-    """ "Is this you?" under the roster record the phone number found."""
+    """Is this you? Under the roster record the phone number found."""
 
     async def ask(self, turn: Turn[SignUp]) -> None:
         draft = turn.draft
         assert draft.match_id is not None and draft.phone is not None
         person = await turn.services.people.roster_match(draft.match_id, draft.phone)
-        await turn.say(
-            turn.t("onboarding.is_this_you", card=person_card(turn.texts, person)),
-            inline(
-                [
-                    [(turn.t("onboarding.yes_me"), turn.choice("me")),
-                     (turn.t("onboarding.not_me"), turn.choice("notme"))],
-                    turn.nav_row(),
-                ]
-            ),
+        card = person_card(turn.texts, person)
+        await turn.say(turn.t("onboarding.is_this_you", card=card), self._buttons(turn))
+
+    async def remind(self, turn: Turn[SignUp]) -> None:
+        """The question only: the card is just above."""
+        await turn.say(turn.t("onboarding.is_this_you_short"), self._buttons(turn))
+
+    def _buttons(self, turn: Turn[SignUp]) -> InlineKeyboardMarkup:
+        return inline(
+            [
+                [(turn.t("onboarding.yes_me"), turn.choice("me")),
+                 (turn.t("onboarding.not_me"), turn.choice("notme"))],
+                turn.nav_row(),
+            ]
         )  # fmt: skip
 
     async def on_choice(self, turn: Turn[SignUp], value: str) -> Move:

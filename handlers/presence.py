@@ -5,13 +5,12 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
-from bot.menus import is_staff
 from handlers.context import BotContext
-from handlers.menus import sync_chat_menu
+from handlers.menus import needs_own_menu, sync_chat_menu
 
 
 async def on_any_update(update: Update, ctx: BotContext) -> None:
-    """A person who writes can be reached again, and a staff member gets their menu.
+    """A person who writes can be reached again, and gets their own command menu.
 
     Telegram refuses a chat-scoped menu for a chat the bot has never seen, so a
     super-administrator listed in ADMIN_IDS gets theirs here, with their first message.
@@ -32,5 +31,5 @@ async def on_any_update(update: Update, ctx: BotContext) -> None:
     if user.id in synced:
         return
     synced.add(user.id)
-    if is_staff(actor.roles):
+    if needs_own_menu(actor.roles, ctx.language):
         await sync_chat_menu(ctx.bot, user.id, actor.roles, ctx.language)

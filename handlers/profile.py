@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import InputFile, ReplyKeyboardRemove, Update
+from telegram.ext import filters
 
 from bot.actions import (
+    AskPhone,
     AskWithdrawal,
     ChooseLanguage,
     ConfirmWithdrawal,
@@ -23,10 +26,20 @@ from bot.i18n import LANGUAGES
 from bot.services.access import registered
 from bot.services.people import editable_profile
 from handlers.context import BotContext
-from handlers.dialogue import Dialogue, Turn, begin, register
+from handlers.dialogue import Dialogue, Flow, Move, Step, Turn, begin, register
+from handlers.menus import sync_chat_menu
 from handlers.profile_fields import ProfileAnswers, profile_steps
-from handlers.routing import Handler, button, command
-from handlers.ui import Button, answer, inline, person_card, show
+from handlers.routing import Handler, button, command, message
+from handlers.ui import (
+    Button,
+    Markup,
+    answer,
+    inline,
+    person_card,
+    say,
+    share_phone_keyboard,
+    show,
+)
 
 
 async def send_profile(update: Update, ctx: BotContext, _: object = None) -> None:
@@ -36,6 +49,7 @@ async def send_profile(update: Update, ctx: BotContext, _: object = None) -> Non
         edits: list[Button] = [
             (ctx.t(f"fields.edit_{f.value}"), EditProfile(f)) for f in ProfileField
         ]
+        edits.append((ctx.t("profile.edit_phone"), AskPhone()))
         rows += [edits[i : i + 2] for i in range(0, len(edits), 2)]
     rows += [
         [(ctx.t("profile.language"), ChooseLanguage()), (ctx.t("profile.my_data"), SendMyData())],
@@ -104,7 +118,8 @@ async def set_language(update: Update, ctx: BotContext, chosen: SetLanguage) -> 
     assert update.effective_user is not None
     await ctx.services.people.set_language(update.effective_user.id, chosen.language)
     ctx.forget_actor()
-    await ctx.actor(update)  # the texts from here on are in the new language
+    actor = await ctx.actor(update)  # the texts from here on are in the new language
+    await sync_chat_menu(ctx.bot, actor.telegram_id, actor.roles, ctx.language)
     await show(update, ctx, ctx.t("language.saved"))
 
 
@@ -153,9 +168,71 @@ PROFILE_EDIT = register(
 
 
 async def edit(update: Update, ctx: BotContext, chosen: EditProfile) -> None:
+    person = editable_profile(await ctx.actor(update))
+    await answer(update, ctx)
+    if person.verified:  # said before anything changes
+        await say(update, ctx, ctx.t("profile.edit_needs_confirming"))
+    await begin(update, ctx, PROFILE_EDIT, ProfileAnswers(), at=chosen.field.value)
+
+
+# --- the phone of a self-declared profile: shared, never typed ---------------------------------
+
+
+@dataclass
+class _Nothing:
+    """The phone dialogue keeps no draft: the shared contact is saved at once."""
+
+
+class SharePhone(Step[_Nothing]):
+    reply_keyboard = True
+
+    async def ask(self, turn: Turn[_Nothing]) -> None:
+        await turn.say(turn.t("profile.ask_phone"), share_phone_keyboard(turn.ctx))
+
+    async def on_contact(self, turn: Turn[_Nothing], phone: str, user_id: int | None) -> Move:
+        await _save_phone(turn.update, turn.ctx, phone, user_id)
+        return Flow.END
+
+    async def on_text(self, turn: Turn[_Nothing], text: str) -> Move:
+        await turn.say(turn.t("profile.typed_phone"), share_phone_keyboard(turn.ctx))
+        return Flow.STAY
+
+    def retry_markup(self, turn: Turn[_Nothing]) -> Markup:
+        return share_phone_keyboard(turn.ctx)
+
+
+async def _never(turn: Turn[_Nothing]) -> None:
+    raise AssertionError("the phone dialogue ends when the contact is saved")
+
+
+PHONE = register(
+    Dialogue(
+        name="phone", draft=_Nothing, steps=[SharePhone("phone")], finish=_never,
+        cancelled="profile.edit_cancelled", interrupted="profile.edit_stopped",
+        timeout=timedelta(minutes=15),
+    )
+)  # fmt: skip
+
+
+async def ask_phone(update: Update, ctx: BotContext, _: object = None) -> None:
     editable_profile(await ctx.actor(update))
     await answer(update, ctx)
-    await begin(update, ctx, PROFILE_EDIT, ProfileAnswers(), at=chosen.field.value)
+    await begin(update, ctx, PHONE, _Nothing())
+
+
+async def _save_phone(update: Update, ctx: BotContext, phone: str, shared_by: int | None) -> None:
+    assert update.effective_user is not None
+    people = ctx.services.people
+    person, changed = await people.set_own_phone(update.effective_user.id, phone, shared_by)
+    key = "profile.phone_saved" if changed else "profile.phone_same"
+    await say(update, ctx, ctx.t(key, phone=person.phone or ""), ReplyKeyboardRemove())
+
+
+async def contact_shared(update: Update, ctx: BotContext) -> None:
+    """A contact shared outside any dialogue: the number goes onto one's own profile."""
+    message = update.effective_message
+    assert message is not None and message.contact is not None
+    await _save_phone(update, ctx, message.contact.phone_number, message.contact.user_id)
 
 
 def handlers() -> list[Handler]:
@@ -163,6 +240,8 @@ def handlers() -> list[Handler]:
         command("profile", send_profile),
         command("mydata", send_my_data),
         command("language", ask_language),
+        message(filters.CONTACT, contact_shared),
+        button(AskPhone, ask_phone),
         button(ShowProfile, send_profile),
         button(SendMyData, send_my_data),
         button(ChooseLanguage, ask_language),

@@ -52,6 +52,20 @@ def back_cancel_keyboard(ctx: BotContext) -> ReplyKeyboardMarkup:
     )
 
 
+def share_phone_keyboard(ctx: BotContext, *extra: str) -> ReplyKeyboardMarkup:
+    """The one-tap button that shares one's own phone number, then `extra` labels, then
+    Cancel (or Back and Cancel within a dialogue that has a step to go back to)."""
+    return ReplyKeyboardMarkup(
+        [
+            [KeyboardButton(ctx.t("onboarding.share_contact"), request_contact=True)],
+            *([KeyboardButton(ctx.t(key))] for key in extra),
+            [KeyboardButton(ctx.t("button.back")), KeyboardButton(ctx.t("button.cancel"))],
+        ],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+
+
 async def answer(
     update: Update, ctx: BotContext, text: str | None = None, *, alert: bool = False
 ) -> None:

@@ -239,6 +239,28 @@ class PeopleService:
                 await _ask_heads_to_confirm(conn, edited, change)
             return edited
 
+    async def set_own_phone(
+        self, telegram_id: int, shared_phone: str, shared_by: int | None
+    ) -> tuple[Person, bool]:
+        """The phone of a shared contact, onto the sender's self-declared profile; whether it
+        changed. Only one's own contact proves the number (Telegram checked it)."""
+        if shared_by != telegram_id:
+            raise InvalidInput("onboarding.own_contact_only")
+        phone = normalize_contact_phone(shared_phone)
+        if phone is None:
+            raise InvalidInput("onboarding.phone_invalid")
+        async with self._change() as conn:
+            repo = PeopleRepository(conn)
+            person = await repo.own(telegram_id)
+            if person.phone == phone:
+                return person, False
+            if person.from_roster:
+                raise PermissionDenied("error.roster_locked")
+            await repo.set_phone(person.id, phone)
+            await AuditRepository(conn).record("phone_changed", actor=telegram_id,
+                                               person_id=person.id)  # fmt: skip
+            return await repo.get(person.id), True
+
     async def export(self, telegram_id: int) -> PersonalData:
         async with self.db.read() as conn:
             person = await PeopleRepository(conn).own(telegram_id)

@@ -304,6 +304,9 @@ class PeopleRepository:
             values["name_search"] = fold(value)
         await self._update(person_id, **values)
 
+    async def set_phone(self, person_id: int, phone: str) -> None:
+        await self._update(person_id, phone=phone)
+
     async def set_language(self, person_id: int, language: str) -> None:
         await self._update(person_id, language=language)
 

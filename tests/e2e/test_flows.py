@@ -132,3 +132,76 @@ async def test_the_office_to_contact_is_the_one_configured(
         await cadre.send("/profile")
         card = await cadre.expect("Lò Văn Pọm")
         assert "Phòng Đào tạo, Trường Chính trị Hà Giang (0219 3866 123)" in card.text
+
+
+async def test_a_stray_message_repeats_the_short_question_not_the_whole_card(
+    harness: Harness,
+) -> None:
+    await add_person(harness.db, "Giàng Thị Mỷ", unit_id=harness.province.commune_id,
+                     phone="+84912000408")  # fmt: skip
+    cadre = harness.user(1408, phone="+84912000408")
+    await cadre.send("/start")
+    await cadre.expect("dữ liệu cá nhân")
+    await cadre.send("xin chào")
+    reminder = await cadre.expect("có đồng ý")
+    assert "Thông báo về dữ liệu cá nhân" not in reminder.text  # not the notice again
+    await cadre.tap("Tôi đồng ý")
+    await cadre.press("Chia sẻ số điện thoại")
+    await cadre.expect("Đây có phải là đồng chí không?")
+    await cadre.send("ừ")
+    reminder = await cadre.expect("có phải là của đồng chí không?")
+    assert "Giàng Thị Mỷ" not in reminder.text
+    await cadre.tap("Đúng, là tôi")
+    await cadre.expect("đã được liên kết")
+
+
+async def test_a_contact_at_the_wrong_moment_is_explained(harness: Harness) -> None:
+    await _to_name_step(harness, 1409)
+    cadre = harness.user(1409)
+    await cadre.share_contact()
+    await cadre.expect("bước này chưa cần đến")
+    await cadre.expect("họ và tên")
+
+
+async def test_a_self_declared_profile_gets_its_phone_by_sharing_the_contact(
+    harness: Harness,
+) -> None:
+    await add_person(harness.db, "Lù Thị Mai", unit_id=harness.province.commune_id,
+                     telegram_id=1410, source="self", verified=False)  # fmt: skip
+    cadre = harness.user(1410, phone="+84912000410")
+    await cadre.send("/profile")
+    await cadre.tap("Số điện thoại")
+    await cadre.expect("Chia sẻ số điện thoại")
+    await cadre.send("0912000410")
+    await cadre.expect("không gõ số")
+    await cadre.press("Chia sẻ số điện thoại")
+    await cadre.expect("Đã lưu số điện thoại 0912 000 410")
+    await cadre.share_contact()  # outside any dialogue, the same number again
+    await cadre.expect("đã có trong hồ sơ")
+    await cadre.send("/profile")
+    card = await cadre.expect("Lù Thị Mai")
+    assert "0912 000 410" in card.text
+
+
+async def test_editing_a_confirmed_profile_says_first_that_it_will_be_confirmed_again(
+    harness: Harness,
+) -> None:
+    await add_person(harness.db, "Lù Thị Mai", unit_id=harness.province.commune_id,
+                     telegram_id=1411, source="self", verified=True)  # fmt: skip
+    cadre = harness.user(1411)
+    await cadre.send("/profile")
+    await cadre.tap("Chức vụ")
+    await cadre.expect("xác nhận lại")
+    question = await cadre.expect("Chọn chức vụ")
+    assert "Bước" not in question.text  # one field: no "Step 3/6"
+
+
+async def test_the_command_menu_follows_the_language_chosen_in_the_bot(harness: Harness) -> None:
+    await add_person(harness.db, "Hà Văn Minh", unit_id=harness.province.commune_id,
+                     telegram_id=1412)  # fmt: skip
+    cadre = harness.user(1412)  # a phone in Vietnamese
+    await cadre.send("/language")
+    await cadre.tap("English")
+    await cadre.expect("Switched to English")
+    menu = harness.emulator.commands_for(None, 1412, "vi")
+    assert {c["command"]: c["description"] for c in menu}["profile"] == "My profile"

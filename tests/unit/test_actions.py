@@ -41,6 +41,7 @@ WIRE_CODES = {
     "delivery": "RefreshDeliveryReport",
     "dlg": "DialogueChoice",
     "nav": "DialogueNav",
+    "phone": "AskPhone",
 }
 
 
