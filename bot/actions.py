@@ -24,6 +24,7 @@ from enum import StrEnum
 from typing import Any, ClassVar, Self, TypeVar
 
 from bot.domain import NavOp, ProfileField, Role
+from bot.text_search import fold
 
 SEPARATOR = ":"
 MAX_BYTES = 64
@@ -93,6 +94,17 @@ def action(code: str) -> Callable[[type[A]], type[A]]:
         return cls
 
     return register
+
+
+def search_key(query: str) -> str:
+    """A typed search as button data can carry it: folded (the search ignores diacritics
+    anyway), words joined by dots, at most 30 characters."""
+    words = re.sub(r"[^a-z0-9 ]", " ", fold(query)).split()
+    return ".".join(words)[:30].strip(".")
+
+
+def search_words(key: str) -> str:
+    return key.replace(".", " ")
 
 
 def registered() -> dict[str, type[Action]]:
@@ -190,6 +202,28 @@ class OpenPerson(Action):
     """A staff member opens a person's card."""
 
     person_id: int
+
+
+@action("people")
+@dataclasses.dataclass(frozen=True, slots=True)
+class PeoplePage(Action):
+    """A page of people search results: the query as `search_key`, optionally one unit."""
+
+    query: str
+    unit_id: int
+    page: int
+
+
+@action("people.unit")
+@dataclasses.dataclass(frozen=True, slots=True)
+class NarrowPeopleByUnit(Action):
+    query: str
+
+
+@action("pending")
+@dataclasses.dataclass(frozen=True, slots=True)
+class PendingPage(Action):
+    page: int
 
 
 @action("verify")

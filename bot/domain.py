@@ -186,6 +186,20 @@ class NewProfile:
 
 
 @dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a longer list of people, and where it stands in the whole."""
+
+    people: list[Person]
+    total: int
+    number: int  # from 0
+    size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+
+@dataclass(frozen=True, slots=True)
 class NewPerson:
     """A person to add: from the roster (the office's list) or self-declared."""
 

@@ -15,6 +15,16 @@ STAFF_COMMANDS: dict[Role, tuple[str, ...]] = {
 }
 
 
+#: The commands on the main keyboard under the text box, in its order: what people do most.
+MAIN_KEYBOARD = ("profile", "help", "pending", "people", "announce", "delivery")
+
+
+def keyboard_for(roles: Iterable[Role]) -> list[str]:
+    """The main keyboard's commands for these roles."""
+    mine = set(commands_for(roles))
+    return [name for name in MAIN_KEYBOARD if name in mine]
+
+
 def commands_for(roles: Iterable[Role]) -> list[str]:
     """The learner menu followed by every staff command the roles open, without repeats."""
     names = list(LEARNER_COMMANDS)

@@ -1,4 +1,5 @@
-"""Staff tools: find people, confirm self-declared profiles, the source pool flag, roles.
+"""Staff tools on a person's card: confirm or return a self-declared profile, the source
+pool flag, roles.
 
 Every callback leaves the actor's rights to the service: a forged or stale button from a
 learner is refused there, whatever the menu showed.
@@ -8,43 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Update
 
 from bot.actions import OpenPerson, ReturnPerson, SetRole, SetSourcePool, VerifyPerson
 from bot.domain import GRANTABLE_ROLES, Actor, Person
 from handlers.context import BotContext
 from handlers.menus import sync_chat_menu
-from handlers.routing import Handler, argument_text, button, command
-from handlers.ui import Button, answer, inline, person_card, say, show
-
-LABEL_MAX = 60
-
-
-async def people(update: Update, ctx: BotContext) -> None:
-    """/people <name>: search within the actor's reach (the province, or their units)."""
-    query = argument_text(ctx)
-    found = await ctx.services.people.search(await ctx.actor(update), query)
-    if not found:
-        await say(update, ctx, ctx.t("admin.people_none", query=query[:100]))
-        return
-    await say(update, ctx, ctx.t("admin.people_found", count=len(found)), _list(found))
-
-
-async def pending(update: Update, ctx: BotContext) -> None:
-    """/pending: self-declared profiles waiting for confirmation in the actor's units."""
-    waiting = await ctx.services.people.pending(await ctx.actor(update))
-    if not waiting:
-        await say(update, ctx, ctx.t("admin.pending_none"))
-        return
-    await say(update, ctx, ctx.t("admin.pending_list", count=len(waiting)), _list(waiting))
-
-
-def _list(found: list[Person]) -> InlineKeyboardMarkup:
-    rows = []
-    for p in found:
-        unit = f" · {p.unit.label}" if p.unit else ""
-        rows.append([(f"{p.full_name}{unit}"[:LABEL_MAX], OpenPerson(p.id))])
-    return inline(rows)
+from handlers.routing import Handler, button
+from handlers.ui import Button, answer, inline, person_card, show
 
 
 async def _card(update: Update, ctx: BotContext, actor: Actor, person: Person) -> None:
@@ -116,8 +88,6 @@ async def set_role(update: Update, ctx: BotContext, tapped: SetRole) -> None:
 
 def handlers() -> list[Handler]:
     return [
-        command("people", people),
-        command("pending", pending),
         button(OpenPerson, open_person),
         button(VerifyPerson, verify),
         button(ReturnPerson, reject),

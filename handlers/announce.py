@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ChatMemberHandler
 
 from bot.actions import RefreshDeliveryReport
@@ -45,7 +45,7 @@ class Preview(Step[AnnouncementDraft]):
     async def ask(self, turn: Turn[AnnouncementDraft]) -> None:
         actor = await turn.ctx.actor(turn.update)
         turn.draft.audience = await turn.services.delivery.audience(actor)  # as of now
-        await turn.say(turn.t("announce.preview_intro"), ReplyKeyboardRemove())
+        await turn.say(turn.t("announce.preview_intro"), await turn.resting_keyboard())
         assert turn.draft.text is not None
         key, params = turn.services.delivery.announcement(actor, turn.draft.text)
         await turn.say(turn.t(key, **params))

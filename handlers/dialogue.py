@@ -26,7 +26,7 @@ from enum import Enum
 from typing import Any, Generic, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
-from telegram import MessageEntity, ReplyKeyboardRemove, Update
+from telegram import MessageEntity, Update
 from telegram.ext import ApplicationHandlerStop, BaseHandler
 
 from bot.actions import DialogueChoice, DialogueNav, InvalidAction, unpack
@@ -37,7 +37,17 @@ from bot.services import Services
 from handlers.context import BotContext
 from handlers.errors import report_failure
 from handlers.fallback import send_help
-from handlers.ui import Button, Markup, answer, is_label, refuse, say, show
+from handlers.ui import (
+    Button,
+    Markup,
+    answer,
+    is_label,
+    menu_command,
+    refuse,
+    resting_keyboard,
+    say,
+    show,
+)
 
 D = TypeVar("D")
 HISTORY_MAX = 30
@@ -118,6 +128,9 @@ class Turn(Generic[D]):
 
     async def show(self, text: str, markup: Markup = None) -> None:
         await show(self.update, self.ctx, text, markup)
+
+    async def resting_keyboard(self) -> Markup:
+        return await resting_keyboard(self.update, self.ctx)
 
     def choice(self, value: str | int) -> DialogueChoice:
         """The data of a button answering the current question with `value`."""
@@ -302,7 +315,7 @@ class DialogueHandler(BaseHandler[Update, BotContext, None]):
         draft = _load(dialogue, before)
         if dialogue is None or draft is None or not dialogue.has_step(before.step):
             # Left by a version of the bot that had another dialogue or draft.
-            await say(update, ctx, ctx.t("dialogue.expired"), ReplyKeyboardRemove())
+            await say(update, ctx, ctx.t("dialogue.expired"), await resting_keyboard(update, ctx))
             await store.end(before.telegram_id)
             return
         turn = Turn(update, ctx, dialogue, before, draft)
@@ -367,9 +380,14 @@ async def _dispatch(turn: Turn[Any]) -> bool:
 
 
 def _command(update: Update) -> tuple[str, str] | None:
-    """The command of a message and what follows it, if it starts with one."""
+    """The command of a message and what follows it, if it starts with one (a tap on the
+    main keyboard is its command too)."""
     message = update.effective_message
-    if message is None or not message.text or not message.entities:
+    if message is None or not message.text:
+        return None
+    if (pressed := menu_command(message.text)) is not None:
+        return pressed, ""
+    if not message.entities:
         return None
     first = message.entities[0]
     if first.type != MessageEntity.BOT_COMMAND or first.offset != 0:
@@ -480,7 +498,7 @@ async def _back(turn: Turn[Any]) -> None:
         if turn.step.reply_keyboard and not previous.reply_keyboard:
             # The keyboard of the step left (a phone button) must not linger under the
             # previous question, which answers with buttons of its own.
-            await turn.say(turn.t("dialogue.went_back"), ReplyKeyboardRemove())
+            await turn.say(turn.t("dialogue.went_back"), await turn.resting_keyboard())
         await _ask(turn, replace(state, step=previous.name, history=state.history[:-1]))
     else:
         await _cancel(turn)
@@ -491,12 +509,12 @@ async def _cancel(turn: Turn[Any]) -> None:
     if turn.update.callback_query is not None:
         await turn.show(text)  # the question and its buttons give way to the answer
     else:
-        await turn.say(text, ReplyKeyboardRemove())
+        await turn.say(text, await turn.resting_keyboard())
     await turn.services.dialogues.end(turn.telegram_id)
 
 
 async def _interrupt(turn: Turn[Any]) -> None:
-    await turn.say(turn.t(turn.dialogue.interrupted), ReplyKeyboardRemove())
+    await turn.say(turn.t(turn.dialogue.interrupted), await turn.resting_keyboard())
     await turn.services.dialogues.end(turn.telegram_id)
 
 

@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-from telegram import ReplyKeyboardRemove, Update
+from telegram import Update
 from telegram.ext import filters
 
 from bot.menus import commands_for
 from handlers.context import BotContext
 from handlers.routing import Handler, any_button, command, message
-from handlers.ui import answer, say
+from handlers.ui import answer, resting_keyboard, say
 
 
 async def send_help(update: Update, ctx: BotContext) -> None:
     actor = await ctx.actor(update)
     lines = [f"/{name} — {ctx.t(f'command.{name}')}" for name in commands_for(actor.roles)]
     intro = "help.registered" if actor.person else "help.newcomer"
-    await say(update, ctx, ctx.t(intro) + "\n\n" + "\n".join(lines))
+    keyboard = await resting_keyboard(update, ctx)
+    await say(update, ctx, ctx.t(intro) + "\n\n" + "\n".join(lines), keyboard)
 
 
 async def cancel_nothing(update: Update, ctx: BotContext) -> None:
-    await say(update, ctx, ctx.t("help.nothing_to_cancel"), ReplyKeyboardRemove())
+    await say(update, ctx, ctx.t("help.nothing_to_cancel"), await resting_keyboard(update, ctx))
 
 
 async def unknown_command(update: Update, ctx: BotContext) -> None:

@@ -15,7 +15,6 @@ from typing import Any
 from telegram import (
     InlineKeyboardMarkup,
     ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
     Update,
 )
 
@@ -30,7 +29,14 @@ from handlers.dialogue import Dialogue, Flow, Goto, Move, Step, Turn, begin, reg
 from handlers.landing import land
 from handlers.profile_fields import ProfileAnswers, profile_steps
 from handlers.routing import Handler, command
-from handlers.ui import inline, is_label, person_card, say, share_phone_keyboard
+from handlers.ui import (
+    inline,
+    is_label,
+    person_card,
+    resting_keyboard,
+    say,
+    share_phone_keyboard,
+)
 
 
 @dataclass
@@ -100,7 +106,7 @@ class Contact(Step[SignUp]):
         if match.outcome is MatchOutcome.FOUND:
             assert match.person is not None
             turn.draft.match_id, turn.draft.phone = match.person.id, match.phone
-            await turn.say(turn.t("onboarding.contact_received"), ReplyKeyboardRemove())
+            await turn.say(turn.t("onboarding.contact_received"), await turn.resting_keyboard())
             return Goto("match")
         if match.outcome is MatchOutcome.NONE:
             turn.draft.match_id, turn.draft.phone = None, match.phone
@@ -229,7 +235,7 @@ async def _register(turn: Turn[SignUp]) -> None:
         done = "onboarding.registered"
     turn.ctx.forget_actor()
     await turn.show(turn.t(done, card=person_card(turn.texts, person)))
-    await turn.say(turn.t("onboarding.next_steps"), ReplyKeyboardRemove())
+    await turn.say(turn.t("onboarding.next_steps"), await turn.resting_keyboard())
     link = parse_payload(draft.landing)
     if link is not None:
         await land(turn.update, turn.ctx, link)
@@ -272,7 +278,8 @@ async def start(update: Update, ctx: BotContext) -> None:
         if link is not None:
             await land(update, ctx, link)
         else:
-            await say(update, ctx, ctx.t("onboarding.welcome_back", name=actor.person.full_name))
+            welcome = ctx.t("onboarding.welcome_back", name=actor.person.full_name)
+            await say(update, ctx, welcome, await resting_keyboard(update, ctx))
         return
     chosen = ctx.language if ctx.language != ctx.settings.default_language else None
     await begin(update, ctx, SIGN_UP, SignUp(landing=payload if link else None, language=chosen))

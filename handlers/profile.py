@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import InputFile, ReplyKeyboardRemove, Update
+from telegram import InputFile, Update
 from telegram.ext import filters
 
 from bot.actions import (
@@ -36,6 +36,7 @@ from handlers.ui import (
     answer,
     inline,
     person_card,
+    resting_keyboard,
     say,
     share_phone_keyboard,
     show,
@@ -149,7 +150,7 @@ async def _save_edit(turn: Turn[ProfileAnswers]) -> None:
     assert turn.step.field is not None
     value = getattr(turn.draft, turn.step.field)
     person = await turn.services.people.edit_own(turn.telegram_id, field, value)
-    await turn.say(turn.t("profile.saved"), ReplyKeyboardRemove())
+    await turn.say(turn.t("profile.saved"), await turn.resting_keyboard())
     await turn.say(person_card(turn.texts, person))
 
 
@@ -225,7 +226,9 @@ async def _save_phone(update: Update, ctx: BotContext, phone: str, shared_by: in
     people = ctx.services.people
     person, changed = await people.set_own_phone(update.effective_user.id, phone, shared_by)
     key = "profile.phone_saved" if changed else "profile.phone_same"
-    await say(update, ctx, ctx.t(key, phone=person.phone or ""), ReplyKeyboardRemove())
+    await say(
+        update, ctx, ctx.t(key, phone=person.phone or ""), await resting_keyboard(update, ctx)
+    )
 
 
 async def contact_shared(update: Update, ctx: BotContext) -> None:

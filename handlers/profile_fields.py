@@ -38,7 +38,8 @@ def _parser(field: ProfileField) -> Any:
     return parse
 
 
-async def _units(turn: Turn[Any], query: str) -> Sequence[Option]:
+async def unit_options(turn: Turn[Any], query: str) -> Sequence[Option]:
+    """Units matching a few typed words, as choices."""
     found = await turn.services.directory.search_units(query)
     return [Option(str(unit.id), unit.label) for unit in found]
 
@@ -96,7 +97,7 @@ def profile_steps() -> list[Step[Any]]:
         ),
         ChoiceStep(
             ProfileField.UNIT.value, "unit_id",
-            prompt="fields.ask_unit", resolve=_parser(ProfileField.UNIT), search=_units,
+            prompt="fields.ask_unit", resolve=_parser(ProfileField.UNIT), search=unit_options,
             found="fields.unit_pick", none_found="fields.unit_none",
         ),
         ChoiceStep(

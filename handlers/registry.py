@@ -7,9 +7,10 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, TypeHandler
 
-from handlers import admin, announce, fallback, landing, onboarding, profile
+from handlers import admin, announce, fallback, landing, onboarding, people_search, profile
 from handlers.dialogue import DialogueHandler
 from handlers.errors import on_error
+from handlers.menus import main_keyboard
 from handlers.presence import on_any_update
 
 BEFORE_ROUTING, DIALOGUES, FEATURES = -2, -1, 0
@@ -22,9 +23,17 @@ def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     #    that ends it goes on to the features.
     app.add_handler(DialogueHandler(app.bot_data.services), group=DIALOGUES)
     # 3. Features: commands and typed buttons. Sign-up owns /start.
-    for feature in (onboarding, profile, admin, announce):
+    for feature in (onboarding, profile, people_search, admin, announce):
         app.add_handlers(feature.handlers(), group=FEATURES)
-    # 4. Whatever nobody claimed: help, unknown commands, stale buttons. Must stay last.
+    # 4. The main keyboard under the text box: each button runs its command.
+    app.add_handler(
+        main_keyboard(
+            profile=profile.send_profile, help=fallback.send_help, pending=people_search.pending,
+            people=people_search.people, announce=announce.start, delivery=announce.delivery_report,
+        ),
+        group=FEATURES,
+    )  # fmt: skip
+    # 5. Whatever nobody claimed: help, unknown commands, stale buttons. Must stay last.
     app.add_handlers(fallback.handlers(), group=FEATURES)
     landing.route(
         profile=profile.send_profile, mydata=profile.send_my_data, help=fallback.send_help

@@ -6,8 +6,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import ReplyKeyboardRemove
-
 from handlers.dialogue import D, Flow, Move, Step, Turn
 from handlers.ui import Markup, back_cancel_keyboard, inline
 
@@ -57,7 +55,7 @@ class TextStep(Step[D]):
     async def on_text(self, turn: Turn[D], text: str) -> Move:
         self.store(turn, await self.parse(turn, text))
         if self.saved and not turn.dialogue.single_answer:  # there, saving it says so
-            await turn.say(turn.t(self.saved), ReplyKeyboardRemove())
+            await turn.say(turn.t(self.saved), await turn.resting_keyboard())
         return Flow.NEXT
 
     def retry_markup(self, turn: Turn[D]) -> Markup:

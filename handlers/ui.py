@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from telegram import (
     InlineKeyboardButton,
@@ -15,9 +15,10 @@ from telegram import (
 from telegram.error import BadRequest
 
 from bot.actions import Action
-from bot.domain import Person
+from bot.domain import Person, Role
 from bot.errors import DomainError
 from bot.i18n import LANGUAGES, Raw, Texts, t
+from bot.menus import MAIN_KEYBOARD, keyboard_for
 from handlers.context import BotContext
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
@@ -64,6 +65,34 @@ def share_phone_keyboard(ctx: BotContext, *extra: str) -> ReplyKeyboardMarkup:
         resize_keyboard=True,
         one_time_keyboard=True,
     )
+
+
+def main_menu(ctx: BotContext, roles: Iterable[Role]) -> ReplyKeyboardMarkup:
+    """The keyboard that stays under the text box: a button for each thing the person does
+    most, two to a row (a tap sends its label, which routes as the command)."""
+    buttons = [KeyboardButton(ctx.t(f"menu.{name}")) for name in keyboard_for(roles)]
+    return ReplyKeyboardMarkup(
+        [buttons[i : i + 2] for i in range(0, len(buttons), 2)],
+        resize_keyboard=True,
+        is_persistent=True,
+    )
+
+
+def menu_command(text: str | None) -> str | None:
+    """The command whose main-keyboard button sent this text (in any language), if any."""
+    if text is None:
+        return None
+    typed = text.strip()
+    return next((name for name in MAIN_KEYBOARD if typed in labels(f"menu.{name}")), None)
+
+
+async def resting_keyboard(
+    update: Update, ctx: BotContext
+) -> ReplyKeyboardMarkup | ReplyKeyboardRemove:
+    """What goes back under the text box when a question is done with: the main keyboard
+    once the person is registered, none before."""
+    actor = await ctx.actor(update)
+    return main_menu(ctx, actor.roles) if actor.person else ReplyKeyboardRemove()
 
 
 async def answer(

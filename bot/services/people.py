@@ -18,6 +18,7 @@ from bot.domain import (
     Gender,
     NewPerson,
     NewProfile,
+    Page,
     Person,
     PersonalData,
     PersonSource,
@@ -44,6 +45,7 @@ from storage.repositories.units import UnitRepository
 NOTICE_VERSION = "2026-11"
 QUERY_MAX = 100
 CHOSEN_LANGUAGES_MAX = 10_000
+PAGE_MAX = 10_000
 
 
 class MatchOutcome(StrEnum):
@@ -284,20 +286,26 @@ class PeopleService:
 
     # --- staff --------------------------------------------------------------------------------
 
-    async def pending(self, actor: Actor) -> list[Person]:
+    async def pending(self, actor: Actor, page: int = 0) -> Page:
+        """Self-declared profiles awaiting confirmation in the actor's units, a page of them."""
         scope = staff_scope(actor)
         async with self.db.read() as conn:
-            return await PeopleRepository(conn).unverified(scope)
+            return await PeopleRepository(conn).unverified(scope, _page_number(page))
 
-    async def search(self, actor: Actor, query: str) -> list[Person]:
+    async def search(
+        self, actor: Actor, query: str, *, unit_id: int | None = None, page: int = 0
+    ) -> Page:
+        """People whose name matches, in the actor's reach; narrowed to a unit (and the
+        units under it) if given. A page of them, with how many there are in all."""
         scope = staff_scope(actor)
         query = plain_text(query)[:QUERY_MAX]
         if not query.strip():
             raise InvalidInput("admin.people_usage")
         if len(fold(query)) < 2:
             raise InvalidInput("error.query_short")
+        scopes = [scope] if unit_id is None else [scope, UnitScope((unit_id,))]
         async with self.db.read() as conn:
-            return await PeopleRepository(conn).search(query, scope)
+            return await PeopleRepository(conn).search(query, scopes, _page_number(page))
 
     async def person_for(self, actor: Actor, person_id: int) -> Person:
         """A person the actor may see: administrators anyone, unit heads their units."""
@@ -362,6 +370,13 @@ class PeopleService:
                 "source_pool_set", actor=actor.telegram_id, person_id=person_id, flag=member
             )
             return await repo.get(person_id)
+
+
+def _page_number(page: int) -> int:
+    """A page asked for by a button (which can be forged): within reason."""
+    if not 0 <= page <= PAGE_MAX:
+        raise InvalidInput()
+    return page
 
 
 def _as_id(raw: str | int | None) -> int:

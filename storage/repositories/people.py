@@ -14,6 +14,7 @@ from bot.domain import (
     Consent,
     Gender,
     NewPerson,
+    Page,
     Person,
     PersonSource,
     ProfileField,
@@ -216,29 +217,47 @@ class PeopleRepository:
         rows = await self.conn.execute(_PERSON_SELECT.where(people.c.phone == phone).limit(5))
         return [_person(r) for r in rows]
 
-    async def search(self, query: str, scope: UnitScope, limit: int = 10) -> list[Person]:
-        """People whose name contains `query`, typed with or without diacritics."""
-        rows = await self.conn.execute(
-            _PERSON_SELECT.where(
+    async def search(
+        self, query: str, scopes: Sequence[UnitScope], page: int = 0, size: int = 10
+    ) -> Page:
+        """People whose name contains `query` (typed with or without diacritics), in every
+        one of `scopes` (the actor's reach, and a unit they narrowed it to)."""
+        return await self._page(
+            [
                 people.c.name_search.contains(fold(query), autoescape=True),
-                in_scope(people.c.unit_id, scope),
-            )
-            .order_by(people.c.name_search)
-            .limit(limit)
+                *(in_scope(people.c.unit_id, scope) for scope in scopes),
+            ],
+            people.c.name_search,
+            page,
+            size,
         )
-        return [_person(r) for r in rows]
 
-    async def unverified(self, scope: UnitScope, limit: int = 20) -> list[Person]:
+    async def unverified(self, scope: UnitScope, page: int = 0, size: int = 10) -> Page:
+        """Self-declared profiles awaiting confirmation, oldest first."""
+        where = [
+            people.c.verified.is_(False),
+            people.c.telegram_id.is_not(None),
+            in_scope(people.c.unit_id, scope),
+        ]
+        return await self._page(where, people.c.created_at, page, size)
+
+    async def _page(
+        self,
+        where: list[sa.ColumnElement[bool]],
+        order: sa.ColumnElement[Any],
+        page: int,
+        size: int,
+    ) -> Page:
+        total = (
+            await self.conn.execute(sa.select(sa.func.count()).select_from(people).where(*where))
+        ).scalar_one()
         rows = await self.conn.execute(
-            _PERSON_SELECT.where(
-                people.c.verified.is_(False),
-                people.c.telegram_id.is_not(None),
-                in_scope(people.c.unit_id, scope),
-            )
-            .order_by(people.c.created_at)
-            .limit(limit)
+            _PERSON_SELECT.where(*where)
+            .order_by(order, people.c.id)
+            .offset(page * size)
+            .limit(size)
         )
-        return [_person(r) for r in rows]
+        return Page([_person(r) for r in rows], int(total), page, size)
 
     async def count_reachable(self, scope: UnitScope, but: int | None = None) -> int:
         result = await self.conn.execute(

@@ -118,7 +118,8 @@ async def test_deep_links_are_validated_and_land_after_consent(harness: Harness)
     await cadre.press("Chia sẻ số điện thoại")
     await cadre.tap("Đúng, là tôi")
     await cadre.expect("đã được liên kết")
-    await cadre.expect("/profile")
+    welcome = await cadre.expect("các nút bên dưới")
+    assert welcome.reply_keyboard is not None  # the main keyboard comes with it
     landed = await cadre.next_message()
     assert landed.document is not None and landed.document.file_name == "du-lieu-ca-nhan.json"
     # A registered cadre follows a link straight to its destination.

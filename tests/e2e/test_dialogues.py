@@ -148,9 +148,9 @@ async def test_another_command_ends_an_announcement_and_runs(harness: Harness) -
     await admin.expect("Nhập nội dung thông báo")
     await admin.send("/start")  # so does /start: where was I?
     await admin.expect("Nhập nội dung thông báo")
-    await admin.send("/people")
+    await admin.send("/mydata")
     await admin.expect("Đã hủy soạn thông báo")
-    await admin.expect("/people họ tên")  # the command itself ran
+    await admin.expect("Toàn bộ dữ liệu")  # the command itself ran
     await admin.send("Một câu bình thường")
     await admin.expect("chọn chức năng trong menu")
     assert await count(harness.db, delivery_batches) == 0

@@ -205,3 +205,62 @@ async def test_the_command_menu_follows_the_language_chosen_in_the_bot(harness: 
     await cadre.expect("Switched to English")
     menu = harness.emulator.commands_for(None, 1412, "vi")
     assert {c["command"]: c["description"] for c in menu}["profile"] == "My profile"
+
+
+async def test_after_sign_up_a_main_keyboard_does_what_cadres_do(harness: Harness) -> None:
+    await add_person(harness.db, "Giàng Thị Mỷ", unit_id=harness.province.commune_id,
+                     phone="+84912000413")  # fmt: skip
+    cadre = harness.user(1413, phone="+84912000413")
+    await consent(cadre)
+    await cadre.press("Chia sẻ số điện thoại")
+    await cadre.tap("Đúng, là tôi")
+    await cadre.expect("các nút bên dưới")
+    assert cadre.keyboard is not None
+    assert [b.text for row in cadre.keyboard for b in row] == ["👤 Hồ sơ của tôi", "❓ Hướng dẫn"]
+    await cadre.press("Hồ sơ của tôi")
+    await cadre.expect("Giàng Thị Mỷ")
+    await cadre.tap("Dữ liệu của tôi")
+    await cadre.expect("Toàn bộ dữ liệu")
+    await cadre.press("Hướng dẫn")
+    await cadre.expect("/mydata")
+
+
+async def test_staff_find_people_by_name_page_through_them_and_narrow_by_unit(
+    harness: Harness,
+) -> None:
+    await add_person(harness.db, "Đinh Văn Quản", unit_id=harness.province.root_id,
+                     telegram_id=SUPERADMIN_ID)  # fmt: skip
+    for i in range(14):
+        await add_person(harness.db, f"Lò Văn Số {chr(ord('A') + i)}",
+                         unit_id=harness.province.commune_id)  # fmt: skip
+    for i in range(9):
+        await add_person(harness.db, f"Lò Văn Sở {chr(ord('A') + i)}",
+                         unit_id=harness.province.department_id)  # fmt: skip
+    admin = harness.user(SUPERADMIN_ID)
+    await admin.send("/start")
+    await admin.press("Tra cứu cán bộ")  # the main keyboard sends a bare /people
+    await admin.expect("Nhập họ tên cán bộ cần tìm")
+    await admin.send("lo van so")
+    first = await admin.expect("Tìm thấy 23 người")
+    assert "Trang 1/3" in first.text and len(first.buttons) == 10 + 2
+    await admin.tap("Trang sau")
+    second = await admin.expect("Trang 2/3")
+    assert second.edited
+    await admin.tap("Lọc theo đơn vị")
+    await admin.send("noi vu")
+    await admin.expect("Chọn đơn vị để lọc")
+    await admin.tap("Sở Nội vụ")
+    narrowed = await admin.expect("Tìm thấy 9 người")
+    assert all("Sở Nội vụ" in b.text for row in narrowed.buttons[:9] for b in row)
+
+
+async def test_a_bare_people_command_from_a_learner_is_refused_before_asking(
+    harness: Harness,
+) -> None:
+    await add_person(harness.db, "Hoàng Văn Nam", unit_id=harness.province.commune_id,
+                     telegram_id=1414)  # fmt: skip
+    learner = harness.user(1414)
+    await learner.send("/people")
+    await learner.expect("chỉ dành cho cán bộ quản lý")
+    await learner.send("lo van")
+    await learner.expect("chọn chức năng trong menu")  # no search was opened

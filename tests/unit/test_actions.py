@@ -42,6 +42,9 @@ WIRE_CODES = {
     "dlg": "DialogueChoice",
     "nav": "DialogueNav",
     "phone": "AskPhone",
+    "people": "PeoplePage",
+    "people.unit": "NarrowPeopleByUnit",
+    "pending": "PendingPage",
 }
 
 

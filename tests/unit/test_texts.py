@@ -13,7 +13,7 @@ import pytest
 
 from bot.domain import GRANTABLE_ROLES, Gender, ProfileField
 from bot.i18n import LANGUAGES, MissingText, Template, Texts, catalog, t
-from bot.menus import LEARNER_COMMANDS, STAFF_COMMANDS
+from bot.menus import LEARNER_COMMANDS, MAIN_KEYBOARD, STAFF_COMMANDS
 from tools.emulator.entities import parse_html
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,6 +31,7 @@ DYNAMIC = {
         for name in {*LEARNER_COMMANDS, *(c for cs in STAFF_COMMANDS.values() for c in cs)}
     },
     "error.": {f"error.{kind}_unknown" for kind in ("title", "ethnicity")},
+    "menu.": {f"menu.{name}" for name in MAIN_KEYBOARD},
 }
 SAMPLE = {"number": 2668, "percent": 0.625, "date": date(2026, 3, 5), "phone": "+84912345678"}
 
