@@ -93,6 +93,13 @@ class Unit:
 
 
 @dataclass(frozen=True, slots=True)
+class OtherTitle:
+    """A position not in the list, as the cadre typed it; the unit head sees it to confirm."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class UnitScope:
     """The units someone answers for: the whole province, or the subtrees under some units.
 
@@ -127,6 +134,7 @@ class Person:
     telegram_id: int | None = None
     language: str | None = None
     consent_at: datetime | None = None
+    title_other: str | None = None
 
     @property
     def from_roster(self) -> bool:
@@ -174,14 +182,15 @@ class Actor:
 
 @dataclass(frozen=True, slots=True)
 class NewProfile:
-    """What a cadre without a roster record declares about themselves."""
+    """What a cadre without a roster record declares about themselves. Ethnicity may be
+    left out: it is sensitive data."""
 
     full_name: str
     unit_id: int
     gender: Gender
     birth_year: int
-    ethnicity_id: int
-    title_id: int | None = None
+    ethnicity_id: int | None = None
+    title: int | OtherTitle | None = None
     phone: str | None = None
 
 
@@ -214,6 +223,7 @@ class NewPerson:
     birth_year: int | None = None
     phone: str | None = None
     source_pool: bool = False
+    title_other: str | None = None
     telegram_id: int | None = None
     language: str | None = None
     consent_at: datetime | None = None

@@ -16,3 +16,9 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text.translate(_EXTRA))
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(bare.casefold().split())
+
+
+def compact(text: str) -> str:
+    """'H'Mông' → 'hmong': folded, and nothing but letters and digits, so the spellings of
+    a name with apostrophes, hyphens or spaces all meet."""
+    return "".join(c for c in fold(text) if c.isalnum())

@@ -8,7 +8,9 @@ from datetime import date
 from bot.errors import InvalidInput
 
 NAME_MAX = 80
+TITLE_MAX = 100
 _NAME_PUNCT = {" ", "-", "'"}
+_TITLE_PUNCT = {" ", "-", "'", ",", ".", "/", "(", ")", "&"}
 
 
 def clean_full_name(raw: str) -> str:
@@ -25,6 +27,16 @@ def clean_full_name(raw: str) -> str:
     if len(text) > NAME_MAX:
         raise InvalidInput("error.name_length", max=NAME_MAX, length=len(text))
     return " ".join(word[:1].upper() + word[1:].lower() for word in text.split())
+
+
+def clean_title(raw: str) -> str:
+    """A position typed by hand: one line of plain words, as long as a title reasonably is."""
+    text = " ".join(plain_text(unicodedata.normalize("NFC", raw)).split())
+    if not 2 <= len(text) <= TITLE_MAX:
+        raise InvalidInput("error.title_length", max=TITLE_MAX, length=len(text))
+    if any(not (c.isalnum() or c in _TITLE_PUNCT) for c in text):
+        raise InvalidInput("error.title_chars")
+    return text[:1].upper() + text[1:]
 
 
 def lacks_diacritics(name: str) -> bool:

@@ -27,7 +27,7 @@ from bot.services.people import MatchOutcome
 from handlers.context import BotContext
 from handlers.dialogue import Dialogue, Flow, Goto, Move, Step, Turn, begin, register
 from handlers.landing import land
-from handlers.profile_fields import ProfileAnswers, profile_steps
+from handlers.profile_fields import ProfileAnswers, chosen_title, profile_steps
 from handlers.routing import Handler, command
 from handlers.ui import (
     inline,
@@ -195,17 +195,20 @@ class Review(Step[SignUp]):
 
 async def _summary(turn: Turn[SignUp]) -> Raw:
     draft, directory = turn.draft, turn.services.directory
-    assert draft.unit_id is not None and draft.ethnicity_id is not None
+    assert draft.unit_id is not None
     title = await directory.item("title", draft.title_id) if draft.title_id else None
+    ethnicity = (
+        await directory.item("ethnicity", draft.ethnicity_id) if draft.ethnicity_id else None
+    )
     return Raw(
         turn.t(
             "onboarding.summary",
             name=draft.full_name,
             unit=(await directory.unit(draft.unit_id)).label,
-            title=title.name if title else "—",
+            title=title.name if title else draft.title_other or "—",
             gender=turn.t(f"gender.{draft.gender}") if draft.gender else "—",
             birth_year=str(draft.birth_year),
-            ethnicity=(await directory.item("ethnicity", draft.ethnicity_id)).name,
+            ethnicity=ethnicity.name if ethnicity else "—",
             phone=draft.phone or "—",
         )
     )
@@ -223,11 +226,10 @@ async def _register(turn: Turn[SignUp]) -> None:
         done = "onboarding.linked"
     else:
         assert draft.full_name and draft.unit_id and draft.gender and draft.birth_year
-        assert draft.ethnicity_id is not None
         profile = NewProfile(
             full_name=draft.full_name, unit_id=draft.unit_id, gender=draft.gender,
             birth_year=draft.birth_year, ethnicity_id=draft.ethnicity_id,
-            title_id=draft.title_id, phone=draft.phone,
+            title=chosen_title(draft), phone=draft.phone,
         )  # fmt: skip
         person = await people.register(
             turn.telegram_id, profile, turn.texts.language, draft.consent_at

@@ -28,7 +28,7 @@ from bot.services.people import editable_profile
 from handlers.context import BotContext
 from handlers.dialogue import Dialogue, Flow, Move, Step, Turn, begin, register
 from handlers.menus import sync_chat_menu
-from handlers.profile_fields import ProfileAnswers, profile_steps
+from handlers.profile_fields import ProfileAnswers, chosen_title, profile_steps
 from handlers.routing import Handler, button, command, message
 from handlers.ui import (
     Button,
@@ -148,7 +148,11 @@ async def _save_edit(turn: Turn[ProfileAnswers]) -> None:
     """The one answer the edit was opened for goes to the service, which checks it again."""
     field = ProfileField(turn.state.step)
     assert turn.step.field is not None
-    value = getattr(turn.draft, turn.step.field)
+    value = (
+        chosen_title(turn.draft)
+        if field is ProfileField.TITLE
+        else getattr(turn.draft, turn.step.field)
+    )
     person = await turn.services.people.edit_own(turn.telegram_id, field, value)
     await turn.say(turn.t("profile.saved"), await turn.resting_keyboard())
     await turn.say(person_card(turn.texts, person))

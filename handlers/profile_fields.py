@@ -10,11 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.domain import Gender, ProfileField
+from bot.domain import Gender, OtherTitle, ProfileField
 from bot.validation import lacks_diacritics
 from handlers.dialogue import Flow, Move, Step, Turn
 from handlers.steps import ChoiceStep, Option, TextStep
-from handlers.ui import inline
+from handlers.ui import Markup, back_cancel_keyboard, inline
+
+OTHER = "other"  # the value of the "Other: type it" button
 
 
 @dataclass
@@ -26,6 +28,9 @@ class ProfileAnswers:
     unmarked_name: str | None = None
     unit_id: int | None = None
     title_id: int | None = None
+    #: A position not in the list, typed after choosing "Other".
+    title_other: str | None = None
+    title_typing: bool = False
     gender: Gender | None = None
     birth_year: int | None = None
     ethnicity_id: int | None = None
@@ -87,6 +92,44 @@ class NameStep(TextStep[Any]):
         return Flow.REASK
 
 
+class TitleStep(ChoiceStep[Any]):
+    """The position: one of the list, none, or "Other", which asks for it to be typed."""
+
+    async def ask(self, turn: Turn[Any]) -> None:
+        turn.draft.title_typing = False
+        await super().ask(turn)
+
+    def _keyboard(self, turn: Turn[Any], offered: Sequence[Option]) -> Markup:
+        other = Option(OTHER, turn.t("fields.title_other"))
+        return super()._keyboard(turn, [*offered, other])
+
+    async def on_choice(self, turn: Turn[Any], value: str) -> Move:
+        if value != OTHER:
+            turn.draft.title_other = None
+            return await super().on_choice(turn, value)
+        turn.draft.title_typing = True
+        await turn.show(turn.t("fields.ask_title_other"))
+        await turn.say(turn.t("fields.type_title"), back_cancel_keyboard(turn.ctx))
+        return Flow.STAY
+
+    async def on_text(self, turn: Turn[Any], text: str) -> Move:
+        if not turn.draft.title_typing:
+            return Flow.RETRY
+        typed = await turn.services.people.parse_field(ProfileField.TITLE, OtherTitle(text))
+        turn.draft.title_id, turn.draft.title_other = None, typed.text
+        turn.draft.title_typing = False
+        echo = turn.t("fields.title_typed", title=typed.text)
+        await turn.say(echo, await turn.resting_keyboard())
+        return Flow.NEXT
+
+
+def chosen_title(answers: ProfileAnswers) -> int | OtherTitle | None:
+    """The position answered: from the list, typed, or none."""
+    if answers.title_other:
+        return OtherTitle(answers.title_other)
+    return answers.title_id
+
+
 def profile_steps() -> list[Step[Any]]:
     """The six questions, in the order sign-up asks them; each step is named by its field's
     value (ProfileField), so a field and its question are found from each other."""
@@ -100,7 +143,7 @@ def profile_steps() -> list[Step[Any]]:
             prompt="fields.ask_unit", resolve=_parser(ProfileField.UNIT), search=unit_options,
             found="fields.unit_pick", none_found="fields.unit_none",
         ),
-        ChoiceStep(
+        TitleStep(
             ProfileField.TITLE.value, "title_id",
             prompt="fields.ask_title", options=_titles, resolve=_parser(ProfileField.TITLE),
             skip="fields.skip",
@@ -120,5 +163,6 @@ def profile_steps() -> list[Step[Any]]:
             prompt="fields.ask_ethnicity", options=_common_ethnicities,
             resolve=_parser(ProfileField.ETHNICITY), search=_ethnicities,
             found="fields.ethnicity_pick", none_found="fields.ethnicity_none", columns=3,
+            skip="fields.ethnicity_skip",
         ),
     ]  # fmt: skip

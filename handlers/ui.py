@@ -146,6 +146,14 @@ async def refuse(update: Update, ctx: BotContext, exc: DomainError, markup: Mark
         await say(update, ctx, text, markup)
 
 
+def _title(texts: Texts, person: Person) -> str:
+    if person.title:
+        return person.title.name
+    if person.title_other:
+        return texts("profile.title_typed", title=person.title_other)
+    return "—"
+
+
 def person_card(texts: Texts, person: Person, *, staff_view: bool = False) -> Raw:
     """The profile as a person (or, with staff_view, an administrator) reads it."""
     dash = "—"
@@ -156,7 +164,7 @@ def person_card(texts: Texts, person: Person, *, staff_view: bool = False) -> Ra
         texts("profile.card",
               name=person.full_name,
               unit=person.unit.label if person.unit else dash,
-              title=person.title.name if person.title else dash,
+              title=_title(texts, person),
               grade=person.grade.name if person.grade else dash,
               gender=gender,
               birth_year=str(person.birth_year) if person.birth_year else dash,

@@ -65,6 +65,8 @@ ethnicities = sa.Table(
     sa.Column("code", sa.String(32), nullable=False, unique=True),
     sa.Column("name", sa.String(100), nullable=False),
     sa.Column("name_search", sa.String(100), nullable=False),
+    # The name and the other names the group is known by, compacted (see code_lists).
+    sa.Column("search_text", sa.String(600), nullable=False, server_default=""),
 )
 
 people = sa.Table(
@@ -75,6 +77,8 @@ people = sa.Table(
     sa.Column("name_search", sa.String(150), nullable=False, index=True),
     sa.Column("unit_id", Id, sa.ForeignKey("units.id"), index=True),
     sa.Column("title_id", Id, sa.ForeignKey("titles.id")),
+    # A position not in the list, as the cadre typed it (the unit head sees it to confirm).
+    sa.Column("title_other", sa.String(100)),
     sa.Column("grade_id", Id, sa.ForeignKey("grades.id")),
     sa.Column("gender", sa.String(6)),
     sa.Column("birth_year", sa.SmallInteger),

@@ -43,8 +43,5 @@ class DirectoryService:
         return [e for e in items if e.code in COMMON_ETHNICITY_CODES]
 
     async def search_ethnicities(self, query: str) -> list[CodeItem]:
-        folded = fold(plain_text(query)[:QUERY_MAX])
-        if not folded:
-            return []
         async with self.db.read() as conn:
-            return await CodeListRepository(conn).search_ethnicities(folded)
+            return await CodeListRepository(conn).search_ethnicities(plain_text(query)[:QUERY_MAX])

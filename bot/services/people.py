@@ -18,6 +18,7 @@ from bot.domain import (
     Gender,
     NewPerson,
     NewProfile,
+    OtherTitle,
     Page,
     Person,
     PersonalData,
@@ -32,7 +33,7 @@ from bot.phones import is_vietnamese, normalize_contact_phone
 from bot.services.access import registered, require, staff_scope
 from bot.services.notices import notice
 from bot.text_search import fold
-from bot.validation import clean_full_name, parse_birth_year, plain_text
+from bot.validation import clean_full_name, clean_title, parse_birth_year, plain_text
 from storage.database import Database
 from storage.repositories.audit import AuditRepository
 from storage.repositories.code_lists import CodeList, CodeListRepository
@@ -98,9 +99,10 @@ class PeopleService:
 
     # --- what people type ---------------------------------------------------------------------
 
-    async def parse_field(self, field: ProfileField, raw: str | int | None) -> Any:
+    async def parse_field(self, field: ProfileField, raw: str | int | OtherTitle | None) -> Any:
         """A profile field as typed or chosen, checked and normalised; a DomainError names
-        what is wrong. Choices arrive as ids from buttons, which can be forged."""
+        what is wrong. Choices arrive as ids from buttons, which can be forged. A position
+        may be typed (OtherTitle); position and ethnicity may be left out (None)."""
         match field:
             case ProfileField.FULL_NAME:
                 return clean_full_name(str(raw))
@@ -111,9 +113,11 @@ class PeopleService:
                     return Gender(str(raw))
                 except ValueError:
                     raise InvalidInput() from None
-            case ProfileField.TITLE if raw is None:
-                return None  # "none of these" is an answer for the title
-        item_id = _as_id(raw)
+            case ProfileField.TITLE | ProfileField.ETHNICITY if raw is None:
+                return None  # "none of these", "rather not say"
+            case ProfileField.TITLE if isinstance(raw, OtherTitle):
+                return OtherTitle(clean_title(raw.text))
+        item_id = _as_id(raw if not isinstance(raw, OtherTitle) else None)
         async with self.db.read() as conn:
             try:
                 if field is ProfileField.UNIT:
@@ -182,7 +186,7 @@ class PeopleService:
         await self.parse_field(ProfileField.BIRTH_YEAR, profile.birth_year)
         await self.parse_field(ProfileField.UNIT, profile.unit_id)
         await self.parse_field(ProfileField.ETHNICITY, profile.ethnicity_id)
-        await self.parse_field(ProfileField.TITLE, profile.title_id)
+        title = await self.parse_field(ProfileField.TITLE, profile.title)
         async with self._change() as conn:
             repo = PeopleRepository(conn)
             if await repo.by_telegram(telegram_id):
@@ -190,7 +194,9 @@ class PeopleService:
             person = await repo.add(
                 NewPerson(
                     full_name=full_name, source=PersonSource.SELF, unit_id=profile.unit_id,
-                    verified=False, title_id=profile.title_id, ethnicity_id=profile.ethnicity_id,
+                    verified=False, title_id=title if isinstance(title, int) else None,
+                    title_other=title.text if isinstance(title, OtherTitle) else None,
+                    ethnicity_id=profile.ethnicity_id,
                     gender=profile.gender, birth_year=profile.birth_year, phone=profile.phone,
                     telegram_id=telegram_id, language=language, consent_at=consent_at,
                 )

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import CodeItem
 from bot.errors import NotFound
+from bot.text_search import compact
 from storage.schema import ethnicities, grades, titles
 
 CodeList = Literal["title", "grade", "ethnicity"]
@@ -42,10 +43,15 @@ class CodeListRepository:
         rows = await self.conn.execute(sa.select(table.c.code, table.c.id))
         return {code: item_id for code, item_id in rows}
 
-    async def search_ethnicities(self, folded: str, limit: int = 8) -> list[CodeItem]:
+    async def search_ethnicities(self, query: str, limit: int = 8) -> list[CodeItem]:
+        """Groups whose name, or one of their other names, holds what was typed however
+        spelt: "hmong", "H'Mông" and "Mèo" all find the Mông."""
+        typed = compact(query)
+        if not typed:
+            return []
         rows = await self.conn.execute(
             sa.select(ethnicities.c.id, ethnicities.c.code, ethnicities.c.name)
-            .where(ethnicities.c.name_search.contains(folded, autoescape=True))
+            .where(ethnicities.c.search_text.contains(typed, autoescape=True))
             .order_by(ethnicities.c.id)
             .limit(limit)
         )

@@ -14,6 +14,7 @@ from bot.domain import (
     Consent,
     Gender,
     NewPerson,
+    OtherTitle,
     Page,
     Person,
     PersonSource,
@@ -127,6 +128,7 @@ def _person(row: Any) -> Person:
         telegram_id=row.telegram_id,
         language=row.language,
         consent_at=row.consent_at,
+        title_other=row.title_other,
     )
 
 
@@ -136,6 +138,7 @@ def _row(person: NewPerson, now: datetime) -> dict[str, Any]:
         "name_search": fold(person.full_name),
         "unit_id": person.unit_id,
         "title_id": person.title_id,
+        "title_other": person.title_other,
         "grade_id": person.grade_id,
         "gender": person.gender.value if person.gender else None,
         "birth_year": person.birth_year,
@@ -316,7 +319,13 @@ class PeopleRepository:
         )
 
     async def set_field(self, person_id: int, field: ProfileField, value: Any) -> None:
-        """One field of a profile; a new name gets its search form too."""
+        """One field of a profile; a new name gets its search form too, and a position is
+        one from the list or one typed, never both."""
+        if field is ProfileField.TITLE:
+            typed = value.text if isinstance(value, OtherTitle) else None
+            listed = value if isinstance(value, int) else None
+            await self._update(person_id, title_id=listed, title_other=typed)
+            return
         stored = value.value if isinstance(value, Gender) else value
         values: dict[str, Any] = {_FIELD_COLUMNS[field]: stored}
         if field is ProfileField.FULL_NAME:

@@ -264,3 +264,38 @@ async def test_a_bare_people_command_from_a_learner_is_refused_before_asking(
     await learner.expect("chỉ dành cho cán bộ quản lý")
     await learner.send("lo van")
     await learner.expect("chọn chức năng trong menu")  # no search was opened
+
+
+async def test_a_position_not_in_the_list_is_typed_and_ethnicity_may_be_left_out(
+    harness: Harness,
+) -> None:
+    head_id = await add_person(harness.db, "Sùng Mí Chá", unit_id=harness.province.commune_id,
+                               telegram_id=1415)  # fmt: skip
+    await add_role(harness.db, head_id, "unit_head", harness.province.commune_id)
+    await _to_name_step(harness, 1416)
+    cadre = harness.user(1416)
+    await cadre.send("Giàng Thị Dợ")
+    await cadre.send("dong van")
+    await cadre.tap("Xã Đồng Văn")
+    await cadre.tap("Khác (tự nhập)")
+    await cadre.expect("Nhập tên chức vụ")
+    await cadre.send("Phó Chánh Văn phòng Đảng ủy")
+    await cadre.expect("Chức vụ: Phó Chánh Văn phòng Đảng ủy")
+    await cadre.tap("Nữ")
+    await cadre.send("1990")
+    await cadre.expect("dân tộc")
+    await cadre.send("hmong")  # another name of the Mông, without its marks
+    await cadre.expect("Chọn dân tộc")
+    await cadre.send("Mèo")
+    found = await cadre.expect("Chọn dân tộc")
+    assert "Mông" in [b.text for row in found.buttons for b in row]
+    await cadre.tap("Không khai")
+    review = await cadre.expect("kiểm tra lại")
+    assert "Dân tộc: —" in review.text and "Phó Chánh Văn phòng Đảng ủy" in review.text
+    await cadre.tap("Xác nhận")
+    await cadre.expect("hồ sơ tự khai báo")
+    head = harness.user(1415)
+    await head.expect("chờ xác nhận")
+    await head.tap("Xem hồ sơ")
+    card = await head.expect("Giàng Thị Dợ")
+    assert "Chức vụ: Phó Chánh Văn phòng Đảng ủy (tự khai)" in card.text
