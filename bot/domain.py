@@ -20,6 +20,32 @@ class Role(StrEnum):
 GRANTABLE_ROLES = (Role.LECTURER, Role.UNIT_HEAD, Role.ADMIN)
 
 
+class AuditAction(StrEnum):
+    """What the audit log records; each has a name in the catalogs (audit.<value>)."""
+
+    SELF_REGISTERED = "self_registered"
+    LINKED_BY_CONTACT = "linked_by_contact"
+    PROFILE_EDITED = "profile_edited"
+    PHONE_CHANGED = "phone_changed"
+    PROFILE_VERIFIED = "profile_verified"
+    PROFILE_REJECTED = "profile_rejected"
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    SOURCE_POOL_SET = "source_pool_set"
+    ROLE_GRANTED = "role_granted"
+    ROLE_REVOKED = "role_revoked"
+    ANNOUNCEMENT = "announcement"
+    DEMO_SEED = "demo_seed"
+
+
+class MessageKind(StrEnum):
+    """What the bot sends on its own initiative; each has a name in the catalogs."""
+
+    VERIFY_REQUEST = "verify_request"
+    PROFILE_VERIFIED = "profile_verified"
+    PROFILE_REJECTED = "profile_rejected"
+    ANNOUNCEMENT = "announcement"
+
+
 class Gender(StrEnum):
     MALE = "male"
     FEMALE = "female"
@@ -260,13 +286,25 @@ class AuditEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class MessageRecord:
+    """A message the bot sent (or was to send) a person on its own initiative."""
+
+    kind: str
+    created_at: datetime
+    state: str
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class PersonalData:
-    """Everything stored about one person, for /mydata."""
+    """Everything stored about one person, for /mydata: the record, consents, roles, the
+    audit entries about them and those of what they did, and the messages sent to them."""
 
     person: Person
     consents: list[Consent] = field(default_factory=list)
     roles: list[HeldRole] = field(default_factory=list)
     audit: list[AuditEntry] = field(default_factory=list)
+    messages: list[MessageRecord] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 from telegram import InputFile, Update
 from telegram.ext import filters
@@ -21,13 +19,14 @@ from bot.actions import (
     SetLanguage,
     ShowProfile,
 )
-from bot.domain import PersonalData, ProfileField
+from bot.domain import ProfileField
 from bot.i18n import LANGUAGES
 from bot.services.access import registered
 from bot.services.people import editable_profile
 from handlers.context import BotContext
 from handlers.dialogue import Dialogue, Flow, Move, Step, Turn, begin, register
 from handlers.menus import sync_chat_menu
+from handlers.personal_data import machine_json, workbook
 from handlers.profile_fields import ProfileAnswers, chosen_title, profile_steps
 from handlers.routing import Handler, button, command, message
 from handlers.ui import (
@@ -60,54 +59,20 @@ async def send_profile(update: Update, ctx: BotContext, _: object = None) -> Non
     await show(update, ctx, person_card(ctx.texts, person) + note, inline(rows))
 
 
-def _export(data: PersonalData) -> bytes:
-    """Everything stored about the person, as JSON a machine can read."""
-
-    def plain(value: Any) -> Any:
-        return value.isoformat() if isinstance(value, datetime) else value
-
-    person = data.person
-    document = {
-        "full_name": person.full_name,
-        "source": person.source.value,
-        "verified": person.verified,
-        "unit": person.unit.label if person.unit else None,
-        "title": person.title.name if person.title else None,
-        "grade": person.grade.name if person.grade else None,
-        "gender": person.gender.value if person.gender else None,
-        "birth_year": person.birth_year,
-        "ethnicity": person.ethnicity.name if person.ethnicity else None,
-        "phone": person.phone,
-        "telegram_id": person.telegram_id,
-        "language": person.language,
-        "source_pool": person.source_pool,
-        "consent_at": plain(person.consent_at),
-        "consents": [
-            {"notice_version": c.notice_version, "given_at": plain(c.given_at),
-             "withdrawn_at": plain(c.withdrawn_at)}
-            for c in data.consents
-        ],
-        "roles": [
-            {"role": r.role.value, "unit": r.unit.name if r.unit else None,
-             "granted_at": plain(r.granted_at)}
-            for r in data.roles
-        ],
-        "history": [
-            {"at": plain(a.at), "action": a.action, "details": a.details} for a in data.audit
-        ],
-    }  # fmt: skip
-    return json.dumps(document, ensure_ascii=False, indent=2).encode()
-
-
 async def send_my_data(update: Update, ctx: BotContext, _: object = None) -> None:
     assert update.effective_user is not None and update.effective_chat is not None
     data = await ctx.services.people.export(update.effective_user.id)
     await answer(update, ctx)
+    chat = update.effective_chat.id
+    book = workbook(ctx.texts, data, ctx.settings.tz)
     await ctx.bot.send_document(
-        update.effective_chat.id,
-        InputFile(_export(data), filename="du-lieu-ca-nhan.json"),
+        chat, InputFile(book, filename=ctx.t("mydata.file_name") + ".xlsx"),
         caption=ctx.t("profile.my_data_caption"),
-    )
+    )  # fmt: skip
+    await ctx.bot.send_document(
+        chat, InputFile(machine_json(data), filename="du-lieu-ca-nhan.json"),
+        caption=ctx.t("profile.my_data_json_caption"),
+    )  # fmt: skip
 
 
 async def ask_language(update: Update, ctx: BotContext, _: object = None) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from bot.domain import GRANTABLE_ROLES, Actor, Person, Role, UnitScope
+from bot.domain import GRANTABLE_ROLES, Actor, AuditAction, Person, Role, UnitScope
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 from storage.database import Database
 from storage.repositories.audit import AuditRepository
@@ -97,7 +97,8 @@ class AccessService:
                 changed = await repo.revoke(person.id, role)
             if changed:
                 await AuditRepository(conn).record(
-                    "role_granted" if held else "role_revoked", actor=actor.telegram_id,
+                    AuditAction.ROLE_GRANTED if held else AuditAction.ROLE_REVOKED,
+                    actor=actor.telegram_id,
                     person_id=person.id, role=role.value, unit_id=unit_id,
                 )  # fmt: skip
         self.changed()

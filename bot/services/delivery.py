@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 
 from bot.delivery.model import BatchReport, BatchSummary
-from bot.domain import Actor
+from bot.domain import Actor, AuditAction, MessageKind
 from bot.errors import InvalidInput, NotFound
 from bot.services.access import staff_scope
 from bot.services.notices import notice
@@ -105,7 +105,7 @@ class DeliveryService:
             await repo.add(
                 [
                     notice(
-                        "announcement",
+                        MessageKind.ANNOUNCEMENT,
                         f"announcement:{batch}:{person_id}",
                         chat_id=chat_id,
                         person_id=person_id,
@@ -117,7 +117,10 @@ class DeliveryService:
                 ]
             )
             await AuditRepository(conn).record(
-                "announcement", actor=actor.telegram_id, batch=batch, recipients=len(recipients)
+                AuditAction.ANNOUNCEMENT,
+                actor=actor.telegram_id,
+                batch=batch,
+                recipients=len(recipients),
             )
         self.wake()
         return batch

@@ -7,10 +7,11 @@ from typing import Any
 
 from bot.actions import Action
 from bot.delivery.model import NewMessage
+from bot.domain import MessageKind
 
 
 def notice(
-    kind: str,
+    kind: MessageKind,
     dedup_key: str,
     *,
     chat_id: int,
@@ -33,6 +34,6 @@ def notice(
             [{"key": label, "data": act.pack()} for label, act in row] for row in buttons
         ]
     return NewMessage(
-        dedup_key=dedup_key, chat_id=chat_id, person_id=person_id, kind=kind,
+        dedup_key=dedup_key, chat_id=chat_id, person_id=person_id, kind=kind.value,
         payload=payload, batch_id=batch_id,
     )  # fmt: skip

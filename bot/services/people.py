@@ -15,7 +15,9 @@ from bot.actions import EditProfile, OpenPerson
 from bot.clock import Clock, SystemClock
 from bot.domain import (
     Actor,
+    AuditAction,
     Gender,
+    MessageKind,
     NewPerson,
     NewProfile,
     OtherTitle,
@@ -174,7 +176,7 @@ class PeopleService:
                 raise Conflict("error.record_taken")
             await repo.add_consent(person_id, NOTICE_VERSION, consent_at)
             await AuditRepository(conn).record(
-                "linked_by_contact", actor=telegram_id, person_id=person_id
+                AuditAction.LINKED_BY_CONTACT, actor=telegram_id, person_id=person_id
             )
             return await repo.get(person_id)
 
@@ -203,7 +205,7 @@ class PeopleService:
             )  # fmt: skip
             await repo.add_consent(person.id, NOTICE_VERSION, consent_at)
             change = await AuditRepository(conn).record(
-                "self_registered", actor=telegram_id, person_id=person.id
+                AuditAction.SELF_REGISTERED, actor=telegram_id, person_id=person.id
             )
             await _ask_heads_to_confirm(conn, person, change)
         return person
@@ -240,8 +242,9 @@ class PeopleService:
             if person.verified:
                 await repo.set_verified(person.id, by=None, at=None)
             change = await AuditRepository(conn).record(
-                "profile_edited", actor=telegram_id, person_id=person.id, field=field.value
-            )
+                AuditAction.PROFILE_EDITED, actor=telegram_id, person_id=person.id,
+                field=field.value,
+            )  # fmt: skip
             edited = await repo.get(person.id)
             if person.verified or field is ProfileField.UNIT:
                 await _ask_heads_to_confirm(conn, edited, change)
@@ -265,30 +268,36 @@ class PeopleService:
             if person.from_roster:
                 raise PermissionDenied("error.roster_locked")
             await repo.set_phone(person.id, phone)
-            await AuditRepository(conn).record("phone_changed", actor=telegram_id,
+            await AuditRepository(conn).record(AuditAction.PHONE_CHANGED, actor=telegram_id,
                                                person_id=person.id)  # fmt: skip
             return await repo.get(person.id), True
 
     async def export(self, telegram_id: int) -> PersonalData:
+        """Everything kept about the person, including the audit entries of what they did
+        from this account and the messages the bot sent them."""
         async with self.db.read() as conn:
             person = await PeopleRepository(conn).own(telegram_id)
             return PersonalData(
                 person=person,
                 consents=await PeopleRepository(conn).consents_of(person.id),
                 roles=await RoleRepository(conn).grants_of(person.id),
-                audit=await AuditRepository(conn).of_person(person.id),
+                audit=await AuditRepository(conn).of_person(person.id, telegram_id),
+                messages=await OutboxRepository(conn).of_person(person.id),
             )
 
     async def withdraw_consent(self, telegram_id: int) -> None:
-        """Erases the optional data and the Telegram link; training records stay with the
-        person. Pending messages to them are cancelled."""
+        """Erases the Telegram link and the phone the person gave; the office's roster data
+        and training records stay (and the audit log, as the notice says). Pending messages
+        to them are cancelled."""
         async with self._change() as conn:
             repo = PeopleRepository(conn)
             person = await repo.own(telegram_id)
-            await repo.unlink(person.id)
+            await repo.unlink(person.id, keep_phone=person.from_roster)
             await repo.withdraw_consents(person.id, self.clock.now())
             await OutboxRepository(conn).cancel_for_person(person.id)
-            await AuditRepository(conn).record("consent_withdrawn", actor=None, person_id=person.id)
+            await AuditRepository(conn).record(
+                AuditAction.CONSENT_WITHDRAWN, actor=None, person_id=person.id
+            )
 
     # --- staff --------------------------------------------------------------------------------
 
@@ -327,14 +336,16 @@ class PeopleService:
             repo = PeopleRepository(conn)
             person = await _reviewable(conn, actor, person_id, scope)
             if person.verified or person.unit is None:
-                await _decided_already(conn, actor, person, "profile_verified")
+                await _decided_already(conn, actor, person, AuditAction.PROFILE_VERIFIED)
                 return person
             by = actor.person.id if actor.person else None
             await repo.set_verified(person_id, by=by, at=self.clock.now())
             change = await AuditRepository(conn).record(
-                "profile_verified", actor=actor.telegram_id, person_id=person_id
+                AuditAction.PROFILE_VERIFIED, actor=actor.telegram_id, person_id=person_id
             )
-            await _tell(conn, person, "profile_verified", change, "notice.profile_verified")
+            await _tell(
+                conn, person, MessageKind.PROFILE_VERIFIED, change, "notice.profile_verified"
+            )
             return await repo.get(person_id)
 
     async def reject(self, actor: Actor, person_id: int) -> Person:
@@ -351,15 +362,15 @@ class PeopleService:
             if person.from_roster:
                 raise InvalidInput("error.reject_not_pending")
             if person.verified or person.unit is None:
-                await _decided_already(conn, actor, person, "profile_rejected")
+                await _decided_already(conn, actor, person, AuditAction.PROFILE_REJECTED)
                 return person
             await repo.clear_unit(person_id)
             change = await AuditRepository(conn).record(
-                "profile_rejected", actor=actor.telegram_id, person_id=person_id,
+                AuditAction.PROFILE_REJECTED, actor=actor.telegram_id, person_id=person_id,
                 unit_id=person.unit.id,
             )  # fmt: skip
             await _tell(
-                conn, person, "profile_rejected", change, "notice.profile_rejected",
+                conn, person, MessageKind.PROFILE_REJECTED, change, "notice.profile_rejected",
                 params={"unit": person.unit.label},
                 buttons=[[("fields.edit_unit", EditProfile(ProfileField.UNIT))]],
             )  # fmt: skip
@@ -373,8 +384,9 @@ class PeopleService:
             await repo.get(person_id)
             await repo.set_source_pool(person_id, member)
             await AuditRepository(conn).record(
-                "source_pool_set", actor=actor.telegram_id, person_id=person_id, flag=member
-            )
+                AuditAction.SOURCE_POOL_SET, actor=actor.telegram_id, person_id=person_id,
+                flag=member,
+            )  # fmt: skip
             return await repo.get(person_id)
 
 
@@ -406,11 +418,12 @@ async def _reviewable(
 
 
 async def _decided_already(
-    conn: AsyncConnection, actor: Actor, person: Person, wanted: str
+    conn: AsyncConnection, actor: Actor, person: Person, wanted: AuditAction
 ) -> None:
     """The profile is no longer awaiting a decision. The same decision by the same person
     (a double tap) is not an error; anything else says who decided, and when."""
-    last = await AuditRepository(conn).last_of(person.id, ("profile_verified", "profile_rejected"))
+    decisions = (AuditAction.PROFILE_VERIFIED, AuditAction.PROFILE_REJECTED)
+    last = await AuditRepository(conn).last_of(person.id, decisions)
     if last is None:
         raise InvalidInput("error.not_pending")
     if last.action == wanted and last.actor_telegram_id == actor.telegram_id:
@@ -421,7 +434,9 @@ async def _decided_already(
         else None
     )
     key = (
-        "error.already_verified" if last.action == "profile_verified" else "error.already_returned"
+        "error.already_verified"
+        if last.action == AuditAction.PROFILE_VERIFIED
+        else "error.already_returned"
     )
     raise Conflict(key, who=decider.full_name if decider else "—", at=last.at)
 
@@ -429,7 +444,7 @@ async def _decided_already(
 async def _tell(
     conn: AsyncConnection,
     person: Person,
-    kind: str,
+    kind: MessageKind,
     change: int,
     text_key: str,
     **content: Any,
@@ -454,7 +469,7 @@ async def _ask_heads_to_confirm(conn: AsyncConnection, person: Person, change: i
     await OutboxRepository(conn).add(
         [
             notice(
-                "verify_request",
+                MessageKind.VERIFY_REQUEST,
                 f"verify-request:{person.id}:{head_id}:{change}",
                 chat_id=chat_id,
                 person_id=head_id,

@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.delivery.model import BatchReport, BatchSummary, NewMessage, OutboxMessage, Unreached
-from bot.domain import unit_label
+from bot.domain import MessageRecord, unit_label
 from storage.schema import delivery_batches, outbox, people, units, unreachable_chats
 from storage.types import UTCDateTime, utcnow
 
@@ -75,6 +75,15 @@ class OutboxRepository:
             sa.select(delivery_batches.c.id).where(delivery_batches.c.request_key == request_key)
         )
         return found.scalar()
+
+    async def of_person(self, person_id: int) -> list[MessageRecord]:
+        """The messages queued for the person, oldest first (what /mydata shows)."""
+        rows = await self.conn.execute(
+            sa.select(outbox.c.kind, outbox.c.created_at, outbox.c.state, outbox.c.sent_at)
+            .where(outbox.c.person_id == person_id)
+            .order_by(outbox.c.id)
+        )
+        return [MessageRecord(*row) for row in rows]
 
     async def cancel_for_person(self, person_id: int) -> None:
         await self.conn.execute(

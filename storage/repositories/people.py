@@ -360,9 +360,14 @@ class PeopleRepository:
         )  # fmt: skip
         return result.rowcount == 1
 
-    async def unlink(self, person_id: int) -> None:
-        """Withdrawal of consent: the phone, the Telegram link and the consent are erased."""
-        await self._update(person_id, phone=None, telegram_id=None, consent_at=None, language=None)
+    async def unlink(self, person_id: int, *, keep_phone: bool) -> None:
+        """Withdrawal of consent: the Telegram link and the consent are erased, and the phone
+        unless it is the office's (a roster record's): then a cadre who comes back is
+        recognised by it."""
+        erased: dict[str, Any] = {"telegram_id": None, "consent_at": None, "language": None}
+        if not keep_phone:
+            erased["phone"] = None
+        await self._update(person_id, **erased)
 
     # --- consents -----------------------------------------------------------------------------
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
+from datetime import datetime
 
+import openpyxl
 import sqlalchemy as sa
 
 from bot.actions import EditProfile
@@ -18,13 +21,23 @@ async def test_mydata_sends_everything_stored_as_a_file(harness: Harness) -> Non
                      phone="+84912000333", telegram_id=901)  # fmt: skip
     cadre = harness.user(901)
     await cadre.send("/mydata")
-    message = await cadre.next_message()
-    assert message.document is not None
-    data = json.loads(message.document.content)
+    readable = await cadre.next_message()
+    assert readable.document is not None and readable.caption
+    assert readable.document.file_name == "du-lieu-ca-nhan.xlsx"
+    assert "Toàn bộ dữ liệu" in readable.caption
+    book = openpyxl.load_workbook(io.BytesIO(readable.document.content))
+    assert book.sheetnames == ["Hồ sơ", "Đồng ý", "Vai trò", "Nhật ký", "Tin nhắn"]
+    fields = {row[0]: row[1] for row in book["Hồ sơ"].iter_rows(min_row=2, values_only=True)}
+    assert fields["Họ và tên"] == "Hoàng Thị Thu" and fields["Điện thoại"] == "0912 000 333"
+    assert fields["Dân tộc"] == "Mông" and fields["Số tài khoản Telegram"] == 901
+    consent_at = fields["Đồng ý xử lý dữ liệu lúc"]
+    assert isinstance(consent_at, datetime) and consent_at.tzinfo is None  # local time
+    machine = await cadre.next_message()
+    assert machine.document is not None and machine.document.file_name == "du-lieu-ca-nhan.json"
+    data = json.loads(machine.document.content)
     assert data["full_name"] == "Hoàng Thị Thu"
     assert data["phone"] == "+84912000333" and data["unit"] == "Xã Đồng Văn"
     assert data["ethnicity"] == "Mông" and data["telegram_id"] == 901
-    assert message.caption and "Toàn bộ dữ liệu" in message.caption
 
 
 async def test_withdrawing_consent_erases_optional_data_and_keeps_the_record(
@@ -45,11 +58,18 @@ async def test_withdrawing_consent_erases_optional_data_and_keeps_the_record(
         row = (await conn.execute(sa.select(people).where(people.c.id == person_id))).one()
         consent = (await conn.execute(sa.select(consents))).one()
     assert row.full_name == "Nông Văn Dũng" and row.unit_id == harness.province.commune_id
-    assert (row.phone, row.telegram_id, row.consent_at) == (None, None, None)
+    # The roster's phone is the office's: kept, so that a return is recognised.
+    assert (row.phone, row.telegram_id, row.consent_at) == ("+84912000444", None, None)
     assert consent.withdrawn_at is not None
 
     await cadre.send("/profile")
     await cadre.expect("chưa có hồ sơ")
+
+    # Coming back, the cadre finds the old record again: no second profile.
+    await link_by_contact(cadre)
+    async with harness.db.read() as conn:
+        rows = (await conn.execute(sa.select(people.c.id, people.c.telegram_id))).all()
+    assert rows == [(person_id, 902)]
 
 
 async def test_language_switch_is_remembered(harness: Harness) -> None:

@@ -121,3 +121,21 @@ async def test_an_announcement_requested_twice_with_one_key_is_queued_once(
     async with sqlite_db.read() as conn:
         queued = (await conn.execute(sa.select(sa.func.count()).select_from(outbox))).scalar()
     assert queued == 2
+
+
+async def test_the_export_holds_what_was_done_about_and_by_the_person_and_messages_sent(
+    sqlite_db: Database, services: Services, province: Province
+) -> None:
+    head_id = await add_person(sqlite_db, "Sùng Mí Chá", unit_id=province.root_id, telegram_id=9)
+    await add_role(sqlite_db, head_id, "unit_head", province.root_id)
+    profile = NewProfile("Lò Văn Hải", province.commune_id, Gender.MALE, 1990, 8)
+    cadre = await services.people.register(77, profile, "vi", NOW)
+    head = await services.access.actor(9)
+    await services.people.verify(head, cadre.id)
+
+    mine = await services.people.export(77)
+    assert [a.action for a in mine.audit] == ["self_registered", "profile_verified"]
+    assert [m.kind for m in mine.messages] == ["profile_verified"]
+    theirs = await services.people.export(9)
+    assert "profile_verified" in [a.action for a in theirs.audit]  # what the head did
+    assert [m.kind for m in theirs.messages] == ["verify_request"]

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain import GRANTABLE_ROLES, Gender, ProfileField
+from bot.domain import GRANTABLE_ROLES, AuditAction, Gender, MessageKind, ProfileField
 from bot.i18n import LANGUAGES, MissingText, Template, Texts, catalog, t
 from bot.menus import LEARNER_COMMANDS, MAIN_KEYBOARD, STAFF_COMMANDS
+from storage.schema import OUTBOX_STATES
 from tools.emulator.entities import parse_html
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,6 +33,9 @@ DYNAMIC = {
     },
     "error.": {f"error.{kind}_unknown" for kind in ("title", "ethnicity")},
     "menu.": {f"menu.{name}" for name in MAIN_KEYBOARD},
+    "audit.": {f"audit.{action.value}" for action in AuditAction},
+    "message_kind.": {f"message_kind.{kind.value}" for kind in MessageKind},
+    "delivery_state.": {f"delivery_state.{state}" for state in OUTBOX_STATES},
 }
 SAMPLE = {"number": 2668, "percent": 0.625, "date": date(2026, 3, 5), "phone": "+84912345678"}
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.domain import Gender, NewPerson, NewUnit, PersonSource, Role
+from bot.domain import AuditAction, Gender, NewPerson, NewUnit, PersonSource, Role
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.repositories.audit import AuditRepository
@@ -109,7 +109,7 @@ async def seed_demo(
             (person,) = await repo.by_phone(identity.phone)
             await roles.grant(person.id, role, unit, by=None)
         await AuditRepository(conn).record(
-            "demo_seed", actor=None, people=len(data.people), seed=seed
+            AuditAction.DEMO_SEED, actor=None, people=len(data.people), seed=seed
         )
     return DemoSummary(
         units=len(data.units),
