@@ -121,7 +121,7 @@ async def test_deep_links_are_validated_and_land_after_consent(harness: Harness)
     welcome = await cadre.expect("các nút bên dưới")
     assert welcome.reply_keyboard is not None  # the main keyboard comes with it
     landed = await cadre.next_message()
-    assert landed.document is not None and landed.document.file_name == "du-lieu-ca-nhan.json"
+    assert landed.document is not None and landed.document.file_name == "du-lieu-ca-nhan.xlsx"
     # A registered cadre follows a link straight to its destination.
     await cadre.send("/start profile")
     await cadre.expect("Vừ Thị Sua")
