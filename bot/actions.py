@@ -23,7 +23,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Any, ClassVar, Self, TypeVar
 
-from bot.domain import NavOp, ProfileField, Role
+from bot.domain import NavOp, ProfileField, ReturnReason, Role
 from bot.text_search import fold
 
 SEPARATOR = ":"
@@ -240,23 +240,36 @@ class ReturnPerson(Action):
     person_id: int
 
 
+@action("return.why")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ReturnPersonFor(Action):
+    """The reason chosen for returning a profile; a note may follow."""
+
+    person_id: int
+    reason: ReturnReason
+
+
 @action("pool")
 @dataclasses.dataclass(frozen=True, slots=True)
 class SetSourcePool(Action):
-    """The wanted state, not a toggle: a double tap changes nothing."""
+    """The wanted state, not a toggle: a double tap changes nothing. Unconfirmed, it asks
+    first."""
 
     person_id: int
     member: bool
+    confirmed: bool = False
 
 
 @action("role")
 @dataclasses.dataclass(frozen=True, slots=True)
 class SetRole(Action):
-    """The wanted state, not a toggle: a double tap changes nothing."""
+    """The wanted state, not a toggle: a double tap changes nothing. Unconfirmed, it asks
+    first."""
 
     person_id: int
     role: Role
     held: bool
+    confirmed: bool = False
 
 
 @action("profile")

@@ -44,6 +44,8 @@ class MessageKind(StrEnum):
     PROFILE_VERIFIED = "profile_verified"
     PROFILE_REJECTED = "profile_rejected"
     ANNOUNCEMENT = "announcement"
+    ROLE_CHANGED = "role_changed"
+    SOURCE_POOL_CHANGED = "source_pool_changed"
 
 
 class Gender(StrEnum):
@@ -65,6 +67,14 @@ class ProfileField(StrEnum):
     GENDER = "gender"
     BIRTH_YEAR = "birth_year"
     ETHNICITY = "ethnicity"
+
+
+class ReturnReason(StrEnum):
+    """Why a unit head sends a self-declared profile back to its cadre."""
+
+    NOT_IN_UNIT = "not_in_unit"  # the cadre chooses their unit again
+    DUPLICATE = "duplicate"  # the cadre has another record: the office sorts it out
+    WRONG_DETAILS = "wrong_details"  # the cadre corrects the profile
 
 
 class NavOp(StrEnum):
@@ -161,6 +171,13 @@ class Person:
     language: str | None = None
     consent_at: datetime | None = None
     title_other: str | None = None
+    returned_reason: ReturnReason | None = None
+    returned_note: str | None = None
+
+    @property
+    def awaits_decision(self) -> bool:
+        """Self-declared and waiting for a unit head: not yet confirmed, not sent back."""
+        return not self.verified and self.unit is not None and self.returned_reason is None
 
     @property
     def from_roster(self) -> bool:

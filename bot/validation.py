@@ -9,6 +9,7 @@ from bot.errors import InvalidInput
 
 NAME_MAX = 80
 TITLE_MAX = 100
+NOTE_MAX = 300
 _NAME_PUNCT = {" ", "-", "'"}
 _TITLE_PUNCT = {" ", "-", "'", ",", ".", "/", "(", ")", "&"}
 
@@ -37,6 +38,14 @@ def clean_title(raw: str) -> str:
     if any(not (c.isalnum() or c in _TITLE_PUNCT) for c in text):
         raise InvalidInput("error.title_chars")
     return text[:1].upper() + text[1:]
+
+
+def clean_note(raw: str) -> str:
+    """A short note to a person: plain text within a length that fits in a notice."""
+    text = " ".join(without_controls(raw).split())
+    if len(text) > NOTE_MAX:
+        raise InvalidInput("error.note_length", max=NOTE_MAX, length=len(text))
+    return text
 
 
 def lacks_diacritics(name: str) -> bool:

@@ -8,35 +8,59 @@ learner is refused there, whatever the menu showed.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
 
 from telegram import Update
 
-from bot.actions import OpenPerson, ReturnPerson, SetRole, SetSourcePool, VerifyPerson
-from bot.domain import GRANTABLE_ROLES, Actor, Person
+from bot.actions import (
+    Action,
+    OpenPerson,
+    ReturnPerson,
+    ReturnPersonFor,
+    SetRole,
+    SetSourcePool,
+    VerifyPerson,
+)
+from bot.domain import GRANTABLE_ROLES, Actor, Person, ReturnReason
+from bot.validation import clean_note
 from handlers.context import BotContext
+from handlers.dialogue import Dialogue, Flow, Move, Step, Turn, begin, register
 from handlers.menus import sync_chat_menu
 from handlers.routing import Handler, button
 from handlers.ui import Button, answer, inline, person_card, show
 
 
 async def _card(update: Update, ctx: BotContext, actor: Actor, person: Person) -> None:
+    held = await ctx.services.access.roles_of(person.id)
     rows: list[list[Button]] = []
-    if not person.verified and person.unit is not None:  # returned profiles wait for a unit
+    if person.awaits_decision:
         row: list[Button] = [(ctx.t("admin.verify"), VerifyPerson(person.id))]
         if not person.from_roster:
-            row.append((ctx.t("admin.reject"), ReturnPerson(person.id)))
+            row.append((ctx.t("admin.return"), ReturnPerson(person.id)))
         rows.append(row)
     if actor.is_admin:
         key = "admin.source_pool_off" if person.source_pool else "admin.source_pool_on"
         rows.append([(ctx.t(key), SetSourcePool(person.id, not person.source_pool))])
     if actor.is_superadmin:
-        held = await ctx.services.access.roles_of(person.id)
         for role in GRANTABLE_ROLES:
             has = role in held
             label = f"{'✅' if has else '➕'} {ctx.t(f'role.{role.value}')}"
             rows.append([(label, SetRole(person.id, role, not has))])
-    text = person_card(ctx.texts, person, staff_view=True)
+    roles = await ctx.services.access.grants_of(person.id)
+    text: str = person_card(ctx.texts, person, staff_view=True, roles=roles)
+    if person.returned_reason is not None:
+        reason = ctx.t(f"admin.reason_{person.returned_reason.value}")
+        text += "\n" + ctx.t("admin.returned_line", reason=reason, note=person.returned_note or "—")
     await show(update, ctx, text, inline(rows) if rows else None)
+
+
+async def _confirm(
+    update: Update, ctx: BotContext, question: str, confirmed: Action, person: Person
+) -> None:
+    """Privileged changes are asked about first, on the card itself."""
+    rows = [[(ctx.t("admin.confirm"), confirmed), (ctx.t("button.cancel"), OpenPerson(person.id))]]
+    await show(update, ctx, question, inline(rows))
 
 
 async def open_person(update: Update, ctx: BotContext, tapped: OpenPerson) -> None:
@@ -63,20 +87,93 @@ async def verify(update: Update, ctx: BotContext, tapped: VerifyPerson) -> None:
     await _review(update, ctx, ctx.services.people.verify, tapped.person_id, "admin.verified")
 
 
-async def reject(update: Update, ctx: BotContext, tapped: ReturnPerson) -> None:
-    await _review(update, ctx, ctx.services.people.reject, tapped.person_id, "admin.rejected")
+async def ask_return_reason(update: Update, ctx: BotContext, tapped: ReturnPerson) -> None:
+    """Returning a profile starts with why: the cadre is told, and what they do depends on it."""
+    person = await ctx.services.people.person_for(await ctx.actor(update), tapped.person_id)
+    reasons = [
+        [(ctx.t(f"admin.reason_{reason.value}"), ReturnPersonFor(person.id, reason))]
+        for reason in ReturnReason
+    ]
+    question = ctx.t("admin.return_why", name=person.full_name)
+    cancel = [(ctx.t("button.cancel"), OpenPerson(person.id))]
+    await show(update, ctx, question, inline([*reasons, cancel]))
+
+
+@dataclass
+class ReturnNote:
+    person_id: int = 0
+    reason: ReturnReason = ReturnReason.NOT_IN_UNIT
+    note: str | None = None
+
+
+class Note(Step[ReturnNote]):
+    """A note for the cadre, or none."""
+
+    reply_keyboard = True
+
+    async def ask(self, turn: Turn[ReturnNote]) -> None:
+        await turn.say(
+            turn.t("admin.return_note"),
+            inline([[(turn.t("admin.note_skip"), turn.choice("skip"))], turn.nav_row()]),
+        )
+
+    async def on_text(self, turn: Turn[ReturnNote], text: str) -> Move:
+        turn.draft.note = clean_note(text)
+        return Flow.FINISH
+
+    async def on_choice(self, turn: Turn[ReturnNote], value: str) -> Move:
+        turn.draft.note = None
+        return Flow.FINISH
+
+
+async def _return(turn: Turn[ReturnNote]) -> None:
+    actor = await turn.ctx.actor(turn.update)
+    draft = turn.draft
+    person = await turn.services.people.reject(actor, draft.person_id, draft.reason, draft.note)
+    await answer(turn.update, turn.ctx, turn.t("admin.rejected", name=person.full_name))
+    await _card(turn.update, turn.ctx, actor, person)
+
+
+RETURN = register(
+    Dialogue(
+        name="return", draft=ReturnNote, steps=[Note("note")], finish=_return,
+        cancelled="admin.return_cancelled", interrupted="admin.return_cancelled",
+        timeout=timedelta(minutes=15),
+    )
+)  # fmt: skip
+
+
+async def return_for(update: Update, ctx: BotContext, tapped: ReturnPersonFor) -> None:
+    person = await ctx.services.people.person_for(await ctx.actor(update), tapped.person_id)
+    await answer(update, ctx)
+    await begin(update, ctx, RETURN, ReturnNote(person.id, tapped.reason))
 
 
 async def source_pool(update: Update, ctx: BotContext, tapped: SetSourcePool) -> None:
     actor = await ctx.actor(update)
-    person = await ctx.services.people.set_source_pool(actor, tapped.person_id, tapped.member)
+    people = ctx.services.people
+    if not tapped.confirmed:
+        person = await people.source_pool_change(actor, tapped.person_id)
+        key = "admin.confirm_pool_on" if tapped.member else "admin.confirm_pool_off"
+        confirmed = SetSourcePool(person.id, tapped.member, confirmed=True)
+        await _confirm(update, ctx, ctx.t(key, name=person.full_name), confirmed, person)
+        return
+    person = await people.set_source_pool(actor, tapped.person_id, tapped.member)
     await _card(update, ctx, actor, person)
 
 
 async def set_role(update: Update, ctx: BotContext, tapped: SetRole) -> None:
-    """A role button carries the wanted state; then that person's menu is refreshed."""
+    """A role button carries the wanted state and asks first; then that person's menu is
+    refreshed."""
     actor = await ctx.actor(update)
     access = ctx.services.access
+    if not tapped.confirmed:
+        person = await access.role_change(actor, tapped.person_id, tapped.role)
+        key = "admin.confirm_grant" if tapped.held else "admin.confirm_revoke"
+        role = ctx.t(f"role.{tapped.role.value}")
+        confirmed = SetRole(person.id, tapped.role, tapped.held, confirmed=True)
+        await _confirm(update, ctx, ctx.t(key, name=person.full_name, role=role), confirmed, person)
+        return
     person = await access.set_role(actor, tapped.person_id, tapped.role, tapped.held)
     await answer(update, ctx, ctx.t("admin.roles_saved"))
     if person.telegram_id is not None:
@@ -90,7 +187,8 @@ def handlers() -> list[Handler]:
     return [
         button(OpenPerson, open_person),
         button(VerifyPerson, verify),
-        button(ReturnPerson, reject),
+        button(ReturnPerson, ask_return_reason),
+        button(ReturnPersonFor, return_for),
         button(SetSourcePool, source_pool),
         button(SetRole, set_role),
     ]

@@ -56,7 +56,8 @@ async def send_profile(update: Update, ctx: BotContext, _: object = None) -> Non
         [(ctx.t("profile.withdraw"), AskWithdrawal())],
     ]
     note = "" if not person.from_roster else "\n\n" + ctx.t("profile.roster_note")
-    await show(update, ctx, person_card(ctx.texts, person) + note, inline(rows))
+    roles = (await ctx.actor(update)).grants
+    await show(update, ctx, person_card(ctx.texts, person, roles=roles) + note, inline(rows))
 
 
 async def send_my_data(update: Update, ctx: BotContext, _: object = None) -> None:

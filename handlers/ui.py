@@ -15,7 +15,7 @@ from telegram import (
 from telegram.error import BadRequest
 
 from bot.actions import Action
-from bot.domain import Person, Role
+from bot.domain import HeldRole, Person, Role, RoleGrant
 from bot.errors import DomainError
 from bot.i18n import LANGUAGES, Raw, Texts, t
 from bot.menus import MAIN_KEYBOARD, keyboard_for
@@ -154,8 +154,15 @@ def _title(texts: Texts, person: Person) -> str:
     return "—"
 
 
-def person_card(texts: Texts, person: Person, *, staff_view: bool = False) -> Raw:
-    """The profile as a person (or, with staff_view, an administrator) reads it."""
+def person_card(
+    texts: Texts,
+    person: Person,
+    *,
+    staff_view: bool = False,
+    roles: Sequence[HeldRole | RoleGrant] = (),
+) -> Raw:
+    """The profile as a person (or, with staff_view, an administrator) reads it, with the
+    roles they hold."""
     dash = "—"
     gender = texts(f"gender.{person.gender.value}") if person.gender else dash
     status = "profile.verified" if person.verified else "profile.unverified"
@@ -172,6 +179,11 @@ def person_card(texts: Texts, person: Person, *, staff_view: bool = False) -> Ra
               phone=person.phone or dash),
         texts(source) + " · " + texts(status),
     ]  # fmt: skip
+    if roles:
+        held = "; ".join(
+            texts(f"role.{r.role.value}") + (f" ({r.unit.label})" if r.unit else "") for r in roles
+        )
+        lines.append(texts("profile.roles", roles=held))
     if staff_view:
         lines.append(texts("profile.linked" if person.telegram_id else "profile.not_linked"))
         if person.source_pool:

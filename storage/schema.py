@@ -90,6 +90,9 @@ people = sa.Table(
     sa.Column("verified_by", Id, sa.ForeignKey("people.id")),
     sa.Column("verified_at", UTCDateTime),
     sa.Column("source_pool", sa.Boolean, nullable=False, default=False),
+    # A self-declared profile returned to its cadre: why (ReturnReason), and the note.
+    sa.Column("returned_reason", sa.String(20)),
+    sa.Column("returned_note", sa.String(300)),
     sa.Column("language", sa.String(2)),
     sa.Column("consent_at", UTCDateTime),
     sa.Column("created_at", UTCDateTime, nullable=False),

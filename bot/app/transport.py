@@ -21,15 +21,21 @@ from bot.delivery.model import (
     Transient,
     Unreachable,
 )
-from bot.i18n import DEFAULT_OFFICE, DEFAULT_TIMEZONE, Office, Texts, texts
+from bot.i18n import DEFAULT_OFFICE, DEFAULT_TIMEZONE, Office, Raw, Texts, texts
 
 UNREACHABLE_BAD_REQUESTS = ("chat not found", "user not found", "peer_id_invalid")
 
 
 def render_text(payload: dict[str, Any], texts: Texts) -> str:
-    if "key" in payload:
-        return texts(payload["key"], **payload.get("params", {}))
-    return str(payload.get("text", ""))
+    """A catalog text in the recipient's language; a value given as {"key": ...} (a role's
+    name, say) is itself a catalog text in that language."""
+    if "key" not in payload:
+        return str(payload.get("text", ""))
+    params = {
+        name: Raw(texts(value["key"])) if isinstance(value, dict) and "key" in value else value
+        for name, value in payload.get("params", {}).items()
+    }
+    return texts(payload["key"], **params)
 
 
 def render_buttons(payload: dict[str, Any], texts: Texts) -> InlineKeyboardMarkup | None:

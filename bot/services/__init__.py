@@ -31,7 +31,7 @@ class Services:
     ) -> Services:
         clock = clock or SystemClock()
         delivery = DeliveryService(db)
-        access = AccessService(db, superadmin_ids)
+        access = AccessService(db, superadmin_ids, notify=delivery.wake)
         return cls(
             db=db,
             clock=clock,

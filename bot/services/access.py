@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
-from bot.domain import GRANTABLE_ROLES, Actor, AuditAction, Person, Role, UnitScope
+from bot.domain import (
+    GRANTABLE_ROLES,
+    Actor,
+    AuditAction,
+    HeldRole,
+    MessageKind,
+    Person,
+    Role,
+    UnitScope,
+)
 from bot.errors import InvalidInput, NotFound, PermissionDenied
+from bot.services.notices import tell
 from storage.database import Database
 from storage.repositories.audit import AuditRepository
 from storage.repositories.people import PeopleRepository
@@ -36,9 +47,15 @@ def staff_scope(actor: Actor) -> UnitScope:
 
 
 class AccessService:
-    def __init__(self, db: Database, superadmin_ids: frozenset[int]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        superadmin_ids: frozenset[int],
+        notify: Callable[[], None] = lambda: None,
+    ) -> None:
         self.db = db
         self.superadmin_ids = superadmin_ids
+        self.notify = notify  # wakes the outbox sender
         self._actors: dict[int, tuple[float, Actor]] = {}
         self._generation = 0
 
@@ -74,8 +91,18 @@ class AccessService:
             self._actors[telegram_id] = (now + ACTOR_TTL_S, actor)
         return actor
 
+    async def role_change(self, actor: Actor, person_id: int, role: Role) -> Person:
+        """The person a role change is about, to ask "are you sure?"; refused to anyone who
+        may not change roles, before anything is looked up."""
+        require(actor, Role.SUPERADMIN)
+        if role not in GRANTABLE_ROLES:
+            raise InvalidInput("error.role_unknown")
+        async with self.db.read() as conn:
+            return await PeopleRepository(conn).get(person_id)
+
     async def set_role(self, actor: Actor, person_id: int, role: Role, held: bool) -> Person:
         """Grants (`held`) or revokes `role`; a unit head heads the unit of their own record.
+        The person is told.
 
         The wanted state, not a toggle, so a double tap or an old card cannot undo itself.
         Only super-administrators may change roles.
@@ -96,12 +123,16 @@ class AccessService:
             else:
                 changed = await repo.revoke(person.id, role)
             if changed:
-                await AuditRepository(conn).record(
+                change = await AuditRepository(conn).record(
                     AuditAction.ROLE_GRANTED if held else AuditAction.ROLE_REVOKED,
                     actor=actor.telegram_id,
                     person_id=person.id, role=role.value, unit_id=unit_id,
                 )  # fmt: skip
+                told = "notice.role_granted" if held else "notice.role_revoked"
+                await tell(conn, person, MessageKind.ROLE_CHANGED, change, told,
+                           params={"role": {"key": f"role.{role.value}"}})  # fmt: skip
         self.changed()
+        self.notify()
         return person
 
     async def staff_menus(self) -> dict[int, tuple[frozenset[Role], str | None]]:
@@ -124,5 +155,8 @@ class AccessService:
         return frozenset(roles)
 
     async def roles_of(self, person_id: int) -> frozenset[Role]:
+        return frozenset(g.role for g in await self.grants_of(person_id))
+
+    async def grants_of(self, person_id: int) -> list[HeldRole]:
         async with self.db.read() as conn:
-            return frozenset(g.role for g in await RoleRepository(conn).grants_of(person_id))
+            return await RoleRepository(conn).grants_of(person_id)

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from bot.actions import Action
 from bot.delivery.model import NewMessage
-from bot.domain import MessageKind
+from bot.domain import MessageKind, Person
+from storage.repositories.outbox import OutboxRepository
 
 
 def notice(
@@ -37,3 +40,23 @@ def notice(
         dedup_key=dedup_key, chat_id=chat_id, person_id=person_id, kind=kind.value,
         payload=payload, batch_id=batch_id,
     )  # fmt: skip
+
+
+async def tell(
+    conn: AsyncConnection,
+    person: Person,
+    kind: MessageKind,
+    change: int,
+    text_key: str,
+    **content: Any,
+) -> None:
+    """Queues a notice about a change to the person, if linked, in the change's transaction.
+
+    Keyed by the change (its audit entry): the same change never notifies twice, and a later
+    change notifies again.
+    """
+    if person.telegram_id is None:
+        return
+    message = notice(kind, f"{kind.value}:{person.id}:{change}", chat_id=person.telegram_id,
+                     person_id=person.id, text_key=text_key, **content)  # fmt: skip
+    await OutboxRepository(conn).add([message])

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.actions import EditProfile, OpenPerson
+from bot.actions import EditProfile, OpenPerson, ShowProfile
 from bot.clock import Clock, SystemClock
 from bot.domain import (
     Actor,
@@ -26,6 +26,7 @@ from bot.domain import (
     PersonalData,
     PersonSource,
     ProfileField,
+    ReturnReason,
     Role,
     UnitScope,
 )
@@ -33,9 +34,9 @@ from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from bot.i18n import LANGUAGES
 from bot.phones import is_vietnamese, normalize_contact_phone
 from bot.services.access import registered, require, staff_scope
-from bot.services.notices import notice
+from bot.services.notices import notice, tell
 from bot.text_search import fold
-from bot.validation import clean_full_name, clean_title, parse_birth_year, plain_text
+from bot.validation import clean_full_name, clean_note, clean_title, parse_birth_year, plain_text
 from storage.database import Database
 from storage.repositories.audit import AuditRepository
 from storage.repositories.code_lists import CodeList, CodeListRepository
@@ -241,12 +242,16 @@ class PeopleService:
             await repo.set_field(person.id, field, value)
             if person.verified:
                 await repo.set_verified(person.id, by=None, at=None)
+            if person.returned_reason is not None:
+                await repo.clear_returned(person.id)
             change = await AuditRepository(conn).record(
                 AuditAction.PROFILE_EDITED, actor=telegram_id, person_id=person.id,
                 field=field.value,
             )  # fmt: skip
             edited = await repo.get(person.id)
-            if person.verified or field is ProfileField.UNIT:
+            if edited.awaits_decision and (
+                person.verified or person.returned_reason is not None or field is ProfileField.UNIT
+            ):
                 await _ask_heads_to_confirm(conn, edited, change)
             return edited
 
@@ -335,7 +340,7 @@ class PeopleService:
         async with self._change() as conn:
             repo = PeopleRepository(conn)
             person = await _reviewable(conn, actor, person_id, scope)
-            if person.verified or person.unit is None:
+            if not person.awaits_decision:
                 await _decided_already(conn, actor, person, AuditAction.PROFILE_VERIFIED)
                 return person
             by = actor.person.id if actor.person else None
@@ -343,50 +348,75 @@ class PeopleService:
             change = await AuditRepository(conn).record(
                 AuditAction.PROFILE_VERIFIED, actor=actor.telegram_id, person_id=person_id
             )
-            await _tell(
+            await tell(
                 conn, person, MessageKind.PROFILE_VERIFIED, change, "notice.profile_verified"
             )
             return await repo.get(person_id)
 
-    async def reject(self, actor: Actor, person_id: int) -> Person:
-        """A unit head (or an administrator) says a self-declared cadre is not in that unit.
+    async def reject(
+        self,
+        actor: Actor,
+        person_id: int,
+        reason: ReturnReason = ReturnReason.NOT_IN_UNIT,
+        note: str | None = None,
+    ) -> Person:
+        """A unit head (or an administrator) sends a self-declared profile back, saying why.
 
-        The profile loses the unit and stays unconfirmed; the cadre is told, with a button to
-        choose the right unit, which asks that unit's heads in turn. Roster records, which the
-        office itself keeps, cannot be rejected this way.
+        The cadre is told the reason, the note and what to do: choose their unit again
+        (which asks that unit's heads), correct the profile (which asks again), or contact
+        the office about their other record. Roster records, which the office itself keeps,
+        cannot be returned.
         """
         scope = staff_scope(actor)
+        note = clean_note(note) if note else None
         async with self._change() as conn:
             repo = PeopleRepository(conn)
             person = await _reviewable(conn, actor, person_id, scope)
             if person.from_roster:
                 raise InvalidInput("error.reject_not_pending")
-            if person.verified or person.unit is None:
+            if not person.awaits_decision:
                 await _decided_already(conn, actor, person, AuditAction.PROFILE_REJECTED)
                 return person
-            await repo.clear_unit(person_id)
+            assert person.unit is not None
+            await repo.mark_returned(person_id, reason, note)
             change = await AuditRepository(conn).record(
                 AuditAction.PROFILE_REJECTED, actor=actor.telegram_id, person_id=person_id,
-                unit_id=person.unit.id,
+                unit_id=person.unit.id, reason=reason.value,
             )  # fmt: skip
-            await _tell(
-                conn, person, MessageKind.PROFILE_REJECTED, change, "notice.profile_rejected",
-                params={"unit": person.unit.label},
-                buttons=[[("fields.edit_unit", EditProfile(ProfileField.UNIT))]],
+            next_step = {
+                ReturnReason.NOT_IN_UNIT: ("fields.edit_unit", EditProfile(ProfileField.UNIT)),
+                ReturnReason.WRONG_DETAILS: ("profile.open", ShowProfile()),
+            }.get(reason)
+            await tell(
+                conn, person, MessageKind.PROFILE_REJECTED, change,
+                f"notice.returned_{reason.value}",
+                params={"unit": person.unit.label, "note": note or "—"},
+                buttons=[[next_step]] if next_step else [],
             )  # fmt: skip
             return await repo.get(person_id)
 
+    async def source_pool_change(self, actor: Actor, person_id: int) -> Person:
+        """The person a source-pool change is about, to ask "are you sure?" first."""
+        require(actor, Role.ADMIN)
+        async with self.db.read() as conn:
+            return await PeopleRepository(conn).get(person_id)
+
     async def set_source_pool(self, actor: Actor, person_id: int, member: bool) -> Person:
-        """The leadership source pool ("cán bộ nguồn") is an administrator's decision alone."""
+        """The leadership source pool ("cán bộ nguồn") is an administrator's decision alone;
+        the person is told."""
         require(actor, Role.ADMIN)
         async with self._change() as conn:
             repo = PeopleRepository(conn)
-            await repo.get(person_id)
+            person = await repo.lock(person_id)
+            if person.source_pool == member:
+                return person  # a double tap
             await repo.set_source_pool(person_id, member)
-            await AuditRepository(conn).record(
+            change = await AuditRepository(conn).record(
                 AuditAction.SOURCE_POOL_SET, actor=actor.telegram_id, person_id=person_id,
                 flag=member,
             )  # fmt: skip
+            told = "notice.source_pool_on" if member else "notice.source_pool_off"
+            await tell(conn, person, MessageKind.SOURCE_POOL_CHANGED, change, told)
             return await repo.get(person_id)
 
 
@@ -441,31 +471,13 @@ async def _decided_already(
     raise Conflict(key, who=decider.full_name if decider else "—", at=last.at)
 
 
-async def _tell(
-    conn: AsyncConnection,
-    person: Person,
-    kind: MessageKind,
-    change: int,
-    text_key: str,
-    **content: Any,
-) -> None:
-    """Queues a notice about a change to the person, if linked, in the change's transaction.
-
-    Keyed by the change (its audit entry): the same change never notifies twice, and a later
-    change notifies again.
-    """
-    if person.telegram_id is None:
-        return
-    message = notice(kind, f"{kind}:{person.id}:{change}", chat_id=person.telegram_id,
-                     person_id=person.id, text_key=text_key, **content)  # fmt: skip
-    await OutboxRepository(conn).add([message])
-
-
 async def _ask_heads_to_confirm(conn: AsyncConnection, person: Person, change: int) -> None:
     """The heads of the person's unit and of the units above it are asked to confirm, in the
-    transaction of the change that needs confirming."""
+    transaction of the change that needs confirming; where the unit has none, the
+    administrators are, so that no profile waits with nobody asked."""
     assert person.unit is not None
-    heads = await RoleRepository(conn).heads_above(person.unit.id)
+    roles = RoleRepository(conn)
+    heads = await roles.heads_above(person.unit.id) or await roles.admins()
     await OutboxRepository(conn).add(
         [
             notice(

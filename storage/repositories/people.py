@@ -19,6 +19,7 @@ from bot.domain import (
     Person,
     PersonSource,
     ProfileField,
+    ReturnReason,
     Role,
     RoleGrant,
     UnitRef,
@@ -129,6 +130,8 @@ def _person(row: Any) -> Person:
         language=row.language,
         consent_at=row.consent_at,
         title_other=row.title_other,
+        returned_reason=ReturnReason(row.returned_reason) if row.returned_reason else None,
+        returned_note=row.returned_note,
     )
 
 
@@ -240,6 +243,7 @@ class PeopleRepository:
         where = [
             people.c.verified.is_(False),
             people.c.telegram_id.is_not(None),
+            people.c.returned_reason.is_(None),  # those wait for their cadre, not a head
             in_scope(people.c.unit_id, scope),
         ]
         return await self._page(where, people.c.created_at, page, size)
@@ -342,8 +346,15 @@ class PeopleRepository:
         """Confirmed by `by` at `at`; with `at` None, back to awaiting confirmation."""
         await self._update(person_id, verified=at is not None, verified_by=by, verified_at=at)
 
-    async def clear_unit(self, person_id: int) -> None:
-        await self._update(person_id, unit_id=None)
+    async def mark_returned(self, person_id: int, reason: ReturnReason, note: str | None) -> None:
+        """Sent back to the cadre; not in this unit means no unit until they choose one."""
+        values: dict[str, Any] = {"returned_reason": reason.value, "returned_note": note}
+        if reason is ReturnReason.NOT_IN_UNIT:
+            values["unit_id"] = None
+        await self._update(person_id, **values)
+
+    async def clear_returned(self, person_id: int) -> None:
+        await self._update(person_id, returned_reason=None, returned_note=None)
 
     async def set_source_pool(self, person_id: int, member: bool) -> None:
         await self._update(person_id, source_pool=member)

@@ -70,6 +70,21 @@ class RoleRepository:
         )
         return [(r.id, r.telegram_id) for r in rows]
 
+    async def admins(self) -> list[tuple[int, int]]:
+        """(person id, Telegram id) of the linked administrators: who is asked when a unit
+        has no head."""
+        rows = await self.conn.execute(
+            sa.select(people.c.id, people.c.telegram_id)
+            .select_from(roles.join(people, people.c.id == roles.c.person_id))
+            .where(
+                roles.c.role == Role.ADMIN.value,
+                people.c.telegram_id.is_not(None),
+                people.c.consent_at.is_not(None),
+            )
+            .distinct()
+        )
+        return [(r.id, r.telegram_id) for r in rows]
+
     async def staff(self) -> dict[int, tuple[set[Role], str | None]]:
         """Telegram id → (roles, language) of everyone linked who holds a role."""
         rows = await self.conn.execute(

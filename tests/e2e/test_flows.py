@@ -299,3 +299,53 @@ async def test_a_position_not_in_the_list_is_typed_and_ethnicity_may_be_left_out
     await head.tap("Xem hồ sơ")
     card = await head.expect("Giàng Thị Dợ")
     assert "Chức vụ: Phó Chánh Văn phòng Đảng ủy (tự khai)" in card.text
+
+
+async def test_a_profile_returned_for_wrong_details_comes_back_once_corrected(
+    harness: Harness,
+) -> None:
+    head_id = await add_person(harness.db, "Sùng Mí Chá", unit_id=harness.province.commune_id,
+                               telegram_id=1417)  # fmt: skip
+    await add_role(harness.db, head_id, "unit_head", harness.province.commune_id)
+    await add_person(harness.db, "Hầu A Lử", unit_id=harness.province.commune_id,
+                     telegram_id=1418, source="self", verified=False)  # fmt: skip
+    head, cadre = harness.user(1417), harness.user(1418)
+    await head.send("/pending")
+    await head.tap("Hầu A Lử")
+    await head.tap("Trả lại hồ sơ")
+    await head.expect("Vì sao trả lại")
+    await head.tap("Thông tin chưa đúng")
+    await head.expect("Nhập ghi chú")
+    await head.send("Năm sinh chưa đúng")
+    card = await head.expect("Đã trả lại: Thông tin chưa đúng — Năm sinh chưa đúng")
+    assert not any("Xác nhận hồ sơ" in label for label in card.labels)
+    told = await cadre.expect("thông tin chưa đúng")
+    assert "Năm sinh chưa đúng" in told.text
+    await head.send("/pending")
+    await head.expect("Không có hồ sơ nào")  # it waits for the cadre, not the head
+    await cadre.tap("Xem hồ sơ", message_id=told.message_id)
+    await cadre.tap("Năm sinh")
+    await cadre.send("1991")
+    await cadre.expect("Đã lưu")
+    await head.expect("chờ xác nhận: Hầu A Lử")  # asked again, now that it is corrected
+
+
+async def test_a_profile_in_a_unit_with_no_head_goes_to_the_administrators(
+    harness: Harness,
+) -> None:
+    admin_id = await add_person(harness.db, "Đinh Văn Quản", unit_id=harness.province.root_id,
+                                telegram_id=1419)  # fmt: skip
+    await add_role(harness.db, admin_id, "admin")
+    admin = harness.user(1419)
+    await _to_name_step(harness, 1420)
+    cadre = harness.user(1420)
+    await cadre.send("Giàng Thị Dợ")
+    await cadre.send("noi vu")
+    await cadre.tap("Sở Nội vụ")
+    await cadre.tap("Bỏ qua")
+    await cadre.tap("Nữ")
+    await cadre.send("1990")
+    await cadre.tap("Không khai")
+    await cadre.tap("Xác nhận")
+    await cadre.expect("hồ sơ tự khai báo")
+    await admin.expect("chờ xác nhận: Giàng Thị Dợ")

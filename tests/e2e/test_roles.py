@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from bot.actions import SetRole, SetSourcePool
 from bot.domain import Role
 from storage.schema import audit_log, people, roles
-from tests.e2e.conftest import SUPERADMIN_ID, Harness, forged_tap
+from tests.e2e.conftest import SUPERADMIN_ID, Harness, forged_tap, tap_answer
 from tests.factories import add_person, count
 
 
@@ -49,17 +49,22 @@ async def test_granting_a_role_changes_that_persons_menu_and_is_audited(harness:
     await admin.expect("Đặng Thị Hoa")
     assert "people" in harness.menu(SUPERADMIN_ID)  # published with their first message
     await admin.tap("Thủ trưởng đơn vị")
-    assert await admin.next_answer() == "Đã cập nhật quyền."
+    await admin.expect("Giao vai trò Thủ trưởng đơn vị cho đồng chí Đặng Thị Hoa?")
+    assert not any(a == "Đã cập nhật quyền." for a in admin.callback_answers)  # not yet
+    assert await tap_answer(admin, "Xác nhận") == "Đã cập nhật quyền."
     card = await admin.expect("Đặng Thị Hoa")
     assert any("✅ Thủ trưởng đơn vị" in label for label in card.labels)
+    assert "Vai trò: Thủ trưởng đơn vị (Xã Đồng Văn)" in card.text
     assert {"pending", "people"} <= set(harness.menu(702))
+    await hoa.expect("được giao vai trò Thủ trưởng đơn vị")  # the person is told
 
     await hoa.send("/pending")
     await hoa.expect("Không có hồ sơ nào")
 
     await admin.tap("Thủ trưởng đơn vị")
-    await admin.next_answer()
+    await admin.tap("Xác nhận")
     await admin.expect("Đặng Thị Hoa")
+    await hoa.expect("đã được thu hồi")
     assert "people" not in harness.menu(702)
     await hoa.send("/pending")
     await hoa.expect("chỉ dành cho cán bộ quản lý")
@@ -87,9 +92,10 @@ async def test_only_super_administrators_grant_roles(harness: Harness) -> None:
     card = await admin.expect("Vàng Seo Páo")
     assert not any("Giảng viên" in label for label in card.labels)  # no role buttons
     assert "chỉ dành cho" in await forged_tap(admin, SetRole(target, Role.LECTURER, True).pack())
-    # An administrator may set the source pool flag.
+    # An administrator may set the source pool flag, once sure.
     await admin.tap("cán bộ nguồn")
-    await admin.next_answer()
+    await admin.expect("vào diện cán bộ nguồn?")
+    await admin.tap("Xác nhận")
     card = await admin.expect("Cán bộ nguồn")
     async with harness.db.read() as conn:
         held = (await conn.execute(sa.select(roles.c.role))).scalars().all()

@@ -45,6 +45,7 @@ WIRE_CODES = {
     "people": "PeoplePage",
     "people.unit": "NarrowPeopleByUnit",
     "pending": "PendingPage",
+    "return.why": "ReturnPersonFor",
 }
 
 

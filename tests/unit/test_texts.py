@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain import GRANTABLE_ROLES, AuditAction, Gender, MessageKind, ProfileField
+from bot.domain import (
+    GRANTABLE_ROLES,
+    AuditAction,
+    Gender,
+    MessageKind,
+    ProfileField,
+    ReturnReason,
+)
 from bot.i18n import LANGUAGES, MissingText, Template, Texts, catalog, t
 from bot.menus import LEARNER_COMMANDS, MAIN_KEYBOARD, STAFF_COMMANDS
 from storage.schema import OUTBOX_STATES
@@ -36,6 +43,8 @@ DYNAMIC = {
     "audit.": {f"audit.{action.value}" for action in AuditAction},
     "message_kind.": {f"message_kind.{kind.value}" for kind in MessageKind},
     "delivery_state.": {f"delivery_state.{state}" for state in OUTBOX_STATES},
+    "admin.reason_": {f"admin.reason_{reason.value}" for reason in ReturnReason},
+    "notice.returned_": {f"notice.returned_{reason.value}" for reason in ReturnReason},
 }
 SAMPLE = {"number": 2668, "percent": 0.625, "date": date(2026, 3, 5), "phone": "+84912345678"}
 
