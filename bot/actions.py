@@ -249,6 +249,17 @@ class ReturnPersonFor(Action):
     reason: ReturnReason
 
 
+@action("merge")
+@dataclasses.dataclass(frozen=True, slots=True)
+class MergeProfile(Action):
+    """An administrator merges a self-declared profile into the record it duplicates;
+    unconfirmed, it asks first."""
+
+    duplicate_id: int
+    keeper_id: int
+    confirmed: bool = False
+
+
 @action("pool")
 @dataclasses.dataclass(frozen=True, slots=True)
 class SetSourcePool(Action):

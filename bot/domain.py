@@ -33,6 +33,7 @@ class AuditAction(StrEnum):
     SOURCE_POOL_SET = "source_pool_set"
     ROLE_GRANTED = "role_granted"
     ROLE_REVOKED = "role_revoked"
+    PROFILE_MERGED = "profile_merged"
     ANNOUNCEMENT = "announcement"
     DEMO_SEED = "demo_seed"
 
@@ -45,6 +46,7 @@ class MessageKind(StrEnum):
     PROFILE_REJECTED = "profile_rejected"
     ANNOUNCEMENT = "announcement"
     ROLE_CHANGED = "role_changed"
+    PROFILE_MERGED = "profile_merged"
     SOURCE_POOL_CHANGED = "source_pool_changed"
 
 

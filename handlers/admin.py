@@ -15,6 +15,7 @@ from telegram import Update
 
 from bot.actions import (
     Action,
+    MergeProfile,
     OpenPerson,
     ReturnPerson,
     ReturnPersonFor,
@@ -30,8 +31,11 @@ from handlers.menus import sync_chat_menu
 from handlers.routing import Handler, button
 from handlers.ui import Button, answer, inline, person_card, show
 
+LABEL_MAX = 60
+
 
 async def _card(update: Update, ctx: BotContext, actor: Actor, person: Person) -> None:
+    people = ctx.services.people
     held = await ctx.services.access.roles_of(person.id)
     rows: list[list[Button]] = []
     if person.awaits_decision:
@@ -39,6 +43,13 @@ async def _card(update: Update, ctx: BotContext, actor: Actor, person: Person) -
         if not person.from_roster:
             row.append((ctx.t("admin.return"), ReturnPerson(person.id)))
         rows.append(row)
+    doubles = [] if person.from_roster else await people.possible_duplicates(actor, person.id)
+    for double in doubles:
+        seen = f"⚠️ {double.full_name} · {double.unit.label if double.unit else '—'}"
+        rows.append([(seen[:LABEL_MAX], OpenPerson(double.id))])
+        if actor.is_admin:
+            merge = ctx.t("admin.merge_into", name=double.full_name)[:LABEL_MAX]
+            rows.append([(merge, MergeProfile(person.id, double.id))])
     if actor.is_admin:
         key = "admin.source_pool_off" if person.source_pool else "admin.source_pool_on"
         rows.append([(ctx.t(key), SetSourcePool(person.id, not person.source_pool))])
@@ -49,6 +60,8 @@ async def _card(update: Update, ctx: BotContext, actor: Actor, person: Person) -
             rows.append([(label, SetRole(person.id, role, not has))])
     roles = await ctx.services.access.grants_of(person.id)
     text: str = person_card(ctx.texts, person, staff_view=True, roles=roles)
+    if doubles:
+        text += "\n" + ctx.t("admin.possible_duplicates", count=len(doubles))
     if person.returned_reason is not None:
         reason = ctx.t(f"admin.reason_{person.returned_reason.value}")
         text += "\n" + ctx.t("admin.returned_line", reason=reason, note=person.returned_note or "—")
@@ -183,6 +196,21 @@ async def set_role(update: Update, ctx: BotContext, tapped: SetRole) -> None:
     await _card(update, ctx, actor, person)
 
 
+async def merge(update: Update, ctx: BotContext, tapped: MergeProfile) -> None:
+    """Two records of one cadre become one: asked first, then done, then the kept card."""
+    actor = await ctx.actor(update)
+    people = ctx.services.people
+    if not tapped.confirmed:
+        keeper = await people.merge_preview(actor, tapped.duplicate_id, tapped.keeper_id)
+        question = ctx.t("admin.confirm_merge", name=keeper.full_name)
+        confirmed = MergeProfile(tapped.duplicate_id, tapped.keeper_id, confirmed=True)
+        await _confirm(update, ctx, question, confirmed, keeper)
+        return
+    kept = await people.merge(actor, tapped.duplicate_id, tapped.keeper_id)
+    await answer(update, ctx, ctx.t("admin.merged"))
+    await _card(update, ctx, actor, kept)
+
+
 def handlers() -> list[Handler]:
     return [
         button(OpenPerson, open_person),
@@ -191,4 +219,5 @@ def handlers() -> list[Handler]:
         button(ReturnPersonFor, return_for),
         button(SetSourcePool, source_pool),
         button(SetRole, set_role),
+        button(MergeProfile, merge),
     ]

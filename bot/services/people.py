@@ -395,6 +395,44 @@ class PeopleService:
             )  # fmt: skip
             return await repo.get(person_id)
 
+    async def possible_duplicates(self, actor: Actor, person_id: int) -> list[Person]:
+        """Records that may be the same cadre as this one, in the actor's reach."""
+        scope = staff_scope(actor)
+        async with self.db.read() as conn:
+            repo = PeopleRepository(conn)
+            person = await repo.get(person_id, scope)
+            found = await repo.possible_duplicates(person)
+            units = UnitRepository(conn)
+            return [p for p in found if p.unit is None or await units.contains(scope, p.unit.id)]
+
+    async def merge_preview(self, actor: Actor, duplicate_id: int, keeper_id: int) -> Person:
+        """The record a merge would keep, to ask "are you sure?" first."""
+        require(actor, Role.ADMIN)
+        async with self.db.read() as conn:
+            repo = PeopleRepository(conn)
+            keeper = await repo.get(keeper_id)
+            _check_merge(await repo.get(duplicate_id), keeper)
+            return keeper
+
+    async def merge(self, actor: Actor, duplicate_id: int, keeper_id: int) -> Person:
+        """An administrator merges a self-declared profile into the record it duplicates:
+        the Telegram link, consents, roles and history move over; the cadre is told."""
+        require(actor, Role.ADMIN)
+        async with self._change() as conn:
+            repo = PeopleRepository(conn)
+            first, second = sorted((duplicate_id, keeper_id))  # one lock order for all
+            locked = {first: await repo.lock(first), second: await repo.lock(second)}
+            duplicate, keeper = locked[duplicate_id], locked[keeper_id]
+            _check_merge(duplicate, keeper)
+            await repo.merge_into(duplicate, keeper)
+            change = await AuditRepository(conn).record(
+                AuditAction.PROFILE_MERGED, actor=actor.telegram_id, person_id=keeper.id,
+                merged=duplicate.id, merged_name=duplicate.full_name,
+            )  # fmt: skip
+            merged = await repo.get(keeper.id)
+            await tell(conn, merged, MessageKind.PROFILE_MERGED, change, "notice.profile_merged")
+            return merged
+
     async def source_pool_change(self, actor: Actor, person_id: int) -> Person:
         """The person a source-pool change is about, to ask "are you sure?" first."""
         require(actor, Role.ADMIN)
@@ -418,6 +456,15 @@ class PeopleService:
             told = "notice.source_pool_on" if member else "notice.source_pool_off"
             await tell(conn, person, MessageKind.SOURCE_POOL_CHANGED, change, told)
             return await repo.get(person_id)
+
+
+def _check_merge(duplicate: Person, keeper: Person) -> None:
+    """Only a self-declared profile is merged away (the roster is the office's), and two
+    Telegram accounts cannot become one."""
+    if duplicate.id == keeper.id or duplicate.from_roster:
+        raise InvalidInput("error.merge_not_allowed")
+    if duplicate.telegram_id is not None and keeper.telegram_id is not None:
+        raise Conflict("error.merge_two_accounts")
 
 
 def _page_number(page: int) -> int:

@@ -28,7 +28,17 @@ from bot.domain import (
 from bot.errors import NotFound
 from bot.text_search import fold
 from storage.repositories.units import in_scope
-from storage.schema import consents, ethnicities, grades, people, roles, titles, units
+from storage.schema import (
+    audit_log,
+    consents,
+    ethnicities,
+    grades,
+    outbox,
+    people,
+    roles,
+    titles,
+    units,
+)
 from storage.types import utcnow
 
 _unit = units.alias("u")
@@ -266,6 +276,20 @@ class PeopleRepository:
         )
         return Page([_person(r) for r in rows], int(total), page, size)
 
+    async def possible_duplicates(self, person: Person, limit: int = 5) -> list[Person]:
+        """Other records that may be the same cadre: same name and birth year, or same
+        phone (a self-declared profile of someone on the roster, or who came back)."""
+        same = [sa.and_(people.c.name_search == fold(person.full_name),
+                        people.c.birth_year == person.birth_year)]  # fmt: skip
+        if person.phone:
+            same.append(people.c.phone == person.phone)
+        rows = await self.conn.execute(
+            _PERSON_SELECT.where(people.c.id != person.id, sa.or_(*same))
+            .order_by(people.c.source, people.c.id)
+            .limit(limit)
+        )
+        return [_person(r) for r in rows]
+
     async def count_reachable(self, scope: UnitScope, but: int | None = None) -> int:
         result = await self.conn.execute(
             sa.select(sa.func.count()).select_from(people).where(*_reachable(scope, but))
@@ -379,6 +403,47 @@ class PeopleRepository:
         if not keep_phone:
             erased["phone"] = None
         await self._update(person_id, **erased)
+
+    async def merge_into(self, duplicate: Person, keeper: Person) -> None:
+        """Everything of `duplicate` moves to `keeper` (its Telegram link, if the keeper has
+        none; consents, roles, messages, the audit trail), then the duplicate goes."""
+        if keeper.telegram_id is None and duplicate.telegram_id is not None:
+            await self._update(duplicate.id, telegram_id=None)  # unique: free it first
+            await self._update(
+                keeper.id, telegram_id=duplicate.telegram_id, language=duplicate.language,
+                consent_at=duplicate.consent_at,
+            )  # fmt: skip
+        if keeper.phone is None and duplicate.phone is not None:
+            await self._update(keeper.id, phone=duplicate.phone)
+        held = {
+            (r.role, r.unit_id)
+            for r in await self.conn.execute(
+                sa.select(roles.c.role, roles.c.unit_id).where(roles.c.person_id == keeper.id)
+            )
+        }
+        for grant in (
+            await self.conn.execute(
+                sa.select(roles.c.id, roles.c.role, roles.c.unit_id).where(
+                    roles.c.person_id == duplicate.id
+                )
+            )
+        ).all():
+            if (grant.role, grant.unit_id) in held:
+                await self.conn.execute(roles.delete().where(roles.c.id == grant.id))
+            else:
+                await self.conn.execute(
+                    roles.update().where(roles.c.id == grant.id).values(person_id=keeper.id)
+                )
+        for table in (consents, outbox, audit_log):
+            await self.conn.execute(
+                table.update().where(table.c.person_id == duplicate.id).values(person_id=keeper.id)
+            )
+        await self.conn.execute(
+            people.update()
+            .where(people.c.verified_by == duplicate.id)
+            .values(verified_by=keeper.id)
+        )
+        await self.conn.execute(people.delete().where(people.c.id == duplicate.id))
 
     # --- consents -----------------------------------------------------------------------------
 

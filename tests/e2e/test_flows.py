@@ -6,7 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+from storage.schema import people
 from tests.e2e.conftest import SUPERADMIN_ID, Harness, consent, running_bot, tap_answer
 from tests.factories import add_person, add_role, add_unit
 
@@ -349,3 +351,32 @@ async def test_a_profile_in_a_unit_with_no_head_goes_to_the_administrators(
     await cadre.tap("Xác nhận")
     await cadre.expect("hồ sơ tự khai báo")
     await admin.expect("chờ xác nhận: Giàng Thị Dợ")
+
+
+async def test_a_self_declared_duplicate_is_flagged_and_merged_by_an_administrator(
+    harness: Harness,
+) -> None:
+    roster_id = await add_person(harness.db, "Triệu Thị Đào", unit_id=harness.province.commune_id,
+                                 phone="+84912000421", birth_year=1995)  # fmt: skip
+    admin_id = await add_person(harness.db, "Đinh Văn Quản", unit_id=harness.province.root_id,
+                                telegram_id=1421)  # fmt: skip
+    await add_role(harness.db, admin_id, "admin")
+    self_id = await add_person(harness.db, "Triệu Thị Đào", unit_id=harness.province.commune_id,
+                               telegram_id=1422, source="self", verified=False,
+                               birth_year=1995)  # fmt: skip
+    admin, cadre = harness.user(1421), harness.user(1422)
+    await admin.send("/pending")
+    await admin.tap("Triệu Thị Đào")
+    card = await admin.expect("Có thể trùng")
+    assert any("Gộp vào hồ sơ Triệu Thị Đào" in label for label in card.labels)
+    await admin.tap("Gộp vào hồ sơ")
+    await admin.expect("Gộp hồ sơ tự khai báo này vào hồ sơ Triệu Thị Đào?")
+    assert await tap_answer(admin, "Xác nhận") == "Đã gộp hồ sơ."
+    kept = await admin.expect("Hồ sơ theo danh sách của tỉnh")
+    assert "Đã liên kết Telegram" in kept.text
+    await cadre.expect("đã được gộp")
+    async with harness.db.read() as conn:
+        rows = (
+            await conn.execute(sa.select(people.c.id, people.c.telegram_id).order_by(people.c.id))
+        ).all()
+    assert (roster_id, 1422) in rows and self_id not in [r.id for r in rows]

@@ -14,7 +14,7 @@ from bot.services.people import MatchOutcome
 from storage.database import Database
 from storage.schema import audit_log, consents, people, roles
 from storage.types import utcnow
-from tests.factories import add_person, count, make_province
+from tests.factories import add_person, add_role, count, make_province
 
 SUPER = 42
 
@@ -155,3 +155,39 @@ async def test_two_decisions_at_once_are_taken_one_after_the_other(
     with pytest.raises(Conflict) as told:
         await services.people.verify(loser, cadre)
     assert told.value.params["who"] in ("Đinh Văn Quản", "Lê Thị Ngọc")
+
+
+async def test_a_merge_moves_the_link_roles_consents_and_history_and_refuses_two_accounts(
+    db: Database, services: Services
+) -> None:
+    province = await make_province(db)
+    roster = await add_person(db, "Lò Văn Hải", unit_id=province.commune_id, birth_year=1990)
+    profile = NewProfile("Lò Văn Hải", province.commune_id, Gender.MALE, 1990, 8)
+    duplicate = await services.people.register(61, profile, "vi", utcnow())
+    await add_role(db, duplicate.id, "lecturer")
+    admin = Actor(62, grants=(RoleGrant(Role.ADMIN),))
+    with pytest.raises(InvalidInput):  # the roster is the office's: never merged away
+        await services.people.merge(admin, roster, duplicate.id)
+    with pytest.raises(PermissionDenied):
+        await services.people.merge(Actor(63), duplicate.id, roster)
+    kept = await services.people.merge(admin, duplicate.id, roster)
+    assert (kept.id, kept.telegram_id) == (roster, 61)
+    async with db.read() as conn:
+        ids = (await conn.execute(sa.select(people.c.id))).scalars().all()
+        owners = (await conn.execute(sa.select(consents.c.person_id))).scalars().all()
+        held = (await conn.execute(sa.select(roles.c.person_id))).scalars().all()
+        trail = (
+            (
+                await conn.execute(
+                    sa.select(audit_log.c.action).where(audit_log.c.person_id == roster)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert ids == [roster] and owners == [roster] and held == [roster]
+    assert {"self_registered", "profile_merged"} <= set(trail)
+
+    again = await services.people.register(64, profile, "vi", utcnow())
+    with pytest.raises(Conflict):  # both linked to an account
+        await services.people.merge(admin, again.id, roster)

@@ -46,6 +46,7 @@ WIRE_CODES = {
     "people.unit": "NarrowPeopleByUnit",
     "pending": "PendingPage",
     "return.why": "ReturnPersonFor",
+    "merge": "MergeProfile",
 }
 
 
