@@ -55,6 +55,14 @@ class Gender(StrEnum):
     FEMALE = "female"
 
 
+class Employment(StrEnum):
+    """What kind of public servant a person is, which decides how their rank is expressed."""
+
+    CAN_BO = "can_bo"  # elected or appointed to a term
+    CONG_CHUC = "cong_chuc"  # civil servant: a grade (ngạch)
+    VIEN_CHUC = "vien_chuc"  # public employee: a professional title and its rank
+
+
 class PersonSource(StrEnum):
     ROSTER = "roster"  # the province's own list: the office keeps it
     SELF = "self"  # declared by the cadre, confirmed by a unit head
@@ -175,6 +183,9 @@ class Person:
     title_other: str | None = None
     returned_reason: ReturnReason | None = None
     returned_note: str | None = None
+    employment: Employment | None = None
+    professional_title: CodeItem | None = None
+    professional_rank: int | None = None
 
     @property
     def awaits_decision(self) -> bool:
@@ -272,6 +283,9 @@ class NewPerson:
     telegram_id: int | None = None
     language: str | None = None
     consent_at: datetime | None = None
+    employment: Employment | None = None
+    professional_title_id: int | None = None
+    professional_rank: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

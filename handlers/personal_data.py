@@ -16,6 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.domain import AuditAction, MessageKind, PersonalData
 from bot.i18n import Texts
+from handlers.ui import ROMAN
 
 DATE_TIME = "dd/mm/yyyy hh:mm"
 WIDTH_MAX = 60
@@ -80,11 +81,17 @@ def _profile_rows(
     language = texts(f"language.name_{person.language}") if person.language else dash
     source = "profile.source_roster" if person.from_roster else "profile.source_self"
     status = "profile.verified" if person.verified else "profile.unverified"
+    kind = person.employment
+    employment = texts(f"profile.employment_{kind.value}") if kind else dash
+    professional = person.professional_title.name if person.professional_title else None
     return [
         [texts("mydata.full_name"), person.full_name],
         [texts("mydata.unit"), person.unit.label if person.unit else dash],
         [texts("mydata.title"), title or dash],
+        [texts("mydata.employment"), employment],
         [texts("mydata.grade"), person.grade.name if person.grade else dash],
+        [texts("mydata.professional_title"), professional or dash],
+        [texts("mydata.professional_rank"), ROMAN.get(person.professional_rank or 0, dash)],
         [texts("mydata.gender"), gender],
         [texts("mydata.birth_year"), person.birth_year or dash],
         [texts("mydata.ethnicity"), person.ethnicity.name if person.ethnicity else dash],
@@ -140,7 +147,10 @@ def machine_json(data: PersonalData) -> bytes:
         "verified": person.verified,
         "unit": person.unit.label if person.unit else None,
         "title": person.title.name if person.title else person.title_other,
+        "employment": person.employment.value if person.employment else None,
         "grade": person.grade.name if person.grade else None,
+        "professional_title": person.professional_title.name if person.professional_title else None,
+        "professional_rank": person.professional_rank,
         "gender": person.gender.value if person.gender else None,
         "birth_year": person.birth_year,
         "ethnicity": person.ethnicity.name if person.ethnicity else None,

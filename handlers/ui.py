@@ -154,6 +154,23 @@ def _title(texts: Texts, person: Person) -> str:
     return "—"
 
 
+ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+
+
+def rank_line(texts: Texts, person: Person) -> str:
+    """A civil servant's grade, or a public employee's professional title and rank, after
+    the kind of servant they are."""
+    if person.professional_title or person.professional_rank:
+        title = person.professional_title.name if person.professional_title else "—"
+        rank = ROMAN.get(person.professional_rank or 0, "—")
+        line = texts("profile.professional", title=title, rank=rank)
+    else:
+        line = texts("profile.grade", grade=person.grade.name if person.grade else "—")
+    if person.employment is None:
+        return line
+    return texts(f"profile.employment_{person.employment.value}") + " · " + line
+
+
 def person_card(
     texts: Texts,
     person: Person,
@@ -172,7 +189,7 @@ def person_card(
               name=person.full_name,
               unit=person.unit.label if person.unit else dash,
               title=_title(texts, person),
-              grade=person.grade.name if person.grade else dash,
+              rank=rank_line(texts, person),
               gender=gender,
               birth_year=str(person.birth_year) if person.birth_year else dash,
               ethnicity=person.ethnicity.name if person.ethnicity else dash,

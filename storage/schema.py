@@ -58,6 +58,15 @@ grades = sa.Table(
     sa.Column("name", sa.String(200), nullable=False),
 )
 
+#: Professional titles (chức danh nghề nghiệp) of public employees (viên chức).
+professional_titles = sa.Table(
+    "professional_titles",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("code", sa.String(32), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+)
+
 ethnicities = sa.Table(
     "ethnicities",
     metadata,
@@ -79,7 +88,12 @@ people = sa.Table(
     sa.Column("title_id", Id, sa.ForeignKey("titles.id")),
     # A position not in the list, as the cadre typed it (the unit head sees it to confirm).
     sa.Column("title_other", sa.String(100)),
+    # A civil servant (công chức) has a grade (ngạch); a public employee (viên chức) a
+    # professional title and its rank (hạng I-IV); cán bộ are elected or appointed.
+    sa.Column("employment", sa.String(12)),
     sa.Column("grade_id", Id, sa.ForeignKey("grades.id")),
+    sa.Column("professional_title_id", Id, sa.ForeignKey("professional_titles.id")),
+    sa.Column("professional_rank", sa.SmallInteger),
     sa.Column("gender", sa.String(6)),
     sa.Column("birth_year", sa.SmallInteger),
     sa.Column("ethnicity_id", Id, sa.ForeignKey("ethnicities.id")),
@@ -99,6 +113,13 @@ people = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.CheckConstraint("source IN ('roster', 'self')", name="source"),
     sa.CheckConstraint("gender IS NULL OR gender IN ('male', 'female')", name="gender"),
+    sa.CheckConstraint(
+        "employment IS NULL OR employment IN ('can_bo', 'cong_chuc', 'vien_chuc')",
+        name="employment",
+    ),
+    sa.CheckConstraint(
+        "professional_rank IS NULL OR professional_rank BETWEEN 1 AND 4", name="professional_rank"
+    ),
 )
 
 consents = sa.Table(

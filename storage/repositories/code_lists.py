@@ -10,10 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.domain import CodeItem
 from bot.errors import NotFound
 from bot.text_search import compact
-from storage.schema import ethnicities, grades, titles
+from storage.schema import ethnicities, grades, professional_titles, titles
 
-CodeList = Literal["title", "grade", "ethnicity"]
-_LISTS = {"title": titles, "grade": grades, "ethnicity": ethnicities}
+CodeList = Literal["title", "grade", "professional_title", "ethnicity"]
+_LISTS = {
+    "title": titles,
+    "grade": grades,
+    "professional_title": professional_titles,
+    "ethnicity": ethnicities,
+}
 
 
 class CodeListRepository:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.domain import (
     CodeItem,
     Consent,
+    Employment,
     Gender,
     NewPerson,
     OtherTitle,
@@ -35,6 +36,7 @@ from storage.schema import (
     grades,
     outbox,
     people,
+    professional_titles,
     roles,
     titles,
     units,
@@ -45,6 +47,7 @@ _unit = units.alias("u")
 _unit_parent = units.alias("up")
 _title = titles.alias("t")
 _grade = grades.alias("g")
+_professional = professional_titles.alias("pt")
 _eth = ethnicities.alias("e")
 
 _PERSON_SELECT = sa.select(
@@ -58,6 +61,8 @@ _PERSON_SELECT = sa.select(
     _title.c.name.label("title_name"),
     _grade.c.code.label("grade_code"),
     _grade.c.name.label("grade_name"),
+    _professional.c.code.label("professional_code"),
+    _professional.c.name.label("professional_name"),
     _eth.c.code.label("eth_code"),
     _eth.c.name.label("eth_name"),
 ).select_from(
@@ -65,6 +70,7 @@ _PERSON_SELECT = sa.select(
     .outerjoin(_unit_parent, _unit_parent.c.id == _unit.c.parent_id)
     .outerjoin(_title, _title.c.id == people.c.title_id)
     .outerjoin(_grade, _grade.c.id == people.c.grade_id)
+    .outerjoin(_professional, _professional.c.id == people.c.professional_title_id)
     .outerjoin(_eth, _eth.c.id == people.c.ethnicity_id)
 )
 
@@ -142,6 +148,9 @@ def _person(row: Any) -> Person:
         title_other=row.title_other,
         returned_reason=ReturnReason(row.returned_reason) if row.returned_reason else None,
         returned_note=row.returned_note,
+        employment=Employment(row.employment) if row.employment else None,
+        professional_title=_item(row, "professional_title_id", "professional"),
+        professional_rank=row.professional_rank,
     )
 
 
@@ -152,6 +161,9 @@ def _row(person: NewPerson, now: datetime) -> dict[str, Any]:
         "unit_id": person.unit_id,
         "title_id": person.title_id,
         "title_other": person.title_other,
+        "employment": person.employment.value if person.employment else None,
+        "professional_title_id": person.professional_title_id,
+        "professional_rank": person.professional_rank,
         "grade_id": person.grade_id,
         "gender": person.gender.value if person.gender else None,
         "birth_year": person.birth_year,

@@ -67,7 +67,7 @@ async def test_self_declared_profile_is_confirmed_by_the_unit_head(harness: Harn
     await cadre.send("dong van")  # no diacritics, đ folded to d
     await cadre.tap("Xã Đồng Văn")
     await cadre.expect("chức vụ")
-    await cadre.tap("Công chức cấp xã")
+    await cadre.tap("Phó Chủ tịch UBND")
     await cadre.tap("Nữ")
     await cadre.expect("năm sinh")
     await cadre.send("1995")

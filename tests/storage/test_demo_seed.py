@@ -65,15 +65,18 @@ async def count(db: Database, table: sa.Table) -> int:
 
 async def person_by_phone(db: Database, phone: str) -> sa.Row:
     people, units, titles = schema.people, schema.units, schema.titles
+    professional = schema.professional_titles
     query = (
         sa.select(
             people,
             units.c.code.label("unit_code"),
             units.c.kind.label("unit_kind"),
             titles.c.code.label("title_code"),
+            professional.c.code.label("professional_code"),
         )
         .join(units, units.c.id == people.c.unit_id)
-        .join(titles, titles.c.id == people.c.title_id)
+        .outerjoin(titles, titles.c.id == people.c.title_id)
+        .outerjoin(professional, professional.c.id == people.c.professional_title_id)
         .where(people.c.phone == phone)
     )
     async with db.read() as conn:
@@ -125,7 +128,11 @@ async def test_demo_identities_and_roles(db: Database) -> None:
     ids = DEMO_IDENTITIES
 
     admin = await person_by_phone(db, ids.admin.phone)
-    assert (admin.telegram_id, admin.unit_code, admin.title_code) == (900001, SCHOOL_CODE, "GV")
+    assert (admin.telegram_id, admin.unit_code, admin.title_code) == (900001, SCHOOL_CODE, None)
+    # A lecturer is a public employee: a professional title and rank, not a position.
+    assert (admin.employment, admin.professional_code, admin.professional_rank) == (
+        "vien_chuc", "GIANG_VIEN", 2,
+    )  # fmt: skip
     assert admin.consent_at is not None and admin.full_name == ids.admin.full_name
     head = await person_by_phone(db, ids.unit_head.phone)
     assert (head.telegram_id, head.unit_code, head.unit_kind) == (
@@ -133,6 +140,7 @@ async def test_demo_identities_and_roles(db: Database) -> None:
         HOME_COMMUNE_CODE,
         "commune",
     )
+    assert (head.title_code, head.employment, head.grade_id) == ("CT_UBND", "can_bo", None)
     lecturer = await person_by_phone(db, ids.lecturer.phone)
     assert lecturer.telegram_id == 900003 and lecturer.consent_at is not None
     learner = await person_by_phone(db, ids.learner.phone)

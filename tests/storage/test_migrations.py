@@ -21,11 +21,10 @@ from storage.types import utcnow
 from tests.conftest import _DSN, POSTGRES_URL, close_database
 
 
-@pytest.fixture
-async def release_2(database_kind: str, tmp_path: Path) -> AsyncIterator[Database]:
-    """A database as the release before dialogues and the unit tree left it."""
+async def _at(revision: str, kind: str, tmp_path: Path) -> tuple[Database, str | None]:
+    """A database migrated up to an earlier release only."""
     schema = None
-    if database_kind == "sqlite":
+    if kind == "sqlite":
         db = Database.from_url(f"sqlite+aiosqlite:///{tmp_path}/old.db")
     else:
         schema = f"t_{uuid.uuid4().hex[:12]}"
@@ -33,7 +32,22 @@ async def release_2(database_kind: str, tmp_path: Path) -> AsyncIterator[Databas
         await conn.execute(f'CREATE SCHEMA "{schema}"')
         await conn.close()
         db = Database.from_url(POSTGRES_URL, schema=schema)
-    await upgrade(db, "0002")
+    await upgrade(db, revision)
+    return db, schema
+
+
+@pytest.fixture
+async def release_2(database_kind: str, tmp_path: Path) -> AsyncIterator[Database]:
+    """A database as the release before dialogues and the unit tree left it."""
+    db, schema = await _at("0002", database_kind, tmp_path)
+    yield db
+    await close_database(db, schema)
+
+
+@pytest.fixture
+async def before_grades(database_kind: str, tmp_path: Path) -> AsyncIterator[Database]:
+    """A database where grades still held ranks of public employees, and positions jobs."""
+    db, schema = await _at("0005", database_kind, tmp_path)
     yield db
     await close_database(db, schema)
 
@@ -80,3 +94,51 @@ async def test_units_get_their_tree_and_queued_buttons_their_wire_codes(
     assert [unpack(data) for data in queued] == [OpenPerson(17), EditProfile(ProfileField.UNIT)]
     # What was sent is history: left as it was.
     assert payloads["sent"]["buttons"] == buttons
+
+
+async def test_grades_and_positions_are_filed_where_they_belong(before_grades: Database) -> None:
+    db = before_grades
+    now = utcnow()
+    async with db.write() as conn:
+        ids = {}
+        for code in ("GV", "CC_XA", "TP"):
+            ids[code] = (
+                await conn.execute(sa.text("SELECT id FROM titles WHERE code = :c"), {"c": code})
+            ).scalar_one()
+        for code in ("VC.II", "CX", "01.003"):
+            ids[code] = (
+                await conn.execute(sa.text("SELECT id FROM grades WHERE code = :c"), {"c": code})
+            ).scalar_one()
+        for name, title, grade in (("Lò Thị Giảng", "GV", "VC.II"), ("Lò Văn Xã", "CC_XA", "CX"),
+                                   ("Lò Văn Phòng", "TP", "01.003")):  # fmt: skip
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO people (full_name, name_search, title_id, grade_id, source, "
+                    "verified, source_pool, created_at, updated_at) VALUES (:n, :n, :t, :g, "
+                    "'roster', true, false, :now, :now)"
+                ),
+                {"n": name, "t": ids[title], "g": ids[grade], "now": now},
+            )
+
+    await upgrade(db)
+
+    async with db.read() as conn:
+        rows = (
+            await conn.execute(
+                sa.text(
+                    "SELECT p.full_name, t.code AS title, g.code AS grade, p.employment, "
+                    "pt.code AS professional, p.professional_rank FROM people p "
+                    "LEFT JOIN titles t ON t.id = p.title_id "
+                    "LEFT JOIN grades g ON g.id = p.grade_id "
+                    "LEFT JOIN professional_titles pt ON pt.id = p.professional_title_id "
+                    "ORDER BY p.id"
+                )
+            )
+        ).all()
+        positions = set((await conn.execute(sa.text("SELECT code FROM titles"))).scalars())
+    assert [tuple(r) for r in rows] == [
+        ("Lò Thị Giảng", None, None, "vien_chuc", "GIANG_VIEN", 2),
+        ("Lò Văn Xã", None, None, "cong_chuc", None, None),
+        ("Lò Văn Phòng", "TP", "01.003", "cong_chuc", None, None),
+    ]
+    assert not positions & {"GV", "CC_XA", "CV", "NV"}

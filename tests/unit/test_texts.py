@@ -14,6 +14,7 @@ import pytest
 from bot.domain import (
     GRANTABLE_ROLES,
     AuditAction,
+    Employment,
     Gender,
     MessageKind,
     ProfileField,
@@ -45,6 +46,7 @@ DYNAMIC = {
     "delivery_state.": {f"delivery_state.{state}" for state in OUTBOX_STATES},
     "admin.reason_": {f"admin.reason_{reason.value}" for reason in ReturnReason},
     "notice.returned_": {f"notice.returned_{reason.value}" for reason in ReturnReason},
+    "profile.employment_": {f"profile.employment_{kind.value}" for kind in Employment},
 }
 SAMPLE = {"number": 2668, "percent": 0.625, "date": date(2026, 3, 5), "phone": "+84912345678"}
 

@@ -60,7 +60,12 @@ class DemoUnit:
 
 @dataclass(frozen=True, slots=True)
 class DemoPerson:
-    """One roster record; codes refer to the code lists seeded by migration 0001."""
+    """One roster record; codes refer to the code lists seeded by migration 0001.
+
+    `title_code` is the person's job as the first release listed it (a position, or one of
+    CV, NV, GV, CC_XA) and `grade_code` their grade or rank (01.x, VC.x, CX): tools.demo.seed
+    files each where it now belongs (migration 0006).
+    """
 
     full_name: str
     gender: str

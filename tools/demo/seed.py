@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from bot.domain import AuditAction, Gender, NewPerson, NewUnit, PersonSource, Role
+from bot.domain import AuditAction, Employment, Gender, NewPerson, NewUnit, PersonSource, Role
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.repositories.audit import AuditRepository
@@ -25,6 +26,7 @@ from tools.demo.data import (
     DEFAULT_SEED,
     ROOT_CODE,
     DemoIdentities,
+    DemoPerson,
     DemoUnit,
     generate_demo_data,
 )
@@ -73,9 +75,8 @@ async def seed_demo(
                 "the database already has people; demo data is seeded only into an empty one"
             )
         unit_ids = await _add_units(UnitRepository(conn), data.units)
-        codes = CodeListRepository(conn)
-        titles, grades = await codes.ids_by_code("title"), await codes.ids_by_code("grade")
-        ethnicities = await codes.ids_by_code("ethnicity")
+        jobs = await _Jobs.load(CodeListRepository(conn))
+        ethnicities = await CodeListRepository(conn).ids_by_code("ethnicity")
         await repo.add_many(
             [
                 NewPerson(
@@ -83,8 +84,6 @@ async def seed_demo(
                     source=PersonSource.SELF if p.self_declared else PersonSource.ROSTER,
                     unit_id=unit_ids[p.unit_code],
                     verified=not p.self_declared,
-                    title_id=titles[p.title_code],
-                    grade_id=grades[p.grade_code],
                     ethnicity_id=ethnicities[p.ethnicity_code],
                     gender=Gender(p.gender),
                     birth_year=p.birth_year,
@@ -93,6 +92,7 @@ async def seed_demo(
                     telegram_id=p.telegram_id,
                     language="vi" if p.linked else None,
                     consent_at=now if p.linked else None,
+                    **jobs.of(p),
                 )
                 for p in data.people
             ]
@@ -118,6 +118,44 @@ async def seed_demo(
         identities=data.identities,
         root_unit_id=unit_ids[ROOT_CODE],
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Jobs:
+    """Files a demo person's job and grade where each belongs: a position, a civil
+    servant's grade, or a public employee's professional title and rank."""
+
+    titles: dict[str, int]
+    grades: dict[str, int]
+    lecturer: int
+
+    @classmethod
+    async def load(cls, codes: CodeListRepository) -> _Jobs:
+        professional = await codes.ids_by_code("professional_title")
+        return cls(
+            await codes.ids_by_code("title"), await codes.ids_by_code("grade"),
+            professional["GIANG_VIEN"],
+        )  # fmt: skip
+
+    def of(self, person: DemoPerson) -> dict[str, Any]:
+        job, grade = person.title_code, person.grade_code
+        fields: dict[str, Any] = {"title_id": self.titles.get(job)}  # None: not a position
+        if grade in _RANKS:
+            fields |= {
+                "employment": Employment.VIEN_CHUC,
+                "professional_rank": _RANKS[grade],
+                "professional_title_id": self.lecturer if job == "GV" else None,
+            }
+        elif grade == "CX":  # commune leaders are elected cadres; the rest civil servants
+            elected = job in _ELECTED
+            fields["employment"] = Employment.CAN_BO if elected else Employment.CONG_CHUC
+        else:
+            fields |= {"employment": Employment.CONG_CHUC, "grade_id": self.grades[grade]}
+        return fields
+
+
+_RANKS = {"VC.I": 1, "VC.II": 2, "VC.III": 3, "VC.IV": 4}
+_ELECTED = {"BT", "PBT", "CT_UBND", "PCT_UBND", "CT_HDND", "CT_MTTQ"}
 
 
 async def _add_units(repo: UnitRepository, demo_units: Sequence[DemoUnit]) -> dict[str, int]:
