@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.i18n import LANGUAGES, Office
+from bot.i18n import DEFAULT_OFFICE, LANGUAGES, Office
 from bot.phones import normalize_phone
 
 TELEGRAM_API = "https://api.telegram.org/bot"
@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     timezone: str = "Asia/Ho_Chi_Minh"
     # The one office people are told to contact, in every text that says "contact ...".
-    office_name: str = Field(default="Phòng Quản lý đào tạo, Trường Chính trị tỉnh", min_length=1)
+    office_name: str = Field(default=DEFAULT_OFFICE.name, min_length=1, max_length=200)
     office_phone: str = ""
     default_language: str = "vi"
     log_level: str = "INFO"

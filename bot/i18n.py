@@ -132,7 +132,7 @@ def _local_day(value: date | datetime, tz: tzinfo) -> date:
 class Office:
     """The one office people are told to contact (OFFICE_NAME, OFFICE_PHONE): `{office}`."""
 
-    name: str = "Phòng Quản lý đào tạo"
+    name: str = "Phòng Quản lý đào tạo, Trường Chính trị tỉnh"
     phone: str = ""
 
     def __str__(self) -> str:

@@ -120,9 +120,7 @@ class ReturnNote:
 
 
 class Note(Step[ReturnNote]):
-    """A note for the cadre, or none."""
-
-    reply_keyboard = True
+    """A note for the cadre, or none (inline buttons: the main keyboard stays)."""
 
     async def ask(self, turn: Turn[ReturnNote]) -> None:
         await turn.say(
@@ -189,11 +187,17 @@ async def set_role(update: Update, ctx: BotContext, tapped: SetRole) -> None:
         return
     person = await access.set_role(actor, tapped.person_id, tapped.role, tapped.held)
     await answer(update, ctx, ctx.t("admin.roles_saved"))
-    if person.telegram_id is not None:
-        roles = await access.menu_roles(person)
-        language = person.language or ctx.settings.default_language
-        await sync_chat_menu(ctx.bot, person.telegram_id, roles, language)
+    await _sync_menu(ctx, person)
     await _card(update, ctx, actor, person)
+
+
+async def _sync_menu(ctx: BotContext, person: Person) -> None:
+    """The person's command menu, after their roles changed (or came with a merge)."""
+    if person.telegram_id is None:
+        return
+    roles = await ctx.services.access.menu_roles(person)
+    language = person.language or ctx.settings.default_language
+    await sync_chat_menu(ctx.bot, person.telegram_id, roles, language)
 
 
 async def merge(update: Update, ctx: BotContext, tapped: MergeProfile) -> None:
@@ -208,6 +212,7 @@ async def merge(update: Update, ctx: BotContext, tapped: MergeProfile) -> None:
         return
     kept = await people.merge(actor, tapped.duplicate_id, tapped.keeper_id)
     await answer(update, ctx, ctx.t("admin.merged"))
+    await _sync_menu(ctx, kept)  # the roles of both records are now the account's
     await _card(update, ctx, actor, kept)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -11,17 +11,18 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ChatMemberHandler
 
 from bot.actions import RefreshDeliveryReport
-from bot.delivery.model import BatchReport
+from bot.delivery.model import BatchReport, Unreached
 from bot.domain import NavOp
-from bot.i18n import Raw
+from bot.i18n import Raw, Texts
 from bot.services.delivery import ANNOUNCEMENT_MAX
+from bot.validation import telegram_length
 from handlers.context import BotContext
 from handlers.dialogue import Dialogue, Flow, Goto, Move, Step, Turn, begin, register
 from handlers.routing import Handler, argument_text, button, command
 from handlers.steps import TextStep
 from handlers.ui import answer, inline, say, show
 
-REPORT_NAMES_MAX = 3000  # characters of names listed, to stay inside one message
+REPORT_NAMES_MAX = 3000  # characters of names listed: the report stays one message (4096)
 
 
 @dataclass
@@ -123,19 +124,32 @@ def render_report(ctx: BotContext, report: BatchReport) -> str:
     ]  # fmt: skip
     if report.unreachable_by_unit:
         lines.append(ctx.t("delivery.unreachable_heading"))
-        used = 0
-        for unit, unreached in report.unreachable_by_unit.items():
-            names = ", ".join(
-                ctx.t("delivery.unreachable_person", name=p.name, phone=p.phone or "—")
-                for p in unreached
-            )
-            line = ctx.t("delivery.unreachable_unit", unit=unit, names=Raw(names))
-            used += len(line)
-            if used > REPORT_NAMES_MAX:
-                lines.append(ctx.t("delivery.more"))
-                break
-            lines.append(line)
+        lines += unreached_lines(ctx.texts, report.unreachable_by_unit)
     return "\n".join(lines)
+
+
+def unreached_lines(
+    texts: Texts, by_unit: Mapping[str, Sequence[Unreached]], budget: int = REPORT_NAMES_MAX
+) -> list[str]:
+    """One line per unit of the people to phone, as many as fit in `budget` characters as
+    Telegram counts them; then how many more there are, so the message stays one message."""
+    lines: list[str] = []
+    left_out = 0
+    for unit, unreached in by_unit.items():
+        names: list[str] = []
+        for person in unreached:
+            name = texts("delivery.unreachable_person", name=person.name, phone=person.phone or "—")
+            cost = telegram_length(name) + 2 + (0 if names else telegram_length(unit) + 4)
+            if left_out or cost > budget:
+                left_out += 1
+                continue
+            budget -= cost
+            names.append(name)
+        if names:
+            lines.append(texts("delivery.unreachable_unit", unit=unit, names=Raw(", ".join(names))))
+    if left_out:
+        lines.append(texts("delivery.more", count=left_out))
+    return lines
 
 
 def _refresh(ctx: BotContext, report: BatchReport) -> InlineKeyboardMarkup:

@@ -19,13 +19,14 @@ from bot.actions import (
     search_words,
 )
 from bot.domain import Page, ProfileField
+from bot.errors import InvalidInput
 from bot.services.access import staff_scope
 from handlers.context import BotContext
 from handlers.dialogue import Dialogue, Flow, Move, Step, Turn, begin, register
 from handlers.profile_fields import unit_options
 from handlers.routing import Handler, argument_text, button, command
 from handlers.steps import ChoiceStep
-from handlers.ui import Button, back_cancel_keyboard, inline, say, show
+from handlers.ui import Button, inline, say, show
 
 LABEL_MAX = 60
 
@@ -43,16 +44,20 @@ async def people(update: Update, ctx: BotContext) -> None:
 async def _results(
     update: Update, ctx: BotContext, query: str, *, unit_id: int | None, page: int
 ) -> bool:
-    """A page of results (True), or says nothing matched (False)."""
+    """A page of results (True), or says nothing matched (False). Every page searches for
+    what the paging buttons can carry, so that page 2 continues the list of page 1."""
     actor = await ctx.actor(update)
-    found = await ctx.services.people.search(actor, query, unit_id=unit_id, page=page)
+    key = search_key(query)
+    if query.strip() and not key:  # only signs and symbols: nothing to look for
+        raise InvalidInput("error.query_short")
+    words = search_words(key)
+    found = await ctx.services.people.search(actor, words, unit_id=unit_id, page=page)
     if not found.total:
         await say(update, ctx, ctx.t("admin.people_none", query=query[:100]))
         return False
-    key = search_key(query)
     text = ctx.t("admin.people_found", count=found.total, query=query[:100])
     pager = _pager(ctx, found, lambda n: PeoplePage(key, unit_id or 0, n))
-    narrow = [[(ctx.t("admin.narrow_by_unit"), NarrowPeopleByUnit(key))]] if key else []
+    narrow = [[(ctx.t("admin.narrow_by_unit"), NarrowPeopleByUnit(key))]]
     await show(update, ctx, _with_page(ctx, text, found), _list(found, [*pager, *narrow]))
     return True
 
@@ -107,19 +112,18 @@ class Search:
 
 
 class Name(Step[Search]):
-    """The name to look for; the results end the dialogue, or it asks again."""
-
-    reply_keyboard = True
+    """The name to look for; the results end the dialogue, or it asks again. Back and
+    Cancel are inline: staff keep their main keyboard, as the search ends with a list."""
 
     async def ask(self, turn: Turn[Search]) -> None:
-        await turn.say(turn.t("admin.people_ask"), back_cancel_keyboard(turn.ctx))
+        await turn.say(turn.t("admin.people_ask"), inline([turn.nav_row()]))
 
     async def on_text(self, turn: Turn[Search], text: str) -> Move:
         found = await _results(turn.update, turn.ctx, text, unit_id=None, page=0)
         return Flow.END if found else Flow.STAY
 
     def retry_markup(self, turn: Turn[Search]) -> Any:
-        return back_cancel_keyboard(turn.ctx)
+        return inline([turn.nav_row()])
 
 
 async def _not_used(turn: Turn[Search]) -> None:
@@ -149,7 +153,7 @@ NARROW = register(
         name="people.unit", draft=Search,
         steps=[ChoiceStep("unit", "unit_id", prompt="admin.narrow_ask", resolve=_unit,
                           search=unit_options, found="admin.narrow_pick",
-                          none_found="fields.unit_none")],
+                          none_found="fields.unit_none", keep_keyboard=True)],
         finish=_narrowed, cancelled="admin.search_cancelled",
         interrupted="admin.search_cancelled", single_answer=True,
         timeout=timedelta(minutes=10),

@@ -79,6 +79,7 @@ class ChoiceStep(Step[D]):
         skip: str | None = None,
         echo: str | None = None,
         columns: int = 1,
+        keep_keyboard: bool = False,
     ) -> None:
         super().__init__(name, field)
         if search is not None and (found is None or none_found is None):
@@ -95,8 +96,10 @@ class ChoiceStep(Step[D]):
         #: Said in place of the question once answered, with the choice as {choice}.
         self.echo = echo
         self.columns = columns
-        #: With nothing to offer yet, the person types first: Back and Cancel go below.
-        self.reply_keyboard = options is None and skip is None
+        #: With nothing to offer yet, the person types first: Back and Cancel go below the
+        #: text box, unless the step keeps the keyboard there (staff tools that end with a
+        #: list of buttons keep the main keyboard; Back and Cancel are then inline).
+        self.reply_keyboard = options is None and skip is None and not keep_keyboard
 
     async def ask(self, turn: Turn[D]) -> None:
         text = turn.step_label() + turn.t(self.prompt)
@@ -105,6 +108,10 @@ class ChoiceStep(Step[D]):
             await turn.say(text, back_cancel_keyboard(turn.ctx))
             return
         await turn.show(text, self._keyboard(turn, offered))
+
+    def _typing_nav(self, turn: Turn[D]) -> Markup:
+        """Back and Cancel while the person types a search."""
+        return back_cancel_keyboard(turn.ctx) if self.reply_keyboard else inline([turn.nav_row()])
 
     def _keyboard(self, turn: Turn[D], offered: Sequence[Option]) -> Markup:
         rows = [
@@ -139,11 +146,11 @@ class ChoiceStep(Step[D]):
         found = list(await self.search(turn, query))
         if not found:  # the buttons offered at first stay at hand, else Back and Cancel
             offered = list(await self.options(turn)) if self.options else []
-            markup = self._keyboard(turn, offered) if offered else back_cancel_keyboard(turn.ctx)
+            markup = self._keyboard(turn, offered) if offered else self._typing_nav(turn)
             await turn.say(turn.t(self.none_found, query=query), markup)
             return Flow.STAY
         await turn.say(turn.t(self.found), self._keyboard(turn, found))
         return Flow.STAY
 
     def retry_markup(self, turn: Turn[D]) -> Markup:
-        return back_cancel_keyboard(turn.ctx) if self.search else None
+        return self._typing_nav(turn) if self.search else None

@@ -107,5 +107,39 @@ class Database:
             async with conn.begin():
                 yield conn
 
+    @asynccontextmanager
+    async def schema_change(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction for migrations.
+
+        On SQLite, Alembic's batch mode rebuilds a table (copy, drop, rename), and the drop
+        fails while other rows refer to it and foreign keys are on. SQLite ignores
+        ``PRAGMA foreign_keys`` inside a transaction, so it is switched off before BEGIN,
+        and the whole database is checked with ``foreign_key_check`` before COMMIT: a
+        migration that breaks a reference still rolls back.
+        """
+        if self.dialect != "sqlite":
+            async with self.write() as conn:
+                yield conn
+            return
+        async with self.engine.connect() as conn:
+            await _sqlite_pragma(conn, "foreign_keys=OFF")
+            try:
+                await conn.execution_options(**{_NO_TRANSACTION: False, _WRITE: True})
+                async with conn.begin():
+                    yield conn
+                    broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                    if broken:
+                        tables = sorted({str(row[0]) for row in broken})
+                        raise RuntimeError(f"migration broke references in {tables}")
+            finally:
+                await _sqlite_pragma(conn, "foreign_keys=ON")
+
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def _sqlite_pragma(conn: AsyncConnection, pragma: str) -> None:
+    """Run a PRAGMA outside any transaction, where SQLite honours it."""
+    await conn.execution_options(**{_NO_TRANSACTION: True, _WRITE: False})
+    await conn.exec_driver_sql(f"PRAGMA {pragma}")
+    await conn.commit()

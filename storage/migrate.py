@@ -22,14 +22,14 @@ def alembic_config() -> Config:
 
 
 async def upgrade(db: Database, revision: str = "head") -> None:
-    """Run pending migrations in one write transaction (all or nothing on PostgreSQL)."""
+    """Run pending migrations in one transaction: all of them or none."""
 
     def _run(connection: Connection) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
-    async with db.write() as conn:
+    async with db.schema_change() as conn:
         await conn.run_sync(_run)
 
 

@@ -27,7 +27,7 @@ class ReadableUpdatesRequest(HTTPXRequest):
     def __init__(self) -> None:
         # What ApplicationBuilder gives getUpdates by default: one connection, HTTP/1.1.
         super().__init__(connection_pool_size=1, http_version="1.1")
-        self.skipped = 0
+        self.skipped = 0  # since start, for the log
 
     async def do_request(
         self,
@@ -62,7 +62,7 @@ class ReadableUpdatesRequest(HTTPXRequest):
             if not isinstance(update_id, int):
                 raise
             self.skipped += 1
-            log.warning("update %s skipped: it cannot be read (%s)", update_id,
-                        exc.__class__.__name__)  # fmt: skip
+            log.warning("update %s skipped: it cannot be read (%s); %d skipped since start",
+                        update_id, exc.__class__.__name__, self.skipped)  # fmt: skip
             return {"update_id": update_id}
         return update

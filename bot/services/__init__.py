@@ -35,7 +35,13 @@ class Services:
         return cls(
             db=db,
             clock=clock,
-            people=PeopleService(db, clock, notify=delivery.wake, on_change=access.changed),
+            people=PeopleService(
+                db,
+                clock,
+                notify=delivery.wake,
+                on_change=access.changed,
+                superadmin_ids=superadmin_ids,
+            ),
             access=access,
             directory=DirectoryService(db),
             delivery=delivery,

@@ -19,6 +19,7 @@ from storage.repositories.people import PeopleRepository
 log = logging.getLogger(__name__)
 
 ANNOUNCEMENT_MAX = 3500  # leaves room for the heading within Telegram's 4096
+SIGNATURE_MAX = 200  # the units a head signs with (they may head many): within that room
 
 
 class DeliveryService:
@@ -82,6 +83,8 @@ class DeliveryService:
         if actor.is_admin:
             return "notice.announcement_office", {"text": text}
         units = ", ".join(g.unit.label for g in actor.grants if g.unit is not None)
+        if len(units) > SIGNATURE_MAX:
+            units = units[: SIGNATURE_MAX - 1].rstrip(" ,") + "…"
         return "notice.announcement_unit", {"text": text, "unit": units}
 
     async def announce(self, actor: Actor, text: str, request_key: str | None = None) -> int:

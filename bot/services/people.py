@@ -82,9 +82,11 @@ class PeopleService:
         clock: Clock | None = None,
         notify: Callable[[], None] = lambda: None,
         on_change: Callable[[], None] = lambda: None,
+        superadmin_ids: frozenset[int] = frozenset(),
     ) -> None:
         self.db = db
         self.clock = clock or SystemClock()
+        self.superadmin_ids = superadmin_ids  # asked to confirm where a unit has no head
         self.notify = notify  # wakes the outbox sender
         self.on_change = on_change  # drops cached actors
         #: Languages chosen by people without a profile: nothing about them is stored before
@@ -208,8 +210,35 @@ class PeopleService:
             change = await AuditRepository(conn).record(
                 AuditAction.SELF_REGISTERED, actor=telegram_id, person_id=person.id
             )
-            await _ask_heads_to_confirm(conn, person, change)
+            await self._ask_heads_to_confirm(conn, person, change)
         return person
+
+    async def _ask_heads_to_confirm(
+        self, conn: AsyncConnection, person: Person, change: int
+    ) -> None:
+        """The heads of the person's unit and of the units above it are asked to confirm, in
+        the transaction of the change that needs confirming; where the unit has none (but
+        the person), the administrators are, so that no profile waits with nobody asked."""
+        assert person.unit is not None
+        roles = RoleRepository(conn)
+        heads = [h for h in await roles.heads_above(person.unit.id) if h[0] != person.id]
+        if not heads:
+            admins = await roles.admins(also=self.superadmin_ids)
+            heads = [a for a in admins if a[0] != person.id]
+        await OutboxRepository(conn).add(
+            [
+                notice(
+                    MessageKind.VERIFY_REQUEST,
+                    f"verify-request:{person.id}:{head_id}:{change}",
+                    chat_id=chat_id,
+                    person_id=head_id,
+                    text_key="notice.verify_request",
+                    params={"name": person.full_name, "unit": person.unit.label},
+                    buttons=[[("notice.open_profile", OpenPerson(person.id))]],
+                )
+                for head_id, chat_id in heads
+            ]
+        )
 
     # --- a person's own profile ---------------------------------------------------------------
 
@@ -236,7 +265,7 @@ class PeopleService:
         value = await self.parse_field(field, raw)
         async with self._change() as conn:
             repo = PeopleRepository(conn)
-            person = await repo.own(telegram_id)
+            person = await repo.lock_own(telegram_id)
             if person.from_roster:
                 raise PermissionDenied("error.roster_locked")
             await repo.set_field(person.id, field, value)
@@ -252,7 +281,7 @@ class PeopleService:
             if edited.awaits_decision and (
                 person.verified or person.returned_reason is not None or field is ProfileField.UNIT
             ):
-                await _ask_heads_to_confirm(conn, edited, change)
+                await self._ask_heads_to_confirm(conn, edited, change)
             return edited
 
     async def set_own_phone(
@@ -267,7 +296,7 @@ class PeopleService:
             raise InvalidInput("onboarding.phone_invalid")
         async with self._change() as conn:
             repo = PeopleRepository(conn)
-            person = await repo.own(telegram_id)
+            person = await repo.lock_own(telegram_id)
             if person.phone == phone:
                 return person, False
             if person.from_roster:
@@ -296,7 +325,7 @@ class PeopleService:
         to them are cancelled."""
         async with self._change() as conn:
             repo = PeopleRepository(conn)
-            person = await repo.own(telegram_id)
+            person = await repo.lock_own(telegram_id)
             await repo.unlink(person.id, keep_phone=person.from_roster)
             await repo.withdraw_consents(person.id, self.clock.now())
             await OutboxRepository(conn).cancel_for_person(person.id)
@@ -401,9 +430,7 @@ class PeopleService:
         async with self.db.read() as conn:
             repo = PeopleRepository(conn)
             person = await repo.get(person_id, scope)
-            found = await repo.possible_duplicates(person)
-            units = UnitRepository(conn)
-            return [p for p in found if p.unit is None or await units.contains(scope, p.unit.id)]
+            return await repo.possible_duplicates(person, scope)
 
     async def merge_preview(self, actor: Actor, duplicate_id: int, keeper_id: int) -> Person:
         """The record a merge would keep, to ask "are you sure?" first."""
@@ -487,8 +514,8 @@ async def _reviewable(
     """A profile the actor may confirm or return: in their units, and not their own; its
     row stays locked until the decision commits."""
     repo = PeopleRepository(conn)
-    await repo.get(person_id, scope)
-    person = await repo.lock(person_id)
+    await repo.lock(person_id)
+    person = await repo.get(person_id, scope)
     if actor.person is not None and actor.person.id == person.id:
         raise PermissionDenied("error.verify_self")
     return person
@@ -516,27 +543,3 @@ async def _decided_already(
         else "error.already_returned"
     )
     raise Conflict(key, who=decider.full_name if decider else "—", at=last.at)
-
-
-async def _ask_heads_to_confirm(conn: AsyncConnection, person: Person, change: int) -> None:
-    """The heads of the person's unit and of the units above it are asked to confirm, in the
-    transaction of the change that needs confirming; where the unit has none, the
-    administrators are, so that no profile waits with nobody asked."""
-    assert person.unit is not None
-    roles = RoleRepository(conn)
-    heads = await roles.heads_above(person.unit.id) or await roles.admins()
-    await OutboxRepository(conn).add(
-        [
-            notice(
-                MessageKind.VERIFY_REQUEST,
-                f"verify-request:{person.id}:{head_id}:{change}",
-                chat_id=chat_id,
-                person_id=head_id,
-                text_key="notice.verify_request",
-                params={"name": person.full_name, "unit": person.unit.label},
-                buttons=[[("notice.open_profile", OpenPerson(person.id))]],
-            )
-            for head_id, chat_id in heads
-            if head_id != person.id
-        ]
-    )

@@ -9,7 +9,7 @@ import os
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from storage.database import create_engine
+from storage.database import Database
 from storage.schema import metadata
 
 config = context.config
@@ -28,10 +28,10 @@ def run_with(connection: Connection) -> None:
 
 async def run_from_url() -> None:
     url = os.environ.get("DATABASE_URL", "sqlite+aiosqlite:///data/bot.db")
-    engine = create_engine(url)
-    async with engine.begin() as conn:
+    db = Database.from_url(url)
+    async with db.schema_change() as conn:
         await conn.run_sync(run_with)
-    await engine.dispose()
+    await db.dispose()
 
 
 connection = config.attributes.get("connection")

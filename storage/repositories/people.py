@@ -224,6 +224,17 @@ class PeopleRepository:
         )
         return await self.get(person_id)
 
+    async def lock_own(self, telegram_id: int) -> Person:
+        """The profile linked to this account, locked like `lock`: a change a person makes
+        to their own profile decides from the row as it is, not as it was a moment ago."""
+        found = await self.conn.execute(
+            sa.select(people.c.id).where(people.c.telegram_id == telegram_id).with_for_update()
+        )
+        person_id = found.scalar_one_or_none()
+        if person_id is None:
+            raise NotFound("profile.none")
+        return await self.get(person_id)
+
     async def with_grants(self, telegram_id: int) -> tuple[Person | None, tuple[RoleGrant, ...]]:
         """The person linked to this Telegram account and their roles, in one statement."""
         rows = (await self.conn.execute(_ACTOR_SELECT, {"telegram_id": telegram_id})).all()
@@ -288,15 +299,19 @@ class PeopleRepository:
         )
         return Page([_person(r) for r in rows], int(total), page, size)
 
-    async def possible_duplicates(self, person: Person, limit: int = 5) -> list[Person]:
-        """Other records that may be the same cadre: same name and birth year, or same
-        phone (a self-declared profile of someone on the roster, or who came back)."""
+    async def possible_duplicates(
+        self, person: Person, scope: UnitScope, limit: int = 5
+    ) -> list[Person]:
+        """Other records in the scope that may be the same cadre: same name and birth year,
+        or same phone (a self-declared profile of someone on the roster, or who came back)."""
         same = [sa.and_(people.c.name_search == fold(person.full_name),
                         people.c.birth_year == person.birth_year)]  # fmt: skip
         if person.phone:
             same.append(people.c.phone == person.phone)
         rows = await self.conn.execute(
-            _PERSON_SELECT.where(people.c.id != person.id, sa.or_(*same))
+            _PERSON_SELECT.where(
+                people.c.id != person.id, sa.or_(*same), in_scope(people.c.unit_id, scope)
+            )
             .order_by(people.c.source, people.c.id)
             .limit(limit)
         )

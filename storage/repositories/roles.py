@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -70,18 +72,19 @@ class RoleRepository:
         )
         return [(r.id, r.telegram_id) for r in rows]
 
-    async def admins(self) -> list[tuple[int, int]]:
-        """(person id, Telegram id) of the linked administrators: who is asked when a unit
-        has no head."""
+    async def admins(self, also: Iterable[int] = ()) -> list[tuple[int, int]]:
+        """(person id, Telegram id) of the linked administrators, and of the linked people
+        whose Telegram id is among `also` (the superadmins of the configuration): who is
+        asked when a unit has no head."""
+        granted = sa.select(roles.c.person_id).where(roles.c.role == Role.ADMIN.value)
         rows = await self.conn.execute(
             sa.select(people.c.id, people.c.telegram_id)
-            .select_from(roles.join(people, people.c.id == roles.c.person_id))
             .where(
-                roles.c.role == Role.ADMIN.value,
+                sa.or_(people.c.id.in_(granted), people.c.telegram_id.in_(list(also))),
                 people.c.telegram_id.is_not(None),
                 people.c.consent_at.is_not(None),
             )
-            .distinct()
+            .order_by(people.c.id)
         )
         return [(r.id, r.telegram_id) for r in rows]
 

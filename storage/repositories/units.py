@@ -120,15 +120,3 @@ class UnitRepository:
             .order_by(unit_closure.c.depth)
         )
         return list(rows.scalars())
-
-    async def contains(self, scope: UnitScope, unit_id: int) -> bool:
-        if scope.roots is None:
-            return True
-        row = await self.conn.execute(
-            sa.select(unit_closure.c.descendant_id)
-            .where(
-                unit_closure.c.descendant_id == unit_id, unit_closure.c.ancestor_id.in_(scope.roots)
-            )
-            .limit(1)
-        )
-        return row.first() is not None

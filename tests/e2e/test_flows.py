@@ -9,7 +9,14 @@ import pytest
 import sqlalchemy as sa
 
 from storage.schema import people
-from tests.e2e.conftest import SUPERADMIN_ID, Harness, consent, running_bot, tap_answer
+from tests.e2e.conftest import (
+    SUPERADMIN_ID,
+    Harness,
+    consent,
+    forged_tap,
+    running_bot,
+    tap_answer,
+)
 from tests.factories import add_person, add_role, add_unit
 
 
@@ -254,6 +261,31 @@ async def test_staff_find_people_by_name_page_through_them_and_narrow_by_unit(
     await admin.tap("Sở Nội vụ")
     narrowed = await admin.expect("Tìm thấy 9 người")
     assert all("Sở Nội vụ" in b.text for row in narrowed.buttons[:9] for b in row)
+    # Searching never took the main keyboard away: the next search is one tap.
+    assert any("Tra cứu cán bộ" in b.text for row in admin.keyboard or [] for b in row)
+    await admin.press("Tra cứu cán bộ")
+    await admin.expect("Nhập họ tên cán bộ cần tìm")
+    await admin.tap("Hủy")
+    await admin.expect("Đã dừng tìm kiếm")
+
+
+async def test_bad_searches_are_answered_and_the_search_goes_on(harness: Harness) -> None:
+    await add_person(harness.db, "Đinh Văn Quản", unit_id=harness.province.root_id,
+                     telegram_id=SUPERADMIN_ID)  # fmt: skip
+    await add_person(harness.db, "Lò Văn Số", unit_id=harness.province.commune_id)
+    admin = harness.user(SUPERADMIN_ID)
+    await admin.send("/start")
+    for bad, told in (("/people !!!", "ít nhất 2 ký tự"), ("/people l", "ít nhất 2 ký tự"),
+                      ("/people " + "Nguyễn " * 2000, "Không tìm thấy"),
+                      ("/people \u202e\u200b\U0001f600 <b>x</b>", "Không tìm thấy")):  # fmt: skip
+        await admin.send(bad)
+        await admin.expect(told)
+    assert "không hợp lệ" in await forged_tap(admin, "people:lo.van:0:99999")
+    await admin.press("Tra cứu cán bộ")
+    await admin.send("?!")
+    await admin.expect("ít nhất 2 ký tự")
+    await admin.send("lo van so")  # still searching
+    await admin.expect("Tìm thấy 1 người")
 
 
 async def test_a_bare_people_command_from_a_learner_is_refused_before_asking(
@@ -358,6 +390,7 @@ async def test_a_self_declared_duplicate_is_flagged_and_merged_by_an_administrat
 ) -> None:
     roster_id = await add_person(harness.db, "Triệu Thị Đào", unit_id=harness.province.commune_id,
                                  phone="+84912000421", birth_year=1995)  # fmt: skip
+    await add_role(harness.db, roster_id, "unit_head", harness.province.commune_id)
     admin_id = await add_person(harness.db, "Đinh Văn Quản", unit_id=harness.province.root_id,
                                 telegram_id=1421)  # fmt: skip
     await add_role(harness.db, admin_id, "admin")
@@ -375,6 +408,7 @@ async def test_a_self_declared_duplicate_is_flagged_and_merged_by_an_administrat
     kept = await admin.expect("Hồ sơ theo danh sách của tỉnh")
     assert "Đã liên kết Telegram" in kept.text
     await cadre.expect("đã được gộp")
+    assert "pending" in harness.menu(1422)  # the roster record heads the commune
     async with harness.db.read() as conn:
         rows = (
             await conn.execute(sa.select(people.c.id, people.c.telegram_id).order_by(people.c.id))

@@ -12,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 
 from storage.database import Database
 from storage.migrate import current_revision, head_revision, upgrade
-from storage.schema import audit_log, ethnicities, metadata, people
+from storage.schema import audit_log, ethnicities, metadata, people, units
 from tests.factories import add_person, count, make_province
 
 
@@ -99,3 +99,21 @@ async def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_db: Database) ->
         mode = (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar()
         fks = (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar()
     assert (mode, fks) == ("wal", 1)
+
+
+async def test_a_schema_change_that_breaks_references_changes_nothing(db: Database) -> None:
+    """Migrations run with SQLite's foreign keys off (batch mode rebuilds tables), and are
+    checked before commit all the same; afterwards the connection enforces them again."""
+    province = await make_province(db)
+    person = await add_person(db, "Lò Văn Pọm", unit_id=province.commune_id)
+    with pytest.raises((RuntimeError, sa.exc.IntegrityError)):
+        async with db.schema_change() as conn:
+            await conn.execute(sa.delete(units).where(units.c.id == province.commune_id))
+    assert await count(db, people) == 1
+    async with db.read() as conn:
+        unit = (
+            await conn.execute(sa.select(people.c.unit_id).where(people.c.id == person))
+        ).scalar_one()
+    assert unit == province.commune_id
+    with pytest.raises(sa.exc.IntegrityError):
+        await add_person(db, "Lò Văn Pọm", unit_id=999_999)

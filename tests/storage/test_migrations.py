@@ -9,11 +9,14 @@ from pathlib import Path
 import asyncpg
 import pytest
 import sqlalchemy as sa
+from alembic import command
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.actions import EditProfile, OpenPerson, unpack
 from bot.domain import ProfileField, UnitScope
 from storage.database import Database
-from storage.migrate import upgrade
+from storage.migrate import alembic_config, upgrade
 from storage.repositories.people import PeopleRepository
 from storage.repositories.units import UnitRepository
 from storage.schema import outbox, units
@@ -34,6 +37,16 @@ async def _at(revision: str, kind: str, tmp_path: Path) -> tuple[Database, str |
         db = Database.from_url(POSTGRES_URL, schema=schema)
     await upgrade(db, revision)
     return db, schema
+
+
+async def downgrade(db: Database, revision: str) -> None:
+    def _run(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+    async with db.schema_change() as conn:
+        await conn.run_sync(_run)
 
 
 @pytest.fixture
@@ -96,49 +109,121 @@ async def test_units_get_their_tree_and_queued_buttons_their_wire_codes(
     assert payloads["sent"]["buttons"] == buttons
 
 
-async def test_grades_and_positions_are_filed_where_they_belong(before_grades: Database) -> None:
-    db = before_grades
+async def _codes(conn: AsyncConnection, table: str, codes: tuple[str, ...]) -> dict[str, int]:
+    rows = await conn.execute(sa.text(f"SELECT code, id FROM {table}"))
+    found = {code: id_ for code, id_ in rows.all()}
+    return {code: found[code] for code in codes}
+
+
+_PEOPLE = (  # name, old position, old grade
+    ("Lò Thị Giảng", "GV", "VC.II"),
+    ("Lò Văn Xã", "CC_XA", "CX"),
+    ("Lò Văn Phòng", "TP", "01.003"),
+    ("Lò Văn Bí", "BT", "CX"),
+    ("Lò Văn Chuyên", "CV", None),
+    ("Lò Thị Dạy", "GV", "01.002"),
+)
+
+
+async def _insert_people(db: Database) -> list[int]:
+    """People as release 5 stored them, with rows that refer to them (consents, roles)."""
     now = utcnow()
     async with db.write() as conn:
-        ids = {}
-        for code in ("GV", "CC_XA", "TP"):
-            ids[code] = (
-                await conn.execute(sa.text("SELECT id FROM titles WHERE code = :c"), {"c": code})
+        title = await _codes(conn, "titles", ("GV", "CC_XA", "TP", "BT", "CV"))
+        grade = await _codes(conn, "grades", ("VC.II", "CX", "01.003", "01.002"))
+        ids = []
+        for name, position, old_grade in _PEOPLE:
+            values = {"n": name, "t": title[position], "g": grade.get(old_grade or ""),
+                      "by": ids[0] if ids else None, "now": now}  # fmt: skip
+            person = (
+                await conn.execute(
+                    sa.text(
+                        "INSERT INTO people (full_name, name_search, title_id, grade_id, "
+                        "source, verified, verified_by, source_pool, created_at, updated_at) "
+                        "VALUES (:n, :n, :t, :g, 'roster', true, :by, false, :now, :now) "
+                        "RETURNING id"
+                    ),
+                    values,
+                )
             ).scalar_one()
-        for code in ("VC.II", "CX", "01.003"):
-            ids[code] = (
-                await conn.execute(sa.text("SELECT id FROM grades WHERE code = :c"), {"c": code})
-            ).scalar_one()
-        for name, title, grade in (("Lò Thị Giảng", "GV", "VC.II"), ("Lò Văn Xã", "CC_XA", "CX"),
-                                   ("Lò Văn Phòng", "TP", "01.003")):  # fmt: skip
             await conn.execute(
                 sa.text(
-                    "INSERT INTO people (full_name, name_search, title_id, grade_id, source, "
-                    "verified, source_pool, created_at, updated_at) VALUES (:n, :n, :t, :g, "
-                    "'roster', true, false, :now, :now)"
+                    "INSERT INTO consents (person_id, notice_version, given_at) "
+                    "VALUES (:p, 'v1', :now)"
                 ),
-                {"n": name, "t": ids[title], "g": ids[grade], "now": now},
+                {"p": person, "now": now},
             )
+            ids.append(person)
+        await conn.execute(
+            sa.text("INSERT INTO roles (person_id, role, granted_at) VALUES (:p, 'admin', :now)"),
+            {"p": ids[0], "now": now},
+        )
+    return ids
+
+
+async def _filed(db: Database) -> list[tuple[object, ...]]:
+    async with db.read() as conn:
+        rows = await conn.execute(
+            sa.text(
+                "SELECT p.full_name, t.code AS title, g.code AS grade, p.employment, "
+                "pt.code AS professional, p.professional_rank FROM people p "
+                "LEFT JOIN titles t ON t.id = p.title_id "
+                "LEFT JOIN grades g ON g.id = p.grade_id "
+                "LEFT JOIN professional_titles pt ON pt.id = p.professional_title_id "
+                "ORDER BY p.id"
+            )
+        )
+        return [tuple(r) for r in rows.all()]
+
+
+async def test_grades_and_positions_are_filed_where_they_belong(before_grades: Database) -> None:
+    db = before_grades
+    await _insert_people(db)
 
     await upgrade(db)
 
-    async with db.read() as conn:
-        rows = (
-            await conn.execute(
-                sa.text(
-                    "SELECT p.full_name, t.code AS title, g.code AS grade, p.employment, "
-                    "pt.code AS professional, p.professional_rank FROM people p "
-                    "LEFT JOIN titles t ON t.id = p.title_id "
-                    "LEFT JOIN grades g ON g.id = p.grade_id "
-                    "LEFT JOIN professional_titles pt ON pt.id = p.professional_title_id "
-                    "ORDER BY p.id"
-                )
-            )
-        ).all()
-        positions = set((await conn.execute(sa.text("SELECT code FROM titles"))).scalars())
-    assert [tuple(r) for r in rows] == [
+    assert await _filed(db) == [
         ("Lò Thị Giảng", None, None, "vien_chuc", "GIANG_VIEN", 2),
         ("Lò Văn Xã", None, None, "cong_chuc", None, None),
         ("Lò Văn Phòng", "TP", "01.003", "cong_chuc", None, None),
+        ("Lò Văn Bí", "BT", None, "can_bo", None, None),
+        ("Lò Văn Chuyên", None, "01.003", "cong_chuc", None, None),
+        ("Lò Thị Dạy", None, "01.002", "cong_chuc", None, None),
     ]
+    async with db.read() as conn:
+        positions = set((await conn.execute(sa.text("SELECT code FROM titles"))).scalars())
+        consents = (await conn.execute(sa.text("SELECT count(*) FROM consents"))).scalar_one()
     assert not positions & {"GV", "CC_XA", "CV", "NV"}
+    assert consents == len(_PEOPLE)
+
+
+async def test_grades_downgrade_puts_the_old_lists_and_ranks_back(
+    before_grades: Database,
+) -> None:
+    db = before_grades
+    await _insert_people(db)
+    await upgrade(db)
+
+    await downgrade(db, "0005")
+
+    filed = await _filed_before_grades(db)
+    assert filed[0] == ("Lò Thị Giảng", "GV", "VC.II")
+    assert filed[2] == ("Lò Văn Phòng", "TP", "01.003")
+    async with db.read() as conn:
+        consents = (await conn.execute(sa.text("SELECT count(*) FROM consents"))).scalar_one()
+    assert consents == len(_PEOPLE)
+
+    await upgrade(db)  # and up again, to the same place
+    assert (await _filed(db))[0] == ("Lò Thị Giảng", None, None, "vien_chuc", "GIANG_VIEN", 2)
+
+
+async def _filed_before_grades(db: Database) -> list[tuple[object, ...]]:
+    async with db.read() as conn:
+        rows = await conn.execute(
+            sa.text(
+                "SELECT p.full_name, t.code, g.code FROM people p "
+                "LEFT JOIN titles t ON t.id = p.title_id "
+                "LEFT JOIN grades g ON g.id = p.grade_id ORDER BY p.id"
+            )
+        )
+        return [tuple(r) for r in rows.all()]

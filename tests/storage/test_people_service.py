@@ -7,12 +7,21 @@ import asyncio
 import pytest
 import sqlalchemy as sa
 
-from bot.domain import Actor, CodeItem, Gender, NewProfile, Role, RoleGrant
+from bot.domain import (
+    Actor,
+    CodeItem,
+    Gender,
+    NewProfile,
+    ProfileField,
+    Role,
+    RoleGrant,
+    UnitRef,
+)
 from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from bot.services import Services
 from bot.services.people import MatchOutcome
 from storage.database import Database
-from storage.schema import audit_log, consents, people, roles
+from storage.schema import audit_log, consents, outbox, people, roles
 from storage.types import utcnow
 from tests.factories import add_person, add_role, count, make_province
 
@@ -76,7 +85,7 @@ async def test_unit_heads_see_their_subtree_only(db: Database, services: Service
                             source="self", verified=False)  # fmt: skip
     other = await add_person(db, "Lê Văn Tám", unit_id=province.department_id, telegram_id=12,
                              source="self", verified=False)  # fmt: skip
-    head = Actor(13, grants=(RoleGrant(Role.UNIT_HEAD, CodeItem(province.commune_id, "X", "X")),))
+    head = Actor(13, grants=(RoleGrant(Role.UNIT_HEAD, UnitRef(province.commune_id, "X", "X")),))
     assert [p.id for p in (await services.people.pending(head)).people] == [mine]
     with pytest.raises(NotFound):
         await services.people.verify(head, other)
@@ -191,3 +200,53 @@ async def test_a_merge_moves_the_link_roles_consents_and_history_and_refuses_two
     again = await services.people.register(64, profile, "vi", utcnow())
     with pytest.raises(Conflict):  # both linked to an account
         await services.people.merge(admin, again.id, roster)
+
+
+async def test_possible_duplicates_stay_within_the_actors_units(
+    db: Database, services: Services
+) -> None:
+    province = await make_province(db)
+    here = await add_person(db, "Lò Văn Hải", unit_id=province.commune_id, birth_year=1990)
+    await add_person(db, "Lò Văn Hải", unit_id=province.department_id, birth_year=1990)
+    await add_person(db, "Lò Văn Hải", unit_id=None, birth_year=1990)
+    profile = NewProfile("Lò Văn Hải", province.commune_id, Gender.MALE, 1990, 8)
+    declared = await services.people.register(61, profile, "vi", utcnow())
+    head = Actor(62, grants=(RoleGrant(Role.UNIT_HEAD, UnitRef(province.commune_id, "X", "X")),))
+    admin = Actor(63, grants=(RoleGrant(Role.ADMIN),))
+
+    seen_by_head = await services.people.possible_duplicates(head, declared.id)
+    seen_by_admin = await services.people.possible_duplicates(admin, declared.id)
+
+    assert [p.id for p in seen_by_head] == [here]
+    assert len(seen_by_admin) == 3
+
+
+async def _asked_to_confirm(db: Database, person_id: int) -> set[int]:
+    async with db.read() as conn:
+        rows = await conn.execute(
+            sa.select(outbox.c.chat_id).where(
+                outbox.c.kind == "verify_request",
+                outbox.c.dedup_key.like(f"verify-request:{person_id}:%"),
+            )
+        )
+        return set(rows.scalars())
+
+
+async def test_where_a_unit_has_no_other_head_the_administrators_are_asked(
+    db: Database, services: Services
+) -> None:
+    province = await make_province(db)
+    await add_person(db, "Quản Trị Một", unit_id=province.root_id, telegram_id=SUPER)
+    admin = await add_person(db, "Quản Trị Hai", unit_id=province.root_id, telegram_id=50)
+    await add_role(db, admin, "admin")
+    profile = NewProfile("Lò Văn Hải", province.commune_id, Gender.MALE, 1990, 8)
+
+    newcomer = await services.people.register(61, profile, "vi", utcnow())
+    assert await _asked_to_confirm(db, newcomer.id) == {SUPER, 50}
+
+    # The commune's only head edits their own profile: someone else is asked, not nobody.
+    own = NewProfile("Lò Văn Trưởng", province.commune_id, Gender.MALE, 1980, 8)
+    head = await services.people.register(70, own, "vi", utcnow())
+    await add_role(db, head.id, "unit_head", province.commune_id)
+    await services.people.edit_own(70, ProfileField.UNIT, province.commune_id)
+    assert await _asked_to_confirm(db, head.id) == {SUPER, 50}

@@ -9,10 +9,11 @@ import pytest
 import sqlalchemy as sa
 
 from bot.clock import FrozenClock
-from bot.domain import Actor, Gender, NewProfile, ProfileField, Role, RoleGrant
+from bot.domain import Actor, Gender, NewProfile, ProfileField, Role, RoleGrant, UnitRef
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 from bot.services import Services
 from bot.services.access import registered
+from bot.services.delivery import SIGNATURE_MAX, DeliveryService
 from bot.services.people import editable_profile
 from storage.database import Database
 from storage.schema import outbox
@@ -139,3 +140,14 @@ async def test_the_export_holds_what_was_done_about_and_by_the_person_and_messag
     theirs = await services.people.export(9)
     assert "profile_verified" in [a.action for a in theirs.audit]  # what the head did
     assert [m.kind for m in theirs.messages] == ["verify_request"]
+
+
+def test_a_head_of_many_units_signs_within_the_room_left_for_the_heading() -> None:
+    heads = tuple(
+        RoleGrant(Role.UNIT_HEAD, UnitRef(i, f"X{i}", f"Ủy ban nhân dân xã Số {i:02}"))
+        for i in range(20)
+    )
+    key, params = DeliveryService.announcement(Actor(1, grants=heads), "Họp lúc 8 giờ")
+    assert key == "notice.announcement_unit"
+    assert len(params["unit"]) <= SIGNATURE_MAX and params["unit"].endswith("…")
+    assert params["unit"].startswith("Ủy ban nhân dân xã Số 00, Ủy ban nhân dân xã Số 01")
