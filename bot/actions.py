@@ -199,9 +199,10 @@ def _decode(kind: Any, text: str) -> Any:
 @action("person")
 @dataclasses.dataclass(frozen=True, slots=True)
 class OpenPerson(Action):
-    """A staff member opens a person's card."""
+    """A staff member opens a person's card; from another card (`back`), it leads back."""
 
     person_id: int
+    back: int = 0
 
 
 @action("people")

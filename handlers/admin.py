@@ -17,13 +17,14 @@ from bot.actions import (
     Action,
     MergeProfile,
     OpenPerson,
+    PendingPage,
     ReturnPerson,
     ReturnPersonFor,
     SetRole,
     SetSourcePool,
     VerifyPerson,
 )
-from bot.domain import GRANTABLE_ROLES, Actor, Person, ReturnReason
+from bot.domain import GRANTABLE_ROLES, Actor, Person, ReturnReason, Role
 from bot.validation import clean_note
 from handlers.context import BotContext
 from handlers.dialogue import Dialogue, Flow, Move, Step, Turn, begin, register
@@ -34,7 +35,9 @@ from handlers.ui import Button, answer, inline, person_card, show
 LABEL_MAX = 60
 
 
-async def _card(update: Update, ctx: BotContext, actor: Actor, person: Person) -> None:
+async def _card(
+    update: Update, ctx: BotContext, actor: Actor, person: Person, back: int = 0
+) -> None:
     people = ctx.services.people
     held = await ctx.services.access.roles_of(person.id)
     rows: list[list[Button]] = []
@@ -46,10 +49,9 @@ async def _card(update: Update, ctx: BotContext, actor: Actor, person: Person) -
     doubles = [] if person.from_roster else await people.possible_duplicates(actor, person.id)
     for double in doubles:
         seen = f"⚠️ {double.full_name} · {double.unit.label if double.unit else '—'}"
-        rows.append([(seen[:LABEL_MAX], OpenPerson(double.id))])
+        rows.append([(seen[:LABEL_MAX], OpenPerson(double.id, back=person.id))])
         if actor.is_admin:
-            merge = ctx.t("admin.merge_into", name=double.full_name)[:LABEL_MAX]
-            rows.append([(merge, MergeProfile(person.id, double.id))])
+            rows.append([(ctx.t("admin.merge_into"), MergeProfile(person.id, double.id))])
     if actor.is_admin:
         key = "admin.source_pool_off" if person.source_pool else "admin.source_pool_on"
         rows.append([(ctx.t(key), SetSourcePool(person.id, not person.source_pool))])
@@ -58,20 +60,28 @@ async def _card(update: Update, ctx: BotContext, actor: Actor, person: Person) -
             has = role in held
             label = f"{'✅' if has else '➕'} {ctx.t(f'role.{role.value}')}"
             rows.append([(label, SetRole(person.id, role, not has))])
+    if back:
+        rows.append([(ctx.t("button.back"), OpenPerson(back))])
     roles = await ctx.services.access.grants_of(person.id)
     text: str = person_card(ctx.texts, person, staff_view=True, roles=roles)
     if doubles:
         text += "\n" + ctx.t("admin.possible_duplicates", count=len(doubles))
-    if person.returned_reason is not None:
-        reason = ctx.t(f"admin.reason_{person.returned_reason.value}")
-        text += "\n" + ctx.t("admin.returned_line", reason=reason, note=person.returned_note or "—")
     await show(update, ctx, text, inline(rows) if rows else None)
 
 
 async def _confirm(
-    update: Update, ctx: BotContext, question: str, confirmed: Action, person: Person
+    update: Update,
+    ctx: BotContext,
+    question: str,
+    confirmed: Action,
+    person: Person,
+    *,
+    told: Person | None = None,
 ) -> None:
-    """Privileged changes are asked about first, on the card itself."""
+    """Privileged changes are asked about first, on the card itself, saying whether the
+    person (`told`: the one the change is about) will hear of it."""
+    told = told or person
+    question += " " + ctx.t("admin.will_be_told" if told.telegram_id else "admin.not_told")
     rows = [[(ctx.t("admin.confirm"), confirmed), (ctx.t("button.cancel"), OpenPerson(person.id))]]
     await show(update, ctx, question, inline(rows))
 
@@ -79,7 +89,7 @@ async def _confirm(
 async def open_person(update: Update, ctx: BotContext, tapped: OpenPerson) -> None:
     actor = await ctx.actor(update)
     person = await ctx.services.people.person_for(actor, tapped.person_id)
-    await _card(update, ctx, actor, person)
+    await _card(update, ctx, actor, person, back=tapped.back)
 
 
 async def _review(
@@ -102,7 +112,7 @@ async def verify(update: Update, ctx: BotContext, tapped: VerifyPerson) -> None:
 
 async def ask_return_reason(update: Update, ctx: BotContext, tapped: ReturnPerson) -> None:
     """Returning a profile starts with why: the cadre is told, and what they do depends on it."""
-    person = await ctx.services.people.person_for(await ctx.actor(update), tapped.person_id)
+    person = await ctx.services.people.returnable(await ctx.actor(update), tapped.person_id)
     reasons = [
         [(ctx.t(f"admin.reason_{reason.value}"), ReturnPersonFor(person.id, reason))]
         for reason in ReturnReason
@@ -142,7 +152,10 @@ async def _return(turn: Turn[ReturnNote]) -> None:
     draft = turn.draft
     person = await turn.services.people.reject(actor, draft.person_id, draft.reason, draft.note)
     await answer(turn.update, turn.ctx, turn.t("admin.rejected", name=person.full_name))
-    await _card(turn.update, turn.ctx, actor, person)
+    # Not the card: a profile returned as "not in this unit" has left the head's units.
+    reason = turn.t(f"admin.reason_{draft.reason.value}")
+    done = turn.t("admin.returned_done", name=person.full_name, reason=reason)
+    await turn.show(done, inline([[(turn.t("admin.back_to_pending"), PendingPage(0))]]))
 
 
 RETURN = register(
@@ -155,7 +168,7 @@ RETURN = register(
 
 
 async def return_for(update: Update, ctx: BotContext, tapped: ReturnPersonFor) -> None:
-    person = await ctx.services.people.person_for(await ctx.actor(update), tapped.person_id)
+    person = await ctx.services.people.returnable(await ctx.actor(update), tapped.person_id)
     await answer(update, ctx)
     await begin(update, ctx, RETURN, ReturnNote(person.id, tapped.reason))
 
@@ -182,6 +195,8 @@ async def set_role(update: Update, ctx: BotContext, tapped: SetRole) -> None:
         person = await access.role_change(actor, tapped.person_id, tapped.role)
         key = "admin.confirm_grant" if tapped.held else "admin.confirm_revoke"
         role = ctx.t(f"role.{tapped.role.value}")
+        if tapped.role is Role.UNIT_HEAD and person.unit is not None:
+            role += f" ({person.unit.label})"  # a head heads the unit of their own record
         confirmed = SetRole(person.id, tapped.role, tapped.held, confirmed=True)
         await _confirm(update, ctx, ctx.t(key, name=person.full_name, role=role), confirmed, person)
         return
@@ -208,7 +223,8 @@ async def merge(update: Update, ctx: BotContext, tapped: MergeProfile) -> None:
         keeper = await people.merge_preview(actor, tapped.duplicate_id, tapped.keeper_id)
         question = ctx.t("admin.confirm_merge", name=keeper.full_name)
         confirmed = MergeProfile(tapped.duplicate_id, tapped.keeper_id, confirmed=True)
-        await _confirm(update, ctx, question, confirmed, keeper)
+        duplicate = await people.person_for(actor, tapped.duplicate_id)
+        await _confirm(update, ctx, question, confirmed, keeper, told=duplicate)
         return
     kept = await people.merge(actor, tapped.duplicate_id, tapped.keeper_id)
     await answer(update, ctx, ctx.t("admin.merged"))

@@ -119,9 +119,13 @@ async def _save_edit(turn: Turn[ProfileAnswers]) -> None:
         if field is ProfileField.TITLE
         else getattr(turn.draft, turn.step.field)
     )
+    before = editable_profile(await turn.ctx.actor(turn.update))
     person = await turn.services.people.edit_own(turn.telegram_id, field, value)
     await turn.say(turn.t("profile.saved"), await turn.resting_keyboard())
-    await turn.say(person_card(turn.texts, person))
+    card: str = person_card(turn.texts, person)
+    if person.awaits_decision and (before.verified or before.returned_reason is not None):
+        card += "\n\n" + turn.t("profile.resubmitted")
+    await turn.say(card)
 
 
 PROFILE_EDIT = register(

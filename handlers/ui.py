@@ -182,7 +182,11 @@ def person_card(
     roles they hold."""
     dash = "—"
     gender = texts(f"gender.{person.gender.value}") if person.gender else dash
-    status = "profile.verified" if person.verified else "profile.unverified"
+    status = "profile.unverified"
+    if person.verified:
+        status = "profile.verified"
+    elif person.returned_reason is not None:
+        status = "profile.returned"
     source = "profile.source_roster" if person.from_roster else "profile.source_self"
     lines = [
         texts("profile.card",
@@ -201,8 +205,13 @@ def person_card(
             texts(f"role.{r.role.value}") + (f" ({r.unit.label})" if r.unit else "") for r in roles
         )
         lines.append(texts("profile.roles", roles=held))
+    if person.returned_reason is not None:
+        reason = texts(f"admin.reason_{person.returned_reason.value}")
+        lines.append(texts("profile.returned_reason", reason=reason))
+        if person.returned_note:
+            lines.append(texts("profile.returned_note", note=person.returned_note))
+    if person.source_pool:
+        lines.append(texts("profile.source_pool"))
     if staff_view:
         lines.append(texts("profile.linked" if person.telegram_id else "profile.not_linked"))
-        if person.source_pool:
-            lines.append(texts("profile.source_pool"))
     return Raw("\n".join(lines))

@@ -27,15 +27,18 @@ UNREACHABLE_BAD_REQUESTS = ("chat not found", "user not found", "peer_id_invalid
 
 
 def render_text(payload: dict[str, Any], texts: Texts) -> str:
-    """A catalog text in the recipient's language; a value given as {"key": ...} (a role's
-    name, say) is itself a catalog text in that language."""
+    """A catalog text in the recipient's language; a value given as {"key": ..., "params":
+    ...} (a role's name, an optional note's line) is itself a catalog text in that language."""
     if "key" not in payload:
         return str(payload.get("text", ""))
-    params = {
-        name: Raw(texts(value["key"])) if isinstance(value, dict) and "key" in value else value
-        for name, value in payload.get("params", {}).items()
-    }
+    params = {name: _param(value, texts) for name, value in payload.get("params", {}).items()}
     return texts(payload["key"], **params)
+
+
+def _param(value: Any, texts: Texts) -> Any:
+    if isinstance(value, dict) and "key" in value:
+        return Raw(texts(value["key"], **value.get("params", {})))
+    return value
 
 
 def render_buttons(payload: dict[str, Any], texts: Texts) -> InlineKeyboardMarkup | None:

@@ -16,6 +16,7 @@ from bot.domain import (
     UnitScope,
 )
 from bot.errors import InvalidInput, NotFound, PermissionDenied
+from bot.menus import is_staff
 from bot.services.notices import tell
 from storage.database import Database
 from storage.repositories.audit import AuditRepository
@@ -128,7 +129,9 @@ class AccessService:
                     actor=actor.telegram_id,
                     person_id=person.id, role=role.value, unit_id=unit_id,
                 )  # fmt: skip
-                told = "notice.role_granted" if held else "notice.role_revoked"
+                told = "notice.role_revoked"
+                if held:  # a lecturer's menu has nothing more (yet): no promise of one
+                    told = "notice.role_granted_menu" if is_staff([role]) else "notice.role_granted"
                 await tell(conn, person, MessageKind.ROLE_CHANGED, change, told,
                            params={"role": {"key": f"role.{role.value}"}})  # fmt: skip
         self.changed()

@@ -42,6 +42,11 @@ def notice(
     )  # fmt: skip
 
 
+def note_line(note: str | None) -> Any:
+    """A note from staff as its own line of a notice, or nothing at all when there is none."""
+    return {"key": "notice.note_line", "params": {"note": note}} if note else ""
+
+
 async def tell(
     conn: AsyncConnection,
     person: Person,

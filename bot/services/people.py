@@ -34,7 +34,7 @@ from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from bot.i18n import LANGUAGES
 from bot.phones import is_vietnamese, normalize_contact_phone
 from bot.services.access import registered, require, staff_scope
-from bot.services.notices import notice, tell
+from bot.services.notices import note_line, notice, tell
 from bot.text_search import fold
 from bot.validation import clean_full_name, clean_note, clean_title, parse_birth_year, plain_text
 from storage.database import Database
@@ -214,11 +214,12 @@ class PeopleService:
         return person
 
     async def _ask_heads_to_confirm(
-        self, conn: AsyncConnection, person: Person, change: int
+        self, conn: AsyncConnection, person: Person, change: int, *, again: bool = False
     ) -> None:
         """The heads of the person's unit and of the units above it are asked to confirm, in
         the transaction of the change that needs confirming; where the unit has none (but
-        the person), the administrators are, so that no profile waits with nobody asked."""
+        the person), the administrators are, so that no profile waits with nobody asked.
+        `again`: the profile was confirmed or returned before, and has been corrected."""
         assert person.unit is not None
         roles = RoleRepository(conn)
         heads = [h for h in await roles.heads_above(person.unit.id) if h[0] != person.id]
@@ -232,7 +233,7 @@ class PeopleService:
                     f"verify-request:{person.id}:{head_id}:{change}",
                     chat_id=chat_id,
                     person_id=head_id,
-                    text_key="notice.verify_request",
+                    text_key="notice.verify_again" if again else "notice.verify_request",
                     params={"name": person.full_name, "unit": person.unit.label},
                     buttons=[[("notice.open_profile", OpenPerson(person.id))]],
                 )
@@ -278,10 +279,9 @@ class PeopleService:
                 field=field.value,
             )  # fmt: skip
             edited = await repo.get(person.id)
-            if edited.awaits_decision and (
-                person.verified or person.returned_reason is not None or field is ProfileField.UNIT
-            ):
-                await self._ask_heads_to_confirm(conn, edited, change)
+            again = person.verified or person.returned_reason is not None
+            if edited.awaits_decision and (again or field is ProfileField.UNIT):
+                await self._ask_heads_to_confirm(conn, edited, change, again=again)
             return edited
 
     async def set_own_phone(
@@ -362,6 +362,20 @@ class PeopleService:
         async with self.db.read() as conn:
             return await PeopleRepository(conn).get(person_id, scope)
 
+    async def returnable(self, actor: Actor, person_id: int) -> Person:
+        """A profile the actor may still return: asked before the reason and the note, so
+        that nobody writes a note for a profile someone else has decided on meanwhile."""
+        scope = staff_scope(actor)
+        async with self.db.read() as conn:
+            person = await PeopleRepository(conn).get(person_id, scope)
+            if person.from_roster:
+                raise InvalidInput("error.reject_not_pending")
+            if actor.person is not None and actor.person.id == person.id:
+                raise PermissionDenied("error.verify_self")
+            if not person.awaits_decision:
+                await _decided_already(conn, actor, person, AuditAction.PROFILE_REJECTED)
+            return person
+
     async def verify(self, actor: Actor, person_id: int) -> Person:
         """Confirms a profile awaiting confirmation. Two deciders at once are served one
         after the other (the row is locked), and the second is told who decided first."""
@@ -419,7 +433,7 @@ class PeopleService:
             await tell(
                 conn, person, MessageKind.PROFILE_REJECTED, change,
                 f"notice.returned_{reason.value}",
-                params={"unit": person.unit.label, "note": note or "—"},
+                params={"unit": person.unit.label, "note": note_line(note)},
                 buttons=[[next_step]] if next_step else [],
             )  # fmt: skip
             return await repo.get(person_id)

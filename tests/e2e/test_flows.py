@@ -351,17 +351,20 @@ async def test_a_profile_returned_for_wrong_details_comes_back_once_corrected(
     await head.tap("Thông tin chưa đúng")
     await head.expect("Nhập ghi chú")
     await head.send("Năm sinh chưa đúng")
-    card = await head.expect("Đã trả lại: Thông tin chưa đúng — Năm sinh chưa đúng")
-    assert not any("Xác nhận hồ sơ" in label for label in card.labels)
+    done = await head.expect("Đã trả lại hồ sơ Hầu A Lử (Thông tin chưa đúng)")
+    assert done.labels == ["📋 Các hồ sơ chờ xác nhận"]
     told = await cadre.expect("thông tin chưa đúng")
-    assert "Năm sinh chưa đúng" in told.text
-    await head.send("/pending")
+    assert told.text.endswith("\n📝 Ghi chú: Năm sinh chưa đúng")
+    await head.tap("Các hồ sơ chờ xác nhận")
     await head.expect("Không có hồ sơ nào")  # it waits for the cadre, not the head
     await cadre.tap("Xem hồ sơ", message_id=told.message_id)
+    own = await cadre.expect("Lý do trả lại: Thông tin chưa đúng")
+    assert "đã trả lại để sửa" in own.text and "Ghi chú: Năm sinh chưa đúng" in own.text
     await cadre.tap("Năm sinh")
     await cadre.send("1991")
     await cadre.expect("Đã lưu")
-    await head.expect("chờ xác nhận: Hầu A Lử")  # asked again, now that it is corrected
+    await cadre.expect("gửi lại để xác nhận")
+    await head.expect("đã được sửa, chờ xác nhận lại: Hầu A Lử")  # asked again, once corrected
 
 
 async def test_a_profile_in_a_unit_with_no_head_goes_to_the_administrators(
@@ -401,7 +404,11 @@ async def test_a_self_declared_duplicate_is_flagged_and_merged_by_an_administrat
     await admin.send("/pending")
     await admin.tap("Triệu Thị Đào")
     card = await admin.expect("Có thể trùng")
-    assert any("Gộp vào hồ sơ Triệu Thị Đào" in label for label in card.labels)
+    assert "🔗 Gộp vào hồ sơ ⚠️ ngay trên" in card.labels
+    await admin.tap("⚠️ Triệu Thị Đào")  # the other record, and back to this one
+    await admin.expect("Hồ sơ theo danh sách của tỉnh")
+    await admin.tap("Quay lại")
+    await admin.expect("Có thể trùng")
     await admin.tap("Gộp vào hồ sơ")
     await admin.expect("Gộp hồ sơ tự khai báo này vào hồ sơ Triệu Thị Đào?")
     assert await tap_answer(admin, "Xác nhận") == "Đã gộp hồ sơ."

@@ -49,7 +49,10 @@ async def test_granting_a_role_changes_that_persons_menu_and_is_audited(harness:
     await admin.expect("Đặng Thị Hoa")
     assert "people" in harness.menu(SUPERADMIN_ID)  # published with their first message
     await admin.tap("Thủ trưởng đơn vị")
-    await admin.expect("Giao vai trò Thủ trưởng đơn vị cho đồng chí Đặng Thị Hoa?")
+    await admin.expect(
+        "Giao vai trò Thủ trưởng đơn vị (Xã Đồng Văn) cho đồng chí Đặng Thị Hoa? "
+        "Đồng chí ấy sẽ được báo qua Telegram."
+    )
     assert not any(a == "Đã cập nhật quyền." for a in admin.callback_answers)  # not yet
     assert await tap_answer(admin, "Xác nhận") == "Đã cập nhật quyền."
     card = await admin.expect("Đặng Thị Hoa")

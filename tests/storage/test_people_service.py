@@ -250,3 +250,21 @@ async def test_where_a_unit_has_no_other_head_the_administrators_are_asked(
     await add_role(db, head.id, "unit_head", province.commune_id)
     await services.people.edit_own(70, ProfileField.UNIT, province.commune_id)
     assert await _asked_to_confirm(db, head.id) == {SUPER, 50}
+
+
+async def test_a_profile_decided_on_meanwhile_is_not_asked_a_return_note_for(
+    db: Database, services: Services
+) -> None:
+    province = await make_province(db)
+    profile = NewProfile("Lò Văn Hải", province.commune_id, Gender.MALE, 1990, 8)
+    cadre = await services.people.register(61, profile, "vi", utcnow())
+    head_id = await add_person(db, "Sùng Mí Chá", unit_id=province.commune_id, telegram_id=62)
+    await add_role(db, head_id, "unit_head", province.commune_id)
+    head = Actor(62, grants=(RoleGrant(Role.UNIT_HEAD, UnitRef(province.commune_id, "X", "X")),))
+    admin = Actor(SUPER, is_superadmin=True)
+    assert (await services.people.returnable(head, cadre.id)).id == cadre.id
+
+    await services.people.verify(admin, cadre.id)
+
+    with pytest.raises(Conflict):
+        await services.people.returnable(head, cadre.id)

@@ -58,6 +58,7 @@ def test_the_wire_codes_never_change() -> None:
     ("tapped", "data"),
     [
         (OpenPerson(42), "person:42"),
+        (OpenPerson(42, back=7), "person:42:7"),
         (SetSourcePool(7, True), "pool:7:1"),
         (SetRole(7, Role.UNIT_HEAD, False), "role:7:unit_head:0"),
         (EditProfile(ProfileField.UNIT), "edit:unit"),
@@ -81,7 +82,7 @@ def test_actions_pack_and_unpack_to_the_same_value(tapped: Action, data: str) ->
         "person",
         "person:",
         "person:abc",
-        "person:1:2",
+        "person:1:2:3",
         "person:" + "9" * 40,
         "role:7:king:1",
         "pool:7:2",
