@@ -298,6 +298,14 @@ class EditProfile(Action):
     field: ProfileField
 
 
+@action("claim")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ClaimRecord(Action):
+    """ "This roster record is me": the phone of one's self-declared profile found it."""
+
+    person_id: int
+
+
 @action("phone")
 @dataclasses.dataclass(frozen=True, slots=True)
 class AskPhone(Action):

@@ -189,8 +189,20 @@ class Person:
 
     @property
     def awaits_decision(self) -> bool:
-        """Self-declared and waiting for a unit head: not yet confirmed, not sent back."""
-        return not self.verified and self.unit is not None and self.returned_reason is None
+        """Self-declared and waiting for a unit head: not yet confirmed, not sent back, and
+        its cadre still here."""
+        return (
+            not self.verified
+            and self.unit is not None
+            and self.returned_reason is None
+            and not self.withdrawn
+        )
+
+    @property
+    def withdrawn(self) -> bool:
+        """A self-declared profile whose cadre withdrew consent: kept for the records it is
+        in, but nobody answers for it any more (a roster record is the office's)."""
+        return not self.from_roster and self.telegram_id is None
 
     @property
     def from_roster(self) -> bool:

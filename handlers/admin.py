@@ -52,10 +52,10 @@ async def _card(
         rows.append([(seen[:LABEL_MAX], OpenPerson(double.id, back=person.id))])
         if actor.is_admin:
             rows.append([(ctx.t("admin.merge_into"), MergeProfile(person.id, double.id))])
-    if actor.is_admin:
+    if actor.is_admin and not person.withdrawn:
         key = "admin.source_pool_off" if person.source_pool else "admin.source_pool_on"
         rows.append([(ctx.t(key), SetSourcePool(person.id, not person.source_pool))])
-    if actor.is_superadmin:
+    if actor.is_superadmin and not person.withdrawn:
         for role in GRANTABLE_ROLES:
             has = role in held
             label = f"{'✅' if has else '➕'} {ctx.t(f'role.{role.value}')}"

@@ -190,7 +190,10 @@ class Step(Generic[D]):
         return Flow.RETRY
 
     async def on_contact(self, turn: Turn[D], phone: str, user_id: int | None) -> Move:
-        """A phone number shared where none is asked: say so, and ask the question again."""
+        """A phone number shared where none is asked: the dialogue's own use for it, if it
+        has one; else say it is not needed here, and ask the question again."""
+        if turn.dialogue.contact is not None:
+            return await turn.dialogue.contact(turn, phone, user_id)
         await turn.say(turn.t("dialogue.contact_not_now"), self.retry_markup(turn))
         return Flow.REMIND
 
@@ -229,6 +232,8 @@ class Dialogue(Generic[D]):
     single_answer: bool = False
     #: Reads what came after /start (a deep link) when the dialogue resumes.
     resumed: Callable[[Turn[D], str], Awaitable[None]] | None = None
+    #: Takes a contact shared at a step that does not ask for one.
+    contact: Callable[[Turn[D], str, int | None], Awaitable[Move]] | None = None
     _adapter: TypeAdapter[D] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

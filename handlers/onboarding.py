@@ -23,7 +23,7 @@ from bot.domain import NavOp, NewProfile, ProfileField
 from bot.errors import InvalidInput
 from bot.i18n import LANGUAGES, Raw
 from bot.phones import normalize_phone
-from bot.services.people import MatchOutcome
+from bot.services.people import ContactMatch, MatchOutcome
 from handlers.context import BotContext
 from handlers.dialogue import Dialogue, Flow, Goto, Move, Step, Turn, begin, register
 from handlers.landing import land
@@ -104,19 +104,12 @@ class Contact(Step[SignUp]):
             return Flow.STAY
         match = await turn.services.people.match_contact(phone)
         if match.outcome is MatchOutcome.FOUND:
-            assert match.person is not None
-            turn.draft.match_id, turn.draft.phone = match.person.id, match.phone
-            await turn.say(turn.t("onboarding.contact_received"), await turn.resting_keyboard())
-            return Goto("match")
+            return await _found(turn, match)
         if match.outcome is MatchOutcome.NONE:
             turn.draft.match_id, turn.draft.phone = None, match.phone
             await turn.say(turn.t("onboarding.no_match"))
             return Goto(ProfileField.FULL_NAME.value)
-        key = {
-            MatchOutcome.TAKEN: "onboarding.phone_taken",
-            MatchOutcome.AMBIGUOUS: "onboarding.phone_ambiguous",
-        }.get(match.outcome, "onboarding.phone_invalid")
-        await turn.say(turn.t(key), contact_keyboard(turn))
+        await turn.say(turn.t(_unmatched(match)), contact_keyboard(turn))
         return Flow.STAY
 
     async def on_text(self, turn: Turn[SignUp], text: str) -> Move:
@@ -130,6 +123,41 @@ class Contact(Step[SignUp]):
 
     def retry_markup(self, turn: Turn[Any]) -> ReplyKeyboardMarkup:
         return contact_keyboard(turn)
+
+
+async def _found(turn: Turn[SignUp], match: ContactMatch) -> Move:
+    assert match.person is not None
+    turn.draft.match_id, turn.draft.phone = match.person.id, match.phone
+    await turn.say(turn.t("onboarding.contact_received"), await turn.resting_keyboard())
+    return Goto("match")
+
+
+def _unmatched(match: ContactMatch) -> str:
+    return {
+        MatchOutcome.TAKEN: "onboarding.phone_taken",
+        MatchOutcome.AMBIGUOUS: "onboarding.phone_ambiguous",
+    }.get(match.outcome, "onboarding.phone_invalid")
+
+
+async def _contact_later(turn: Turn[SignUp], phone: str, user_id: int | None) -> Move:
+    """A contact shared while declaring a profile: it may still find the roster record
+    (the cadre chose to declare, or came back after withdrawing); else the number goes
+    into the profile being declared. Before consent, nothing is taken."""
+    if turn.draft.consent_at is None:
+        await turn.say(turn.t("dialogue.contact_not_now"))
+        return Flow.REMIND
+    if user_id != turn.telegram_id:
+        await turn.say(turn.t("onboarding.own_contact_only"))
+        return Flow.REMIND
+    match = await turn.services.people.match_contact(phone)
+    if match.outcome is MatchOutcome.FOUND:
+        return await _found(turn, match)
+    if match.outcome is MatchOutcome.NONE:
+        turn.draft.phone = match.phone
+        await turn.say(turn.t("onboarding.phone_noted", phone=match.phone or ""))
+        return Flow.REMIND
+    await turn.say(turn.t(_unmatched(match)))
+    return Flow.REMIND
 
 
 class RosterMatch(Step[SignUp]):
@@ -264,6 +292,7 @@ SIGN_UP = register(
         timeout=timedelta(minutes=30),
         interrupted="onboarding.stopped",
         resumed=_resumed,
+        contact=_contact_later,
         numbered=tuple(field.value for field in ProfileField),
     )
 )  # fmt: skip

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from telegram import InputFile, Update
+from telegram import InputFile, ReplyKeyboardRemove, Update
 from telegram.ext import filters
 
 from bot.actions import (
     AskPhone,
     AskWithdrawal,
     ChooseLanguage,
+    ClaimRecord,
     ConfirmWithdrawal,
     EditProfile,
     KeepConsent,
@@ -98,9 +99,13 @@ async def ask_withdrawal(update: Update, ctx: BotContext, _: object = None) -> N
 
 
 async def withdraw(update: Update, ctx: BotContext, _: object = None) -> None:
+    """Done in one step; then the main keyboard and any staff menu go, as the roles did."""
     assert update.effective_user is not None
-    await ctx.services.people.withdraw_consent(update.effective_user.id)
+    user_id = update.effective_user.id
+    await ctx.services.people.withdraw_consent(user_id)
     await show(update, ctx, ctx.t("profile.withdrawn"))
+    await sync_chat_menu(ctx.bot, user_id, (), ctx.language)
+    await say(update, ctx, ctx.t("profile.start_again"), ReplyKeyboardRemove())
 
 
 async def keep(update: Update, ctx: BotContext, _: object = None) -> None:
@@ -203,6 +208,21 @@ async def _save_phone(update: Update, ctx: BotContext, phone: str, shared_by: in
     await say(
         update, ctx, ctx.t(key, phone=person.phone or ""), await resting_keyboard(update, ctx)
     )
+    record = await people.claimable(update.effective_user.id)
+    if record is not None:  # the office has them: offer their record in place of this one
+        rows = [[(ctx.t("profile.claim_yes"), ClaimRecord(record.id)),
+                 (ctx.t("onboarding.not_me"), ShowProfile())]]  # fmt: skip
+        question = ctx.t("profile.claim_ask", card=person_card(ctx.texts, record))
+        await say(update, ctx, question, inline(rows))
+
+
+async def claim(update: Update, ctx: BotContext, tapped: ClaimRecord) -> None:
+    assert update.effective_user is not None
+    person = await ctx.services.people.claim(update.effective_user.id, tapped.person_id)
+    ctx.forget_actor()
+    actor = await ctx.actor(update)
+    await show(update, ctx, ctx.t("profile.claimed", card=person_card(ctx.texts, person)))
+    await sync_chat_menu(ctx.bot, actor.telegram_id, actor.roles, ctx.language)
 
 
 async def contact_shared(update: Update, ctx: BotContext) -> None:
@@ -227,4 +247,5 @@ def handlers() -> list[Handler]:
         button(ConfirmWithdrawal, withdraw),
         button(KeepConsent, keep),
         button(EditProfile, edit),
+        button(ClaimRecord, claim),
     ]

@@ -185,6 +185,8 @@ def person_card(
     status = "profile.unverified"
     if person.verified:
         status = "profile.verified"
+    elif person.withdrawn:
+        status = "profile.withdrawn_status"
     elif person.returned_reason is not None:
         status = "profile.returned"
     source = "profile.source_roster" if person.from_roster else "profile.source_self"

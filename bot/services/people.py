@@ -306,6 +306,45 @@ class PeopleService:
                                                person_id=person.id)  # fmt: skip
             return await repo.get(person.id), True
 
+    async def claimable(self, telegram_id: int) -> Person | None:
+        """The roster record the phone of one's self-declared profile belongs to, if it is
+        the only one and free: the cadre declared themselves, yet the office has them."""
+        async with self.db.read() as conn:
+            repo = PeopleRepository(conn)
+            own = await repo.own(telegram_id)
+            if own.from_roster or own.phone is None or not is_vietnamese(own.phone):
+                return None
+            found = [p for p in await repo.by_phone(own.phone) if p.from_roster]
+        if len(found) != 1 or found[0].telegram_id is not None:
+            return None
+        return found[0]
+
+    async def claim(self, telegram_id: int, roster_id: int) -> Person:
+        """Moves the cadre to their roster record: the self-declared profile merges into it
+        (link, consents, history), as an administrator's merge would. The phone proves it:
+        it came from the cadre's own contact, which Telegram vouches for."""
+        async with self._change() as conn:
+            repo = PeopleRepository(conn)
+            own_id = (await repo.own(telegram_id)).id
+            first, second = sorted((own_id, roster_id))  # the lock order of every merge
+            locked = {first: await repo.lock(first), second: await repo.lock(second)}
+            own, record = locked[own_id], locked[roster_id]
+            if (
+                own.telegram_id != telegram_id
+                or own.phone is None
+                or record.phone != own.phone
+                or not record.from_roster
+                or record.telegram_id is not None
+            ):
+                raise Conflict("error.claim_gone")
+            _check_merge(own, record)
+            await repo.merge_into(own, record)
+            await AuditRepository(conn).record(
+                AuditAction.PROFILE_MERGED, actor=telegram_id, person_id=record.id,
+                merged=own.id, merged_name=own.full_name,
+            )  # fmt: skip
+            return await repo.get(record.id)
+
     async def export(self, telegram_id: int) -> PersonalData:
         """Everything kept about the person, including the audit entries of what they did
         from this account and the messages the bot sent them."""
@@ -320,18 +359,26 @@ class PeopleService:
             )
 
     async def withdraw_consent(self, telegram_id: int) -> None:
-        """Erases the Telegram link and the phone the person gave; the office's roster data
-        and training records stay (and the audit log, as the notice says). Pending messages
-        to them are cancelled."""
+        """Erases the Telegram link, the phone the person gave and, on a self-declared
+        profile, the ethnicity they declared; the office's roster data and training records
+        stay (and the audit log, as the notice says). Roles are revoked: a phone number
+        given up and reissued must not bring someone else into them. Pending messages to
+        them are cancelled."""
         async with self._change() as conn:
-            repo = PeopleRepository(conn)
+            repo, roles, audit = PeopleRepository(conn), RoleRepository(conn), AuditRepository(conn)
             person = await repo.lock_own(telegram_id)
             await repo.unlink(person.id, keep_phone=person.from_roster)
+            if not person.from_roster:
+                await repo.erase_ethnicity(person.id)
             await repo.withdraw_consents(person.id, self.clock.now())
             await OutboxRepository(conn).cancel_for_person(person.id)
-            await AuditRepository(conn).record(
-                AuditAction.CONSENT_WITHDRAWN, actor=None, person_id=person.id
-            )
+            await audit.record(AuditAction.CONSENT_WITHDRAWN, actor=None, person_id=person.id)
+            for held in await roles.grants_of(person.id):
+                await roles.revoke(person.id, held.role)
+                await audit.record(
+                    AuditAction.ROLE_REVOKED, actor=None, person_id=person.id,
+                    role=held.role.value, unit_id=held.unit.id if held.unit else None,
+                )  # fmt: skip
 
     # --- staff --------------------------------------------------------------------------------
 

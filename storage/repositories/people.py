@@ -431,6 +431,10 @@ class PeopleRepository:
             erased["phone"] = None
         await self._update(person_id, **erased)
 
+    async def erase_ethnicity(self, person_id: int) -> None:
+        """Sensitive data a cadre declared themselves goes with their consent."""
+        await self._update(person_id, ethnicity_id=None)
+
     async def merge_into(self, duplicate: Person, keeper: Person) -> None:
         """Everything of `duplicate` moves to `keeper` (its Telegram link, if the keeper has
         none; consents, roles, messages, the audit trail), then the duplicate goes."""

@@ -164,11 +164,19 @@ async def test_a_stray_message_repeats_the_short_question_not_the_whole_card(
     await cadre.expect("đã được liên kết")
 
 
-async def test_a_contact_at_the_wrong_moment_is_explained(harness: Harness) -> None:
-    await _to_name_step(harness, 1409)
-    cadre = harness.user(1409)
-    await cadre.share_contact()
+async def test_a_contact_before_consent_is_explained_and_after_it_is_kept(
+    harness: Harness,
+) -> None:
+    cadre = harness.user(1409, phone="+84912000409")
+    await cadre.send("/start")
+    await cadre.expect("dữ liệu cá nhân")
+    await cadre.share_contact()  # nothing is taken before consent
     await cadre.expect("bước này chưa cần đến")
+    await cadre.tap("Tôi đồng ý")
+    await cadre.press("Tự khai báo hồ sơ")
+    await cadre.expect("họ và tên")
+    await cadre.share_contact()  # declaring: the number goes into the profile
+    await cadre.expect("Đã ghi số điện thoại 0912 000 409")
     await cadre.expect("họ và tên")
 
 

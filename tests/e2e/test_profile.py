@@ -11,9 +11,10 @@ import sqlalchemy as sa
 
 from bot.actions import EditProfile
 from bot.domain import ProfileField
-from storage.schema import consents, people
-from tests.e2e.conftest import Harness, forged_tap, link_by_contact
-from tests.factories import add_person
+from storage.schema import consents, people, roles
+from tests.e2e.conftest import Harness, consent, forged_tap, link_by_contact
+from tests.factories import add_person, add_role
+from tools.emulator.users import ScriptedUser
 
 
 async def test_mydata_sends_everything_stored_as_a_file(harness: Harness) -> None:
@@ -62,6 +63,8 @@ async def test_withdrawing_consent_erases_optional_data_and_keeps_the_record(
     assert (row.phone, row.telegram_id, row.consent_at) == ("+84912000444", None, None)
     assert consent.withdrawn_at is not None
 
+    await cadre.expect("Gõ /start nếu muốn đăng ký lại")
+    assert cadre.keyboard is None  # the main keyboard went with the profile
     await cadre.send("/profile")
     await cadre.expect("chưa có hồ sơ")
 
@@ -158,3 +161,76 @@ async def test_another_command_ends_an_edit_so_later_text_is_not_taken_as_the_na
             await conn.execute(sa.select(people.c.full_name).where(people.c.id == person_id))
         ).scalar_one()
     assert name == "Lù Văn Sáng"
+
+
+async def test_withdrawal_revokes_roles_and_erases_what_a_cadre_declared(
+    harness: Harness,
+) -> None:
+    head_id = await add_person(harness.db, "Thào Mí Lử", unit_id=harness.province.commune_id,
+                               telegram_id=905, source="self", verified=True)  # fmt: skip
+    await add_role(harness.db, head_id, "unit_head", harness.province.commune_id)
+    head = harness.user(905)
+    await head.send("/profile")
+    await head.tap("Rút lại đồng ý")
+    await head.expect("thu hồi các vai trò")
+    await head.tap("Có, rút lại")
+    await head.expect("Gõ /start nếu muốn đăng ký lại")
+    assert "pending" not in harness.menu(905)
+    async with harness.db.read() as conn:
+        row = (await conn.execute(sa.select(people).where(people.c.id == head_id))).one()
+        held = (await conn.execute(sa.select(roles))).all()
+    assert (row.ethnicity_id, row.telegram_id, held) == (None, None, [])
+
+
+async def _declare_up_to_review(cadre: ScriptedUser) -> None:
+    await cadre.press("Tự khai báo hồ sơ")
+    await cadre.send("Triệu Thị Đào")
+    await cadre.send("dong van")
+    await cadre.tap("Xã Đồng Văn")
+    await cadre.tap("Bỏ qua")
+    await cadre.tap("Nữ")
+    await cadre.send("1995")
+    await cadre.tap("Không khai")
+    await cadre.expect("kiểm tra lại thông tin")
+
+
+async def test_a_contact_shared_while_declaring_still_finds_the_roster_record(
+    harness: Harness,
+) -> None:
+    record = await add_person(harness.db, "Triệu Thị Đào", phone="+84912000455",
+                              unit_id=harness.province.commune_id)  # fmt: skip
+    cadre = harness.user(906, phone="+84912000455")
+    await consent(cadre)
+    await _declare_up_to_review(cadre)
+
+    await cadre.share_contact()
+    await cadre.expect("Đây có phải là đồng chí")
+    await cadre.tap("Đúng")
+    await cadre.expect("Tài khoản đã được liên kết với hồ sơ cán bộ")
+    async with harness.db.read() as conn:
+        rows = (await conn.execute(sa.select(people.c.id, people.c.telegram_id))).all()
+    assert rows == [(record, 906)]
+
+
+async def test_a_self_declared_cadre_whose_phone_is_on_the_roster_moves_to_that_record(
+    harness: Harness,
+) -> None:
+    record = await add_person(harness.db, "Triệu Thị Đào", phone="+84912000466",
+                              unit_id=harness.province.commune_id)  # fmt: skip
+    other = await add_person(harness.db, "Lò Văn Khác", phone="+84912000999",
+                             unit_id=harness.province.commune_id)  # fmt: skip
+    await add_person(harness.db, "Triệu Thị Đào", unit_id=harness.province.commune_id,
+                     telegram_id=907, source="self", verified=False)  # fmt: skip
+    cadre = harness.user(907, phone="+84912000466")
+    await cadre.send("/profile")
+    await cadre.tap("Số điện thoại")
+    await cadre.press("Chia sẻ số điện thoại")
+    await cadre.expect("Đã lưu số điện thoại 0912 000 466")
+    await cadre.expect("Đây có phải là đồng chí?")
+    # A forged button for someone else's record links nothing.
+    assert "không còn nhận liên kết" in await forged_tap(cadre, f"claim:{other}")
+    await cadre.tap("Đúng, đây là tôi")
+    await cadre.expect("đã được liên kết với hồ sơ trong danh sách")
+    async with harness.db.read() as conn:
+        rows = (await conn.execute(sa.select(people.c.id, people.c.telegram_id))).all()
+    assert sorted(rows) == [(record, 907), (other, None)]

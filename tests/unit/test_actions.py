@@ -47,6 +47,7 @@ WIRE_CODES = {
     "pending": "PendingPage",
     "return.why": "ReturnPersonFor",
     "merge": "MergeProfile",
+    "claim": "ClaimRecord",
 }
 
 
