@@ -41,6 +41,8 @@ class Action:
     """Base of every action; subclasses are declared with `@action(code)`."""
 
     code: ClassVar[str]
+    #: A tap that leaves an open dialogue where it is (choosing the language mid-way).
+    keeps_dialogue: ClassVar[bool] = False
     _fields: ClassVar[tuple[dataclasses.Field[Any], ...]]
     _types: ClassVar[dict[str, Any]]
     _pattern: ClassVar[re.Pattern[str]]
@@ -321,12 +323,14 @@ class SendMyData(Action):
 @action("lang")
 @dataclasses.dataclass(frozen=True, slots=True)
 class ChooseLanguage(Action):
-    pass
+    keeps_dialogue = True
 
 
 @action("setlang")
 @dataclasses.dataclass(frozen=True, slots=True)
 class SetLanguage(Action):
+    keeps_dialogue = True
+
     language: str
 
 

@@ -350,6 +350,8 @@ class PersonalData:
     roles: list[HeldRole] = field(default_factory=list)
     audit: list[AuditEntry] = field(default_factory=list)
     messages: list[MessageRecord] = field(default_factory=list)
+    #: The names of the units the audit entries refer to by id.
+    unit_labels: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

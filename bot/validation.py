@@ -37,6 +37,8 @@ def clean_title(raw: str) -> str:
         raise InvalidInput("error.title_length", max=TITLE_MAX, length=len(text))
     if any(not (c.isalnum() or c in _TITLE_PUNCT) for c in text):
         raise InvalidInput("error.title_chars")
+    if sum(c.isalpha() for c in text) < 2:  # "123" is not a position
+        raise InvalidInput("error.title_letters")
     return text[:1].upper() + text[1:]
 
 
@@ -81,3 +83,14 @@ def telegram_length(text: str) -> int:
 
 
 _INVISIBLE_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most `limit` characters, cut between words with "…" ("Sở Dân tộc và Tôn giáo"
+    becomes "Sở Dân tộc và…", never "Sở Dân tộc và Tô")."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut and not text[limit - 1].isspace():
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;·—-") + "…"

@@ -32,8 +32,6 @@ from handlers.menus import sync_chat_menu
 from handlers.routing import Handler, button
 from handlers.ui import Button, answer, inline, person_card, show
 
-LABEL_MAX = 60
-
 
 async def _card(
     update: Update, ctx: BotContext, actor: Actor, person: Person, back: int = 0
@@ -49,7 +47,7 @@ async def _card(
     doubles = [] if person.from_roster else await people.possible_duplicates(actor, person.id)
     for double in doubles:
         seen = f"⚠️ {double.full_name} · {double.unit.label if double.unit else '—'}"
-        rows.append([(seen[:LABEL_MAX], OpenPerson(double.id, back=person.id))])
+        rows.append([(seen, OpenPerson(double.id, back=person.id))])
         if actor.is_admin:
             rows.append([(ctx.t("admin.merge_into"), MergeProfile(person.id, double.id))])
     if actor.is_admin and not person.withdrawn:

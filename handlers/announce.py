@@ -15,7 +15,7 @@ from bot.delivery.model import BatchReport, Unreached
 from bot.domain import NavOp
 from bot.i18n import Raw, Texts
 from bot.services.delivery import ANNOUNCEMENT_MAX
-from bot.validation import telegram_length
+from bot.validation import shorten, telegram_length
 from handlers.context import BotContext
 from handlers.dialogue import Dialogue, Flow, Goto, Move, Step, Turn, begin, register
 from handlers.routing import Handler, argument_text, button, command
@@ -170,7 +170,8 @@ async def delivery_report(update: Update, ctx: BotContext) -> None:
         await say(update, ctx, ctx.t("delivery.recent_none"))
         return
     rows = [
-        [(ctx.t("delivery.recent_item", batch=b.batch_id, at=b.created_at, title=b.title[:40]),
+        [(ctx.t("delivery.recent_item", batch=b.batch_id, at=b.created_at,
+                title=shorten(b.title, 40)),
           RefreshDeliveryReport(b.batch_id))]
         for b in recent
     ]  # fmt: skip

@@ -53,6 +53,8 @@ D = TypeVar("D")
 HISTORY_MAX = 30
 #: In a dialogue, /start (the first item of the menu, what a lost person taps) resumes it.
 RESUME_COMMAND = "start"
+#: Commands answered without ending an open dialogue (the language can change mid-way).
+KEEPS_DIALOGUE = frozenset({"language"})
 
 
 # --- what a step answers ----------------------------------------------------------------------
@@ -403,7 +405,8 @@ def _command(update: Update) -> tuple[str, str] | None:
 
 async def _on_command(turn: Turn[Any], command: str, argument: str) -> bool:
     """/start (or the dialogue's own command) resumes, /help helps and resumes, /cancel
-    cancels; any other command ends the dialogue and then runs."""
+    cancels, /language is answered with the dialogue left open; any other command ends
+    the dialogue and then runs."""
     if command in (RESUME_COMMAND, turn.dialogue.entry_command):
         if turn.dialogue.resumed is not None:
             await turn.dialogue.resumed(turn, argument)
@@ -413,6 +416,8 @@ async def _on_command(turn: Turn[Any], command: str, argument: str) -> bool:
         await _ask(turn, turn.state, again=True, remind=True)
     elif command == "cancel":
         await _cancel(turn)
+    elif command in KEEPS_DIALOGUE:
+        return True  # answered by its handler; the dialogue waits where it was
     else:
         await _interrupt(turn)
         return True
@@ -433,7 +438,8 @@ async def _on_button(turn: Turn[Any], data: object) -> bool:
             await _choose(turn, tapped.value)
         return False
     if tapped is not None:  # a button of another message: it goes where it belongs
-        await _interrupt(turn)
+        if not tapped.keeps_dialogue:
+            await _interrupt(turn)
         return True
     await _stale(turn)
     return False

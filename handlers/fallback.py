@@ -15,6 +15,8 @@ async def send_help(update: Update, ctx: BotContext) -> None:
     actor = await ctx.actor(update)
     lines = [f"/{name} — {ctx.t(f'command.{name}')}" for name in commands_for(actor.roles)]
     intro = "help.registered" if actor.person else "help.newcomer"
+    if ctx.services.dialogues.current(actor.telegram_id) is not None:
+        intro = "help.in_dialogue"  # the question is asked again right after this
     keyboard = await resting_keyboard(update, ctx)
     await say(update, ctx, ctx.t(intro) + "\n\n" + "\n".join(lines), keyboard)
 

@@ -28,8 +28,6 @@ from handlers.routing import Handler, argument_text, button, command
 from handlers.steps import ChoiceStep
 from handlers.ui import Button, inline, say, show
 
-LABEL_MAX = 60
-
 
 async def people(update: Update, ctx: BotContext) -> None:
     """/people <name>; alone (as the main keyboard sends it), it asks for the name."""
@@ -98,7 +96,7 @@ def _list(page: Page, more: Sequence[Sequence[tuple[str, Action]]]) -> InlineKey
     rows: list[list[Button]] = []
     for p in page.people:
         unit = f" · {p.unit.label}" if p.unit else ""
-        rows.append([(f"{p.full_name}{unit}"[:LABEL_MAX], OpenPerson(p.id))])
+        rows.append([(f"{p.full_name}{unit}", OpenPerson(p.id))])
     return inline([*rows, *(list(row) for row in more)])
 
 

@@ -14,7 +14,14 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.domain import AuditAction, MessageKind, PersonalData
+from bot.domain import (
+    GRANTABLE_ROLES,
+    AuditAction,
+    MessageKind,
+    PersonalData,
+    ProfileField,
+    ReturnReason,
+)
 from bot.i18n import Texts
 from handlers.ui import ROMAN
 
@@ -57,7 +64,10 @@ def workbook(texts: Texts, data: PersonalData, tz: tzinfo) -> bytes:
         book.create_sheet(),
         texts("mydata.sheet_history"),
         [texts("mydata.at"), texts("mydata.action"), texts("mydata.details")],
-        [[local(a.at), _action(texts, a.action), _details(a.details)] for a in data.audit],
+        [
+            [local(a.at), _action(texts, a.action), _details(texts, a.details, data.unit_labels)]
+            for a in data.audit
+        ],
     )
     _fill(
         book.create_sheet(),
@@ -130,8 +140,51 @@ def _kind(texts: Texts, kind: str) -> str:
     return texts(f"message_kind.{kind}") if kind in {k.value for k in MessageKind} else kind
 
 
-def _details(details: dict[str, object]) -> str:
-    return ", ".join(f"{key}: {value}" for key, value in details.items())
+#: The labels of what audit entries record (their other details are internal ids).
+DETAIL_LABELS = {
+    "field": "mydata.detail_field",
+    "reason": "mydata.detail_reason",
+    "role": "mydata.detail_role",
+    "unit_id": "mydata.detail_unit_id",
+    "flag": "mydata.detail_flag",
+    "merged_name": "mydata.detail_merged_name",
+    "recipients": "mydata.detail_recipients",
+}
+FIELD_LABELS = {
+    ProfileField.FULL_NAME: "mydata.full_name",
+    ProfileField.UNIT: "mydata.unit",
+    ProfileField.TITLE: "mydata.title",
+    ProfileField.GENDER: "mydata.gender",
+    ProfileField.BIRTH_YEAR: "mydata.birth_year",
+    ProfileField.ETHNICITY: "mydata.ethnicity",
+}
+
+
+def _details(texts: Texts, details: dict[str, object], units: dict[int, str]) -> str:
+    """What an audit entry records, in words ("Thông tin: Đơn vị; Lý do: Không thuộc đơn
+    vị"), not the codes and ids it is stored with."""
+    parts = []
+    for key, value in details.items():
+        label = DETAIL_LABELS.get(key)
+        if label is not None and value is not None:
+            parts.append(f"{texts(label)}: {_detail_value(texts, key, value, units)}")
+    return "; ".join(parts)
+
+
+def _detail_value(texts: Texts, key: str, value: object, units: dict[int, str]) -> str:
+    match key, value:
+        case "field", str() if value in FIELD_LABELS:
+            return texts(FIELD_LABELS[ProfileField(value)])
+        case "reason", str() if value in {r.value for r in ReturnReason}:
+            return texts(f"admin.reason_{value}")
+        case "role", str() if value in {r.value for r in GRANTABLE_ROLES}:
+            return texts(f"role.{value}")
+        case "unit_id", int():
+            return units.get(value, "—")
+        case "flag", bool():
+            return texts("mydata.yes" if value else "mydata.no")
+        case _:
+            return str(value)
 
 
 def machine_json(data: PersonalData) -> bytes:

@@ -72,7 +72,7 @@ async def send_my_data(update: Update, ctx: BotContext, _: object = None) -> Non
         caption=ctx.t("profile.my_data_caption"),
     )  # fmt: skip
     await ctx.bot.send_document(
-        chat, InputFile(machine_json(data), filename="du-lieu-ca-nhan.json"),
+        chat, InputFile(machine_json(data), filename=ctx.t("mydata.file_name") + ".json"),
         caption=ctx.t("profile.my_data_json_caption"),
     )  # fmt: skip
 
@@ -89,6 +89,9 @@ async def set_language(update: Update, ctx: BotContext, chosen: SetLanguage) -> 
     actor = await ctx.actor(update)  # the texts from here on are in the new language
     await sync_chat_menu(ctx.bot, actor.telegram_id, actor.roles, ctx.language)
     await show(update, ctx, ctx.t("language.saved"))
+    if actor.person is not None and ctx.services.dialogues.current(actor.telegram_id) is None:
+        # The main keyboard's labels are in the language it was sent in: send it again.
+        await say(update, ctx, ctx.t("language.keyboard"), await resting_keyboard(update, ctx))
 
 
 async def ask_withdrawal(update: Update, ctx: BotContext, _: object = None) -> None:

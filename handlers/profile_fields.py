@@ -13,7 +13,7 @@ from typing import Any
 from bot.domain import Gender, OtherTitle, ProfileField
 from bot.validation import lacks_diacritics
 from handlers.dialogue import Flow, Move, Step, Turn
-from handlers.steps import ChoiceStep, Option, TextStep
+from handlers.steps import SEARCH_SHOWN, ChoiceStep, Option, TextStep
 from handlers.ui import Markup, back_cancel_keyboard, inline
 
 OTHER = "other"  # the value of the "Other: type it" button
@@ -45,7 +45,7 @@ def _parser(field: ProfileField) -> Any:
 
 async def unit_options(turn: Turn[Any], query: str) -> Sequence[Option]:
     """Units matching a few typed words, as choices."""
-    found = await turn.services.directory.search_units(query)
+    found = await turn.services.directory.search_units(query, limit=SEARCH_SHOWN + 1)
     return [Option(str(unit.id), unit.label) for unit in found]
 
 
@@ -63,7 +63,7 @@ async def _common_ethnicities(turn: Turn[Any]) -> Sequence[Option]:
 
 
 async def _ethnicities(turn: Turn[Any], query: str) -> Sequence[Option]:
-    found = await turn.services.directory.search_ethnicities(query)
+    found = await turn.services.directory.search_ethnicities(query, limit=SEARCH_SHOWN + 1)
     return [Option(str(e.id), e.name) for e in found]
 
 
@@ -113,8 +113,10 @@ class TitleStep(ChoiceStep[Any]):
         return Flow.STAY
 
     async def on_text(self, turn: Turn[Any], text: str) -> Move:
-        if not turn.draft.title_typing:
-            return Flow.RETRY
+        """A position typed: one of the list by its name, or else one not in it (as if
+        "Other" had been tapped first)."""
+        if not turn.draft.title_typing and (chosen := await self.typed_choice(turn, text)):
+            return await self.on_choice(turn, chosen)
         typed = await turn.services.people.parse_field(ProfileField.TITLE, OtherTitle(text))
         turn.draft.title_id, turn.draft.title_other = None, typed.text
         turn.draft.title_typing = False

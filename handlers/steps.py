@@ -6,10 +6,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.text_search import fold
 from handlers.dialogue import D, Flow, Move, Step, Turn
 from handlers.ui import Markup, back_cancel_keyboard, inline
 
 SKIP = "-"  # the value of a step's "none of these" button
+SEARCH_SHOWN = 8  # buttons a typed search offers; a step's search returns one more if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +55,10 @@ class TextStep(Step[D]):
         await turn.say(turn.step_label() + prompt, back_cancel_keyboard(turn.ctx))
 
     async def on_text(self, turn: Turn[D], text: str) -> Move:
-        self.store(turn, await self.parse(turn, text))
+        value = await self.parse(turn, text)
+        self.store(turn, value)
         if self.saved and not turn.dialogue.single_answer:  # there, saving it says so
-            await turn.say(turn.t(self.saved), await turn.resting_keyboard())
+            await turn.say(turn.t(self.saved, value=str(value)), await turn.resting_keyboard())
         return Flow.NEXT
 
     def retry_markup(self, turn: Turn[D]) -> Markup:
@@ -139,17 +142,37 @@ class ChoiceStep(Step[D]):
         offered = await self.options(turn) if self.options else []
         return next((o.label for o in offered if o.value == str(value)), str(value))
 
+    async def typed_choice(self, turn: Turn[D], text: str) -> str | None:
+        """The value of the button whose label was typed (people type "nữ" rather than tap
+        it), with or without diacritics; None if the text is no label here."""
+        typed = fold(text)
+        if not typed:
+            return None
+        offered = list(await self.options(turn)) if self.options else []
+        labels = [(o.label, o.value) for o in offered]
+        if self.skip is not None:
+            labels.append((turn.t(self.skip), SKIP))
+        return next((value for label, value in labels if fold(label) == typed), None)
+
     async def on_text(self, turn: Turn[D], text: str) -> Move:
+        chosen = await self.typed_choice(turn, text)
+        if chosen is not None:
+            return await self.on_choice(turn, chosen)
         if self.search is None or self.found is None or self.none_found is None:
             return Flow.RETRY
         query = text.strip()[:100]
         found = list(await self.search(turn, query))
+        more = len(found) > SEARCH_SHOWN  # searches return one more than shown, to know
+        found = found[:SEARCH_SHOWN]
         if not found:  # the buttons offered at first stay at hand, else Back and Cancel
             offered = list(await self.options(turn)) if self.options else []
             markup = self._keyboard(turn, offered) if offered else self._typing_nav(turn)
             await turn.say(turn.t(self.none_found, query=query), markup)
             return Flow.STAY
-        await turn.say(turn.t(self.found), self._keyboard(turn, found))
+        text = turn.t(self.found, query=query)
+        if more:
+            text += "\n" + turn.t("dialogue.search_more", shown=SEARCH_SHOWN)
+        await turn.say(text, self._keyboard(turn, found))
         return Flow.STAY
 
     def retry_markup(self, turn: Turn[D]) -> Markup:

@@ -19,6 +19,7 @@ from bot.domain import HeldRole, Person, Role, RoleGrant
 from bot.errors import DomainError
 from bot.i18n import LANGUAGES, Raw, Texts, t
 from bot.menus import MAIN_KEYBOARD, keyboard_for
+from bot.validation import shorten
 from handlers.context import BotContext
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
@@ -26,11 +27,17 @@ Button = tuple[str, Action]
 ALERT_MAX = 200  # Telegram shows at most 200 characters in a button's answer
 
 
+LABEL_MAX = 60  # a longer button label is cut by phones anyway, mid-word
+
+
 def inline(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup:
-    """Rows of (label, action) pairs."""
+    """Rows of (label, action) pairs; long labels are shortened between words."""
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(label, callback_data=act.pack()) for label, act in row]
+            [
+                InlineKeyboardButton(shorten(label, LABEL_MAX), callback_data=act.pack())
+                for label, act in row
+            ]
             for row in rows
         ]
     )

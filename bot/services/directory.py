@@ -42,6 +42,7 @@ class DirectoryService:
         items = await self.items("ethnicity")
         return [e for e in items if e.code in COMMON_ETHNICITY_CODES]
 
-    async def search_ethnicities(self, query: str) -> list[CodeItem]:
+    async def search_ethnicities(self, query: str, limit: int = 8) -> list[CodeItem]:
+        typed = plain_text(query)[:QUERY_MAX]
         async with self.db.read() as conn:
-            return await CodeListRepository(conn).search_ethnicities(plain_text(query)[:QUERY_MAX])
+            return await CodeListRepository(conn).search_ethnicities(typed, limit)

@@ -350,12 +350,15 @@ class PeopleService:
         from this account and the messages the bot sent them."""
         async with self.db.read() as conn:
             person = await PeopleRepository(conn).own(telegram_id)
+            audit = await AuditRepository(conn).of_person(person.id, telegram_id)
+            unit_ids = [u for e in audit if isinstance(u := e.details.get("unit_id"), int)]
             return PersonalData(
                 person=person,
                 consents=await PeopleRepository(conn).consents_of(person.id),
                 roles=await RoleRepository(conn).grants_of(person.id),
-                audit=await AuditRepository(conn).of_person(person.id, telegram_id),
+                audit=audit,
                 messages=await OutboxRepository(conn).of_person(person.id),
+                unit_labels=await UnitRepository(conn).labels(unit_ids),
             )
 
     async def withdraw_consent(self, telegram_id: int) -> None:

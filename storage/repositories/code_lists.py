@@ -49,15 +49,22 @@ class CodeListRepository:
         return {code: item_id for code, item_id in rows}
 
     async def search_ethnicities(self, query: str, limit: int = 8) -> list[CodeItem]:
-        """Groups whose name, or one of their other names, holds what was typed however
-        spelt: "hmong", "H'Mông" and "Mèo" all find the Mông."""
+        """Groups whose name, or one of their other names, is what was typed however spelt
+        ("hmong", "H'Mông" and "Mèo" all find the Mông, "Mán" the Dao); if none is, those
+        with a name that begins with it, and failing that, that holds it."""
         typed = compact(query)
         if not typed:
             return []
-        rows = await self.conn.execute(
-            sa.select(ethnicities.c.id, ethnicities.c.code, ethnicities.c.name)
-            .where(ethnicities.c.search_text.contains(typed, autoescape=True))
-            .order_by(ethnicities.c.id)
-            .limit(limit)
-        )
-        return [CodeItem(*r) for r in rows]
+        names = ";" + ethnicities.c.search_text + ";"  # search_text is "name;other;other"
+        for pattern in (f";{typed};", f";{typed}", typed):
+            rows = (
+                await self.conn.execute(
+                    sa.select(ethnicities.c.id, ethnicities.c.code, ethnicities.c.name)
+                    .where(names.contains(pattern, autoescape=True))
+                    .order_by(ethnicities.c.id)
+                    .limit(limit)
+                )
+            ).all()
+            if rows:
+                return [CodeItem(*r) for r in rows]
+        return []

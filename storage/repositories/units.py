@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -57,7 +57,13 @@ class UnitRepository:
         both = units.c.name_search + " " + sa.func.coalesce(_parent.c.name_search, "")
         rows = await self.conn.execute(
             _UNIT_SELECT.where(*(both.contains(word, autoescape=True) for word in words))
-            .order_by(sa.func.length(units.c.name), units.c.name_search)
+            .order_by(
+                # What was typed at the start of the name first: "van phong" finds offices
+                # before units that merely have an office word somewhere.
+                sa.case((units.c.name_search.startswith(folded, autoescape=True), 0), else_=1),
+                sa.func.length(units.c.name),
+                units.c.name_search,
+            )
             .limit(limit)
         )
         return [_unit(r) for r in rows]
@@ -111,6 +117,14 @@ class UnitRepository:
                 .where(units.c.id.in_(unit_ids)),
             )
         )
+
+    async def labels(self, unit_ids: Iterable[int]) -> dict[int, str]:
+        """Unit id → how people read its name (with its parent's), for the ids that exist."""
+        ids = list(unit_ids)
+        if not ids:
+            return {}
+        rows = await self.conn.execute(_UNIT_SELECT.where(units.c.id.in_(ids)))
+        return {unit.id: unit.label for unit in map(_unit, rows)}
 
     async def ancestor_ids(self, unit_id: int) -> list[int]:
         """The unit and every unit above it, up to the province."""

@@ -63,7 +63,7 @@ async def test_bad_input_at_each_step_is_refused_and_stores_nothing(harness: Har
     await cadre.send("Đồng Văn")
     await cadre.tap("Xã Đồng Văn")
     await cadre.tap("Bỏ qua")
-    await cadre.send("Nam")  # text where a button is expected
+    await cadre.send("Đàn ông")  # text where a button is expected, and not its label
     await cadre.expect("chưa đúng yêu cầu")
     await cadre.tap("Nam")
 
@@ -98,9 +98,9 @@ async def test_unknown_commands_and_stray_messages_get_help(harness: Harness) ->
     await cadre.expect("không có lệnh này")
     await cadre.expect("/profile")
     await cadre.send(HUGE[:4000])
-    await cadre.expect("chọn chức năng trong menu")
+    await cadre.expect("chọn chức năng bằng các nút")
     await cadre.upload("danh-sach.xlsx", b"PK\x03\x04", "application/vnd.ms-excel")
-    await cadre.expect("chọn chức năng trong menu")
+    await cadre.expect("chọn chức năng bằng các nút")
     await cadre.send("/people")
     await cadre.expect("chỉ dành cho cán bộ quản lý")
 

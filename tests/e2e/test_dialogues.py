@@ -152,7 +152,7 @@ async def test_another_command_ends_an_announcement_and_runs(harness: Harness) -
     await admin.expect("Đã hủy soạn thông báo")
     await admin.expect("Toàn bộ dữ liệu")  # the command itself ran
     await admin.send("Một câu bình thường")
-    await admin.expect("chọn chức năng trong menu")
+    await admin.expect("chọn chức năng bằng các nút")
     assert await count(harness.db, delivery_batches) == 0
 
 

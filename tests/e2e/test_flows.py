@@ -305,7 +305,7 @@ async def test_a_bare_people_command_from_a_learner_is_refused_before_asking(
     await learner.send("/people")
     await learner.expect("chỉ dành cho cán bộ quản lý")
     await learner.send("lo van")
-    await learner.expect("chọn chức năng trong menu")  # no search was opened
+    await learner.expect("chọn chức năng bằng các nút")  # no search was opened
 
 
 async def test_a_position_not_in_the_list_is_typed_and_ethnicity_may_be_left_out(
@@ -327,9 +327,9 @@ async def test_a_position_not_in_the_list_is_typed_and_ethnicity_may_be_left_out
     await cadre.send("1990")
     await cadre.expect("dân tộc")
     await cadre.send("hmong")  # another name of the Mông, without its marks
-    await cadre.expect("Chọn dân tộc")
+    await cadre.expect("Dân tộc khớp «hmong»")
     await cadre.send("Mèo")
-    found = await cadre.expect("Chọn dân tộc")
+    found = await cadre.expect("Dân tộc khớp «Mèo» (kể cả tên gọi khác)")
     assert "Mông" in [b.text for row in found.buttons for b in row]
     await cadre.tap("Không khai")
     review = await cadre.expect("kiểm tra lại")
@@ -341,6 +341,29 @@ async def test_a_position_not_in_the_list_is_typed_and_ethnicity_may_be_left_out
     await head.tap("Xem hồ sơ")
     card = await head.expect("Giàng Thị Dợ")
     assert "Chức vụ: Phó Chánh Văn phòng Đảng ủy (tự khai)" in card.text
+
+
+async def test_typing_a_buttons_label_answers_like_tapping_it(harness: Harness) -> None:
+    await _to_name_step(harness, 1430)
+    cadre = harness.user(1430)
+    await cadre.send("Giàng Thị Dợ")
+    await cadre.send("dong van")
+    await cadre.tap("Xã Đồng Văn")
+    await cadre.expect("Chọn chức vụ")
+    await cadre.send("123")  # neither a position of the list nor one in words
+    await cadre.expect("Tên chức vụ cần có chữ")
+    await cadre.send("pho chu tich ubnd")
+    await cadre.expect("giới tính")
+    await cadre.send("nữ")
+    await cadre.expect("Giới tính: Nữ")
+    await cadre.send("1990")
+    await cadre.send("Mông")
+    review = await cadre.expect("kiểm tra lại")
+    assert "Chức vụ: Phó Chủ tịch UBND" in review.text and "Dân tộc: Mông" in review.text
+    await cadre.tap("Chức vụ")
+    await cadre.send("Cán bộ văn hóa xã")  # not in the list: typed without tapping "Other"
+    review = await cadre.expect("kiểm tra lại")
+    assert "Chức vụ: Cán bộ văn hóa xã" in review.text
 
 
 async def test_a_profile_returned_for_wrong_details_comes_back_once_corrected(

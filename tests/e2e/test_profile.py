@@ -82,7 +82,8 @@ async def test_language_switch_is_remembered(harness: Harness) -> None:
     await cadre.send("/language")
     await cadre.tap("English")
     await cadre.expect("Switched to English")
-    await cadre.send("/profile")
+    await cadre.expect("buttons below are in English")
+    await cadre.press("My profile")  # the main keyboard came back in English
     card = await cadre.expect("Hà Văn Minh")
     assert "Unit: Xã Đồng Văn" in card.text
     await cadre.send("/help")
@@ -97,6 +98,19 @@ async def test_newcomer_can_read_the_notice_in_english(harness: Harness) -> None
     assert notice.edited and "sensitive personal data" in notice.text
     await cadre.tap("I do not agree")
     await cadre.expect("Nothing")
+
+
+async def test_the_language_can_change_in_the_middle_of_signing_up(harness: Harness) -> None:
+    cadre = harness.user(908)
+    await consent(cadre)
+    await cadre.press("Tự khai báo hồ sơ")
+    await cadre.send("Lò Thị Mai")
+    await cadre.expect("đơn vị công tác")
+    await cadre.send("/language")
+    await cadre.tap("English")
+    await cadre.expect("Switched to English")
+    await cadre.send("dong van")  # the sign-up went on where it was
+    await cadre.expect("Choose your unit")
 
 
 async def test_a_self_declared_profile_can_be_edited_and_needs_confirming_again(
@@ -134,7 +148,7 @@ async def test_roster_profiles_cannot_be_edited_by_the_cadre(harness: Harness) -
     refused = await forged_tap(cadre, EditProfile(ProfileField.FULL_NAME).pack())
     assert "không tự sửa được" in refused
     await cadre.send("Lò Văn Khác")
-    await cadre.expect("chọn chức năng trong menu")
+    await cadre.expect("chọn chức năng bằng các nút")
     async with harness.db.read() as conn:
         name = (
             await conn.execute(sa.select(people.c.full_name).where(people.c.id == person_id))
@@ -151,11 +165,11 @@ async def test_another_command_ends_an_edit_so_later_text_is_not_taken_as_the_na
     await cadre.send("/profile")
     await cadre.tap("Họ tên")
     await cadre.expect("họ và tên")
-    await cadre.send("/language")
+    await cadre.send("/mydata")
     await cadre.expect("Đã dừng chỉnh sửa hồ sơ")
-    await cadre.expect("Chọn ngôn ngữ")  # the command itself ran
+    await cadre.expect("Toàn bộ dữ liệu")  # the command itself ran
     await cadre.send("Xin chào mọi người")
-    await cadre.expect("chọn chức năng trong menu")
+    await cadre.expect("chọn chức năng bằng các nút")
     async with harness.db.read() as conn:
         name = (
             await conn.execute(sa.select(people.c.full_name).where(people.c.id == person_id))

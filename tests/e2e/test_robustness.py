@@ -53,7 +53,7 @@ async def test_the_same_update_delivered_twice_is_acted_on_once(harness: Harness
     await bot.push_update("message", {"message_id": 999, "date": 0, "chat": admin.chat,
                                       "from": admin.user, "text": "xong"})  # fmt: skip
     await admin.expect("hàng đợi")
-    await admin.expect("chọn chức năng trong menu")  # the message after: both were read
+    await admin.expect("chọn chức năng bằng các nút")  # the message after: both were read
     assert await count(harness.db, delivery_batches) == 1
 
 
@@ -147,4 +147,4 @@ async def test_a_revoked_administrator_pressing_send_is_told_and_nothing_is_sent
     assert "chỉ dành cho" in await tap_answer(admin, "Gửi")
     assert await count(harness.db, delivery_batches) == 0
     await admin.send("Một câu khác")
-    await admin.expect("chọn chức năng trong menu")  # the dialogue is over
+    await admin.expect("chọn chức năng bằng các nút")  # the dialogue is over

@@ -71,3 +71,13 @@ async def test_a_unit_added_later_joins_the_subtrees_above_it(db: Database) -> N
         assert await UnitRepository(conn).ancestor_ids(hamlet.id) == [
             hamlet.id, ids["V"], ids["C"], ids["D"], ids["P"],
         ]  # fmt: skip
+
+
+async def test_a_search_lists_units_named_so_first(db: Database) -> None:
+    province = await add_unit(db, "P", "Tỉnh", None, "province")
+    court = await add_unit(db, "TA", "Tòa án nhân dân tỉnh", province, "department")
+    await add_unit(db, "TA.VP", "Phòng Văn phòng tòa", court, "office")
+    ubnd = await add_unit(db, "VP.UB", "Văn phòng UBND tỉnh", province, "department")
+    async with db.read() as conn:
+        found = await UnitRepository(conn).search("van phong", 2)
+    assert [u.id for u in found][:1] == [ubnd]

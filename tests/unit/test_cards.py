@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from bot.domain import CodeItem, Employment, Person, PersonSource
 from bot.i18n import Texts
+from bot.validation import shorten
 from handlers.ui import rank_line
 
 BASE = Person(id=1, full_name="Lò Thị Mai", source=PersonSource.ROSTER, verified=True,
@@ -36,3 +37,10 @@ def test_a_public_employee_reads_with_a_professional_title_and_rank() -> None:
 
 def test_nothing_known_reads_as_a_dash() -> None:
     assert rank_line(Texts("vi"), BASE) == "Ngạch: —"
+
+
+def test_long_labels_are_shortened_between_words() -> None:
+    assert shorten("Sở Dân tộc và Tôn giáo", 17) == "Sở Dân tộc và…"
+    assert shorten("Sở Nội vụ", 17) == "Sở Nội vụ"
+    assert shorten("Văn phòng Ủy ban nhân dân — Sở Văn hóa", 30) == "Văn phòng Ủy ban nhân dân…"
+    assert shorten("Dàiquáđikhôngcókhoảngtrắng", 10) == "Dàiquáđik…"

@@ -24,7 +24,7 @@ from pydantic import SecretStr
 
 from bot.config import Settings
 from bot.logging_setup import LOG_FORMAT, RedactingFormatter
-from tools.demo.data import ADMIN_TELEGRAM_ID, generate_demo_data
+from tools.demo.data import ADMIN_TELEGRAM_ID, DEMO_OFFICE_PHONE, generate_demo_data
 from tools.sandbox.console import Console, LineSource, open_source
 from tools.sandbox.session import Session, roster_users
 from tools.sandbox.terminal import banner, display_path
@@ -119,7 +119,9 @@ def remove_database(db: Path) -> None:
 def sandbox_settings(settings: Settings, base_url: str, file_url: str, db: Path) -> Settings:
     """The operator's settings with the token, API and database of the sandbox.
 
-    ADMIN_IDS is replaced, not extended: real ids mean nothing to the emulator.
+    ADMIN_IDS is replaced, not extended: real ids mean nothing to the emulator. The demo
+    office has a (made-up) phone number unless OFFICE_PHONE gives one, so the texts that
+    name the office read as they will in production.
     """
     return settings.model_copy(
         update={
@@ -128,6 +130,7 @@ def sandbox_settings(settings: Settings, base_url: str, file_url: str, db: Path)
             "telegram_base_file_url": file_url,
             "database_url": f"sqlite+aiosqlite:///{db}",
             "admin_ids": frozenset({ADMIN_TELEGRAM_ID}),
+            "office_phone": settings.office_phone or DEMO_OFFICE_PHONE,
         }
     )
 
