@@ -55,7 +55,11 @@ async def _results(
         return False
     text = ctx.t("admin.people_found", count=found.total, query=query[:100])
     pager = _pager(ctx, found, lambda n: PeoplePage(key, unit_id or 0, n))
-    narrow = [[(ctx.t("admin.narrow_by_unit"), NarrowPeopleByUnit(key))]]
+    narrow: list[list[Button]] = [[(ctx.t("admin.narrow_by_unit"), NarrowPeopleByUnit(key))]]
+    if unit_id:  # say where the list is narrowed to, and offer the whole list back
+        unit = await ctx.services.directory.unit(unit_id)
+        text += "\n" + ctx.t("admin.narrowed_to", unit=unit.label)
+        narrow = [[(ctx.t("admin.narrow_off"), PeoplePage(key, 0, 0))]]
     await show(update, ctx, _with_page(ctx, text, found), _list(found, [*pager, *narrow]))
     return True
 

@@ -269,6 +269,9 @@ async def test_staff_find_people_by_name_page_through_them_and_narrow_by_unit(
     await admin.tap("Sở Nội vụ")
     narrowed = await admin.expect("Tìm thấy 9 người")
     assert all("Sở Nội vụ" in b.text for row in narrowed.buttons[:9] for b in row)
+    assert "Chỉ trong: Sở Nội vụ" in narrowed.text
+    await admin.tap("Bỏ lọc đơn vị")
+    await admin.expect("Tìm thấy 23 người")
     # Searching never took the main keyboard away: the next search is one tap.
     assert any("Tra cứu cán bộ" in b.text for row in admin.keyboard or [] for b in row)
     await admin.press("Tra cứu cán bộ")
