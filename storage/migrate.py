@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -23,11 +24,19 @@ def alembic_config() -> Config:
 
 async def upgrade(db: Database, revision: str = "head") -> None:
     """Run pending migrations in one transaction: all of them or none."""
+    await _migrate(db, command.upgrade, revision)
 
+
+async def downgrade(db: Database, revision: str) -> None:
+    """Back to `revision`, in one transaction (before a rollback of the bot itself)."""
+    await _migrate(db, command.downgrade, revision)
+
+
+async def _migrate(db: Database, step: Callable[[Config, str], None], revision: str) -> None:
     def _run(connection: Connection) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+        step(config, revision)
 
     async with db.schema_change() as conn:
         await conn.run_sync(_run)

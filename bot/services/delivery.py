@@ -10,7 +10,7 @@ from bot.domain import Actor, AuditAction, MessageKind
 from bot.errors import InvalidInput, NotFound
 from bot.services.access import staff_scope
 from bot.services.notices import notice
-from bot.validation import telegram_length, without_controls
+from bot.validation import shorten, telegram_length, without_controls
 from storage.database import Database
 from storage.repositories.audit import AuditRepository
 from storage.repositories.outbox import OutboxRepository
@@ -83,9 +83,7 @@ class DeliveryService:
         if actor.is_admin:
             return "notice.announcement_office", {"text": text}
         units = ", ".join(g.unit.label for g in actor.grants if g.unit is not None)
-        if len(units) > SIGNATURE_MAX:
-            units = units[: SIGNATURE_MAX - 1].rstrip(" ,") + "…"
-        return "notice.announcement_unit", {"text": text, "unit": units}
+        return "notice.announcement_unit", {"text": text, "unit": shorten(units, SIGNATURE_MAX)}
 
     async def announce(self, actor: Actor, text: str, request_key: str | None = None) -> int:
         """Queues one announcement to everyone in the actor's reach, as one batch.

@@ -9,14 +9,12 @@ from pathlib import Path
 import asyncpg
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.actions import EditProfile, OpenPerson, unpack
 from bot.domain import ProfileField, UnitScope
 from storage.database import Database
-from storage.migrate import alembic_config, upgrade
+from storage.migrate import downgrade, upgrade
 from storage.repositories.people import PeopleRepository
 from storage.repositories.units import UnitRepository
 from storage.schema import outbox, units
@@ -37,16 +35,6 @@ async def _at(revision: str, kind: str, tmp_path: Path) -> tuple[Database, str |
         db = Database.from_url(POSTGRES_URL, schema=schema)
     await upgrade(db, revision)
     return db, schema
-
-
-async def downgrade(db: Database, revision: str) -> None:
-    def _run(connection: Connection) -> None:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
-
-    async with db.schema_change() as conn:
-        await conn.run_sync(_run)
 
 
 @pytest.fixture
