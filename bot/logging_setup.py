@@ -9,11 +9,19 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _TOKEN = re.compile(r"\d{3,}:[A-Za-z0-9_-]{20,}")
 #: Vietnamese phone numbers as they may appear in a library's message or a traceback.
 _PHONE = re.compile(r"(?<!\d)(?:\+?84|0)\d{9,10}(?!\d)")
+#: The Bot API's fields that carry what a person is called or wrote, as a library prints
+#: them: JSON ("first_name": "…"), a dict ('text': '…') or an object's repr (title='…').
+_PERSONAL_FIELD = re.compile(
+    r"""(?P<key>\b(?:first_name|last_name|username|full_name|phone_number|vcard|text|caption"""
+    r"""|question|title|address|bio|email)\b['"]?\s*[:=]\s*)"""
+    r"""(?P<quote>['"])(?:\\.|(?!(?P=quote)).)*(?P=quote)"""
+)
 
 
 class RedactingFormatter(logging.Formatter):
-    """Masks the token, anything shaped like one, and phone numbers, in the whole formatted
-    record (the bot's own lines never hold personal data; a library's might).
+    """Masks the token, anything shaped like one, phone numbers and the fields of an update
+    that name a person or hold what they wrote, in the whole formatted record (the bot's own
+    lines never hold personal data; a library's might, e.g. PTB printing a raw update).
 
     httpx logs full request URLs (which hold the token) and PTB puts the token in some
     exception texts, so the mask applies to messages and tracebacks alike.
@@ -27,6 +35,7 @@ class RedactingFormatter(logging.Formatter):
         text = super().format(record)
         if self.token:
             text = text.replace(self.token, "<token>")
+        text = _PERSONAL_FIELD.sub(r"\g<key>\g<quote><redacted>\g<quote>", text)
         return _PHONE.sub("<phone>", _TOKEN.sub("<token>", text))
 
 

@@ -7,7 +7,7 @@ learner is refused there, whatever the menu showed.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -24,7 +24,8 @@ from bot.actions import (
     SetSourcePool,
     VerifyPerson,
 )
-from bot.domain import GRANTABLE_ROLES, Actor, Person, ReturnReason, Role
+from bot.domain import GRANTABLE_ROLES, Actor, NavOp, Person, ReturnReason, Role
+from bot.errors import InvalidInput
 from bot.validation import clean_note
 from handlers.context import BotContext
 from handlers.dialogue import Dialogue, Flow, Move, Step, Turn, begin, register
@@ -111,13 +112,8 @@ async def verify(update: Update, ctx: BotContext, tapped: VerifyPerson) -> None:
 async def ask_return_reason(update: Update, ctx: BotContext, tapped: ReturnPerson) -> None:
     """Returning a profile starts with why: the cadre is told, and what they do depends on it."""
     person = await ctx.services.people.returnable(await ctx.actor(update), tapped.person_id)
-    reasons = [
-        [(ctx.t(f"admin.reason_{reason.value}"), ReturnPersonFor(person.id, reason))]
-        for reason in ReturnReason
-    ]
-    question = ctx.t("admin.return_why", name=person.full_name)
-    cancel = [(ctx.t("button.cancel"), OpenPerson(person.id))]
-    await show(update, ctx, question, inline([*reasons, cancel]))
+    await answer(update, ctx)
+    await begin(update, ctx, RETURN, ReturnNote(person.id, name=person.full_name))
 
 
 @dataclass
@@ -125,6 +121,27 @@ class ReturnNote:
     person_id: int = 0
     reason: ReturnReason = ReturnReason.NOT_IN_UNIT
     note: str | None = None
+    name: str = ""
+
+
+class Reason(Step[ReturnNote]):
+    """Why the profile goes back; the note's Back comes here to choose again."""
+
+    async def ask(self, turn: Turn[ReturnNote]) -> None:
+        reasons = [[(label, turn.choice(value))] for label, value in await self.typed_labels(turn)]
+        cancel = [(turn.t("button.cancel"), turn.nav(NavOp.CANCEL))]
+        question = turn.t("admin.return_why", name=turn.draft.name)
+        await turn.show(question, inline([*reasons, cancel]))
+
+    async def typed_labels(self, turn: Turn[ReturnNote]) -> Sequence[tuple[str, str]]:
+        return [(turn.t(f"admin.reason_{reason.value}"), reason.value) for reason in ReturnReason]
+
+    async def on_choice(self, turn: Turn[ReturnNote], value: str) -> Move:
+        try:
+            turn.draft.reason = ReturnReason(value)
+        except ValueError:
+            raise InvalidInput() from None
+        return Flow.NEXT
 
 
 class Note(Step[ReturnNote]):
@@ -158,7 +175,7 @@ async def _return(turn: Turn[ReturnNote]) -> None:
 
 RETURN = register(
     Dialogue(
-        name="return", draft=ReturnNote, steps=[Note("note")], finish=_return,
+        name="return", draft=ReturnNote, steps=[Reason("reason"), Note("note")], finish=_return,
         cancelled="admin.return_cancelled", interrupted="admin.return_cancelled",
         timeout=timedelta(minutes=15),
     )
@@ -166,9 +183,11 @@ RETURN = register(
 
 
 async def return_for(update: Update, ctx: BotContext, tapped: ReturnPersonFor) -> None:
+    """A reason tapped under a question sent before reasons were a step of the dialogue."""
     person = await ctx.services.people.returnable(await ctx.actor(update), tapped.person_id)
     await answer(update, ctx)
-    await begin(update, ctx, RETURN, ReturnNote(person.id, tapped.reason))
+    draft = ReturnNote(person.id, tapped.reason, name=person.full_name)
+    await begin(update, ctx, RETURN, draft, at="note")
 
 
 async def source_pool(update: Update, ctx: BotContext, tapped: SetSourcePool) -> None:

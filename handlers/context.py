@@ -97,13 +97,14 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], A
         if self._actor is not None and self._actor.person and self._actor.person.language:
             return self._actor.person.language
         if self._telegram_id is not None:
+            # The latest choice in this run first; the draft's survives a restart.
+            remembered = self.services.people.chosen_language(self._telegram_id)
+            if remembered is not None:
+                return remembered
             state = self.services.dialogues.current(self._telegram_id)
             chosen = state.draft.get("language") if state else None
             if isinstance(chosen, str):
                 return chosen
-            remembered = self.services.people.chosen_language(self._telegram_id)
-            if remembered is not None:
-                return remembered
         return self.settings.default_language
 
     @property

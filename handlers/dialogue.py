@@ -34,6 +34,7 @@ from bot.domain import DialogueState, NavOp
 from bot.errors import DomainError
 from bot.i18n import Texts
 from bot.services import Services
+from bot.text_search import typed_choice
 from handlers.context import BotContext
 from handlers.errors import report_failure
 from handlers.fallback import send_help
@@ -185,6 +186,11 @@ class Step(Generic[D]):
         """The steps whose answer this one (a summary) offers to change."""
         return ()
 
+    async def typed_labels(self, turn: Turn[D]) -> Sequence[tuple[str, str]]:
+        """(label, value) of the buttons the question offers: typing a label answers like
+        tapping it (people on phones type "nữ" or "bỏ qua" as often as they tap)."""
+        return ()
+
     async def on_text(self, turn: Turn[D], text: str) -> Move:
         return Flow.RETRY
 
@@ -298,6 +304,21 @@ async def begin(
     await _ask(Turn(update, ctx, dialogue, state, draft), state)
 
 
+async def ask_again(update: Update, ctx: BotContext) -> bool:
+    """Asks the open dialogue's question again, e.g. in the language just chosen, with its
+    keyboard in that language too; False if no dialogue is open."""
+    assert update.effective_user is not None
+    state = ctx.services.dialogues.current(update.effective_user.id)
+    if state is None:
+        return False
+    dialogue = _DIALOGUES.get(state.dialogue)
+    draft = _load(dialogue, state)
+    if dialogue is None or draft is None or not dialogue.has_step(state.step):
+        return False
+    await _ask(Turn(update, ctx, dialogue, state, draft), state, again=True)
+    return True
+
+
 class DialogueHandler(BaseHandler[Update, BotContext, None]):
     """Takes every message and button press of a person with a dialogue in progress."""
 
@@ -376,7 +397,11 @@ async def _dispatch(turn: Turn[Any]) -> bool:
             contact = message.contact
             move = await step.on_contact(turn, contact.phone_number, contact.user_id)
         elif text is not None:
-            move = await step.on_text(turn, text)
+            chosen = typed_choice(text, await step.typed_labels(turn))
+            if chosen is not None:  # a button's label typed: as if it had been tapped
+                move = await step.on_choice(turn, chosen)
+            else:
+                move = await step.on_text(turn, text)
         else:
             move = Flow.RETRY
     except DomainError as exc:  # what was typed is not an answer: say why, ask nothing more

@@ -7,7 +7,7 @@ cadre who refuses or gives up leaves no record.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +27,7 @@ from bot.services.people import ContactMatch, MatchOutcome
 from handlers.context import BotContext
 from handlers.dialogue import Dialogue, Flow, Goto, Move, Step, Turn, begin, register
 from handlers.landing import land
+from handlers.menus import needs_own_menu, sync_chat_menu
 from handlers.profile_fields import ProfileAnswers, chosen_title, profile_steps
 from handlers.routing import Handler, command
 from handlers.ui import (
@@ -64,6 +65,9 @@ class Consent(Step[SignUp]):
     async def remind(self, turn: Turn[SignUp]) -> None:
         """Only the question: the notice itself is a long read on a phone."""
         await turn.say(turn.t("onboarding.consent_question"), self._buttons(turn))
+
+    async def typed_labels(self, turn: Turn[SignUp]) -> Sequence[tuple[str, str]]:
+        return [(turn.t("onboarding.agree"), "yes"), (turn.t("onboarding.refuse"), "no")]
 
     def _buttons(self, turn: Turn[SignUp]) -> InlineKeyboardMarkup:
         others = [lang for lang in LANGUAGES if lang != turn.texts.language]
@@ -183,6 +187,9 @@ class RosterMatch(Step[SignUp]):
             ]
         )  # fmt: skip
 
+    async def typed_labels(self, turn: Turn[SignUp]) -> Sequence[tuple[str, str]]:
+        return [(turn.t("onboarding.yes_me"), "me"), (turn.t("onboarding.not_me"), "notme")]
+
     async def on_choice(self, turn: Turn[SignUp], value: str) -> Move:
         if value == "me":
             turn.draft.match_confirmed = True
@@ -214,6 +221,12 @@ class Review(Step[SignUp]):
 
     def edit_targets(self, turn: Turn[SignUp]) -> Collection[str]:
         return {field.value for field in ProfileField}
+
+    async def typed_labels(self, turn: Turn[SignUp]) -> Sequence[tuple[str, str]]:
+        return [
+            (turn.t("onboarding.confirm"), "confirm"),
+            (turn.t("onboarding.restart"), "restart"),
+        ]
 
     async def on_choice(self, turn: Turn[SignUp], value: str) -> Move:
         if value == "restart":
@@ -264,6 +277,9 @@ async def _register(turn: Turn[SignUp]) -> None:
         )
         done = "onboarding.registered"
     turn.ctx.forget_actor()
+    roles = (await turn.ctx.actor(turn.update)).roles
+    if needs_own_menu(roles, turn.texts.language):  # the commands, in the language chosen
+        await sync_chat_menu(turn.ctx.bot, turn.telegram_id, roles, turn.texts.language)
     await turn.show(turn.t(done, card=person_card(turn.texts, person)))
     await turn.say(turn.t("onboarding.next_steps"), await turn.resting_keyboard())
     link = parse_payload(draft.landing)

@@ -19,13 +19,12 @@ from bot.actions import (
     search_words,
 )
 from bot.domain import Page, ProfileField
-from bot.errors import InvalidInput
 from bot.services.access import staff_scope
 from handlers.context import BotContext
 from handlers.dialogue import Dialogue, Flow, Move, Step, Turn, begin, register
 from handlers.profile_fields import unit_options
 from handlers.routing import Handler, argument_text, button, command
-from handlers.steps import ChoiceStep
+from handlers.steps import ChoiceStep, Option
 from handlers.ui import Button, inline, say, show
 
 
@@ -42,14 +41,10 @@ async def people(update: Update, ctx: BotContext) -> None:
 async def _results(
     update: Update, ctx: BotContext, query: str, *, unit_id: int | None, page: int
 ) -> bool:
-    """A page of results (True), or says nothing matched (False). Every page searches for
-    what the paging buttons can carry, so that page 2 continues the list of page 1."""
+    """A page of results (True), or says nothing matched (False)."""
     actor = await ctx.actor(update)
-    key = search_key(query)
-    if query.strip() and not key:  # only signs and symbols: nothing to look for
-        raise InvalidInput("error.query_short")
-    words = search_words(key)
-    found = await ctx.services.people.search(actor, words, unit_id=unit_id, page=page)
+    found = await ctx.services.people.search(actor, query, unit_id=unit_id, page=page)
+    key = search_key(query)  # what the paging buttons carry
     if not found.total:
         await say(update, ctx, ctx.t("admin.people_none", query=query[:100]))
         return False
@@ -98,9 +93,10 @@ def _pager(ctx: BotContext, page: Page, to: Any) -> list[list[Button]]:
 
 def _list(page: Page, more: Sequence[Sequence[tuple[str, Action]]]) -> InlineKeyboardMarkup:
     rows: list[list[Button]] = []
-    for p in page.people:
+    for p in page.people:  # namesakes are common: the birth year and unit tell them apart
+        year = f" ({p.birth_year})" if p.birth_year else ""
         unit = f" · {p.unit.label}" if p.unit else ""
-        rows.append([(f"{p.full_name}{unit}", OpenPerson(p.id))])
+        rows.append([(f"{p.full_name}{year}{unit}", OpenPerson(p.id))])
     return inline([*rows, *(list(row) for row in more)])
 
 
@@ -150,11 +146,16 @@ async def _unit(turn: Turn[Any], value: str) -> Any:
     return await turn.services.people.parse_field(ProfileField.UNIT, value)
 
 
+async def _units_in_reach(turn: Turn[Any], query: str) -> Sequence[Option]:
+    """Units matching a few typed words, among those the staff member answers for."""
+    return await unit_options(turn, query, within=staff_scope(await turn.ctx.actor(turn.update)))
+
+
 NARROW = register(
     Dialogue(
         name="people.unit", draft=Search,
         steps=[ChoiceStep("unit", "unit_id", prompt="admin.narrow_ask", resolve=_unit,
-                          search=unit_options, found="admin.narrow_pick",
+                          search=_units_in_reach, found="admin.narrow_pick",
                           none_found="fields.unit_none", keep_keyboard=True)],
         finish=_narrowed, cancelled="admin.search_cancelled",
         interrupted="admin.search_cancelled", single_answer=True,

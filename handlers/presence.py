@@ -7,6 +7,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from handlers.context import BotContext
 from handlers.menus import needs_own_menu, sync_chat_menu
+from handlers.ui import say
 
 
 async def on_any_update(update: Update, ctx: BotContext) -> None:
@@ -27,6 +28,11 @@ async def on_any_update(update: Update, ctx: BotContext) -> None:
         return
     await ctx.services.delivery.chat_seen(chat.id)
     actor = await ctx.actor(update)  # loaded once per update; also fixes the reply language
+    if update.edited_message is not None:
+        # An edit of an earlier message is never an answer or a command (it may be an old
+        # question's answer, or a typo fixed in passing): say so, so nobody waits on it.
+        await say(update, ctx, ctx.t("help.edit_not_read"))
+        raise ApplicationHandlerStop
     synced: set[int] = ctx.bot_data.extra.setdefault("menu_synced", set())
     if user.id in synced:
         return

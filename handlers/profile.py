@@ -25,7 +25,7 @@ from bot.i18n import LANGUAGES
 from bot.services.access import registered
 from bot.services.people import editable_profile
 from handlers.context import BotContext
-from handlers.dialogue import Dialogue, Flow, Move, Step, Turn, begin, register
+from handlers.dialogue import Dialogue, Flow, Move, Step, Turn, ask_again, begin, register
 from handlers.menus import sync_chat_menu
 from handlers.personal_data import machine_json, workbook
 from handlers.profile_fields import ProfileAnswers, chosen_title, profile_steps
@@ -89,7 +89,9 @@ async def set_language(update: Update, ctx: BotContext, chosen: SetLanguage) -> 
     actor = await ctx.actor(update)  # the texts from here on are in the new language
     await sync_chat_menu(ctx.bot, actor.telegram_id, actor.roles, ctx.language)
     await show(update, ctx, ctx.t("language.saved"))
-    if actor.person is not None and ctx.services.dialogues.current(actor.telegram_id) is None:
+    if await ask_again(update, ctx):  # the open question, and its keyboard, in the new one
+        return
+    if actor.person is not None:
         # The main keyboard's labels are in the language it was sent in: send it again.
         await say(update, ctx, ctx.t("language.keyboard"), await resting_keyboard(update, ctx))
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.domain import Gender, OtherTitle, ProfileField
+from bot.domain import Gender, OtherTitle, ProfileField, UnitScope
 from bot.validation import lacks_diacritics
 from handlers.dialogue import Flow, Move, Step, Turn
 from handlers.steps import SEARCH_SHOWN, ChoiceStep, Option, TextStep
@@ -43,9 +43,11 @@ def _parser(field: ProfileField) -> Any:
     return parse
 
 
-async def unit_options(turn: Turn[Any], query: str) -> Sequence[Option]:
-    """Units matching a few typed words, as choices."""
-    found = await turn.services.directory.search_units(query, limit=SEARCH_SHOWN + 1)
+async def unit_options(
+    turn: Turn[Any], query: str, within: UnitScope | None = None
+) -> Sequence[Option]:
+    """Units matching a few typed words (within a scope, if given), as choices."""
+    found = await turn.services.directory.search_units(query, limit=SEARCH_SHOWN + 1, within=within)
     return [Option(str(unit.id), unit.label) for unit in found]
 
 
@@ -83,6 +85,11 @@ class NameStep(TextStep[Any]):
         )  # fmt: skip
         return Flow.STAY
 
+    async def typed_labels(self, turn: Turn[Any]) -> Sequence[tuple[str, str]]:
+        if turn.draft.unmarked_name is None:  # a name is asked for, not a yes or no
+            return ()
+        return [(turn.t("fields.name_is_right"), "keep"), (turn.t("fields.name_retype"), "retype")]
+
     async def on_choice(self, turn: Turn[Any], value: str) -> Move:
         name, turn.draft.unmarked_name = turn.draft.unmarked_name, None
         if value == "keep" and name is not None:
@@ -112,11 +119,15 @@ class TitleStep(ChoiceStep[Any]):
         await turn.say(turn.t("fields.type_title"), back_cancel_keyboard(turn.ctx))
         return Flow.STAY
 
+    async def typed_labels(self, turn: Turn[Any]) -> Sequence[tuple[str, str]]:
+        listed = await super().typed_labels(turn)  # a listed one typed is the listed one
+        if turn.draft.title_typing:  # already typing the position: "Other" is no answer
+            return listed
+        return [*listed, (turn.t("fields.title_other"), OTHER)]
+
     async def on_text(self, turn: Turn[Any], text: str) -> Move:
-        """A position typed: one of the list by its name, or else one not in it (as if
+        """A position typed that is not one of the list's: taken as one not in it (as if
         "Other" had been tapped first)."""
-        if not turn.draft.title_typing and (chosen := await self.typed_choice(turn, text)):
-            return await self.on_choice(turn, chosen)
         typed = await turn.services.people.parse_field(ProfileField.TITLE, OtherTitle(text))
         turn.draft.title_id, turn.draft.title_other = None, typed.text
         turn.draft.title_typing = False

@@ -6,7 +6,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.text_search import fold
 from handlers.dialogue import D, Flow, Move, Step, Turn
 from handlers.ui import Markup, back_cancel_keyboard, inline
 
@@ -142,22 +141,13 @@ class ChoiceStep(Step[D]):
         offered = await self.options(turn) if self.options else []
         return next((o.label for o in offered if o.value == str(value)), str(value))
 
-    async def typed_choice(self, turn: Turn[D], text: str) -> str | None:
-        """The value of the button whose label was typed (people type "nữ" rather than tap
-        it), with or without diacritics; None if the text is no label here."""
-        typed = fold(text)
-        if not typed:
-            return None
-        offered = list(await self.options(turn)) if self.options else []
-        labels = [(o.label, o.value) for o in offered]
+    async def typed_labels(self, turn: Turn[D]) -> Sequence[tuple[str, str]]:
+        offered = [(o.label, o.value) for o in await self.options(turn)] if self.options else []
         if self.skip is not None:
-            labels.append((turn.t(self.skip), SKIP))
-        return next((value for label, value in labels if fold(label) == typed), None)
+            offered.append((turn.t(self.skip), SKIP))
+        return offered
 
     async def on_text(self, turn: Turn[D], text: str) -> Move:
-        chosen = await self.typed_choice(turn, text)
-        if chosen is not None:
-            return await self.on_choice(turn, chosen)
         if self.search is None or self.found is None or self.none_found is None:
             return Flow.RETRY
         query = text.strip()[:100]

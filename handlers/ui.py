@@ -19,6 +19,7 @@ from bot.domain import HeldRole, Person, Role, RoleGrant
 from bot.errors import DomainError
 from bot.i18n import LANGUAGES, Raw, Texts, t
 from bot.menus import MAIN_KEYBOARD, keyboard_for
+from bot.text_search import typed_choice
 from bot.validation import shorten
 from handlers.context import BotContext
 
@@ -49,7 +50,8 @@ def labels(key: str) -> set[str]:
 
 
 def is_label(text: str | None, key: str) -> bool:
-    return text is not None and text.strip() in labels(key)
+    """The label typed back, as a reply button sends it or as a person types it."""
+    return text is not None and bool(typed_choice(text, ((label, True) for label in labels(key))))
 
 
 def back_cancel_keyboard(ctx: BotContext) -> ReplyKeyboardMarkup:
@@ -74,15 +76,19 @@ def share_phone_keyboard(ctx: BotContext, *extra: str) -> ReplyKeyboardMarkup:
     )
 
 
-def main_menu(ctx: BotContext, roles: Iterable[Role]) -> ReplyKeyboardMarkup:
+def main_keyboard_markup(labels: list[str]) -> ReplyKeyboardMarkup:
     """The keyboard that stays under the text box: a button for each thing the person does
     most, two to a row (a tap sends its label, which routes as the command)."""
-    buttons = [KeyboardButton(ctx.t(f"menu.{name}")) for name in keyboard_for(roles)]
     return ReplyKeyboardMarkup(
-        [buttons[i : i + 2] for i in range(0, len(buttons), 2)],
+        [labels[i : i + 2] for i in range(0, len(labels), 2)],
         resize_keyboard=True,
         is_persistent=True,
     )
+
+
+def main_menu(ctx: BotContext, roles: Iterable[Role]) -> ReplyKeyboardMarkup:
+    """The main keyboard for these roles, in the person's language."""
+    return main_keyboard_markup([ctx.t(f"menu.{name}") for name in keyboard_for(roles)])
 
 
 def menu_command(text: str | None) -> str | None:

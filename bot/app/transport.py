@@ -6,7 +6,7 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup
 from telegram import error as tg
 from telegram.ext import ExtBot
 
@@ -22,7 +22,9 @@ from bot.delivery.model import (
     Unreachable,
 )
 from bot.i18n import DEFAULT_OFFICE, DEFAULT_TIMEZONE, Office, Raw, Texts, texts
+from handlers.ui import main_keyboard_markup
 
+ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup
 UNREACHABLE_BAD_REQUESTS = ("chat not found", "user not found", "peer_id_invalid")
 
 
@@ -41,8 +43,11 @@ def _param(value: Any, texts: Texts) -> Any:
     return value
 
 
-def render_buttons(payload: dict[str, Any], texts: Texts) -> InlineKeyboardMarkup | None:
-    """The queued buttons; their data is an action packed by the producer (bot/actions)."""
+def render_buttons(payload: dict[str, Any], texts: Texts) -> ReplyMarkup | None:
+    """The queued buttons, whose data is an action packed by the producer (bot/actions);
+    or a main keyboard, given as its commands."""
+    if "keyboard" in payload:
+        return main_keyboard_markup([texts(f"menu.{name}") for name in payload["keyboard"]])
     rows = payload.get("buttons")
     if not rows:
         return None

@@ -16,7 +16,7 @@ from bot.domain import (
     UnitScope,
 )
 from bot.errors import InvalidInput, NotFound, PermissionDenied
-from bot.menus import is_staff
+from bot.menus import is_staff, keyboard_for
 from bot.services.notices import tell
 from storage.database import Database
 from storage.repositories.audit import AuditRepository
@@ -132,8 +132,12 @@ class AccessService:
                 told = "notice.role_revoked"
                 if held:  # a lecturer's menu has nothing more (yet): no promise of one
                     told = "notice.role_granted_menu" if is_staff([role]) else "notice.role_granted"
+                # The notice brings the main keyboard the roles now give (a revoked head's
+                # old one would offer what is no longer theirs).
+                held_now = [g.role for g in await repo.grants_of(person.id)]
                 await tell(conn, person, MessageKind.ROLE_CHANGED, change, told,
-                           params={"role": {"key": f"role.{role.value}"}})  # fmt: skip
+                           params={"role": {"key": f"role.{role.value}"}},
+                           keyboard=keyboard_for(held_now))  # fmt: skip
         self.changed()
         self.notify()
         return person

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.domain import CodeItem, Unit
+from bot.domain import CodeItem, Unit, UnitScope
 from bot.text_search import fold
 from bot.validation import plain_text
 from storage.database import Database
@@ -18,12 +18,14 @@ class DirectoryService:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def search_units(self, query: str, limit: int = 8) -> list[Unit]:
+    async def search_units(
+        self, query: str, limit: int = 8, *, within: UnitScope | None = None
+    ) -> list[Unit]:
         folded = fold(plain_text(query)[:QUERY_MAX])
         if len(folded) < 2:
             return []
         async with self.db.read() as conn:
-            return await UnitRepository(conn).search(folded, limit)
+            return await UnitRepository(conn).search(folded, limit, within)
 
     async def unit(self, unit_id: int) -> Unit:
         """The unit; NotFound (a forged or outdated choice) if there is none."""

@@ -22,16 +22,20 @@ def notice(
     text_key: str,
     params: dict[str, Any] | None = None,
     buttons: Sequence[Sequence[tuple[str, Action]]] = (),
+    keyboard: Sequence[str] | None = None,
     batch_id: int | None = None,
 ) -> NewMessage:
     """A notice rendered in the recipient's language when it is sent.
 
     Buttons are (catalog key of the label, action) pairs; the action is packed here, in the
-    form that stays valid for as long as the message is kept (see bot/actions.py).
+    form that stays valid for as long as the message is kept (see bot/actions.py). Or a new
+    main keyboard, as the commands on it (a role given or taken changes it).
     """
     payload: dict[str, Any] = {"key": text_key}
     if params:
         payload["params"] = params
+    if keyboard is not None:
+        payload["keyboard"] = list(keyboard)
     if buttons:
         payload["buttons"] = [
             [{"key": label, "data": act.pack()} for label, act in row] for row in buttons

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.actions import EditProfile, OpenPerson, ShowProfile
+from bot.actions import EditProfile, OpenPerson, ShowProfile, search_key, search_words
 from bot.clock import Clock, SystemClock
 from bot.domain import (
     Actor,
@@ -35,7 +35,6 @@ from bot.i18n import LANGUAGES
 from bot.phones import is_vietnamese, normalize_contact_phone
 from bot.services.access import registered, require, staff_scope
 from bot.services.notices import note_line, notice, tell
-from bot.text_search import fold
 from bot.validation import clean_full_name, clean_note, clean_title, parse_birth_year, plain_text
 from storage.database import Database
 from storage.repositories.audit import AuditRepository
@@ -196,16 +195,25 @@ class PeopleService:
             repo = PeopleRepository(conn)
             if await repo.by_telegram(telegram_id):
                 raise Conflict("error.already_registered")
-            person = await repo.add(
-                NewPerson(
-                    full_name=full_name, source=PersonSource.SELF, unit_id=profile.unit_id,
-                    verified=False, title_id=title if isinstance(title, int) else None,
-                    title_other=title.text if isinstance(title, OtherTitle) else None,
-                    ethnicity_id=profile.ethnicity_id,
-                    gender=profile.gender, birth_year=profile.birth_year, phone=profile.phone,
-                    telegram_id=telegram_id, language=language, consent_at=consent_at,
-                )
+            declared = NewPerson(
+                full_name=full_name, source=PersonSource.SELF, unit_id=profile.unit_id,
+                verified=False, title_id=title if isinstance(title, int) else None,
+                title_other=title.text if isinstance(title, OtherTitle) else None,
+                ethnicity_id=profile.ethnicity_id,
+                gender=profile.gender, birth_year=profile.birth_year, phone=profile.phone,
+                telegram_id=telegram_id, language=language, consent_at=consent_at,
             )  # fmt: skip
+            # A cadre who withdrew and declares themselves again gets their earlier profile
+            # back (its history, and later its training records), not a second one; the
+            # unit head confirms it as any declaration. Two such earlier profiles: a new one,
+            # which the head sees beside them as possible duplicates.
+            earlier = await repo.withdrawn_declarations(
+                full_name, profile.birth_year, profile.unit_id
+            )
+            if len(earlier) == 1 and await repo.redeclare(earlier[0].id, declared):
+                person = await repo.get(earlier[0].id)
+            else:
+                person = await repo.add(declared)
             await repo.add_consent(person.id, NOTICE_VERSION, consent_at)
             change = await AuditRepository(conn).record(
                 AuditAction.SELF_REGISTERED, actor=telegram_id, person_id=person.id
@@ -251,7 +259,11 @@ class PeopleService:
             person = await repo.by_telegram(telegram_id)
             if person is not None:
                 await repo.set_language(person.id, language)
-                return
+        self._remember_language(telegram_id, language)
+
+    def _remember_language(self, telegram_id: int, language: str) -> None:
+        """The latest language chosen, for whoever has no profile (yet, or any more) in
+        this run of the bot: a choice made before signing up must not outlive a later one."""
         if len(self._chosen_languages) >= CHOSEN_LANGUAGES_MAX:
             self._chosen_languages.clear()
         self._chosen_languages[telegram_id] = language
@@ -382,6 +394,8 @@ class PeopleService:
                     AuditAction.ROLE_REVOKED, actor=None, person_id=person.id,
                     role=held.role.value, unit_id=held.unit.id if held.unit else None,
                 )  # fmt: skip
+        if person.language:  # the record forgets it; the goodbye is still in their language
+            self._remember_language(telegram_id, person.language)
 
     # --- staff --------------------------------------------------------------------------------
 
@@ -400,17 +414,27 @@ class PeopleService:
         query = plain_text(query)[:QUERY_MAX]
         if not query.strip():
             raise InvalidInput("admin.people_usage")
-        if len(fold(query)) < 2:
+        # What the paging buttons carry is what is searched, so page 2 continues page 1.
+        key = search_key(query)
+        if len(key) < 2:  # "l", or only signs and symbols: nothing to look for
             raise InvalidInput("error.query_short")
         scopes = [scope] if unit_id is None else [scope, UnitScope((unit_id,))]
         async with self.db.read() as conn:
-            return await PeopleRepository(conn).search(query, scopes, _page_number(page))
+            return await PeopleRepository(conn).search(
+                search_words(key), scopes, _page_number(page)
+            )
 
     async def person_for(self, actor: Actor, person_id: int) -> Person:
         """A person the actor may see: administrators anyone, unit heads their units."""
         scope = staff_scope(actor)
         async with self.db.read() as conn:
             return await PeopleRepository(conn).get(person_id, scope)
+
+    async def _in_scope(self, person_id: int, scope: UnitScope) -> None:
+        """Raises NotFound for a profile outside the actor's units before any write
+        transaction: a forged button probing ids takes no write lock."""
+        async with self.db.read() as conn:
+            await PeopleRepository(conn).get(person_id, scope)
 
     async def returnable(self, actor: Actor, person_id: int) -> Person:
         """A profile the actor may still return: asked before the reason and the note, so
@@ -430,6 +454,7 @@ class PeopleService:
         """Confirms a profile awaiting confirmation. Two deciders at once are served one
         after the other (the row is locked), and the second is told who decided first."""
         scope = staff_scope(actor)  # before any look-up: nothing is learnt without the right
+        await self._in_scope(person_id, scope)
         async with self._change() as conn:
             repo = PeopleRepository(conn)
             person = await _reviewable(conn, actor, person_id, scope)
@@ -462,6 +487,7 @@ class PeopleService:
         """
         scope = staff_scope(actor)
         note = clean_note(note) if note else None
+        await self._in_scope(person_id, scope)
         async with self._change() as conn:
             repo = PeopleRepository(conn)
             person = await _reviewable(conn, actor, person_id, scope)

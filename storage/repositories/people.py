@@ -303,9 +303,12 @@ class PeopleRepository:
         self, person: Person, scope: UnitScope, limit: int = 5
     ) -> list[Person]:
         """Other records in the scope that may be the same cadre: same name and birth year,
-        or same phone (a self-declared profile of someone on the roster, or who came back)."""
-        same = [sa.and_(people.c.name_search == fold(person.full_name),
-                        people.c.birth_year == person.birth_year)]  # fmt: skip
+        same name in the same unit (a birth year mistyped, on either side), or same phone
+        (a self-declared profile of someone on the roster, or who came back)."""
+        name = people.c.name_search == fold(person.full_name)
+        same = [sa.and_(name, people.c.birth_year == person.birth_year)]
+        if person.unit is not None:
+            same.append(sa.and_(name, people.c.unit_id == person.unit.id))
         if person.phone:
             same.append(people.c.phone == person.phone)
         rows = await self.conn.execute(
@@ -314,6 +317,22 @@ class PeopleRepository:
             )
             .order_by(people.c.source, people.c.id)
             .limit(limit)
+        )
+        return [_person(r) for r in rows]
+
+    async def withdrawn_declarations(
+        self, full_name: str, birth_year: int | None, unit_id: int | None
+    ) -> list[Person]:
+        """Self-declared profiles whose cadre withdrew, with this name and birth year in this
+        unit: the earlier profile of someone declaring themselves again."""
+        rows = await self.conn.execute(
+            _PERSON_SELECT.where(
+                people.c.source == PersonSource.SELF.value,
+                people.c.telegram_id.is_(None),
+                people.c.name_search == fold(full_name),
+                people.c.birth_year == birth_year,
+                people.c.unit_id == unit_id,
+            ).limit(2)
         )
         return [_person(r) for r in rows]
 
@@ -420,6 +439,18 @@ class PeopleRepository:
             .values(telegram_id=telegram_id, language=language, consent_at=consent_at,
                     updated_at=utcnow())
         )  # fmt: skip
+        return result.rowcount == 1
+
+    async def redeclare(self, person_id: int, person: NewPerson) -> bool:
+        """A withdrawn self-declared profile takes the new declaration and account, and
+        awaits confirmation again; only while it is still free (two accounts racing)."""
+        values = _row(person, utcnow())
+        del values["created_at"], values["source"]
+        result = await self.conn.execute(
+            people.update()
+            .where(people.c.id == person_id, people.c.telegram_id.is_(None))
+            .values(**values, returned_reason=None, returned_note=None)
+        )
         return result.rowcount == 1
 
     async def unlink(self, person_id: int, *, keep_phone: bool) -> None:

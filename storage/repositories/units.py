@@ -50,13 +50,17 @@ class UnitRepository:
             raise NotFound("error.unit_unknown")
         return _unit(row)
 
-    async def search(self, folded: str, limit: int = 8) -> list[Unit]:
+    async def search(
+        self, folded: str, limit: int = 8, scope: UnitScope | None = None
+    ) -> list[Unit]:
         """Units whose name, or whose name with the parent's, has every word typed: "van
-        phong noi vu" finds the office of the Department of Home Affairs."""
+        phong noi vu" finds the office of the Department of Home Affairs. Within a scope,
+        if given (a unit head narrows a list to the units they answer for)."""
         words = folded.split()
         both = units.c.name_search + " " + sa.func.coalesce(_parent.c.name_search, "")
+        within = in_scope(units.c.id, scope) if scope is not None else sa.true()
         rows = await self.conn.execute(
-            _UNIT_SELECT.where(*(both.contains(word, autoescape=True) for word in words))
+            _UNIT_SELECT.where(within, *(both.contains(word, autoescape=True) for word in words))
             .order_by(
                 # What was typed at the start of the name first: "van phong" finds offices
                 # before units that merely have an office word somewhere.

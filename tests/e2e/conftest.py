@@ -19,7 +19,7 @@ from tests.conftest import POSTGRES_URL, close_database, open_database
 from tests.factories import Province, count, make_province
 from tools.emulator import BotApiEmulator
 from tools.emulator.faults import Faults
-from tools.emulator.users import ScriptedUser
+from tools.emulator.users import BotMessage, ScriptedUser
 
 SUPERADMIN_ID = 1000
 #: Refusals that are not the bot's fault here: the tests link people to Telegram accounts
@@ -113,6 +113,37 @@ async def tap_answer(user: ScriptedUser, label: str, message_id: int | None = No
 
 async def _answer_to(user: ScriptedUser, tapping: Awaitable[str]) -> str:
     return await user.answer_to(await tapping)
+
+
+async def declare(
+    cadre: ScriptedUser,
+    name: str,
+    unit_query: str,
+    unit: str,
+    gender: str = "Nữ",
+    year: str = "1990",
+) -> BotMessage:
+    """From the name question of sign-up to the profile made: no position, ethnicity left
+    out. Returns the summary the cadre confirmed."""
+    await cadre.send(name)
+    await cadre.send(unit_query)
+    await cadre.tap(unit)
+    await cadre.tap("Bỏ qua")
+    await cadre.tap(gender)
+    await cadre.send(year)
+    await cadre.tap("Không khai")
+    review = await cadre.expect("kiểm tra lại")
+    await cadre.tap("Xác nhận")
+    await cadre.expect("hồ sơ tự khai báo")
+    return review
+
+
+async def withdraw(cadre: ScriptedUser) -> None:
+    """Withdraws consent from the profile card, once sure."""
+    await cadre.send("/profile")
+    await cadre.tap("Rút lại đồng ý")
+    await cadre.tap("Có, rút lại")
+    await cadre.expect("Đã rút lại đồng ý")
 
 
 async def no_dialogue_left(db: Database, seconds: float = 5.0) -> None:

@@ -13,9 +13,11 @@ from tests.e2e.conftest import (
     SUPERADMIN_ID,
     Harness,
     consent,
+    declare,
     forged_tap,
     running_bot,
     tap_answer,
+    withdraw,
 )
 from tests.factories import add_person, add_role, add_unit
 
@@ -25,6 +27,40 @@ async def _to_name_step(harness: Harness, user_id: int) -> None:
     await consent(cadre)
     await cadre.press("Tự khai báo hồ sơ")
     await cadre.expect("họ và tên")
+
+
+async def test_help_at_every_step_of_sign_up_then_the_same_question(harness: Harness) -> None:
+    cadre = harness.user(1402)
+    await cadre.send("/start")
+    await cadre.expect("dữ liệu cá nhân")
+
+    async def helped(question: str) -> None:
+        await cadre.send("/help")
+        await cadre.expect("đang trả lời câu hỏi")
+        await cadre.expect(question)
+
+    await helped("xử lý dữ liệu cá nhân như thông báo ở trên")  # the short question
+    await cadre.tap("Tôi đồng ý")
+    await cadre.expect("Chia sẻ số điện thoại")
+    await helped("Chia sẻ số điện thoại")
+    await cadre.press("Tự khai báo hồ sơ")
+    await cadre.expect("họ và tên")
+    for question, answer in (
+        ("họ và tên", "Giàng Thị Dợ"),
+        ("tên đơn vị công tác", "noi vu"),
+        ("tên đơn vị công tác", "tap:Sở Nội vụ"),  # asked again; the list stays usable
+        ("chức vụ", "tap:Bỏ qua"),
+        ("giới tính", "tap:Nữ"),
+        ("năm sinh", "1990"),
+        ("dân tộc", "tap:Không khai"),
+        ("kiểm tra lại", "tap:Xác nhận"),
+    ):
+        await helped(question)
+        if answer.startswith("tap:"):
+            await cadre.tap(answer.removeprefix("tap:"))
+        else:
+            await cadre.send(answer)
+    await cadre.expect("Đã tạo hồ sơ tự khai báo")
 
 
 async def test_a_name_typed_without_diacritics_is_questioned(harness: Harness) -> None:
@@ -224,6 +260,28 @@ async def test_the_command_menu_follows_the_language_chosen_in_the_bot(harness: 
     assert {c["command"]: c["description"] for c in menu}["profile"] == "My profile"
 
 
+async def test_the_language_chosen_last_is_the_one_used_before_and_after_a_profile(
+    harness: Harness,
+) -> None:
+    await add_person(harness.db, "Hà Thị Lan", unit_id=harness.province.commune_id,
+                     phone="+84912000414")  # fmt: skip
+    cadre = harness.user(1414, phone="+84912000414")  # a phone in Vietnamese
+    await cadre.send("/start")
+    await cadre.tap("English")  # chosen on the notice, before there is a profile
+    await cadre.tap("I agree")
+    await cadre.press("Share my phone number")
+    await cadre.tap("Yes, that's me")
+    await cadre.expect("buttons below")
+    menu = harness.emulator.commands_for(None, 1414, "vi")  # the menu followed at once
+    assert {c["command"]: c["description"] for c in menu}["profile"] == "My profile"
+    await cadre.send("/language")
+    await cadre.tap("Tiếng Việt")
+    await cadre.expect("Đã chuyển sang tiếng Việt")
+    await withdraw(cadre)
+    await cadre.send("/start")  # the choice on the old notice does not come back
+    await cadre.expect("Thông báo về dữ liệu cá nhân")
+
+
 async def test_after_sign_up_a_main_keyboard_does_what_cadres_do(harness: Harness) -> None:
     await add_person(harness.db, "Giàng Thị Mỷ", unit_id=harness.province.commune_id,
                      phone="+84912000413")  # fmt: skip
@@ -278,6 +336,54 @@ async def test_staff_find_people_by_name_page_through_them_and_narrow_by_unit(
     await admin.expect("Nhập họ tên cán bộ cần tìm")
     await admin.tap("Hủy")
     await admin.expect("Đã dừng tìm kiếm")
+
+
+async def test_pending_profiles_page_through_and_stay_within_the_heads_unit(
+    harness: Harness,
+) -> None:
+    head_id = await add_person(harness.db, "Sùng Mí Chá", unit_id=harness.province.commune_id,
+                               telegram_id=1401)  # fmt: skip
+    await add_role(harness.db, head_id, "unit_head", harness.province.commune_id)
+    office = await add_unit(harness.db, "XA.DONGVAN.VP", "Văn phòng", harness.province.commune_id,
+                            "office")  # fmt: skip
+    for i in range(12):
+        await add_person(harness.db, f"Lò Thị Chờ {chr(ord('A') + i)}", source="self",
+                         verified=False, telegram_id=1410 + i,
+                         unit_id=office if i == 11 else harness.province.commune_id)  # fmt: skip
+    await add_person(harness.db, "Lê Văn Ngoài", unit_id=harness.province.department_id,
+                     source="self", verified=False, telegram_id=1430)  # fmt: skip
+    head = harness.user(1401)
+    await head.send("/pending")
+    first = await head.expect("Có 12 hồ sơ tự khai báo chờ xác nhận")
+    assert "Trang 1/2" in first.text and len(first.buttons) == 10 + 1
+    await head.tap("Trang sau")
+    second = await head.expect("Trang 2/2")
+    assert second.edited and len(second.buttons) == 2 + 1
+    assert "Trang trước" in second.buttons[-1][0].text
+    assert not any("Ngoài" in b.text for row in first.buttons + second.buttons for b in row)
+    assert "Lò Thị Chờ L (1988) · Văn phòng — Xã Đồng Văn" in second.labels  # units told apart
+    await head.tap("Lò Thị Chờ L")
+    await head.next_answer()
+    card = await head.expect("Lò Thị Chờ L")
+    assert "Đơn vị: Văn phòng — Xã Đồng Văn" in card.text
+
+
+async def test_a_unit_head_narrows_a_list_to_units_they_answer_for_only(
+    harness: Harness,
+) -> None:
+    head_id = await add_person(harness.db, "Sùng Mí Chá", unit_id=harness.province.commune_id,
+                               telegram_id=1403)  # fmt: skip
+    await add_role(harness.db, head_id, "unit_head", harness.province.commune_id)
+    await add_person(harness.db, "Lò Văn Số", unit_id=harness.province.commune_id)
+    head = harness.user(1403)
+    await head.send("/people lo van so")
+    await head.expect("Tìm thấy 1 người")
+    await head.tap("Lọc theo đơn vị")
+    await head.send("noi vu")  # a department outside the commune: not offered
+    await head.expect("Không tìm thấy đơn vị nào")
+    await head.send("dong van")
+    picker = await head.expect("Chọn đơn vị để lọc")
+    assert "Xã Đồng Văn" in picker.labels
 
 
 async def test_bad_searches_are_answered_and_the_search_goes_on(harness: Harness) -> None:
@@ -369,6 +475,39 @@ async def test_typing_a_buttons_label_answers_like_tapping_it(harness: Harness) 
     assert "Chức vụ: Cán bộ văn hóa xã" in review.text
 
 
+async def test_every_question_takes_its_buttons_labels_typed_without_emoji(
+    harness: Harness,
+) -> None:
+    cadre = harness.user(1431)
+    await cadre.send("/start")
+    await cadre.expect("dữ liệu cá nhân")
+    await cadre.send("tôi đồng ý")
+    await cadre.expect("Chia sẻ số điện thoại")
+    await cadre.send("Tự khai báo hồ sơ")
+    await cadre.expect("họ và tên")
+    await cadre.send("giang thi do")
+    await cadre.expect("không dấu")
+    await cadre.send("Đúng, giữ nguyên")  # the answer to the question, not a new name
+    await cadre.expect("Họ tên: Giang Thi Do")
+    await cadre.send("dong van")
+    await cadre.tap("Xã Đồng Văn")
+    await cadre.send("Khác")  # "✍️ Khác (tự nhập)": asks for the position, stores nothing
+    await cadre.expect("Nhập tên chức vụ")
+    await cadre.send("Bỏ qua")  # still "none", while the position is being typed
+    await cadre.expect("giới tính")
+    await cadre.send("Quay lại")
+    await cadre.expect("Chọn chức vụ")
+    await cadre.send("bo qua")  # "Không có / Bỏ qua"
+    await cadre.expect("giới tính")
+    await cadre.send("Nữ")
+    await cadre.send("1990")
+    await cadre.send("Không khai")  # "Không khai (thông tin nhạy cảm)"
+    review = await cadre.expect("kiểm tra lại")
+    assert "Chức vụ: —" in review.text and "Dân tộc: —" in review.text
+    await cadre.send("xác nhận")
+    await cadre.expect("Đã tạo hồ sơ tự khai báo")
+
+
 async def test_a_profile_returned_for_wrong_details_comes_back_once_corrected(
     harness: Harness,
 ) -> None:
@@ -381,6 +520,10 @@ async def test_a_profile_returned_for_wrong_details_comes_back_once_corrected(
     await head.send("/pending")
     await head.tap("Hầu A Lử")
     await head.tap("Trả lại hồ sơ")
+    await head.expect("Vì sao trả lại")
+    await head.tap("Không thuộc đơn vị")
+    await head.expect("Nhập ghi chú")
+    await head.tap("Quay lại")  # to the reasons, to choose again
     await head.expect("Vì sao trả lại")
     await head.tap("Thông tin chưa đúng")
     await head.expect("Nhập ghi chú")
@@ -410,16 +553,29 @@ async def test_a_profile_in_a_unit_with_no_head_goes_to_the_administrators(
     admin = harness.user(1419)
     await _to_name_step(harness, 1420)
     cadre = harness.user(1420)
-    await cadre.send("Giàng Thị Dợ")
-    await cadre.send("noi vu")
-    await cadre.tap("Sở Nội vụ")
-    await cadre.tap("Bỏ qua")
-    await cadre.tap("Nữ")
-    await cadre.send("1990")
-    await cadre.tap("Không khai")
-    await cadre.tap("Xác nhận")
-    await cadre.expect("hồ sơ tự khai báo")
+    await declare(cadre, "Giàng Thị Dợ", "noi vu", "Sở Nội vụ")
     await admin.expect("chờ xác nhận: Giàng Thị Dợ")
+
+
+async def test_a_profile_confirmed_meanwhile_says_by_whom(harness: Harness) -> None:
+    head_id = await add_person(harness.db, "Sùng Mí Chá", unit_id=harness.province.commune_id,
+                               telegram_id=1440)  # fmt: skip
+    await add_role(harness.db, head_id, "unit_head", harness.province.commune_id)
+    admin_id = await add_person(harness.db, "Đinh Văn Quản", unit_id=harness.province.root_id,
+                                telegram_id=1441)  # fmt: skip
+    await add_role(harness.db, admin_id, "admin")
+    await add_person(harness.db, "Giàng Thị Pà", unit_id=harness.province.commune_id,
+                     telegram_id=1442, source="self", verified=False)  # fmt: skip
+    head, admin = harness.user(1440), harness.user(1441)
+    for staff in (head, admin):  # both open the card
+        await staff.send("/pending")
+        await staff.tap("Giàng Thị Pà")
+        await staff.next_answer()
+        card = await staff.expect("Giàng Thị Pà")
+        assert "✅ Xác nhận hồ sơ" in card.labels
+    assert "Đã xác nhận hồ sơ Giàng Thị Pà" in await tap_answer(admin, "Xác nhận hồ sơ")
+    told = await tap_answer(head, "Xác nhận hồ sơ")
+    assert "đã được đồng chí Đinh Văn Quản xác nhận lúc" in told
 
 
 async def test_a_self_declared_duplicate_is_flagged_and_merged_by_an_administrator(

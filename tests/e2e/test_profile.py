@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from bot.actions import EditProfile
 from bot.domain import ProfileField
 from storage.schema import consents, people, roles
-from tests.e2e.conftest import Harness, consent, forged_tap, link_by_contact
+from tests.e2e.conftest import Harness, consent, declare, forged_tap, link_by_contact, withdraw
 from tests.factories import add_person, add_role
 from tools.emulator.users import ScriptedUser
 
@@ -41,6 +41,25 @@ async def test_mydata_sends_everything_stored_as_a_file(harness: Harness) -> Non
     assert data["ethnicity"] == "Mông" and data["telegram_id"] == 901
 
 
+async def test_mydata_comes_in_the_language_the_person_chose(harness: Harness) -> None:
+    await add_person(harness.db, "Hà Thị Lan", unit_id=harness.province.commune_id,
+                     phone="+84912000555", telegram_id=909)  # fmt: skip
+    cadre = harness.user(909)
+    await cadre.send("/language")
+    await cadre.tap("English")
+    await cadre.expect("Switched to English")
+    await cadre.send("/mydata")
+    readable = await cadre.expect("Everything the system stores about you")
+    assert readable.document is not None and readable.document.file_name == "my-data.xlsx"
+    book = openpyxl.load_workbook(io.BytesIO(readable.document.content))
+    assert book.sheetnames == ["Profile", "Consents", "Roles", "History", "Messages"]
+    fields = {row[0]: row[1] for row in book["Profile"].iter_rows(min_row=2, values_only=True)}
+    assert (fields["Full name"], fields["Phone"]) == ("Hà Thị Lan", "0912 000 555")
+    assert fields["Gender"] == "Female" and fields["Language"] == "🇬🇧 English"
+    machine = await cadre.expect("JSON for machines")
+    assert machine.document is not None and machine.document.file_name == "my-data.json"
+
+
 async def test_withdrawing_consent_erases_optional_data_and_keeps_the_record(
     harness: Harness,
 ) -> None:
@@ -51,7 +70,8 @@ async def test_withdrawing_consent_erases_optional_data_and_keeps_the_record(
 
     await cadre.send("/profile")
     await cadre.tap("Rút lại đồng ý")
-    await cadre.expect("có chắc chắn muốn rút lại")
+    asked = await cadre.expect("có chắc chắn muốn rút lại")
+    assert "Vẫn được lưu" in asked.text and "nhật ký thao tác" in asked.text  # what, and why
     await cadre.tap("Có, rút lại")
     await cadre.expect("Đã rút lại đồng ý")
 
@@ -73,6 +93,22 @@ async def test_withdrawing_consent_erases_optional_data_and_keeps_the_record(
     async with harness.db.read() as conn:
         rows = (await conn.execute(sa.select(people.c.id, people.c.telegram_id))).all()
     assert rows == [(person_id, 902)]
+
+
+async def test_a_self_declared_cadre_who_comes_back_gets_the_earlier_profile(
+    harness: Harness,
+) -> None:
+    person_id = await add_person(harness.db, "Lù Thị Páo", unit_id=harness.province.commune_id,
+                                 telegram_id=910, source="self", birth_year=1988)  # fmt: skip
+    cadre = harness.user(910)
+    await withdraw(cadre)
+    await consent(cadre)
+    await cadre.press("Tự khai báo hồ sơ")
+    await declare(cadre, "Lù Thị Páo", "dong van", "Xã Đồng Văn", year="1988")
+    async with harness.db.read() as conn:
+        rows = (await conn.execute(sa.select(people.c.id, people.c.telegram_id,
+                                             people.c.verified))).all()  # fmt: skip
+    assert rows == [(person_id, 910, False)]  # the same profile, to be confirmed again
 
 
 async def test_language_switch_is_remembered(harness: Harness) -> None:
@@ -111,6 +147,27 @@ async def test_the_language_can_change_in_the_middle_of_signing_up(harness: Harn
     await cadre.expect("Switched to English")
     await cadre.send("dong van")  # the sign-up went on where it was
     await cadre.expect("Choose your unit")
+
+
+async def test_a_language_chosen_while_editing_asks_the_question_again_in_it(
+    harness: Harness,
+) -> None:
+    person_id = await add_person(harness.db, "Lù Thị Mai", unit_id=harness.province.commune_id,
+                                 telegram_id=911, source="self", verified=False)  # fmt: skip
+    cadre = harness.user(911)
+    await cadre.send("/profile")
+    await cadre.tap("Họ tên")
+    await cadre.expect("họ và tên")
+    await cadre.send("/language")
+    await cadre.tap("English")
+    await cadre.expect("Switched to English")
+    await cadre.expect("full name")  # the open question, now in English
+    assert cadre.keyboard is not None and "⬅️ Back" in [b.text for b in cadre.keyboard[0]]
+    await cadre.send("Lù Thị Mai Anh")
+    await cadre.expect("Saved")
+    async with harness.db.read() as conn:
+        row = (await conn.execute(sa.select(people).where(people.c.id == person_id))).one()
+    assert (row.full_name, row.language) == ("Lù Thị Mai Anh", "en")
 
 
 async def test_a_self_declared_profile_can_be_edited_and_needs_confirming_again(
@@ -175,6 +232,29 @@ async def test_another_command_ends_an_edit_so_later_text_is_not_taken_as_the_na
             await conn.execute(sa.select(people.c.full_name).where(people.c.id == person_id))
         ).scalar_one()
     assert name == "Lù Văn Sáng"
+
+
+async def test_an_edited_message_is_never_taken_as_an_answer_or_a_command(
+    harness: Harness,
+) -> None:
+    person_id = await add_person(harness.db, "Lù Thị Dung", unit_id=harness.province.commune_id,
+                                 telegram_id=908, source="self", verified=False)  # fmt: skip
+    cadre = harness.user(908)
+    hello = await cadre.send("Xin chào")
+    await cadre.expect("chọn chức năng bằng các nút")
+    await cadre.send("/profile")
+    await cadre.tap("Họ tên")
+    await cadre.expect("họ và tên")
+    await cadre.edit(hello, "Lù Thị Hoa")  # an old message corrected: not the name asked for
+    await cadre.expect("không được ghi nhận")
+    await cadre.edit(hello, "/withdraw")  # nor a command
+    await cadre.expect("không được ghi nhận")
+    await cadre.no_message()
+    await cadre.send("Lù Thị Dung Anh")  # the question is still open
+    await cadre.expect("Đã lưu")
+    async with harness.db.read() as conn:
+        row = (await conn.execute(sa.select(people).where(people.c.id == person_id))).one()
+    assert (row.full_name, row.telegram_id) == ("Lù Thị Dung Anh", 908)
 
 
 async def test_withdrawal_revokes_roles_and_erases_what_a_cadre_declared(

@@ -9,7 +9,14 @@ import sqlalchemy as sa
 
 from bot.actions import OpenPerson, VerifyPerson
 from storage.schema import delivery_batches, people
-from tests.e2e.conftest import SUPERADMIN_ID, Harness, consent, forged_tap, tap_answer
+from tests.e2e.conftest import (
+    SUPERADMIN_ID,
+    Harness,
+    consent,
+    declare,
+    forged_tap,
+    tap_answer,
+)
 from tests.factories import add_person, add_role, count
 
 
@@ -68,11 +75,13 @@ async def test_a_foreign_number_shared_as_a_contact_never_matches_the_roster(
     await consent(cadre)
     await cadre.press("Chia sẻ số điện thoại")
     await cadre.expect("chưa có trong danh sách")
+    # The number is kept as it is, international, in the profile the cadre declares.
+    review = await declare(cadre, "Lò Văn Hải", "noi vu", "Sở Nội vụ", gender="Nam")
+    assert "+238" in review.text
     async with harness.db.read() as conn:
-        linked = (
-            await conn.execute(sa.select(people.c.telegram_id).where(people.c.phone.isnot(None)))
-        ).scalars()
-        assert list(linked) == [None]
+        phones = (await conn.execute(sa.select(people.c.phone, people.c.telegram_id))).all()
+    assert sorted(phones, key=str) == sorted([("+842389912345", None), ("+2389912345", 1303)],
+                                             key=str)  # fmt: skip
 
 
 async def test_odd_input_gets_an_answer_not_an_apology(harness: Harness) -> None:

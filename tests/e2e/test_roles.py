@@ -60,6 +60,7 @@ async def test_granting_a_role_changes_that_persons_menu_and_is_audited(harness:
     assert "Vai trò: Thủ trưởng đơn vị (Xã Đồng Văn)" in card.text
     assert {"pending", "people"} <= set(harness.menu(702))
     await hoa.expect("được giao vai trò Thủ trưởng đơn vị")  # the person is told
+    assert "📋 Hồ sơ chờ xác nhận" in [b.text for row in hoa.keyboard or [] for b in row]
 
     await hoa.send("/pending")
     await hoa.expect("Không có hồ sơ nào")
@@ -68,6 +69,10 @@ async def test_granting_a_role_changes_that_persons_menu_and_is_audited(harness:
     await admin.tap("Xác nhận")
     await admin.expect("Đặng Thị Hoa")
     await hoa.expect("đã được thu hồi")
+    assert [b.text for row in hoa.keyboard or [] for b in row] == [
+        "👤 Hồ sơ của tôi",
+        "❓ Hướng dẫn",
+    ]
     assert "people" not in harness.menu(702)
     await hoa.send("/pending")
     await hoa.expect("chỉ dành cho cán bộ quản lý")
@@ -83,12 +88,13 @@ async def test_granting_a_role_changes_that_persons_menu_and_is_audited(harness:
 async def test_only_super_administrators_grant_roles(harness: Harness) -> None:
     admin_id = await add_person(harness.db, "Lò Văn Hùng", unit_id=harness.province.root_id,
                                 telegram_id=703)  # fmt: skip
-    target = await add_person(harness.db, "Vàng Seo Páo", unit_id=harness.province.commune_id)
+    target = await add_person(harness.db, "Vàng Seo Páo", unit_id=harness.province.commune_id,
+                              telegram_id=704)  # fmt: skip
     async with harness.db.write() as conn:
         await conn.execute(
             roles.insert().values(person_id=admin_id, role="admin", granted_at=sa.func.now())
         )
-    admin = harness.user(703)
+    admin, cadre = harness.user(703), harness.user(704)
     await admin.send("/people vang seo pao")
     await admin.tap("Vàng Seo Páo")
     await admin.next_answer()
@@ -106,3 +112,22 @@ async def test_only_super_administrators_grant_roles(harness: Harness) -> None:
             await conn.execute(sa.select(people.c.source_pool).where(people.c.id == target))
         ).scalar_one()
     assert held == ["admin"] and pool is True
+    await cadre.expect("được đưa vào diện cán bộ nguồn")
+    # And back out, asked and told the same way.
+    await admin.tap("Bỏ khỏi diện")
+    await admin.expect("ra khỏi diện cán bộ nguồn?")
+    await admin.tap("Xác nhận")
+    card = await admin.expect("Vàng Seo Páo")
+    assert "Cán bộ nguồn" not in card.text
+    await cadre.expect("không còn trong diện cán bộ nguồn")
+    async with harness.db.read() as conn:
+        pool = (
+            await conn.execute(sa.select(people.c.source_pool).where(people.c.id == target))
+        ).scalar_one()
+        audited = (
+            await conn.execute(
+                sa.select(audit_log.c.actor_telegram_id, audit_log.c.person_id)
+                .where(audit_log.c.action == "source_pool_set")
+            )
+        ).all()  # fmt: skip
+    assert pool is False and audited == [(703, target), (703, target)]

@@ -115,7 +115,7 @@ async def test_newcomer_onboards_and_the_admin_finds_them(sandbox: Launch, tmp_p
     await bot.type(":as admin")
     await bot.expect(r"Chào mừng đồng chí Hoàng Thị Thu Hằng")
     await bot.type("/people trieu thi dao")
-    await bot.expect(r"\[1\] Triệu Thị Đào · Xã Lũng Cú")
+    await bot.expect(r"\[1\] Triệu Thị Đào \(1995\) · Xã Lũng Cú")
     await bot.type(":quit")
     assert await bot.exit_code() == 0
     stderr = await bot.stderr()

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import (
     Actor,
@@ -166,6 +169,80 @@ async def test_two_decisions_at_once_are_taken_one_after_the_other(
     assert told.value.params["who"] in ("Đinh Văn Quản", "Lê Thị Ngọc")
 
 
+async def test_a_cadre_who_withdrew_and_declares_again_gets_the_earlier_profile_back(
+    db: Database, services: Services
+) -> None:
+    province = await make_province(db)
+    profile = NewProfile("Lò Văn Hải", province.commune_id, Gender.MALE, 1990, 8)
+    first = await services.people.register(77, profile, "vi", utcnow())
+    await services.people.withdraw_consent(77)
+    again = NewProfile("lò văn  hải", province.commune_id, Gender.MALE, 1990, None,
+                       phone="+84912000010")  # a new phone, typed otherwise  # fmt: skip
+    back = await services.people.register(78, again, "en", utcnow())
+    assert back.id == first.id and back.telegram_id == 78 and back.awaits_decision
+    assert (back.phone, back.language) == ("+84912000010", "en")
+    assert (await count(db, people), await count(db, consents)) == (1, 2)
+    # Someone else with that name, another birth year, is someone else.
+    other = NewProfile("Lò Văn Hải", province.commune_id, Gender.MALE, 1991, None)
+    assert (await services.people.register(79, other, "vi", utcnow())).id != first.id
+
+
+async def test_two_administrators_confirming_at_once_write_one_decision(
+    db: Database, services: Services
+) -> None:
+    province = await make_province(db)
+    cadre = await add_person(db, "Thào A Dình", unit_id=province.commune_id, telegram_id=61,
+                             source="self", verified=False)  # fmt: skip
+    for telegram_id, name in ((62, "Đinh Văn Quản"), (63, "Lê Thị Ngọc")):
+        admin_id = await add_person(db, name, unit_id=province.root_id, telegram_id=telegram_id)
+        await add_role(db, admin_id, "admin")
+    admins = [await services.access.actor(telegram_id) for telegram_id in (62, 63)]
+    async with db.write() as conn:  # a third transaction holds the row, so both taps overlap
+        await conn.execute(sa.select(people.c.id).where(people.c.id == cadre).with_for_update())
+        taps = [asyncio.create_task(services.people.verify(a, cadre)) for a in admins]
+        await asyncio.sleep(0.5)  # each on its own connection, queued behind the lock
+        assert not any(tap.done() for tap in taps)
+    results = await asyncio.gather(*taps, return_exceptions=True)
+    refused = [r for r in results if isinstance(r, Exception)]
+    assert len(refused) == 1 and isinstance(refused[0], Conflict)
+    assert refused[0].params["who"] in ("Đinh Văn Quản", "Lê Thị Ngọc")
+    async with db.read() as conn:
+        audited = await conn.scalar(
+            sa.select(sa.func.count()).where(audit_log.c.action == "profile_verified")
+        )
+        told = await conn.scalar(sa.select(sa.func.count()).where(outbox.c.chat_id == 61))
+    assert (audited, told) == (1, 1)
+
+
+async def test_a_head_probing_ids_outside_their_units_takes_no_write_lock(
+    db: Database, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    province = await make_province(db)
+    outside = await add_person(db, "Lê Văn Tám", unit_id=province.department_id,
+                               source="self", verified=False)  # fmt: skip
+    head_id = await add_person(db, "Sùng Mí Chá", unit_id=province.commune_id, telegram_id=51)
+    await add_role(db, head_id, "unit_head", province.commune_id)
+    head = await services.access.actor(51)
+    writes = 0
+    real_write = db.write
+
+    @asynccontextmanager
+    async def counted_write() -> AsyncIterator[AsyncConnection]:
+        nonlocal writes
+        writes += 1
+        async with real_write() as conn:
+            yield conn
+
+    monkeypatch.setattr(db, "write", counted_write)
+    for probe in (outside, 999_999):
+        for decide in (services.people.verify, services.people.reject):
+            with pytest.raises(NotFound):
+                await decide(head, probe)
+        with pytest.raises(NotFound):
+            await services.people.returnable(head, probe)
+    assert writes == 0
+
+
 async def test_a_merge_moves_the_link_roles_consents_and_history_and_refuses_two_accounts(
     db: Database, services: Services
 ) -> None:
@@ -209,6 +286,8 @@ async def test_possible_duplicates_stay_within_the_actors_units(
     here = await add_person(db, "Lò Văn Hải", unit_id=province.commune_id, birth_year=1990)
     await add_person(db, "Lò Văn Hải", unit_id=province.department_id, birth_year=1990)
     await add_person(db, "Lò Văn Hải", unit_id=None, birth_year=1990)
+    mistyped = await add_person(db, "Lò Văn Hải", unit_id=province.commune_id, birth_year=1995)
+    await add_person(db, "Lò Văn Hải", unit_id=province.department_id, birth_year=1995)
     profile = NewProfile("Lò Văn Hải", province.commune_id, Gender.MALE, 1990, 8)
     declared = await services.people.register(61, profile, "vi", utcnow())
     head = Actor(62, grants=(RoleGrant(Role.UNIT_HEAD, UnitRef(province.commune_id, "X", "X")),))
@@ -217,8 +296,9 @@ async def test_possible_duplicates_stay_within_the_actors_units(
     seen_by_head = await services.people.possible_duplicates(head, declared.id)
     seen_by_admin = await services.people.possible_duplicates(admin, declared.id)
 
-    assert [p.id for p in seen_by_head] == [here]
-    assert len(seen_by_admin) == 3
+    # Same name and birth year, or same name in the same unit (one year mistyped).
+    assert sorted(p.id for p in seen_by_head) == [here, mistyped]
+    assert len(seen_by_admin) == 4
 
 
 async def _asked_to_confirm(db: Database, person_id: int) -> set[int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import socket
@@ -93,3 +94,22 @@ def test_the_token_is_masked_in_messages_and_tracebacks() -> None:
     assert token not in failure and "`<token>` was rejected" in failure
     other = record("another bot: 987654321:ZZZdqTcvCH1vGWJxfSeofSAs0K5PALDsaw")
     assert "ZZZ" not in other
+
+
+def test_a_library_printing_an_update_leaves_no_name_phone_or_text_in_the_log() -> None:
+    formatter = RedactingFormatter("%(message)s", None)
+    raw = {"update_id": 7, "message": {
+        "from": {"id": 5, "first_name": "Vàng", "last_name": "Thị Mai", "username": "maivt"},
+        "contact": {"phone_number": "84912000001", "first_name": "Vàng"},
+        "text": 'Tôi là "Mai", ở xã Pả Vi',
+    }}  # fmt: skip
+    printed = [
+        f"Error while processing update {raw}",  # a dict, as PTB prints it
+        json.dumps(raw, ensure_ascii=False),  # JSON, as a server sends it
+        "User(first_name='Vàng', id=5, last_name='Thị Mai', username='maivt')",  # a repr
+    ]
+    for line in printed:
+        entry = logging.LogRecord("telegram.ext", logging.ERROR, __file__, 1, line, (), None)
+        text = formatter.format(entry)
+        assert not any(word in text for word in ("Vàng", "Mai", "maivt", "912000001", "Pả Vi"))
+        assert "update_id" in text or "User(" in text  # the record still says what happened

@@ -23,6 +23,15 @@ from tools.emulator.state import BotState, FileStore, StoredMessage
 _COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]+)?")
 
 
+def _text(text: str) -> dict[str, Any]:
+    """A text message's content; a leading /command gets its bot_command entity."""
+    content: dict[str, Any] = {"text": text}
+    if m := _COMMAND.match(text):
+        length = utf16_len(m.group(0))
+        content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+    return content
+
+
 @dataclass(frozen=True)
 class InlineButton:
     text: str
@@ -256,11 +265,15 @@ class ScriptedUser:
 
     async def send(self, text: str) -> dict[str, Any]:
         """Send a text message; a leading /command gets its bot_command entity."""
-        content: dict[str, Any] = {"text": text}
-        if m := _COMMAND.match(text):
-            length = utf16_len(m.group(0))
-            content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
-        return await self._message(content)
+        return await self._message(_text(text))
+
+    async def edit(self, sent: dict[str, Any], text: str) -> dict[str, Any]:
+        """Edit a text this user sent earlier: Telegram delivers it as an `edited_message`
+        with the same message_id and an edit_date."""
+        edited = {k: v for k, v in sent.items() if k != "entities"}
+        edited.update(_text(text), edit_date=int(time.time()))
+        await self._bot.push_update("edited_message", edited)
+        return edited
 
     async def share_contact(
         self, phone: str | None = None, user_id: int | None = None, first_name: str | None = None
