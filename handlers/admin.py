@@ -31,7 +31,7 @@ from handlers.context import BotContext
 from handlers.dialogue import Dialogue, Flow, Move, Step, Turn, begin, register
 from handlers.menus import sync_chat_menu
 from handlers.routing import Handler, button
-from handlers.ui import Button, answer, inline, person_card, show
+from handlers.ui import Button, answer, inline, person_card, person_label, show
 
 
 async def _card(
@@ -47,10 +47,11 @@ async def _card(
         rows.append(row)
     doubles = [] if person.from_roster else await people.possible_duplicates(actor, person.id)
     for double in doubles:
-        seen = f"⚠️ {double.full_name} · {double.unit.label if double.unit else '—'}"
+        seen = f"⚠️ {person_label(double)} · {double.unit.label if double.unit else '—'}"
         rows.append([(seen, OpenPerson(double.id, back=person.id))])
         if actor.is_admin:
-            rows.append([(ctx.t("admin.merge_into"), MergeProfile(person.id, double.id))])
+            merge = ctx.t("admin.merge_into", who=person_label(double))
+            rows.append([(merge, MergeProfile(person.id, double.id))])
     if actor.is_admin and not person.withdrawn:
         key = "admin.source_pool_off" if person.source_pool else "admin.source_pool_on"
         rows.append([(ctx.t(key), SetSourcePool(person.id, not person.source_pool))])

@@ -186,6 +186,12 @@ class Step(Generic[D]):
         """The steps whose answer this one (a summary) offers to change."""
         return ()
 
+    async def on_back(self, turn: Turn[D]) -> bool:
+        """Back within the step: undoes a question of its own (typing a position after
+        "Other", keeping a name without diacritics) and returns True, so that the step is
+        asked again instead of the one before."""
+        return False
+
     async def typed_labels(self, turn: Turn[D]) -> Sequence[tuple[str, str]]:
         """(label, value) of the buttons the question offers: typing a label answers like
         tapping it (people on phones type "nữ" or "bỏ qua" as often as they tap)."""
@@ -527,7 +533,9 @@ async def _finish(turn: Turn[Any]) -> None:
 
 async def _back(turn: Turn[Any]) -> None:
     state = turn.state
-    if state.return_to is not None:  # changing one answer: Back returns to the summary
+    if await turn.step.on_back(turn):
+        await _ask(turn, state, again=True)
+    elif state.return_to is not None:  # changing one answer: Back returns to the summary
         await _ask(turn, replace(state, step=state.return_to, return_to=None))
     elif state.history and not turn.dialogue.single_answer:
         previous = turn.dialogue.step(state.history[-1])
@@ -571,6 +579,8 @@ async def _ask(
     await _save(turn, state if again else replace(state, asked=state.asked + 1))
     step = turn.step
     await (step.remind(turn) if remind else step.ask(turn))
+    if turn.dialogue.dump(turn.draft) != turn.state.draft:  # asking reset part of the draft
+        await _save(turn, turn.state)
 
 
 async def _save(turn: Turn[Any], state: DialogueState) -> None:

@@ -25,7 +25,7 @@ from handlers.dialogue import Dialogue, Flow, Move, Step, Turn, begin, register
 from handlers.profile_fields import unit_options
 from handlers.routing import Handler, argument_text, button, command
 from handlers.steps import ChoiceStep, Option
-from handlers.ui import Button, inline, say, show
+from handlers.ui import Button, inline, person_label, say, show
 
 
 async def people(update: Update, ctx: BotContext) -> None:
@@ -93,10 +93,9 @@ def _pager(ctx: BotContext, page: Page, to: Any) -> list[list[Button]]:
 
 def _list(page: Page, more: Sequence[Sequence[tuple[str, Action]]]) -> InlineKeyboardMarkup:
     rows: list[list[Button]] = []
-    for p in page.people:  # namesakes are common: the birth year and unit tell them apart
-        year = f" ({p.birth_year})" if p.birth_year else ""
+    for p in page.people:
         unit = f" · {p.unit.label}" if p.unit else ""
-        rows.append([(f"{p.full_name}{year}{unit}", OpenPerson(p.id))])
+        rows.append([(f"{person_label(p)}{unit}", OpenPerson(p.id))])
     return inline([*rows, *(list(row) for row in more)])
 
 

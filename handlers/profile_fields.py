@@ -85,6 +85,13 @@ class NameStep(TextStep[Any]):
         )  # fmt: skip
         return Flow.STAY
 
+    async def on_back(self, turn: Turn[Any]) -> bool:
+        """Back from "is this name right?" is back to typing the name."""
+        if turn.draft.unmarked_name is None:
+            return False
+        turn.draft.unmarked_name = None
+        return True
+
     async def typed_labels(self, turn: Turn[Any]) -> Sequence[tuple[str, str]]:
         if turn.draft.unmarked_name is None:  # a name is asked for, not a yes or no
             return ()
@@ -118,6 +125,13 @@ class TitleStep(ChoiceStep[Any]):
         await turn.show(turn.t("fields.ask_title_other"))
         await turn.say(turn.t("fields.type_title"), back_cancel_keyboard(turn.ctx))
         return Flow.STAY
+
+    async def on_back(self, turn: Turn[Any]) -> bool:
+        """Back while typing a position not in the list is back to the list."""
+        if not turn.draft.title_typing:
+            return False
+        turn.draft.title_typing = False
+        return True
 
     async def typed_labels(self, turn: Turn[Any]) -> Sequence[tuple[str, str]]:
         listed = await super().typed_labels(turn)  # a listed one typed is the listed one

@@ -76,6 +76,11 @@ def share_phone_keyboard(ctx: BotContext, *extra: str) -> ReplyKeyboardMarkup:
     )
 
 
+def person_label(person: Person) -> str:
+    """A name as lists show it: namesakes are common, the birth year tells them apart."""
+    return f"{person.full_name} ({person.birth_year})" if person.birth_year else person.full_name
+
+
 def main_keyboard_markup(labels: list[str]) -> ReplyKeyboardMarkup:
     """The keyboard that stays under the text box: a button for each thing the person does
     most, two to a row (a tap sends its label, which routes as the command)."""

@@ -493,6 +493,10 @@ async def test_every_question_takes_its_buttons_labels_typed_without_emoji(
     await cadre.tap("Xã Đồng Văn")
     await cadre.send("Khác")  # "✍️ Khác (tự nhập)": asks for the position, stores nothing
     await cadre.expect("Nhập tên chức vụ")
+    await cadre.send("Quay lại")  # back to the list, not to the unit
+    await cadre.expect("Chọn chức vụ")
+    await cadre.send("Khác")  # and "Other" again is still "Other"
+    await cadre.expect("Nhập tên chức vụ")
     await cadre.send("Bỏ qua")  # still "none", while the position is being typed
     await cadre.expect("giới tính")
     await cadre.send("Quay lại")
@@ -594,7 +598,7 @@ async def test_a_self_declared_duplicate_is_flagged_and_merged_by_an_administrat
     await admin.send("/pending")
     await admin.tap("Triệu Thị Đào")
     card = await admin.expect("Có thể trùng")
-    assert "🔗 Gộp vào hồ sơ ⚠️ ngay trên" in card.labels
+    assert "🔗 Gộp vào hồ sơ Triệu Thị Đào (1995)" in card.labels
     await admin.tap("⚠️ Triệu Thị Đào")  # the other record, and back to this one
     await admin.expect("Hồ sơ theo danh sách của tỉnh")
     await admin.tap("Quay lại")
