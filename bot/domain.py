@@ -199,6 +199,11 @@ class Person:
         )
 
     @property
+    def decided(self) -> bool:
+        """Confirmed or returned: a change to it goes back to the heads as a correction."""
+        return self.verified or self.returned_reason is not None
+
+    @property
     def withdrawn(self) -> bool:
         """A self-declared profile whose cadre withdrew consent: kept for the records it is
         in, but nobody answers for it any more (a roster record is the office's)."""

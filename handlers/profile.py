@@ -133,7 +133,7 @@ async def _save_edit(turn: Turn[ProfileAnswers]) -> None:
     person = await turn.services.people.edit_own(turn.telegram_id, field, value)
     await turn.say(turn.t("profile.saved"), await turn.resting_keyboard())
     card: str = person_card(turn.texts, person)
-    if person.awaits_decision and (before.verified or before.returned_reason is not None):
+    if person.awaits_decision and before.decided:  # the heads were asked again
         card += "\n\n" + turn.t("profile.resubmitted")
     await turn.say(card)
 

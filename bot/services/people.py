@@ -291,9 +291,8 @@ class PeopleService:
                 field=field.value,
             )  # fmt: skip
             edited = await repo.get(person.id)
-            again = person.verified or person.returned_reason is not None
-            if edited.awaits_decision and (again or field is ProfileField.UNIT):
-                await self._ask_heads_to_confirm(conn, edited, change, again=again)
+            if edited.awaits_decision and (person.decided or field is ProfileField.UNIT):
+                await self._ask_heads_to_confirm(conn, edited, change, again=person.decided)
             return edited
 
     async def set_own_phone(
