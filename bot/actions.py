@@ -382,3 +382,102 @@ class DialogueNav(Action):
     token: str
     op: NavOp
     target: str = ""
+
+
+# --- classes, enrolment, timetable -----------------------------------------------------------
+
+
+@action("cat")
+@dataclasses.dataclass(frozen=True, slots=True)
+class CatalogPage(Action):
+    """A page of a cadre's catalog view; the view (filters, search) is kept on the server
+    under `view` (see CatalogService), since 64 bytes cannot hold it."""
+
+    view: str
+    page: int = 0
+
+
+@action("cat.f")
+@dataclasses.dataclass(frozen=True, slots=True)
+class CatalogFilterMenu(Action):
+    """The choices of one filter of a catalog view (kind, month, format)."""
+
+    view: str
+    field: str
+
+
+@action("cat.set")
+@dataclasses.dataclass(frozen=True, slots=True)
+class CatalogSetFilter(Action):
+    """Narrows a view: `field` to `value` ("" for any); the view goes back to its first page."""
+
+    view: str
+    field: str
+    value: str = ""
+
+
+@action("cat.q")
+@dataclasses.dataclass(frozen=True, slots=True)
+class CatalogSearch(Action):
+    """Asks for words to search the names and codes of classes."""
+
+    view: str = ""
+
+
+@action("class")
+@dataclasses.dataclass(frozen=True, slots=True)
+class OpenClass(Action):
+    """A class's card; `view` is the catalog view it was opened from (its Back button)."""
+
+    class_id: int
+    view: str = ""
+
+
+@action("class.tt")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ClassTimetable(Action):
+    class_id: int
+
+
+@action("enrol")
+@dataclasses.dataclass(frozen=True, slots=True)
+class Enrol(Action):
+    """Enrol (or join the waitlist): unconfirmed, it shows what it means first."""
+
+    class_id: int
+    confirmed: bool = False
+
+
+@action("unenrol")
+@dataclasses.dataclass(frozen=True, slots=True)
+class Withdraw(Action):
+    """Leave a class or its waitlist: unconfirmed, it asks first."""
+
+    class_id: int
+    confirmed: bool = False
+
+
+@action("sched")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ShowSchedule(Action):
+    """A timetable: the cadre's own ("today", "week", "all"), or what they teach."""
+
+    span: str = "week"
+    teaching: bool = False
+
+
+@action("class.list")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ClassRoster(Action):
+    """An administrator's list of a class's learners and waitlist."""
+
+    class_id: int
+
+
+@action("class.cancel")
+@dataclasses.dataclass(frozen=True, slots=True)
+class CancelClass(Action):
+    """Cancel a class: unconfirmed, it asks first (learners and waitlist are told)."""
+
+    class_id: int
+    confirmed: bool = False

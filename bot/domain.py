@@ -36,6 +36,21 @@ class AuditAction(StrEnum):
     PROFILE_MERGED = "profile_merged"
     ANNOUNCEMENT = "announcement"
     DEMO_SEED = "demo_seed"
+    PLAN_SAVED = "plan_saved"
+    PLAN_APPROVED = "plan_approved"
+    PLAN_TARGETS_SET = "plan_targets_set"
+    PROGRAMME_SAVED = "programme_saved"
+    CLASS_SAVED = "class_saved"
+    CLASS_CANCELLED = "class_cancelled"
+    CAPACITY_CHANGED = "capacity_changed"
+    SESSIONS_ADDED = "sessions_added"
+    SESSION_MOVED = "session_moved"
+    SESSION_CANCELLED = "session_cancelled"
+    ENROLLED = "enrolled"
+    WAITLISTED = "waitlisted"
+    WITHDRAWN = "withdrawn"
+    PROMOTED = "promoted"
+    DUPLICATE_ALLOWED = "duplicate_allowed"
 
 
 class MessageKind(StrEnum):
@@ -48,6 +63,8 @@ class MessageKind(StrEnum):
     ROLE_CHANGED = "role_changed"
     PROFILE_MERGED = "profile_merged"
     SOURCE_POOL_CHANGED = "source_pool_changed"
+    CLASS_CANCELLED = "class_cancelled"
+    WAITLIST_PROMOTED = "waitlist_promoted"
 
 
 class Gender(StrEnum):

@@ -221,3 +221,206 @@ dialogues = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("expires_at", UTCDateTime, nullable=False, index=True),
 )
+
+# --- the training plan and its classes ---------------------------------------------------------
+
+#: The kinds of class (loại lớp) the plans set targets for; "all" is the plan's overall target.
+CLASS_KINDS = ("update", "title", "grade", "theory", "thematic", "party")
+
+#: The approved yearly plan (kế hoạch): only its classes count, and open for enrolment.
+plans = sa.Table(
+    "plans",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("year", sa.SmallInteger, nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("approved_on", sa.Date),
+    sa.Column("approved_by", sa.String(200)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("status IN ('draft', 'approved')", name="status"),
+    sa.CheckConstraint(
+        "status = 'draft' OR (approved_on IS NOT NULL AND approved_by IS NOT NULL)",
+        name="approval",
+    ),
+)
+
+#: Targets (chỉ tiêu) of a plan: classes and learners, overall ("all") and per kind.
+plan_targets = sa.Table(
+    "plan_targets",
+    metadata,
+    sa.Column("plan_id", Id, sa.ForeignKey("plans.id"), primary_key=True),
+    sa.Column("kind", sa.String(12), primary_key=True),
+    sa.Column("classes", sa.Integer, nullable=False),
+    sa.Column("learners", sa.Integer, nullable=False),
+    sa.CheckConstraint("classes >= 0 AND learners >= 0", name="positive"),
+)
+
+#: The content and level of a course; its classes are instances. A completion stays valid
+#: for `validity_months` (a refresher recurs), or for good when NULL (a grade course).
+programmes = sa.Table(
+    "programmes",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("code", sa.String(32), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("name_search", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(12), nullable=False),
+    sa.Column("validity_months", sa.SmallInteger),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+classes = sa.Table(
+    "classes",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("code", sa.String(32), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    # Name and code folded, for the catalog's search without diacritics.
+    sa.Column("search_text", sa.String(240), nullable=False),
+    sa.Column("programme_id", Id, sa.ForeignKey("programmes.id"), nullable=False, index=True),
+    sa.Column("plan_id", Id, sa.ForeignKey("plans.id"), nullable=False, index=True),
+    sa.Column("kind", sa.String(12), nullable=False),
+    sa.Column("format", sa.String(8), nullable=False),
+    sa.Column("location", sa.String(300)),
+    # Shown only to enrolled learners.
+    sa.Column("meeting_link", sa.String(500)),
+    sa.Column("organiser", sa.String(200)),
+    sa.Column("capacity", sa.Integer, nullable=False),
+    # Seats taken and the last waitlist ticket, kept on the row so that taking a seat is one
+    # conditional UPDATE: the database, not the process, guarantees no overbooking.
+    sa.Column("enrolled_count", sa.Integer, nullable=False, default=0),
+    sa.Column("waitlist_seq", sa.Integer, nullable=False, default=0),
+    sa.Column("enrol_opens_at", UTCDateTime),
+    sa.Column("enrol_deadline", UTCDateTime),
+    sa.Column("status", sa.String(10), nullable=False),
+    # The first start and last end of its sessions, kept with them: the catalog sorts by it.
+    sa.Column("starts_at", UTCDateTime),
+    sa.Column("ends_at", UTCDateTime),
+    sa.Column("cancelled_reason", sa.String(300)),
+    sa.Column("created_by", sa.BigInteger),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint(
+        "status IN ('planned', 'open', 'running', 'finished', 'cancelled')", name="status"
+    ),
+    sa.CheckConstraint("format IN ('on_site', 'online', 'blended')", name="format"),
+    sa.CheckConstraint("capacity > 0", name="capacity"),
+    sa.CheckConstraint("enrolled_count >= 0 AND enrolled_count <= capacity", name="seats"),
+    sa.Index("ix_classes_status_starts_at", "status", "starts_at"),
+)
+
+#: Who a class is for: no row means everyone; otherwise anyone matching one of its targets,
+#: written "unit:12" (that unit and its sub-units), "grade:3", "title:7" or "group:women".
+class_audience = sa.Table(
+    "class_audience",
+    metadata,
+    sa.Column("class_id", Id, sa.ForeignKey("classes.id"), primary_key=True),
+    sa.Column("target", sa.String(40), primary_key=True),
+)
+
+class_lecturers = sa.Table(
+    "class_lecturers",
+    metadata,
+    sa.Column("class_id", Id, sa.ForeignKey("classes.id"), primary_key=True),
+    sa.Column("person_id", Id, sa.ForeignKey("people.id"), primary_key=True, index=True),
+)
+
+class_sessions = sa.Table(
+    "class_sessions",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("class_id", Id, sa.ForeignKey("classes.id"), nullable=False),
+    sa.Column("starts_at", UTCDateTime, nullable=False),
+    sa.Column("ends_at", UTCDateTime, nullable=False),
+    sa.Column("topic", sa.String(300)),
+    sa.Column("lecturer_id", Id, sa.ForeignKey("people.id"), index=True),
+    sa.Column("room", sa.String(200)),
+    sa.Column("link", sa.String(500)),
+    sa.Column("status", sa.String(10), nullable=False),
+    # Where it was before it last moved: the timetable says what changed.
+    sa.Column("moved_from", UTCDateTime),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("status IN ('scheduled', 'cancelled')", name="status"),
+    sa.CheckConstraint("ends_at > starts_at", name="order"),
+    sa.Index("ix_class_sessions_class_id_starts_at", "class_id", "starts_at"),
+    sa.Index("ix_class_sessions_starts_at", "starts_at"),
+)
+
+#: Every change to a class or a session that its people must hear about (moved, cancelled,
+#: switched online, class cancelled, promoted from the waitlist): written in the change's
+#: transaction; the notifier (reminders) consumes the rows it has not handled yet.
+class_events = sa.Table(
+    "class_events",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("class_id", Id, sa.ForeignKey("classes.id"), nullable=False, index=True),
+    sa.Column("session_id", Id, sa.ForeignKey("class_sessions.id")),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("before", sa.JSON, nullable=False),
+    sa.Column("after", sa.JSON, nullable=False),
+    sa.Column("actor_telegram_id", sa.BigInteger),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("handled_at", UTCDateTime),
+    sa.Index("ix_class_events_handled_at", "handled_at"),
+)
+
+enrolments = sa.Table(
+    "enrolments",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("class_id", Id, sa.ForeignKey("classes.id"), nullable=False),
+    sa.Column("person_id", Id, sa.ForeignKey("people.id"), nullable=False, index=True),
+    sa.Column("status", sa.String(10), nullable=False),
+    # The waitlist ticket: first come, first served (the position is the rank among those
+    # still waiting).
+    sa.Column("ticket", sa.Integer),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint(
+        "status IN ('enrolled', 'waitlisted', 'withdrawn', 'cancelled')", name="status"
+    ),
+    sa.UniqueConstraint("class_id", "person_id"),
+    sa.Index("ix_enrolments_class_id_status_ticket", "class_id", "status", "ticket"),
+)
+
+#: An administrator's leave for one person to take a class despite the duplicated-training
+#: rule (audited).
+enrolment_overrides = sa.Table(
+    "enrolment_overrides",
+    metadata,
+    sa.Column("class_id", Id, sa.ForeignKey("classes.id"), primary_key=True),
+    sa.Column("person_id", Id, sa.ForeignKey("people.id"), primary_key=True),
+    sa.Column("granted_by", sa.BigInteger),
+    sa.Column("granted_at", UTCDateTime, nullable=False),
+)
+
+#: Training a person has completed: from results (later) or the roster import of the past.
+completions = sa.Table(
+    "completions",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("person_id", Id, sa.ForeignKey("people.id"), nullable=False),
+    sa.Column("programme_id", Id, sa.ForeignKey("programmes.id"), nullable=False),
+    sa.Column("class_id", Id, sa.ForeignKey("classes.id")),
+    # The class's name as it was, for a completion imported from before the bot.
+    sa.Column("class_name", sa.String(200)),
+    sa.Column("completed_on", sa.Date, nullable=False),
+    sa.Column("source", sa.String(10), nullable=False),
+    sa.CheckConstraint("source IN ('class', 'import')", name="source"),
+    sa.Index("ix_completions_person_id_programme_id", "person_id", "programme_id"),
+)
+
+#: A cadre's catalog view (filters, search, page) behind the short key its buttons carry:
+#: callback_data holds 64 bytes, and a view must survive a restart.
+catalog_views = sa.Table(
+    "catalog_views",
+    metadata,
+    sa.Column("key", sa.String(16), primary_key=True),
+    sa.Column("telegram_id", sa.BigInteger, nullable=False),
+    sa.Column("state", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False, index=True),
+)

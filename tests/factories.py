@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
 from bot.domain import Gender, NewPerson, NewUnit, PersonSource, Role
+from bot.training import (
+    Audience,
+    ClassFormat,
+    ClassKind,
+    ClassStatus,
+    NewClass,
+    NewPlan,
+    NewProgramme,
+    NewSession,
+)
 from storage.database import Database
+from storage.repositories.classes import ClassRepository
 from storage.repositories.people import PeopleRepository
+from storage.repositories.plans import PlanRepository, ProgrammeRepository
 from storage.repositories.roles import RoleRepository
 from storage.repositories.units import UnitRepository
 from storage.types import utcnow
@@ -65,3 +78,55 @@ async def add_role(db: Database, person_id: int, role: str, unit_id: int | None 
 async def count(db: Database, table: sa.Table) -> int:
     async with db.read() as conn:
         return int((await conn.execute(sa.select(sa.func.count()).select_from(table))).scalar_one())
+
+
+async def add_class(
+    db: Database,
+    code: str,
+    *,
+    capacity: int = 30,
+    starts: datetime | None = None,
+    days: int = 2,
+    approved: bool = True,
+    status: str = "open",
+    programme: str | None = None,
+    validity_months: int | None = 36,
+    audience: Audience | None = None,
+    deadline: datetime | None = None,
+    name: str | None = None,
+    plan_year: int | None = None,
+) -> int:
+    """An open class of an approved plan, with a morning session on each of `days` days
+    from `starts` (by default a month from now); its programme, and the plan of
+    `plan_year` (by default the year it starts), made if needed."""
+    starts = starts or utcnow().replace(microsecond=0) + timedelta(days=30)
+    year = plan_year or starts.year
+    async with db.write() as conn:
+        plans = PlanRepository(conn)
+        plan = await plans.of_year(year)
+        plan_id = plan.id if plan else await plans.add(
+            NewPlan(year, f"Kế hoạch {year}",
+                    approved_on=date(year, 1, 5) if approved else None,
+                    approved_by="Ban Thường vụ Tỉnh ủy" if approved else None)
+        )  # fmt: skip
+        programmes = ProgrammeRepository(conn)
+        programme_code = programme or f"P.{code}"
+        found = [p for p in await programmes.all() if p.code == programme_code]
+        programme_id = found[0].id if found else await programmes.add(
+            NewProgramme(programme_code, f"Chương trình {programme_code}", ClassKind.UPDATE,
+                         validity_months)
+        )  # fmt: skip
+        repo = ClassRepository(conn)
+        class_id = await repo.add(
+            NewClass(code, name or f"Lớp bồi dưỡng {code}", programme_id, plan_id,
+                     ClassKind.UPDATE, ClassFormat.ON_SITE, capacity,
+                     audience=audience or Audience(), location="Hội trường A",
+                     enrol_deadline=deadline, status=ClassStatus(status)),
+            by=None,
+        )  # fmt: skip
+        await repo.add_sessions(
+            class_id,
+            [NewSession(starts + timedelta(days=d), starts + timedelta(days=d, hours=3))
+             for d in range(days)],
+        )  # fmt: skip
+    return class_id

@@ -49,7 +49,9 @@ def build_application(
     if not token:
         raise ValueError("BOT_TOKEN is not set")
     database = db or Database.from_url(settings.database_url)
-    services = Services.build(database, superadmin_ids=settings.admin_ids, clock=clock)
+    services = Services.build(
+        database, superadmin_ids=settings.admin_ids, clock=clock, tz=settings.tz
+    )
     pacer = PriorityPacer(settings.send_rate_per_s)
     spacing = ChatSpacing(settings.send_rate_per_chat_s, settings.send_group_per_min)
     builder = builder or ApplicationBuilder()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,8 @@ def render_text(payload: dict[str, Any], texts: Texts) -> str:
 def _param(value: Any, texts: Texts) -> Any:
     if isinstance(value, dict) and "key" in value:
         return Raw(texts(value["key"], **value.get("params", {})))
+    if isinstance(value, dict) and "moment" in value:  # shown in the reader's zone and style
+        return datetime.fromisoformat(value["moment"])
     return value
 
 

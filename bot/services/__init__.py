@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import tzinfo
 
 from bot.clock import Clock, SystemClock
+from bot.i18n import DEFAULT_TIMEZONE
 from bot.services.access import AccessService
+from bot.services.catalog import CatalogService
 from bot.services.delivery import DeliveryService
 from bot.services.dialogues import DialogueStore
 from bot.services.directory import DirectoryService
+from bot.services.enrolment import EnrolmentService
 from bot.services.people import PeopleService
+from bot.services.planning import PlanningService
 from storage.database import Database
 
 
@@ -24,10 +29,18 @@ class Services:
     directory: DirectoryService
     delivery: DeliveryService
     dialogues: DialogueStore
+    planning: PlanningService
+    enrolment: EnrolmentService
+    catalog: CatalogService
 
     @classmethod
     def build(
-        cls, db: Database, *, superadmin_ids: frozenset[int], clock: Clock | None = None
+        cls,
+        db: Database,
+        *,
+        superadmin_ids: frozenset[int],
+        clock: Clock | None = None,
+        tz: tzinfo = DEFAULT_TIMEZONE,
     ) -> Services:
         clock = clock or SystemClock()
         delivery = DeliveryService(db)
@@ -46,4 +59,7 @@ class Services:
             directory=DirectoryService(db),
             delivery=delivery,
             dialogues=DialogueStore(db, clock),
+            planning=PlanningService(db, clock, tz),
+            enrolment=EnrolmentService(db, clock, tz, notify=delivery.wake),
+            catalog=CatalogService(db, clock, tz),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -44,6 +45,12 @@ def notice(
         dedup_key=dedup_key, chat_id=chat_id, person_id=person_id, kind=kind.value,
         payload=payload, batch_id=batch_id,
     )  # fmt: skip
+
+
+def moment(at: datetime) -> dict[str, str]:
+    """A time as a notice's parameter: JSON carries it, the sender shows it in the reader's
+    zone and language (`{at:datetime}`)."""
+    return {"moment": at.isoformat()}
 
 
 def note_line(note: str | None) -> Any:

@@ -53,6 +53,16 @@ class RoleRepository:
         )
         return result.rowcount > 0
 
+    async def holders(self, role: Role) -> list[int]:
+        """The ids of the people who hold `role`, by name."""
+        rows = await self.conn.execute(
+            sa.select(people.c.id)
+            .select_from(roles.join(people, people.c.id == roles.c.person_id))
+            .where(roles.c.role == role.value)
+            .order_by(people.c.name_search)
+        )
+        return list(rows.scalars())
+
     async def heads_above(self, unit_id: int) -> list[tuple[int, int]]:
         """(person id, Telegram id) of the linked heads of this unit or any unit above it."""
         rows = await self.conn.execute(

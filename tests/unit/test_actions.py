@@ -48,6 +48,17 @@ WIRE_CODES = {
     "return.why": "ReturnPersonFor",
     "merge": "MergeProfile",
     "claim": "ClaimRecord",
+    "cat": "CatalogPage",
+    "cat.f": "CatalogFilterMenu",
+    "cat.set": "CatalogSetFilter",
+    "cat.q": "CatalogSearch",
+    "class": "OpenClass",
+    "class.tt": "ClassTimetable",
+    "enrol": "Enrol",
+    "unenrol": "Withdraw",
+    "sched": "ShowSchedule",
+    "class.list": "ClassRoster",
+    "class.cancel": "CancelClass",
 }
 
 

@@ -1,0 +1,197 @@
+"""What a cadre sees of classes: the catalog of those open to them, a class's card, and
+timetables (their own, what a lecturer teaches, which of a head's staff are enrolled)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, time, timedelta, tzinfo
+from typing import Any
+
+from bot.clock import Clock
+from bot.domain import Actor
+from bot.errors import InvalidInput, NotFound
+from bot.services.access import registered, staff_scope
+from bot.services.enrolment import learner_of
+from bot.text_search import fold
+from bot.training import (
+    CatalogFilter,
+    CatalogPage,
+    ClassFormat,
+    ClassKind,
+    Enrolment,
+    EnrolmentStatus,
+    Session,
+    StaffEnrolment,
+    TimetableEntry,
+    TrainingClass,
+)
+from bot.validation import plain_text
+from storage.database import Database
+from storage.repositories.catalog_views import CatalogViewRepository
+from storage.repositories.classes import ClassRepository
+from storage.repositories.enrolments import EnrolmentRepository
+
+PAGE_SIZE = 6
+VIEW_TTL = timedelta(days=7)
+QUERY_MAX = 60
+FILTERS = ("kind", "month", "format")
+
+
+@dataclass(frozen=True, slots=True)
+class ClassCard:
+    """A class as one cadre sees it: its sessions, and their own place in it."""
+
+    training_class: TrainingClass
+    sessions: list[Session]
+    enrolment: Enrolment | None
+
+    @property
+    def shows_link(self) -> bool:
+        """The meeting link is for enrolled learners only."""
+        return self.enrolment is not None and self.enrolment.status is EnrolmentStatus.ENROLLED
+
+
+class CatalogService:
+    def __init__(self, db: Database, clock: Clock, tz: tzinfo) -> None:
+        self.db = db
+        self.clock = clock
+        self.tz = tz
+
+    # --- views --------------------------------------------------------------------------------
+
+    async def new_view(self, actor: Actor, query: str = "") -> str:
+        """A fresh view of the catalog (searching `query`, if given); returns its key."""
+        registered(actor)
+        view = CatalogFilter(query=self.clean_query(query) if query else "")
+        key = secrets.token_urlsafe(6)
+        now = self.clock.now()
+        async with self.db.write() as conn:
+            await CatalogViewRepository(conn).add(key, actor.telegram_id, _dump(view), now,
+                                                  now + VIEW_TTL)  # fmt: skip
+        return key
+
+    async def view(self, actor: Actor, key: str) -> CatalogFilter:
+        """The view behind a button; NotFound("catalog.expired") once it is gone."""
+        async with self.db.read() as conn:
+            state = await CatalogViewRepository(conn).get(key, actor.telegram_id, self.clock.now())
+        if state is None:
+            raise NotFound("catalog.expired")
+        return _load(state)
+
+    async def set_filter(self, actor: Actor, key: str, field: str, value: str) -> CatalogFilter:
+        """Narrows (or, with "", widens) one filter; the view returns to its first page."""
+        view = await self.view(actor, key)
+        changes: dict[str, Any]
+        if field == "kind":
+            changes = {"kind": ClassKind(value) if value else None}
+        elif field == "format":
+            changes = {"format": ClassFormat(value) if value else None}
+        elif field == "month":
+            if value and not (value.isdigit() and 1 <= int(value) <= 12):
+                raise InvalidInput()
+            changes = {"month": int(value) if value else None}
+        elif field == "full":
+            changes = {"include_full": value == "1"}
+        elif field == "query":
+            changes = {"query": self.clean_query(value) if value else ""}
+        elif field == "clear":
+            changes = {"kind": None, "format": None, "month": None, "query": ""}
+        else:
+            raise InvalidInput()
+        return await self._save(actor, key, replace(view, page=0, **changes))
+
+    async def page(self, actor: Actor, key: str, page: int | None = None
+                   ) -> tuple[CatalogFilter, CatalogPage, dict[int, Enrolment]]:  # fmt: skip
+        """A page of the view (its current one, unless `page`), and the cadre's enrolments."""
+        person = registered(actor)
+        view = await self.view(actor, key)
+        if page is not None and page != view.page:
+            view = await self._save(actor, key, replace(view, page=max(0, page)))
+        now = self.clock.now()
+        async with self.db.read() as conn:
+            learner = await learner_of(conn, person, now.astimezone(self.tz).year)
+            found, total, full = await ClassRepository(conn).catalog(
+                learner, view, now, PAGE_SIZE, self._month_range(view.month)
+            )
+            mine = await EnrolmentRepository(conn).of_person(person.id)
+        return view, CatalogPage(found, total, view.page, PAGE_SIZE, full), mine
+
+    def clean_query(self, raw: str) -> str:
+        """Words to search for, folded; refuses one that cannot find anything."""
+        folded = " ".join(fold(plain_text(raw)[:QUERY_MAX]).split())
+        if len(folded) < 2:
+            raise InvalidInput("catalog.query_short")
+        return folded
+
+    async def _save(self, actor: Actor, key: str, view: CatalogFilter) -> CatalogFilter:
+        async with self.db.write() as conn:
+            await CatalogViewRepository(conn).put(key, _dump(view), self.clock.now() + VIEW_TTL)
+        return view
+
+    def _month_range(self, month: int | None) -> tuple[datetime, datetime] | None:
+        """A month of this year, or of next year once it has passed."""
+        if month is None:
+            return None
+        today = self.clock.now().astimezone(self.tz).date()
+        year = today.year + (1 if month < today.month else 0)
+        start = datetime(year, month, 1, tzinfo=self.tz)
+        end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=self.tz)
+        return start, end
+
+    async def purge(self) -> int:
+        async with self.db.write() as conn:
+            return await CatalogViewRepository(conn).purge(self.clock.now())
+
+    # --- a class ------------------------------------------------------------------------------
+
+    async def card(self, actor: Actor, class_id: int) -> ClassCard:
+        person = registered(actor)
+        async with self.db.read() as conn:
+            repo = ClassRepository(conn)
+            training_class = await repo.get(class_id)
+            sessions = await repo.sessions(class_id)
+            enrolment = await EnrolmentRepository(conn).of(class_id, person.id)
+        return ClassCard(training_class, sessions, enrolment)
+
+    # --- timetables ---------------------------------------------------------------------------
+
+    async def timetable(self, actor: Actor, span: str, *, teaching: bool = False
+                        ) -> list[TimetableEntry]:  # fmt: skip
+        """The sessions of today, of the coming seven days, or all to come."""
+        person = registered(actor)
+        now = self.clock.now()
+        local = now.astimezone(self.tz)
+        midnight = datetime.combine(local.date(), time(0), self.tz)
+        until = {"today": midnight + timedelta(days=1), "week": midnight + timedelta(days=7),
+                 "all": None}  # fmt: skip
+        if span not in until:
+            raise InvalidInput()
+        since = midnight if span == "today" else now
+        async with self.db.read() as conn:
+            return await ClassRepository(conn).timetable(person.id, since, until[span],
+                                                         teaching=teaching)  # fmt: skip
+
+    async def staff_enrolments(self, actor: Actor) -> list[StaffEnrolment]:
+        """Who of a unit head's staff is enrolled or waiting in a class not yet over."""
+        scope = staff_scope(actor)
+        async with self.db.read() as conn:
+            return await EnrolmentRepository(conn).of_staff(scope, self.clock.now())
+
+
+def _dump(view: CatalogFilter) -> dict[str, Any]:
+    return {k: (v.value if hasattr(v, "value") else v) for k, v in asdict(view).items()}
+
+
+def _load(state: dict[str, Any]) -> CatalogFilter:
+    try:
+        return CatalogFilter(
+            kind=ClassKind(state["kind"]) if state.get("kind") else None,
+            month=state.get("month"),
+            format=ClassFormat(state["format"]) if state.get("format") else None,
+            query=str(state.get("query", "")),
+            include_full=bool(state.get("include_full", False)),
+            page=int(state.get("page", 0)),
+        )
+    except (ValueError, KeyError) as exc:
+        raise NotFound("catalog.expired") from exc

@@ -1,0 +1,312 @@
+"""Enrolment: who may take a seat, the waitlist, withdrawal, and promotion when seats free.
+
+Seats are guarded by the database: taking one is a single conditional UPDATE on the class's
+row (`ClassRepository.take_seat`), and a CHECK keeps `enrolled_count <= capacity`; so two
+processes, or two engines, cannot overbook a class whatever they do at once. Every change
+that frees a seat promotes the first waiting cadre in its own transaction, and the notice
+to them is queued in that transaction too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import tzinfo
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.actions import OpenClass
+from bot.clock import Clock
+from bot.domain import Actor, AuditAction, MessageKind, Person, Role
+from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from bot.services.access import registered, require
+from bot.services.notices import notice
+from bot.training import (
+    Clash,
+    ClassEventKind,
+    ClassStatus,
+    Enrolment,
+    EnrolmentStatus,
+    Learner,
+    PriorityGroup,
+    TrainingClass,
+)
+from storage.database import Database
+from storage.repositories.audit import AuditRepository
+from storage.repositories.classes import ClassRepository
+from storage.repositories.enrolments import EnrolmentRepository
+from storage.repositories.outbox import OutboxRepository
+from storage.repositories.people import PeopleRepository
+from storage.repositories.units import UnitRepository
+
+#: The young-cadre age limit the seeds report on (under 35).
+YOUNG_UNDER = 35
+#: Ethnicity code of the Kinh majority: every other group is an ethnic minority.
+MAJORITY_ETHNICITY = "01"
+
+
+@dataclass(frozen=True, slots=True)
+class Prospect:
+    """What enrolling in a class would mean for a cadre, to confirm before it happens."""
+
+    training_class: TrainingClass
+    clashes: list[Clash]
+
+    @property
+    def waitlist(self) -> bool:
+        return self.training_class.full
+
+
+async def learner_of(conn: AsyncConnection, person: Person, year: int) -> Learner:
+    """The cadre as audience rules see them: units up the tree, grade, title, groups."""
+    ancestors = await UnitRepository(conn).ancestor_ids(person.unit.id) if person.unit else []
+    groups = set()
+    if person.birth_year and year - person.birth_year < YOUNG_UNDER:
+        groups.add(PriorityGroup.YOUNG)
+    if person.gender is not None and person.gender.value == "female":
+        groups.add(PriorityGroup.WOMEN)
+    if person.ethnicity is not None and person.ethnicity.code != MAJORITY_ETHNICITY:
+        groups.add(PriorityGroup.MINORITY)
+    if person.source_pool:
+        groups.add(PriorityGroup.SOURCE_POOL)
+    return Learner(
+        person_id=person.id,
+        unit_ancestor_ids=tuple(ancestors),
+        grade_id=person.grade.id if person.grade else None,
+        title_id=person.title.id if person.title else None,
+        groups=frozenset(groups),
+    )
+
+
+class EnrolmentService:
+    def __init__(self, db: Database, clock: Clock, tz: tzinfo,
+                 notify: Callable[[], None] = lambda: None) -> None:  # fmt: skip
+        self.db = db
+        self.clock = clock
+        self.tz = tz
+        self.notify = notify  # wakes the outbox sender
+
+    # --- a cadre enrols ------------------------------------------------------------------------
+
+    async def prospect(self, actor: Actor, class_id: int) -> Prospect:
+        """The class and any clash with the cadre's timetable; refused with its reason if
+        the cadre may not enrol."""
+        person = registered(actor)
+        async with self.db.read() as conn:
+            training_class = await ClassRepository(conn).get(class_id)
+            await self._check(conn, person, training_class)
+            clashes = await ClassRepository(conn).clashes(class_id, person.id)
+        return Prospect(training_class, clashes)
+
+    async def enrol(self, actor: Actor, class_id: int, *, clashes_seen: bool) -> Enrolment:
+        """A seat if one is left, else a place on the waitlist (its position returned).
+
+        `clashes_seen`: the cadre was shown the clashes and confirmed; a clash that appeared
+        since (they enrolled elsewhere meanwhile) is refused so they can look again.
+        """
+        person = registered(actor)
+        async with self.db.write() as conn:
+            classes = ClassRepository(conn)
+            training_class = await classes.lock(class_id)
+            await self._check(conn, person, training_class)
+            if not clashes_seen and await classes.clashes(class_id, person.id):
+                raise Conflict("enrol.clash_appeared")
+            repo = EnrolmentRepository(conn)
+            if await classes.take_seat(class_id):
+                await repo.put(class_id, person.id, EnrolmentStatus.ENROLLED)
+                result = Enrolment(class_id, person.id, EnrolmentStatus.ENROLLED)
+            else:
+                ticket = await classes.next_ticket(class_id)
+                await repo.put(class_id, person.id, EnrolmentStatus.WAITLISTED, ticket)
+                position = await repo.position(class_id, ticket)
+                result = Enrolment(class_id, person.id, EnrolmentStatus.WAITLISTED, position)
+            action = (AuditAction.ENROLLED if result.status is EnrolmentStatus.ENROLLED
+                      else AuditAction.WAITLISTED)  # fmt: skip
+            await AuditRepository(conn).record(
+                action, actor=actor.telegram_id, person_id=person.id, class_id=class_id,
+                position=result.position,
+            )  # fmt: skip
+        return result
+
+    async def withdraw(self, actor: Actor, class_id: int) -> Enrolment:
+        """Leaves a class (or its waitlist) before it starts; a seat freed goes to the first
+        waiting cadre, in the same transaction. Returns what the cadre had."""
+        person = registered(actor)
+        async with self.db.write() as conn:
+            classes = ClassRepository(conn)
+            training_class = await classes.lock(class_id)
+            repo = EnrolmentRepository(conn)
+            had = await repo.of(class_id, person.id)
+            if had is None or had.status not in (
+                EnrolmentStatus.ENROLLED,
+                EnrolmentStatus.WAITLISTED,
+            ):
+                raise NotFound("enrol.not_enrolled")
+            if (
+                training_class.stage(self.clock.now()) is not ClassStatus.OPEN
+                and had.status is EnrolmentStatus.ENROLLED
+            ):
+                raise Conflict("enrol.withdraw_started")
+            await repo.set_status(class_id, person.id, EnrolmentStatus.WITHDRAWN)
+            await AuditRepository(conn).record(
+                AuditAction.WITHDRAWN, actor=actor.telegram_id, person_id=person.id,
+                class_id=class_id, was=had.status.value,
+            )  # fmt: skip
+            if had.status is EnrolmentStatus.ENROLLED:
+                await classes.free_seat(class_id)
+                await self._promote(conn, training_class, actor.telegram_id)
+        self.notify()
+        return had
+
+    async def enrolment(self, actor: Actor, class_id: int) -> Enrolment | None:
+        person = registered(actor)
+        async with self.db.read() as conn:
+            return await EnrolmentRepository(conn).of(class_id, person.id)
+
+    # --- administrators ------------------------------------------------------------------------
+
+    async def set_capacity(self, actor: Actor, class_id: int, capacity: int) -> int:
+        """A new capacity; seats it opens go to the waitlist at once. Returns how many were
+        promoted. Refused below the number already enrolled."""
+        require(actor, Role.ADMIN)
+        if not 1 <= capacity <= 10_000:
+            raise InvalidInput("planning.capacity_range")
+        async with self.db.write() as conn:
+            classes = ClassRepository(conn)
+            training_class = await classes.lock(class_id)
+            if not await classes.set_capacity(class_id, capacity):
+                raise Conflict("planning.capacity_below", enrolled=training_class.enrolled)
+            await AuditRepository(conn).record(
+                AuditAction.CAPACITY_CHANGED, actor=actor.telegram_id, class_id=class_id,
+                before=training_class.capacity, after=capacity,
+            )  # fmt: skip
+            promoted = await self._promote(conn, training_class, actor.telegram_id)
+        self.notify()
+        return promoted
+
+    async def allow_duplicate(self, actor: Actor, class_id: int, person_id: int) -> bool:
+        """An administrator lets one person take a class despite earlier training (audited)."""
+        require(actor, Role.ADMIN)
+        async with self.db.write() as conn:
+            await ClassRepository(conn).get(class_id)
+            added = await EnrolmentRepository(conn).add_override(
+                class_id, person_id, actor.telegram_id
+            )
+            if added:
+                await AuditRepository(conn).record(
+                    AuditAction.DUPLICATE_ALLOWED, actor=actor.telegram_id, person_id=person_id,
+                    class_id=class_id,
+                )  # fmt: skip
+        return added
+
+    async def cancel_class(self, actor: Actor, class_id: int, reason: str) -> int:
+        """Cancels a class: its learners and waitlist are told, in the transaction that
+        cancels it. Returns how many people were told."""
+        require(actor, Role.ADMIN)
+        async with self.db.write() as conn:
+            classes = ClassRepository(conn)
+            training_class = await classes.lock(class_id)
+            if training_class.status is ClassStatus.CANCELLED:
+                raise Conflict("planning.already_cancelled")
+            if training_class.stage(self.clock.now()) is ClassStatus.FINISHED:
+                raise Conflict("planning.already_finished")
+            repo = EnrolmentRepository(conn)
+            affected = await repo.active_people(class_id)
+            await repo.cancel_class(class_id)
+            await classes.update(class_id, status=ClassStatus.CANCELLED.value,
+                                 cancelled_reason=reason or None)  # fmt: skip
+            event = await classes.record_event(
+                class_id, ClassEventKind.CLASS_CANCELLED, actor=actor.telegram_id,
+                before={"status": training_class.status.value}, after={"reason": reason},
+            )  # fmt: skip
+            await AuditRepository(conn).record(
+                AuditAction.CLASS_CANCELLED, actor=actor.telegram_id, class_id=class_id,
+                people=len(affected),
+            )  # fmt: skip
+            params = {"name": training_class.name, "code": training_class.code,
+                      "reason": reason or "—"}  # fmt: skip
+            await OutboxRepository(conn).add([
+                notice(MessageKind.CLASS_CANCELLED, f"class_cancelled:{event}:{person_id}",
+                       chat_id=chat_id, person_id=person_id, text_key="notice.class_cancelled",
+                       params=params)
+                for person_id, chat_id, _status in affected
+                if chat_id is not None
+            ])  # fmt: skip
+        self.notify()
+        return sum(1 for _p, chat_id, _s in affected if chat_id is not None)
+
+    # --- rules ---------------------------------------------------------------------------------
+
+    async def _check(
+        self, conn: AsyncConnection, person: Person, training_class: TrainingClass
+    ) -> None:
+        """Raises the reason this cadre may not enrol in this class now, if there is one."""
+        now = self.clock.now()
+        stage = training_class.stage(now)
+        if stage is ClassStatus.CANCELLED:
+            raise Conflict("enrol.cancelled")
+        if stage in (ClassStatus.RUNNING, ClassStatus.FINISHED):
+            raise Conflict("enrol.started")
+        if not training_class.plan_approved:
+            raise Conflict("enrol.plan_not_approved", year=training_class.plan_year)
+        if stage is ClassStatus.PLANNED or (
+            training_class.enrol_opens_at is not None and training_class.enrol_opens_at > now
+        ):
+            raise Conflict("enrol.not_open_yet", opens=training_class.enrol_opens_at or "—")
+        if training_class.enrol_deadline is not None and training_class.enrol_deadline <= now:
+            raise Conflict("enrol.deadline_passed", deadline=training_class.enrol_deadline)
+        repo = EnrolmentRepository(conn)
+        held = await repo.of(training_class.id, person.id)
+        if held is not None and held.status is EnrolmentStatus.ENROLLED:
+            raise Conflict("enrol.already_enrolled")
+        if held is not None and held.status is EnrolmentStatus.WAITLISTED:
+            raise Conflict("enrol.already_waiting", position=held.position)
+        today = now.astimezone(self.tz).date()
+        if not training_class.audience.everyone:
+            learner = await learner_of(conn, person, today.year)
+            if not set(learner.targets()) & set(training_class.audience.targets()):
+                raise PermissionDenied("enrol.not_audience")
+        earlier = await repo.earlier_training(
+            person.id, training_class.programme.id, training_class.programme.validity_months,
+            training_class.id, today,
+        )  # fmt: skip
+        if earlier is not None and not await repo.has_override(training_class.id, person.id):
+            if earlier.completed_on is None:
+                raise Conflict("enrol.duplicate_current", other=earlier.class_name)
+            raise Conflict(
+                "enrol.duplicate_done", other=earlier.class_name, on=earlier.completed_on
+            )
+
+    async def _promote(
+        self, conn: AsyncConnection, training_class: TrainingClass, actor: int | None
+    ) -> int:
+        """Fills free seats from the waitlist, first ticket first; each promoted cadre is
+        told. Returns how many were promoted."""
+        if training_class.status is ClassStatus.CANCELLED:
+            return 0
+        classes = ClassRepository(conn)
+        repo = EnrolmentRepository(conn)
+        promoted = 0
+        for _ in range(training_class.capacity):
+            person_id = await repo.first_waiting(training_class.id)
+            if person_id is None or not await classes.take_seat(training_class.id):
+                break
+            await repo.set_status(training_class.id, person_id, EnrolmentStatus.ENROLLED)
+            event = await classes.record_event(
+                training_class.id, ClassEventKind.PROMOTED, actor=actor,
+                after={"person_id": person_id},
+            )  # fmt: skip
+            await AuditRepository(conn).record(
+                AuditAction.PROMOTED, actor=actor, person_id=person_id, class_id=training_class.id
+            )
+            person = await PeopleRepository(conn).get(person_id)
+            if person.telegram_id is not None:
+                params = {"name": training_class.name, "code": training_class.code}
+                await OutboxRepository(conn).add([
+                    notice(MessageKind.WAITLIST_PROMOTED, f"promoted:{event}",
+                           chat_id=person.telegram_id, person_id=person_id,
+                           text_key="notice.waitlist_promoted", params=params,
+                           buttons=[[("catalog.open_card", OpenClass(training_class.id))]])
+                ])  # fmt: skip
+            promoted += 1
+        return promoted

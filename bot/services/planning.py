@@ -1,0 +1,378 @@
+"""The training office's side: the yearly plan and its targets, programmes, classes and their
+sessions. Administrators only, checked on every call; every change is audited."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, tzinfo
+from typing import Any
+
+from bot.clock import Clock
+from bot.domain import Actor, AuditAction, Person, Role
+from bot.errors import Conflict, InvalidInput
+from bot.services.access import require
+from bot.text_search import fold
+from bot.training import (
+    Audience,
+    ClassEventKind,
+    ClassFormat,
+    ClassKind,
+    ClassStatus,
+    NewClass,
+    NewPlan,
+    NewProgramme,
+    NewSession,
+    Plan,
+    Programme,
+    RosterEntry,
+    Session,
+    SessionStatus,
+    Target,
+    TrainingClass,
+)
+from bot.validation import plain_text, telegram_length
+from storage.database import Database
+from storage.repositories.audit import AuditRepository
+from storage.repositories.classes import ClassRepository
+from storage.repositories.enrolments import EnrolmentRepository
+from storage.repositories.people import PeopleRepository
+from storage.repositories.plans import PlanRepository, ProgrammeRepository
+from storage.repositories.roles import RoleRepository
+
+CODE = re.compile(r"[A-Z0-9][A-Z0-9._\-]{1,31}")
+NAME_MAX = 200
+PLACE_MAX = 300
+LINK = re.compile(r"https://[^\s<>\"]{3,490}")
+CAPACITY_MAX = 10_000
+TARGET_MAX = 1_000_000
+SESSIONS_MAX = 400  # a political-theory course runs for months, two sessions a day
+ROSTER_SHOWN = 80
+
+
+def clean_code(raw: str) -> str:
+    """A class or programme code: letters and digits, as offices write them ("CV.2026.01")."""
+    code = plain_text(raw).strip().upper().replace(" ", "")
+    if not CODE.fullmatch(code):
+        raise InvalidInput("planning.code_format")
+    return code
+
+
+def clean_name(raw: str, limit: int = NAME_MAX) -> str:
+    name = " ".join(plain_text(raw).split())
+    if len(name) < 3 or telegram_length(name) > limit:
+        raise InvalidInput("planning.name_length", max=limit)
+    return name
+
+
+def clean_place(raw: str) -> str:
+    return clean_name(raw, PLACE_MAX)
+
+
+def clean_link(raw: str) -> str:
+    link = raw.strip()
+    if not LINK.fullmatch(link):
+        raise InvalidInput("planning.link_format")
+    return link
+
+
+def parse_count(raw: str, *, low: int = 0, high: int = TARGET_MAX) -> int:
+    """A number typed with or without thousands dots: "2.668", "2668", "2 668"."""
+    digits = re.sub(r"[.\s,]", "", raw.strip())
+    if not digits.isascii() or not digits.isdigit() or not low <= int(digits) <= high:
+        raise InvalidInput("planning.count_range", low=low, high=high)
+    return int(digits)
+
+
+def parse_year(raw: str, today: date) -> int:
+    text = raw.strip()
+    if not (text.isascii() and text.isdigit() and today.year - 1 <= int(text) <= today.year + 2):
+        raise InvalidInput("planning.year_range", low=today.year - 1, high=today.year + 2)
+    return int(text)
+
+
+class PlanningService:
+    def __init__(self, db: Database, clock: Clock, tz: tzinfo) -> None:
+        self.db = db
+        self.clock = clock
+        self.tz = tz
+
+    def today(self) -> date:
+        return self.clock.now().astimezone(self.tz).date()
+
+    # --- plans --------------------------------------------------------------------------------
+
+    async def plans(self, actor: Actor) -> list[Plan]:
+        require(actor, Role.ADMIN)
+        async with self.db.read() as conn:
+            return await PlanRepository(conn).all()
+
+    async def plan(self, actor: Actor, plan_id: int) -> Plan:
+        require(actor, Role.ADMIN)
+        async with self.db.read() as conn:
+            return await PlanRepository(conn).get(plan_id)
+
+    async def add_plan(self, actor: Actor, plan: NewPlan) -> Plan:
+        """A plan for a year that has none; approved at once if its approval is given."""
+        require(actor, Role.ADMIN)
+        async with self.db.write() as conn:
+            repo = PlanRepository(conn)
+            if await repo.of_year(plan.year) is not None:
+                raise Conflict("planning.year_taken", year=plan.year)
+            plan_id = await repo.add(plan)
+            await AuditRepository(conn).record(
+                AuditAction.PLAN_SAVED, actor=actor.telegram_id, plan_id=plan_id, year=plan.year,
+                targets=_targets_json(plan.targets), approved=plan.approved_on is not None,
+            )  # fmt: skip
+            return await repo.get(plan_id)
+
+    async def approve_plan(self, actor: Actor, plan_id: int, on: date, by: str) -> Plan:
+        require(actor, Role.ADMIN)
+        by = clean_name(by)
+        async with self.db.write() as conn:
+            repo = PlanRepository(conn)
+            plan = await repo.lock(plan_id)
+            if plan.approved:
+                raise Conflict("planning.already_approved")
+            await repo.approve(plan_id, on, by)
+            await AuditRepository(conn).record(
+                AuditAction.PLAN_APPROVED, actor=actor.telegram_id, plan_id=plan_id,
+                on=on.isoformat(), by=by,
+            )  # fmt: skip
+            return await repo.get(plan_id)
+
+    async def set_targets(self, actor: Actor, plan_id: int, targets: Mapping[str, Target]) -> Plan:
+        """Targets stay editable after approval; the audit keeps what they were."""
+        require(actor, Role.ADMIN)
+        async with self.db.write() as conn:
+            repo = PlanRepository(conn)
+            plan = await repo.lock(plan_id)
+            await repo.set_targets(plan_id, targets)
+            await AuditRepository(conn).record(
+                AuditAction.PLAN_TARGETS_SET, actor=actor.telegram_id, plan_id=plan_id,
+                before=_targets_json(plan.targets), after=_targets_json(targets),
+            )  # fmt: skip
+            return await repo.get(plan_id)
+
+    # --- programmes ---------------------------------------------------------------------------
+
+    async def programmes(self, actor: Actor) -> list[Programme]:
+        require(actor, Role.ADMIN)
+        async with self.db.read() as conn:
+            return await ProgrammeRepository(conn).all()
+
+    async def programme(self, actor: Actor, programme_id: int) -> Programme:
+        require(actor, Role.ADMIN)
+        async with self.db.read() as conn:
+            return await ProgrammeRepository(conn).get(programme_id)
+
+    async def add_programme(self, actor: Actor, programme: NewProgramme) -> Programme:
+        require(actor, Role.ADMIN)
+        async with self.db.write() as conn:
+            repo = ProgrammeRepository(conn)
+            if await repo.code_taken(programme.code):
+                raise Conflict("planning.code_taken", code=programme.code)
+            programme_id = await repo.add(programme)
+            await AuditRepository(conn).record(
+                AuditAction.PROGRAMME_SAVED, actor=actor.telegram_id, programme_id=programme_id,
+                code=programme.code, validity_months=programme.validity_months,
+            )  # fmt: skip
+            return await repo.get(programme_id)
+
+    # --- classes ------------------------------------------------------------------------------
+
+    async def lecturers(self, actor: Actor) -> list[Person]:
+        """People who hold the lecturer role, to put on a class."""
+        require(actor, Role.ADMIN)
+        async with self.db.read() as conn:
+            ids = await RoleRepository(conn).holders(Role.LECTURER)
+            repo = PeopleRepository(conn)
+            return [await repo.get(person_id) for person_id in ids]
+
+    async def code_taken(self, code: str) -> bool:
+        async with self.db.read() as conn:
+            return await ClassRepository(conn).code_taken(code)
+
+    async def add_class(self, actor: Actor, new: NewClass,
+                        sessions: Sequence[NewSession] = ()) -> TrainingClass:  # fmt: skip
+        """A class with its sessions, in one transaction. Only a class of an approved plan
+        opens for enrolment."""
+        require(actor, Role.ADMIN)
+        _check_sessions(sessions)
+        async with self.db.write() as conn:
+            plan = await PlanRepository(conn).get(new.plan_id)
+            await ProgrammeRepository(conn).get(new.programme_id)
+            if new.status is ClassStatus.OPEN and not plan.approved:
+                raise Conflict("planning.plan_not_approved", year=plan.year)
+            repo = ClassRepository(conn)
+            if await repo.code_taken(new.code):
+                raise Conflict("planning.code_taken", code=new.code)
+            class_id = await repo.add(new, actor.telegram_id)
+            await repo.add_sessions(class_id, sessions)
+            await AuditRepository(conn).record(
+                AuditAction.CLASS_SAVED, actor=actor.telegram_id, class_id=class_id,
+                code=new.code, sessions=len(sessions), capacity=new.capacity,
+            )  # fmt: skip
+            return await repo.get(class_id)
+
+    async def open_class(self, actor: Actor, class_id: int) -> TrainingClass:
+        """A planned class opens for enrolment, if its plan is approved."""
+        require(actor, Role.ADMIN)
+        async with self.db.write() as conn:
+            repo = ClassRepository(conn)
+            training_class = await repo.lock(class_id)
+            if not training_class.plan_approved:
+                raise Conflict("planning.plan_not_approved", year=training_class.plan_year)
+            if training_class.status is not ClassStatus.PLANNED:
+                raise Conflict("planning.not_planned")
+            await repo.update(class_id, status=ClassStatus.OPEN.value)
+            await AuditRepository(conn).record(
+                AuditAction.CLASS_SAVED, actor=actor.telegram_id, class_id=class_id,
+                status={"before": "planned", "after": "open"},
+            )  # fmt: skip
+            return await repo.get(class_id)
+
+    async def edit_class(self, actor: Actor, class_id: int, **values: Any) -> TrainingClass:
+        """Changes fields of a class (not its seats: see EnrolmentService.set_capacity);
+        the audit keeps each field's value before and after."""
+        require(actor, Role.ADMIN)
+        allowed = {"name", "location", "meeting_link", "organiser", "enrol_deadline",
+                   "enrol_opens_at", "format"}  # fmt: skip
+        if not values or not set(values) <= allowed:
+            raise InvalidInput()
+        async with self.db.write() as conn:
+            repo = ClassRepository(conn)
+            before = await repo.lock(class_id)
+            stored = {k: (v.value if isinstance(v, ClassFormat) else v) for k, v in values.items()}
+            await repo.update(class_id, **stored)
+            await AuditRepository(conn).record(
+                AuditAction.CLASS_SAVED, actor=actor.telegram_id, class_id=class_id,
+                changes={k: {"before": _json(getattr(before, k)), "after": _json(v)}
+                         for k, v in values.items()},
+            )  # fmt: skip
+            return await repo.get(class_id)
+
+    async def set_audience(self, actor: Actor, class_id: int, audience: Audience) -> None:
+        require(actor, Role.ADMIN)
+        async with self.db.write() as conn:
+            repo = ClassRepository(conn)
+            before = await repo.lock(class_id)
+            await repo.set_audience(class_id, audience)
+            await AuditRepository(conn).record(
+                AuditAction.CLASS_SAVED, actor=actor.telegram_id, class_id=class_id,
+                audience={"before": before.audience.targets(), "after": audience.targets()},
+            )  # fmt: skip
+
+    async def classes_of(self, actor: Actor, plan_id: int) -> list[TrainingClass]:
+        require(actor, Role.ADMIN)
+        async with self.db.read() as conn:
+            return await ClassRepository(conn).of_plan(plan_id)
+
+    async def find_classes(self, actor: Actor, query: str) -> list[TrainingClass]:
+        require(actor, Role.ADMIN)
+        words = fold(plain_text(query)[:60]).split()
+        if not words:
+            raise InvalidInput("catalog.query_short")
+        async with self.db.read() as conn:
+            return await ClassRepository(conn).search(words)
+
+    async def roster(self, actor: Actor, class_id: int) -> tuple[TrainingClass, list[RosterEntry]]:
+        """A class with its learners, then its waitlist in order (administrators)."""
+        require(actor, Role.ADMIN)
+        async with self.db.read() as conn:
+            training_class = await ClassRepository(conn).get(class_id)
+            entries = await EnrolmentRepository(conn).roster(class_id, ROSTER_SHOWN)
+        return training_class, entries
+
+    # --- sessions -----------------------------------------------------------------------------
+
+    async def sessions(self, actor: Actor, class_id: int) -> list[Session]:
+        require(actor, Role.ADMIN)
+        async with self.db.read() as conn:
+            return await ClassRepository(conn).sessions(class_id)
+
+    async def add_sessions(
+        self, actor: Actor, class_id: int, sessions: Sequence[NewSession]
+    ) -> int:
+        require(actor, Role.ADMIN)
+        _check_sessions(sessions)
+        async with self.db.write() as conn:
+            repo = ClassRepository(conn)
+            training_class = await repo.lock(class_id)
+            if training_class.status is ClassStatus.CANCELLED:
+                raise Conflict("planning.already_cancelled")
+            await repo.add_sessions(class_id, sessions)
+            await AuditRepository(conn).record(
+                AuditAction.SESSIONS_ADDED, actor=actor.telegram_id, class_id=class_id,
+                count=len(sessions),
+            )  # fmt: skip
+        return len(sessions)
+
+    async def move_session(self, actor: Actor, session_id: int, starts_at: datetime,
+                           ends_at: datetime) -> Session:  # fmt: skip
+        """Moves a session; what changed is recorded as an event for the notifier."""
+        require(actor, Role.ADMIN)
+        if ends_at <= starts_at:
+            raise InvalidInput("error.slot_order", typed="")
+        async with self.db.write() as conn:
+            repo = ClassRepository(conn)
+            session = await repo.session(session_id)
+            await repo.lock(session.class_id)
+            if session.cancelled:
+                raise Conflict("planning.session_cancelled")
+            await repo.update_session(session_id, starts_at=starts_at, ends_at=ends_at,
+                                      moved_from=session.starts_at)  # fmt: skip
+            await repo.refresh_span(session.class_id)
+            before = {
+                "starts_at": session.starts_at.isoformat(),
+                "ends_at": session.ends_at.isoformat(),
+            }
+            after = {"starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat()}
+            await repo.record_event(session.class_id, ClassEventKind.SESSION_MOVED,
+                                    session_id=session_id, before=before, after=after,
+                                    actor=actor.telegram_id)  # fmt: skip
+            await AuditRepository(conn).record(
+                AuditAction.SESSION_MOVED, actor=actor.telegram_id, class_id=session.class_id,
+                session_id=session_id, before=before, after=after,
+            )  # fmt: skip
+            return await repo.session(session_id)
+
+    async def cancel_session(self, actor: Actor, session_id: int) -> Session:
+        require(actor, Role.ADMIN)
+        async with self.db.write() as conn:
+            repo = ClassRepository(conn)
+            session = await repo.session(session_id)
+            await repo.lock(session.class_id)
+            if session.cancelled:
+                raise Conflict("planning.session_cancelled")
+            await repo.update_session(session_id, status=SessionStatus.CANCELLED.value)
+            await repo.refresh_span(session.class_id)
+            before = {"starts_at": session.starts_at.isoformat()}
+            await repo.record_event(session.class_id, ClassEventKind.SESSION_CANCELLED,
+                                    session_id=session_id, before=before,
+                                    actor=actor.telegram_id)  # fmt: skip
+            await AuditRepository(conn).record(
+                AuditAction.SESSION_CANCELLED, actor=actor.telegram_id,
+                class_id=session.class_id, session_id=session_id, before=before,
+            )  # fmt: skip
+            return await repo.session(session_id)
+
+
+def _check_sessions(sessions: Sequence[NewSession]) -> None:
+    if len(sessions) > SESSIONS_MAX:
+        raise InvalidInput("planning.too_many_sessions", max=SESSIONS_MAX)
+    for session in sessions:
+        if session.ends_at <= session.starts_at:
+            raise InvalidInput("error.slot_order", typed="")
+
+
+def _targets_json(targets: Mapping[str, Target]) -> dict[str, list[int]]:
+    return {kind: [t.classes, t.learners] for kind, t in targets.items()}
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, ClassFormat | ClassKind):
+        return value.value
+    return value

@@ -1,0 +1,367 @@
+"""The training domain as plain data: plans and targets, programmes, classes, sessions,
+enrolments. No framework types, no SQL; the rules that need no database live here too."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class ClassKind(StrEnum):
+    """The kinds of class (loại lớp) a plan sets targets for (../shared/domain.md)."""
+
+    UPDATE = "update"  # bồi dưỡng cập nhật kiến thức, by audience tier
+    TITLE = "title"  # by leadership title
+    GRADE = "grade"  # by civil-service grade
+    THEORY = "theory"  # intermediate / advanced political theory
+    THEMATIC = "thematic"  # thematic courses and skills training
+    PARTY = "party"  # new Party members; Party awareness
+
+
+#: The plan's overall target is filed under this kind.
+ALL_KINDS = "all"
+
+
+class PlanStatus(StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+
+
+class ClassFormat(StrEnum):
+    ON_SITE = "on_site"
+    ONLINE = "online"
+    BLENDED = "blended"
+
+
+class ClassStatus(StrEnum):
+    PLANNED = "planned"  # in the plan, not yet open for enrolment
+    OPEN = "open"
+    RUNNING = "running"
+    FINISHED = "finished"
+    CANCELLED = "cancelled"
+
+
+class SessionStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class EnrolmentStatus(StrEnum):
+    ENROLLED = "enrolled"
+    WAITLISTED = "waitlisted"
+    WITHDRAWN = "withdrawn"
+    CANCELLED = "cancelled"  # the class was cancelled
+
+
+#: Enrolments that hold (or wait for) a seat.
+ACTIVE_ENROLMENT = (EnrolmentStatus.ENROLLED, EnrolmentStatus.WAITLISTED)
+
+
+class PriorityGroup(StrEnum):
+    """Groups the seeds report on separately and favour (young, women, ethnic minorities,
+    the leadership source pool)."""
+
+    YOUNG = "young"
+    WOMEN = "women"
+    MINORITY = "minority"
+    SOURCE_POOL = "source_pool"
+
+
+class ClassEventKind(StrEnum):
+    """What the people of a class must hear about: the notifier's input."""
+
+    SESSION_MOVED = "session_moved"
+    SESSION_CANCELLED = "session_cancelled"
+    SESSION_ONLINE = "session_online"
+    CLASS_CANCELLED = "class_cancelled"
+    PROMOTED = "promoted"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    classes: int
+    learners: int
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    id: int
+    year: int
+    name: str
+    status: PlanStatus
+    approved_on: date | None = None
+    approved_by: str | None = None
+    #: Kind (or ALL_KINDS) → target.
+    targets: dict[str, Target] = field(default_factory=dict)
+
+    @property
+    def approved(self) -> bool:
+        return self.status is PlanStatus.APPROVED
+
+
+@dataclass(frozen=True, slots=True)
+class NewPlan:
+    year: int
+    name: str
+    approved_on: date | None = None
+    approved_by: str | None = None
+    targets: dict[str, Target] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Programme:
+    id: int
+    code: str
+    name: str
+    kind: ClassKind
+    #: How long a completion counts; None: for good (a grade course is taken once).
+    validity_months: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewProgramme:
+    code: str
+    name: str
+    kind: ClassKind
+    validity_months: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """Who a class is for: everyone, or anyone matching one of these."""
+
+    unit_ids: tuple[int, ...] = ()  # with their sub-units
+    grade_ids: tuple[int, ...] = ()
+    title_ids: tuple[int, ...] = ()
+    groups: tuple[PriorityGroup, ...] = ()
+
+    @property
+    def everyone(self) -> bool:
+        return not (self.unit_ids or self.grade_ids or self.title_ids or self.groups)
+
+    def targets(self) -> list[str]:
+        """As stored: "unit:12", "grade:3", "title:7", "group:women"."""
+        return [
+            *(f"unit:{i}" for i in self.unit_ids),
+            *(f"grade:{i}" for i in self.grade_ids),
+            *(f"title:{i}" for i in self.title_ids),
+            *(f"group:{g.value}" for g in self.groups),
+        ]
+
+    @classmethod
+    def from_targets(cls, targets: list[str]) -> Audience:
+        found: dict[str, list[str]] = {"unit": [], "grade": [], "title": [], "group": []}
+        for target in targets:
+            kind, _, value = target.partition(":")
+            if kind in found:
+                found[kind].append(value)
+        return cls(
+            unit_ids=tuple(int(v) for v in found["unit"]),
+            grade_ids=tuple(int(v) for v in found["grade"]),
+            title_ids=tuple(int(v) for v in found["title"]),
+            groups=tuple(PriorityGroup(v) for v in found["group"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Learner:
+    """What the audience rule and the catalog need to know about a cadre."""
+
+    person_id: int
+    unit_ancestor_ids: tuple[int, ...]
+    grade_id: int | None
+    title_id: int | None
+    groups: frozenset[PriorityGroup]
+
+    def targets(self) -> list[str]:
+        """Every audience target this cadre matches."""
+        return [
+            *(f"unit:{i}" for i in self.unit_ancestor_ids),
+            *([f"grade:{self.grade_id}"] if self.grade_id else []),
+            *([f"title:{self.title_id}"] if self.title_id else []),
+            *(f"group:{g.value}" for g in sorted(self.groups)),
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    id: int
+    class_id: int
+    starts_at: datetime
+    ends_at: datetime
+    status: SessionStatus
+    topic: str | None = None
+    lecturer_id: int | None = None
+    lecturer_name: str | None = None
+    room: str | None = None
+    link: str | None = None
+    moved_from: datetime | None = None
+
+    @property
+    def cancelled(self) -> bool:
+        return self.status is SessionStatus.CANCELLED
+
+
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    starts_at: datetime
+    ends_at: datetime
+    topic: str | None = None
+    lecturer_id: int | None = None
+    room: str | None = None
+    link: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingClass:
+    """A class (lớp) as the catalog, its card and the administrators see it."""
+
+    id: int
+    code: str
+    name: str
+    programme: Programme
+    plan_id: int
+    plan_year: int
+    plan_approved: bool
+    kind: ClassKind
+    format: ClassFormat
+    capacity: int
+    enrolled: int
+    waiting: int
+    status: ClassStatus
+    audience: Audience = field(default_factory=Audience)
+    location: str | None = None
+    meeting_link: str | None = None
+    organiser: str | None = None
+    enrol_opens_at: datetime | None = None
+    enrol_deadline: datetime | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    lecturers: tuple[str, ...] = ()
+    cancelled_reason: str | None = None
+
+    @property
+    def seats_left(self) -> int:
+        return max(0, self.capacity - self.enrolled)
+
+    @property
+    def full(self) -> bool:
+        return self.enrolled >= self.capacity
+
+    def stage(self, now: datetime) -> ClassStatus:
+        """The status as time has moved it: an open class whose first session has begun is
+        running, and one whose last has ended is finished."""
+        if self.status in (ClassStatus.CANCELLED, ClassStatus.FINISHED):
+            return self.status
+        if self.ends_at is not None and now >= self.ends_at:
+            return ClassStatus.FINISHED
+        if self.starts_at is not None and now >= self.starts_at:
+            return ClassStatus.RUNNING
+        return self.status
+
+
+@dataclass(frozen=True, slots=True)
+class NewClass:
+    code: str
+    name: str
+    programme_id: int
+    plan_id: int
+    kind: ClassKind
+    format: ClassFormat
+    capacity: int
+    audience: Audience = field(default_factory=Audience)
+    location: str | None = None
+    meeting_link: str | None = None
+    organiser: str | None = None
+    lecturer_ids: tuple[int, ...] = ()
+    enrol_opens_at: datetime | None = None
+    enrol_deadline: datetime | None = None
+    status: ClassStatus = ClassStatus.PLANNED
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolment:
+    """A cadre's place in a class: a seat, or a waitlist position (1 = next)."""
+
+    class_id: int
+    person_id: int
+    status: EnrolmentStatus
+    position: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Clash:
+    """A session of the class asked for that overlaps one of another class of the cadre's."""
+
+    session: Session
+    other: Session
+    other_class: str
+
+
+@dataclass(frozen=True, slots=True)
+class EarlierTraining:
+    """Why an enrolment would duplicate training: the class taken or being taken."""
+
+    class_name: str
+    completed_on: date | None  # None: enrolled there now
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogFilter:
+    """A cadre's catalog view: what they narrowed it to and the page they are on."""
+
+    kind: ClassKind | None = None
+    month: int | None = None  # 1-12, of the current or coming year
+    format: ClassFormat | None = None
+    query: str = ""
+    include_full: bool = False
+    page: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogPage:
+    classes: list[TrainingClass]
+    total: int
+    page: int
+    size: int
+    full_hidden: int = 0  # classes that fit but have no seat left (offered on demand)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+
+@dataclass(frozen=True, slots=True)
+class TimetableEntry:
+    """One session in someone's timetable, with its class."""
+
+    session: Session
+    class_id: int
+    class_code: str
+    class_name: str
+    format: ClassFormat
+    location: str | None
+    meeting_link: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StaffEnrolment:
+    """A unit head's view: who of their staff is in which class."""
+
+    person_name: str
+    unit_name: str
+    class_code: str
+    class_name: str
+    status: EnrolmentStatus
+    starts_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RosterEntry:
+    """One line of a class's list for administrators: a learner, or a place on the waitlist."""
+
+    name: str
+    unit: str | None
+    status: EnrolmentStatus
+    ticket: int | None

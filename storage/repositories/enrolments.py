@@ -1,0 +1,254 @@
+"""Enrolments and the waitlist, overrides of the duplicated-training rule, completions."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.domain import UnitScope
+from bot.training import (
+    ACTIVE_ENROLMENT,
+    ClassStatus,
+    EarlierTraining,
+    Enrolment,
+    EnrolmentStatus,
+    RosterEntry,
+    StaffEnrolment,
+)
+from storage.repositories.units import in_scope
+from storage.schema import (
+    classes,
+    completions,
+    enrolment_overrides,
+    enrolments,
+    people,
+    programmes,
+    units,
+)
+from storage.types import utcnow
+
+_ACTIVE = [s.value for s in ACTIVE_ENROLMENT]
+
+
+class EnrolmentRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def of(self, class_id: int, person_id: int) -> Enrolment | None:
+        row = (
+            await self.conn.execute(
+                sa.select(enrolments.c.status, enrolments.c.ticket).where(
+                    enrolments.c.class_id == class_id, enrolments.c.person_id == person_id
+                )
+            )
+        ).first()
+        if row is None:
+            return None
+        status = EnrolmentStatus(row.status)
+        position = (
+            await self.position(class_id, row.ticket)
+            if status is EnrolmentStatus.WAITLISTED
+            else None
+        )
+        return Enrolment(class_id, person_id, status, position)
+
+    async def position(self, class_id: int, ticket: int) -> int:
+        """The rank of a ticket among those still waiting: 1 is next."""
+        ahead = await self.conn.execute(
+            sa.select(sa.func.count()).where(
+                enrolments.c.class_id == class_id,
+                enrolments.c.status == EnrolmentStatus.WAITLISTED.value,
+                enrolments.c.ticket < ticket,
+            )
+        )
+        return int(ahead.scalar_one()) + 1
+
+    async def put(self, class_id: int, person_id: int, status: EnrolmentStatus,
+                  ticket: int | None = None) -> None:  # fmt: skip
+        """Enrols or waitlists the person, reusing the row of an earlier withdrawal. A second
+        row for the same person and class is refused by the database (a double tap)."""
+        now = utcnow()
+        updated = await self.conn.execute(
+            enrolments.update()
+            .where(
+                enrolments.c.class_id == class_id,
+                enrolments.c.person_id == person_id,
+                enrolments.c.status.not_in(_ACTIVE),
+            )
+            .values(status=status.value, ticket=ticket, updated_at=now)
+        )
+        if updated.rowcount == 0:
+            await self.conn.execute(
+                enrolments.insert().values(class_id=class_id, person_id=person_id,
+                                           status=status.value, ticket=ticket,
+                                           created_at=now, updated_at=now)
+            )  # fmt: skip
+
+    async def set_status(self, class_id: int, person_id: int, status: EnrolmentStatus) -> None:
+        await self.conn.execute(
+            enrolments.update()
+            .where(enrolments.c.class_id == class_id, enrolments.c.person_id == person_id)
+            .values(status=status.value, updated_at=utcnow())
+        )
+
+    async def first_waiting(self, class_id: int) -> int | None:
+        """The person whose ticket comes first."""
+        found = await self.conn.execute(
+            sa.select(enrolments.c.person_id)
+            .where(
+                enrolments.c.class_id == class_id,
+                enrolments.c.status == EnrolmentStatus.WAITLISTED.value,
+            )
+            .order_by(enrolments.c.ticket)
+            .limit(1)
+        )
+        return found.scalar()
+
+    async def active_people(self, class_id: int) -> list[tuple[int, int | None, EnrolmentStatus]]:
+        """(person id, Telegram id, status) of everyone enrolled or waiting."""
+        rows = await self.conn.execute(
+            sa.select(people.c.id, people.c.telegram_id, enrolments.c.status)
+            .select_from(enrolments.join(people, people.c.id == enrolments.c.person_id))
+            .where(enrolments.c.class_id == class_id, enrolments.c.status.in_(_ACTIVE))
+            .order_by(enrolments.c.status, enrolments.c.ticket, people.c.name_search)
+        )
+        return [(r.id, r.telegram_id, EnrolmentStatus(r.status)) for r in rows]
+
+    async def roster(self, class_id: int, limit: int) -> list[RosterEntry]:
+        """Everyone enrolled, then the waitlist in order."""
+        rows = await self.conn.execute(
+            sa.select(people.c.full_name, units.c.name.label("unit"), enrolments.c.status,
+                      enrolments.c.ticket)
+            .select_from(
+                enrolments.join(people, people.c.id == enrolments.c.person_id)
+                .outerjoin(units, units.c.id == people.c.unit_id)
+            )
+            .where(enrolments.c.class_id == class_id, enrolments.c.status.in_(_ACTIVE))
+            .order_by(enrolments.c.status, enrolments.c.ticket, people.c.name_search)
+            .limit(limit)
+        )  # fmt: skip
+        return [RosterEntry(r.full_name, r.unit, EnrolmentStatus(r.status), r.ticket) for r in rows]
+
+    async def cancel_class(self, class_id: int) -> None:
+        await self.conn.execute(
+            enrolments.update()
+            .where(enrolments.c.class_id == class_id, enrolments.c.status.in_(_ACTIVE))
+            .values(status=EnrolmentStatus.CANCELLED.value, updated_at=utcnow())
+        )
+
+    async def of_person(self, person_id: int) -> dict[int, Enrolment]:
+        """Class id → the person's active enrolment there (the catalog marks those)."""
+        rows = await self.conn.execute(
+            sa.select(enrolments.c.class_id, enrolments.c.status).where(
+                enrolments.c.person_id == person_id, enrolments.c.status.in_(_ACTIVE)
+            )
+        )
+        return {
+            r.class_id: Enrolment(r.class_id, person_id, EnrolmentStatus(r.status)) for r in rows
+        }
+
+    async def of_staff(self, scope: UnitScope, since: Any, limit: int = 60) -> list[StaffEnrolment]:
+        """Who of the units in scope is enrolled or waiting in a class not yet over."""
+        rows = await self.conn.execute(
+            sa.select(people.c.full_name, units.c.name.label("unit"), classes.c.code,
+                      classes.c.name, enrolments.c.status, classes.c.starts_at)
+            .select_from(
+                enrolments.join(people, people.c.id == enrolments.c.person_id)
+                .join(units, units.c.id == people.c.unit_id)
+                .join(classes, classes.c.id == enrolments.c.class_id)
+            )
+            .where(
+                enrolments.c.status.in_(_ACTIVE), in_scope(people.c.unit_id, scope),
+                classes.c.status != ClassStatus.CANCELLED.value,
+                sa.or_(classes.c.ends_at.is_(None), classes.c.ends_at > since),
+            )
+            .order_by(classes.c.starts_at, classes.c.code, people.c.name_search)
+            .limit(limit)
+        )  # fmt: skip
+        return [
+            StaffEnrolment(
+                r.full_name, r.unit, r.code, r.name, EnrolmentStatus(r.status), r.starts_at
+            )
+            for r in rows
+        ]
+
+    # --- duplicated training -------------------------------------------------------------------
+
+    async def earlier_training(
+        self, person_id: int, programme_id: int, validity_months: int | None,
+        class_id: int, today: date,
+    ) -> EarlierTraining | None:  # fmt: skip
+        """A class of the same programme the person is in, or completed while it still
+        counts; None if this enrolment duplicates nothing."""
+        active = (
+            await self.conn.execute(
+                sa.select(classes.c.name)
+                .select_from(enrolments.join(classes, classes.c.id == enrolments.c.class_id))
+                .where(
+                    enrolments.c.person_id == person_id, enrolments.c.status.in_(_ACTIVE),
+                    classes.c.programme_id == programme_id, classes.c.id != class_id,
+                    classes.c.status != ClassStatus.CANCELLED.value,
+                )
+                .limit(1)
+            )
+        ).first()  # fmt: skip
+        if active is not None:
+            return EarlierTraining(active.name, None)
+        query = (
+            sa.select(
+                sa.func.coalesce(classes.c.name, completions.c.class_name, programmes.c.name)
+                .label("name"),
+                completions.c.completed_on,
+            )
+            .select_from(
+                completions.join(programmes, programmes.c.id == completions.c.programme_id)
+                .outerjoin(classes, classes.c.id == completions.c.class_id)
+            )
+            .where(completions.c.person_id == person_id, completions.c.programme_id == programme_id)
+            .order_by(completions.c.completed_on.desc())
+            .limit(1)
+        )  # fmt: skip
+        done = (await self.conn.execute(query)).first()
+        if done is None:
+            return None
+        if (
+            validity_months is not None
+            and _months_between(done.completed_on, today) >= validity_months
+        ):
+            return None  # it has lapsed: a refresher is due again
+        return EarlierTraining(done.name, done.completed_on)
+
+    async def has_override(self, class_id: int, person_id: int) -> bool:
+        found = await self.conn.execute(
+            sa.select(enrolment_overrides.c.class_id).where(
+                enrolment_overrides.c.class_id == class_id,
+                enrolment_overrides.c.person_id == person_id,
+            )
+        )
+        return found.first() is not None
+
+    async def add_override(self, class_id: int, person_id: int, by: int | None) -> bool:
+        if await self.has_override(class_id, person_id):
+            return False
+        await self.conn.execute(
+            enrolment_overrides.insert().values(class_id=class_id, person_id=person_id,
+                                                granted_by=by, granted_at=utcnow())
+        )  # fmt: skip
+        return True
+
+    async def add_completion(self, person_id: int, programme_id: int, completed_on: date, *,
+                             class_id: int | None = None, class_name: str | None = None,
+                             source: str = "import") -> None:  # fmt: skip
+        await self.conn.execute(
+            completions.insert().values(person_id=person_id, programme_id=programme_id,
+                                        class_id=class_id, class_name=class_name,
+                                        completed_on=completed_on, source=source)
+        )  # fmt: skip
+
+
+def _months_between(earlier: date, later: date) -> int:
+    months = (later.year - earlier.year) * 12 + later.month - earlier.month
+    return months - (1 if later.day < earlier.day else 0)
