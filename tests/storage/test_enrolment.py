@@ -20,7 +20,7 @@ from storage.repositories.enrolments import EnrolmentRepository
 from storage.schema import audit_log, class_events, classes, enrolments, outbox
 from storage.types import utcnow
 from tests.conftest import POSTGRES_URL, close_database, open_database
-from tests.factories import Province, add_class, add_person, add_role, make_province
+from tests.factories import Province, add_class, add_person, make_province
 
 ADMIN = 42
 
