@@ -389,7 +389,7 @@ class DialogueNav(Action):
 
 @action("cat")
 @dataclasses.dataclass(frozen=True, slots=True)
-class CatalogPage(Action):
+class BrowseCatalog(Action):
     """A page of a cadre's catalog view; the view (filters, search) is kept on the server
     under `view` (see CatalogService), since 64 bytes cannot hold it."""
 
@@ -437,15 +437,19 @@ class OpenClass(Action):
 @dataclasses.dataclass(frozen=True, slots=True)
 class ClassTimetable(Action):
     class_id: int
+    view: str = ""
 
 
 @action("enrol")
 @dataclasses.dataclass(frozen=True, slots=True)
 class Enrol(Action):
-    """Enrol (or join the waitlist): unconfirmed, it shows what it means first."""
+    """Enrol (or join the waitlist): unconfirmed, it shows what it means first; confirmed
+    with `clashes_seen` when that showed clashes with the cadre's timetable."""
 
     class_id: int
     confirmed: bool = False
+    clashes_seen: bool = False
+    view: str = ""
 
 
 @action("unenrol")
@@ -455,12 +459,14 @@ class Withdraw(Action):
 
     class_id: int
     confirmed: bool = False
+    view: str = ""
 
 
 @action("sched")
 @dataclasses.dataclass(frozen=True, slots=True)
 class ShowSchedule(Action):
-    """A timetable: the cadre's own ("today", "week", "all"), or what they teach."""
+    """A timetable: the cadre's own ("today", "week", "all"), what they teach (`teaching`),
+    or, for a unit head, which of their staff are enrolled ("staff")."""
 
     span: str = "week"
     teaching: bool = False

@@ -8,6 +8,7 @@ Specs format values the way the language writes them (Babel, CLDR data):
     {count:number}   2.668 (vi) · 2,668 (en)         {share:percent}  62,5% · 62.5%
     {day:date}       05/03/2026                      {at:time}        08:30
     {at:datetime}    08:30 05/03/2026                {phone:phone}    0912 345 678
+    {day:day}        Thứ Năm, 05/03/2026             {day:short}      05/03
 
 Times are shown in the configured time zone. A text whose wording depends on a number is a
 TOML table of CLDR plural categories, chosen by the `count` value:
@@ -114,6 +115,12 @@ class _Formatter(string.Formatter):
                 return format_percent(value, "#,##0.0%", locale=self.locale)
             case "date":
                 return format_date(_local_day(value, self.tz), "dd/MM/yyyy", locale=self.locale)
+            case "day":  # a day in a timetable, with its weekday
+                return format_date(
+                    _local_day(value, self.tz), "EEEE, dd/MM/yyyy", locale=self.locale
+                )
+            case "short":  # within a year everyone knows
+                return format_date(_local_day(value, self.tz), "dd/MM", locale=self.locale)
             case "time":
                 return format_time(value.astimezone(self.tz), "HH:mm", locale=self.locale)
             case "datetime":

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from bot.domain import Role
 
-LEARNER_COMMANDS = ("start", "profile", "mydata", "language", "help")
+LEARNER_COMMANDS = ("start", "classes", "schedule", "profile", "mydata", "language", "help")
 STAFF_COMMANDS: dict[Role, tuple[str, ...]] = {
     Role.LECTURER: (),
     Role.UNIT_HEAD: ("pending", "people", "announce", "delivery"),
@@ -16,7 +16,9 @@ STAFF_COMMANDS: dict[Role, tuple[str, ...]] = {
 
 
 #: The commands on the main keyboard under the text box, in its order: what people do most.
-MAIN_KEYBOARD = ("profile", "help", "pending", "people", "announce", "delivery")
+MAIN_KEYBOARD = (
+    "classes", "schedule", "profile", "help", "pending", "people", "announce", "delivery",
+)  # fmt: skip
 
 
 def keyboard_for(roles: Iterable[Role]) -> list[str]:

@@ -249,6 +249,15 @@ class TrainingClass:
     def full(self) -> bool:
         return self.enrolled >= self.capacity
 
+    def enrolment_open(self, now: datetime) -> bool:
+        """Whether enrolment is open now (whether a given cadre may enrol is the service's)."""
+        return (
+            self.stage(now) is ClassStatus.OPEN
+            and self.plan_approved
+            and (self.enrol_opens_at is None or self.enrol_opens_at <= now)
+            and (self.enrol_deadline is None or self.enrol_deadline > now)
+        )
+
     def stage(self, now: datetime) -> ClassStatus:
         """The status as time has moved it: an open class whose first session has begun is
         running, and one whose last has ended is finished."""

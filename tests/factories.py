@@ -61,11 +61,18 @@ async def add_person(
 ) -> int:
     """A person as the roster import would add them; linked if given a Telegram id."""
     person = NewPerson(
-        full_name=name, source=PersonSource(source), unit_id=unit_id, verified=verified,
-        ethnicity_id=ethnicity_id, gender=Gender(gender), birth_year=birth_year, phone=phone,
-        telegram_id=telegram_id, consent_at=utcnow() if telegram_id else None,
+        full_name=name,
+        source=PersonSource(source),
+        unit_id=unit_id,
+        verified=verified,
+        ethnicity_id=ethnicity_id,
+        gender=Gender(gender),
+        birth_year=birth_year,
+        phone=phone,
+        telegram_id=telegram_id,
+        consent_at=utcnow() if telegram_id else None,
         language="vi" if telegram_id else None,
-    )  # fmt: skip
+    )
     async with db.write() as conn:
         return (await PeopleRepository(conn).add(person)).id
 
@@ -104,29 +111,55 @@ async def add_class(
     async with db.write() as conn:
         plans = PlanRepository(conn)
         plan = await plans.of_year(year)
-        plan_id = plan.id if plan else await plans.add(
-            NewPlan(year, f"Kế hoạch {year}",
+        plan_id = (
+            plan.id
+            if plan
+            else await plans.add(
+                NewPlan(
+                    year,
+                    f"Kế hoạch {year}",
                     approved_on=date(year, 1, 5) if approved else None,
-                    approved_by="Ban Thường vụ Tỉnh ủy" if approved else None)
-        )  # fmt: skip
+                    approved_by="Ban Thường vụ Tỉnh ủy" if approved else None,
+                )
+            )
+        )
         programmes = ProgrammeRepository(conn)
         programme_code = programme or f"P.{code}"
         found = [p for p in await programmes.all() if p.code == programme_code]
-        programme_id = found[0].id if found else await programmes.add(
-            NewProgramme(programme_code, f"Chương trình {programme_code}", ClassKind.UPDATE,
-                         validity_months)
-        )  # fmt: skip
+        programme_id = (
+            found[0].id
+            if found
+            else await programmes.add(
+                NewProgramme(
+                    programme_code,
+                    f"Chương trình {programme_code}",
+                    ClassKind.UPDATE,
+                    validity_months,
+                )
+            )
+        )
         repo = ClassRepository(conn)
         class_id = await repo.add(
-            NewClass(code, name or f"Lớp bồi dưỡng {code}", programme_id, plan_id,
-                     ClassKind.UPDATE, ClassFormat.ON_SITE, capacity,
-                     audience=audience or Audience(), location="Hội trường A",
-                     enrol_deadline=deadline, status=ClassStatus(status)),
+            NewClass(
+                code,
+                name or f"Lớp bồi dưỡng {code}",
+                programme_id,
+                plan_id,
+                ClassKind.UPDATE,
+                ClassFormat.ON_SITE,
+                capacity,
+                audience=audience or Audience(),
+                location="Hội trường A",
+                enrol_deadline=deadline,
+                status=ClassStatus(status),
+            ),
             by=None,
-        )  # fmt: skip
+        )
         await repo.add_sessions(
             class_id,
-            [NewSession(starts + timedelta(days=d), starts + timedelta(days=d, hours=3))
-             for d in range(days)],
-        )  # fmt: skip
+            [
+                NewSession(starts + timedelta(days=d), starts + timedelta(days=d, hours=3))
+                for d in range(days)
+            ],
+        )
     return class_id

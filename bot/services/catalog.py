@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from bot.clock import Clock
 from bot.domain import Actor
 from bot.errors import InvalidInput, NotFound
@@ -15,12 +17,14 @@ from bot.services.access import registered, staff_scope
 from bot.services.enrolment import learner_of
 from bot.text_search import fold
 from bot.training import (
+    Audience,
     CatalogFilter,
     CatalogPage,
     ClassFormat,
     ClassKind,
     Enrolment,
     EnrolmentStatus,
+    PriorityGroup,
     Session,
     StaffEnrolment,
     TimetableEntry,
@@ -30,7 +34,9 @@ from bot.validation import plain_text
 from storage.database import Database
 from storage.repositories.catalog_views import CatalogViewRepository
 from storage.repositories.classes import ClassRepository
+from storage.repositories.code_lists import CodeListRepository
 from storage.repositories.enrolments import EnrolmentRepository
+from storage.repositories.units import UnitRepository
 
 PAGE_SIZE = 6
 VIEW_TTL = timedelta(days=7)
@@ -39,17 +45,38 @@ FILTERS = ("kind", "month", "format")
 
 
 @dataclass(frozen=True, slots=True)
+class AudienceNames:
+    """Who a class is for, in names people read (the groups are named by the catalogs)."""
+
+    units: list[str]
+    grades: list[str]
+    titles: list[str]
+    groups: tuple[PriorityGroup, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ClassCard:
-    """A class as one cadre sees it: its sessions, and their own place in it."""
+    """A class as one cadre sees it: its sessions, who it is for, and their own place in it."""
 
     training_class: TrainingClass
     sessions: list[Session]
     enrolment: Enrolment | None
+    audience: AudienceNames
 
     @property
     def shows_link(self) -> bool:
         """The meeting link is for enrolled learners only."""
         return self.enrolment is not None and self.enrolment.status is EnrolmentStatus.ENROLLED
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogView:
+    """One page of a cadre's catalog view, with what the list shows of each class."""
+
+    filter: CatalogFilter
+    page: CatalogPage
+    sessions: dict[int, list[Session]]
+    enrolments: dict[int, Enrolment]
 
 
 class CatalogService:
@@ -67,8 +94,9 @@ class CatalogService:
         key = secrets.token_urlsafe(6)
         now = self.clock.now()
         async with self.db.write() as conn:
-            await CatalogViewRepository(conn).add(key, actor.telegram_id, _dump(view), now,
-                                                  now + VIEW_TTL)  # fmt: skip
+            await CatalogViewRepository(conn).add(
+                key, actor.telegram_id, _dump(view), now, now + VIEW_TTL
+            )
         return key
 
     async def view(self, actor: Actor, key: str) -> CatalogFilter:
@@ -101,9 +129,9 @@ class CatalogService:
             raise InvalidInput()
         return await self._save(actor, key, replace(view, page=0, **changes))
 
-    async def page(self, actor: Actor, key: str, page: int | None = None
-                   ) -> tuple[CatalogFilter, CatalogPage, dict[int, Enrolment]]:  # fmt: skip
-        """A page of the view (its current one, unless `page`), and the cadre's enrolments."""
+    async def page(self, actor: Actor, key: str, page: int | None = None) -> CatalogView:
+        """A page of the view (its current one, unless `page`), the sessions of its classes
+        and the cadre's enrolments."""
         person = registered(actor)
         view = await self.view(actor, key)
         if page is not None and page != view.page:
@@ -114,8 +142,11 @@ class CatalogService:
             found, total, full = await ClassRepository(conn).catalog(
                 learner, view, now, PAGE_SIZE, self._month_range(view.month)
             )
+            sessions = await ClassRepository(conn).sessions_of([c.id for c in found])
             mine = await EnrolmentRepository(conn).of_person(person.id)
-        return view, CatalogPage(found, total, view.page, PAGE_SIZE, full), mine
+        return CatalogView(
+            view, CatalogPage(found, total, view.page, PAGE_SIZE, full), sessions, mine
+        )
 
     def clean_query(self, raw: str) -> str:
         """Words to search for, folded; refuses one that cannot find anything."""
@@ -152,31 +183,48 @@ class CatalogService:
             training_class = await repo.get(class_id)
             sessions = await repo.sessions(class_id)
             enrolment = await EnrolmentRepository(conn).of(class_id, person.id)
-        return ClassCard(training_class, sessions, enrolment)
+            audience = await _audience_names(conn, training_class.audience)
+        return ClassCard(training_class, sessions, enrolment, audience)
 
     # --- timetables ---------------------------------------------------------------------------
 
-    async def timetable(self, actor: Actor, span: str, *, teaching: bool = False
-                        ) -> list[TimetableEntry]:  # fmt: skip
+    async def timetable(
+        self, actor: Actor, span: str, *, teaching: bool = False
+    ) -> list[TimetableEntry]:
         """The sessions of today, of the coming seven days, or all to come."""
         person = registered(actor)
         now = self.clock.now()
         local = now.astimezone(self.tz)
         midnight = datetime.combine(local.date(), time(0), self.tz)
-        until = {"today": midnight + timedelta(days=1), "week": midnight + timedelta(days=7),
-                 "all": None}  # fmt: skip
+        until = {
+            "today": midnight + timedelta(days=1),
+            "week": midnight + timedelta(days=7),
+            "all": None,
+        }
         if span not in until:
             raise InvalidInput()
         since = midnight if span == "today" else now
         async with self.db.read() as conn:
-            return await ClassRepository(conn).timetable(person.id, since, until[span],
-                                                         teaching=teaching)  # fmt: skip
+            return await ClassRepository(conn).timetable(
+                person.id, since, until[span], teaching=teaching
+            )
 
     async def staff_enrolments(self, actor: Actor) -> list[StaffEnrolment]:
         """Who of a unit head's staff is enrolled or waiting in a class not yet over."""
         scope = staff_scope(actor)
         async with self.db.read() as conn:
             return await EnrolmentRepository(conn).of_staff(scope, self.clock.now())
+
+
+async def _audience_names(conn: AsyncConnection, audience: Audience) -> AudienceNames:
+    codes = CodeListRepository(conn)
+    units = await UnitRepository(conn).labels(audience.unit_ids)
+    return AudienceNames(
+        units=[units[i] for i in audience.unit_ids if i in units],
+        grades=[(await codes.get("grade", i)).name for i in audience.grade_ids],
+        titles=[(await codes.get("title", i)).name for i in audience.title_ids],
+        groups=audience.groups,
+    )
 
 
 def _dump(view: CatalogFilter) -> dict[str, Any]:

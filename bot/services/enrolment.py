@@ -29,6 +29,7 @@ from bot.training import (
     EnrolmentStatus,
     Learner,
     PriorityGroup,
+    Session,
     TrainingClass,
 )
 from storage.database import Database
@@ -50,6 +51,7 @@ class Prospect:
     """What enrolling in a class would mean for a cadre, to confirm before it happens."""
 
     training_class: TrainingClass
+    sessions: list[Session]
     clashes: list[Clash]
 
     @property
@@ -79,8 +81,9 @@ async def learner_of(conn: AsyncConnection, person: Person, year: int) -> Learne
 
 
 class EnrolmentService:
-    def __init__(self, db: Database, clock: Clock, tz: tzinfo,
-                 notify: Callable[[], None] = lambda: None) -> None:  # fmt: skip
+    def __init__(
+        self, db: Database, clock: Clock, tz: tzinfo, notify: Callable[[], None] = lambda: None
+    ) -> None:
         self.db = db
         self.clock = clock
         self.tz = tz
@@ -93,10 +96,12 @@ class EnrolmentService:
         the cadre may not enrol."""
         person = registered(actor)
         async with self.db.read() as conn:
-            training_class = await ClassRepository(conn).get(class_id)
+            repo = ClassRepository(conn)
+            training_class = await repo.get(class_id)
             await self._check(conn, person, training_class)
-            clashes = await ClassRepository(conn).clashes(class_id, person.id)
-        return Prospect(training_class, clashes)
+            clashes = await repo.clashes(class_id, person.id)
+            sessions = await repo.sessions(class_id)
+        return Prospect(training_class, sessions, clashes)
 
     async def enrol(self, actor: Actor, class_id: int, *, clashes_seen: bool) -> Enrolment:
         """A seat if one is left, else a place on the waitlist (its position returned).
@@ -120,12 +125,18 @@ class EnrolmentService:
                 await repo.put(class_id, person.id, EnrolmentStatus.WAITLISTED, ticket)
                 position = await repo.position(class_id, ticket)
                 result = Enrolment(class_id, person.id, EnrolmentStatus.WAITLISTED, position)
-            action = (AuditAction.ENROLLED if result.status is EnrolmentStatus.ENROLLED
-                      else AuditAction.WAITLISTED)  # fmt: skip
+            action = (
+                AuditAction.ENROLLED
+                if result.status is EnrolmentStatus.ENROLLED
+                else AuditAction.WAITLISTED
+            )
             await AuditRepository(conn).record(
-                action, actor=actor.telegram_id, person_id=person.id, class_id=class_id,
+                action,
+                actor=actor.telegram_id,
+                person_id=person.id,
+                class_id=class_id,
                 position=result.position,
-            )  # fmt: skip
+            )
         return result
 
     async def withdraw(self, actor: Actor, class_id: int) -> Enrolment:
@@ -149,9 +160,12 @@ class EnrolmentService:
                 raise Conflict("enrol.withdraw_started")
             await repo.set_status(class_id, person.id, EnrolmentStatus.WITHDRAWN)
             await AuditRepository(conn).record(
-                AuditAction.WITHDRAWN, actor=actor.telegram_id, person_id=person.id,
-                class_id=class_id, was=had.status.value,
-            )  # fmt: skip
+                AuditAction.WITHDRAWN,
+                actor=actor.telegram_id,
+                person_id=person.id,
+                class_id=class_id,
+                was=had.status.value,
+            )
             if had.status is EnrolmentStatus.ENROLLED:
                 await classes.free_seat(class_id)
                 await self._promote(conn, training_class, actor.telegram_id)
@@ -177,9 +191,12 @@ class EnrolmentService:
             if not await classes.set_capacity(class_id, capacity):
                 raise Conflict("planning.capacity_below", enrolled=training_class.enrolled)
             await AuditRepository(conn).record(
-                AuditAction.CAPACITY_CHANGED, actor=actor.telegram_id, class_id=class_id,
-                before=training_class.capacity, after=capacity,
-            )  # fmt: skip
+                AuditAction.CAPACITY_CHANGED,
+                actor=actor.telegram_id,
+                class_id=class_id,
+                before=training_class.capacity,
+                after=capacity,
+            )
             promoted = await self._promote(conn, training_class, actor.telegram_id)
         self.notify()
         return promoted
@@ -194,9 +211,11 @@ class EnrolmentService:
             )
             if added:
                 await AuditRepository(conn).record(
-                    AuditAction.DUPLICATE_ALLOWED, actor=actor.telegram_id, person_id=person_id,
+                    AuditAction.DUPLICATE_ALLOWED,
+                    actor=actor.telegram_id,
+                    person_id=person_id,
                     class_id=class_id,
-                )  # fmt: skip
+                )
         return added
 
     async def cancel_class(self, actor: Actor, class_id: int, reason: str) -> int:
@@ -213,25 +232,41 @@ class EnrolmentService:
             repo = EnrolmentRepository(conn)
             affected = await repo.active_people(class_id)
             await repo.cancel_class(class_id)
-            await classes.update(class_id, status=ClassStatus.CANCELLED.value,
-                                 cancelled_reason=reason or None)  # fmt: skip
+            await classes.update(
+                class_id, status=ClassStatus.CANCELLED.value, cancelled_reason=reason or None
+            )
             event = await classes.record_event(
-                class_id, ClassEventKind.CLASS_CANCELLED, actor=actor.telegram_id,
-                before={"status": training_class.status.value}, after={"reason": reason},
-            )  # fmt: skip
+                class_id,
+                ClassEventKind.CLASS_CANCELLED,
+                actor=actor.telegram_id,
+                before={"status": training_class.status.value},
+                after={"reason": reason},
+            )
             await AuditRepository(conn).record(
-                AuditAction.CLASS_CANCELLED, actor=actor.telegram_id, class_id=class_id,
+                AuditAction.CLASS_CANCELLED,
+                actor=actor.telegram_id,
+                class_id=class_id,
                 people=len(affected),
-            )  # fmt: skip
-            params = {"name": training_class.name, "code": training_class.code,
-                      "reason": reason or "—"}  # fmt: skip
-            await OutboxRepository(conn).add([
-                notice(MessageKind.CLASS_CANCELLED, f"class_cancelled:{event}:{person_id}",
-                       chat_id=chat_id, person_id=person_id, text_key="notice.class_cancelled",
-                       params=params)
-                for person_id, chat_id, _status in affected
-                if chat_id is not None
-            ])  # fmt: skip
+            )
+            params = {
+                "name": training_class.name,
+                "code": training_class.code,
+                "reason": reason or "—",
+            }
+            await OutboxRepository(conn).add(
+                [
+                    notice(
+                        MessageKind.CLASS_CANCELLED,
+                        f"class_cancelled:{event}:{person_id}",
+                        chat_id=chat_id,
+                        person_id=person_id,
+                        text_key="notice.class_cancelled",
+                        params=params,
+                    )
+                    for person_id, chat_id, _status in affected
+                    if chat_id is not None
+                ]
+            )
         self.notify()
         return sum(1 for _p, chat_id, _s in affected if chat_id is not None)
 
@@ -267,9 +302,13 @@ class EnrolmentService:
             if not set(learner.targets()) & set(training_class.audience.targets()):
                 raise PermissionDenied("enrol.not_audience")
         earlier = await repo.earlier_training(
-            person.id, training_class.programme.id, training_class.programme.validity_months,
-            training_class.id, today,
-        )  # fmt: skip
+            person.id,
+            training_class.programme.id,
+            training_class.programme.validity_months,
+            training_class.id,
+            now,
+            self.tz,
+        )
         if earlier is not None and not await repo.has_override(training_class.id, person.id):
             if earlier.completed_on is None:
                 raise Conflict("enrol.duplicate_current", other=earlier.class_name)
@@ -293,20 +332,29 @@ class EnrolmentService:
                 break
             await repo.set_status(training_class.id, person_id, EnrolmentStatus.ENROLLED)
             event = await classes.record_event(
-                training_class.id, ClassEventKind.PROMOTED, actor=actor,
+                training_class.id,
+                ClassEventKind.PROMOTED,
+                actor=actor,
                 after={"person_id": person_id},
-            )  # fmt: skip
+            )
             await AuditRepository(conn).record(
                 AuditAction.PROMOTED, actor=actor, person_id=person_id, class_id=training_class.id
             )
             person = await PeopleRepository(conn).get(person_id)
             if person.telegram_id is not None:
                 params = {"name": training_class.name, "code": training_class.code}
-                await OutboxRepository(conn).add([
-                    notice(MessageKind.WAITLIST_PROMOTED, f"promoted:{event}",
-                           chat_id=person.telegram_id, person_id=person_id,
-                           text_key="notice.waitlist_promoted", params=params,
-                           buttons=[[("catalog.open_card", OpenClass(training_class.id))]])
-                ])  # fmt: skip
+                await OutboxRepository(conn).add(
+                    [
+                        notice(
+                            MessageKind.WAITLIST_PROMOTED,
+                            f"promoted:{event}",
+                            chat_id=person.telegram_id,
+                            person_id=person_id,
+                            text_key="notice.waitlist_promoted",
+                            params=params,
+                            buttons=[[("catalog.open_card", OpenClass(training_class.id))]],
+                        )
+                    ]
+                )
             promoted += 1
         return promoted

@@ -121,9 +121,13 @@ class PlanningService:
                 raise Conflict("planning.year_taken", year=plan.year)
             plan_id = await repo.add(plan)
             await AuditRepository(conn).record(
-                AuditAction.PLAN_SAVED, actor=actor.telegram_id, plan_id=plan_id, year=plan.year,
-                targets=_targets_json(plan.targets), approved=plan.approved_on is not None,
-            )  # fmt: skip
+                AuditAction.PLAN_SAVED,
+                actor=actor.telegram_id,
+                plan_id=plan_id,
+                year=plan.year,
+                targets=_targets_json(plan.targets),
+                approved=plan.approved_on is not None,
+            )
             return await repo.get(plan_id)
 
     async def approve_plan(self, actor: Actor, plan_id: int, on: date, by: str) -> Plan:
@@ -136,9 +140,12 @@ class PlanningService:
                 raise Conflict("planning.already_approved")
             await repo.approve(plan_id, on, by)
             await AuditRepository(conn).record(
-                AuditAction.PLAN_APPROVED, actor=actor.telegram_id, plan_id=plan_id,
-                on=on.isoformat(), by=by,
-            )  # fmt: skip
+                AuditAction.PLAN_APPROVED,
+                actor=actor.telegram_id,
+                plan_id=plan_id,
+                on=on.isoformat(),
+                by=by,
+            )
             return await repo.get(plan_id)
 
     async def set_targets(self, actor: Actor, plan_id: int, targets: Mapping[str, Target]) -> Plan:
@@ -149,9 +156,12 @@ class PlanningService:
             plan = await repo.lock(plan_id)
             await repo.set_targets(plan_id, targets)
             await AuditRepository(conn).record(
-                AuditAction.PLAN_TARGETS_SET, actor=actor.telegram_id, plan_id=plan_id,
-                before=_targets_json(plan.targets), after=_targets_json(targets),
-            )  # fmt: skip
+                AuditAction.PLAN_TARGETS_SET,
+                actor=actor.telegram_id,
+                plan_id=plan_id,
+                before=_targets_json(plan.targets),
+                after=_targets_json(targets),
+            )
             return await repo.get(plan_id)
 
     # --- programmes ---------------------------------------------------------------------------
@@ -174,9 +184,12 @@ class PlanningService:
                 raise Conflict("planning.code_taken", code=programme.code)
             programme_id = await repo.add(programme)
             await AuditRepository(conn).record(
-                AuditAction.PROGRAMME_SAVED, actor=actor.telegram_id, programme_id=programme_id,
-                code=programme.code, validity_months=programme.validity_months,
-            )  # fmt: skip
+                AuditAction.PROGRAMME_SAVED,
+                actor=actor.telegram_id,
+                programme_id=programme_id,
+                code=programme.code,
+                validity_months=programme.validity_months,
+            )
             return await repo.get(programme_id)
 
     # --- classes ------------------------------------------------------------------------------
@@ -193,8 +206,9 @@ class PlanningService:
         async with self.db.read() as conn:
             return await ClassRepository(conn).code_taken(code)
 
-    async def add_class(self, actor: Actor, new: NewClass,
-                        sessions: Sequence[NewSession] = ()) -> TrainingClass:  # fmt: skip
+    async def add_class(
+        self, actor: Actor, new: NewClass, sessions: Sequence[NewSession] = ()
+    ) -> TrainingClass:
         """A class with its sessions, in one transaction. Only a class of an approved plan
         opens for enrolment."""
         require(actor, Role.ADMIN)
@@ -210,9 +224,13 @@ class PlanningService:
             class_id = await repo.add(new, actor.telegram_id)
             await repo.add_sessions(class_id, sessions)
             await AuditRepository(conn).record(
-                AuditAction.CLASS_SAVED, actor=actor.telegram_id, class_id=class_id,
-                code=new.code, sessions=len(sessions), capacity=new.capacity,
-            )  # fmt: skip
+                AuditAction.CLASS_SAVED,
+                actor=actor.telegram_id,
+                class_id=class_id,
+                code=new.code,
+                sessions=len(sessions),
+                capacity=new.capacity,
+            )
             return await repo.get(class_id)
 
     async def open_class(self, actor: Actor, class_id: int) -> TrainingClass:
@@ -227,17 +245,26 @@ class PlanningService:
                 raise Conflict("planning.not_planned")
             await repo.update(class_id, status=ClassStatus.OPEN.value)
             await AuditRepository(conn).record(
-                AuditAction.CLASS_SAVED, actor=actor.telegram_id, class_id=class_id,
+                AuditAction.CLASS_SAVED,
+                actor=actor.telegram_id,
+                class_id=class_id,
                 status={"before": "planned", "after": "open"},
-            )  # fmt: skip
+            )
             return await repo.get(class_id)
 
     async def edit_class(self, actor: Actor, class_id: int, **values: Any) -> TrainingClass:
         """Changes fields of a class (not its seats: see EnrolmentService.set_capacity);
         the audit keeps each field's value before and after."""
         require(actor, Role.ADMIN)
-        allowed = {"name", "location", "meeting_link", "organiser", "enrol_deadline",
-                   "enrol_opens_at", "format"}  # fmt: skip
+        allowed = {
+            "name",
+            "location",
+            "meeting_link",
+            "organiser",
+            "enrol_deadline",
+            "enrol_opens_at",
+            "format",
+        }
         if not values or not set(values) <= allowed:
             raise InvalidInput()
         async with self.db.write() as conn:
@@ -246,10 +273,14 @@ class PlanningService:
             stored = {k: (v.value if isinstance(v, ClassFormat) else v) for k, v in values.items()}
             await repo.update(class_id, **stored)
             await AuditRepository(conn).record(
-                AuditAction.CLASS_SAVED, actor=actor.telegram_id, class_id=class_id,
-                changes={k: {"before": _json(getattr(before, k)), "after": _json(v)}
-                         for k, v in values.items()},
-            )  # fmt: skip
+                AuditAction.CLASS_SAVED,
+                actor=actor.telegram_id,
+                class_id=class_id,
+                changes={
+                    k: {"before": _json(getattr(before, k)), "after": _json(v)}
+                    for k, v in values.items()
+                },
+            )
             return await repo.get(class_id)
 
     async def set_audience(self, actor: Actor, class_id: int, audience: Audience) -> None:
@@ -259,9 +290,11 @@ class PlanningService:
             before = await repo.lock(class_id)
             await repo.set_audience(class_id, audience)
             await AuditRepository(conn).record(
-                AuditAction.CLASS_SAVED, actor=actor.telegram_id, class_id=class_id,
+                AuditAction.CLASS_SAVED,
+                actor=actor.telegram_id,
+                class_id=class_id,
                 audience={"before": before.audience.targets(), "after": audience.targets()},
-            )  # fmt: skip
+            )
 
     async def classes_of(self, actor: Actor, plan_id: int) -> list[TrainingClass]:
         require(actor, Role.ADMIN)
@@ -303,13 +336,16 @@ class PlanningService:
                 raise Conflict("planning.already_cancelled")
             await repo.add_sessions(class_id, sessions)
             await AuditRepository(conn).record(
-                AuditAction.SESSIONS_ADDED, actor=actor.telegram_id, class_id=class_id,
+                AuditAction.SESSIONS_ADDED,
+                actor=actor.telegram_id,
+                class_id=class_id,
                 count=len(sessions),
-            )  # fmt: skip
+            )
         return len(sessions)
 
-    async def move_session(self, actor: Actor, session_id: int, starts_at: datetime,
-                           ends_at: datetime) -> Session:  # fmt: skip
+    async def move_session(
+        self, actor: Actor, session_id: int, starts_at: datetime, ends_at: datetime
+    ) -> Session:
         """Moves a session; what changed is recorded as an event for the notifier."""
         require(actor, Role.ADMIN)
         if ends_at <= starts_at:
@@ -320,21 +356,31 @@ class PlanningService:
             await repo.lock(session.class_id)
             if session.cancelled:
                 raise Conflict("planning.session_cancelled")
-            await repo.update_session(session_id, starts_at=starts_at, ends_at=ends_at,
-                                      moved_from=session.starts_at)  # fmt: skip
+            await repo.update_session(
+                session_id, starts_at=starts_at, ends_at=ends_at, moved_from=session.starts_at
+            )
             await repo.refresh_span(session.class_id)
             before = {
                 "starts_at": session.starts_at.isoformat(),
                 "ends_at": session.ends_at.isoformat(),
             }
             after = {"starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat()}
-            await repo.record_event(session.class_id, ClassEventKind.SESSION_MOVED,
-                                    session_id=session_id, before=before, after=after,
-                                    actor=actor.telegram_id)  # fmt: skip
+            await repo.record_event(
+                session.class_id,
+                ClassEventKind.SESSION_MOVED,
+                session_id=session_id,
+                before=before,
+                after=after,
+                actor=actor.telegram_id,
+            )
             await AuditRepository(conn).record(
-                AuditAction.SESSION_MOVED, actor=actor.telegram_id, class_id=session.class_id,
-                session_id=session_id, before=before, after=after,
-            )  # fmt: skip
+                AuditAction.SESSION_MOVED,
+                actor=actor.telegram_id,
+                class_id=session.class_id,
+                session_id=session_id,
+                before=before,
+                after=after,
+            )
             return await repo.session(session_id)
 
     async def cancel_session(self, actor: Actor, session_id: int) -> Session:
@@ -348,13 +394,20 @@ class PlanningService:
             await repo.update_session(session_id, status=SessionStatus.CANCELLED.value)
             await repo.refresh_span(session.class_id)
             before = {"starts_at": session.starts_at.isoformat()}
-            await repo.record_event(session.class_id, ClassEventKind.SESSION_CANCELLED,
-                                    session_id=session_id, before=before,
-                                    actor=actor.telegram_id)  # fmt: skip
+            await repo.record_event(
+                session.class_id,
+                ClassEventKind.SESSION_CANCELLED,
+                session_id=session_id,
+                before=before,
+                actor=actor.telegram_id,
+            )
             await AuditRepository(conn).record(
-                AuditAction.SESSION_CANCELLED, actor=actor.telegram_id,
-                class_id=session.class_id, session_id=session_id, before=before,
-            )  # fmt: skip
+                AuditAction.SESSION_CANCELLED,
+                actor=actor.telegram_id,
+                class_id=session.class_id,
+                session_id=session_id,
+                before=before,
+            )
             return await repo.session(session_id)
 
 

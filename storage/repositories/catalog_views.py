@@ -15,12 +15,14 @@ class CatalogViewRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
-    async def add(self, key: str, telegram_id: int, state: dict[str, Any], now: datetime,
-                  expires_at: datetime) -> None:  # fmt: skip
+    async def add(
+        self, key: str, telegram_id: int, state: dict[str, Any], now: datetime, expires_at: datetime
+    ) -> None:
         await self.conn.execute(
-            catalog_views.insert().values(key=key, telegram_id=telegram_id, state=state,
-                                          created_at=now, expires_at=expires_at)
-        )  # fmt: skip
+            catalog_views.insert().values(
+                key=key, telegram_id=telegram_id, state=state, created_at=now, expires_at=expires_at
+            )
+        )
 
     async def get(self, key: str, telegram_id: int, now: datetime) -> dict[str, Any] | None:
         """The view, if it is this person's and has not expired."""

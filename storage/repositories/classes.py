@@ -68,19 +68,34 @@ _CLASS_SELECT = sa.select(
 ).select_from(_CLASS_FROM)
 
 
-def _class(row: Any, *, waiting: int = 0, audience: Audience | None = None,
-           lecturers: tuple[str, ...] = ()) -> TrainingClass:  # fmt: skip
+def _class(
+    row: Any, *, waiting: int = 0, audience: Audience | None = None, lecturers: tuple[str, ...] = ()
+) -> TrainingClass:
     return TrainingClass(
-        id=row.id, code=row.code, name=row.name, programme=programme_of(row, "p_"),
-        plan_id=row.plan_id, plan_year=row.plan_year,
-        plan_approved=row.plan_status == PlanStatus.APPROVED.value, kind=ClassKind(row.kind),
-        format=ClassFormat(row.format), capacity=row.capacity, enrolled=row.enrolled_count,
-        waiting=waiting, status=ClassStatus(row.status), audience=audience or Audience(),
-        location=row.location, meeting_link=row.meeting_link, organiser=row.organiser,
-        enrol_opens_at=row.enrol_opens_at, enrol_deadline=row.enrol_deadline,
-        starts_at=row.starts_at, ends_at=row.ends_at, lecturers=lecturers,
+        id=row.id,
+        code=row.code,
+        name=row.name,
+        programme=programme_of(row, "p_"),
+        plan_id=row.plan_id,
+        plan_year=row.plan_year,
+        plan_approved=row.plan_status == PlanStatus.APPROVED.value,
+        kind=ClassKind(row.kind),
+        format=ClassFormat(row.format),
+        capacity=row.capacity,
+        enrolled=row.enrolled_count,
+        waiting=waiting,
+        status=ClassStatus(row.status),
+        audience=audience or Audience(),
+        location=row.location,
+        meeting_link=row.meeting_link,
+        organiser=row.organiser,
+        enrol_opens_at=row.enrol_opens_at,
+        enrol_deadline=row.enrol_deadline,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        lecturers=lecturers,
         cancelled_reason=row.cancelled_reason,
-    )  # fmt: skip
+    )
 
 
 _lecturer = people.alias("lect")
@@ -92,10 +107,18 @@ _SESSION_SELECT = sa.select(
 
 def _session(row: Any) -> Session:
     return Session(
-        id=row.id, class_id=row.class_id, starts_at=row.starts_at, ends_at=row.ends_at,
-        status=SessionStatus(row.status), topic=row.topic, lecturer_id=row.lecturer_id,
-        lecturer_name=row.lecturer_name, room=row.room, link=row.link, moved_from=row.moved_from,
-    )  # fmt: skip
+        id=row.id,
+        class_id=row.class_id,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        status=SessionStatus(row.status),
+        topic=row.topic,
+        lecturer_id=row.lecturer_id,
+        lecturer_name=row.lecturer_name,
+        room=row.room,
+        link=row.link,
+        moved_from=row.moved_from,
+    )
 
 
 def open_for_enrolment(now: datetime) -> list[sa.ColumnElement[bool]]:
@@ -128,15 +151,29 @@ class ClassRepository:
         now = utcnow()
         result = await self.conn.execute(
             classes.insert()
-            .values(code=new.code, name=new.name, search_text=fold(f"{new.name} {new.code}"),
-                    programme_id=new.programme_id, plan_id=new.plan_id, kind=new.kind.value,
-                    format=new.format.value, location=new.location,
-                    meeting_link=new.meeting_link, organiser=new.organiser,
-                    capacity=new.capacity, enrolled_count=0, waitlist_seq=0,
-                    enrol_opens_at=new.enrol_opens_at, enrol_deadline=new.enrol_deadline,
-                    status=new.status.value, created_by=by, created_at=now, updated_at=now)
+            .values(
+                code=new.code,
+                name=new.name,
+                search_text=fold(f"{new.name} {new.code}"),
+                programme_id=new.programme_id,
+                plan_id=new.plan_id,
+                kind=new.kind.value,
+                format=new.format.value,
+                location=new.location,
+                meeting_link=new.meeting_link,
+                organiser=new.organiser,
+                capacity=new.capacity,
+                enrolled_count=0,
+                waitlist_seq=0,
+                enrol_opens_at=new.enrol_opens_at,
+                enrol_deadline=new.enrol_deadline,
+                status=new.status.value,
+                created_by=by,
+                created_at=now,
+                updated_at=now,
+            )
             .returning(classes.c.id)
-        )  # fmt: skip
+        )
         class_id = int(result.scalar_one())
         await self.set_audience(class_id, new.audience)
         await self.set_lecturers(class_id, new.lecturer_ids)
@@ -176,9 +213,11 @@ class ClassRepository:
 
     async def update(self, class_id: int, **values: Any) -> None:
         if "name" in values or "code" in values:
-            row = (await self.conn.execute(
-                sa.select(classes.c.name, classes.c.code).where(classes.c.id == class_id)
-            )).one()  # fmt: skip
+            row = (
+                await self.conn.execute(
+                    sa.select(classes.c.name, classes.c.code).where(classes.c.id == class_id)
+                )
+            ).one()
             name, code = values.get("name", row.name), values.get("code", row.code)
             values["search_text"] = fold(f"{name} {code}")
         await self.conn.execute(
@@ -267,9 +306,13 @@ class ClassRepository:
     # --- the catalog --------------------------------------------------------------------------
 
     async def catalog(
-        self, learner: Learner, view: CatalogFilter, now: datetime, size: int,
+        self,
+        learner: Learner,
+        view: CatalogFilter,
+        now: datetime,
+        size: int,
         month_range: tuple[datetime, datetime] | None,
-    ) -> tuple[list[TrainingClass], int, int]:  # fmt: skip
+    ) -> tuple[list[TrainingClass], int, int]:
         """A page of the classes this cadre may enrol in, soonest first; the number that match
         and have a seat, and the number that match but are full."""
         where = [*open_for_enrolment(now), for_learner(learner)]
@@ -311,13 +354,21 @@ class ClassRepository:
             await self.conn.execute(
                 class_sessions.insert(),
                 [
-                    {"class_id": class_id, "starts_at": s.starts_at, "ends_at": s.ends_at,
-                     "topic": s.topic, "lecturer_id": s.lecturer_id, "room": s.room,
-                     "link": s.link, "status": SessionStatus.SCHEDULED.value,
-                     "created_at": now, "updated_at": now}
+                    {
+                        "class_id": class_id,
+                        "starts_at": s.starts_at,
+                        "ends_at": s.ends_at,
+                        "topic": s.topic,
+                        "lecturer_id": s.lecturer_id,
+                        "room": s.room,
+                        "link": s.link,
+                        "status": SessionStatus.SCHEDULED.value,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
                     for s in sessions
                 ],
-            )  # fmt: skip
+            )
         await self.refresh_span(class_id)
 
     async def refresh_span(self, class_id: int) -> None:
@@ -342,6 +393,19 @@ class ClassRepository:
         )
         return [_session(r) for r in rows]
 
+    async def sessions_of(self, class_ids: Sequence[int]) -> dict[int, list[Session]]:
+        """The sessions of several classes (a catalog page), by class."""
+        found: dict[int, list[Session]] = {class_id: [] for class_id in class_ids}
+        if class_ids:
+            rows = await self.conn.execute(
+                _SESSION_SELECT.where(class_sessions.c.class_id.in_(list(class_ids))).order_by(
+                    class_sessions.c.starts_at
+                )
+            )
+            for row in rows:
+                found[row.class_id].append(_session(row))
+        return found
+
     async def session(self, session_id: int) -> Session:
         row = (
             await self.conn.execute(_SESSION_SELECT.where(class_sessions.c.id == session_id))
@@ -358,18 +422,29 @@ class ClassRepository:
         )
 
     async def record_event(
-        self, class_id: int, kind: ClassEventKind, *, session_id: int | None = None,
-        before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
+        self,
+        class_id: int,
+        kind: ClassEventKind,
+        *,
+        session_id: int | None = None,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
         actor: int | None = None,
-    ) -> int:  # fmt: skip
+    ) -> int:
         """A change its people must hear about, for the notifier to consume."""
         result = await self.conn.execute(
             class_events.insert()
-            .values(class_id=class_id, session_id=session_id, kind=kind.value,
-                    before=before or {}, after=after or {}, actor_telegram_id=actor,
-                    at=utcnow())
+            .values(
+                class_id=class_id,
+                session_id=session_id,
+                kind=kind.value,
+                before=before or {},
+                after=after or {},
+                actor_telegram_id=actor,
+                at=utcnow(),
+            )
             .returning(class_events.c.id)
-        )  # fmt: skip
+        )
         return int(result.scalar_one())
 
     async def clashes(self, class_id: int, person_id: int) -> list[Clash]:
@@ -380,23 +455,30 @@ class ClassRepository:
         other_class = classes.alias("oc")
         scheduled = SessionStatus.SCHEDULED.value
         rows = await self.conn.execute(
-            sa.select(mine.c.id.label("mine_id"), other.c.id.label("other_id"),
-                      other_class.c.name.label("other_name"))
+            sa.select(
+                mine.c.id.label("mine_id"),
+                other.c.id.label("other_id"),
+                other_class.c.name.label("other_name"),
+            )
             .select_from(
-                mine.join(other, sa.and_(other.c.starts_at < mine.c.ends_at,
-                                         mine.c.starts_at < other.c.ends_at))
+                mine.join(
+                    other,
+                    sa.and_(other.c.starts_at < mine.c.ends_at, mine.c.starts_at < other.c.ends_at),
+                )
                 .join(other_class, other_class.c.id == other.c.class_id)
                 .join(enrolments, enrolments.c.class_id == other.c.class_id)
             )
             .where(
-                mine.c.class_id == class_id, mine.c.status == scheduled,
-                other.c.class_id != class_id, other.c.status == scheduled,
+                mine.c.class_id == class_id,
+                mine.c.status == scheduled,
+                other.c.class_id != class_id,
+                other.c.status == scheduled,
                 other_class.c.status != ClassStatus.CANCELLED.value,
                 enrolments.c.person_id == person_id,
                 enrolments.c.status == EnrolmentStatus.ENROLLED.value,
             )
             .order_by(mine.c.starts_at)
-        )  # fmt: skip
+        )
         found = rows.all()
         ids = {r.mine_id for r in found} | {r.other_id for r in found}
         sessions = {
@@ -434,20 +516,32 @@ class ClassRepository:
             )
         query = (
             _SESSION_SELECT.add_columns(
-                classes.c.code.label("class_code"), classes.c.name.label("class_name"),
-                classes.c.format.label("class_format"), classes.c.location.label("class_location"),
+                classes.c.code.label("class_code"),
+                classes.c.name.label("class_name"),
+                classes.c.format.label("class_format"),
+                classes.c.location.label("class_location"),
                 classes.c.meeting_link.label("class_link"),
             )
             .join(classes, classes.c.id == class_sessions.c.class_id)
-            .where(mine, class_sessions.c.ends_at > since,
-                   classes.c.status != ClassStatus.CANCELLED.value)
+            .where(
+                mine,
+                class_sessions.c.ends_at > since,
+                classes.c.status != ClassStatus.CANCELLED.value,
+            )
             .order_by(class_sessions.c.starts_at, class_sessions.c.id)
-        )  # fmt: skip
+        )
         if until is not None:
             query = query.where(class_sessions.c.starts_at < until)
         rows = await self.conn.execute(query)
         return [
-            TimetableEntry(_session(r), r.class_id, r.class_code, r.class_name,
-                           ClassFormat(r.class_format), r.class_location, r.class_link)
+            TimetableEntry(
+                _session(r),
+                r.class_id,
+                r.class_code,
+                r.class_name,
+                ClassFormat(r.class_format),
+                r.class_location,
+                r.class_link,
+            )
             for r in rows
-        ]  # fmt: skip
+        ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 import sqlalchemy as sa
@@ -66,8 +66,9 @@ class EnrolmentRepository:
         )
         return int(ahead.scalar_one()) + 1
 
-    async def put(self, class_id: int, person_id: int, status: EnrolmentStatus,
-                  ticket: int | None = None) -> None:  # fmt: skip
+    async def put(
+        self, class_id: int, person_id: int, status: EnrolmentStatus, ticket: int | None = None
+    ) -> None:
         """Enrols or waitlists the person, reusing the row of an earlier withdrawal. A second
         row for the same person and class is refused by the database (a double tap)."""
         now = utcnow()
@@ -82,10 +83,15 @@ class EnrolmentRepository:
         )
         if updated.rowcount == 0:
             await self.conn.execute(
-                enrolments.insert().values(class_id=class_id, person_id=person_id,
-                                           status=status.value, ticket=ticket,
-                                           created_at=now, updated_at=now)
-            )  # fmt: skip
+                enrolments.insert().values(
+                    class_id=class_id,
+                    person_id=person_id,
+                    status=status.value,
+                    ticket=ticket,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
 
     async def set_status(self, class_id: int, person_id: int, status: EnrolmentStatus) -> None:
         await self.conn.execute(
@@ -120,16 +126,21 @@ class EnrolmentRepository:
     async def roster(self, class_id: int, limit: int) -> list[RosterEntry]:
         """Everyone enrolled, then the waitlist in order."""
         rows = await self.conn.execute(
-            sa.select(people.c.full_name, units.c.name.label("unit"), enrolments.c.status,
-                      enrolments.c.ticket)
+            sa.select(
+                people.c.full_name,
+                units.c.name.label("unit"),
+                enrolments.c.status,
+                enrolments.c.ticket,
+            )
             .select_from(
-                enrolments.join(people, people.c.id == enrolments.c.person_id)
-                .outerjoin(units, units.c.id == people.c.unit_id)
+                enrolments.join(people, people.c.id == enrolments.c.person_id).outerjoin(
+                    units, units.c.id == people.c.unit_id
+                )
             )
             .where(enrolments.c.class_id == class_id, enrolments.c.status.in_(_ACTIVE))
             .order_by(enrolments.c.status, enrolments.c.ticket, people.c.name_search)
             .limit(limit)
-        )  # fmt: skip
+        )
         return [RosterEntry(r.full_name, r.unit, EnrolmentStatus(r.status), r.ticket) for r in rows]
 
     async def cancel_class(self, class_id: int) -> None:
@@ -153,21 +164,28 @@ class EnrolmentRepository:
     async def of_staff(self, scope: UnitScope, since: Any, limit: int = 60) -> list[StaffEnrolment]:
         """Who of the units in scope is enrolled or waiting in a class not yet over."""
         rows = await self.conn.execute(
-            sa.select(people.c.full_name, units.c.name.label("unit"), classes.c.code,
-                      classes.c.name, enrolments.c.status, classes.c.starts_at)
+            sa.select(
+                people.c.full_name,
+                units.c.name.label("unit"),
+                classes.c.code,
+                classes.c.name,
+                enrolments.c.status,
+                classes.c.starts_at,
+            )
             .select_from(
                 enrolments.join(people, people.c.id == enrolments.c.person_id)
                 .join(units, units.c.id == people.c.unit_id)
                 .join(classes, classes.c.id == enrolments.c.class_id)
             )
             .where(
-                enrolments.c.status.in_(_ACTIVE), in_scope(people.c.unit_id, scope),
+                enrolments.c.status.in_(_ACTIVE),
+                in_scope(people.c.unit_id, scope),
                 classes.c.status != ClassStatus.CANCELLED.value,
                 sa.or_(classes.c.ends_at.is_(None), classes.c.ends_at > since),
             )
             .order_by(classes.c.starts_at, classes.c.code, people.c.name_search)
             .limit(limit)
-        )  # fmt: skip
+        )
         return [
             StaffEnrolment(
                 r.full_name, r.unit, r.code, r.name, EnrolmentStatus(r.status), r.starts_at
@@ -178,48 +196,75 @@ class EnrolmentRepository:
     # --- duplicated training -------------------------------------------------------------------
 
     async def earlier_training(
-        self, person_id: int, programme_id: int, validity_months: int | None,
-        class_id: int, today: date,
-    ) -> EarlierTraining | None:  # fmt: skip
-        """A class of the same programme the person is in, or completed while it still
-        counts; None if this enrolment duplicates nothing."""
-        active = (
+        self,
+        person_id: int,
+        programme_id: int,
+        validity_months: int | None,
+        class_id: int,
+        now: datetime,
+        tz: tzinfo,
+    ) -> EarlierTraining | None:
+        """A class of the same programme the person is in, or took (a completion, or a class
+        of theirs that has ended) while it still counts; None if this duplicates nothing."""
+        today = now.astimezone(tz).date()
+        taken = (
+            await self.conn.execute(
+                sa.select(classes.c.name, classes.c.ends_at)
+                .select_from(enrolments.join(classes, classes.c.id == enrolments.c.class_id))
+                .where(
+                    enrolments.c.person_id == person_id,
+                    enrolments.c.status == EnrolmentStatus.ENROLLED.value,
+                    classes.c.programme_id == programme_id,
+                    classes.c.id != class_id,
+                    classes.c.status != ClassStatus.CANCELLED.value,
+                )
+                .order_by(classes.c.ends_at.desc().nulls_first())
+            )
+        ).all()
+        waiting = (
             await self.conn.execute(
                 sa.select(classes.c.name)
                 .select_from(enrolments.join(classes, classes.c.id == enrolments.c.class_id))
                 .where(
-                    enrolments.c.person_id == person_id, enrolments.c.status.in_(_ACTIVE),
-                    classes.c.programme_id == programme_id, classes.c.id != class_id,
+                    enrolments.c.person_id == person_id,
+                    enrolments.c.status == EnrolmentStatus.WAITLISTED.value,
+                    classes.c.programme_id == programme_id,
+                    classes.c.id != class_id,
                     classes.c.status != ClassStatus.CANCELLED.value,
                 )
                 .limit(1)
             )
-        ).first()  # fmt: skip
-        if active is not None:
-            return EarlierTraining(active.name, None)
+        ).first()
+        for row in taken:
+            if row.ends_at is None or row.ends_at > now:
+                return EarlierTraining(row.name, None)
+        if waiting is not None:
+            return EarlierTraining(waiting.name, None)
         query = (
             sa.select(
-                sa.func.coalesce(classes.c.name, completions.c.class_name, programmes.c.name)
-                .label("name"),
+                sa.func.coalesce(classes.c.name, completions.c.class_name, programmes.c.name).label(
+                    "name"
+                ),
                 completions.c.completed_on,
             )
             .select_from(
-                completions.join(programmes, programmes.c.id == completions.c.programme_id)
-                .outerjoin(classes, classes.c.id == completions.c.class_id)
+                completions.join(
+                    programmes, programmes.c.id == completions.c.programme_id
+                ).outerjoin(classes, classes.c.id == completions.c.class_id)
             )
             .where(completions.c.person_id == person_id, completions.c.programme_id == programme_id)
             .order_by(completions.c.completed_on.desc())
             .limit(1)
-        )  # fmt: skip
-        done = (await self.conn.execute(query)).first()
-        if done is None:
+        )
+        done = [(r.name, r.completed_on) for r in await self.conn.execute(query)]
+        # A class of theirs that has ended counts as taken until its results are recorded.
+        done += [(r.name, r.ends_at.astimezone(tz).date()) for r in taken if r.ends_at is not None]
+        if not done:
             return None
-        if (
-            validity_months is not None
-            and _months_between(done.completed_on, today) >= validity_months
-        ):
+        name, on = max(done, key=lambda d: d[1])
+        if validity_months is not None and _months_between(on, today) >= validity_months:
             return None  # it has lapsed: a refresher is due again
-        return EarlierTraining(done.name, done.completed_on)
+        return EarlierTraining(name, on)
 
     async def has_override(self, class_id: int, person_id: int) -> bool:
         found = await self.conn.execute(
@@ -234,19 +279,32 @@ class EnrolmentRepository:
         if await self.has_override(class_id, person_id):
             return False
         await self.conn.execute(
-            enrolment_overrides.insert().values(class_id=class_id, person_id=person_id,
-                                                granted_by=by, granted_at=utcnow())
-        )  # fmt: skip
+            enrolment_overrides.insert().values(
+                class_id=class_id, person_id=person_id, granted_by=by, granted_at=utcnow()
+            )
+        )
         return True
 
-    async def add_completion(self, person_id: int, programme_id: int, completed_on: date, *,
-                             class_id: int | None = None, class_name: str | None = None,
-                             source: str = "import") -> None:  # fmt: skip
+    async def add_completion(
+        self,
+        person_id: int,
+        programme_id: int,
+        completed_on: date,
+        *,
+        class_id: int | None = None,
+        class_name: str | None = None,
+        source: str = "import",
+    ) -> None:
         await self.conn.execute(
-            completions.insert().values(person_id=person_id, programme_id=programme_id,
-                                        class_id=class_id, class_name=class_name,
-                                        completed_on=completed_on, source=source)
-        )  # fmt: skip
+            completions.insert().values(
+                person_id=person_id,
+                programme_id=programme_id,
+                class_id=class_id,
+                class_name=class_name,
+                completed_on=completed_on,
+                source=source,
+            )
+        )
 
 
 def _months_between(earlier: date, later: date) -> int:

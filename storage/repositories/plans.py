@@ -44,11 +44,17 @@ class PlanRepository:
         status = PlanStatus.APPROVED if plan.approved_on else PlanStatus.DRAFT
         result = await self.conn.execute(
             plans.insert()
-            .values(year=plan.year, name=plan.name, status=status.value,
-                    approved_on=plan.approved_on, approved_by=plan.approved_by,
-                    created_at=now, updated_at=now)
+            .values(
+                year=plan.year,
+                name=plan.name,
+                status=status.value,
+                approved_on=plan.approved_on,
+                approved_by=plan.approved_by,
+                created_at=now,
+                updated_at=now,
+            )
             .returning(plans.c.id)
-        )  # fmt: skip
+        )
         plan_id = int(result.scalar_one())
         await self.set_targets(plan_id, plan.targets)
         return plan_id
@@ -68,10 +74,17 @@ class PlanRepository:
         ).all()
         targets = await self._targets([r.id for r in rows])
         return [
-            Plan(r.id, r.year, r.name, PlanStatus(r.status), r.approved_on, r.approved_by,
-                 targets[r.id])
+            Plan(
+                r.id,
+                r.year,
+                r.name,
+                PlanStatus(r.status),
+                r.approved_on,
+                r.approved_by,
+                targets[r.id],
+            )
             for r in rows
-        ]  # fmt: skip
+        ]
 
     async def get(self, plan_id: int) -> Plan:
         found = await self._many(plans.c.id == plan_id)
@@ -101,9 +114,10 @@ class PlanRepository:
             )
             if updated.rowcount == 0:
                 await self.conn.execute(
-                    plan_targets.insert().values(plan_id=plan_id, kind=kind,
-                                                 classes=target.classes, learners=target.learners)
-                )  # fmt: skip
+                    plan_targets.insert().values(
+                        plan_id=plan_id, kind=kind, classes=target.classes, learners=target.learners
+                    )
+                )
 
     async def update(self, plan_id: int, **values: Any) -> None:
         await self.conn.execute(
@@ -121,11 +135,16 @@ class ProgrammeRepository:
     async def add(self, programme: NewProgramme) -> int:
         result = await self.conn.execute(
             programmes.insert()
-            .values(code=programme.code, name=programme.name, name_search=fold(programme.name),
-                    kind=programme.kind.value, validity_months=programme.validity_months,
-                    created_at=utcnow())
+            .values(
+                code=programme.code,
+                name=programme.name,
+                name_search=fold(programme.name),
+                kind=programme.kind.value,
+                validity_months=programme.validity_months,
+                created_at=utcnow(),
+            )
             .returning(programmes.c.id)
-        )  # fmt: skip
+        )
         return int(result.scalar_one())
 
     async def get(self, programme_id: int) -> Programme:

@@ -291,7 +291,13 @@ async def test_after_sign_up_a_main_keyboard_does_what_cadres_do(harness: Harnes
     await cadre.tap("Đúng, là tôi")
     await cadre.expect("các nút bên dưới")
     assert cadre.keyboard is not None
-    assert [b.text for row in cadre.keyboard for b in row] == ["👤 Hồ sơ của tôi", "❓ Hướng dẫn"]
+    assert [b.text for row in cadre.keyboard for b in row] == [
+        "📚 Lớp học", "🗓 Lịch học", "👤 Hồ sơ của tôi", "❓ Hướng dẫn"
+    ]  # fmt: skip
+    await cadre.press("Lớp học")
+    await cadre.expect("Lớp học đồng chí có thể đăng ký")
+    await cadre.press("Lịch học")
+    await cadre.expect("Lịch học 7 ngày tới")
     await cadre.press("Hồ sơ của tôi")
     await cadre.expect("Giàng Thị Mỷ")
     await cadre.tap("Dữ liệu của tôi")

@@ -70,6 +70,8 @@ async def test_granting_a_role_changes_that_persons_menu_and_is_audited(harness:
     await admin.expect("Đặng Thị Hoa")
     await hoa.expect("đã được thu hồi")
     assert [b.text for row in hoa.keyboard or [] for b in row] == [
+        "📚 Lớp học",
+        "🗓 Lịch học",
         "👤 Hồ sơ của tôi",
         "❓ Hướng dẫn",
     ]

@@ -30,14 +30,16 @@ def services(db: Database) -> Services:
     return Services.build(db, superadmin_ids=frozenset({ADMIN}))
 
 
-async def cadres(db: Database, province: Province, count: int, start: int = 5000,
-                 **kwargs: object) -> list[int]:  # fmt: skip
+async def cadres(
+    db: Database, province: Province, count: int, start: int = 5000, **kwargs: object
+) -> list[int]:
     """Linked cadres of the commune, with Telegram ids from `start`."""
     return [
-        await add_person(db, f"Học viên {i}", unit_id=province.commune_id, telegram_id=start + i,
-                         **kwargs)  # type: ignore[arg-type]
+        await add_person(
+            db, f"Học viên {i}", unit_id=province.commune_id, telegram_id=start + i, **kwargs
+        )  # type: ignore[arg-type]
         for i in range(count)
-    ]  # fmt: skip
+    ]
 
 
 async def actor(services: Services, telegram_id: int) -> Actor:
@@ -60,8 +62,12 @@ async def test_seats_then_the_waitlist_in_order_and_a_freed_seat_goes_to_the_fir
     province = await make_province(db)
     await cadres(db, province, 4)
     class_id = await add_class(db, "L01", capacity=2)
-    results = [await services.enrolment.enrol(await actor(services, 5000 + i), class_id,
-                                              clashes_seen=False) for i in range(4)]  # fmt: skip
+    results = [
+        await services.enrolment.enrol(
+            await actor(services, 5000 + i), class_id, clashes_seen=False
+        )
+        for i in range(4)
+    ]
     assert [r.status for r in results] == ["enrolled", "enrolled", "waitlisted", "waitlisted"]
     assert [r.position for r in results[2:]] == [1, 2]
 
@@ -86,8 +92,9 @@ async def test_capacity_below_the_enrolled_is_refused(db: Database, services: Se
     await cadres(db, province, 2)
     class_id = await add_class(db, "L02", capacity=5)
     for i in range(2):
-        await services.enrolment.enrol(await actor(services, 5000 + i), class_id,
-                                       clashes_seen=False)  # fmt: skip
+        await services.enrolment.enrol(
+            await actor(services, 5000 + i), class_id, clashes_seen=False
+        )
     with pytest.raises(Conflict) as refused:
         await services.enrolment.set_capacity(await actor(services, ADMIN), class_id, 1)
     assert refused.value.key == "planning.capacity_below"
@@ -104,14 +111,16 @@ async def test_each_refusal_has_its_reason_and_changes_nothing(
     now = utcnow()
     cases = {
         "enrol.plan_not_approved": await add_class(
-            db, "D1", plan_year=now.year + 2, approved=False),
+            db, "D1", plan_year=now.year + 2, approved=False
+        ),
         "enrol.deadline_passed": await add_class(db, "D2", deadline=now - timedelta(hours=1)),
         "enrol.not_audience": await add_class(
-            db, "D3", audience=Audience(unit_ids=(province.department_id,))),
+            db, "D3", audience=Audience(unit_ids=(province.department_id,))
+        ),
         "enrol.not_open_yet": await add_class(db, "D4", status="planned"),
         "enrol.cancelled": await add_class(db, "D5", status="cancelled"),
         "enrol.started": await add_class(db, "D6", starts=now - timedelta(hours=1)),
-    }  # fmt: skip
+    }
     for key, class_id in cases.items():
         with pytest.raises(DomainError) as refused:
             await services.enrolment.enrol(cadre, class_id, clashes_seen=False)
@@ -133,10 +142,22 @@ async def test_the_audience_takes_sub_units_and_priority_groups(
     db: Database, services: Services
 ) -> None:
     province = await make_province(db)
-    await add_person(db, "Lò Thị Hoa", unit_id=province.commune_id, telegram_id=6001,
-                     gender="female", birth_year=utcnow().year - 30)  # fmt: skip
-    await add_person(db, "Lò Văn Nam", unit_id=province.commune_id, telegram_id=6002,
-                     gender="male", birth_year=1970)  # fmt: skip
+    await add_person(
+        db,
+        "Lò Thị Hoa",
+        unit_id=province.commune_id,
+        telegram_id=6001,
+        gender="female",
+        birth_year=utcnow().year - 30,
+    )
+    await add_person(
+        db,
+        "Lò Văn Nam",
+        unit_id=province.commune_id,
+        telegram_id=6002,
+        gender="male",
+        birth_year=1970,
+    )
     whole_province = await add_class(db, "A1", audience=Audience(unit_ids=(province.root_id,)))
     young_women = await add_class(
         db, "A2", audience=Audience(groups=(PriorityGroup.YOUNG, PriorityGroup.WOMEN))
@@ -222,8 +243,9 @@ async def test_cancelling_a_class_tells_learners_and_waitlist_in_its_transaction
     await cadres(db, province, 3)
     class_id = await add_class(db, "X1", capacity=2)
     for i in range(3):
-        await services.enrolment.enrol(await actor(services, 5000 + i), class_id,
-                                       clashes_seen=False)  # fmt: skip
+        await services.enrolment.enrol(
+            await actor(services, 5000 + i), class_id, clashes_seen=False
+        )
     told = await services.enrolment.cancel_class(
         await actor(services, ADMIN), class_id, "Dịch bệnh"
     )
@@ -272,6 +294,29 @@ async def test_two_engines_enrolling_at_once_never_overbook(
         counted = await conn.scalar(
             sa.select(classes.c.enrolled_count).where(classes.c.id == class_id)
         )
-        tickets = (await conn.execute(sa.select(enrolments.c.ticket).where(
-            enrolments.c.status == "waitlisted"))).scalars().all()  # fmt: skip
+        tickets = (
+            (
+                await conn.execute(
+                    sa.select(enrolments.c.ticket).where(enrolments.c.status == "waitlisted")
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert counted == 10 and sorted(tickets) == list(range(1, 31))
+
+
+async def test_a_class_taken_that_has_ended_counts_as_done_until_its_results(
+    db: Database, services: Services
+) -> None:
+    province = await make_province(db)
+    [person_id] = await cadres(db, province, 1)
+    past = utcnow().replace(microsecond=0) - timedelta(days=40)
+    earlier = await add_class(db, "E1", programme="CVC", starts=past, name="Lớp CVC đã học")
+    later = await add_class(db, "E2", programme="CVC", name="Lớp CVC mới")
+    async with db.write() as conn:
+        await EnrolmentRepository(conn).put(earlier, person_id, EnrolmentStatus.ENROLLED)
+    with pytest.raises(Conflict) as done:
+        await services.enrolment.prospect(await actor(services, 5000), later)
+    assert done.value.key == "enrol.duplicate_done"
+    assert done.value.params["other"] == "Lớp CVC đã học"

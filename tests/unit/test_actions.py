@@ -48,7 +48,7 @@ WIRE_CODES = {
     "return.why": "ReturnPersonFor",
     "merge": "MergeProfile",
     "claim": "ClaimRecord",
-    "cat": "CatalogPage",
+    "cat": "BrowseCatalog",
     "cat.f": "CatalogFilterMenu",
     "cat.set": "CatalogSetFilter",
     "cat.q": "CatalogSearch",

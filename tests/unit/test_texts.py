@@ -22,6 +22,10 @@ from bot.domain import (
 )
 from bot.i18n import LANGUAGES, MissingText, Template, Texts, catalog, t
 from bot.menus import LEARNER_COMMANDS, MAIN_KEYBOARD, STAFF_COMMANDS
+from bot.services.catalog import FILTERS
+from bot.timetable import DayPart
+from bot.training import ACTIVE_ENROLMENT, ClassFormat, ClassKind, PriorityGroup
+from handlers.schedule import SPANS
 from storage.schema import OUTBOX_STATES
 from tools.emulator.entities import parse_html
 
@@ -47,6 +51,19 @@ DYNAMIC = {
     "admin.reason_": {f"admin.reason_{reason.value}" for reason in ReturnReason},
     "notice.returned_": {f"notice.returned_{reason.value}" for reason in ReturnReason},
     "profile.employment_": {f"profile.employment_{kind.value}" for kind in Employment},
+    "catalog.weekday_": {f"catalog.weekday_{day}" for day in range(7)},
+    "catalog.part_": {f"catalog.part_{part.value}" for part in DayPart},
+    "catalog.mark_": {f"catalog.mark_{s.value}" for s in ACTIVE_ENROLMENT},
+    "catalog.group_": {f"catalog.group_{group.value}" for group in PriorityGroup},
+    "catalog.kind_": {f"catalog.kind_{kind.value}" for kind in ClassKind},
+    "catalog.format_": {f"catalog.format_{form.value}" for form in ClassFormat},
+    "catalog.choose_": {f"catalog.choose_{field}" for field in FILTERS},
+    "schedule.heading_": {
+        f"schedule.heading_{kind}_{span}" for kind in ("mine", "teaching") for span in SPANS
+    },
+    "schedule.empty_": {f"schedule.empty_{kind}" for kind in ("mine", "teaching")},
+    "schedule.span_": {f"schedule.span_{span}" for span in SPANS},
+    "schedule.staff_": {f"schedule.staff_{s.value}" for s in ACTIVE_ENROLMENT},
 }
 SAMPLE = {"number": 2668, "percent": 0.625, "date": date(2026, 3, 5), "phone": "+84912345678"}
 
@@ -69,7 +86,8 @@ def _filled(text: str) -> dict[str, object]:
     values: dict[str, object] = {}
     for _, name, spec, _ in string.Formatter().parse(text):
         if name:
-            values[name] = moment if spec in ("time", "datetime") else SAMPLE.get(spec or "", "x")
+            moments = ("time", "datetime", "date", "day", "short")  # a moment serves them all
+            values[name] = moment if spec in moments else SAMPLE.get(spec or "", "x")
     return values
 
 

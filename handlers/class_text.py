@@ -1,0 +1,183 @@
+"""How classes and sessions read on a phone: list lines, the card, timetable lines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import tzinfo
+
+from bot.i18n import Raw, Texts
+from bot.services.catalog import AudienceNames, ClassCard
+from bot.timetable import TimetableSummary, summarise, weekday_runs
+from bot.training import ClassFormat, EnrolmentStatus, Session, TimetableEntry, TrainingClass
+from bot.validation import shorten, telegram_length
+
+PLACE_SHOWN = 60  # characters of a place in a list line
+
+
+def weekdays(texts: Texts, days: Sequence[int]) -> str:
+    """ "thứ 2–6", "thứ 2, 4, CN" · "Mon–Fri", "Mon, Wed, Sun"."""
+    parts: list[str] = []
+    for first, last in weekday_runs(days):
+        names = [texts(f"catalog.weekday_{d}") for d in range(first, last + 1)]
+        parts.append(f"{names[0]}–{names[-1]}" if len(names) > 2 else ", ".join(names))
+    joined = ", ".join(parts)
+    return texts("catalog.weekdays", days=joined) if days and days[0] != 6 else joined
+
+
+def summary_text(texts: Texts, summary: TimetableSummary | None) -> str:
+    """ "10 buổi, sáng thứ 2–6, 03/03–14/03"."""
+    if summary is None:
+        return texts("catalog.no_sessions")
+    parts = texts("catalog.parts_joiner").join(
+        texts(f"catalog.part_{p.value}") for p in summary.parts
+    )
+    return texts(
+        "catalog.summary",
+        count=summary.sessions,
+        parts=parts,
+        days=weekdays(texts, summary.weekdays),
+        first=summary.first,
+        last=summary.last,
+    )
+
+
+def place_text(texts: Texts, training_class: TrainingClass, *, shows_link: bool) -> str:
+    """Where it happens: the place, "online" (with the link for enrolled learners), or both."""
+    online = texts("catalog.online")
+    if (
+        training_class.format is not ClassFormat.ON_SITE
+        and shows_link
+        and training_class.meeting_link
+    ):
+        online = texts("catalog.online_link", link=training_class.meeting_link)
+    place = training_class.location or "—"
+    if training_class.format is ClassFormat.ONLINE:
+        return online
+    if training_class.format is ClassFormat.BLENDED:
+        return texts("catalog.blended", place=place, online=Raw(online))
+    return texts("catalog.on_site", place=place)
+
+
+def seats_text(texts: Texts, training_class: TrainingClass) -> str:
+    if training_class.full:
+        return texts("catalog.full", waiting=training_class.waiting)
+    return texts(
+        "catalog.seats_left", count=training_class.seats_left, capacity=training_class.capacity
+    )
+
+
+def list_line(
+    texts: Texts,
+    number: int,
+    training_class: TrainingClass,
+    sessions: Sequence[Session],
+    tz: tzinfo,
+    status: EnrolmentStatus | None,
+) -> str:
+    """One class of the catalog: number, name and code, then its timetable, place and seats."""
+    mark = texts(f"catalog.mark_{status.value}") if status else ""
+    place = shorten(training_class.location or "", PLACE_SHOWN)
+    where = texts("catalog.online") if training_class.format is ClassFormat.ONLINE else place
+    return texts(
+        "catalog.line",
+        number=number,
+        name=training_class.name,
+        code=training_class.code,
+        mark=mark,
+        summary=summary_text(texts, summarise(sessions, tz)),
+        place=where or "—",
+        seats=Raw(seats_text(texts, training_class)),
+    )
+
+
+def audience_text(texts: Texts, names: AudienceNames) -> str:
+    parts = [
+        *(texts("catalog.audience_unit", unit=u) for u in names.units),
+        *names.grades,
+        *names.titles,
+        *(texts(f"catalog.group_{g.value}") for g in names.groups),
+    ]
+    return "; ".join(parts) if parts else texts("catalog.audience_all")
+
+
+def card_text(texts: Texts, card: ClassCard, tz: tzinfo) -> str:
+    c = card.training_class
+    lines = [
+        texts(
+            "catalog.card",
+            name=c.name,
+            code=c.code,
+            programme=c.programme.name,
+            kind=texts(f"catalog.kind_{c.kind.value}"),
+            summary=summary_text(texts, summarise(card.sessions, tz)),
+            place=Raw(place_text(texts, c, shows_link=card.shows_link)),
+            seats=Raw(seats_text(texts, c)),
+            audience=audience_text(texts, card.audience),
+        ),
+    ]
+    if c.lecturers:
+        lines.append(texts("catalog.lecturers", names=", ".join(c.lecturers)))
+    if c.organiser:
+        lines.append(texts("catalog.organiser", organiser=c.organiser))
+    if c.enrol_deadline is not None:
+        lines.append(texts("catalog.deadline", deadline=c.enrol_deadline))
+    if card.enrolment is not None and card.enrolment.status is EnrolmentStatus.ENROLLED:
+        lines.append(texts("catalog.you_enrolled"))
+    elif card.enrolment is not None and card.enrolment.status is EnrolmentStatus.WAITLISTED:
+        lines.append(texts("catalog.you_wait", position=card.enrolment.position))
+    if c.cancelled_reason:
+        lines.append(texts("catalog.cancelled", reason=c.cancelled_reason))
+    return "\n".join(lines)
+
+
+def session_line(
+    texts: Texts, session: Session, *, link: str | None = None, heading: str = ""
+) -> str:
+    """ "• 07:30–11:00 · topic · lecturer · room", marked when moved or cancelled."""
+    details = [d for d in (heading, session.topic, session.lecturer_name, session.room) if d]
+    line = texts(
+        "schedule.session",
+        start=session.starts_at,
+        end=session.ends_at,
+        details=" · ".join(details),
+    )
+    if link and not session.cancelled:
+        line += " · " + texts("schedule.link", link=link)
+    if session.cancelled:
+        line += " " + texts("schedule.cancelled")
+    elif session.moved_from is not None:
+        line += "\n" + texts("schedule.moved", was=session.moved_from)
+    return line
+
+
+def entry_line(texts: Texts, entry: TimetableEntry) -> str:
+    """A session in someone's timetable: with its class, and where (or the link)."""
+    session = entry.session
+    place = session.room or entry.location
+    heading = f"{entry.class_name} ({entry.class_code})"
+    if entry.format is not ClassFormat.ON_SITE:
+        return session_line(
+            texts, session, link=session.link or entry.meeting_link, heading=heading
+        )
+    return session_line(texts, session, heading=heading + (f" · {place}" if place else ""))
+
+
+def by_day(texts: Texts, sessions: Sequence[tuple[Session, str]], tz: tzinfo, budget: int) -> str:
+    """Lines grouped under each day's heading, cut to `budget` characters as Telegram counts
+    them, with how many more there are."""
+    lines: list[str] = []
+    day = None
+    shown = 0
+    for session, line in sessions:
+        local = session.starts_at.astimezone(tz).date()
+        block = ([texts("schedule.day", day=local)] if local != day else []) + [line]
+        cost = sum(telegram_length(b) + 1 for b in block)
+        if cost > budget:
+            break
+        budget -= cost
+        lines += block
+        day = local
+        shown += 1
+    if shown < len(sessions):
+        lines.append(texts("schedule.more", count=len(sessions) - shown))
+    return "\n".join(lines)

@@ -1,0 +1,110 @@
+"""/schedule: a cadre's timetable (today, the coming week, all to come), what a lecturer
+teaches, and which of a unit head's staff are enrolled in what."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup, Update
+
+from bot.actions import BrowseCatalog, ShowSchedule
+from bot.domain import Role
+from bot.validation import telegram_length
+from handlers.class_text import by_day, entry_line
+from handlers.context import BotContext
+from handlers.routing import Handler, button, command
+from handlers.ui import Button, inline, say, show
+
+BUDGET = 3300  # characters of sessions in one message (Telegram takes 4096)
+SPANS = ("today", "week", "all")
+
+
+async def schedule(update: Update, ctx: BotContext) -> None:
+    """/schedule (and the main keyboard's button): the coming seven days."""
+    text, markup = await _render(update, ctx, ShowSchedule("week"))
+    await say(update, ctx, text, markup)
+
+
+async def show_schedule(update: Update, ctx: BotContext, tapped: ShowSchedule) -> None:
+    text, markup = await _render(update, ctx, tapped)
+    await show(update, ctx, text, markup)
+
+
+async def _render(
+    update: Update, ctx: BotContext, tapped: ShowSchedule
+) -> tuple[str, InlineKeyboardMarkup]:
+    actor = await ctx.actor(update)
+    if tapped.span == "staff":
+        return await _staff(update, ctx), _buttons(ctx, tapped, actor.roles)
+    entries = await ctx.services.catalog.timetable(actor, tapped.span, teaching=tapped.teaching)
+    kind = "teaching" if tapped.teaching else "mine"
+    heading = ctx.t(f"schedule.heading_{kind}_{tapped.span}")
+    if entries:
+        lines = [(e.session, entry_line(ctx.texts, e)) for e in entries]
+        body = by_day(ctx.texts, lines, ctx.settings.tz, BUDGET)
+    else:
+        body = ctx.t(f"schedule.empty_{kind}")
+    return heading + "\n\n" + body, _buttons(ctx, tapped, actor.roles, empty=not entries)
+
+
+async def _staff(update: Update, ctx: BotContext) -> str:
+    """A head's staff in classes not yet over, by class."""
+    rows = await ctx.services.catalog.staff_enrolments(await ctx.actor(update))
+    if not rows:
+        return ctx.t("schedule.staff_none")
+    lines = [ctx.t("schedule.staff_heading")]
+    budget = BUDGET
+    current = None
+    for row in rows:
+        block = []
+        if row.class_code != current:
+            if row.starts_at is None:
+                block.append(
+                    ctx.t("schedule.staff_class_undated", name=row.class_name, code=row.class_code)
+                )
+            else:
+                block.append(
+                    ctx.t(
+                        "schedule.staff_class",
+                        name=row.class_name,
+                        code=row.class_code,
+                        starts=row.starts_at,
+                    )
+                )
+            current = row.class_code
+        block.append(
+            ctx.t(f"schedule.staff_{row.status.value}", name=row.person_name, unit=row.unit_name)
+        )
+        cost = sum(telegram_length(b) + 1 for b in block)
+        if cost > budget:
+            break
+        budget -= cost
+        lines += block
+    return "\n".join(lines)
+
+
+def _buttons(
+    ctx: BotContext, tapped: ShowSchedule, roles: frozenset[Role], *, empty: bool = False
+) -> InlineKeyboardMarkup:
+    """The other spans (the one shown is left out, so a tap always changes the message)."""
+    spans: list[Button] = [
+        (ctx.t(f"schedule.span_{span}"), ShowSchedule(span, tapped.teaching))
+        for span in SPANS
+        if span != tapped.span
+    ]
+    rows = [spans]
+    other: list[Button] = []
+    if Role.LECTURER in roles or Role.ADMIN in roles:
+        if tapped.teaching or tapped.span == "staff":
+            other.append((ctx.t("schedule.mine"), ShowSchedule("week")))
+        else:
+            other.append((ctx.t("schedule.teaching"), ShowSchedule("week", teaching=True)))
+    if (Role.UNIT_HEAD in roles or Role.ADMIN in roles) and tapped.span != "staff":
+        other.append((ctx.t("schedule.staff"), ShowSchedule("staff")))
+    if other:
+        rows.append(other)
+    if empty and not tapped.teaching:
+        rows.append([(ctx.t("schedule.find_classes"), BrowseCatalog(""))])
+    return inline(rows)
+
+
+def handlers() -> list[Handler]:
+    return [command("schedule", schedule), button(ShowSchedule, show_schedule)]
