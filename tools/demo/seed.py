@@ -63,6 +63,13 @@ class DemoSummary:
     learner_classes: tuple[str, ...]  # the demo learner's, this week and later
     draft_class: str  # next year's, in a plan not yet approved
 
+    @property
+    def classes_to_try(self) -> dict[str, str]:
+        """The codes the sandbox's welcome names, by the part of the loop each shows."""
+        return {"week": self.learner_classes[0], "full": self.full_class,
+                "running": self.running_class, "duplicate": self.duplicate_class,
+                "draft": self.draft_class}  # fmt: skip
+
 
 async def has_people(db: Database) -> bool:
     """Whether any person exists (the database is migrated first, as the bot would)."""
