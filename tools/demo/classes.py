@@ -284,7 +284,6 @@ class _Draft:
     organiser: str
     lecturers: tuple[str, ...]
     audience: DemoAudience = DemoAudience()
-    name_suffix: str = ""
     cancelled_reason: str | None = None
     learners: list[str] = field(default_factory=list)
     waitlist: list[str] = field(default_factory=list)
