@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, tzinfo
 from typing import Any
 
@@ -92,6 +93,20 @@ class EnrolmentRepository:
                     updated_at=now,
                 )
             )
+
+    async def add_enrolled(self, class_id: int, person_ids: Sequence[int]) -> None:
+        """Seats for many people in a class none of them is in yet, in one statement (a
+        class's list loaded at once: the demo). The caller sets the class's enrolled_count
+        to match, in the same transaction."""
+        if person_ids:
+            now = utcnow()
+            await self.conn.execute(
+                enrolments.insert(),
+                [{"class_id": class_id, "person_id": person_id,
+                  "status": EnrolmentStatus.ENROLLED.value, "ticket": None,
+                  "created_at": now, "updated_at": now}
+                 for person_id in person_ids],
+            )  # fmt: skip
 
     async def set_status(self, class_id: int, person_id: int, status: EnrolmentStatus) -> None:
         await self.conn.execute(

@@ -135,6 +135,7 @@ async def test_newcomer_onboards_and_the_admin_finds_them(sandbox: Launch, tmp_p
 async def test_reset_end_of_input_and_ctrl_c(sandbox: Launch) -> None:
     first = await sandbox()
     await first.expect(r"seeding 2000")
+    await first.expect(r"Lớp mẫu · demo classes: 60 lớp")
     await first.expect(r"\[\d+\] ✅ Tôi đồng ý")
     first.process.send_signal(signal.SIGINT)
     await first.expect(r"sandbox stopped")

@@ -15,6 +15,7 @@ from tools.sandbox.terminal import (
     Say,
     Tap,
     banner,
+    classes_guide,
     letter,
     parse_line,
     render_answer,
@@ -184,6 +185,17 @@ def test_answers_menu_banner_and_help() -> None:
     assert 5 <= len(lines.splitlines()) <= 8
     assert ":as admin" in lines and "[1]" in lines and "(a)" in lines
     assert all(f":{c}" in HELP for c in ("as", "who", "contact", "file", "help", "quit"))
+
+
+def test_the_classes_guide_names_the_classes_to_try() -> None:
+    codes = {"week": "AI.2026.04", "full": "LDCP.2026.06", "duplicate": "CDS.2026.05",
+             "running": "CNKT4.2026.12", "draft": "CNKT4.2027.01"}  # fmt: skip
+    guide = classes_guide(2026, 60, codes)
+    assert len(guide.splitlines()) <= 8
+    assert all(len(line) <= 90 for line in guide.splitlines())
+    for text in ("60 lớp", "2026", "2027", ":as learner", ":as lecturer", ":as head", ":as admin",
+                 "/classes", "/schedule", "/plan", "/newclass", *codes.values()):  # fmt: skip
+        assert text in guide
 
 
 # -- output around a prompt -------------------------------------------------------------------

@@ -6,16 +6,23 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from bot.clock import FrozenClock
+from bot.errors import Conflict
+from bot.services import Services
 from bot.text_search import fold
+from bot.training import ClassStatus, EnrolmentStatus, Target
 from storage import schema
 from storage.database import Database
+from storage.repositories.plans import PlanRepository
 from tools.demo.data import (
     DEMO_IDENTITIES,
     HOME_COMMUNE_CODE,
@@ -23,13 +30,20 @@ from tools.demo.data import (
     SCHOOL_CODE,
     generate_demo_data,
 )
-from tools.demo.seed import DEMO_NOTICE_VERSION, DemoSeedError, has_people, seed_demo
+from tools.demo.seed import (
+    DEMO_NOTICE_VERSION,
+    DemoSeedError,
+    DemoSummary,
+    has_people,
+    seed_demo,
+)
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 PEOPLE = 500
 SEED = 2026
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -166,11 +180,15 @@ async def test_demo_identities_and_roles(db: Database) -> None:
         commune = (
             await conn.execute(sa.select(schema.units).where(schema.units.c.id == head.unit_id))
         ).one()
-    assert sorted(roles, key=lambda r: r.role) == [
+    staff = [r for r in roles if r.person_id in (admin.id, lecturer.id, head.id)]
+    assert sorted(staff, key=lambda r: r.role) == [
         (admin.id, "admin", None),
         (lecturer.id, "lecturer", None),
         (head.id, "unit_head", head.unit_id),
     ]
+    # The others are school lecturers the demo classes are taught by.
+    others = [r for r in roles if r not in staff]
+    assert others and all(r.role == "lecturer" and r.unit_id is None for r in others)
     assert list(consents) == [admin.id]
     assert commune.name_search == fold(commune.name) == "xa lung cu"
 
@@ -181,3 +199,100 @@ async def test_a_seeded_database_is_never_seeded_twice(db: Database) -> None:
         await seed_demo(db, people=20, seed=2)
     assert await count(db, schema.people) == 20
     assert await count(db, schema.audit_log) == 1
+
+
+# --- training -------------------------------------------------------------------------------
+
+NOW = datetime(2026, 3, 18, 10, 0, tzinfo=TZ)
+
+
+async def seeded_services(db: Database) -> tuple[Services, DemoSummary]:
+    summary = await seed_demo(db, people=PEOPLE, seed=SEED, now=NOW, tz=TZ)
+    return Services.build(db, superadmin_ids=frozenset(), clock=FrozenClock(NOW), tz=TZ), summary
+
+
+async def test_the_years_plan_classes_and_seats_are_consistent(db: Database) -> None:
+    _services, summary = await seeded_services(db)
+    assert (summary.plan_year, summary.classes) == (2026, 60)
+    async with db.read() as conn:
+        plan = await PlanRepository(conn).of_year(2026)
+        draft = await PlanRepository(conn).of_year(2027)
+        counted = (
+            await conn.execute(
+                sa.select(schema.classes.c.code, schema.classes.c.enrolled_count,
+                          schema.classes.c.capacity, schema.classes.c.status,
+                          sa.func.count(schema.enrolments.c.id))
+                .outerjoin(schema.enrolments, sa.and_(
+                    schema.enrolments.c.class_id == schema.classes.c.id,
+                    schema.enrolments.c.status == "enrolled"))
+                .group_by(schema.classes.c.id)
+            )
+        ).all()  # fmt: skip
+        sessions = (
+            await conn.execute(
+                sa.select(schema.class_sessions.c.starts_at, schema.class_sessions.c.ends_at,
+                          schema.classes.c.starts_at.label("first"),
+                          schema.classes.c.ends_at.label("last"), schema.plans.c.year)
+                .join(schema.classes, schema.classes.c.id == schema.class_sessions.c.class_id)
+                .join(schema.plans, schema.plans.c.id == schema.classes.c.plan_id)
+            )
+        ).all()  # fmt: skip
+        tickets = (
+            await conn.execute(
+                sa.select(schema.enrolments.c.ticket)
+                .join(schema.classes, schema.classes.c.id == schema.enrolments.c.class_id)
+                .where(schema.classes.c.code == summary.full_class,
+                       schema.enrolments.c.status == "waitlisted")
+                .order_by(schema.enrolments.c.ticket)
+            )
+        ).scalars().all()  # fmt: skip
+    assert plan is not None and plan.approved and plan.approved_by == "Ban Thường vụ Tỉnh ủy"
+    assert plan.targets["update"] == Target(24, 2668) and plan.targets["all"] == Target(60, 4563)
+    assert draft is not None and not draft.approved
+    assert {r.status for r in counted} == {s.value for s in ClassStatus}
+    for code, enrolled_count, capacity, _status, rows in counted:
+        assert enrolled_count == rows <= capacity, code
+    full = next(r for r in counted if r.code == summary.full_class)
+    assert full.enrolled_count == full.capacity and tickets == [1, 2, 3, 4, 5]
+    assert sessions and all(
+        s.first <= s.starts_at < s.ends_at <= s.last
+        and s.starts_at.astimezone(TZ).year == s.ends_at.astimezone(TZ).year == s.year
+        for s in sessions
+    )
+
+
+async def test_the_classes_loop_can_be_tried_as_the_guide_says(db: Database) -> None:
+    services, summary = await seeded_services(db)
+    ids = DEMO_IDENTITIES
+    learner = await services.access.actor(ids.learner.telegram_id or 0)
+    async with db.read() as conn:
+        rows = await conn.execute(sa.select(schema.classes.c.code, schema.classes.c.id))
+        class_ids = {code: class_id for code, class_id in rows}
+    week = await services.catalog.timetable(learner, "week")
+    assert {e.class_code for e in week} == {summary.learner_classes[0]}
+    upcoming = await services.catalog.timetable(learner, "all")
+    assert {e.class_code for e in upcoming} == set(summary.learner_classes)
+
+    with pytest.raises(Conflict) as refused:
+        await services.enrolment.enrol(learner, class_ids[summary.duplicate_class],
+                                       clashes_seen=True)  # fmt: skip
+    assert refused.value.key == "enrol.duplicate_done"
+    waiting = await services.enrolment.enrol(learner, class_ids[summary.full_class],
+                                             clashes_seen=True)  # fmt: skip
+    assert waiting.status is EnrolmentStatus.WAITLISTED and waiting.position == 6
+
+    key = await services.catalog.new_view(learner, "chuyen doi so")
+    _view, page, _mine = await services.catalog.page(learner, key)
+    assert summary.duplicate_class in {c.code for c in page.classes}
+
+    lecturer = await services.access.actor(ids.lecturer.telegram_id or 0)
+    teaching = await services.catalog.timetable(lecturer, "week", teaching=True)
+    assert summary.running_class in {e.class_code for e in teaching}
+    head = await services.access.actor(ids.unit_head.telegram_id or 0)
+    staff = await services.catalog.staff_enrolments(head)
+    assert {s.class_code for s in staff} >= {summary.running_class, summary.learner_classes[1]}
+
+    admin = await services.access.actor(ids.admin.telegram_id or 0)
+    with pytest.raises(Conflict) as not_approved:
+        await services.planning.open_class(admin, class_ids[summary.draft_class])
+    assert not_approved.value.key == "planning.plan_not_approved"

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.domain import AuditAction, Employment, Gender, NewPerson, NewUnit, PersonSource, Role
 from storage.database import Database
@@ -21,6 +23,7 @@ from storage.repositories.people import PeopleRepository
 from storage.repositories.roles import RoleRepository
 from storage.repositories.units import UnitRepository
 from storage.types import utcnow
+from tools.demo.classes import generate_training
 from tools.demo.data import (
     DEFAULT_PEOPLE,
     DEFAULT_SEED,
@@ -30,9 +33,12 @@ from tools.demo.data import (
     DemoUnit,
     generate_demo_data,
 )
+from tools.demo.load_training import load_training
 
 #: The privacy-notice version the demo's linked people are recorded as having accepted.
 DEMO_NOTICE_VERSION = "2026-11"
+#: The province's zone, unless the caller (the sandbox, from its settings) gives another.
+DEMO_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 class DemoSeedError(RuntimeError):
@@ -48,6 +54,21 @@ class DemoSummary:
     linked: int
     identities: DemoIdentities
     root_unit_id: int
+    #: The current year's plan and its classes, and the classes the sandbox's guide names.
+    plan_year: int
+    classes: int
+    running_class: str  # the demo lecturer teaches it this week
+    full_class: str  # full, with a waitlist
+    duplicate_class: str  # the demo learner is refused it: she completed its programme
+    learner_classes: tuple[str, ...]  # the demo learner's, this week and later
+    draft_class: str  # next year's, in a plan not yet approved
+
+    @property
+    def classes_to_try(self) -> dict[str, str]:
+        """The codes the sandbox's welcome names, by the part of the loop each shows."""
+        return {"week": self.learner_classes[0], "full": self.full_class,
+                "running": self.running_class, "duplicate": self.duplicate_class,
+                "draft": self.draft_class}  # fmt: skip
 
 
 async def has_people(db: Database) -> bool:
@@ -58,15 +79,18 @@ async def has_people(db: Database) -> bool:
 
 
 async def seed_demo(
-    db: Database, *, people: int = DEFAULT_PEOPLE, seed: int = DEFAULT_SEED
-) -> DemoSummary:
-    """Migrate, then add the demo province's units, roster, consents and staff roles.
+    db: Database, *, people: int = DEFAULT_PEOPLE, seed: int = DEFAULT_SEED,
+    now: datetime | None = None, tz: tzinfo = DEMO_TZ,
+) -> DemoSummary:  # fmt: skip
+    """Migrate, then add the demo province's units, roster, consents and staff roles, and
+    its training around `now` (by default the present): plans, classes, enrolments.
 
     Raises DemoSeedError if the database already has people or any of the demo unit codes.
     """
     await upgrade(db)
+    now = now or utcnow()
     data = generate_demo_data(seed=seed, people=people)
-    now = utcnow()
+    training = generate_training(data, now, tz)
     async with db.write() as conn:
         repo = PeopleRepository(conn)
         # Checked inside the write transaction, so two concurrent seeders cannot both pass.
@@ -108,6 +132,7 @@ async def seed_demo(
         ):
             (person,) = await repo.by_phone(identity.phone)
             await roles.grant(person.id, role, unit, by=None)
+        await load_training(conn, training, unit_ids, jobs.grades, jobs.titles)
         await AuditRepository(conn).record(
             AuditAction.DEMO_SEED, actor=None, people=len(data.people), seed=seed
         )
@@ -117,6 +142,13 @@ async def seed_demo(
         linked=len(linked),
         identities=data.identities,
         root_unit_id=unit_ids[ROOT_CODE],
+        plan_year=training.plans[0].year,
+        classes=sum(c.plan_year == training.plans[0].year for c in training.classes),
+        running_class=training.running_class,
+        full_class=training.full_class,
+        duplicate_class=training.duplicate_class,
+        learner_classes=training.learner_classes,
+        draft_class=training.draft_class,
     )
 
 

@@ -27,7 +27,7 @@ from bot.logging_setup import LOG_FORMAT, RedactingFormatter
 from tools.demo.data import ADMIN_TELEGRAM_ID, DEMO_OFFICE_PHONE, generate_demo_data
 from tools.sandbox.console import Console, LineSource, open_source
 from tools.sandbox.session import Session, roster_users
-from tools.sandbox.terminal import banner, display_path
+from tools.sandbox.terminal import banner, classes_guide, display_path
 
 #: Any well-formed token: the emulator accepts whatever it is given.
 SANDBOX_TOKEN = "123456:SANDBOX"
@@ -155,7 +155,8 @@ async def _serve(
         cleanup.push_async_callback(db.dispose)
         if not await has_people(db):
             console.show(f"Tạo dữ liệu mẫu · seeding {DEMO_PEOPLE} demo cadres…")
-            await seed_demo(db, people=DEMO_PEOPLE, seed=DEMO_SEED)
+            seeded = await seed_demo(db, people=DEMO_PEOPLE, seed=DEMO_SEED, tz=settings.tz)
+            console.show(classes_guide(seeded.plan_year, seeded.classes, seeded.classes_to_try))
 
         emulator = BotApiEmulator(token=SANDBOX_TOKEN)
         await emulator.start()

@@ -213,6 +213,24 @@ def banner(who: str, phone: str, key: str, db_path: str, files_dir: str, log_pat
     )
 
 
+def classes_guide(year: int, classes: int, codes: dict[str, str]) -> str:
+    """What to try with the demo's classes, printed once, when the sandbox seeds them: the
+    codes change with the year (and the week) the database was made in. `codes`: the
+    classes "week" (the learner's this week), "full", "duplicate", "running", "draft"."""
+    return "\n".join(
+        [
+            f"Lớp mẫu · demo classes: {classes} lớp trong kế hoạch năm {year} đã duyệt.",
+            f"  :as learner  /classes, tìm «chuyen doi so»; /schedule: {codes['week']} tuần này",
+            f"               {codes['full']} đã đầy: vào hàng chờ · full: join its waitlist",
+            f"               {codes['duplicate']} bị từ chối vì đã học · refused: already trained",
+            f"  :as lecturer /schedule: dạy {codes['running']} tuần này · teaching this week",
+            "  :as head     cán bộ của xã đã đăng ký lớp · the commune's staff in classes",
+            f"  :as admin    /plan, /newclass, thẻ lớp {codes['full']} · a class's admin card",
+            f"               {codes['draft']}: kế hoạch {year + 1} chưa duyệt · plan not approved",
+        ]
+    )
+
+
 HELP = "\n".join(
     [
         "Lệnh sandbox, bắt đầu bằng dấu hai chấm · sandbox commands:",

@@ -1,0 +1,611 @@
+"""Demo training for the sandbox: the year's plan, programmes, classes, enrolments, completions.
+
+Pure, like `tools.demo.data`: `tools.demo.seed` loads it. The same seed, roster and moment
+always give the same training; the moment matters because the sandbox must be right on any
+day it is seeded, so the year's classes lie around "now" (finished, running, open, planned),
+and the classes people try things with are placed relative to it: a class running this week
+taught by the demo lecturer, one this week and one later for the demo learner, a full class
+with a waitlist, and an open class she is refused because she completed its programme.
+
+Work is bounded by the number of classes, not the roster: learners are drawn by sampling,
+so 100,000 people cost no more than 500.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from bot.dates import Slot, end_of_day, recurring
+from bot.training import ALL_KINDS, ClassFormat, ClassKind, ClassStatus, PriorityGroup, Target
+from tools.demo.data import (
+    DEMO_IDENTITIES,
+    DEMO_SELF_DECLARED,
+    HOME_COMMUNE_CODE,
+    SCHOOL_CODE,
+    DemoData,
+    DemoPerson,
+    DemoUnit,
+)
+
+APPROVED_BY = "Ban Thường vụ Tỉnh ủy"
+SCHOOL = "Trường Chính trị tỉnh"
+MORNING = Slot(time(7, 30), time(11, 0))
+AFTERNOON = Slot(time(13, 30), time(16, 30))
+EVENING = Slot(time(19, 30), time(21, 0))
+FULL_DAY = (MORNING, AFTERNOON)
+MON_FRI = (0, 1, 2, 3, 4)
+#: Future classes starting within this many days are open for enrolment; later ones planned.
+OPEN_AHEAD = timedelta(days=60)
+#: An evening class starts today only if its first session is this far ahead, else tomorrow.
+EVENING_LEAD = timedelta(hours=2, minutes=30)
+#: Roster people (besides the demo lecturer) given the lecturer role, from the school's faculties.
+EXTRA_LECTURERS = 4
+HOME_STAFF_ENROLLED = 4
+LINK_BASE = "https://hoctructuyen.truongchinhtri.example/lop/"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoProgramme:
+    code: str
+    name: str
+    kind: ClassKind
+    validity_months: int | None
+    #: How many classes of it the current year's plan holds.
+    per_year: int
+
+
+#: Names from the seed documents; validity: refreshers recur, grade and title courses count
+#: for good.
+PROGRAMMES = (
+    DemoProgramme("CNKT4", "Bồi dưỡng cập nhật kiến thức đối tượng 4", ClassKind.UPDATE, 36, 12),
+    DemoProgramme(
+        "CBCX", "Bồi dưỡng cập nhật kiến thức cán bộ, công chức cấp xã", ClassKind.UPDATE, 24, 12
+    ),
+    DemoProgramme("LDCP", "Bồi dưỡng lãnh đạo, quản lý cấp phòng", ClassKind.TITLE, None, 6),
+    DemoProgramme("CVC", "Bồi dưỡng ngạch chuyên viên chính", ClassKind.GRADE, None, 2),
+    DemoProgramme("CV", "Bồi dưỡng ngạch chuyên viên", ClassKind.GRADE, None, 3),
+    DemoProgramme("TCLLCT", "Trung cấp lý luận chính trị", ClassKind.THEORY, None, 4),
+    DemoProgramme("CDS", "Chuyển đổi số trong cơ quan nhà nước", ClassKind.THEMATIC, 24, 5),
+    DemoProgramme(
+        "AI", "Ứng dụng trí tuệ nhân tạo trong thực thi công vụ", ClassKind.THEMATIC, 24, 4
+    ),
+    DemoProgramme(
+        "QPAN", "Bồi dưỡng kiến thức quốc phòng và an ninh đối tượng 4", ClassKind.THEMATIC, 60, 3
+    ),
+    DemoProgramme("DVM", "Bồi dưỡng lý luận chính trị cho đảng viên mới", ClassKind.PARTY, None, 6),
+    DemoProgramme("NTVD", "Bồi dưỡng nhận thức về Đảng", ClassKind.PARTY, None, 3),
+)
+
+#: The approved plan's targets (chỉ tiêu), as in seeds 002 and 004: 24 refresher classes with
+#: 2,668 learners, four intermediate-theory classes with 188, about 60 classes and 4,563 in all.
+TARGETS = {
+    ClassKind.UPDATE.value: Target(24, 2668),
+    ClassKind.TITLE.value: Target(6, 420),
+    ClassKind.GRADE.value: Target(5, 350),
+    ClassKind.THEORY.value: Target(4, 188),
+    ClassKind.THEMATIC.value: Target(12, 600),
+    ClassKind.PARTY.value: Target(9, 337),
+    ALL_KINDS: Target(60, 4563),
+}
+NEXT_YEAR_TARGETS = {
+    ClassKind.UPDATE.value: Target(26, 2800),
+    ClassKind.THEORY.value: Target(4, 200),
+    ALL_KINDS: Target(62, 4700),
+}
+
+_TOPICS = {
+    ClassKind.UPDATE: (
+        "Quán triệt Nghị quyết Đại hội Đảng các cấp", "Kỹ năng lãnh đạo, quản lý ở cơ sở",
+        "Chuyển đổi số ở cơ sở", "Công tác dân vận trong tình hình mới", "Tham quan thực tế",
+    ),
+    ClassKind.TITLE: (
+        "Kỹ năng tổ chức thực hiện nhiệm vụ", "Kỹ năng ra quyết định",
+        "Quản lý nhân sự cấp phòng", "Xây dựng văn hóa công sở",
+    ),
+    ClassKind.GRADE: (
+        "Nhà nước và pháp luật", "Quản lý hành chính nhà nước", "Kỹ năng soạn thảo văn bản",
+        "Kỹ năng thẩm định, phản biện chính sách",
+    ),
+    ClassKind.THEORY: (
+        "Triết học Mác - Lênin", "Kinh tế chính trị Mác - Lênin", "Chủ nghĩa xã hội khoa học",
+        "Tư tưởng Hồ Chí Minh", "Lịch sử Đảng Cộng sản Việt Nam", "Xây dựng Đảng",
+    ),
+    ClassKind.THEMATIC: (
+        "Chính phủ số và dịch vụ công trực tuyến", "An toàn thông tin", "Thực hành trên hệ thống",
+    ),
+    ClassKind.PARTY: (
+        "Điều lệ Đảng", "Nhiệm vụ của đảng viên", "Truyền thống của Đảng bộ tỉnh",
+    ),
+}  # fmt: skip
+
+_CANCEL_REASONS = (
+    "Không đủ số học viên đăng ký",
+    "Trùng lịch kỳ họp Hội đồng nhân dân tỉnh",
+    "Giảng viên được điều động công tác đột xuất",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoAudience:
+    """Who a class is for, by codes (units with their sub-units, grades, titles) and groups;
+    empty is everyone. The seed turns codes into ids."""
+
+    unit_codes: tuple[str, ...] = ()
+    grade_codes: tuple[str, ...] = ()
+    title_codes: tuple[str, ...] = ()
+    groups: tuple[PriorityGroup, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSession:
+    starts_at: datetime
+    ends_at: datetime
+    topic: str | None
+    lecturer_phone: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DemoClass:
+    """A class; people are named by phone (unique in the roster). `waitlist` is in ticket
+    order."""
+
+    code: str
+    name: str
+    programme_code: str
+    plan_year: int
+    kind: ClassKind
+    format: ClassFormat
+    capacity: int
+    status: ClassStatus
+    sessions: tuple[DemoSession, ...]
+    audience: DemoAudience = DemoAudience()
+    location: str | None = None
+    meeting_link: str | None = None
+    organiser: str | None = None
+    lecturer_phones: tuple[str, ...] = ()
+    enrol_opens_at: datetime | None = None
+    enrol_deadline: datetime | None = None
+    cancelled_reason: str | None = None
+    learners: tuple[str, ...] = ()
+    waitlist: tuple[str, ...] = ()
+
+    @property
+    def starts_at(self) -> datetime:
+        return self.sessions[0].starts_at
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.sessions[-1].ends_at
+
+
+@dataclass(frozen=True, slots=True)
+class DemoPlan:
+    year: int
+    name: str
+    approved_on: date | None
+    targets: dict[str, Target]
+
+    @property
+    def approved_by(self) -> str | None:
+        return APPROVED_BY if self.approved_on else None
+
+
+@dataclass(frozen=True, slots=True)
+class DemoCompletion:
+    """A course completed before the bot, imported: it counts against duplicated training."""
+
+    phone: str
+    programme_code: str
+    completed_on: date
+    class_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class DemoTraining:
+    """Everything training, and the classes the sandbox's guide points people to."""
+
+    plans: tuple[DemoPlan, ...]
+    programmes: tuple[DemoProgramme, ...]
+    classes: tuple[DemoClass, ...]
+    completions: tuple[DemoCompletion, ...]
+    lecturer_phones: tuple[str, ...]  # given the lecturer role (the demo lecturer has it)
+    running_class: str  # taught by the demo lecturer this week
+    full_class: str  # open, full, with a waitlist
+    duplicate_class: str  # open; the demo learner completed its programme
+    learner_classes: tuple[str, ...]  # the demo learner's: this week, later
+    draft_class: str  # next year's, in the draft plan
+
+    def by_code(self, code: str) -> DemoClass:
+        return next(c for c in self.classes if c.code == code)
+
+
+def generate_training(data: DemoData, now: datetime, tz: tzinfo) -> DemoTraining:
+    """The current year's training (the year of `now` in `tz`) and next year's draft."""
+    return _Builder(data, now, tz).build()
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """How a kind of class runs: weeks, weekdays, times of day, seats, where and by whom."""
+
+    weeks: int
+    weekdays: tuple[int, ...]
+    slots: tuple[Slot, ...]
+    formats: tuple[ClassFormat, ...]
+    capacity: tuple[int, int]
+    organiser: str
+    at_commune: bool = False
+
+
+_SHAPES = {
+    "CNKT4": _Shape(1, MON_FRI, FULL_DAY, (ClassFormat.ON_SITE,), (80, 120), SCHOOL),
+    "CBCX": _Shape(1, MON_FRI, FULL_DAY, (ClassFormat.ON_SITE, ClassFormat.BLENDED), (40, 80),
+                   SCHOOL, at_commune=True),
+    "LDCP": _Shape(2, MON_FRI, FULL_DAY, (ClassFormat.ON_SITE,), (40, 60), "Ban Tổ chức Tỉnh ủy"),
+    "CVC": _Shape(2, MON_FRI, FULL_DAY, (ClassFormat.ON_SITE, ClassFormat.BLENDED), (50, 80),
+                  "Sở Nội vụ"),
+    "CV": _Shape(2, MON_FRI, FULL_DAY, (ClassFormat.ON_SITE,), (50, 80), "Sở Nội vụ"),
+    "TCLLCT": _Shape(6, MON_FRI, FULL_DAY, (ClassFormat.ON_SITE,), (45, 55), SCHOOL),
+    "CDS": _Shape(2, (1, 3), (EVENING,), (ClassFormat.ONLINE, ClassFormat.BLENDED), (60, 120),
+                  "Sở Khoa học và Công nghệ"),
+    "AI": _Shape(1, MON_FRI[:3], (EVENING,), (ClassFormat.ONLINE,), (80, 120),
+                 "Sở Khoa học và Công nghệ"),
+    "QPAN": _Shape(1, MON_FRI[:4], FULL_DAY, (ClassFormat.ON_SITE,), (60, 100),
+                   "Bộ Chỉ huy Quân sự tỉnh"),
+    "DVM": _Shape(1, MON_FRI[:4], FULL_DAY, (ClassFormat.ON_SITE,), (30, 40),
+                  "Ban Tuyên giáo và Dân vận Tỉnh ủy", at_commune=True),
+    "NTVD": _Shape(1, MON_FRI[:3], FULL_DAY, (ClassFormat.ON_SITE,), (30, 60),
+                   "Ban Tuyên giáo và Dân vận Tỉnh ủy", at_commune=True),
+}  # fmt: skip
+_HALLS = ("Hội trường A", "Hội trường B", "Phòng học 201", "Phòng học 305")
+#: Audience rules some ordinary classes carry, by programme: a unit and its sub-units, titles,
+#: grades, priority groups.
+_AUDIENCES = {
+    "CDS": DemoAudience(unit_codes=("SKHCN", "VPUBND")),
+    "LDCP": DemoAudience(title_codes=("TP", "PTP")),
+    "CVC": DemoAudience(grade_codes=("01.003",)),
+    "CNKT4": DemoAudience(groups=(PriorityGroup.YOUNG, PriorityGroup.SOURCE_POOL)),
+    "CBCX": DemoAudience(groups=(PriorityGroup.WOMEN,)),
+}
+
+
+@dataclass
+class _Draft:
+    """A class while it is being placed; numbered and frozen into a DemoClass at the end."""
+
+    programme: DemoProgramme
+    sessions: list[DemoSession]
+    format: ClassFormat
+    capacity: int
+    location: str | None
+    organiser: str
+    lecturers: tuple[str, ...]
+    audience: DemoAudience = DemoAudience()
+    cancelled_reason: str | None = None
+    learners: list[str] = field(default_factory=list)
+    waitlist: list[str] = field(default_factory=list)
+    fill: float | None = None  # share of seats the sampled learners take, if any
+    key: str = ""  # the role a special class plays
+
+
+class _Builder:
+    def __init__(self, data: DemoData, now: datetime, tz: tzinfo) -> None:
+        self.data, self.now, self.tz = data, now, tz
+        self.today = now.astimezone(tz).date()
+        self.year = self.today.year
+        self.rng = random.Random(f"demo-training:{data.seed}")
+        self.programmes = {p.code: p for p in PROGRAMMES}
+        self.units = {u.code: u for u in data.units}
+        self.communes = [u for u in data.units if u.kind == "commune"]
+        self.people = data.people
+        # Sampled learners come from the generated roster: no identity, no unconfirmed profile.
+        self.pool = range(len(DEMO_IDENTITIES.all()), len(self.people) - len(DEMO_SELF_DECLARED))
+        self.lecturers = (DEMO_IDENTITIES.lecturer.phone, *self._school_lecturers())
+        self.not_learners = {*self.lecturers}
+
+    # --- the whole ---------------------------------------------------------------------------
+
+    def build(self) -> DemoTraining:
+        special = self._special()
+        drafts = [*special.values(), *self._ordinary(special)]
+        self._cancel_some(drafts)
+        self._enrol(drafts, special)
+        classes = self._freeze(drafts, self.year)
+        codes = {key: demo_class.code for key, demo_class in classes.items()}
+        draft_year = self._next_year()
+        plans = (
+            DemoPlan(self.year, f"Kế hoạch đào tạo, bồi dưỡng cán bộ, công chức năm {self.year}",
+                     min(date(self.year, 1, 8), self.today), TARGETS),
+            DemoPlan(self.year + 1,
+                     f"Kế hoạch đào tạo, bồi dưỡng cán bộ, công chức năm {self.year + 1} (dự thảo)",
+                     None, NEXT_YEAR_TARGETS),
+        )  # fmt: skip
+        all_classes = (*sorted(classes.values(), key=_order), *draft_year)
+        return DemoTraining(
+            plans=plans,
+            programmes=PROGRAMMES,
+            classes=all_classes,
+            completions=self._completions(),
+            lecturer_phones=self.lecturers[1:],
+            running_class=codes["running"],
+            full_class=codes["full"],
+            duplicate_class=codes["duplicate"],
+            learner_classes=(codes["week"], codes["later"]),
+            draft_class=draft_year[0].code,
+        )
+
+    # --- placing classes ---------------------------------------------------------------------
+
+    def _special(self) -> dict[str, _Draft]:
+        """The classes the guide names, placed relative to today: the future ones in the
+        next three weeks, so that they still fit in the year in December."""
+        today, lecturer = self.today, DEMO_IDENTITIES.lecturer.phone
+        evening_today = datetime.combine(today, EVENING.start, self.tz) - self.now > EVENING_LEAD
+        week_first = today if evening_today else today + timedelta(days=1)
+        monday = today - timedelta(days=today.weekday())
+        home = self.units[HOME_COMMUNE_CODE]
+        return {
+            "running": self._draft("CNKT4", today - timedelta(days=3), today + timedelta(days=4),
+                                   lecturers=(lecturer,), location=f"{SCHOOL}, Hội trường A",
+                                   fill=0.9, key="running"),
+            "week": self._draft("AI", week_first, week_first + timedelta(days=6),
+                                weekdays=(0, 1, 2, 3, 4, 5), lecturers=(lecturer,), fill=0.3,
+                                key="week"),
+            "full": self._draft("LDCP", monday + timedelta(weeks=1),
+                                monday + timedelta(weeks=1, days=4), fill=1.0, key="full"),
+            "later": self._draft("CBCX", monday + timedelta(weeks=2),
+                                 monday + timedelta(weeks=2, days=4),
+                                 location=_commune_hall(home), fill=0.4, key="later"),
+            "duplicate": self._draft("CDS", monday + timedelta(weeks=3),
+                                     monday + timedelta(weeks=3, days=4), fill=0.3,
+                                     key="duplicate"),
+        }  # fmt: skip
+
+    def _ordinary(self, special: dict[str, _Draft]) -> list[_Draft]:
+        """The rest of each programme's classes, spread over the year's weeks."""
+        taken = [d.programme.code for d in special.values()]
+        drafts = []
+        for programme in PROGRAMMES:
+            count = programme.per_year - taken.count(programme.code)
+            shape = _SHAPES[programme.code]
+            last_week = 50 - shape.weeks
+            for i in range(count):
+                week = 2 + (i * (last_week - 2)) // max(1, count) + self.rng.randint(0, 2)
+                first = date.fromisocalendar(self.year, min(week, last_week), 1)
+                last = first + timedelta(weeks=shape.weeks, days=-3)
+                audience = DemoAudience()
+                if programme.code in _AUDIENCES and i % 3 == 1:
+                    audience = _AUDIENCES[programme.code]
+                drafts.append(self._draft(programme.code, first, last, audience=audience))
+        return drafts
+
+    def _draft(self, code: str, first: date, last: date, *, weekdays: Sequence[int] = (),
+               lecturers: tuple[str, ...] = (), location: str | None = None,
+               audience: DemoAudience = DemoAudience(), fill: float | None = None,
+               key: str = "", year: int | None = None) -> _Draft:  # fmt: skip
+        programme, shape, rng = self.programmes[code], _SHAPES[code], self.rng
+        class_format = rng.choice(shape.formats)
+        if not lecturers:
+            lecturers = tuple(rng.sample(self.lecturers, min(2, len(self.lecturers))))
+        if location is None and class_format is not ClassFormat.ONLINE:
+            location = (_commune_hall(rng.choice(self.communes))
+                        if shape.at_commune and self.communes
+                        else f"{SCHOOL}, {rng.choice(_HALLS)}")  # fmt: skip
+        if class_format is ClassFormat.ONLINE:
+            location = None
+        times = self._times(first, last, weekdays or shape.weekdays, shape.slots, year or self.year)
+        topics = _TOPICS[programme.kind]
+        sessions = [
+            DemoSession(start, end, topics[i % len(topics)], lecturers[i % len(lecturers)])
+            for i, (start, end) in enumerate(times)
+        ]
+        return _Draft(programme, sessions, class_format, rng.randint(*shape.capacity), location,
+                      shape.organiser, lecturers, audience, fill=fill, key=key)  # fmt: skip
+
+    def _times(self, first: date, last: date, weekdays: Sequence[int], slots: Sequence[Slot],
+               year: int) -> list[tuple[datetime, datetime]]:  # fmt: skip
+        """Sessions from `first` to `last`, kept inside the plan's year: near its ends a class
+        is cut short rather than spilling into another year's plan."""
+        first, last = max(first, date(year, 1, 2)), min(last, date(year, 12, 31))
+        if first > last:
+            first = last = min(max(first, date(year, 1, 2)), date(year, 12, 31))
+        times = recurring(first, last, weekdays, slots, self.tz)
+        return times or recurring(last, last, range(7), slots[:1], self.tz)
+
+    def _cancel_some(self, drafts: list[_Draft]) -> None:
+        """One class cancelled before it began and two ahead, each with its reason."""
+        ordinary = [d for d in drafts if not d.key]
+        past = [d for d in ordinary if d.sessions[-1].ends_at <= self.now]
+        future = [d for d in ordinary if d.sessions[0].starts_at > self.now]
+        chosen = self.rng.sample(past, min(1, len(past)))
+        chosen += self.rng.sample(future, min(3 - len(chosen), len(future)))
+        for draft, reason in zip(chosen, _CANCEL_REASONS, strict=False):
+            draft.cancelled_reason = reason
+
+    # --- people ------------------------------------------------------------------------------
+
+    def _school_lecturers(self) -> list[str]:
+        """A few of the school's own lecturers (its faculties' staff titled GV)."""
+        found = []
+        for i in self.pool:
+            person = self.people[i]
+            if person.title_code == "GV" and person.unit_code.startswith(f"{SCHOOL_CODE}."):
+                found.append(person.phone)
+                if len(found) == EXTRA_LECTURERS:
+                    break
+        return found
+
+    def _enrol(self, drafts: list[_Draft], special: dict[str, _Draft]) -> None:
+        """Learners for the classes that have begun and some for those open; the full class
+        gets a waitlist; the demo learner and a few of the unit head's staff their places."""
+        learner = DEMO_IDENTITIES.learner.phone
+        special["week"].learners.append(learner)
+        special["later"].learners.append(learner)
+        home = self._home_staff()
+        half = len(home) // 2
+        special["running"].learners.extend(home[:half])
+        special["later"].learners.extend(home[half:])
+        for draft in drafts:
+            if draft.cancelled_reason:
+                continue
+            fill = draft.fill
+            if fill is None:
+                stage = self._stage(draft)
+                if stage in (ClassStatus.FINISHED, ClassStatus.RUNNING):
+                    fill = self.rng.uniform(0.7, 1.0)
+                elif stage is ClassStatus.OPEN:
+                    fill = self.rng.uniform(0.1, 0.5)
+                else:
+                    continue
+            want = min(draft.capacity, round(draft.capacity * fill)) - len(draft.learners)
+            draft.learners.extend(self._sample(draft, want))
+        full = special["full"]
+        full.capacity = len(full.learners)
+        full.waitlist = self._sample(full, 5)
+
+    def _home_staff(self) -> list[str]:
+        """Cadres of the unit head's commune (contiguous in the roster, found by one scan)."""
+        return [
+            p.phone for i in self.pool
+            if (p := self.people[i]).unit_code == HOME_COMMUNE_CODE
+        ][:HOME_STAFF_ENROLLED]  # fmt: skip
+
+    def _sample(self, draft: _Draft, want: int) -> list[str]:
+        """Up to `want` roster people the class's audience takes and who are not in it yet,
+        drawn without looking at the rest of the roster."""
+        if want <= 0:
+            return []
+        taken = {*draft.learners, *draft.waitlist, *self.not_learners}
+        draws = self.rng.sample(self.pool, min(len(self.pool), want * 4 + 40))
+        found: list[str] = []
+        for i in draws:
+            person = self.people[i]
+            if person.phone not in taken and self._fits(person, draft.audience):
+                found.append(person.phone)
+                taken.add(person.phone)
+                if len(found) == want:
+                    break
+        return found
+
+    def _fits(self, person: DemoPerson, audience: DemoAudience) -> bool:
+        """The audience rule as the enrolment service applies it (../../bot/services)."""
+        if audience == DemoAudience():
+            return True
+        groups = {
+            PriorityGroup.YOUNG: self.year - person.birth_year < 35,
+            PriorityGroup.WOMEN: person.gender == "female",
+            PriorityGroup.MINORITY: person.ethnicity_code != "01",
+            PriorityGroup.SOURCE_POOL: person.source_pool,
+        }
+        return (
+            any(groups[g] for g in audience.groups)
+            or person.grade_code in audience.grade_codes
+            or person.title_code in audience.title_codes
+            or any(code in audience.unit_codes for code in self._ancestry(person.unit_code))
+        )
+
+    def _ancestry(self, code: str | None) -> list[str]:
+        found = []
+        while code is not None:
+            found.append(code)
+            code = self.units[code].parent_code
+        return found
+
+    def _completions(self) -> tuple[DemoCompletion, ...]:
+        """The demo learner's earlier courses (one still counts against the open class of its
+        programme; one refresher has lapsed, so its new class is hers to take), and a few
+        imported for others."""
+        learner, today, year = DEMO_IDENTITIES.learner.phone, self.today, self.year
+        done = [
+            DemoCompletion(learner, "CDS", today - timedelta(days=420),
+                           f"Lớp Chuyển đổi số trong cơ quan nhà nước khóa 2 năm {year - 1}"),
+            DemoCompletion(learner, "CBCX", today - timedelta(days=900),
+                           f"Lớp bồi dưỡng cán bộ, công chức cấp xã năm {year - 3}"),
+            DemoCompletion(learner, "DVM", date(year - 5, 6, 18),
+                           "Lớp bồi dưỡng lý luận chính trị cho đảng viên mới khóa 3"),
+        ]  # fmt: skip
+        for i in self.rng.sample(self.pool, min(len(self.pool), 40)):
+            programme = self.rng.choice(PROGRAMMES)
+            on = today - timedelta(days=self.rng.randint(200, 1500))
+            name = f"Lớp {programme.name[0].lower()}{programme.name[1:]} năm {on.year}"
+            done.append(DemoCompletion(self.people[i].phone, programme.code, on, name))
+        return tuple(done)
+
+    # --- freezing ----------------------------------------------------------------------------
+
+    def _stage(self, draft: _Draft) -> ClassStatus:
+        if draft.cancelled_reason:
+            return ClassStatus.CANCELLED
+        if draft.sessions[-1].ends_at <= self.now:
+            return ClassStatus.FINISHED
+        if draft.sessions[0].starts_at <= self.now:
+            return ClassStatus.RUNNING
+        if draft.sessions[0].starts_at - self.now <= OPEN_AHEAD:
+            return ClassStatus.OPEN
+        return ClassStatus.PLANNED
+
+    def _freeze(self, drafts: list[_Draft], year: int) -> dict[str, DemoClass]:
+        """Numbers each programme's classes by date ("CNKT4.2026.03") and fixes their
+        status and enrolment window from where they lie against now."""
+        found: dict[str, DemoClass] = {}
+        drafts = sorted(drafts, key=lambda d: (d.sessions[0].starts_at, d.programme.code))
+        counters: dict[str, int] = {}
+        for draft in drafts:
+            code = draft.programme.code
+            counters[code] = number = counters.get(code, 0) + 1
+            status = self._stage(draft)
+            demo_class = self._frozen(draft, f"{code}.{year}.{number:02d}", number, year, status)
+            found[draft.key or demo_class.code] = demo_class
+        return found
+
+    def _frozen(self, draft: _Draft, code: str, number: int, year: int,
+                status: ClassStatus) -> DemoClass:  # fmt: skip
+        first = draft.sessions[0].starts_at
+        opens = deadline = None
+        if status in (ClassStatus.OPEN, ClassStatus.PLANNED, ClassStatus.CANCELLED):
+            first_day = first.astimezone(self.tz).date()
+            opens = datetime.combine(first_day - timedelta(days=45), time(0), self.tz)
+            deadline = end_of_day(first_day - timedelta(days=3), self.tz)
+            if status is ClassStatus.OPEN:
+                opens = min(opens, self.now - timedelta(days=1))
+                if deadline <= self.now:
+                    deadline = first - timedelta(hours=1)
+        link = None
+        if draft.format is not ClassFormat.ON_SITE:
+            link = f"{LINK_BASE}{code.lower().replace('.', '-')}"
+        learners = tuple(draft.learners) if status is not ClassStatus.CANCELLED else ()
+        return DemoClass(
+            code=code, name=f"{draft.programme.name} khóa {number} năm {year}",
+            programme_code=draft.programme.code, plan_year=year, kind=draft.programme.kind,
+            format=draft.format, capacity=max(draft.capacity, len(learners), 1), status=status,
+            sessions=tuple(draft.sessions), audience=draft.audience, location=draft.location,
+            meeting_link=link, organiser=draft.organiser, lecturer_phones=draft.lecturers,
+            enrol_opens_at=opens, enrol_deadline=deadline,
+            cancelled_reason=draft.cancelled_reason, learners=learners,
+            waitlist=tuple(draft.waitlist),
+        )  # fmt: skip
+
+    def _next_year(self) -> tuple[DemoClass, ...]:
+        """Three classes of next year's draft plan: planned, and not to be opened until the
+        plan is approved."""
+        year = self.year + 1
+        drafts = []
+        for code, week in (("CNKT4", 10), ("TCLLCT", 12), ("CDS", 15)):
+            first = date.fromisocalendar(year, week, 1)
+            last = first + timedelta(weeks=_SHAPES[code].weeks, days=-3)
+            drafts.append(self._draft(code, first, last, year=year))
+        return tuple(
+            self._frozen(d, f"{d.programme.code}.{year}.01", 1, year, ClassStatus.PLANNED)
+            for d in drafts
+        )
+
+
+def _commune_hall(unit: DemoUnit) -> str:
+    return f"Hội trường Ủy ban nhân dân {unit.name.lower()[0]}{unit.name[1:]}"
+
+
+def _order(demo_class: DemoClass) -> tuple[datetime, str]:
+    return demo_class.starts_at, demo_class.code
