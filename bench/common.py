@@ -31,11 +31,14 @@ import sqlalchemy as sa
 from filelock import FileLock
 from pydantic import SecretStr
 
+from bot.actions import Action, unpack
+from bot.app import build_application, start_application, stop_application
 from bot.config import Settings
+from bot.errors import DomainError
 from storage.database import Database
 from storage.schema import people as people_table
 from tools.demo.data import LINKED_TELEGRAM_ID_START
-from tools.emulator import ApiError, BotApiEmulator, RemoteEmulator
+from tools.emulator import ApiError, BotApiEmulator, BotMessage, RemoteEmulator
 
 #: Process-wide limit of a run, so a wedged bot can never keep CI or a terminal waiting.
 DEFAULT_TIMEOUT_S = 600.0
@@ -220,7 +223,7 @@ class Talker(Protocol):
 
     async def tap_data(self, callback_data: str, message_id: int, /) -> str: ...
 
-    async def next_message(self, timeout: float = ..., /) -> Any: ...  # noqa: ASYNC109
+    async def next_message(self, timeout: float = ..., /) -> BotMessage: ...  # noqa: ASYNC109
 
 
 @dataclass(frozen=True)
@@ -310,12 +313,67 @@ def bench_settings(
     )
 
 
+@asynccontextmanager
+async def running_bot(
+    venue: Venue, database_url: str, db: Database | None = None
+) -> AsyncIterator[int]:
+    """The real bot (build_application, its pacer unbound) polling the venue, started and
+    stopped; yields how many requests the emulator had refused once it was up.
+
+    At start the bot publishes the demo staff's command menus, to chats the emulator has
+    never seen ("chat not found"): that is set-up, not the benchmark, so it is awaited and
+    its refusals are left out of the count a benchmark subtracts from venue.refused().
+    """
+    app = build_application(bench_settings(venue, database_url), db=db)
+    await start_application(app, poll_timeout=1)
+    try:
+        menus = app.bot_data.extra.get("menus")
+        if menus is not None:
+            await menus
+        yield await venue.refused()
+    finally:
+        await stop_application(app)
+
+
+#: Bot events a user reads past before the one expected is taken as missing.
+MAX_EVENTS = 5
+
+
+def button_of(event: BotMessage, wanted: type[Action], **fields: Any) -> str | None:
+    """The callback data of the event's first button packing a `wanted` action whose fields
+    have these values; None if it has none."""
+    for row in event.buttons:
+        for button in row:
+            if button.callback_data is None:
+                continue
+            try:
+                action = unpack(button.callback_data)
+            except DomainError:
+                continue
+            if isinstance(action, wanted) and all(
+                getattr(action, name) == value for name, value in fields.items()
+            ):
+                return button.callback_data
+    return None
+
+
+async def next_with(user: Talker, wanted: type[Action], wait_s: float, **fields: Any) -> BotMessage:
+    """The user's next bot event with such a button (see button_of), reading past at most
+    MAX_EVENTS others: a new message, or the tapped one edited."""
+    for _ in range(MAX_EVENTS):
+        event: BotMessage = await user.next_message(wait_s)
+        if button_of(event, wanted, **fields) is not None:
+            return event
+    raise BenchError(f"no {wanted.__name__} button in the bot's last {MAX_EVENTS} messages")
+
+
 # --- the seeded demo database ---------------------------------------------------------------
 
 
-def _schema_fingerprint() -> str:
+def _schema_fingerprint(extra_sources: Sequence[str] = ()) -> str:
     digest = hashlib.sha256()
-    paths = [_ROOT / p for p in _SEED_SOURCES] + sorted((_ROOT / _MIGRATIONS).glob("*.py"))
+    sources = (*_SEED_SOURCES, *extra_sources)
+    paths = [_ROOT / p for p in sources] + sorted((_ROOT / _MIGRATIONS).glob("*.py"))
     for path in paths:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
@@ -338,40 +396,82 @@ def _seed_file(path: str, people: int, seed: int) -> None:
             await db.dispose()
 
     asyncio.run(seed_and_close())
-    # One self-contained file (no -wal beside it), safe to copy.
-    with sqlite3.connect(path) as conn:
-        conn.execute("PRAGMA journal_mode=DELETE")
+
+
+@dataclass(frozen=True)
+class Extra:
+    """What a benchmark adds to the demo province, cached with it: `fill(path, count, seed)`
+    runs in a child process on a copy of the demo file; `sources` are the files (from the
+    project's root) that decide what it adds, so a change to them fills afresh."""
+
+    tag: str
+    fill: Callable[[str, int, int], None]
+    count: int
+    sources: tuple[str, ...] = ()
 
 
 def demo_database(
-    dest_dir: Path, *, people: int, seed: int, cache_dir: Path = DEFAULT_CACHE_DIR
+    dest_dir: Path,
+    *,
+    people: int,
+    seed: int,
+    cache_dir: Path = DEFAULT_CACHE_DIR,
+    extra: Extra | None = None,
 ) -> Path:
-    """A private copy of the demo province seeded with `people`, seeding only on a cache miss.
+    """A private copy of the demo province seeded with `people` (and `extra`), seeding only
+    on a cache miss.
 
-    The cached file is filled under a file lock and published atomically, so concurrent runs
+    A cached file is filled under a file lock and published atomically, so concurrent runs
     neither seed twice nor copy a half-written file.
     """
     cache_dir.mkdir(parents=True, exist_ok=True)
     cached = cache_dir / f"demo-{people}-{seed}-{_schema_fingerprint()}.sqlite"
-    with FileLock(str(cached) + ".lock"):
-        if not cached.exists():
-            progress(f"seeding {people:,} people (seed {seed}) into {cached}")
-            partial = cached.with_suffix(".partial")
-            partial.unlink(missing_ok=True)
-            child = multiprocessing.get_context("spawn").Process(
-                target=_seed_file, args=(str(partial), people, seed)
-            )
-            child.start()
-            child.join()
-            if child.exitcode != 0:
-                partial.unlink(missing_ok=True)
-                raise BenchError(f"seeding the demo database failed (exit {child.exitcode})")
-            os.replace(partial, cached)
-        else:
-            progress(f"reusing the seeded database {cached}")
+    _publish(cached, f"seeding {people:,} people (seed {seed})", _seed_file, people, seed)
+    if extra is not None:
+        demo = cached
+        fingerprint = _schema_fingerprint(extra.sources)
+        cached = cache_dir / f"demo-{people}-{seed}-{extra.tag}-{fingerprint}.sqlite"
+        _publish(cached, f"adding {extra.tag}", extra.fill, extra.count, seed, start_from=demo)
     copy = dest_dir / "bench.sqlite"
     shutil.copyfile(cached, copy)
     return copy
+
+
+def _publish(
+    cached: Path,
+    what: str,
+    fill: Callable[[str, int, int], None],
+    count: int,
+    seed: int,
+    start_from: Path | None = None,
+) -> None:
+    """Fills `cached` (from a copy of `start_from`, if given) unless it exists already."""
+    with FileLock(str(cached) + ".lock"):
+        if cached.exists():
+            progress(f"reusing the seeded database {cached}")
+            return
+        progress(f"{what} into {cached}")
+        partial = cached.with_suffix(".partial")
+        partial.unlink(missing_ok=True)
+        if start_from is not None:
+            shutil.copyfile(start_from, partial)
+        child = multiprocessing.get_context("spawn").Process(
+            target=_filled, args=(fill, str(partial), count, seed)
+        )
+        child.start()
+        child.join()
+        if child.exitcode != 0:
+            partial.unlink(missing_ok=True)
+            raise BenchError(f"seeding the demo database failed (exit {child.exitcode})")
+        os.replace(partial, cached)
+
+
+def _filled(fill: Callable[[str, int, int], None], path: str, count: int, seed: int) -> None:
+    """In the child: fill, then make the file one self-contained file (no -wal beside it),
+    safe to copy."""
+    fill(path, count, seed)
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA journal_mode=DELETE")
 
 
 @dataclass(frozen=True)

@@ -39,21 +39,22 @@ import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.engine import make_url
 
 from bench.common import (
+    MAX_EVENTS,
     BenchError,
     Talker,
     base_parser,
-    bench_settings,
+    button_of,
+    next_with,
     percentile,
     positive_int,
     progress,
     run_main,
+    running_bot,
     sqlite_url,
     venues_for,
 )
-from bot.actions import Enrol, OpenClass, unpack
-from bot.app import build_application, start_application, stop_application
+from bot.actions import Enrol, OpenClass
 from bot.domain import NewPerson, NewUnit, PersonSource
-from bot.errors import DomainError
 from bot.services.people import NOTICE_VERSION
 from bot.training import (
     ClassFormat,
@@ -77,8 +78,6 @@ from tools.emulator import BotMessage
 FIRST_TELEGRAM_ID = 7_100_000
 #: The untimed part (opening the card) and each answer of the timed part wait this long at most.
 ANSWER_TIMEOUT_S = 60.0
-#: Bot events a cadre reads past before the one expected is taken as missing.
-MAX_EVENTS = 5
 ENROLLED = re.compile(r"Đồng chí đã đăng ký lớp")
 WAITING = re.compile(r"thứ tự (\d+) trong danh sách chờ")
 ERROR_SAMPLES = 5
@@ -190,31 +189,6 @@ class Rush:
     outcomes: list[Outcome] = field(default_factory=list)
 
 
-async def _until(user: Talker, wanted: type[Any], confirmed: bool | None = None) -> BotMessage:
-    """The next bot event with a button of this action (Enrol: confirmed or not)."""
-    for _ in range(MAX_EVENTS):
-        event: BotMessage = await user.next_message(ANSWER_TIMEOUT_S)
-        if _button(event, wanted, confirmed) is not None:
-            return event
-    raise BenchError(f"no {wanted.__name__} button in the bot's last {MAX_EVENTS} messages")
-
-
-def _button(event: BotMessage, wanted: type[Any], confirmed: bool | None = None) -> str | None:
-    for row in event.buttons:
-        for button in row:
-            if button.callback_data is None:
-                continue
-            try:
-                action = unpack(button.callback_data)
-            except DomainError:
-                continue
-            if isinstance(action, wanted) and (
-                confirmed is None or getattr(action, "confirmed", None) == confirmed
-            ):
-                return button.callback_data
-    return None
-
-
 async def _final_answer(user: Talker) -> BotMessage:
     """The bot's answer to the confirmation: the first event after it that is not empty."""
     for _ in range(MAX_EVENTS):
@@ -230,24 +204,24 @@ async def cadre(user: Talker, telegram_id: int, rush: Rush, ready: asyncio.Queue
     rush.outcomes.append(outcome)
     try:
         await user.send("/classes")
-        listing = await _until(user, OpenClass)
-        open_card = _button(listing, OpenClass)
+        listing = await next_with(user, OpenClass, ANSWER_TIMEOUT_S)
+        open_card = button_of(listing, OpenClass)
         assert open_card is not None
         await user.tap_data(open_card, listing.message_id)
-        card = await _until(user, Enrol, confirmed=False)
+        card = await next_with(user, Enrol, ANSWER_TIMEOUT_S, confirmed=False)
     except (BenchError, TimeoutError) as exc:
         outcome.error = f"{telegram_id} opening the card: {exc}"
         await ready.put(telegram_id)
         return
     await ready.put(telegram_id)
     await rush.go.wait()
-    enrol = _button(card, Enrol, confirmed=False)
+    enrol = button_of(card, Enrol, confirmed=False)
     assert enrol is not None
     started = time.perf_counter()
     try:
         await user.tap_data(enrol, card.message_id)
-        confirmation = await _until(user, Enrol, confirmed=True)
-        confirm = _button(confirmation, Enrol, confirmed=True)
+        confirmation = await next_with(user, Enrol, ANSWER_TIMEOUT_S, confirmed=True)
+        confirm = button_of(confirmation, Enrol, confirmed=True)
         assert confirm is not None
         await user.tap_data(confirm, confirmation.message_id)
         answer = await _final_answer(user)
@@ -314,9 +288,7 @@ async def run(
             progress(f"seeded a class of {capacity} seats and {cadres} cadres ({db.dialect})")
             async with venues_for(api_url)("enrol") as venue:
                 url = database_url or sqlite_url(Path(tmp) / "enrol.sqlite")
-                app = build_application(bench_settings(venue, url), db=db)
-                await start_application(app, poll_timeout=1)
-                try:
+                async with running_bot(venue, url, db) as refused_before:
                     rush = Rush()
                     ready: asyncio.Queue[int] = asyncio.Queue()
                     tasks = [
@@ -332,10 +304,8 @@ async def run(
                     rush.go.set()
                     await asyncio.gather(*tasks)
                     seconds = time.perf_counter() - started
-                    refused = await venue.refused()
+                    refused = await venue.refused() - refused_before
                     figures = await _checked(db, scene, rush, capacity)
-                finally:
-                    await stop_application(app)
             dialect = db.dialect
     errors: list[str] = figures.pop("errors")
     if refused:
