@@ -14,17 +14,31 @@ import math
 import multiprocessing
 import os
 import resource
+import secrets
 import shutil
 import sqlite3
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
+import sqlalchemy as sa
 from filelock import FileLock
+from pydantic import SecretStr
+
+from bot.actions import Action, unpack
+from bot.app import build_application, start_application, stop_application
+from bot.config import Settings
+from bot.errors import DomainError
+from storage.database import Database
+from storage.schema import people as people_table
+from tools.demo.data import LINKED_TELEGRAM_ID_START
+from tools.emulator import ApiError, BotApiEmulator, BotMessage, RemoteEmulator
 
 #: Process-wide limit of a run, so a wedged bot can never keep CI or a terminal waiting.
 DEFAULT_TIMEOUT_S = 600.0
@@ -34,6 +48,8 @@ _ROOT = Path(__file__).resolve().parent.parent
 # The seeded file depends on these sources: a change to any of them seeds afresh.
 _SEED_SOURCES = ("tools/demo/data.py", "tools/demo/seed.py", "storage/schema.py")
 _MIGRATIONS = "storage/migrations/versions"
+#: Sends per second (overall and per chat) at which the bot's shared pacer never binds.
+UNBOUND_RATE = 100_000.0
 
 
 class BenchError(RuntimeError):
@@ -144,12 +160,220 @@ def emulator_config(api_url: str, timeout: float = 3.0) -> list[str]:
     return active
 
 
+def refusal(api_url: str) -> str | None:
+    """Why a benchmark cannot run at api_url, in one line; None if it can."""
+    where = server_root(api_url)
+    kind = probe_api_server(api_url)
+    if kind is ApiServer.UNREACHABLE:
+        return f"nothing answers at {where}"
+    if kind is ApiServer.OTHER:
+        return (
+            f"{where} is not the project's emulator, and a Bot API server has no way to inject "
+            "users' messages; start `python -m tools.emulator --port P` or run without --api-url"
+        )
+    try:
+        active = emulator_config(api_url)
+    except (httpx.HTTPError, ValueError, KeyError) as exc:
+        return f"the emulator at {where} did not tell its configuration: {exc!r}"
+    if active:
+        return (
+            f"the emulator at {where} has rate limits or faults on ({', '.join(active)}); "
+            "the benchmark needs them off: restart it without --limits"
+        )
+    return None
+
+
+def run_main(
+    prog: str, api_url: str | None, timeout: float, bench: Callable[[], Coroutine[Any, Any, Any]]
+) -> int:
+    """Runs a benchmark within `timeout` and prints its JSON line.
+
+    Exit status: 0 with the JSON line, 1 if the run failed, 2 if it cannot run at all (the
+    --api-url is no emulator, or one with limits on); a failure is one line on stderr, not a
+    trace.
+    """
+    if api_url and (reason := refusal(api_url)):
+        print(f"{prog}: {reason}", file=sys.stderr)
+        return 2
+
+    async def bounded() -> Mapping[str, Any]:
+        async with asyncio.timeout(timeout):
+            result: Mapping[str, Any] = await bench()
+            return result
+
+    try:
+        result = asyncio.run(bounded())
+    except (BenchError, TimeoutError, ApiError, httpx.HTTPError) as exc:
+        # A standalone emulator can fail a request or go away mid-run: one line, not a trace.
+        fallback = f"timed out after {timeout:.0f}s" if isinstance(exc, TimeoutError) else ""
+        reason = str(exc) or fallback or type(exc).__name__
+        print(f"{prog}: {reason}", file=sys.stderr)
+        return 1
+    emit(result)
+    return 0
+
+
+# --- where the bot under test runs ----------------------------------------------------------
+
+
+class Talker(Protocol):
+    """What a benchmark needs of a user: ScriptedUser in process, RemoteUser over HTTP."""
+
+    async def send(self, text: str) -> dict[str, Any]: ...
+
+    async def tap_data(self, callback_data: str, message_id: int, /) -> str: ...
+
+    async def next_message(self, timeout: float = ..., /) -> BotMessage: ...  # noqa: ASYNC109
+
+
+@dataclass(frozen=True)
+class Venue:
+    """Where one bot runs: its connection settings, how its users are made (Telegram id,
+    first name), and how many requests the emulator refused since the venue opened (each
+    one a request Telegram would have refused: an error of the bot)."""
+
+    token: str
+    base_url: str
+    base_file_url: str
+    user: Callable[[int, str], Talker]
+    refused: Callable[[], Awaitable[int]]
+
+
+#: A fresh venue per bot (named for the token), so runs never share a queue or a chat.
+Venues = Callable[[str], AbstractAsyncContextManager[Venue]]
+
+
+@asynccontextmanager
+async def in_process(name: str) -> AsyncIterator[Venue]:
+    """A fresh emulator in this process, its users pushing straight into its memory."""
+    async with BotApiEmulator() as emulator:
+
+        def user(telegram_id: int, first_name: str) -> Talker:
+            return emulator.user(telegram_id, first_name=first_name)
+
+        async def refused() -> int:
+            return len(emulator.stats.refused)
+
+        yield Venue(emulator.token, emulator.base_url, emulator.base_file_url, user, refused)
+
+
+def standalone(api_url: str) -> Venues:
+    """Venues on a standalone emulator: a fresh token per bot, users over its HTTP interface.
+
+    The token's bot state is created there on first use; a random token means a new bot with
+    empty chats and queue, even on an emulator that earlier runs have used. The emulator
+    counts refused requests for all its bots: a venue reports those since it opened.
+    """
+    root = server_root(api_url)
+
+    @asynccontextmanager
+    async def venue(name: str) -> AsyncIterator[Venue]:
+        bot_id = 6_000_000_000 + secrets.randbelow(1_000_000_000)
+        token = f"{bot_id}:bench-{name}-{secrets.token_hex(8)}"
+        async with RemoteEmulator(root, token) as remote:
+
+            async def count() -> int:
+                stats = await remote.client.get(f"{root}/_emulator/stats")
+                return int(stats.raise_for_status().json()["result"]["refused"])
+
+            before = await count()
+
+            def user(telegram_id: int, first_name: str) -> Talker:
+                return remote.user(telegram_id, first_name=first_name)
+
+            async def refused() -> int:
+                return await count() - before
+
+            yield Venue(token, remote.base_url, remote.base_file_url, user, refused)
+
+    return venue
+
+
+def venues_for(api_url: str | None) -> Venues:
+    """A standalone emulator's venues at api_url (already probed), else in-process ones."""
+    return in_process if api_url is None else standalone(api_url)
+
+
+def bench_settings(
+    venue: Venue,
+    database_url: str,
+    per_s: float = UNBOUND_RATE,
+    per_chat_s: float = UNBOUND_RATE,
+) -> Settings:
+    """The bot's Settings for a venue, ignoring any .env; by default its pacer never binds,
+    so the processing is measured, not Telegram's limits."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        bot_token=SecretStr(venue.token),
+        telegram_base_url=venue.base_url,
+        telegram_base_file_url=venue.base_file_url,
+        database_url=database_url,
+        send_rate_per_s=per_s,
+        send_rate_per_chat_s=per_chat_s,
+    )
+
+
+@asynccontextmanager
+async def running_bot(
+    venue: Venue, database_url: str, db: Database | None = None
+) -> AsyncIterator[int]:
+    """The real bot (build_application, its pacer unbound) polling the venue, started and
+    stopped; yields how many requests the emulator had refused once it was up.
+
+    At start the bot publishes the demo staff's command menus, to chats the emulator has
+    never seen ("chat not found"): that is set-up, not the benchmark, so it is awaited and
+    its refusals are left out of the count a benchmark subtracts from venue.refused().
+    """
+    app = build_application(bench_settings(venue, database_url), db=db)
+    await start_application(app, poll_timeout=1)
+    try:
+        menus = app.bot_data.extra.get("menus")
+        if menus is not None:
+            await menus
+        yield await venue.refused()
+    finally:
+        await stop_application(app)
+
+
+#: Bot events a user reads past before the one expected is taken as missing.
+MAX_EVENTS = 5
+
+
+def button_of(event: BotMessage, wanted: type[Action], **fields: Any) -> str | None:
+    """The callback data of the event's first button packing a `wanted` action whose fields
+    have these values; None if it has none."""
+    for row in event.buttons:
+        for button in row:
+            if button.callback_data is None:
+                continue
+            try:
+                action = unpack(button.callback_data)
+            except DomainError:
+                continue
+            if isinstance(action, wanted) and all(
+                getattr(action, name) == value for name, value in fields.items()
+            ):
+                return button.callback_data
+    return None
+
+
+async def next_with(user: Talker, wanted: type[Action], wait_s: float, **fields: Any) -> BotMessage:
+    """The user's next bot event with such a button (see button_of), reading past at most
+    MAX_EVENTS others: a new message, or the tapped one edited."""
+    for _ in range(MAX_EVENTS):
+        event: BotMessage = await user.next_message(wait_s)
+        if button_of(event, wanted, **fields) is not None:
+            return event
+    raise BenchError(f"no {wanted.__name__} button in the bot's last {MAX_EVENTS} messages")
+
+
 # --- the seeded demo database ---------------------------------------------------------------
 
 
-def _schema_fingerprint() -> str:
+def _schema_fingerprint(extra_sources: Sequence[str] = ()) -> str:
     digest = hashlib.sha256()
-    paths = [_ROOT / p for p in _SEED_SOURCES] + sorted((_ROOT / _MIGRATIONS).glob("*.py"))
+    sources = (*_SEED_SOURCES, *extra_sources)
+    paths = [_ROOT / p for p in sources] + sorted((_ROOT / _MIGRATIONS).glob("*.py"))
     for path in paths:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
@@ -162,7 +386,6 @@ def sqlite_url(path: Path) -> str:
 
 def _seed_file(path: str, people: int, seed: int) -> None:
     """Runs in a child process: seeding 100,000 people would otherwise inflate our peak RSS."""
-    from storage.database import Database
     from tools.demo.seed import seed_demo
 
     async def seed_and_close() -> None:
@@ -173,37 +396,115 @@ def _seed_file(path: str, people: int, seed: int) -> None:
             await db.dispose()
 
     asyncio.run(seed_and_close())
-    # One self-contained file (no -wal beside it), safe to copy.
-    with sqlite3.connect(path) as conn:
-        conn.execute("PRAGMA journal_mode=DELETE")
+
+
+@dataclass(frozen=True)
+class Extra:
+    """What a benchmark adds to the demo province, cached with it: `fill(path, count, seed)`
+    runs in a child process on a copy of the demo file; `sources` are the files (from the
+    project's root) that decide what it adds, so a change to them fills afresh."""
+
+    tag: str
+    fill: Callable[[str, int, int], None]
+    count: int
+    sources: tuple[str, ...] = ()
 
 
 def demo_database(
-    dest_dir: Path, *, people: int, seed: int, cache_dir: Path = DEFAULT_CACHE_DIR
+    dest_dir: Path,
+    *,
+    people: int,
+    seed: int,
+    cache_dir: Path = DEFAULT_CACHE_DIR,
+    extra: Extra | None = None,
 ) -> Path:
-    """A private copy of the demo province seeded with `people`, seeding only on a cache miss.
+    """A private copy of the demo province seeded with `people` (and `extra`), seeding only
+    on a cache miss.
 
-    The cached file is filled under a file lock and published atomically, so concurrent runs
+    A cached file is filled under a file lock and published atomically, so concurrent runs
     neither seed twice nor copy a half-written file.
     """
     cache_dir.mkdir(parents=True, exist_ok=True)
     cached = cache_dir / f"demo-{people}-{seed}-{_schema_fingerprint()}.sqlite"
-    with FileLock(str(cached) + ".lock"):
-        if not cached.exists():
-            progress(f"seeding {people:,} people (seed {seed}) into {cached}")
-            partial = cached.with_suffix(".partial")
-            partial.unlink(missing_ok=True)
-            child = multiprocessing.get_context("spawn").Process(
-                target=_seed_file, args=(str(partial), people, seed)
-            )
-            child.start()
-            child.join()
-            if child.exitcode != 0:
-                partial.unlink(missing_ok=True)
-                raise BenchError(f"seeding the demo database failed (exit {child.exitcode})")
-            os.replace(partial, cached)
-        else:
-            progress(f"reusing the seeded database {cached}")
+    _publish(cached, f"seeding {people:,} people (seed {seed})", _seed_file, people, seed)
+    if extra is not None:
+        demo = cached
+        fingerprint = _schema_fingerprint(extra.sources)
+        cached = cache_dir / f"demo-{people}-{seed}-{extra.tag}-{fingerprint}.sqlite"
+        _publish(cached, f"adding {extra.tag}", extra.fill, extra.count, seed, start_from=demo)
     copy = dest_dir / "bench.sqlite"
     shutil.copyfile(cached, copy)
     return copy
+
+
+def _publish(
+    cached: Path,
+    what: str,
+    fill: Callable[[str, int, int], None],
+    count: int,
+    seed: int,
+    start_from: Path | None = None,
+) -> None:
+    """Fills `cached` (from a copy of `start_from`, if given) unless it exists already."""
+    with FileLock(str(cached) + ".lock"):
+        if cached.exists():
+            progress(f"reusing the seeded database {cached}")
+            return
+        progress(f"{what} into {cached}")
+        partial = cached.with_suffix(".partial")
+        partial.unlink(missing_ok=True)
+        if start_from is not None:
+            shutil.copyfile(start_from, partial)
+        child = multiprocessing.get_context("spawn").Process(
+            target=_filled, args=(fill, str(partial), count, seed)
+        )
+        child.start()
+        child.join()
+        if child.exitcode != 0:
+            partial.unlink(missing_ok=True)
+            raise BenchError(f"seeding the demo database failed (exit {child.exitcode})")
+        os.replace(partial, cached)
+
+
+def _filled(fill: Callable[[str, int, int], None], path: str, count: int, seed: int) -> None:
+    """In the child: fill, then make the file one self-contained file (no -wal beside it),
+    safe to copy."""
+    fill(path, count, seed)
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA journal_mode=DELETE")
+
+
+@dataclass(frozen=True)
+class Cadre:
+    """A person of the roster who has linked Telegram: the identity a scripted user takes."""
+
+    telegram_id: int
+    full_name: str
+
+    @property
+    def first_name(self) -> str:
+        """Vietnamese names end with the given name, which Telegram shows as first_name."""
+        return self.full_name.rsplit(" ", 1)[-1]
+
+
+async def linked_cadres(db_path: Path, count: int) -> list[Cadre]:
+    """People linked to Telegram, ordinary ones (910000+) first, then the demo identities."""
+    db = Database.from_url(sqlite_url(db_path))
+    linked = people_table.c.telegram_id.is_not(None)
+    ordinary = people_table.c.telegram_id >= LINKED_TELEGRAM_ID_START
+    query = (
+        sa.select(people_table.c.telegram_id, people_table.c.full_name)
+        .where(linked)
+        .order_by(sa.case((ordinary, 0), else_=1), people_table.c.telegram_id)
+        .limit(count)
+    )
+    try:
+        async with db.read() as conn:
+            rows = (await conn.execute(query)).all()
+    finally:
+        await db.dispose()
+    if len(rows) < count:
+        raise BenchError(
+            f"only {len(rows)} people are linked to Telegram; raise --people or lower the users"
+        )
+    return [Cadre(telegram_id, full_name) for telegram_id, full_name in rows]

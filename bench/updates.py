@@ -38,64 +38,46 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import secrets
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-import httpx
-import sqlalchemy as sa
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, MessageHandler, filters
 
 from bench.common import (
     DEFAULT_CACHE_DIR,
-    ApiServer,
+    UNBOUND_RATE,
     BenchError,
+    Cadre,
+    Talker,
+    Venues,
     base_parser,
+    bench_settings,
     demo_database,
-    emit,
-    emulator_config,
+    linked_cadres,
     peak_rss_mb,
     percentile,
     positive_int,
-    probe_api_server,
     progress,
-    server_root,
+    run_main,
     sqlite_url,
+    venues_for,
 )
 from bot.app import build_application, start_application, stop_application
 from bot.config import Settings
 from handlers.context import BotContext
-from storage.database import Database
-from storage.schema import people as people_table
-from tools.demo.data import DEFAULT_SEED, LINKED_TELEGRAM_ID_START
-from tools.emulator import ApiError, BotApiEmulator, BotMessage, RemoteEmulator
+from tools.demo.data import DEFAULT_SEED
+from tools.emulator import BotMessage
 
 App = Application[Any, Any, Any, Any, Any, Any]
 COMMAND = "/profile"
 #: A few users, a few messages each: connections, caches and lazy imports, before the clock.
 WARMUP_MESSAGES = 2
-#: Sends per second (overall and per chat) at which the shared pacer never binds.
-UNBOUND_RATE = 100_000.0
-
-
-@dataclass(frozen=True)
-class Cadre:
-    """A person of the roster who has linked Telegram: the identity a scripted user takes."""
-
-    telegram_id: int
-    full_name: str
-
-    @property
-    def first_name(self) -> str:
-        """Vietnamese names end with the given name, which Telegram shows as first_name."""
-        return self.full_name.rsplit(" ", 1)[-1]
 
 
 @dataclass(frozen=True)
@@ -141,28 +123,6 @@ class Rates:
 
 BuildBot = Callable[[Settings], App]
 ReplyCheck = Callable[[Cadre, BotMessage], bool]
-
-
-class Talker(Protocol):
-    """What the benchmark needs of a user: ScriptedUser in process, RemoteUser over HTTP."""
-
-    async def send(self, text: str) -> dict[str, Any]: ...
-
-    async def next_message(self, timeout: float = ..., /) -> BotMessage: ...  # noqa: ASYNC109
-
-
-@dataclass(frozen=True)
-class Venue:
-    """Where one bot runs: its connection settings, and how its users are made."""
-
-    token: str
-    base_url: str
-    base_file_url: str
-    user: Callable[[Cadre], Talker]
-
-
-#: A fresh venue per bot (named "app" or "baseline"), so the two runs never share a queue.
-Venues = Callable[[str], AbstractAsyncContextManager[Venue]]
 
 
 # --- the two bots ---------------------------------------------------------------------------
@@ -215,42 +175,6 @@ def _build_echo_bot(settings: Settings) -> App:
     return app
 
 
-# --- where the bots run ---------------------------------------------------------------------
-
-
-@asynccontextmanager
-async def _in_process(name: str) -> AsyncIterator[Venue]:
-    """A fresh emulator in this process, its users pushing straight into its memory."""
-    async with BotApiEmulator() as emulator:
-
-        def user(cadre: Cadre) -> Talker:
-            return emulator.user(cadre.telegram_id, first_name=cadre.first_name)
-
-        yield Venue(emulator.token, emulator.base_url, emulator.base_file_url, user)
-
-
-def _standalone(api_url: str) -> Venues:
-    """Venues on a standalone emulator: a fresh token per bot, users over its HTTP interface.
-
-    The token's bot state is created there on first use; a random token means a new bot with
-    empty chats and queue, even on an emulator that earlier runs have used.
-    """
-    root = server_root(api_url)
-
-    @asynccontextmanager
-    async def venue(name: str) -> AsyncIterator[Venue]:
-        bot_id = 6_000_000_000 + secrets.randbelow(1_000_000_000)
-        token = f"{bot_id}:bench-{name}-{secrets.token_hex(8)}"
-        async with RemoteEmulator(root, token) as remote:
-
-            def user(cadre: Cadre) -> Talker:
-                return remote.user(cadre.telegram_id, first_name=cadre.first_name)
-
-            yield Venue(token, remote.base_url, remote.base_file_url, user)
-
-    return venue
-
-
 # --- driving users --------------------------------------------------------------------------
 
 
@@ -285,19 +209,11 @@ async def _measure(
 ) -> Figures:
     """Start the bot in a fresh venue, warm it up, then time all users at once."""
     async with venues(name) as venue:
-        settings = Settings(
-            _env_file=None,
-            bot_token=venue.token,
-            telegram_base_url=venue.base_url,
-            telegram_base_file_url=venue.base_file_url,
-            database_url=database_url,
-            send_rate_per_s=rates.per_s,
-            send_rate_per_chat_s=rates.per_chat_s,
-        )
+        settings = bench_settings(venue, database_url, rates.per_s, rates.per_chat_s)
         app = build(settings)
         await start_application(app, poll_timeout=1)
         try:
-            users = [venue.user(cadre) for cadre in cadres]
+            users = [venue.user(cadre.telegram_id, cadre.first_name) for cadre in cadres]
             # Every user once, all at once as in the timed part: connection pools, caches and
             # each person's first look-up are set-up, not the steady state being measured.
             warmup: list[float] = []
@@ -343,29 +259,6 @@ def _echoes(cadre: Cadre, reply: BotMessage) -> bool:
     return reply.body == COMMAND
 
 
-async def _linked_cadres(db_path: Path, count: int) -> list[Cadre]:
-    """People linked to Telegram, ordinary ones (910000+) first, then the demo identities."""
-    db = Database.from_url(sqlite_url(db_path))
-    linked = people_table.c.telegram_id.is_not(None)
-    ordinary = people_table.c.telegram_id >= LINKED_TELEGRAM_ID_START
-    query = (
-        sa.select(people_table.c.telegram_id, people_table.c.full_name)
-        .where(linked)
-        .order_by(sa.case((ordinary, 0), else_=1), people_table.c.telegram_id)
-        .limit(count)
-    )
-    try:
-        async with db.read() as conn:
-            rows = (await conn.execute(query)).all()
-    finally:
-        await db.dispose()
-    if len(rows) < count:
-        raise BenchError(
-            f"only {len(rows)} people are linked to Telegram; raise --people or lower --users"
-        )
-    return [Cadre(telegram_id, full_name) for telegram_id, full_name in rows]
-
-
 # --- the command ----------------------------------------------------------------------------
 
 
@@ -385,7 +278,7 @@ async def run(
 
     api_url: a standalone emulator (already probed); None runs one in this process.
     """
-    venues = _in_process if api_url is None else _standalone(api_url)
+    venues = venues_for(api_url)
     measure = functools.partial(
         _measure,
         venues=venues,
@@ -398,7 +291,7 @@ async def run(
     rss_mb = 0.0
     with tempfile.TemporaryDirectory(prefix="bench-updates-") as tmp:
         db_path = demo_database(Path(tmp), people=people, seed=seed, cache_dir=cache_dir)
-        cadres = await _linked_cadres(db_path, users)
+        cadres = await linked_cadres(db_path, users)
 
         async def run_app() -> None:
             app_runs.append(
@@ -449,29 +342,6 @@ def _median(runs: list[Figures]) -> Figures:
     return sorted(runs, key=lambda figures: figures.per_s)[(len(runs) - 1) // 2]
 
 
-def _refusal(api_url: str) -> str | None:
-    """Why the benchmark cannot run at api_url, in one line; None if it can."""
-    where = server_root(api_url)
-    kind = probe_api_server(api_url)
-    if kind is ApiServer.UNREACHABLE:
-        return f"nothing answers at {where}"
-    if kind is ApiServer.OTHER:
-        return (
-            f"{where} is not the project's emulator, and a Bot API server has no way to inject "
-            "users' messages; start `python -m tools.emulator --port P` or run without --api-url"
-        )
-    try:
-        active = emulator_config(api_url)
-    except (httpx.HTTPError, ValueError, KeyError) as exc:
-        return f"the emulator at {where} did not tell its configuration: {exc!r}"
-    if active:
-        return (
-            f"the emulator at {where} has rate limits or faults on ({', '.join(active)}); "
-            "the benchmark needs them off: restart it without --limits"
-        )
-    return None
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Exit status: 0 with the JSON line, 1 if the run failed, 2 if it cannot run at all."""
     parser = base_parser("python -m bench.updates", __doc__)
@@ -496,34 +366,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--cache-dir", type=Path, default=DEFAULT_CACHE_DIR, help="where seeded databases stay"
     )
     args = parser.parse_args(argv)
-    if args.api_url and (reason := _refusal(args.api_url)):
-        print(f"bench.updates: {reason}", file=sys.stderr)
-        return 2
-
-    async def bounded() -> dict[str, Any]:
-        async with asyncio.timeout(args.timeout):
-            return await run(
-                users=args.users,
-                messages=args.messages,
-                people=args.people,
-                seed=args.seed,
-                reply_timeout=args.reply_timeout,
-                rates=Rates.telegram() if args.telegram_rate else Rates.unbound(),
-                cache_dir=args.cache_dir,
-                api_url=args.api_url,
-                rounds=args.rounds,
-            )
-
-    try:
-        result = asyncio.run(bounded())
-    except (BenchError, TimeoutError, ApiError, httpx.HTTPError) as exc:
-        # A standalone emulator can fail a request or go away mid-run: one line, not a trace.
-        fallback = f"timed out after {args.timeout:.0f}s" if isinstance(exc, TimeoutError) else ""
-        reason = str(exc) or fallback or type(exc).__name__
-        print(f"bench.updates: {reason}", file=sys.stderr)
-        return 1
-    emit(result)
-    return 0
+    return run_main(
+        "bench.updates",
+        args.api_url,
+        args.timeout,
+        lambda: run(
+            users=args.users,
+            messages=args.messages,
+            people=args.people,
+            seed=args.seed,
+            reply_timeout=args.reply_timeout,
+            rates=Rates.telegram() if args.telegram_rate else Rates.unbound(),
+            cache_dir=args.cache_dir,
+            api_url=args.api_url,
+            rounds=args.rounds,
+        ),
+    )
 
 
 if __name__ == "__main__":

@@ -9,8 +9,10 @@ transaction takes the write lock up front and queues behind the busy timeout ins
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +71,9 @@ class Database:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self._write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @classmethod
     def from_url(cls, url: str, *, schema: str | None = None) -> Database:
@@ -101,11 +106,27 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction that commits on success and rolls back on any exception."""
-        async with self.engine.connect() as conn:
+        """A write transaction that commits on success and rolls back on any exception.
+
+        SQLite has one writer at a time. Writers of this process wait their turn on an asyncio
+        lock instead of in SQLite's busy handler, which polls with sleeps of up to 100 ms: under
+        a rush (hundreds of cadres enrolling at once) that sleeping, not the work, made the
+        latency. Other processes (a second bot on standby) still meet the busy timeout.
+        """
+        async with self._writer(), self.engine.connect() as conn:
             await conn.execution_options(**{_WRITE: True})
             async with conn.begin():
                 yield conn
+
+    def _writer(self) -> AbstractAsyncContextManager[Any]:
+        """The in-process writers' turn on SQLite (one lock per event loop); none elsewhere."""
+        if self.dialect != "sqlite":
+            return nullcontext()
+        loop = asyncio.get_running_loop()
+        lock = self._write_locks.get(loop)
+        if lock is None:
+            lock = self._write_locks[loop] = asyncio.Lock()
+        return lock
 
     @asynccontextmanager
     async def schema_change(self) -> AsyncIterator[AsyncConnection]:

@@ -163,3 +163,16 @@ def test_bot_message_json_round_trip() -> None:
         edited=True,
     )
     assert BotMessage.from_json({"seq": 3, **message.to_json()}) == message
+
+
+async def test_remote_user_taps_an_inline_button(emu: BotApiEmulator, app: Application) -> None:
+    async with RemoteEmulator(emu.url, emu.token) as remote:
+        hoa = remote.user(4003, first_name="Hoa")
+        await hoa.send("/start")
+        offer = await hoa.next_message(5)
+        yes = offer.buttons[0][0]
+        assert yes.callback_data is not None
+        query_id = await hoa.tap_data(yes.callback_data, offer.message_id)
+        edited = await hoa.next_message(5)
+        assert edited.edited and edited.message_id == offer.message_id
+        assert query_id in emu.bot().users[4003].answer_of  # the bot answered this very tap

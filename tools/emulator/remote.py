@@ -2,9 +2,10 @@
 
 A standalone emulator (`python -m tools.emulator`) keeps its users' chats in its own memory, so
 a benchmark or test elsewhere cannot hold a ScriptedUser. A RemoteUser offers the part of its
-interface that drives a conversation (send a text, wait for the next bot event) and gets the
-same BotMessage objects back: code written against ScriptedUser runs unchanged. The server
-builds the updates with ScriptedUser itself, so both kinds of user look alike to the bot.
+interface that drives a conversation (send a text, tap a button, wait for the next bot
+event) and gets the same BotMessage objects back: code written against ScriptedUser runs
+unchanged. The server builds the updates with ScriptedUser itself, so both kinds of user look
+alike to the bot.
 """
 
 # ScriptedUser's interface has `timeout=` arguments; RemoteUser mirrors it.
@@ -138,6 +139,18 @@ class RemoteUser:
         body = {"token": self._emulator.token, "user": user, "text": text}
         result: dict[str, Any] = await self._emulator.call("POST", "updates", json=body)
         return result
+
+    async def tap_data(self, callback_data: str, message_id: int) -> str:
+        """Tap a button with this data on the bot's message message_id; returns the callback
+        query id."""
+        body = {
+            "token": self._emulator.token,
+            "user": {**self.user, "language_code": self.language_code},
+            "data": callback_data,
+            "message_id": message_id,
+        }
+        result = await self._emulator.call("POST", "updates", json=body)
+        return str(result["callback_query_id"])
 
     async def next_message(self, timeout: float = 5.0) -> BotMessage:
         """The next bot event (new, edited or deleted message) not yet consumed.

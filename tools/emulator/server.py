@@ -396,20 +396,27 @@ class BotApiEmulator:
         return web.json_response({"ok": True, "result": len(ids)})
 
     async def _handle_updates(self, request: web.Request) -> web.StreamResponse:
-        """A user's text message from another process, built and queued by ScriptedUser.send.
+        """A user's text message from another process, built and queued by ScriptedUser.send;
+        or, with `data` and `message_id` instead of `text`, a tap on an inline button of that
+        message, built by ScriptedUser.tap_data.
 
         The user (and the private chat) becomes known on first use, as does the token's bot.
-        The answer is the Message the bot will receive; its message_id orders it among the
-        bot's replies.
+        The answer to a text is the Message the bot will receive (its message_id orders it
+        among the bot's replies); to a tap, {"callback_query_id": ...}.
         """
         try:
             body = await request.json()
             if not isinstance(body, dict):
                 raise TypeError("expected a JSON object")
-            person, text, token = body["user"], body["text"], body.get("token")
+            person, token = body["user"], body.get("token")
+            tap = "data" in body
+            text = None if tap else body["text"]
             if not isinstance(person, dict):
                 raise TypeError("user must be a JSON object")
-            if not isinstance(text, str) or not text:
+            if tap and not (isinstance(body["data"], str) and body["data"]):
+                raise ValueError("data must be a non-empty string")
+            message_id = int(body["message_id"]) if tap else 0
+            if not tap and (not isinstance(text, str) or not text):
                 raise ValueError("text must be a non-empty string")
             if token is not None and not isinstance(token, str):
                 raise TypeError("token must be a string")
@@ -425,6 +432,10 @@ class BotApiEmulator:
             return _error(bad_request(f"field {exc} is missing"))
         except (ValueError, TypeError) as exc:
             return _error(bad_request(str(exc)))
+        if tap:
+            query_id = await user.tap_data(body["data"], message_id)
+            return web.json_response({"ok": True, "result": {"callback_query_id": query_id}})
+        assert text is not None
         return web.json_response({"ok": True, "result": await user.send(text)})
 
     async def _handle_inbox(self, request: web.Request) -> web.StreamResponse:
