@@ -301,16 +301,10 @@ async def enrol(update: Update, ctx: BotContext, tapped: Enrol) -> None:
     result = await ctx.services.enrolment.enrol(
         actor, tapped.class_id, clashes_seen=tapped.clashes_seen
     )
-    card = await ctx.services.catalog.card(actor, tapped.class_id)
-    c = card.training_class
+    c = result.training_class
     if result.status is EnrolmentStatus.ENROLLED:
-        text = ctx.t(
-            "enrol.done",
-            name=c.name,
-            code=c.code,
-            summary=summary_text(ctx.texts, summarise(card.sessions, ctx.settings.tz)),
-        )
-        if card.shows_link and c.meeting_link:
+        text = ctx.t("enrol.done", name=c.name, code=c.code)
+        if c.meeting_link:  # for enrolled learners only, which this cadre now is
             text += "\n" + ctx.t("enrol.link", link=c.meeting_link)
     else:
         text = ctx.t("enrol.waiting", name=c.name, code=c.code, position=result.position)

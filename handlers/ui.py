@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 
 from telegram import (
@@ -22,6 +23,8 @@ from bot.menus import MAIN_KEYBOARD, keyboard_for
 from bot.text_search import typed_choice
 from bot.validation import shorten
 from handlers.context import BotContext
+
+log = logging.getLogger(__name__)
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 Button = tuple[str, Action]
@@ -121,7 +124,14 @@ async def answer(
     if query is None or ctx.answered:
         return
     ctx.answered = True
-    await query.answer(text[:ALERT_MAX] if text else None, show_alert=alert)
+    try:
+        await query.answer(text[:ALERT_MAX] if text else None, show_alert=alert)
+    except BadRequest as exc:
+        # A tap that waited in a rush past Telegram's answer window (about 15 s): the work is
+        # done and its message shows it; an apology on top would only mislead.
+        if "query is too old" not in str(exc).lower():
+            raise
+        log.info("a button press was answered too late")
 
 
 async def say(update: Update, ctx: BotContext, text: str, markup: Markup = None) -> None:

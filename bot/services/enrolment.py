@@ -59,6 +59,22 @@ class Prospect:
         return self.training_class.full
 
 
+@dataclass(frozen=True, slots=True)
+class EnrolmentOutcome:
+    """A seat or a waitlist place, with the class as it was when it was taken."""
+
+    enrolment: Enrolment
+    training_class: TrainingClass
+
+    @property
+    def status(self) -> EnrolmentStatus:
+        return self.enrolment.status
+
+    @property
+    def position(self) -> int | None:
+        return self.enrolment.position
+
+
 async def learner_of(conn: AsyncConnection, person: Person, year: int) -> Learner:
     """The cadre as audience rules see them: units up the tree, grade, title, groups."""
     ancestors = await UnitRepository(conn).ancestor_ids(person.unit.id) if person.unit else []
@@ -103,7 +119,7 @@ class EnrolmentService:
             sessions = await repo.sessions(class_id)
         return Prospect(training_class, sessions, clashes)
 
-    async def enrol(self, actor: Actor, class_id: int, *, clashes_seen: bool) -> Enrolment:
+    async def enrol(self, actor: Actor, class_id: int, *, clashes_seen: bool) -> EnrolmentOutcome:
         """A seat if one is left, else a place on the waitlist (its position returned).
 
         `clashes_seen`: the cadre was shown the clashes and confirmed; a clash that appeared
@@ -137,7 +153,7 @@ class EnrolmentService:
                 class_id=class_id,
                 position=result.position,
             )
-        return result
+        return EnrolmentOutcome(result, training_class)
 
     async def withdraw(self, actor: Actor, class_id: int) -> Enrolment:
         """Leaves a class (or its waitlist) before it starts; a seat freed goes to the first

@@ -5,6 +5,7 @@ clash confirmation, the waitlist and its promotion, withdrawal, cancellation not
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -13,7 +14,7 @@ from bot.training import Audience
 from storage.repositories.classes import ClassRepository
 from storage.schema import catalog_views, classes, enrolments
 from storage.types import utcnow
-from tests.e2e.conftest import SUPERADMIN_ID, Harness, forged_tap, tap_answer
+from tests.e2e.conftest import SUPERADMIN_ID, Harness, forged_tap, running_bot, tap_answer
 from tests.factories import add_class, add_person, add_role
 
 CADRE, OTHER = 3001, 3002
@@ -332,3 +333,17 @@ async def test_lecturers_and_unit_heads_see_their_own_timetables(harness: Harnes
     await boss.tap("Cán bộ đơn vị")
     staff = await boss.expect("Cán bộ đơn vị đang học")
     assert "Lò Thị Dung" in staff.text and "Lớp có giảng viên" in staff.text
+
+
+async def test_a_tap_answered_too_late_in_a_rush_gets_its_work_and_no_apology(
+    tmp_path: Path,
+) -> None:
+    async with running_bot("sqlite", tmp_path, refusals_allowed=("query is too old",)) as harness:
+        harness.emulator.callback_ttl = 0.0  # every answer comes after Telegram's window
+        await cadre(harness)
+        await add_class(harness.db, "RUSH.1", name="Lớp đông người")
+        user = harness.user(CADRE)
+        await user.send("/classes")
+        await user.tap("Lớp đông người")
+        await user.expect("Mã lớp: RUSH.1")
+        await user.no_message(within=0.5)  # no "sorry, something went wrong"
