@@ -7,7 +7,18 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, TypeHandler
 
-from handlers import admin, announce, fallback, landing, onboarding, people_search, profile
+from handlers import (
+    admin,
+    announce,
+    class_admin,
+    class_dialogue,
+    fallback,
+    landing,
+    onboarding,
+    people_search,
+    planning,
+    profile,
+)
 from handlers.dialogue import DialogueHandler
 from handlers.errors import on_error
 from handlers.menus import main_keyboard
@@ -23,13 +34,15 @@ def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     #    that ends it goes on to the features.
     app.add_handler(DialogueHandler(app.bot_data.services), group=DIALOGUES)
     # 3. Features: commands and typed buttons. Sign-up owns /start.
-    for feature in (onboarding, profile, people_search, admin, announce):
+    for feature in (onboarding, profile, people_search, admin, announce, planning, class_admin,
+                    class_dialogue):  # fmt: skip
         app.add_handlers(feature.handlers(), group=FEATURES)
     # 4. The main keyboard under the text box: each button runs its command.
     app.add_handler(
         main_keyboard(
             profile=profile.send_profile, help=fallback.send_help, pending=people_search.pending,
             people=people_search.people, announce=announce.start, delivery=announce.delivery_report,
+            newclass=class_dialogue.start,
         ),
         group=FEATURES,
     )  # fmt: skip
