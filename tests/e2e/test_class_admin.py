@@ -12,7 +12,13 @@ from bot.training import EnrolmentStatus
 from storage.repositories.classes import ClassRepository
 from storage.repositories.enrolments import EnrolmentRepository
 from storage.schema import class_sessions, classes, enrolments, plans, programmes
-from tests.e2e.conftest import SUPERADMIN_ID, Harness, forged_tap, no_dialogue_left
+from tests.e2e.conftest import (
+    SUPERADMIN_ID,
+    Harness,
+    forged_tap,
+    no_dialogue_left,
+    tap_answer,
+)
 from tests.factories import add_class, add_person, add_role, count
 from tools.emulator.users import ScriptedUser
 
@@ -254,3 +260,90 @@ async def test_a_capacity_raised_promotes_the_waitlist_and_cancelling_tells_lear
     async with harness.db.read() as conn:
         statuses = set((await conn.execute(sa.select(enrolments.c.status))).scalars())
     assert statuses == {"cancelled"}
+
+
+async def test_a_draft_plan_is_approved_its_targets_changed_and_its_classes_listed(
+    harness: Harness,
+) -> None:
+    admin = await office(harness)
+    await add_class(harness.db, "CV.D1", plan_year=YEAR, approved=False, status="planned")
+    await admin.send("/plan")
+    listed = await admin.expect("Dự thảo, chưa phê duyệt")
+    assert "Đã có 1 lớp" in listed.text
+    await admin.tap(f"Chỉ tiêu {YEAR}")
+    await admin.send("5 / 200")
+    for step in range(2, 8):
+        await admin.expect(f"Chỉ tiêu ({step}/7)")
+        await admin.tap("Bỏ qua loại lớp này")
+    await admin.expect("Đã cập nhật chỉ tiêu")
+    await admin.tap(f"Duyệt {YEAR}")
+    await admin.send(f"10/1/{YEAR}")
+    await admin.send("Ban Thường vụ Tỉnh ủy")
+    await admin.expect("ghi nhận là đã phê duyệt")
+    listed = await admin.expect("Tổng: 5 lớp / 200 học viên")
+    assert f"Đã phê duyệt ngày 10/01/{YEAR}" in listed.text
+    async with harness.db.read() as conn:
+        audit = (await conn.execute(sa.text(
+            "SELECT details FROM audit_log WHERE action = 'plan_targets_set'"
+        ))).scalar_one()  # fmt: skip
+    assert "before" in str(audit) and "200" in str(audit)
+
+    await admin.tap(f"Lớp {YEAR}")
+    await admin.tap("CV.D1")
+    await admin.expect("Trạng thái: dự kiến")
+    await admin.tap("Mở đăng ký")
+    await admin.expect("Trạng thái: đang mở đăng ký")
+
+
+async def test_sessions_are_added_moved_and_cancelled_and_repeat_training_allowed(
+    harness: Harness,
+) -> None:
+    admin = await office(harness)
+    await add_class(harness.db, "CV.S", plan_year=YEAR, days=1)
+    await add_person(harness.db, "Vàng Thị Học", unit_id=harness.province.commune_id)
+    await admin.send("/classadmin CV.S")
+    await admin.tap("Thêm buổi học")
+    monday = first_monday_of_march(YEAR)
+    await admin.send(f"{monday.day}/3/{YEAR}")
+    await admin.send(f"{monday.day + 4}/3/{YEAR}")
+    await admin.tap("T2")
+    await admin.tap("T4")
+    await admin.tap("Xong")
+    await admin.send("8h-11h")
+    await admin.tap("Không có ngày nghỉ")
+    confirm = await admin.expect("Thêm vào lớp")
+    assert "2 buổi, sáng T2, T4" in confirm.text
+    await admin.tap("Lưu")
+    await admin.expect("Đã thêm 2 buổi học")
+    assert await count(harness.db, class_sessions) == 3
+
+    await admin.tap("Dời / hủy buổi")
+    await admin.tap(f"{monday:%d/%m/%Y}")
+    await admin.tap("Dời buổi")
+    await admin.send("abc")
+    await admin.expect("Chưa đọc được ngày")
+    await admin.send(f"{monday.day + 1}/3 13h30-16h30")
+    moved = await admin.expect("Dời buổi học")
+    assert "Thứ Hai" in moved.text and "Thứ Ba" in moved.text
+    await admin.tap("Xác nhận")
+    await admin.expect("Đã dời buổi học sang Thứ Ba")
+    await admin.tap("Dời / hủy buổi")
+    await admin.tap(f"{monday + timedelta(days=2):%d/%m/%Y}")
+    await admin.tap("Hủy buổi")
+    await admin.expect("Hủy buổi học")
+    assert await tap_answer(admin, "Xác nhận") == "Đã hủy buổi học."
+    async with harness.db.read() as conn:
+        states = sorted((await conn.execute(sa.select(class_sessions.c.status))).scalars())
+    assert states == ["cancelled", "scheduled", "scheduled"]
+
+    await admin.send("/classadmin CV.S")
+    await admin.tap("Cho phép học lại")
+    await admin.send("vang thi hoc")
+    await admin.tap("Vàng Thị Học")
+    await admin.tap("Xác nhận")
+    await admin.expect("được phép đăng ký lớp CV.S")
+    async with harness.db.read() as conn:
+        allowed = (await conn.execute(sa.text(
+            "SELECT count(*) FROM audit_log WHERE action = 'duplicate_allowed'"
+        ))).scalar_one()  # fmt: skip
+    assert allowed == 1
