@@ -154,6 +154,26 @@ def _after_audience(turn: Turn[ClassDraft]) -> Move:
 # --- steps of their own -----------------------------------------------------------------------
 
 
+class ProgrammeStep(ChoiceStep[ClassDraft]):
+    """The programme, which gives the class its kind: the kind step after it is asked only
+    when changed from the summary."""
+
+    async def on_choice(self, turn: Turn[ClassDraft], value: str) -> Move:
+        await super().on_choice(turn, value)
+        return onward(turn, "plan")
+
+
+async def _kinds(turn: Turn[Any]) -> Sequence[Option]:
+    return [Option(k.value, turn.t(KIND[k])) for k in ClassKind]
+
+
+async def _kind(turn: Turn[Any], raw: str) -> ClassKind:
+    try:
+        return ClassKind(raw)
+    except ValueError:
+        raise InvalidInput() from None
+
+
 class FormatStep(ChoiceStep[ClassDraft]):
     """On site, online or blended: the place, the link, or both are asked next."""
 
@@ -335,7 +355,8 @@ async def _summary(turn: Turn[ClassDraft]) -> str:
 
 
 def _edits(turn: Turn[ClassDraft]) -> Sequence[tuple[str, str]]:
-    edits = [("class_admin.edit_programme", "programme"), ("class_admin.edit_plan", "plan"),
+    edits = [("class_admin.edit_programme", "programme"), ("class_admin.edit_kind", "kind"),
+             ("class_admin.edit_plan", "plan"),
              ("class_admin.edit_code", "code"), ("class_admin.edit_name", "name"),
              ("class_admin.edit_format", "format")]  # fmt: skip
     if turn.draft.format is not ClassFormat.ONLINE:
@@ -381,8 +402,10 @@ NEW_CLASS = register(
         name="class_new",
         draft=ClassDraft,
         steps=[
-            ChoiceStep("programme", "programme_id", prompt="class_admin.ask_programme",
-                       options=_programmes, resolve=_programme, echo="class_admin.chosen"),
+            ProgrammeStep("programme", "programme_id", prompt="class_admin.ask_programme",
+                          options=_programmes, resolve=_programme, echo="class_admin.chosen"),
+            ChoiceStep("kind", "kind", prompt="class_admin.ask_kind", options=_kinds,
+                       resolve=_kind, echo="class_admin.chosen"),
             ChoiceStep("plan", "plan_id", prompt="class_admin.ask_plan", options=_plans,
                        resolve=_plan, echo="class_admin.chosen"),
             Typed("code", "code", prompt="class_admin.ask_code", parse=_code),

@@ -142,6 +142,10 @@ async def test_an_administrator_makes_a_plan_a_programme_and_a_class_with_its_se
     await admin.send("40")
     summary = await admin.expect("kiểm tra lại lớp")
     assert "Sĩ số: 40" in summary.text
+    await admin.tap("Loại lớp")  # the programme's kind, changed
+    await admin.tap("Chuyên đề, tập huấn")
+    summary = await admin.expect("kiểm tra lại lớp")
+    assert "(Chuyên đề, tập huấn)" in summary.text
     await admin.tap("Lưu")
     await admin.expect("Đã lưu lớp CV.2027.01 với 18 buổi học")
     card = await admin.expect("Còn trống: 40")
