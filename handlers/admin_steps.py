@@ -16,6 +16,7 @@ Parse = Callable[[Turn[Any], str], Awaitable[Any]]
 Echo = Callable[[Turn[Any], Any], str]
 Then = Callable[[Turn[Any]], Move]
 SUGGESTION = "s"  # the value of a suggested answer's button
+CONFIRM = "yes"
 
 
 def onward(turn: Turn[Any], step: str) -> Move:
@@ -130,3 +131,24 @@ class Summary(Step[D]):
 
     async def on_choice(self, turn: Turn[D], value: str) -> Move:
         return Flow.FINISH if value == "save" else Flow.RETRY
+
+
+class Confirm(Step[D]):
+    """What is about to change, then one button to do it (or Back, or Cancel)."""
+
+    def __init__(
+        self, name: str, *, render: Callable[[Turn[Any]], Awaitable[str]], button: str
+    ) -> None:
+        super().__init__(name)
+        self.render = render
+        self.button = button
+
+    async def ask(self, turn: Turn[D]) -> None:
+        rows: list[list[Button]] = [[(turn.t(self.button), turn.choice(CONFIRM))]]
+        await turn.say(await self.render(turn), inline([*rows, turn.nav_row()]))
+
+    async def typed_labels(self, turn: Turn[D]) -> Sequence[tuple[str, str]]:
+        return [(turn.t(self.button), CONFIRM)]
+
+    async def on_choice(self, turn: Turn[D], value: str) -> Move:
+        return Flow.FINISH if value == CONFIRM else Flow.RETRY

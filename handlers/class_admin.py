@@ -1,12 +1,12 @@
 """A class as administrators manage it (/classadmin): its card, the learners and waitlist,
-opening enrolment, seats, sessions added, moved or cancelled, cancelling the class, and
-letting one person train again. Rights are checked by the services on every tap."""
+opening enrolment, seats, cancelling the class, and letting one person train again (its
+sessions: handlers/class_sessions.py). Rights are checked by the services on every tap."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from telegram import Update
@@ -15,35 +15,28 @@ from bot.actions import (
     AddSessions,
     AllowRepeat,
     CancelClass,
-    CancelSession,
     ChangeCapacity,
     ClassAdminCard,
     ClassRoster,
     ClassSessions,
-    MoveSession,
     OpenEnrolment,
-    PickSession,
     PlanClasses,
 )
-from bot.dates import parse_day_slot
 from bot.domain import Role
 from bot.errors import InvalidInput
 from bot.services.access import require
 from bot.services.planning import CAPACITY_MAX, parse_count
-from bot.training import ClassFormat, ClassStatus, EnrolmentStatus, Session, TrainingClass
+from bot.training import ClassFormat, ClassStatus, EnrolmentStatus, TrainingClass
 from bot.validation import clean_note, telegram_length
-from handlers.admin_steps import Typed
+from handlers.admin_steps import Confirm, Typed
 from handlers.class_labels import FORMAT, KIND, STATUS, moment
 from handlers.context import BotContext
-from handlers.dialogue import Dialogue, Flow, Move, Step, Turn, begin, register
-from handlers.recurrence import Recurrence, describe, recurrence_steps, sessions_of
+from handlers.dialogue import Dialogue, Flow, Turn, begin, register
 from handlers.routing import Handler, argument_text, button, command
 from handlers.steps import SEARCH_SHOWN, ChoiceStep, Option
 from handlers.ui import Button, answer, inline, person_label, say, show
 
 ROSTER_BUDGET = 3000  # characters of names: the list stays one message
-SESSIONS_LISTED = 20
-CONFIRM = "yes"
 
 
 # --- the card ---------------------------------------------------------------------------------
@@ -243,180 +236,6 @@ async def cancel_class(update: Update, ctx: BotContext, tapped: CancelClass) -> 
     await begin(update, ctx, CANCEL, ClassChange(c.id, c.code))
 
 
-# --- sessions ---------------------------------------------------------------------------------
-
-
-@dataclass
-class MoreSessions(Recurrence):
-    class_id: int = 0
-    code: str = ""
-
-
-async def _sessions_summary(turn: Turn[MoreSessions]) -> str:
-    when = describe(turn.texts, turn.draft, turn.ctx.settings.tz)
-    return turn.t("class_admin.add_sessions_summary", code=turn.draft.code, sessions=when)
-
-
-class ConfirmSessions(Step[MoreSessions]):
-    async def ask(self, turn: Turn[MoreSessions]) -> None:
-        rows: list[list[Button]] = [[(turn.t("class_admin.save"), turn.choice(CONFIRM))]]
-        rows.append(turn.nav_row())
-        await turn.say(await _sessions_summary(turn), inline(rows))
-
-    async def typed_labels(self, turn: Turn[MoreSessions]) -> Sequence[tuple[str, str]]:
-        return [(turn.t("class_admin.save"), CONFIRM)]
-
-    async def on_choice(self, turn: Turn[MoreSessions], value: str) -> Move:
-        return Flow.FINISH if value == CONFIRM else Flow.RETRY
-
-
-async def _add_sessions(turn: Turn[MoreSessions]) -> None:
-    draft = turn.draft
-    actor = await turn.ctx.actor(turn.update)
-    added = await turn.services.planning.add_sessions(
-        actor, draft.class_id, sessions_of(draft, turn.ctx.settings.tz)
-    )
-    await turn.show(turn.t("class_admin.sessions_added", count=added, code=draft.code))
-    await card(turn.update, turn.ctx, draft.class_id, new_message=True)
-
-
-MORE_SESSIONS = register(
-    Dialogue(
-        name="class_sessions", draft=MoreSessions,
-        steps=[*recurrence_steps(), ConfirmSessions("confirm")],
-        finish=_add_sessions, cancelled="class_admin.change_cancelled",
-        interrupted="class_admin.change_cancelled", timeout=timedelta(minutes=30),
-    )
-)  # fmt: skip
-
-
-async def add_sessions(update: Update, ctx: BotContext, tapped: AddSessions) -> None:
-    planning = ctx.services.planning
-    c = await planning.admin_class(await ctx.actor(update), tapped.class_id)
-    await answer(update, ctx)
-    await begin(update, ctx, MORE_SESSIONS, MoreSessions(year=c.plan_year, class_id=c.id,
-                                                         code=c.code))  # fmt: skip
-
-
-def _session_label(ctx: BotContext, session: Session) -> str:
-    return ctx.t(
-        "class_admin.session_line",
-        at=moment(ctx.texts, session.starts_at, ctx.settings.tz),
-        end=session.ends_at,
-    )
-
-
-async def class_sessions(update: Update, ctx: BotContext, tapped: ClassSessions) -> None:
-    """The sessions still to come, to pick one to move or cancel."""
-    actor = await ctx.actor(update)
-    now = ctx.services.clock.now()
-    coming = [s for s in await ctx.services.planning.sessions(actor, tapped.class_id)
-              if not s.cancelled and s.ends_at > now]  # fmt: skip
-    rows: list[list[Button]] = [
-        [(_session_label(ctx, s), PickSession(s.id))] for s in coming[:SESSIONS_LISTED]
-    ]
-    text = ctx.t("class_admin.pick_session" if coming else "class_admin.no_coming_sessions")
-    if len(coming) > SESSIONS_LISTED:
-        text += "\n" + ctx.t("class_admin.more_sessions", count=len(coming) - SESSIONS_LISTED)
-    rows.append([(ctx.t("button.back"), ClassAdminCard(tapped.class_id))])
-    await show(update, ctx, text, inline(rows))
-
-
-async def pick_session(update: Update, ctx: BotContext, tapped: PickSession) -> None:
-    session = await ctx.services.planning.session(await ctx.actor(update), tapped.session_id)
-    rows: list[list[Button]] = [
-            [(ctx.t("class_admin.move_session"), MoveSession(session.id)),
-             (ctx.t("class_admin.cancel_session"), CancelSession(session.id))],
-            [(ctx.t("button.back"), ClassSessions(session.class_id))]
-    ]  # fmt: skip
-    await show(update, ctx, ctx.t("class_admin.session", when=_session_label(ctx, session)),
-               inline(rows))  # fmt: skip
-
-
-async def cancel_session(update: Update, ctx: BotContext, tapped: CancelSession) -> None:
-    actor = await ctx.actor(update)
-    planning = ctx.services.planning
-    session = await planning.session(actor, tapped.session_id)
-    if not tapped.confirmed:
-        rows = [[(ctx.t("class_admin.confirm"), CancelSession(session.id, confirmed=True)),
-                 (ctx.t("button.back"), PickSession(session.id))]]  # fmt: skip
-        question = ctx.t("class_admin.confirm_cancel_session", when=_session_label(ctx, session))
-        await show(update, ctx, question, inline(rows))
-        return
-    await planning.cancel_session(actor, session.id)
-    await answer(update, ctx, ctx.t("class_admin.session_cancelled"))
-    await class_sessions(update, ctx, ClassSessions(session.class_id))
-
-
-@dataclass
-class SessionMove:
-    session_id: int = 0
-    class_id: int = 0
-    year: int = 0
-    old_start: datetime | None = None
-    old_end: datetime | None = None
-    new_start: datetime | None = None
-    new_end: datetime | None = None
-
-
-async def _new_time(turn: Turn[SessionMove], raw: str) -> datetime:
-    start, end = parse_day_slot(raw, turn.draft.year, turn.ctx.settings.tz)
-    turn.draft.new_end = end
-    return start
-
-
-class ConfirmMove(Step[SessionMove]):
-    async def ask(self, turn: Turn[SessionMove]) -> None:
-        draft, tz = turn.draft, turn.ctx.settings.tz
-        assert draft.old_start and draft.old_end and draft.new_start and draft.new_end
-        old, new = moment(turn.texts, draft.old_start, tz), moment(turn.texts, draft.new_start, tz)
-        text = turn.t("class_admin.confirm_move", old=old, old_end=draft.old_end, new=new,
-                      new_end=draft.new_end)  # fmt: skip
-        rows: list[list[Button]] = [[(turn.t("class_admin.confirm"), turn.choice(CONFIRM))]]
-        rows.append(turn.nav_row())
-        await turn.say(text, inline(rows))
-
-    async def typed_labels(self, turn: Turn[SessionMove]) -> Sequence[tuple[str, str]]:
-        return [(turn.t("class_admin.confirm"), CONFIRM)]
-
-    async def on_choice(self, turn: Turn[SessionMove], value: str) -> Move:
-        return Flow.FINISH if value == CONFIRM else Flow.RETRY
-
-
-async def _move(turn: Turn[SessionMove]) -> None:
-    draft = turn.draft
-    assert draft.new_start and draft.new_end
-    actor = await turn.ctx.actor(turn.update)
-    await turn.services.planning.move_session(actor, draft.session_id, draft.new_start,
-                                              draft.new_end)  # fmt: skip
-    await turn.show(
-        turn.t(
-            "class_admin.session_moved",
-            when=moment(turn.texts, draft.new_start, turn.ctx.settings.tz),
-        )
-    )
-    await card(turn.update, turn.ctx, draft.class_id, new_message=True)
-
-
-MOVE = register(
-    Dialogue(
-        name="session_move", draft=SessionMove,
-        steps=[Typed("when", "new_start", prompt="class_admin.ask_new_time", parse=_new_time),
-               ConfirmMove("confirm")],
-        finish=_move, cancelled="class_admin.change_cancelled",
-        interrupted="class_admin.change_cancelled", timeout=timedelta(minutes=15),
-    )
-)  # fmt: skip
-
-
-async def move_session(update: Update, ctx: BotContext, tapped: MoveSession) -> None:
-    session = await ctx.services.planning.session(await ctx.actor(update), tapped.session_id)
-    await answer(update, ctx)
-    year = session.starts_at.astimezone(ctx.settings.tz).year
-    draft = SessionMove(session.id, session.class_id, year, session.starts_at, session.ends_at)
-    await begin(update, ctx, MOVE, draft)
-
-
 # --- training again ---------------------------------------------------------------------------
 
 
@@ -445,18 +264,8 @@ async def _person(turn: Turn[Repeat], raw: str) -> int:
     return person.id
 
 
-class ConfirmRepeat(Step[Repeat]):
-    async def ask(self, turn: Turn[Repeat]) -> None:
-        text = turn.t("class_admin.confirm_repeat", name=turn.draft.name, code=turn.draft.code)
-        rows: list[list[Button]] = [[(turn.t("class_admin.confirm"), turn.choice(CONFIRM))]]
-        rows.append(turn.nav_row())
-        await turn.say(text, inline(rows))
-
-    async def typed_labels(self, turn: Turn[Repeat]) -> Sequence[tuple[str, str]]:
-        return [(turn.t("class_admin.confirm"), CONFIRM)]
-
-    async def on_choice(self, turn: Turn[Repeat], value: str) -> Move:
-        return Flow.FINISH if value == CONFIRM else Flow.RETRY
+async def _repeat_summary(turn: Turn[Repeat]) -> str:
+    return turn.t("class_admin.confirm_repeat", name=turn.draft.name, code=turn.draft.code)
 
 
 async def _allow(turn: Turn[Repeat]) -> None:
@@ -474,7 +283,7 @@ REPEAT = register(
         steps=[ChoiceStep("person", "person_id", prompt="class_admin.ask_person",
                           resolve=_person, search=_people, found="class_admin.person_pick",
                           none_found="class_admin.person_none", keep_keyboard=True),
-               ConfirmRepeat("confirm")],
+               Confirm("confirm", render=_repeat_summary, button="class_admin.confirm")],
         finish=_allow, cancelled="class_admin.change_cancelled",
         interrupted="class_admin.change_cancelled", timeout=timedelta(minutes=15),
     )
@@ -495,10 +304,5 @@ def handlers() -> list[Handler]:
         button(OpenEnrolment, open_enrolment),
         button(ChangeCapacity, change_capacity),
         button(CancelClass, cancel_class),
-        button(AddSessions, add_sessions),
-        button(ClassSessions, class_sessions),
-        button(PickSession, pick_session),
-        button(CancelSession, cancel_session),
-        button(MoveSession, move_session),
         button(AllowRepeat, allow_repeat),
     ]

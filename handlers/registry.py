@@ -12,6 +12,7 @@ from handlers import (
     announce,
     class_admin,
     class_dialogue,
+    class_sessions,
     fallback,
     landing,
     onboarding,
@@ -35,7 +36,7 @@ def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(DialogueHandler(app.bot_data.services), group=DIALOGUES)
     # 3. Features: commands and typed buttons. Sign-up owns /start.
     for feature in (onboarding, profile, people_search, admin, announce, planning, class_admin,
-                    class_dialogue):  # fmt: skip
+                    class_sessions, class_dialogue):  # fmt: skip
         app.add_handlers(feature.handlers(), group=FEATURES)
     # 4. The main keyboard under the text box: each button runs its command.
     app.add_handler(
