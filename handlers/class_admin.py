@@ -127,7 +127,7 @@ async def roster(update: Update, ctx: BotContext, tapped: ClassRoster) -> None:
     waiting = [e for e in entries if e.status is EnrolmentStatus.WAITLISTED]
     for heading, group in (("class_admin.roster_enrolled", seated),
                            ("class_admin.roster_waiting", waiting)):  # fmt: skip
-        if not group:
+        if not group or budget <= 0:
             continue
         lines.append(ctx.t(heading))
         for number, entry in enumerate(group, 1):

@@ -23,7 +23,7 @@ from bot.actions import (
 from bot.dates import parse_day
 from bot.errors import InvalidInput
 from bot.i18n import Texts
-from bot.services.planning import clean_code, clean_name, parse_target, parse_year
+from bot.services.planning import clean_name, parse_target, parse_year
 from bot.training import ALL_KINDS, ClassKind, NewPlan, NewProgramme, Plan, Programme, Target
 from handlers.admin_steps import Summary, Typed
 from handlers.class_labels import KIND, STATUS
@@ -370,7 +370,7 @@ class ProgrammeDraft:
 
 
 async def _code(turn: Turn[Any], raw: str) -> str:
-    return clean_code(raw)
+    return await turn.services.planning.new_programme_code(await turn.ctx.actor(turn.update), raw)
 
 
 async def _kinds(turn: Turn[Any]) -> Sequence[Option]:

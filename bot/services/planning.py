@@ -201,6 +201,15 @@ class PlanningService:
         async with self.db.read() as conn:
             return await ProgrammeRepository(conn).get(programme_id)
 
+    async def new_programme_code(self, actor: Actor, raw: str) -> str:
+        """A code typed for a new programme: well formed and free (checked again on saving)."""
+        require(actor, Role.ADMIN)
+        code = clean_code(raw)
+        async with self.db.read() as conn:
+            if await ProgrammeRepository(conn).code_taken(code):
+                raise Conflict("planning.code_taken", code=code)
+        return code
+
     async def add_programme(self, actor: Actor, programme: NewProgramme) -> Programme:
         require(actor, Role.ADMIN)
         async with self.db.write() as conn:

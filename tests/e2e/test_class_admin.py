@@ -38,7 +38,6 @@ async def office(harness: Harness) -> ScriptedUser:
 
 async def make_plan(admin: ScriptedUser) -> None:
     await admin.send("/plan")
-    await admin.expect("Chưa có kế hoạch nào")
     await admin.tap("Tạo kế hoạch")
     await admin.expect("năm nào")
     await admin.send(str(YEAR))
@@ -66,6 +65,8 @@ async def make_plan(admin: ScriptedUser) -> None:
 async def make_programme(admin: ScriptedUser) -> None:
     await admin.send("/programmes")
     await admin.tap("Thêm chương trình")
+    await admin.send("P.CV.OLD")  # taken: said at once, not after every answer
+    await admin.expect("đã được dùng")
     await admin.send("bd.cvc")
     await admin.expect("Tên chương trình")
     await admin.send("Bồi dưỡng ngạch chuyên viên chính")
@@ -83,6 +84,7 @@ async def test_an_administrator_makes_a_plan_a_programme_and_a_class_with_its_se
     admin = await office(harness)
     lecturer = await add_person(harness.db, "Hà Thị Giảng", unit_id=harness.province.root_id)
     await add_role(harness.db, lecturer, "lecturer")
+    await add_class(harness.db, "CV.OLD", plan_year=YEAR - 1)
     await make_plan(admin)
     await make_programme(admin)
 
@@ -151,12 +153,13 @@ async def test_an_administrator_makes_a_plan_a_programme_and_a_class_with_its_se
     card = await admin.expect("Còn trống: 40")
     assert "đang mở đăng ký" in card.text and "Hà Thị Giảng" in card.text
     await no_dialogue_left(harness.db)
-    assert await count(harness.db, class_sessions) == 18
+    assert await count(harness.db, class_sessions) == 18 + 2  # and CV.OLD's two
 
 
 async def test_back_and_cancel_keep_nothing(harness: Harness) -> None:
     admin = await office(harness)
     await admin.send("/plan")
+    await admin.expect("Chưa có kế hoạch nào")
     await admin.tap("Tạo kế hoạch")
     await admin.send(str(YEAR))
     await admin.expect("Tên kế hoạch")
@@ -351,3 +354,18 @@ async def test_sessions_are_added_moved_and_cancelled_and_repeat_training_allowe
             "SELECT count(*) FROM audit_log WHERE action = 'duplicate_allowed'"
         ))).scalar_one()  # fmt: skip
     assert allowed == 1
+
+
+async def test_a_long_roster_is_cut_with_a_count(harness: Harness) -> None:
+    admin = await office(harness)
+    class_id = await add_class(harness.db, "CV.BIG", capacity=60, plan_year=YEAR)
+    for n in range(100):
+        person = await add_person(
+            harness.db, f"Nguyễn Thị Phương Thảo Số {n:03d}", unit_id=harness.province.commune_id
+        )
+        await _enrol(harness, class_id, person, "enrolled" if n < 60 else "waitlisted")
+    await admin.send("/classadmin CV.BIG")
+    await admin.tap("Danh sách học viên")
+    roster = await admin.expect("Học viên:")
+    assert "60/60 học viên, 40 người chờ" in roster.text
+    assert "người khác" in roster.text and len(roster.text) < 4096
