@@ -241,6 +241,7 @@ async def test_a_capacity_raised_promotes_the_waitlist_and_cancelling_tells_lear
                                telegram_id=1612)  # fmt: skip
     await _enrol(harness, class_id, seated, "enrolled")
     await _enrol(harness, class_id, waiting, "waitlisted")
+    seated_user, waiting_user = harness.user(1611), harness.user(1612)  # their chats exist
 
     await admin.send("/classadmin cv.full")
     card = await admin.expect("CV.FULL")
@@ -254,7 +255,7 @@ async def test_a_capacity_raised_promotes_the_waitlist_and_cancelling_tells_lear
     await admin.send("2")
     await admin.expect("Số người từ danh sách chờ được vào lớp: 1")
     await admin.expect("Còn trống: 0")
-    await harness.user(1612).expect("CV.FULL")  # told of the seat
+    await waiting_user.expect("CV.FULL")  # told of the seat
 
     await admin.tap("Hủy lớp")
     await admin.expect("sẽ được thông báo")
@@ -262,7 +263,7 @@ async def test_a_capacity_raised_promotes_the_waitlist_and_cancelling_tells_lear
     await admin.expect("Lý do hủy lớp")
     await admin.send("Giảng viên bận công tác đột xuất")
     await admin.expect("Đã gửi thông báo cho 2 người")
-    told = await harness.user(1611).expect("CV.FULL")
+    told = await seated_user.expect("CV.FULL")
     assert "Giảng viên bận công tác đột xuất" in told.text
     async with harness.db.read() as conn:
         statuses = set((await conn.execute(sa.select(enrolments.c.status))).scalars())
