@@ -25,7 +25,7 @@ from bot.errors import InvalidInput
 from bot.i18n import Texts
 from bot.services.planning import clean_name, parse_target, parse_year
 from bot.training import ALL_KINDS, ClassKind, NewPlan, NewProgramme, Plan, Programme, Target
-from handlers.admin_steps import Summary, Typed
+from handlers.admin_steps import Summary, Typed, onward
 from handlers.class_labels import KIND, STATUS
 from handlers.context import BotContext
 from handlers.dialogue import Dialogue, Flow, Goto, Move, Step, Turn, begin, register
@@ -207,8 +207,8 @@ class Approval(ChoiceStep[PlanDraft]):
         turn.draft.approved = value == "approved"
         if not turn.draft.approved:
             turn.draft.approved_on = turn.draft.approved_by = None
-            return Goto("summary")
-        return Goto("approved_on")
+            return onward(turn, "summary")
+        return Goto("approved_on")  # and the body after it, even when changed from the summary
 
     def store(self, turn: Turn[PlanDraft], value: Any) -> None:
         """The choice itself is read in on_choice."""
@@ -251,9 +251,9 @@ NEW_PLAN = register(
             Typed("name", "name", prompt="plan_admin.ask_name", parse=_name),
             TargetsStep("targets", "targets"),
             Approval("approval", "approved", prompt="plan_admin.ask_approval",
-                     options=_approvals, resolve=_as_is),
+                     options=_approvals, resolve=_as_is, echo="class_admin.chosen"),
             Typed("approved_on", "approved_on", prompt="plan_admin.ask_approved_on",
-                  parse=_approved_on),
+                  parse=_approved_on, then=lambda turn: Goto("approved_by")),
             Typed("approved_by", "approved_by", prompt="plan_admin.ask_approved_by",
                   parse=_name),
             Summary("summary", render=_plan_summary, edits=_plan_edits, save="plan_admin.save"),

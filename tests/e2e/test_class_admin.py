@@ -56,6 +56,12 @@ async def make_plan(admin: ScriptedUser) -> None:
     await admin.send("Ban Thường vụ Tỉnh ủy")
     summary = await admin.expect("kiểm tra lại kế hoạch")
     assert "Tổng: 24 lớp / 2.668 học viên; Cập nhật kiến thức: 10 lớp / 1.000" in summary.text
+    await admin.tap("Phê duyệt")  # changed from the summary: the date, then the body again
+    await admin.tap("Đã phê duyệt")
+    await admin.send(f"05/01/{YEAR}")
+    await admin.expect("Cơ quan phê duyệt")
+    await admin.send("Ban Thường vụ Tỉnh ủy")
+    await admin.expect("kiểm tra lại kế hoạch")
     await admin.tap("Lưu")
     await admin.expect(f"Đã lưu kế hoạch năm {YEAR}")
     listed = await admin.expect("Kế hoạch đào tạo, bồi dưỡng")
