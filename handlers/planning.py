@@ -109,6 +109,8 @@ class Targets:
     #: kind → [classes, learners]
     targets: dict[str, list[int]] = field(default_factory=dict)
     target_index: int = 0
+    #: The plan's targets before the change, shown beside each question.
+    before: dict[str, list[int]] = field(default_factory=dict)
 
 
 class TargetsStep(Step[Any]):
@@ -126,6 +128,8 @@ class TargetsStep(Step[Any]):
             rows.append([(turn.t("plan_admin.skip_kind"), turn.choice(SKIP))])
         text = turn.t("plan_admin.ask_target", kind=turn.t(KIND[kind]),
                       step=turn.draft.target_index + 1, total=len(TARGET_KINDS))  # fmt: skip
+        if (now := turn.draft.before.get(kind)) is not None:
+            text += "\n" + turn.t("plan_admin.target_now", classes=now[0], learners=now[1])
         await turn.say(text, inline([*rows, turn.nav_row()]))
 
     def retry_markup(self, turn: Turn[Any]) -> InlineKeyboardMarkup:
@@ -336,7 +340,8 @@ TARGETS = register(
 async def change_targets(update: Update, ctx: BotContext, tapped: ChangeTargets) -> None:
     plan = await ctx.services.planning.plan(await ctx.actor(update), tapped.plan_id)
     await answer(update, ctx)
-    await begin(update, ctx, TARGETS, PlanChange(plan_id=plan.id, year=plan.year))
+    before = {kind: [t.classes, t.learners] for kind, t in plan.targets.items()}
+    await begin(update, ctx, TARGETS, PlanChange(plan_id=plan.id, year=plan.year, before=before))
 
 
 # --- programmes -------------------------------------------------------------------------------

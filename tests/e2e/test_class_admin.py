@@ -286,10 +286,19 @@ async def test_a_draft_plan_is_approved_its_targets_changed_and_its_classes_list
     assert "Đã có 1 lớp" in listed.text
     await admin.tap(f"Chỉ tiêu {YEAR}")
     await admin.send("5 / 200")
+    await admin.expect("Chỉ tiêu (2/7)")
+    await admin.tap("Quay lại")  # within the step: the overall target again
+    await admin.expect("Chỉ tiêu (1/7)")
+    await admin.send("5 / 200")
     for step in range(2, 8):
         await admin.expect(f"Chỉ tiêu ({step}/7)")
         await admin.tap("Bỏ qua loại lớp này")
     await admin.expect("Đã cập nhật chỉ tiêu")
+    await admin.tap(f"Chỉ tiêu {YEAR}")
+    await admin.expect("Hiện tại: 5 lớp / 200 học viên")
+    await admin.tap("Hủy")
+    await admin.expect("không có gì thay đổi")
+    await admin.send("/plan")
     await admin.tap(f"Duyệt {YEAR}")
     await admin.send(f"10/1/{YEAR}")
     await admin.send("Ban Thường vụ Tỉnh ủy")
