@@ -487,3 +487,107 @@ class CancelClass(Action):
 
     class_id: int
     confirmed: bool = False
+
+
+# --- the training office: plans, programmes, classes -------------------------------------------
+
+
+@action("plans")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ShowPlans(Action):
+    """The yearly plans, with their targets and buttons."""
+
+
+@action("plan.new")
+@dataclasses.dataclass(frozen=True, slots=True)
+class NewPlanDialogue(Action):
+    """Starts the dialogue that creates a plan."""
+
+
+@action("plan.approve")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ApprovePlan(Action):
+    plan_id: int
+
+
+@action("plan.targets")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ChangeTargets(Action):
+    plan_id: int
+
+
+@action("plan.classes")
+@dataclasses.dataclass(frozen=True, slots=True)
+class PlanClasses(Action):
+    plan_id: int
+
+
+@action("prog.new")
+@dataclasses.dataclass(frozen=True, slots=True)
+class NewProgrammeDialogue(Action):
+    """Starts the dialogue that adds a programme."""
+
+
+@action("class.admin")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ClassAdminCard(Action):
+    """A class as administrators manage it."""
+
+    class_id: int
+
+
+@action("class.open")
+@dataclasses.dataclass(frozen=True, slots=True)
+class OpenEnrolment(Action):
+    """A planned class opens for enrolment."""
+
+    class_id: int
+
+
+@action("class.cap")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ChangeCapacity(Action):
+    class_id: int
+
+
+@action("class.addsess")
+@dataclasses.dataclass(frozen=True, slots=True)
+class AddSessions(Action):
+    class_id: int
+
+
+@action("class.sessions")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ClassSessions(Action):
+    """The coming sessions of a class, to choose one to move or cancel."""
+
+    class_id: int
+
+
+@action("sess")
+@dataclasses.dataclass(frozen=True, slots=True)
+class PickSession(Action):
+    session_id: int
+
+
+@action("sess.move")
+@dataclasses.dataclass(frozen=True, slots=True)
+class MoveSession(Action):
+    session_id: int
+
+
+@action("sess.cancel")
+@dataclasses.dataclass(frozen=True, slots=True)
+class CancelSession(Action):
+    """Cancel one session: unconfirmed, it asks first."""
+
+    session_id: int
+    confirmed: bool = False
+
+
+@action("class.repeat")
+@dataclasses.dataclass(frozen=True, slots=True)
+class AllowRepeat(Action):
+    """Let one person take this class despite earlier training on the same content."""
+
+    class_id: int

@@ -73,6 +73,28 @@ def end_of_day(day: date, tz: tzinfo) -> datetime:
     return datetime.combine(day, time(23, 59), tz)
 
 
+def parse_when(raw: str, year: int, tz: tzinfo, *, day_end: bool = False) -> datetime:
+    """`5/3 17h` → that moment; `5/3` alone → its start, or with `day_end` its end (a
+    deadline typed as a day includes the whole day)."""
+    text = raw.strip()
+    if " " in text:
+        return parse_moment(text, year, tz)
+    day = parse_day(text, year)
+    return end_of_day(day, tz) if day_end else datetime.combine(day, time(0, 0), tz)
+
+
+def parse_day_slot(raw: str, year: int, tz: tzinfo) -> tuple[datetime, datetime]:
+    """`6/3 7h30-11h` → a session's new start and end, on that day."""
+    day_part, _, slot_part = raw.strip().partition(" ")
+    day = parse_day(day_part, year)
+    if not slot_part.strip():
+        raise InvalidInput("error.slot_format", typed=raw.strip()[:40])
+    slots = parse_slots(slot_part)
+    if len(slots) != 1:
+        raise InvalidInput("error.slot_format", typed=slot_part.strip()[:40])
+    return datetime.combine(day, slots[0].start, tz), datetime.combine(day, slots[0].end, tz)
+
+
 def parse_slots(raw: str) -> list[Slot]:
     """`7h30-11h, 13h30-16h30` → the times of day sessions take, in order."""
     slots: list[Slot] = []

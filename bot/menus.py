@@ -6,18 +6,21 @@ from collections.abc import Iterable
 
 from bot.domain import Role
 
+#: Plans, programmes and classes: administrators only.
+TRAINING_OFFICE = ("plan", "programmes", "newclass", "classadmin")
 LEARNER_COMMANDS = ("start", "classes", "schedule", "profile", "mydata", "language", "help")
 STAFF_COMMANDS: dict[Role, tuple[str, ...]] = {
     Role.LECTURER: (),
     Role.UNIT_HEAD: ("pending", "people", "announce", "delivery"),
-    Role.ADMIN: ("pending", "people", "announce", "delivery"),
-    Role.SUPERADMIN: ("pending", "people", "announce", "delivery"),
+    Role.ADMIN: ("pending", "people", "announce", "delivery", *TRAINING_OFFICE),
+    Role.SUPERADMIN: ("pending", "people", "announce", "delivery", *TRAINING_OFFICE),
 }
 
 
 #: The commands on the main keyboard under the text box, in its order: what people do most.
 MAIN_KEYBOARD = (
     "classes", "schedule", "profile", "help", "pending", "people", "announce", "delivery",
+    "newclass",
 )  # fmt: skip
 
 

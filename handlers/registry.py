@@ -11,10 +11,14 @@ from handlers import (
     admin,
     announce,
     catalog,
+    class_admin,
+    class_dialogue,
+    class_sessions,
     fallback,
     landing,
     onboarding,
     people_search,
+    planning,
     profile,
     schedule,
 )
@@ -33,7 +37,10 @@ def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     #    that ends it goes on to the features.
     app.add_handler(DialogueHandler(app.bot_data.services), group=DIALOGUES)
     # 3. Features: commands and typed buttons. Sign-up owns /start.
-    for feature in (onboarding, profile, people_search, admin, announce, catalog, schedule):
+    for feature in (
+        onboarding, profile, people_search, admin, announce, catalog, schedule, planning,
+        class_admin, class_sessions, class_dialogue,
+    ):  # fmt: skip
         app.add_handlers(feature.handlers(), group=FEATURES)
     # 4. The main keyboard under the text box: each button runs its command.
     app.add_handler(
@@ -41,6 +48,7 @@ def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             classes=catalog.classes, schedule=schedule.schedule,
             profile=profile.send_profile, help=fallback.send_help, pending=people_search.pending,
             people=people_search.people, announce=announce.start, delivery=announce.delivery_report,
+            newclass=class_dialogue.start,
         ),
         group=FEATURES,
     )  # fmt: skip

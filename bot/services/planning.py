@@ -9,6 +9,7 @@ from datetime import date, datetime, tzinfo
 from typing import Any
 
 from bot.clock import Clock
+from bot.dates import Slot, recurring
 from bot.domain import Actor, AuditAction, Person, Role
 from bot.errors import Conflict, InvalidInput
 from bot.services.access import require
@@ -82,6 +83,40 @@ def parse_count(raw: str, *, low: int = 0, high: int = TARGET_MAX) -> int:
     if not digits.isascii() or not digits.isdigit() or not low <= int(digits) <= high:
         raise InvalidInput("planning.count_range", low=low, high=high)
     return int(digits)
+
+
+def parse_target(raw: str) -> Target:
+    """Classes and learners, typed "24 / 2668", "24 2668" or "24; 2.668"."""
+    parts = [p for p in re.split(r"[/;|]|\s{1,}(?=\d)", raw.strip()) if p.strip()]
+    if len(parts) != 2:
+        raise InvalidInput("planning.target_format")
+    return Target(parse_count(parts[0]), parse_count(parts[1]))
+
+
+def check_window(opens: datetime | None, deadline: datetime) -> None:
+    """Enrolment closes after it opens."""
+    if opens is not None and deadline <= opens:
+        raise InvalidInput("planning.deadline_order")
+
+
+def check_span(first: date, last: date) -> None:
+    """The last day of a run of sessions is not before the first, and within a year."""
+    if last < first or (last - first).days > 366:
+        raise InvalidInput("planning.span_order")
+
+
+def plan_sessions(first: date, last: date, weekdays: Sequence[int], slots: Sequence[Slot],
+                  tz: tzinfo, skip: Sequence[date] = ()) -> list[NewSession]:  # fmt: skip
+    """The sessions of a recurrence, refused if there are none or too many."""
+    check_span(first, last)
+    if not weekdays:
+        raise InvalidInput("planning.no_weekdays")
+    found = recurring(first, last, weekdays, slots, tz, skip)
+    if not found:
+        raise InvalidInput("planning.no_sessions")
+    if len(found) > SESSIONS_MAX:
+        raise InvalidInput("planning.too_many_sessions", max=SESSIONS_MAX)
+    return [NewSession(starts_at, ends_at) for starts_at, ends_at in found]
 
 
 def parse_year(raw: str, today: date) -> int:
@@ -176,6 +211,15 @@ class PlanningService:
         async with self.db.read() as conn:
             return await ProgrammeRepository(conn).get(programme_id)
 
+    async def new_programme_code(self, actor: Actor, raw: str) -> str:
+        """A code typed for a new programme: well formed and free (checked again on saving)."""
+        require(actor, Role.ADMIN)
+        code = clean_code(raw)
+        async with self.db.read() as conn:
+            if await ProgrammeRepository(conn).code_taken(code):
+                raise Conflict("planning.code_taken", code=code)
+        return code
+
     async def add_programme(self, actor: Actor, programme: NewProgramme) -> Programme:
         require(actor, Role.ADMIN)
         async with self.db.write() as conn:
@@ -205,6 +249,25 @@ class PlanningService:
     async def code_taken(self, code: str) -> bool:
         async with self.db.read() as conn:
             return await ClassRepository(conn).code_taken(code)
+
+    async def new_class_code(self, actor: Actor, raw: str) -> str:
+        """A code typed for a new class: well formed and free (checked again on saving)."""
+        require(actor, Role.ADMIN)
+        code = clean_code(raw)
+        if await self.code_taken(code):
+            raise Conflict("planning.code_taken", code=code)
+        return code
+
+    async def admin_class(self, actor: Actor, class_id: int) -> TrainingClass:
+        require(actor, Role.ADMIN)
+        async with self.db.read() as conn:
+            return await ClassRepository(conn).get(class_id)
+
+    async def class_counts(self, actor: Actor) -> dict[int, int]:
+        """How many classes each plan has so far (cancelled ones included), by plan id."""
+        require(actor, Role.ADMIN)
+        async with self.db.read() as conn:
+            return await ClassRepository(conn).count_by_plan()
 
     async def add_class(
         self, actor: Actor, new: NewClass, sessions: Sequence[NewSession] = ()
@@ -323,6 +386,11 @@ class PlanningService:
         require(actor, Role.ADMIN)
         async with self.db.read() as conn:
             return await ClassRepository(conn).sessions(class_id)
+
+    async def session(self, actor: Actor, session_id: int) -> Session:
+        require(actor, Role.ADMIN)
+        async with self.db.read() as conn:
+            return await ClassRepository(conn).session(session_id)
 
     async def add_sessions(
         self, actor: Actor, class_id: int, sessions: Sequence[NewSession]

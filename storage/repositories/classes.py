@@ -252,6 +252,12 @@ class ClassRepository:
         )
         return [_class(r, waiting=r.waiting) for r in rows]
 
+    async def count_by_plan(self) -> dict[int, int]:
+        rows = await self.conn.execute(
+            sa.select(classes.c.plan_id, sa.func.count()).group_by(classes.c.plan_id)
+        )
+        return {int(plan_id): int(n) for plan_id, n in rows}
+
     async def search(self, words: Sequence[str], limit: int = 9) -> list[TrainingClass]:
         """Any class whose name or code has every word (administrators pick one)."""
         rows = await self.conn.execute(

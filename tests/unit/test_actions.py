@@ -59,6 +59,21 @@ WIRE_CODES = {
     "sched": "ShowSchedule",
     "class.list": "ClassRoster",
     "class.cancel": "CancelClass",
+    "plans": "ShowPlans",
+    "plan.new": "NewPlanDialogue",
+    "plan.approve": "ApprovePlan",
+    "plan.targets": "ChangeTargets",
+    "plan.classes": "PlanClasses",
+    "prog.new": "NewProgrammeDialogue",
+    "class.admin": "ClassAdminCard",
+    "class.open": "OpenEnrolment",
+    "class.cap": "ChangeCapacity",
+    "class.addsess": "AddSessions",
+    "class.sessions": "ClassSessions",
+    "sess": "PickSession",
+    "sess.move": "MoveSession",
+    "sess.cancel": "CancelSession",
+    "class.repeat": "AllowRepeat",
 }
 
 

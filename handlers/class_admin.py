@@ -1,0 +1,308 @@
+"""A class as administrators manage it (/classadmin): its card, the learners and waitlist,
+opening enrolment, seats, cancelling the class, and letting one person train again (its
+sessions: handlers/class_sessions.py). Rights are checked by the services on every tap."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from telegram import Update
+
+from bot.actions import (
+    AddSessions,
+    AllowRepeat,
+    CancelClass,
+    ChangeCapacity,
+    ClassAdminCard,
+    ClassRoster,
+    ClassSessions,
+    OpenEnrolment,
+    PlanClasses,
+)
+from bot.domain import Role
+from bot.errors import InvalidInput
+from bot.services.access import require
+from bot.services.planning import CAPACITY_MAX, parse_count
+from bot.training import ClassFormat, ClassStatus, EnrolmentStatus, TrainingClass
+from bot.validation import clean_note, telegram_length
+from handlers.admin_steps import Confirm, Typed
+from handlers.class_labels import FORMAT, KIND, STATUS, moment
+from handlers.context import BotContext
+from handlers.dialogue import Dialogue, Flow, Turn, begin, register
+from handlers.routing import Handler, argument_text, button, command
+from handlers.steps import SEARCH_SHOWN, ChoiceStep, Option
+from handlers.ui import Button, answer, inline, person_label, say, show
+
+ROSTER_BUDGET = 3000  # characters of names: the list stays one message
+
+
+# --- the card ---------------------------------------------------------------------------------
+
+
+def card_text(ctx: BotContext, c: TrainingClass) -> str:
+    tz, dash = ctx.settings.tz, "—"
+    lines = [
+        ctx.t("class_admin.card", code=c.code, name=c.name,
+              programme=f"{c.programme.code} · {c.programme.name}", kind=ctx.t(KIND[c.kind]),
+              format=ctx.t(FORMAT[c.format]), year=c.plan_year,
+              plan=ctx.t("plan_admin.approved_short" if c.plan_approved
+                         else "plan_admin.draft_short"),
+              organiser=c.organiser or dash, lecturers=", ".join(c.lecturers) or dash,
+              status=ctx.t(STATUS[c.stage(ctx.services.clock.now())]),
+              capacity=c.capacity, enrolled=c.enrolled, waiting=c.waiting,
+              seats=c.seats_left),
+    ]  # fmt: skip
+    if c.format is not ClassFormat.ONLINE:
+        lines.append(ctx.t("class_admin.card_place", place=c.location or dash))
+    if c.format is not ClassFormat.ON_SITE:
+        lines.append(ctx.t("class_admin.card_link", link=c.meeting_link or dash))
+    if c.starts_at and c.ends_at:
+        lines.append(ctx.t("class_admin.card_dates", first=c.starts_at, last=c.ends_at))
+    opens = moment(ctx.texts, c.enrol_opens_at, tz) if c.enrol_opens_at else dash
+    deadline = moment(ctx.texts, c.enrol_deadline, tz) if c.enrol_deadline else dash
+    lines.append(ctx.t("class_admin.card_enrolment", opens=opens, deadline=deadline))
+    if c.cancelled_reason:
+        lines.append(ctx.t("class_admin.card_reason", reason=c.cancelled_reason))
+    return "\n".join(lines)
+
+
+async def card(
+    update: Update, ctx: BotContext, class_id: int, *, new_message: bool = False
+) -> None:
+    actor = await ctx.actor(update)
+    c = await ctx.services.planning.admin_class(actor, class_id)
+    rows: list[list[Button]] = [[(ctx.t("class_admin.roster"), ClassRoster(c.id))]]
+    if c.status is ClassStatus.PLANNED:
+        rows.append([(ctx.t("class_admin.open"), OpenEnrolment(c.id))])
+    if c.status is not ClassStatus.CANCELLED:
+        rows += [
+            [(ctx.t("class_admin.capacity"), ChangeCapacity(c.id)),
+             (ctx.t("class_admin.add_sessions"), AddSessions(c.id))],
+            [(ctx.t("class_admin.sessions"), ClassSessions(c.id)),
+             (ctx.t("class_admin.repeat"), AllowRepeat(c.id))],
+            [(ctx.t("class_admin.cancel_class"), CancelClass(c.id))],
+        ]  # fmt: skip
+    rows.append([(ctx.t("class_admin.plan_classes", year=c.plan_year), PlanClasses(c.plan_id))])
+    send = say if new_message else show
+    await send(update, ctx, card_text(ctx, c), inline(rows))
+
+
+async def open_card(update: Update, ctx: BotContext, tapped: ClassAdminCard) -> None:
+    await card(update, ctx, tapped.class_id)
+
+
+async def class_admin(update: Update, ctx: BotContext) -> None:
+    """/classadmin CODE, or a few words of the name: the card, or the classes found."""
+    actor = await ctx.actor(update)
+    query = argument_text(ctx)
+    if not query.strip():
+        require(actor, Role.ADMIN)  # a learner is refused, not taught the usage
+        await say(update, ctx, ctx.t("class_admin.usage"))
+        return
+    found = await ctx.services.planning.find_classes(actor, query)
+    exact = [c for c in found if c.code == query.strip().upper()]
+    if len(exact) == 1 or len(found) == 1:
+        await card(update, ctx, (exact or found)[0].id)
+        return
+    if not found:
+        await say(update, ctx, ctx.t("class_admin.none_found", query=query[:60]))
+        return
+    rows = [[(f"{c.code} · {c.name}", ClassAdminCard(c.id))] for c in found]
+    await say(update, ctx, ctx.t("class_admin.found", query=query[:60]), inline(rows))
+
+
+# --- learners ---------------------------------------------------------------------------------
+
+
+async def roster(update: Update, ctx: BotContext, tapped: ClassRoster) -> None:
+    actor = await ctx.actor(update)
+    c, entries = await ctx.services.planning.roster(actor, tapped.class_id)
+    lines = [ctx.t("class_admin.roster_head", code=c.code, enrolled=c.enrolled,
+                   waiting=c.waiting, capacity=c.capacity)]  # fmt: skip
+    budget, shown = ROSTER_BUDGET, 0
+    seated = [e for e in entries if e.status is EnrolmentStatus.ENROLLED]
+    waiting = [e for e in entries if e.status is EnrolmentStatus.WAITLISTED]
+    for heading, group in (("class_admin.roster_enrolled", seated),
+                           ("class_admin.roster_waiting", waiting)):  # fmt: skip
+        if not group or budget <= 0:
+            continue
+        lines.append(ctx.t(heading))
+        for number, entry in enumerate(group, 1):
+            line = ctx.t("class_admin.roster_line", n=number, name=entry.name,
+                         unit=entry.unit or "—")  # fmt: skip
+            budget -= telegram_length(line) + 1
+            if budget < 0:
+                break
+            lines.append(line)
+            shown += 1
+    left = c.enrolled + c.waiting - shown
+    if left > 0:
+        lines.append(ctx.t("class_admin.roster_more", count=left))
+    if not entries:
+        lines.append(ctx.t("class_admin.roster_empty"))
+    back = [[(ctx.t("button.back"), ClassAdminCard(c.id))]]
+    await show(update, ctx, "\n".join(lines), inline(back))
+
+
+# --- enrolment and seats ----------------------------------------------------------------------
+
+
+async def open_enrolment(update: Update, ctx: BotContext, tapped: OpenEnrolment) -> None:
+    await ctx.services.planning.open_class(await ctx.actor(update), tapped.class_id)
+    await answer(update, ctx, ctx.t("class_admin.opened"))
+    await card(update, ctx, tapped.class_id)
+
+
+@dataclass
+class ClassChange:
+    """The class a one-step change is about."""
+
+    class_id: int = 0
+    code: str = ""
+    capacity: int | None = None
+    reason: str | None = None
+
+
+async def _capacity(turn: Turn[Any], raw: str) -> int:
+    return parse_count(raw, low=1, high=CAPACITY_MAX)
+
+
+async def _set_capacity(turn: Turn[ClassChange]) -> None:
+    draft = turn.draft
+    assert draft.capacity is not None
+    actor = await turn.ctx.actor(turn.update)
+    promoted = await turn.services.enrolment.set_capacity(actor, draft.class_id, draft.capacity)
+    await turn.say(turn.t("class_admin.capacity_saved", capacity=draft.capacity, count=promoted))
+    await card(turn.update, turn.ctx, draft.class_id, new_message=True)
+
+
+CAPACITY = register(
+    Dialogue(
+        name="class_capacity", draft=ClassChange,
+        steps=[Typed("capacity", "capacity", prompt="class_admin.ask_new_capacity",
+                     parse=_capacity, params=lambda turn: {"code": turn.draft.code})],
+        finish=_set_capacity, cancelled="class_admin.change_cancelled",
+        interrupted="class_admin.change_cancelled", timeout=timedelta(minutes=15),
+    )
+)  # fmt: skip
+
+
+async def change_capacity(update: Update, ctx: BotContext, tapped: ChangeCapacity) -> None:
+    c = await ctx.services.planning.admin_class(await ctx.actor(update), tapped.class_id)
+    await answer(update, ctx)
+    await begin(update, ctx, CAPACITY, ClassChange(c.id, c.code))
+
+
+# --- cancelling the class ---------------------------------------------------------------------
+
+
+async def _reason(turn: Turn[Any], raw: str) -> str:
+    return clean_note(raw)
+
+
+async def _cancel_class(turn: Turn[ClassChange]) -> None:
+    draft = turn.draft
+    actor = await turn.ctx.actor(turn.update)
+    told = await turn.services.enrolment.cancel_class(actor, draft.class_id, draft.reason or "")
+    await turn.say(turn.t("class_admin.class_cancelled", code=draft.code, count=told))
+    await card(turn.update, turn.ctx, draft.class_id, new_message=True)
+
+
+CANCEL = register(
+    Dialogue(
+        name="class_cancel", draft=ClassChange,
+        steps=[Typed("reason", "reason", prompt="class_admin.ask_reason", parse=_reason,
+                     skip="class_admin.no_reason", then=lambda turn: Flow.FINISH)],
+        finish=_cancel_class, cancelled="class_admin.change_cancelled",
+        interrupted="class_admin.change_cancelled", timeout=timedelta(minutes=15),
+    )
+)  # fmt: skip
+
+
+async def cancel_class(update: Update, ctx: BotContext, tapped: CancelClass) -> None:
+    """Asked first, saying who will be told; then the reason, typed or skipped."""
+    c = await ctx.services.planning.admin_class(await ctx.actor(update), tapped.class_id)
+    if not tapped.confirmed:
+        rows = [[(ctx.t("class_admin.confirm"), CancelClass(c.id, confirmed=True)),
+                 (ctx.t("button.back"), ClassAdminCard(c.id))]]  # fmt: skip
+        question = ctx.t("class_admin.confirm_cancel", code=c.code, name=c.name,
+                         count=c.enrolled + c.waiting)  # fmt: skip
+        await show(update, ctx, question, inline(rows))
+        return
+    await answer(update, ctx)
+    await begin(update, ctx, CANCEL, ClassChange(c.id, c.code))
+
+
+# --- training again ---------------------------------------------------------------------------
+
+
+@dataclass
+class Repeat:
+    class_id: int = 0
+    code: str = ""
+    person_id: int | None = None
+    name: str = ""
+
+
+async def _people(turn: Turn[Any], query: str) -> Sequence[Option]:
+    actor = await turn.ctx.actor(turn.update)
+    found = await turn.services.people.search(actor, query)
+    return [
+        Option(str(p.id), f"{person_label(p)} · {p.unit.label if p.unit else '—'}")
+        for p in found.people[: SEARCH_SHOWN + 1]
+    ]
+
+
+async def _person(turn: Turn[Repeat], raw: str) -> int:
+    if not raw.isdigit():
+        raise InvalidInput()
+    person = await turn.services.people.person_for(await turn.ctx.actor(turn.update), int(raw))
+    turn.draft.name = person.full_name
+    return person.id
+
+
+async def _repeat_summary(turn: Turn[Repeat]) -> str:
+    return turn.t("class_admin.confirm_repeat", name=turn.draft.name, code=turn.draft.code)
+
+
+async def _allow(turn: Turn[Repeat]) -> None:
+    draft = turn.draft
+    assert draft.person_id is not None
+    actor = await turn.ctx.actor(turn.update)
+    added = await turn.services.enrolment.allow_duplicate(actor, draft.class_id, draft.person_id)
+    key = "class_admin.repeat_allowed" if added else "class_admin.repeat_already"
+    await turn.show(turn.t(key, name=draft.name, code=draft.code))
+
+
+REPEAT = register(
+    Dialogue(
+        name="class_repeat", draft=Repeat,
+        steps=[ChoiceStep("person", "person_id", prompt="class_admin.ask_person",
+                          resolve=_person, search=_people, found="class_admin.person_pick",
+                          none_found="class_admin.person_none", keep_keyboard=True),
+               Confirm("confirm", render=_repeat_summary, button="class_admin.confirm")],
+        finish=_allow, cancelled="class_admin.change_cancelled",
+        interrupted="class_admin.change_cancelled", timeout=timedelta(minutes=15),
+    )
+)  # fmt: skip
+
+
+async def allow_repeat(update: Update, ctx: BotContext, tapped: AllowRepeat) -> None:
+    c = await ctx.services.planning.admin_class(await ctx.actor(update), tapped.class_id)
+    await answer(update, ctx)
+    await begin(update, ctx, REPEAT, Repeat(c.id, c.code))
+
+
+def handlers() -> list[Handler]:
+    return [
+        command("classadmin", class_admin),
+        button(ClassAdminCard, open_card),
+        button(ClassRoster, roster),
+        button(OpenEnrolment, open_enrolment),
+        button(ChangeCapacity, change_capacity),
+        button(CancelClass, cancel_class),
+        button(AllowRepeat, allow_repeat),
+    ]
