@@ -25,6 +25,7 @@ from bot.errors import NotFound
 from bot.services.catalog import CatalogView
 from bot.timetable import summarise
 from bot.training import CatalogFilter, ClassFormat, ClassKind, Enrolment, EnrolmentStatus
+from handlers.class_labels import FORMAT, KIND
 from handlers.class_text import by_day, card_text, list_line, session_line, summary_text
 from handlers.context import BotContext
 from handlers.dialogue import Dialogue, Turn, begin, register
@@ -79,11 +80,11 @@ async def _send_page(
 def _filters_text(ctx: BotContext, view: CatalogFilter) -> str:
     parts = []
     if view.kind is not None:
-        parts.append(ctx.t(f"catalog.kind_{view.kind.value}"))
+        parts.append(ctx.t(KIND[view.kind]))
     if view.month is not None:
         parts.append(ctx.t("catalog.month", month=view.month))
     if view.format is not None:
-        parts.append(ctx.t(f"catalog.format_{view.format.value}"))
+        parts.append(ctx.t(FORMAT[view.format]))
     if view.query:
         parts.append(ctx.t("catalog.searching", query=view.query))
     return ctx.t("catalog.filtered", filters=" · ".join(parts)) if parts else ""
@@ -148,9 +149,9 @@ async def filter_menu(update: Update, ctx: BotContext, tapped: CatalogFilterMenu
 async def _filter_choices(update: Update, ctx: BotContext, key: str, field: str) -> None:
     options: list[tuple[str, str]]
     if field == "kind":
-        options = [(ctx.t(f"catalog.kind_{k.value}"), k.value) for k in ClassKind]
+        options = [(ctx.t(KIND[k]), k.value) for k in ClassKind]
     elif field == "format":
-        options = [(ctx.t(f"catalog.format_{f.value}"), f.value) for f in ClassFormat]
+        options = [(ctx.t(FORMAT[f]), f.value) for f in ClassFormat]
     elif field == "month":
         today = ctx.services.clock.now().astimezone(ctx.settings.tz).date()
         months = [(today.month - 1 + i) % 12 + 1 for i in range(MONTHS_OFFERED)]

@@ -43,7 +43,7 @@ ROSTER_BUDGET = 3000  # characters of names: the list stays one message
 
 
 def card_text(ctx: BotContext, c: TrainingClass) -> str:
-    tz, dash = ctx.settings.tz, "—"
+    dash = "—"
     lines = [
         ctx.t("class_admin.card", code=c.code, name=c.name,
               programme=f"{c.programme.code} · {c.programme.name}", kind=ctx.t(KIND[c.kind]),
@@ -61,8 +61,8 @@ def card_text(ctx: BotContext, c: TrainingClass) -> str:
         lines.append(ctx.t("class_admin.card_link", link=c.meeting_link or dash))
     if c.starts_at and c.ends_at:
         lines.append(ctx.t("class_admin.card_dates", first=c.starts_at, last=c.ends_at))
-    opens = moment(ctx.texts, c.enrol_opens_at, tz) if c.enrol_opens_at else dash
-    deadline = moment(ctx.texts, c.enrol_deadline, tz) if c.enrol_deadline else dash
+    opens = moment(ctx.texts, c.enrol_opens_at) if c.enrol_opens_at else dash
+    deadline = moment(ctx.texts, c.enrol_deadline) if c.enrol_deadline else dash
     lines.append(ctx.t("class_admin.card_enrolment", opens=opens, deadline=deadline))
     if c.cancelled_reason:
         lines.append(ctx.t("class_admin.card_reason", reason=c.cancelled_reason))

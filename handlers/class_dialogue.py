@@ -136,7 +136,7 @@ async def _deadline(turn: Turn[ClassDraft], raw: str) -> datetime:
 
 
 def _echo_moment(turn: Turn[Any], at: datetime) -> str:
-    return turn.t("class_admin.saved", value=moment(turn.texts, at, turn.ctx.settings.tz))
+    return turn.t("class_admin.saved", value=moment(turn.texts, at))
 
 
 def _after_location(turn: Turn[ClassDraft]) -> Move:
@@ -345,9 +345,9 @@ async def _summary(turn: Turn[ClassDraft]) -> str:
         organiser=draft.organiser or dash,
         lecturers=", ".join(lecturers.get(i, "?") for i in draft.lecturer_ids) or dash,
         capacity=draft.capacity or 0,
-        opens=moment(turn.texts, draft.opens_at, tz) if draft.opens_at
+        opens=moment(turn.texts, draft.opens_at) if draft.opens_at
         else turn.t("class_admin.opens_now"),
-        deadline=moment(turn.texts, draft.deadline, tz) if draft.deadline else dash,
+        deadline=moment(turn.texts, draft.deadline) if draft.deadline else dash,
         audience=Raw(await audience_text(turn)),
         open_now=turn.t("class_admin.open_yes" if draft.open_now else "class_admin.open_no"),
         sessions=describe(turn.texts, draft, tz),

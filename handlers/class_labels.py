@@ -1,82 +1,84 @@
-"""How the training office's values read: kinds, formats, statuses, weekdays, moments and a
-run of sessions in words. Each label is a literal catalog key, found by the catalog tests."""
+"""How the training values read, for cadres and the office alike: kinds, formats, statuses,
+priority groups, weekdays, parts of the day and moments. Each label is a literal catalog key
+(found by the catalog tests); the one place they are named."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date, datetime, time, tzinfo
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, time
 
 from bot.i18n import Texts
+from bot.timetable import DayPart, day_part, weekday_runs
 from bot.training import ALL_KINDS, ClassFormat, ClassKind, ClassStatus, PriorityGroup
 
 KIND = {
-    ALL_KINDS: "class_admin.kind_all",
-    ClassKind.UPDATE: "class_admin.kind_update",
-    ClassKind.TITLE: "class_admin.kind_title",
-    ClassKind.GRADE: "class_admin.kind_grade",
-    ClassKind.THEORY: "class_admin.kind_theory",
-    ClassKind.THEMATIC: "class_admin.kind_thematic",
-    ClassKind.PARTY: "class_admin.kind_party",
+    ALL_KINDS: "training.kind_all",
+    ClassKind.UPDATE: "training.kind_update",
+    ClassKind.TITLE: "training.kind_title",
+    ClassKind.GRADE: "training.kind_grade",
+    ClassKind.THEORY: "training.kind_theory",
+    ClassKind.THEMATIC: "training.kind_thematic",
+    ClassKind.PARTY: "training.kind_party",
 }
 FORMAT = {
-    ClassFormat.ON_SITE: "class_admin.format_on_site",
-    ClassFormat.ONLINE: "class_admin.format_online",
-    ClassFormat.BLENDED: "class_admin.format_blended",
+    ClassFormat.ON_SITE: "training.format_on_site",
+    ClassFormat.ONLINE: "training.format_online",
+    ClassFormat.BLENDED: "training.format_blended",
 }
 STATUS = {
-    ClassStatus.PLANNED: "class_admin.status_planned",
-    ClassStatus.OPEN: "class_admin.status_open",
-    ClassStatus.RUNNING: "class_admin.status_running",
-    ClassStatus.FINISHED: "class_admin.status_finished",
-    ClassStatus.CANCELLED: "class_admin.status_cancelled",
+    ClassStatus.PLANNED: "training.status_planned",
+    ClassStatus.OPEN: "training.status_open",
+    ClassStatus.RUNNING: "training.status_running",
+    ClassStatus.FINISHED: "training.status_finished",
+    ClassStatus.CANCELLED: "training.status_cancelled",
 }
 GROUP = {
-    PriorityGroup.YOUNG: "class_admin.group_young",
-    PriorityGroup.WOMEN: "class_admin.group_women",
-    PriorityGroup.MINORITY: "class_admin.group_minority",
-    PriorityGroup.SOURCE_POOL: "class_admin.group_source_pool",
+    PriorityGroup.YOUNG: "training.group_young",
+    PriorityGroup.WOMEN: "training.group_women",
+    PriorityGroup.MINORITY: "training.group_minority",
+    PriorityGroup.SOURCE_POOL: "training.group_source_pool",
 }
-#: Monday first, as `date.weekday()` counts.
+PART = {
+    DayPart.MORNING: "training.part_morning",
+    DayPart.AFTERNOON: "training.part_afternoon",
+    DayPart.EVENING: "training.part_evening",
+}
+#: Monday first, as `date.weekday()` counts: "2" … "CN" in Vietnamese ("thứ 2–6").
 WEEKDAY = (
-    "class_admin.wd_mon", "class_admin.wd_tue", "class_admin.wd_wed", "class_admin.wd_thu",
-    "class_admin.wd_fri", "class_admin.wd_sat", "class_admin.wd_sun",
+    "training.weekday_0", "training.weekday_1", "training.weekday_2", "training.weekday_3",
+    "training.weekday_4", "training.weekday_5", "training.weekday_6",
 )  # fmt: skip
-WEEKDAY_SHORT = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")
 WORKDAYS = frozenset(range(5))
+SUNDAY = 6
 
 
-def moment(texts: Texts, at: datetime, tz: tzinfo) -> str:
+def moment(texts: Texts, at: datetime) -> str:
     """A date confirmed back in full: "Thứ Năm, 05/03/2026 17:00"."""
-    local = at.astimezone(tz)
-    return texts("class_admin.moment", weekday=texts(WEEKDAY[local.weekday()]), day=at, at=at)
+    return texts("training.moment", at=at)
 
 
-def day_label(texts: Texts, day: date) -> str:
-    return texts("class_admin.day", weekday=texts(WEEKDAY[day.weekday()]), day=day)
+def weekdays_label(texts: Texts, days: Iterable[int]) -> str:
+    """ "thứ 2–6", "thứ 2, 4, CN", "CN", "hằng ngày" · "Mon–Fri", "Mon, Wed, Sun"."""
+    chosen = sorted(set(days))
+    if len(chosen) == 7:
+        return texts("training.every_day")
+    parts: list[str] = []
+    for first, last in weekday_runs(chosen):
+        names = [texts(WEEKDAY[d]) for d in range(first, last + 1)]
+        parts.append(f"{names[0]}–{names[-1]}" if len(names) > 2 else ", ".join(names))
+    joined = ", ".join(parts)
+    return texts("training.weekdays", days=joined) if chosen and chosen[0] != SUNDAY else joined
 
 
-def weekdays_label(texts: Texts, weekdays: Sequence[int]) -> str:
-    """ "thứ 2–6" for the working week, else the days listed ("T2, T4, T6")."""
-    days = sorted(set(weekdays))
-    if set(days) == WORKDAYS:
-        return texts("class_admin.mon_to_fri")
-    if len(days) == 7:
-        return texts("class_admin.every_day")
-    return ", ".join(WEEKDAY_SHORT[d] for d in days)
+def parts_label(texts: Texts, parts: Sequence[DayPart]) -> str:
+    """ "sáng và chiều"."""
+    ordered = sorted(set(parts), key=list(DayPart).index)
+    return texts("training.parts_joiner").join(texts(PART[p]) for p in ordered)
 
 
 def parts_of_day(texts: Texts, starts: Sequence[time]) -> str:
-    """ "sáng và chiều": the parts of the day sessions start in."""
-    keys: list[str] = []
-    for start in sorted(starts):
-        key = (
-            "class_admin.morning" if start.hour < 12
-            else "class_admin.afternoon" if start.hour < 18
-            else "class_admin.evening"
-        )  # fmt: skip
-        if key not in keys:
-            keys.append(key)
-    return texts("class_admin.and").join(texts(key) for key in keys)
+    """The parts of the day sessions starting at these times fall in."""
+    return parts_label(texts, [day_part(start.hour) for start in starts])
 
 
 def short_day(day: date) -> str:

@@ -74,7 +74,7 @@ async def add_sessions(update: Update, ctx: BotContext, tapped: AddSessions) -> 
 def _session_label(ctx: BotContext, session: Session) -> str:
     return ctx.t(
         "class_admin.session_line",
-        at=moment(ctx.texts, session.starts_at, ctx.settings.tz),
+        at=moment(ctx.texts, session.starts_at),
         end=session.ends_at,
     )
 
@@ -140,9 +140,9 @@ async def _new_time(turn: Turn[SessionMove], raw: str) -> datetime:
 
 async def _move_summary(turn: Turn[SessionMove]) -> str:
     """The old time and the new, side by side."""
-    draft, tz = turn.draft, turn.ctx.settings.tz
+    draft = turn.draft
     assert draft.old_start and draft.old_end and draft.new_start and draft.new_end
-    old, new = moment(turn.texts, draft.old_start, tz), moment(turn.texts, draft.new_start, tz)
+    old, new = moment(turn.texts, draft.old_start), moment(turn.texts, draft.new_start)
     return turn.t("class_admin.confirm_move", old=old, old_end=draft.old_end, new=new,
                   new_end=draft.new_end)  # fmt: skip
 
@@ -156,7 +156,7 @@ async def _move(turn: Turn[SessionMove]) -> None:
     await turn.show(
         turn.t(
             "class_admin.session_moved",
-            when=moment(turn.texts, draft.new_start, turn.ctx.settings.tz),
+            when=moment(turn.texts, draft.new_start),
         )
     )
     await card(turn.update, turn.ctx, draft.class_id, new_message=True)

@@ -7,35 +7,23 @@ from datetime import tzinfo
 
 from bot.i18n import Raw, Texts
 from bot.services.catalog import AudienceNames, ClassCard
-from bot.timetable import TimetableSummary, summarise, weekday_runs
+from bot.timetable import TimetableSummary, summarise
 from bot.training import ClassFormat, EnrolmentStatus, Session, TimetableEntry, TrainingClass
 from bot.validation import shorten, telegram_length
+from handlers.class_labels import GROUP, KIND, parts_label, weekdays_label
 
 PLACE_SHOWN = 60  # characters of a place in a list line
-
-
-def weekdays(texts: Texts, days: Sequence[int]) -> str:
-    """ "thứ 2–6", "thứ 2, 4, CN" · "Mon–Fri", "Mon, Wed, Sun"."""
-    parts: list[str] = []
-    for first, last in weekday_runs(days):
-        names = [texts(f"catalog.weekday_{d}") for d in range(first, last + 1)]
-        parts.append(f"{names[0]}–{names[-1]}" if len(names) > 2 else ", ".join(names))
-    joined = ", ".join(parts)
-    return texts("catalog.weekdays", days=joined) if days and days[0] != 6 else joined
 
 
 def summary_text(texts: Texts, summary: TimetableSummary | None) -> str:
     """ "10 buổi, sáng thứ 2–6, 03/03–14/03"."""
     if summary is None:
         return texts("catalog.no_sessions")
-    parts = texts("catalog.parts_joiner").join(
-        texts(f"catalog.part_{p.value}") for p in summary.parts
-    )
     return texts(
         "catalog.summary",
         count=summary.sessions,
-        parts=parts,
-        days=weekdays(texts, summary.weekdays),
+        parts=parts_label(texts, summary.parts),
+        days=weekdays_label(texts, summary.weekdays),
         first=summary.first,
         last=summary.last,
     )
@@ -95,7 +83,7 @@ def audience_text(texts: Texts, names: AudienceNames) -> str:
         *(texts("catalog.audience_unit", unit=u) for u in names.units),
         *names.grades,
         *names.titles,
-        *(texts(f"catalog.group_{g.value}") for g in names.groups),
+        *(texts(GROUP[g]) for g in names.groups),
     ]
     return "; ".join(parts) if parts else texts("catalog.audience_all")
 
@@ -108,7 +96,7 @@ def card_text(texts: Texts, card: ClassCard, tz: tzinfo) -> str:
             name=c.name,
             code=c.code,
             programme=c.programme.name,
-            kind=texts(f"catalog.kind_{c.kind.value}"),
+            kind=texts(KIND[c.kind]),
             summary=summary_text(texts, summarise(card.sessions, tz)),
             place=Raw(place_text(texts, c, shows_link=card.shows_link)),
             seats=Raw(seats_text(texts, c)),

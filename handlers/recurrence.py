@@ -15,8 +15,7 @@ from bot.i18n import Texts
 from bot.services.planning import check_span, plan_sessions
 from bot.training import NewSession
 from handlers.admin_steps import Typed
-from handlers.class_labels import WEEKDAY_SHORT, WORKDAYS, day_label, parts_of_day, short_day
-from handlers.class_labels import weekdays_label as weekdays_text
+from handlers.class_labels import WORKDAYS, parts_of_day, short_day, weekdays_label
 from handlers.dialogue import Flow, Goto, Move, Step, Turn
 from handlers.steps import SKIP
 from handlers.ui import Button, inline
@@ -55,7 +54,7 @@ def describe(texts: Texts, draft: Recurrence, tz: tzinfo) -> str:
         "class_admin.sessions_summary",
         count=len(sessions_of(draft, tz)),
         parts=parts_of_day(texts, [s.start for s in slots]),
-        weekdays=weekdays_text(texts, draft.weekdays),
+        weekdays=weekdays_label(texts, draft.weekdays),
         slots=", ".join(f"{s.start:%H:%M}–{s.end:%H:%M}" for s in slots),
         first=short_day(draft.first_day),
         last=short_day(draft.last_day),
@@ -91,7 +90,7 @@ async def _skip_days(turn: Turn[Any], raw: str) -> list[date]:
 
 
 def _echo_day(turn: Turn[Any], day: date) -> str:
-    return turn.t("class_admin.saved", value=day_label(turn.texts, day))
+    return turn.t("class_admin.saved", value=turn.t("schedule.day", day=day))
 
 
 class Weekdays(Step[Any]):
@@ -103,7 +102,8 @@ class Weekdays(Step[Any]):
     def _keyboard(self, turn: Turn[Any]) -> InlineKeyboardMarkup:
         chosen = set(turn.draft.weekdays)
         days: list[Button] = [
-            (("✅ " if d in chosen else "") + WEEKDAY_SHORT[d], turn.choice(d)) for d in range(7)
+            (("✅ " if d in chosen else "") + weekdays_label(turn.texts, [d]), turn.choice(d))
+            for d in range(7)
         ]
         return inline([
             days[:4], days[4:],
@@ -114,7 +114,7 @@ class Weekdays(Step[Any]):
 
     async def typed_labels(self, turn: Turn[Any]) -> Sequence[tuple[str, str]]:
         return [
-            *((label, str(d)) for d, label in enumerate(WEEKDAY_SHORT)),
+            *((weekdays_label(turn.texts, [d]), str(d)) for d in range(7)),
             (turn.t("class_admin.mon_to_fri_button"), WORKWEEK),
             (turn.t("class_admin.done"), DONE),
         ]
@@ -126,7 +126,7 @@ class Weekdays(Step[Any]):
                 await turn.say(turn.t("planning.no_weekdays"), self._keyboard(turn))
                 return Flow.STAY
             await turn.show(
-                turn.t("class_admin.saved", value=weekdays_text(turn.texts, draft.weekdays))
+                turn.t("class_admin.saved", value=weekdays_label(turn.texts, draft.weekdays))
             )
             return Goto("slots")
         if value == WORKWEEK:

@@ -55,7 +55,7 @@ async def make_plan(admin: ScriptedUser) -> None:
     await admin.send(f"05/01/{YEAR}")
     await admin.send("Ban Thường vụ Tỉnh ủy")
     summary = await admin.expect("kiểm tra lại kế hoạch")
-    assert "Tổng: 24 lớp / 2.668 học viên; Cập nhật kiến thức: 10 lớp / 1.000" in summary.text
+    assert "Tổng: 24 lớp / 2.668 học viên; Bồi dưỡng cập nhật kiến thức: 10 lớp / 1.000" in summary.text
     await admin.tap("Phê duyệt")  # changed from the summary: the date, then the body again
     await admin.tap("Đã phê duyệt")
     await admin.send(f"05/01/{YEAR}")
@@ -76,7 +76,7 @@ async def make_programme(admin: ScriptedUser) -> None:
     await admin.send("bd.cvc")
     await admin.expect("Tên chương trình")
     await admin.send("Bồi dưỡng ngạch chuyên viên chính")
-    await admin.tap("Theo ngạch")
+    await admin.tap("Bồi dưỡng theo ngạch")
     await admin.tap("3 năm")
     summary = await admin.expect("kiểm tra lại chương trình")
     assert "BD.CVC" in summary.text and "3 năm" in summary.text
@@ -153,7 +153,7 @@ async def test_an_administrator_makes_a_plan_a_programme_and_a_class_with_its_se
     await admin.tap("Loại lớp")  # the programme's kind, changed
     await admin.tap("Chuyên đề, tập huấn")
     summary = await admin.expect("kiểm tra lại lớp")
-    assert "(Chuyên đề, tập huấn)" in summary.text
+    assert "(Chuyên đề, tập huấn nghiệp vụ)" in summary.text
     await admin.tap("Lưu")
     await admin.expect("Đã lưu lớp CV.2027.01 với 18 buổi học")
     card = await admin.expect("Còn trống: 40")
@@ -329,13 +329,13 @@ async def test_sessions_are_added_moved_and_cancelled_and_repeat_training_allowe
     monday = first_monday_of_march(YEAR)
     await admin.send(f"{monday.day}/3/{YEAR}")
     await admin.send(f"{monday.day + 4}/3/{YEAR}")
-    await admin.tap("T2")
-    await admin.tap("T4")
+    await admin.tap("thứ 2")
+    await admin.tap("thứ 4")
     await admin.tap("Xong")
     await admin.send("8h-11h")
     await admin.tap("Không có ngày nghỉ")
     confirm = await admin.expect("Thêm vào lớp")
-    assert "2 buổi, sáng T2, T4" in confirm.text
+    assert "2 buổi, sáng thứ 2, 4" in confirm.text
     await admin.tap("Lưu")
     await admin.expect("Đã thêm 2 buổi học")
     assert await count(harness.db, class_sessions) == 3

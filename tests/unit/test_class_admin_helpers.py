@@ -78,6 +78,7 @@ def test_a_run_of_sessions_reads_as_offices_say_it() -> None:
     assert describe(VI, draft, TZ) == (
         "18 buổi, sáng và chiều thứ 2–6 (07:30–11:00, 13:30–16:30), 01/03–12/03, trừ 08/03"
     )
-    assert weekdays_label(VI, [2, 0]) == "T2, T4"
+    assert weekdays_label(VI, [2, 0]) == "thứ 2, 4"
+    assert weekdays_label(VI, range(7)) == "hằng ngày"
     assert parts_of_day(VI, [time(19)]) == "tối"
-    assert moment(VI, datetime(2027, 3, 5, 17, tzinfo=TZ), TZ) == "Thứ Sáu, 05/03/2027 17:00"
+    assert moment(VI, datetime(2027, 3, 5, 17, tzinfo=TZ)) == "Thứ Sáu, 05/03/2027 17:00"

@@ -21,7 +21,8 @@ from bot.errors import InvalidInput
 from bot.i18n import texts
 from bot.timetable import DayPart, summarise, weekday_runs
 from bot.training import Session, SessionStatus
-from handlers.class_text import summary_text, weekdays
+from handlers.class_labels import weekdays_label as weekdays
+from handlers.class_text import summary_text
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 

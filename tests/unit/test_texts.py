@@ -23,8 +23,7 @@ from bot.domain import (
 from bot.i18n import LANGUAGES, MissingText, Template, Texts, catalog, t
 from bot.menus import LEARNER_COMMANDS, MAIN_KEYBOARD, STAFF_COMMANDS
 from bot.services.catalog import FILTERS
-from bot.timetable import DayPart
-from bot.training import ACTIVE_ENROLMENT, ClassFormat, ClassKind, PriorityGroup
+from bot.training import ACTIVE_ENROLMENT
 from handlers.schedule import SPANS
 from storage.schema import OUTBOX_STATES
 from tools.emulator.entities import parse_html
@@ -51,12 +50,7 @@ DYNAMIC = {
     "admin.reason_": {f"admin.reason_{reason.value}" for reason in ReturnReason},
     "notice.returned_": {f"notice.returned_{reason.value}" for reason in ReturnReason},
     "profile.employment_": {f"profile.employment_{kind.value}" for kind in Employment},
-    "catalog.weekday_": {f"catalog.weekday_{day}" for day in range(7)},
-    "catalog.part_": {f"catalog.part_{part.value}" for part in DayPart},
     "catalog.mark_": {f"catalog.mark_{s.value}" for s in ACTIVE_ENROLMENT},
-    "catalog.group_": {f"catalog.group_{group.value}" for group in PriorityGroup},
-    "catalog.kind_": {f"catalog.kind_{kind.value}" for kind in ClassKind},
-    "catalog.format_": {f"catalog.format_{form.value}" for form in ClassFormat},
     "catalog.choose_": {f"catalog.choose_{field}" for field in FILTERS},
     "schedule.heading_": {
         f"schedule.heading_{kind}_{span}" for kind in ("mine", "teaching") for span in SPANS
