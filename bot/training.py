@@ -110,6 +110,23 @@ class NewPlan:
 
 
 @dataclass(frozen=True, slots=True)
+class PlanProgress:
+    """A plan's year as seed 004 reports it: the classes it has opened, those of earlier
+    plans still running in its year (carried over; they count in both years), and the
+    learners enrolled in all of them, against its overall target."""
+
+    plan_id: int
+    classes: int  # planned in this plan, whatever their state (cancelled included)
+    opened: int
+    carried_over: int
+    learners: int
+
+    @property
+    def managed(self) -> int:
+        return self.opened + self.carried_over
+
+
+@dataclass(frozen=True, slots=True)
 class Programme:
     id: int
     code: str

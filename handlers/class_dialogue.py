@@ -25,7 +25,7 @@ from bot.services.planning import (
 from bot.training import Audience, ClassFormat, ClassKind, ClassStatus, NewClass, PriorityGroup
 from handlers.admin_steps import Summary, Typed, onward
 from handlers.class_admin import card
-from handlers.class_labels import FORMAT, GROUP, KIND, moment
+from handlers.class_labels import FORMAT, GROUP, KIND, kind_of, kind_options, moment
 from handlers.context import BotContext
 from handlers.dialogue import Dialogue, Flow, Goto, Move, Step, Turn, begin, register
 from handlers.profile_fields import unit_options
@@ -164,14 +164,11 @@ class ProgrammeStep(ChoiceStep[ClassDraft]):
 
 
 async def _kinds(turn: Turn[Any]) -> Sequence[Option]:
-    return [Option(k.value, turn.t(KIND[k])) for k in ClassKind]
+    return [Option(value, label) for value, label in kind_options(turn.texts)]
 
 
 async def _kind(turn: Turn[Any], raw: str) -> ClassKind:
-    try:
-        return ClassKind(raw)
-    except ValueError:
-        raise InvalidInput() from None
+    return kind_of(raw)
 
 
 class FormatStep(ChoiceStep[ClassDraft]):

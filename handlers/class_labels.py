@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
 
+from bot.errors import InvalidInput
 from bot.i18n import Texts
 from bot.timetable import DayPart, day_part, weekday_runs
 from bot.training import ALL_KINDS, ClassFormat, ClassKind, ClassStatus, PriorityGroup
@@ -84,3 +85,16 @@ def parts_of_day(texts: Texts, starts: Sequence[time]) -> str:
 def short_day(day: date) -> str:
     """03/03: the year is the plan's, said elsewhere."""
     return f"{day.day:02d}/{day.month:02d}"
+
+
+def kind_options(texts: Texts) -> list[tuple[str, str]]:
+    """(value, label) of every kind of class, for a choice of buttons."""
+    return [(kind.value, texts(KIND[kind])) for kind in ClassKind]
+
+
+def kind_of(raw: str) -> ClassKind:
+    """The kind a button stands for; a forged one is refused."""
+    try:
+        return ClassKind(raw)
+    except ValueError:
+        raise InvalidInput() from None

@@ -24,9 +24,18 @@ from bot.dates import parse_day
 from bot.errors import InvalidInput
 from bot.i18n import Texts
 from bot.services.planning import clean_name, parse_target, parse_year
-from bot.training import ALL_KINDS, ClassKind, NewPlan, NewProgramme, Plan, Programme, Target
+from bot.training import (
+    ALL_KINDS,
+    ClassKind,
+    NewPlan,
+    NewProgramme,
+    Plan,
+    PlanProgress,
+    Programme,
+    Target,
+)
 from handlers.admin_steps import Summary, Typed, onward
-from handlers.class_labels import KIND, STATUS
+from handlers.class_labels import KIND, STATUS, kind_of, kind_options
 from handlers.context import BotContext
 from handlers.dialogue import Dialogue, Flow, Goto, Move, Step, Turn, begin, register
 from handlers.routing import Handler, button, command
@@ -49,21 +58,39 @@ def targets_text(texts: Texts, targets: dict[str, Target]) -> str:
     return "; ".join(parts) or texts("plan_admin.no_targets")
 
 
-def _plan_block(ctx: BotContext, plan: Plan, classes: int) -> str:
+def progress_text(texts: Texts, plan: Plan, progress: PlanProgress) -> str:
+    """ "Đã mở 15/24 lớp (62,5%), 3 lớp chuyển tiếp; 1.351/2.668 học viên (50,6%)": the
+    classes managed (opened and carried over, as seed 004 counts them) and the learners
+    enrolled, against the overall target."""
+    target = plan.targets.get(ALL_KINDS)
+    if target is None or not (target.classes and target.learners):
+        return texts("plan_admin.progress_bare", classes=progress.managed,
+                     carried=progress.carried_over, learners=progress.learners)  # fmt: skip
+    return texts(
+        "plan_admin.progress", classes=progress.managed, target=target.classes,
+        share=progress.managed / target.classes, carried=progress.carried_over,
+        learners=progress.learners, learners_target=target.learners,
+        learners_share=progress.learners / target.learners,
+    )  # fmt: skip
+
+
+def _plan_block(ctx: BotContext, plan: Plan, progress: PlanProgress) -> str:
     if plan.approved:
         status = ctx.t("plan_admin.approved", on=plan.approved_on, by=plan.approved_by or "—")
     else:
         status = ctx.t("plan_admin.draft")
     return ctx.t("plan_admin.plan", year=plan.year, name=plan.name, status=status,
-                 targets=targets_text(ctx.texts, plan.targets), count=classes)  # fmt: skip
+                 targets=targets_text(ctx.texts, plan.targets), count=progress.classes,
+                 progress=progress_text(ctx.texts, plan, progress))  # fmt: skip
 
 
 async def plans(update: Update, ctx: BotContext) -> None:
     """/plan: every plan by year, with buttons for each."""
     actor = await ctx.actor(update)
     planning = ctx.services.planning
-    found, counts = await planning.plans(actor), await planning.class_counts(actor)
-    blocks = [_plan_block(ctx, plan, counts.get(plan.id, 0)) for plan in found]
+    found = await planning.plans(actor)
+    progress = await planning.progress(actor, found)
+    blocks = [_plan_block(ctx, plan, progress[plan.id]) for plan in found]
     rows: list[list[Button]] = []
     for plan in found:
         row: list[Button] = [
@@ -379,14 +406,11 @@ async def _code(turn: Turn[Any], raw: str) -> str:
 
 
 async def _kinds(turn: Turn[Any]) -> Sequence[Option]:
-    return [Option(k.value, turn.t(KIND[k])) for k in ClassKind]
+    return [Option(value, label) for value, label in kind_options(turn.texts)]
 
 
 async def _kind(turn: Turn[Any], raw: str) -> ClassKind:
-    try:
-        return ClassKind(raw)
-    except ValueError:
-        raise InvalidInput() from None
+    return kind_of(raw)
 
 
 async def _validities(turn: Turn[Any]) -> Sequence[Option]:

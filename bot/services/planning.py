@@ -25,6 +25,7 @@ from bot.training import (
     NewProgramme,
     NewSession,
     Plan,
+    PlanProgress,
     Programme,
     RosterEntry,
     Session,
@@ -263,11 +264,15 @@ class PlanningService:
         async with self.db.read() as conn:
             return await ClassRepository(conn).get(class_id)
 
-    async def class_counts(self, actor: Actor) -> dict[int, int]:
-        """How many classes each plan has so far (cancelled ones included), by plan id."""
+    async def progress(self, actor: Actor, plans: Sequence[Plan]) -> dict[int, PlanProgress]:
+        """Each plan's classes opened and carried over, and its learners, by plan id."""
         require(actor, Role.ADMIN)
         async with self.db.read() as conn:
-            return await ClassRepository(conn).count_by_plan()
+            repo = ClassRepository(conn)
+            return {
+                plan.id: await repo.progress(plan.id, datetime(plan.year, 1, 1, tzinfo=self.tz))
+                for plan in plans
+            }
 
     async def add_class(
         self, actor: Actor, new: NewClass, sessions: Sequence[NewSession] = ()

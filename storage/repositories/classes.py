@@ -23,6 +23,7 @@ from bot.training import (
     Learner,
     NewClass,
     NewSession,
+    PlanProgress,
     PlanStatus,
     Session,
     SessionStatus,
@@ -252,11 +253,34 @@ class ClassRepository:
         )
         return [_class(r, waiting=r.waiting) for r in rows]
 
-    async def count_by_plan(self) -> dict[int, int]:
-        rows = await self.conn.execute(
-            sa.select(classes.c.plan_id, sa.func.count()).group_by(classes.c.plan_id)
+    async def progress(self, plan_id: int, year_start: datetime) -> PlanProgress:
+        """The classes a plan has, has opened, and those carried over into its year: of an
+        earlier plan, begun before the year and still running in it. Learners: those
+        enrolled in the classes opened and carried over."""
+        opened_states = [s.value for s in (ClassStatus.OPEN, ClassStatus.RUNNING,
+                                           ClassStatus.FINISHED)]  # fmt: skip
+        earlier = sa.select(plans.c.id).where(
+            plans.c.year < sa.select(plans.c.year).where(plans.c.id == plan_id).scalar_subquery()
         )
-        return {int(plan_id): int(n) for plan_id, n in rows}
+        opened = sa.and_(classes.c.plan_id == plan_id, classes.c.status.in_(opened_states))
+        carried = sa.and_(
+            classes.c.plan_id.in_(earlier),
+            classes.c.status != ClassStatus.CANCELLED.value,
+            classes.c.starts_at < year_start,
+            classes.c.ends_at >= year_start,
+        )
+        counted = sa.select(
+            sa.func.count().filter(classes.c.plan_id == plan_id),
+            sa.func.count().filter(opened),
+            sa.func.count().filter(carried),
+        ).where(sa.or_(classes.c.plan_id == plan_id, carried))
+        total, opened_n, carried_n = (await self.conn.execute(counted)).one()
+        learners = await self.conn.scalar(
+            sa.select(sa.func.count())
+            .select_from(enrolments.join(classes, classes.c.id == enrolments.c.class_id))
+            .where(enrolments.c.status == EnrolmentStatus.ENROLLED.value, sa.or_(opened, carried))
+        )
+        return PlanProgress(plan_id, int(total), int(opened_n), int(carried_n), int(learners or 0))
 
     async def search(self, words: Sequence[str], limit: int = 9) -> list[TrainingClass]:
         """Any class whose name or code has every word (administrators pick one)."""

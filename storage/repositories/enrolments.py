@@ -222,39 +222,23 @@ class EnrolmentRepository:
         """A class of the same programme the person is in, or took (a completion, or a class
         of theirs that has ended) while it still counts; None if this duplicates nothing."""
         today = now.astimezone(tz).date()
-        taken = (
+        rows = (
             await self.conn.execute(
-                sa.select(classes.c.name, classes.c.ends_at)
+                sa.select(classes.c.name, classes.c.ends_at, enrolments.c.status)
                 .select_from(enrolments.join(classes, classes.c.id == enrolments.c.class_id))
                 .where(
                     enrolments.c.person_id == person_id,
-                    enrolments.c.status == EnrolmentStatus.ENROLLED.value,
+                    enrolments.c.status.in_(_ACTIVE),
                     classes.c.programme_id == programme_id,
                     classes.c.id != class_id,
                     classes.c.status != ClassStatus.CANCELLED.value,
                 )
-                .order_by(classes.c.ends_at.desc().nulls_first())
             )
         ).all()
-        waiting = (
-            await self.conn.execute(
-                sa.select(classes.c.name)
-                .select_from(enrolments.join(classes, classes.c.id == enrolments.c.class_id))
-                .where(
-                    enrolments.c.person_id == person_id,
-                    enrolments.c.status == EnrolmentStatus.WAITLISTED.value,
-                    classes.c.programme_id == programme_id,
-                    classes.c.id != class_id,
-                    classes.c.status != ClassStatus.CANCELLED.value,
-                )
-                .limit(1)
-            )
-        ).first()
-        for row in taken:
-            if row.ends_at is None or row.ends_at > now:
+        for row in rows:  # in that class now, or waiting for it
+            waiting = row.status == EnrolmentStatus.WAITLISTED.value
+            if waiting or row.ends_at is None or row.ends_at > now:
                 return EarlierTraining(row.name, None)
-        if waiting is not None:
-            return EarlierTraining(waiting.name, None)
         query = (
             sa.select(
                 sa.func.coalesce(classes.c.name, completions.c.class_name, programmes.c.name).label(
@@ -273,7 +257,7 @@ class EnrolmentRepository:
         )
         done = [(r.name, r.completed_on) for r in await self.conn.execute(query)]
         # A class of theirs that has ended counts as taken until its results are recorded.
-        done += [(r.name, r.ends_at.astimezone(tz).date()) for r in taken if r.ends_at is not None]
+        done += [(r.name, r.ends_at.astimezone(tz).date()) for r in rows]
         if not done:
             return None
         name, on = max(done, key=lambda d: d[1])

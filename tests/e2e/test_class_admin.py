@@ -8,9 +8,10 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from bot.actions import ApprovePlan, CancelClass, ChangeCapacity, NewPlanDialogue, OpenEnrolment
-from bot.training import EnrolmentStatus
+from bot.training import ALL_KINDS, EnrolmentStatus, Target
 from storage.repositories.classes import ClassRepository
 from storage.repositories.enrolments import EnrolmentRepository
+from storage.repositories.plans import PlanRepository
 from storage.schema import class_sessions, classes, enrolments, plans, programmes
 from tests.e2e.conftest import (
     SUPERADMIN_ID,
@@ -55,7 +56,10 @@ async def make_plan(admin: ScriptedUser) -> None:
     await admin.send(f"05/01/{YEAR}")
     await admin.send("Ban Thường vụ Tỉnh ủy")
     summary = await admin.expect("kiểm tra lại kế hoạch")
-    assert "Tổng: 24 lớp / 2.668 học viên; Bồi dưỡng cập nhật kiến thức: 10 lớp / 1.000" in summary.text
+    assert (
+        "Tổng: 24 lớp / 2.668 học viên; Bồi dưỡng cập nhật kiến thức: 10 lớp / 1.000"
+        in summary.text
+    )
     await admin.tap("Phê duyệt")  # changed from the summary: the date, then the body again
     await admin.tap("Đã phê duyệt")
     await admin.send(f"05/01/{YEAR}")
@@ -385,3 +389,21 @@ async def test_a_long_roster_is_cut_with_a_count(harness: Harness) -> None:
     roster = await admin.expect("Học viên:")
     assert "60/60 học viên, 40 người chờ" in roster.text
     assert "người khác" in roster.text and len(roster.text) < 4096
+
+
+async def test_the_plan_says_its_progress_as_the_office_reports_it(harness: Harness) -> None:
+    admin = await office(harness)
+    learner = await add_person(harness.db, "Lò Thị Dung", unit_id=harness.province.commune_id)
+    opened = await add_class(harness.db, "TD.1", plan_year=YEAR)
+    await add_class(harness.db, "TD.2", plan_year=YEAR, status="planned")
+    async with harness.db.write() as conn:
+        plan_id = await conn.scalar(sa.select(plans.c.id).where(plans.c.year == YEAR))
+        await PlanRepository(conn).set_targets(plan_id, {ALL_KINDS: Target(4, 10)})
+        await EnrolmentRepository(conn).put(opened, learner, EnrolmentStatus.ENROLLED)
+    await admin.send("/plan")
+    shown = await admin.expect(f"Năm {YEAR}")
+    assert "Đã có 2 lớp trong kế hoạch" in shown.text
+    assert (
+        "Đã mở 1/4 lớp, đạt 25,0% kế hoạch (gồm 0 lớp chuyển tiếp); 1/10 học viên, đạt 10,0%"
+        in shown.text
+    )
