@@ -384,6 +384,18 @@ class StaffEnrolment:
 
 
 @dataclass(frozen=True, slots=True)
+class ClassMember:
+    """Someone enrolled in a class or waiting for it, with how to reach them."""
+
+    person_id: int
+    telegram_id: int | None  # None: not on Telegram (or withdrew consent): phone them
+    name: str
+    phone: str | None
+    unit: str | None
+    status: EnrolmentStatus
+
+
+@dataclass(frozen=True, slots=True)
 class RosterEntry:
     """One line of a class's list for administrators: a learner, or a place on the waitlist."""
 

@@ -21,7 +21,8 @@ from bot.actions import (
     ShowSchedule,
     Withdraw,
 )
-from bot.errors import NotFound
+from bot.errors import DomainError, NotFound
+from bot.i18n import Raw
 from bot.services.catalog import CatalogView
 from bot.timetable import summarise
 from bot.training import CatalogFilter, ClassFormat, ClassKind, Enrolment, EnrolmentStatus
@@ -263,9 +264,18 @@ async def _show_card(update: Update, ctx: BotContext, class_id: int, view: str) 
     actor = await ctx.actor(update)
     card = await ctx.services.catalog.card(actor, class_id)
     c = card.training_class
-    can_enrol = c.enrolment_open(ctx.services.clock.now())
+    text = card_text(ctx.texts, card, ctx.settings.tz)
+    can_enrol = card.enrolment is None and c.enrolment_open(ctx.services.clock.now())
+    if can_enrol:
+        try:  # the reason this cadre may not enrol, on the card rather than after a tap
+            await ctx.services.enrolment.prospect(actor, c.id)
+        except DomainError as refused:
+            can_enrol = False
+            text += "\n\n" + ctx.t(
+                "catalog.not_for_you", reason=Raw(ctx.t(refused.key, **refused.params))
+            )
     markup = _card_buttons(ctx, c.id, view, card.enrolment, c.full, can_enrol)
-    await show(update, ctx, card_text(ctx.texts, card, ctx.settings.tz), markup)
+    await show(update, ctx, text, markup)
 
 
 async def class_timetable(update: Update, ctx: BotContext, tapped: ClassTimetable) -> None:
@@ -386,6 +396,8 @@ async def withdraw(update: Update, ctx: BotContext, tapped: Withdraw) -> None:
             ]
         )
         key = "enrol.leave_waitlist_ask" if waiting else "enrol.withdraw_ask"
+        if not waiting and c.waiting:
+            key = "enrol.withdraw_ask_waiting"
         await show(update, ctx, ctx.t(key, name=c.name, code=c.code), markup)
         return
     had = await ctx.services.enrolment.withdraw(actor, c.id)

@@ -23,12 +23,13 @@ from bot.actions import (
     PlanClasses,
 )
 from bot.domain import Role
-from bot.errors import InvalidInput
+from bot.errors import Conflict, InvalidInput
 from bot.services.access import require
 from bot.services.planning import CAPACITY_MAX, parse_count
 from bot.training import ClassFormat, ClassStatus, EnrolmentStatus, TrainingClass
 from bot.validation import clean_note, telegram_length
 from handlers.admin_steps import Confirm, Typed
+from handlers.announce import unreached_lines
 from handlers.class_labels import FORMAT, KIND, STATUS, moment
 from handlers.context import BotContext
 from handlers.dialogue import Dialogue, Flow, Turn, begin, register
@@ -167,7 +168,12 @@ class ClassChange:
 
 
 async def _capacity(turn: Turn[Any], raw: str) -> int:
-    return parse_count(raw, low=1, high=CAPACITY_MAX)
+    capacity = parse_count(raw, low=1, high=CAPACITY_MAX)
+    actor = await turn.ctx.actor(turn.update)
+    c = await turn.services.planning.admin_class(actor, turn.draft.class_id)
+    if capacity < c.enrolled:  # asked again here; the service holds the rule when saving
+        raise Conflict("planning.capacity_below", enrolled=c.enrolled)
+    return capacity
 
 
 async def _set_capacity(turn: Turn[ClassChange]) -> None:
@@ -206,8 +212,12 @@ async def _reason(turn: Turn[Any], raw: str) -> str:
 async def _cancel_class(turn: Turn[ClassChange]) -> None:
     draft = turn.draft
     actor = await turn.ctx.actor(turn.update)
-    told = await turn.services.enrolment.cancel_class(actor, draft.class_id, draft.reason or "")
-    await turn.say(turn.t("class_admin.class_cancelled", code=draft.code, count=told))
+    done = await turn.services.enrolment.cancel_class(actor, draft.class_id, draft.reason or "")
+    lines = [turn.t("class_admin.class_cancelled", code=draft.code, count=done.told)]
+    if done.unreached_by_unit:
+        lines.append(turn.t("class_admin.to_phone"))
+        lines += unreached_lines(turn.texts, done.unreached_by_unit)
+    await turn.say("\n".join(lines))
     await card(turn.update, turn.ctx, draft.class_id, new_message=True)
 
 

@@ -16,6 +16,7 @@ from bot.errors import InvalidInput
 from bot.i18n import Raw
 from bot.services.planning import (
     CAPACITY_MAX,
+    check_not_past,
     check_window,
     clean_link,
     clean_name,
@@ -131,6 +132,7 @@ async def _opens(turn: Turn[ClassDraft], raw: str) -> datetime:
 
 async def _deadline(turn: Turn[ClassDraft], raw: str) -> datetime:
     deadline = parse_when(raw, turn.draft.year, turn.ctx.settings.tz, day_end=True)
+    check_not_past(deadline, turn.services.clock.now(), turn.ctx.settings.tz)
     check_window(turn.draft.opens_at, deadline)
     return deadline
 

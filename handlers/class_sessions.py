@@ -18,6 +18,7 @@ from bot.actions import (
     PickSession,
 )
 from bot.dates import parse_day_slot
+from bot.services.planning import check_not_past
 from bot.training import Session
 from handlers.admin_steps import Confirm, Typed
 from handlers.class_admin import card
@@ -134,6 +135,7 @@ class SessionMove:
 
 async def _new_time(turn: Turn[SessionMove], raw: str) -> datetime:
     start, end = parse_day_slot(raw, turn.draft.year, turn.ctx.settings.tz)
+    check_not_past(start, turn.services.clock.now(), turn.ctx.settings.tz)
     turn.draft.new_end = end
     return start
 

@@ -143,11 +143,9 @@ def entry_line(texts: Texts, entry: TimetableEntry) -> str:
     session = entry.session
     place = session.room or entry.location
     heading = f"{entry.class_name} ({entry.class_code})"
-    if entry.format is not ClassFormat.ON_SITE:
-        return session_line(
-            texts, session, link=session.link or entry.meeting_link, heading=heading
-        )
-    return session_line(texts, session, heading=heading + (f" · {place}" if place else ""))
+    where = heading + (f" · {place}" if place and entry.format is not ClassFormat.ONLINE else "")
+    link = session.link or entry.meeting_link if entry.format is not ClassFormat.ON_SITE else None
+    return session_line(texts, session, link=link, heading=where)
 
 
 def by_day(texts: Texts, sessions: Sequence[tuple[Session, str]], tz: tzinfo, budget: int) -> str:

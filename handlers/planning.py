@@ -23,7 +23,7 @@ from bot.actions import (
 from bot.dates import parse_day
 from bot.errors import InvalidInput
 from bot.i18n import Texts
-from bot.services.planning import clean_name, parse_target, parse_year
+from bot.services.planning import check_approval, clean_name, parse_target, parse_year
 from bot.training import (
     ALL_KINDS,
     ClassKind,
@@ -216,7 +216,10 @@ async def _name(turn: Turn[Any], raw: str) -> str:
 
 
 async def _approved_on(turn: Turn[Any], raw: str) -> date:
-    return parse_day(raw, turn.services.planning.today().year)
+    today = turn.services.planning.today()
+    day = parse_day(raw, today.year)
+    check_approval(day, today)
+    return day
 
 
 async def _approvals(turn: Turn[Any]) -> Sequence[Option]:

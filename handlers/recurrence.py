@@ -12,7 +12,7 @@ from telegram import InlineKeyboardMarkup
 
 from bot.dates import Slot, parse_day, parse_days, parse_slots
 from bot.i18n import Texts
-from bot.services.planning import check_span, plan_sessions
+from bot.services.planning import check_not_past, check_span, plan_sessions
 from bot.training import NewSession
 from handlers.admin_steps import Typed
 from handlers.class_labels import WORKDAYS, parts_of_day, short_day, weekdays_label
@@ -66,7 +66,9 @@ def describe(texts: Texts, draft: Recurrence, tz: tzinfo) -> str:
 
 
 async def _first_day(turn: Turn[Any], raw: str) -> date:
-    return parse_day(raw, turn.draft.year)
+    day = parse_day(raw, turn.draft.year)
+    check_not_past(day, turn.services.clock.now(), turn.ctx.settings.tz)
+    return day
 
 
 async def _last_day(turn: Turn[Any], raw: str) -> date:

@@ -18,8 +18,12 @@ SPANS = ("today", "week", "all")
 
 
 async def schedule(update: Update, ctx: BotContext) -> None:
-    """/schedule (and the main keyboard's button): the coming seven days."""
+    """/schedule (and the main keyboard's button): the coming seven days; a lecturer with
+    no session to attend sees what they teach."""
     text, markup = await _render(update, ctx, ShowSchedule("week"))
+    actor = await ctx.actor(update)
+    if Role.LECTURER in actor.roles and ctx.t("schedule.empty_mine") in text:
+        text, markup = await _render(update, ctx, ShowSchedule("week", teaching=True))
     await say(update, ctx, text, markup)
 
 

@@ -168,9 +168,10 @@ async def show(update: Update, ctx: BotContext, text: str, markup: Markup = None
 async def refuse(update: Update, ctx: BotContext, exc: DomainError, markup: Markup = None) -> None:
     """The one place a refusal is put into words: an alert on a button, else a message."""
     text = ctx.t(exc.key, **exc.params)
-    if update.callback_query is not None and not ctx.answered:
+    if update.callback_query is not None and not ctx.answered and len(text) <= ALERT_MAX:
         await answer(update, ctx, text, alert=True)
-    else:
+    else:  # an alert shows 200 characters at most: a longer reason is a message
+        await answer(update, ctx)
         await say(update, ctx, text, markup)
 
 

@@ -17,6 +17,7 @@ from bot.services.access import registered, staff_scope
 from bot.services.enrolment import learner_of
 from bot.text_search import fold
 from bot.training import (
+    ACTIVE_ENROLMENT,
     Audience,
     CatalogFilter,
     CatalogPage,
@@ -184,6 +185,8 @@ class CatalogService:
             sessions = await repo.sessions(class_id)
             enrolment = await EnrolmentRepository(conn).of(class_id, person.id)
             audience = await _audience_names(conn, training_class.audience)
+        if enrolment is not None and enrolment.status not in ACTIVE_ENROLMENT:
+            enrolment = None  # withdrawn: they may enrol again
         return ClassCard(training_class, sessions, enrolment, audience)
 
     # --- timetables ---------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.actions import OpenClass
 from bot.clock import Clock
+from bot.delivery.model import Unreached
 from bot.domain import Actor, AuditAction, MessageKind, Person, Role
 from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from bot.services.access import registered, require
@@ -57,6 +58,12 @@ class Prospect:
     @property
     def waitlist(self) -> bool:
         return self.training_class.full
+
+
+@dataclass(frozen=True, slots=True)
+class ClassCancelled:
+    told: int
+    unreached_by_unit: dict[str, list[Unreached]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,9 +241,9 @@ class EnrolmentService:
                 )
         return added
 
-    async def cancel_class(self, actor: Actor, class_id: int, reason: str) -> int:
+    async def cancel_class(self, actor: Actor, class_id: int, reason: str) -> ClassCancelled:
         """Cancels a class: its learners and waitlist are told, in the transaction that
-        cancels it. Returns how many people were told."""
+        cancels it; those not on Telegram are listed, by unit, for the office to phone."""
         require(actor, Role.ADMIN)
         async with self.db.write() as conn:
             classes = ClassRepository(conn)
@@ -264,27 +271,21 @@ class EnrolmentService:
                 class_id=class_id,
                 people=len(affected),
             )
-            params = {
-                "name": training_class.name,
-                "code": training_class.code,
-                "reason": reason or "—",
-            }
-            await OutboxRepository(conn).add(
-                [
-                    notice(
-                        MessageKind.CLASS_CANCELLED,
-                        f"class_cancelled:{event}:{person_id}",
-                        chat_id=chat_id,
-                        person_id=person_id,
-                        text_key="notice.class_cancelled",
-                        params=params,
-                    )
-                    for person_id, chat_id, _status in affected
-                    if chat_id is not None
-                ]
-            )
+            params = {"name": training_class.name, "code": training_class.code,
+                      "reason": reason or "—"}  # fmt: skip
+            await OutboxRepository(conn).add([
+                notice(MessageKind.CLASS_CANCELLED, f"class_cancelled:{event}:{m.person_id}",
+                       chat_id=m.telegram_id, person_id=m.person_id,
+                       text_key="notice.class_cancelled", params=params)
+                for m in affected
+                if m.telegram_id is not None
+            ])  # fmt: skip
         self.notify()
-        return sum(1 for _p, chat_id, _s in affected if chat_id is not None)
+        unreached: dict[str, list[Unreached]] = {}
+        for m in affected:
+            if m.telegram_id is None:
+                unreached.setdefault(m.unit or "—", []).append(Unreached(m.name, m.phone))
+        return ClassCancelled(sum(1 for m in affected if m.telegram_id is not None), unreached)
 
     # --- rules ---------------------------------------------------------------------------------
 

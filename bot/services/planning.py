@@ -100,6 +100,21 @@ def check_window(opens: datetime | None, deadline: datetime) -> None:
         raise InvalidInput("planning.deadline_order")
 
 
+def check_not_past(at: date | datetime, now: datetime, tz: tzinfo) -> None:
+    """A deadline, a session or a first day typed for the future, not one already gone (a
+    "5/3" typed in December means next March: the plan's year says which)."""
+    local = now.astimezone(tz)
+    past = at < now if isinstance(at, datetime) else at < local.date()
+    if past:
+        raise InvalidInput("planning.in_the_past", day=at)
+
+
+def check_approval(on: date, today: date) -> None:
+    """A plan is approved on a day that has come: a later date is a typing slip."""
+    if on > today:
+        raise InvalidInput("planning.approval_ahead", day=on)
+
+
 def check_span(first: date, last: date) -> None:
     """The last day of a run of sessions is not before the first, and within a year."""
     if last < first or (last - first).days > 366:

@@ -249,7 +249,7 @@ class ClassRepository:
         rows = await self.conn.execute(
             _CLASS_SELECT.add_columns(_waiting.label("waiting"))
             .where(classes.c.plan_id == plan_id)
-            .order_by(classes.c.starts_at.is_(None), classes.c.starts_at, classes.c.id)
+            .order_by(classes.c.starts_at.desc().nulls_first(), classes.c.id.desc())
         )
         return [_class(r, waiting=r.waiting) for r in rows]
 
@@ -369,12 +369,13 @@ class ClassRepository:
             where.append(has_seat)
             total -= full
         rows = await self.conn.execute(
-            _CLASS_SELECT.where(*where)
+            _CLASS_SELECT.add_columns(_waiting.label("waiting"))
+            .where(*where)
             .order_by(classes.c.starts_at.is_(None), classes.c.starts_at, classes.c.id)
             .offset(view.page * size)
             .limit(size)
         )
-        return [_class(r) for r in rows], total, full
+        return [_class(r, waiting=r.waiting) for r in rows], total, full
 
     # --- sessions -----------------------------------------------------------------------------
 

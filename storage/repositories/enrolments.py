@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.domain import UnitScope
 from bot.training import (
     ACTIVE_ENROLMENT,
+    ClassMember,
     ClassStatus,
     EarlierTraining,
     Enrolment,
@@ -128,15 +129,23 @@ class EnrolmentRepository:
         )
         return found.scalar()
 
-    async def active_people(self, class_id: int) -> list[tuple[int, int | None, EnrolmentStatus]]:
-        """(person id, Telegram id, status) of everyone enrolled or waiting."""
+    async def active_people(self, class_id: int) -> list[ClassMember]:
+        """Everyone enrolled or waiting, with how to reach them."""
         rows = await self.conn.execute(
-            sa.select(people.c.id, people.c.telegram_id, enrolments.c.status)
-            .select_from(enrolments.join(people, people.c.id == enrolments.c.person_id))
+            sa.select(people.c.id, people.c.telegram_id, people.c.consent_at, people.c.full_name,
+                      people.c.phone, units.c.name.label("unit"), enrolments.c.status)
+            .select_from(
+                enrolments.join(people, people.c.id == enrolments.c.person_id)
+                .outerjoin(units, units.c.id == people.c.unit_id)
+            )
             .where(enrolments.c.class_id == class_id, enrolments.c.status.in_(_ACTIVE))
             .order_by(enrolments.c.status, enrolments.c.ticket, people.c.name_search)
-        )
-        return [(r.id, r.telegram_id, EnrolmentStatus(r.status)) for r in rows]
+        )  # fmt: skip
+        return [
+            ClassMember(r.id, r.telegram_id if r.consent_at else None, r.full_name, r.phone,
+                        r.unit, EnrolmentStatus(r.status))
+            for r in rows
+        ]  # fmt: skip
 
     async def roster(self, class_id: int, limit: int) -> list[RosterEntry]:
         """Everyone enrolled, then the waitlist in order."""

@@ -24,6 +24,8 @@ from tests.factories import add_class, add_person, add_role, count
 from tools.emulator.users import ScriptedUser
 
 YEAR = date.today().year + 1
+#: Next year's plan is approved before the year begins: a day that has come.
+APPROVED = date.today() - timedelta(days=3)
 
 
 def first_monday_of_march(year: int) -> date:
@@ -53,7 +55,7 @@ async def make_plan(admin: ScriptedUser) -> None:
         await admin.tap("Bỏ qua loại lớp này")
     await admin.expect("đã được phê duyệt chưa")
     await admin.tap("Đã phê duyệt")
-    await admin.send(f"05/01/{YEAR}")
+    await admin.send(APPROVED.strftime("%d/%m/%Y"))
     await admin.send("Ban Thường vụ Tỉnh ủy")
     summary = await admin.expect("kiểm tra lại kế hoạch")
     assert (
@@ -62,14 +64,14 @@ async def make_plan(admin: ScriptedUser) -> None:
     )
     await admin.tap("Phê duyệt")  # changed from the summary: the date, then the body again
     await admin.tap("Đã phê duyệt")
-    await admin.send(f"05/01/{YEAR}")
+    await admin.send(APPROVED.strftime("%d/%m/%Y"))
     await admin.expect("Cơ quan phê duyệt")
     await admin.send("Ban Thường vụ Tỉnh ủy")
     await admin.expect("kiểm tra lại kế hoạch")
     await admin.tap("Lưu")
     await admin.expect(f"Đã lưu kế hoạch năm {YEAR}")
     listed = await admin.expect("Kế hoạch đào tạo, bồi dưỡng")
-    assert f"Đã phê duyệt ngày 05/01/{YEAR} (Ban Thường vụ Tỉnh ủy)" in listed.text
+    assert f"Đã phê duyệt ngày {APPROVED:%d/%m/%Y} (Ban Thường vụ Tỉnh ủy)" in listed.text
 
 
 async def make_programme(admin: ScriptedUser) -> None:
@@ -304,11 +306,11 @@ async def test_a_draft_plan_is_approved_its_targets_changed_and_its_classes_list
     await admin.expect("không có gì thay đổi")
     await admin.send("/plan")
     await admin.tap(f"Duyệt {YEAR}")
-    await admin.send(f"10/1/{YEAR}")
+    await admin.send(APPROVED.strftime("%d/%m/%Y"))
     await admin.send("Ban Thường vụ Tỉnh ủy")
     await admin.expect("ghi nhận là đã phê duyệt")
     listed = await admin.expect("Tổng: 5 lớp / 200 học viên")
-    assert f"Đã phê duyệt ngày 10/01/{YEAR}" in listed.text
+    assert f"Đã phê duyệt ngày {APPROVED:%d/%m/%Y}" in listed.text
     async with harness.db.read() as conn:
         audit = (await conn.execute(sa.text(
             "SELECT details FROM audit_log WHERE action = 'plan_targets_set'"

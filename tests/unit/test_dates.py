@@ -104,8 +104,8 @@ def test_a_timetable_in_a_few_words() -> None:
     summary = summarise(sessions, TZ)
     assert summary is not None
     assert (summary.sessions, summary.parts) == (9, (DayPart.MORNING,))
-    assert summary_text(texts("vi"), summary) == "9 buổi, sáng thứ 2–6, 03/03–13/03"
-    assert summary_text(texts("en"), summary) == "9 sessions, mornings Mon–Fri, 03/03–13/03"
+    assert summary_text(texts("vi"), summary) == "9 buổi, sáng thứ 2–6 (03/03–13/03)"
+    assert summary_text(texts("en"), summary) == "9 sessions, mornings Mon–Fri (03/03–13/03)"
     assert summarise([], TZ) is None
 
 
