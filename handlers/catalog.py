@@ -83,7 +83,10 @@ def _filters_text(ctx: BotContext, view: CatalogFilter) -> str:
     if view.kind is not None:
         parts.append(ctx.t(KIND[view.kind]))
     if view.month is not None:
-        parts.append(ctx.t("catalog.month", month=view.month))
+        parts.append(
+            ctx.t("catalog.month", month=view.month,
+                  year=ctx.services.catalog.month_year(view.month))
+        )  # fmt: skip
     if view.format is not None:
         parts.append(ctx.t(FORMAT[view.format]))
     if view.query:
@@ -156,7 +159,8 @@ async def _filter_choices(update: Update, ctx: BotContext, key: str, field: str)
     elif field == "month":
         today = ctx.services.clock.now().astimezone(ctx.settings.tz).date()
         months = [(today.month - 1 + i) % 12 + 1 for i in range(MONTHS_OFFERED)]
-        options = [(ctx.t("catalog.month", month=m), str(m)) for m in months]
+        year_of = ctx.services.catalog.month_year
+        options = [(ctx.t("catalog.month", month=m, year=year_of(m)), str(m)) for m in months]
     else:
         return
     rows: list[list[Button]] = [

@@ -152,7 +152,7 @@ class TargetsStep(Step[Any]):
         kind = self._kind(turn)
         rows: list[list[Button]] = []
         if kind != ALL_KINDS:
-            rows.append([(turn.t("plan_admin.skip_kind"), turn.choice(SKIP))])
+            rows.append([(turn.t(self._skip_label(turn)), turn.choice(SKIP))])
         text = turn.t("plan_admin.ask_target", kind=turn.t(KIND[kind]),
                       step=turn.draft.target_index + 1, total=len(TARGET_KINDS))  # fmt: skip
         if (now := turn.draft.before.get(kind)) is not None:
@@ -162,8 +162,16 @@ class TargetsStep(Step[Any]):
     def retry_markup(self, turn: Turn[Any]) -> InlineKeyboardMarkup:
         return inline([turn.nav_row()])
 
+    def _skip_label(self, turn: Turn[Any]) -> str:
+        """Skipping a kind that has a target keeps it; one that has none sets none."""
+        return (
+            "plan_admin.keep_kind"
+            if self._kind(turn) in turn.draft.before
+            else "plan_admin.skip_kind"
+        )
+
     async def typed_labels(self, turn: Turn[Any]) -> Sequence[tuple[str, str]]:
-        return [(turn.t("plan_admin.skip_kind"), SKIP)] if self._kind(turn) != ALL_KINDS else []
+        return [(turn.t(self._skip_label(turn)), SKIP)] if self._kind(turn) != ALL_KINDS else []
 
     async def on_text(self, turn: Turn[Any], text: str) -> Move:
         target = parse_target(text)
@@ -173,8 +181,14 @@ class TargetsStep(Step[Any]):
     async def on_choice(self, turn: Turn[Any], value: str) -> Move:
         if value != SKIP or self._kind(turn) == ALL_KINDS:
             return Flow.RETRY
-        turn.draft.targets.pop(self._kind(turn), None)
-        await turn.show(turn.t("plan_admin.kind_skipped", kind=turn.t(KIND[self._kind(turn)])))
+        kind = self._kind(turn)
+        if (kept := turn.draft.before.get(kind)) is not None:
+            turn.draft.targets[kind] = kept
+            await turn.show(turn.t("plan_admin.kind_kept", kind=turn.t(KIND[kind]),
+                                   classes=kept[0], learners=kept[1]))  # fmt: skip
+        else:
+            turn.draft.targets.pop(kind, None)
+            await turn.show(turn.t("plan_admin.kind_skipped", kind=turn.t(KIND[kind])))
         return self._next(turn)
 
     def _next(self, turn: Turn[Any]) -> Move:

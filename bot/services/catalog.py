@@ -161,12 +161,15 @@ class CatalogService:
             await CatalogViewRepository(conn).put(key, _dump(view), self.clock.now() + VIEW_TTL)
         return view
 
+    def month_year(self, month: int) -> int:
+        """The year a month filter means: this year's, or next year's once it has passed."""
+        today = self.clock.now().astimezone(self.tz).date()
+        return today.year + (1 if month < today.month else 0)
+
     def _month_range(self, month: int | None) -> tuple[datetime, datetime] | None:
-        """A month of this year, or of next year once it has passed."""
         if month is None:
             return None
-        today = self.clock.now().astimezone(self.tz).date()
-        year = today.year + (1 if month < today.month else 0)
+        year = self.month_year(month)
         start = datetime(year, month, 1, tzinfo=self.tz)
         end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=self.tz)
         return start, end
