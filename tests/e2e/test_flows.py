@@ -429,6 +429,7 @@ async def test_a_position_not_in_the_list_is_typed_and_ethnicity_may_be_left_out
     head_id = await add_person(harness.db, "Sùng Mí Chá", unit_id=harness.province.commune_id,
                                telegram_id=1415)  # fmt: skip
     await add_role(harness.db, head_id, "unit_head", harness.province.commune_id)
+    head = harness.user(1415)  # the head's chat exists before the request to confirm is sent
     await _to_name_step(harness, 1416)
     cadre = harness.user(1416)
     await cadre.send("Giàng Thị Dợ")
@@ -451,7 +452,6 @@ async def test_a_position_not_in_the_list_is_typed_and_ethnicity_may_be_left_out
     assert "Dân tộc: —" in review.text and "Phó Chánh Văn phòng Đảng ủy" in review.text
     await cadre.tap("Xác nhận")
     await cadre.expect("hồ sơ tự khai báo")
-    head = harness.user(1415)
     await head.expect("chờ xác nhận")
     await head.tap("Xem hồ sơ")
     card = await head.expect("Giàng Thị Dợ")
