@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections import deque
+import time
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,27 @@ class RecentUpdates:
         return True
 
 
+class Arrivals:
+    """When each update reached the bot. In a rush a button press can wait in line past
+    the window Telegram allows for answering it (about 15 seconds); answering then is
+    refused, so the late ones are not answered (their work is still done and shown)."""
+
+    ANSWER_WINDOW_S = 14.0  # a little under Telegram's, which counts from the tap
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._at: OrderedDict[int, float] = OrderedDict()
+        self._size = size
+
+    def note(self, update_id: int) -> None:
+        self._at[update_id] = time.monotonic()
+        while len(self._at) > self._size:
+            self._at.popitem(last=False)
+
+    def too_late_to_answer(self, update_id: int) -> bool:
+        arrived = self._at.get(update_id)
+        return arrived is not None and time.monotonic() - arrived > self.ANSWER_WINDOW_S
+
+
 @dataclass
 class AppData:
     """The application's shared objects; PTB builds it empty, build_application fills it."""
@@ -44,6 +66,7 @@ class AppData:
     settings: Settings | None = None
     delivery: DeliveryRuntime | None = None
     recent_updates: RecentUpdates = field(default_factory=RecentUpdates)
+    arrivals: Arrivals = field(default_factory=Arrivals)
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -124,6 +124,9 @@ async def answer(
     if query is None or ctx.answered:
         return
     ctx.answered = True
+    if ctx.bot_data.arrivals.too_late_to_answer(update.update_id):
+        log.info("a button press waited past its answer window: not answered")
+        return
     try:
         await query.answer(text[:ALERT_MAX] if text else None, show_alert=alert)
     except BadRequest as exc:

@@ -19,7 +19,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery.pacing import ChatSpacing, PriorityPacer
 from bot.services import Services
-from handlers.context import AppData, BotContext
+from handlers.context import AppData, Arrivals, BotContext
 from handlers.menus import set_default_menus, sync_chat_menu
 from handlers.registry import register_all
 from storage.database import Database
@@ -55,6 +55,7 @@ def build_application(
     pacer = PriorityPacer(settings.send_rate_per_s)
     spacing = ChatSpacing(settings.send_rate_per_chat_s, settings.send_group_per_min)
     builder = builder or ApplicationBuilder()
+    arrivals = Arrivals()
     app = (
         builder.token(token)
         .base_url(settings.telegram_base_url)
@@ -68,7 +69,7 @@ def build_application(
             )
         )
         .concurrent_updates(PerUserOrderedProcessor())
-        .get_updates_request(ReadableUpdatesRequest())
+        .get_updates_request(ReadableUpdatesRequest(arrivals))
         .rate_limiter(SharedRateLimiter(pacer, spacing))
         .post_init(_post_init)
         .post_stop(_post_stop)
@@ -76,6 +77,7 @@ def build_application(
         .build()
     )
     app.bot_data.services = services
+    app.bot_data.arrivals = arrivals
     app.bot_data.settings = settings
     app.bot_data.delivery = DeliveryRuntime(settings, pacer, spacing)
     register_all(app)

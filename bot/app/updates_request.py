@@ -18,16 +18,19 @@ from telegram import Update
 from telegram._utils.types import ODVInput
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
+from handlers.context import Arrivals
+
 log = logging.getLogger(__name__)
 
 
 class ReadableUpdatesRequest(HTTPXRequest):
     """The request object for getUpdates only (ApplicationBuilder.get_updates_request)."""
 
-    def __init__(self) -> None:
+    def __init__(self, arrivals: Arrivals | None = None) -> None:
         # What ApplicationBuilder gives getUpdates by default: one connection, HTTP/1.1.
         super().__init__(connection_pool_size=1, http_version="1.1")
         self.skipped = 0  # since start, for the log
+        self.arrivals = arrivals
 
     async def do_request(
         self,
@@ -50,6 +53,10 @@ class ReadableUpdatesRequest(HTTPXRequest):
         except (ValueError, KeyError, TypeError):
             return code, payload  # PTB reports a malformed answer itself
         readable = [self._readable(update) for update in updates]
+        if self.arrivals is not None:
+            for update in readable:
+                if isinstance(update, dict) and isinstance(update.get("update_id"), int):
+                    self.arrivals.note(update["update_id"])
         if readable == updates:
             return code, payload
         return code, json.dumps({**answer, "result": readable}).encode()

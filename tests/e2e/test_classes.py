@@ -348,3 +348,14 @@ async def test_a_tap_answered_too_late_in_a_rush_gets_its_work_and_no_apology(
         await user.tap("Lớp đông người")
         await user.expect("Mã lớp: RUSH.1")
         await user.no_message(within=0.5)  # no "sorry, something went wrong"
+
+
+async def test_a_tap_that_waited_past_its_answer_window_is_not_answered(harness: Harness) -> None:
+    harness.app.bot_data.arrivals.ANSWER_WINDOW_S = -1.0  # as if each had waited in a rush
+    await cadre(harness)
+    await add_class(harness.db, "RUSH.2", name="Lớp đông người")
+    user = harness.user(CADRE)
+    await user.send("/classes")
+    await user.tap("Lớp đông người")
+    await user.expect("Mã lớp: RUSH.2")  # the work is done; no answer Telegram would refuse
+    await user.no_message(within=0.5)

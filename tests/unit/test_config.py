@@ -15,6 +15,7 @@ import pytest
 
 from bot.config import Settings
 from bot.logging_setup import RedactingFormatter
+from handlers.context import Arrivals
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -113,3 +114,17 @@ def test_a_library_printing_an_update_leaves_no_name_phone_or_text_in_the_log() 
         text = formatter.format(entry)
         assert not any(word in text for word in ("Vàng", "Mai", "maivt", "912000001", "Pả Vi"))
         assert "update_id" in text or "User(" in text  # the record still says what happened
+
+
+def test_arrivals_tell_a_button_press_too_old_to_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [100.0]
+    monkeypatch.setattr("handlers.context.time.monotonic", lambda: clock[0])
+    arrivals = Arrivals(size=2)
+    arrivals.note(1)
+    clock[0] += 13.0
+    arrivals.note(2)
+    assert not arrivals.too_late_to_answer(1)
+    clock[0] += 2.0
+    assert arrivals.too_late_to_answer(1) and not arrivals.too_late_to_answer(2)
+    arrivals.note(3)  # the oldest is forgotten: unknown ones are answered
+    assert not arrivals.too_late_to_answer(1)
