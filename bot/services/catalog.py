@@ -103,7 +103,10 @@ class CatalogService:
     async def view(self, actor: Actor, key: str) -> CatalogFilter:
         """The view behind a button; NotFound("catalog.expired") once it is gone."""
         async with self.db.read() as conn:
-            state = await CatalogViewRepository(conn).get(key, actor.telegram_id, self.clock.now())
+            return await self._view(conn, actor, key)
+
+    async def _view(self, conn: AsyncConnection, actor: Actor, key: str) -> CatalogFilter:
+        state = await CatalogViewRepository(conn).get(key, actor.telegram_id, self.clock.now())
         if state is None:
             raise NotFound("catalog.expired")
         return _load(state)
@@ -132,18 +135,21 @@ class CatalogService:
 
     async def page(self, actor: Actor, key: str, page: int | None = None) -> CatalogView:
         """A page of the view (its current one, unless `page`), the sessions of its classes
-        and the cadre's enrolments."""
+        and the cadre's enrolments: one read, as a cadre pages through on a slow network."""
         person = registered(actor)
-        view = await self.view(actor, key)
-        if page is not None and page != view.page:
-            view = await self._save(actor, key, replace(view, page=max(0, page)))
+        if page is not None:
+            view = await self.view(actor, key)
+            if page != view.page:
+                await self._save(actor, key, replace(view, page=max(0, page)))
         now = self.clock.now()
         async with self.db.read() as conn:
+            view = await self._view(conn, actor, key)
             learner = await learner_of(conn, person, now.astimezone(self.tz).year)
-            found, total, full = await ClassRepository(conn).catalog(
+            repo = ClassRepository(conn)
+            found, total, full = await repo.catalog(
                 learner, view, now, PAGE_SIZE, self._month_range(view.month)
             )
-            sessions = await ClassRepository(conn).sessions_of([c.id for c in found])
+            sessions = await repo.sessions_of([c.id for c in found])
             mine = await EnrolmentRepository(conn).of_person(person.id)
         return CatalogView(
             view, CatalogPage(found, total, view.page, PAGE_SIZE, full), sessions, mine

@@ -123,13 +123,15 @@ def _session(row: Any) -> Session:
 
 
 def open_for_enrolment(now: datetime) -> list[sa.ColumnElement[bool]]:
-    """Open, in an approved plan, within the enrolment window, not yet begun."""
+    """Open, in an approved plan, within the enrolment window, with a timetable that has
+    not begun (a class without sessions cannot say when it is: it waits for them). The
+    start bounds the index range the catalog walks, soonest first."""
     return [
         classes.c.status == ClassStatus.OPEN.value,
+        classes.c.starts_at > now,
         plans.c.status == PlanStatus.APPROVED.value,
         sa.or_(classes.c.enrol_opens_at.is_(None), classes.c.enrol_opens_at <= now),
         sa.or_(classes.c.enrol_deadline.is_(None), classes.c.enrol_deadline > now),
-        sa.or_(classes.c.starts_at.is_(None), classes.c.starts_at > now),
     ]
 
 
@@ -371,7 +373,7 @@ class ClassRepository:
         rows = await self.conn.execute(
             _CLASS_SELECT.add_columns(_waiting.label("waiting"))
             .where(*where)
-            .order_by(classes.c.starts_at.is_(None), classes.c.starts_at, classes.c.id)
+            .order_by(classes.c.starts_at, classes.c.id)
             .offset(view.page * size)
             .limit(size)
         )
