@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from telegram import InlineKeyboardMarkup, Update
 
@@ -32,7 +32,7 @@ from handlers.dialogue import Dialogue, Flow, Goto, Move, Step, Turn, begin, reg
 from handlers.profile_fields import unit_options
 from handlers.recurrence import Recurrence, describe, recurrence_steps, sessions_of
 from handlers.routing import Handler, command
-from handlers.steps import SKIP, ChoiceStep, Option
+from handlers.steps import SEARCH_SHOWN, SKIP, ChoiceStep, Option
 from handlers.ui import Button, inline, person_label, say
 
 EVERYONE = "all"
@@ -57,6 +57,8 @@ class ClassDraft(Recurrence):
     deadline: datetime | None = None
     unit_ids: list[int] = field(default_factory=list)
     groups: list[PriorityGroup] = field(default_factory=list)
+    grade_ids: list[int] = field(default_factory=list)
+    title_ids: list[int] = field(default_factory=list)
     open_now: bool | None = None
 
 
@@ -238,8 +240,14 @@ class Lecturers(Step[ClassDraft]):
         return Flow.STAY
 
 
+#: The audience's code lists, by the prefix their buttons carry.
+AUDIENCE_LISTS: dict[str, Literal["grade", "title"]] = {"gr": "grade", "ti": "title"}
+AUDIENCE_LABELS = {"grade": "class_admin.audience_grade", "title": "class_admin.audience_title"}
+
+
 class AudienceStep(Step[ClassDraft]):
-    """Everyone, or any of: units (typed to search, with their sub-units) and priority groups."""
+    """Everyone, or any of: priority groups (buttons), units with their sub-units, grades
+    and positions (typed to search)."""
 
     async def ask(self, turn: Turn[ClassDraft]) -> None:
         await turn.say(await self._text(turn), await self._keyboard(turn))
@@ -257,6 +265,10 @@ class AudienceStep(Step[ClassDraft]):
         for unit_id in draft.unit_ids:
             unit = await turn.services.directory.unit(unit_id)
             units.append([(f"✖️ {unit.label}", turn.choice(f"x-{unit_id}"))])
+        for prefix, ids in (("gr", draft.grade_ids), ("ti", draft.title_ids)):
+            for item_id in ids:
+                item = await turn.services.directory.item(AUDIENCE_LISTS[prefix], item_id)
+                units.append([(f"✖️ {item.name}", turn.choice(f"{prefix}x-{item_id}"))])
         return inline([
             groups[:2], groups[2:], *units,
             [(turn.t("class_admin.everyone"), turn.choice(EVERYONE)),
@@ -268,12 +280,17 @@ class AudienceStep(Step[ClassDraft]):
         return [(turn.t("class_admin.everyone"), EVERYONE), (turn.t("class_admin.done"), DONE)]
 
     async def on_text(self, turn: Turn[ClassDraft], text: str) -> Move:
-        found = await unit_options(turn, text.strip()[:100])
+        query = text.strip()[:100]
+        found = [Option(f"u-{o.value}", o.label) for o in await unit_options(turn, query)]
+        for prefix, kind in AUDIENCE_LISTS.items():
+            items = await turn.services.directory.search_items(kind, query)
+            label = AUDIENCE_LABELS[kind]
+            found += [Option(f"{prefix}-{i.id}", turn.t(label, name=i.name)) for i in items]
         if not found:
             await turn.say(turn.t("class_admin.unit_none", query=text.strip()[:100]),
                            await self._keyboard(turn))  # fmt: skip
             return Flow.STAY
-        rows = [[(o.label, turn.choice(f"u-{o.value}"))] for o in found[:8]]
+        rows = [[(o.label, turn.choice(o.value))] for o in found[:SEARCH_SHOWN]]
         await turn.say(turn.t("class_admin.unit_pick"), inline([*rows, turn.nav_row()]))
         return Flow.STAY
 
@@ -282,7 +299,7 @@ class AudienceStep(Step[ClassDraft]):
         kind, _, rest = value.partition("-")
         if value in (EVERYONE, DONE):
             if value == EVERYONE:
-                draft.unit_ids, draft.groups = [], []
+                draft.unit_ids, draft.groups, draft.grade_ids, draft.title_ids = [], [], [], []
             await turn.show(turn.t("class_admin.saved", value=Raw(await audience_text(turn))))
             return _after_audience(turn)
         if kind == "g":
@@ -296,6 +313,14 @@ class AudienceStep(Step[ClassDraft]):
             unit = await turn.services.directory.unit(int(rest))  # NotFound if forged
             units = [u for u in draft.unit_ids if u != unit.id]
             draft.unit_ids = [*units, unit.id] if kind == "u" else units
+        elif kind[:2] in AUDIENCE_LISTS and kind[2:] in ("", "x") and rest.isdigit():
+            item = await turn.services.directory.item(AUDIENCE_LISTS[kind[:2]], int(rest))
+            picked = draft.grade_ids if kind[:2] == "gr" else draft.title_ids
+            kept = [i for i in picked if i != item.id] + ([item.id] if kind[2:] == "" else [])
+            if kind[:2] == "gr":
+                draft.grade_ids = kept
+            else:
+                draft.title_ids = kept
         else:
             raise InvalidInput()
         await turn.show(await self._text(turn), await self._keyboard(turn))
@@ -304,9 +329,12 @@ class AudienceStep(Step[ClassDraft]):
 
 async def audience_text(turn: Turn[ClassDraft]) -> str:
     draft = turn.draft
-    if not draft.unit_ids and not draft.groups:
+    if not (draft.unit_ids or draft.groups or draft.grade_ids or draft.title_ids):
         return turn.t("class_admin.everyone")
-    names = [(await turn.services.directory.unit(u)).label for u in draft.unit_ids]
+    directory = turn.services.directory
+    names = [(await directory.unit(u)).label for u in draft.unit_ids]
+    names += [(await directory.item("grade", i)).name for i in draft.grade_ids]
+    names += [(await directory.item("title", i)).name for i in draft.title_ids]
     names += [turn.t(GROUP[g]) for g in draft.groups]
     return turn.t("class_admin.audience_list", names="; ".join(names))
 
@@ -383,7 +411,10 @@ async def _save(turn: Turn[ClassDraft]) -> None:
     new = NewClass(
         code=draft.code, name=draft.name, programme_id=draft.programme_id,
         plan_id=draft.plan_id, kind=draft.kind, format=draft.format, capacity=draft.capacity,
-        audience=Audience(unit_ids=tuple(draft.unit_ids), groups=tuple(draft.groups)),
+        audience=Audience(
+            unit_ids=tuple(draft.unit_ids), grade_ids=tuple(draft.grade_ids),
+            title_ids=tuple(draft.title_ids), groups=tuple(draft.groups),
+        ),
         location=draft.location, meeting_link=draft.meeting_link, organiser=draft.organiser,
         lecturer_ids=tuple(draft.lecturer_ids), enrol_opens_at=draft.opens_at,
         enrol_deadline=draft.deadline,

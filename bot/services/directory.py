@@ -40,6 +40,15 @@ class DirectoryService:
         async with self.db.read() as conn:
             return await CodeListRepository(conn).get(kind, item_id)
 
+    async def search_items(self, kind: CodeList, query: str, limit: int = 4) -> list[CodeItem]:
+        """Entries of a short code list (grades, positions) whose name has every word typed,
+        diacritics or not."""
+        words = fold(plain_text(query)[:QUERY_MAX]).split()
+        if not words or len(" ".join(words)) < 2:
+            return []
+        found = [i for i in await self.items(kind) if all(w in fold(i.name) for w in words)]
+        return found[:limit]
+
     async def common_ethnicities(self) -> list[CodeItem]:
         items = await self.items("ethnicity")
         return [e for e in items if e.code in COMMON_ETHNICITY_CODES]

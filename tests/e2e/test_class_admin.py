@@ -12,7 +12,7 @@ from bot.training import ALL_KINDS, EnrolmentStatus, Target
 from storage.repositories.classes import ClassRepository
 from storage.repositories.enrolments import EnrolmentRepository
 from storage.repositories.plans import PlanRepository
-from storage.schema import class_sessions, classes, enrolments, plans, programmes
+from storage.schema import class_audience, class_sessions, classes, enrolments, plans, programmes
 from tests.e2e.conftest import (
     SUPERADMIN_ID,
     Harness,
@@ -138,6 +138,8 @@ async def test_an_administrator_makes_a_plan_a_programme_and_a_class_with_its_se
     await admin.tap("Cán bộ nữ")
     await admin.send("dong van")
     await admin.tap("Xã Đồng Văn")
+    await admin.send("chuyen vien chinh")  # a grade, found without diacritics
+    await admin.tap("Ngạch: Chuyên viên chính")
     await admin.tap("Xong")
     await admin.tap("Mở đăng ký ngay")
     monday = first_monday_of_march(YEAR)
@@ -152,6 +154,7 @@ async def test_an_administrator_makes_a_plan_a_programme_and_a_class_with_its_se
     summary = await admin.expect("kiểm tra lại lớp")
     assert "18 buổi, sáng và chiều thứ 2–6" in summary.text
     assert "Cán bộ nữ" in summary.text and "Xã Đồng Văn" in summary.text
+    assert "Chuyên viên chính" in summary.text
     await admin.tap("Sĩ số")  # change one answer, then back to the summary
     await admin.send("40")
     summary = await admin.expect("kiểm tra lại lớp")
@@ -163,6 +166,9 @@ async def test_an_administrator_makes_a_plan_a_programme_and_a_class_with_its_se
     await admin.tap("Lưu")
     await admin.expect("Đã lưu lớp CV.2027.01 với 18 buổi học")
     card = await admin.expect("Còn trống: 40")
+    async with harness.db.read() as conn:
+        targets = (await conn.execute(sa.select(class_audience.c.target))).scalars().all()
+    assert sorted(t.split(":")[0] for t in targets) == ["grade", "group", "unit"]
     assert "đang mở đăng ký" in card.text and "Hà Thị Giảng" in card.text
     await no_dialogue_left(harness.db)
     assert await count(harness.db, class_sessions) == 18 + 2  # and CV.OLD's two
