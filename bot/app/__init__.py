@@ -113,10 +113,14 @@ async def _publish_staff_menus(
 
 
 async def _purge_dialogues(ctx: BotContext) -> None:
-    """Abandoned dialogues hold personal data in their drafts: forget them."""
+    """Abandoned dialogues hold personal data in their drafts: forget them; and the catalog
+    views whose buttons have expired."""
     purged = await ctx.services.dialogues.purge()
     if purged:
         log.info("%d abandoned dialogues purged", purged)
+    views = await ctx.services.catalog.purge()
+    if views:
+        log.info("%d expired catalog views purged", views)
 
 
 async def _post_stop(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, tzinfo
-from typing import Any
 
 from bot.clock import Clock
 from bot.dates import Slot, recurring
@@ -15,10 +14,7 @@ from bot.errors import Conflict, InvalidInput
 from bot.services.access import require
 from bot.text_search import fold
 from bot.training import (
-    Audience,
     ClassEventKind,
-    ClassFormat,
-    ClassKind,
     ClassStatus,
     NewClass,
     NewPlan,
@@ -335,50 +331,6 @@ class PlanningService:
             )
             return await repo.get(class_id)
 
-    async def edit_class(self, actor: Actor, class_id: int, **values: Any) -> TrainingClass:
-        """Changes fields of a class (not its seats: see EnrolmentService.set_capacity);
-        the audit keeps each field's value before and after."""
-        require(actor, Role.ADMIN)
-        allowed = {
-            "name",
-            "location",
-            "meeting_link",
-            "organiser",
-            "enrol_deadline",
-            "enrol_opens_at",
-            "format",
-        }
-        if not values or not set(values) <= allowed:
-            raise InvalidInput()
-        async with self.db.write() as conn:
-            repo = ClassRepository(conn)
-            before = await repo.lock(class_id)
-            stored = {k: (v.value if isinstance(v, ClassFormat) else v) for k, v in values.items()}
-            await repo.update(class_id, **stored)
-            await AuditRepository(conn).record(
-                AuditAction.CLASS_SAVED,
-                actor=actor.telegram_id,
-                class_id=class_id,
-                changes={
-                    k: {"before": _json(getattr(before, k)), "after": _json(v)}
-                    for k, v in values.items()
-                },
-            )
-            return await repo.get(class_id)
-
-    async def set_audience(self, actor: Actor, class_id: int, audience: Audience) -> None:
-        require(actor, Role.ADMIN)
-        async with self.db.write() as conn:
-            repo = ClassRepository(conn)
-            before = await repo.lock(class_id)
-            await repo.set_audience(class_id, audience)
-            await AuditRepository(conn).record(
-                AuditAction.CLASS_SAVED,
-                actor=actor.telegram_id,
-                class_id=class_id,
-                audience={"before": before.audience.targets(), "after": audience.targets()},
-            )
-
     async def classes_of(self, actor: Actor, plan_id: int) -> list[TrainingClass]:
         require(actor, Role.ADMIN)
         async with self.db.read() as conn:
@@ -509,11 +461,3 @@ def _check_sessions(sessions: Sequence[NewSession]) -> None:
 
 def _targets_json(targets: Mapping[str, Target]) -> dict[str, list[int]]:
     return {kind: [t.classes, t.learners] for kind, t in targets.items()}
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, ClassFormat | ClassKind):
-        return value.value
-    return value

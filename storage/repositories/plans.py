@@ -164,10 +164,3 @@ class ProgrammeRepository:
     async def code_taken(self, code: str) -> bool:
         found = await self.conn.execute(sa.select(programmes.c.id).where(programmes.c.code == code))
         return found.first() is not None
-
-    async def update(self, programme_id: int, **values: Any) -> None:
-        if "name" in values:
-            values["name_search"] = fold(values["name"])
-        await self.conn.execute(
-            programmes.update().where(programmes.c.id == programme_id).values(**values)
-        )

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from bot.clock import FrozenClock
 from bot.domain import Actor
-from bot.errors import Conflict, DomainError, PermissionDenied
+from bot.errors import Conflict, DomainError, NotFound, PermissionDenied
 from bot.services import Services
 from bot.training import Audience, EnrolmentStatus, PriorityGroup
 from storage.database import Database
@@ -320,3 +321,19 @@ async def test_a_class_taken_that_has_ended_counts_as_done_until_its_results(
         await services.enrolment.prospect(await actor(services, 5000), later)
     assert done.value.key == "enrol.duplicate_done"
     assert done.value.params["other"] == "Lớp CVC đã học"
+
+
+async def test_catalog_views_expire_and_are_purged(db: Database) -> None:
+    province = await make_province(db)
+    await cadres(db, province, 1)
+    clock = FrozenClock(utcnow())
+    services = Services.build(db, superadmin_ids=frozenset(), clock=clock)
+    cadre = await actor(services, 5000)
+    key = await services.catalog.new_view(cadre, "chuyen doi so")
+    assert (await services.catalog.view(cadre, key)).query == "chuyen doi so"
+    with pytest.raises(NotFound):  # another cadre's key is not theirs to use
+        await services.catalog.view(Actor(telegram_id=9), key)
+    clock.advance(timedelta(days=8))
+    with pytest.raises(NotFound):
+        await services.catalog.view(cadre, key)
+    assert await services.catalog.purge() == 1
