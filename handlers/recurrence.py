@@ -11,8 +11,8 @@ from typing import Any
 from telegram import InlineKeyboardMarkup
 
 from bot.dates import Slot, parse_day, parse_days, parse_slots
-from bot.i18n import Texts
-from bot.services.planning import check_not_past, check_span, plan_sessions
+from bot.i18n import Raw, Texts
+from bot.services.planning import check_not_past, check_span, check_starts_after, plan_sessions
 from bot.training import NewSession
 from handlers.admin_steps import Typed
 from handlers.class_labels import WORKDAYS, parts_of_day, short_day, weekdays_label
@@ -68,6 +68,9 @@ def describe(texts: Texts, draft: Recurrence, tz: tzinfo) -> str:
 async def _first_day(turn: Turn[Any], raw: str) -> date:
     day = parse_day(raw, turn.draft.year)
     check_not_past(day, turn.services.clock.now(), turn.ctx.settings.tz)
+    deadline = getattr(turn.draft, "deadline", None)  # a new class's: enrolment ends first
+    if deadline is not None:
+        check_starts_after(day, deadline, turn.ctx.settings.tz)
     return day
 
 
@@ -92,7 +95,7 @@ async def _skip_days(turn: Turn[Any], raw: str) -> list[date]:
 
 
 def _echo_day(turn: Turn[Any], day: date) -> str:
-    return turn.t("class_admin.saved", value=turn.t("schedule.day", day=day))
+    return turn.t("class_admin.saved", value=Raw(turn.t("schedule.day", day=day)))
 
 
 class Weekdays(Step[Any]):

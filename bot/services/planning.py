@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, time, tzinfo
 
 from bot.clock import Clock
 from bot.dates import Slot, recurring
@@ -103,6 +103,13 @@ def check_not_past(at: date | datetime, now: datetime, tz: tzinfo) -> None:
     past = at < now if isinstance(at, datetime) else at < local.date()
     if past:
         raise InvalidInput("planning.in_the_past", day=at)
+
+
+def check_starts_after(first_day: date, deadline: datetime, tz: tzinfo) -> None:
+    """A class starts after its enrolment closes: a deadline covering the whole first day
+    (or later) would enrol people into a class already running."""
+    if deadline >= datetime.combine(first_day, time(23, 59), tz):
+        raise InvalidInput("planning.starts_before_deadline", deadline=deadline)
 
 
 def check_approval(on: date, today: date) -> None:

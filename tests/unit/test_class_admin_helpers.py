@@ -10,7 +10,7 @@ import pytest
 from bot.dates import Slot, parse_day_slot, parse_when
 from bot.errors import InvalidInput
 from bot.i18n import DEFAULT_TIMEZONE, Texts
-from bot.services.planning import check_window, parse_target, plan_sessions
+from bot.services.planning import check_starts_after, check_window, parse_target, plan_sessions
 from bot.training import Target
 from handlers.class_labels import moment, parts_of_day, weekdays_label
 from handlers.recurrence import Recurrence, describe
@@ -82,3 +82,12 @@ def test_a_run_of_sessions_reads_as_offices_say_it() -> None:
     assert weekdays_label(VI, range(7)) == "hằng ngày"
     assert parts_of_day(VI, [time(19)]) == "tối"
     assert moment(VI, datetime(2027, 3, 5, 17, tzinfo=TZ)) == "Thứ Sáu, 05/03/2027 17:00"
+
+
+def test_a_class_starts_after_its_enrolment_closes() -> None:
+    deadline = datetime(2027, 3, 5, 23, 59, tzinfo=TZ)
+    check_starts_after(date(2027, 3, 6), deadline, TZ)
+    check_starts_after(date(2027, 3, 5), datetime(2027, 3, 5, 7, tzinfo=TZ), TZ)  # that morning
+    for first_day in (date(2027, 3, 5), date(2027, 3, 1)):
+        with pytest.raises(InvalidInput):
+            check_starts_after(first_day, deadline, TZ)
