@@ -25,7 +25,8 @@ from bot.actions import (
 from bot.domain import Role
 from bot.errors import Conflict, InvalidInput
 from bot.services.access import require
-from bot.services.planning import CAPACITY_MAX, parse_count
+from bot.services.enrolment import CAPACITY_MAX
+from bot.services.planning import parse_count
 from bot.training import ClassFormat, ClassStatus, EnrolmentStatus, TrainingClass
 from bot.validation import clean_note, telegram_length
 from handlers.admin_steps import Confirm, Typed
@@ -181,7 +182,13 @@ async def _set_capacity(turn: Turn[ClassChange]) -> None:
     assert draft.capacity is not None
     actor = await turn.ctx.actor(turn.update)
     promoted = await turn.services.enrolment.set_capacity(actor, draft.class_id, draft.capacity)
-    await turn.say(turn.t("class_admin.capacity_saved", capacity=draft.capacity, count=promoted))
+    lines = [turn.t("class_admin.capacity_saved", capacity=draft.capacity, count=len(promoted))]
+    lines += [
+        turn.t("class_admin.promoted" if p.telegram_id else "class_admin.promoted_phone",
+               name=p.full_name, phone=p.phone or "—")
+        for p in promoted
+    ]  # fmt: skip
+    await turn.say("\n".join(lines))
     await card(turn.update, turn.ctx, draft.class_id, new_message=True)
 
 

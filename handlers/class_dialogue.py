@@ -14,8 +14,8 @@ from telegram import InlineKeyboardMarkup, Update
 from bot.dates import parse_when
 from bot.errors import InvalidInput
 from bot.i18n import Raw
+from bot.services.enrolment import CAPACITY_MAX
 from bot.services.planning import (
-    CAPACITY_MAX,
     check_not_past,
     check_window,
     clean_link,

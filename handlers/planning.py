@@ -151,7 +151,7 @@ class TargetsStep(Step[Any]):
     async def ask(self, turn: Turn[Any]) -> None:
         kind = self._kind(turn)
         rows: list[list[Button]] = []
-        if kind != ALL_KINDS:
+        if self._skippable(turn):
             rows.append([(turn.t(self._skip_label(turn)), turn.choice(SKIP))])
         text = turn.t("plan_admin.ask_target", kind=turn.t(KIND[kind]),
                       step=turn.draft.target_index + 1, total=len(TARGET_KINDS))  # fmt: skip
@@ -162,6 +162,11 @@ class TargetsStep(Step[Any]):
     def retry_markup(self, turn: Turn[Any]) -> InlineKeyboardMarkup:
         return inline([turn.nav_row()])
 
+    def _skippable(self, turn: Turn[Any]) -> bool:
+        """Any kind may be left without a target of its own; the overall one only kept."""
+        kind = self._kind(turn)
+        return kind != ALL_KINDS or kind in turn.draft.before
+
     def _skip_label(self, turn: Turn[Any]) -> str:
         """Skipping a kind that has a target keeps it; one that has none sets none."""
         return (
@@ -171,7 +176,7 @@ class TargetsStep(Step[Any]):
         )
 
     async def typed_labels(self, turn: Turn[Any]) -> Sequence[tuple[str, str]]:
-        return [(turn.t(self._skip_label(turn)), SKIP)] if self._kind(turn) != ALL_KINDS else []
+        return [(turn.t(self._skip_label(turn)), SKIP)] if self._skippable(turn) else []
 
     async def on_text(self, turn: Turn[Any], text: str) -> Move:
         target = parse_target(text)
@@ -179,7 +184,7 @@ class TargetsStep(Step[Any]):
         return self._next(turn)
 
     async def on_choice(self, turn: Turn[Any], value: str) -> Move:
-        if value != SKIP or self._kind(turn) == ALL_KINDS:
+        if value != SKIP or not self._skippable(turn):
             return Flow.RETRY
         kind = self._kind(turn)
         if (kept := turn.draft.before.get(kind)) is not None:

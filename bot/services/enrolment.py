@@ -41,6 +41,8 @@ from storage.repositories.outbox import OutboxRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.units import UnitRepository
 
+#: The most seats a class may have.
+CAPACITY_MAX = 10_000
 #: The young-cadre age limit the seeds report on (under 35).
 YOUNG_UNDER = 35
 #: Ethnicity code of the Kinh majority: every other group is an ethnic minority.
@@ -202,11 +204,11 @@ class EnrolmentService:
 
     # --- administrators ------------------------------------------------------------------------
 
-    async def set_capacity(self, actor: Actor, class_id: int, capacity: int) -> int:
-        """A new capacity; seats it opens go to the waitlist at once. Returns how many were
+    async def set_capacity(self, actor: Actor, class_id: int, capacity: int) -> list[Person]:
+        """A new capacity; seats it opens go to the waitlist at once. Returns who was
         promoted. Refused below the number already enrolled."""
         require(actor, Role.ADMIN)
-        if not 1 <= capacity <= 10_000:
+        if not 1 <= capacity <= CAPACITY_MAX:
             raise InvalidInput("planning.capacity_range")
         async with self.db.write() as conn:
             classes = ClassRepository(conn)
@@ -335,15 +337,15 @@ class EnrolmentService:
 
     async def _promote(
         self, conn: AsyncConnection, training_class: TrainingClass, actor: int | None
-    ) -> int:
+    ) -> list[Person]:
         """Fills free seats from the waitlist, first ticket first; each promoted cadre is
-        told. Returns how many were promoted."""
+        told. Returns who was promoted."""
         if training_class.status is ClassStatus.CANCELLED:
-            return 0
+            return []
         classes = ClassRepository(conn)
         repo = EnrolmentRepository(conn)
-        promoted = 0
-        for _ in range(training_class.capacity):
+        promoted: list[Person] = []
+        for _ in range(CAPACITY_MAX):  # the seats free now, which a raise may have added
             person_id = await repo.first_waiting(training_class.id)
             if person_id is None or not await classes.take_seat(training_class.id):
                 break
@@ -373,5 +375,5 @@ class EnrolmentService:
                         )
                     ]
                 )
-            promoted += 1
+            promoted.append(person)
         return promoted

@@ -42,7 +42,6 @@ CODE = re.compile(r"[A-Z0-9][A-Z0-9._\-]{1,31}")
 NAME_MAX = 200
 PLACE_MAX = 300
 LINK = re.compile(r"https://[^\s<>\"]{3,490}")
-CAPACITY_MAX = 10_000
 TARGET_MAX = 1_000_000
 SESSIONS_MAX = 400  # a political-theory course runs for months, two sessions a day
 ROSTER_SHOWN = 80

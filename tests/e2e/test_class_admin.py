@@ -308,6 +308,9 @@ async def test_a_draft_plan_is_approved_its_targets_changed_and_its_classes_list
     await admin.expect("Đã cập nhật chỉ tiêu")
     await admin.tap(f"Chỉ tiêu {YEAR}")
     await admin.expect("Hiện tại: 5 lớp / 200 học viên")
+    await admin.tap("Giữ nguyên chỉ tiêu này")  # the overall target may be kept as it is
+    await admin.expect("Giữ nguyên chỉ tiêu Tổng: 5 lớp / 200 học viên")
+    await admin.expect("Chỉ tiêu (2/7)")
     await admin.tap("Hủy")
     await admin.expect("không có gì thay đổi")
     await admin.send("/plan")

@@ -84,7 +84,7 @@ async def test_seats_then_the_waitlist_in_order_and_a_freed_seat_goes_to_the_fir
     assert told == [(5002, "waitlist_promoted")] and events == ["promoted"]
 
     promoted = await services.enrolment.set_capacity(await actor(services, ADMIN), class_id, 3)
-    assert promoted == 1
+    assert [p.full_name for p in promoted] == ["Học viên 3"]
     assert await statuses(db, class_id) == {"enrolled": 3, "withdrawn": 1}
 
 
@@ -337,3 +337,18 @@ async def test_catalog_views_expire_and_are_purged(db: Database) -> None:
     with pytest.raises(NotFound):
         await services.catalog.view(cadre, key)
     assert await services.catalog.purge() == 1
+
+
+async def test_a_capacity_raised_well_beyond_the_old_one_seats_every_waiting_cadre(
+    db: Database, services: Services
+) -> None:
+    province = await make_province(db)
+    await cadres(db, province, 3)
+    class_id = await add_class(db, "GROW", capacity=1)
+    for i in range(3):
+        await services.enrolment.enrol(
+            await actor(services, 5000 + i), class_id, clashes_seen=False
+        )
+    promoted = await services.enrolment.set_capacity(await actor(services, ADMIN), class_id, 5)
+    assert [p.full_name for p in promoted] == ["Học viên 1", "Học viên 2"]
+    assert await statuses(db, class_id) == {"enrolled": 3}
