@@ -73,7 +73,6 @@ class ClassEventKind(StrEnum):
 
     SESSION_MOVED = "session_moved"
     SESSION_CANCELLED = "session_cancelled"
-    SESSION_ONLINE = "session_online"
     CLASS_CANCELLED = "class_cancelled"
     PROMOTED = "promoted"
 
