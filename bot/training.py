@@ -68,6 +68,34 @@ class PriorityGroup(StrEnum):
     SOURCE_POOL = "source_pool"
 
 
+#: The young-cadre age limit the seeds report on (under 35).
+YOUNG_UNDER = 35
+#: Ethnicity code of the Kinh majority: every other group is an ethnic minority.
+MAJORITY_ETHNICITY = "01"
+
+
+def priority_groups(
+    *,
+    year: int,
+    birth_year: int | None,
+    female: bool,
+    ethnicity_code: str | None,
+    source_pool: bool,
+) -> frozenset[PriorityGroup]:
+    """The priority groups a cadre belongs to in `year`: the one rule audiences, reports and
+    the demo data all use."""
+    found = set()
+    if birth_year and year - birth_year < YOUNG_UNDER:
+        found.add(PriorityGroup.YOUNG)
+    if female:
+        found.add(PriorityGroup.WOMEN)
+    if ethnicity_code is not None and ethnicity_code != MAJORITY_ETHNICITY:
+        found.add(PriorityGroup.MINORITY)
+    if source_pool:
+        found.add(PriorityGroup.SOURCE_POOL)
+    return frozenset(found)
+
+
 class ClassEventKind(StrEnum):
     """What the people of a class must hear about: the notifier's input."""
 

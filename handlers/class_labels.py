@@ -5,7 +5,7 @@ priority groups, weekdays, parts of the day and moments. Each label is a literal
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, time
+from datetime import datetime, time
 
 from bot.errors import InvalidInput
 from bot.i18n import Texts
@@ -80,11 +80,6 @@ def parts_label(texts: Texts, parts: Sequence[DayPart]) -> str:
 def parts_of_day(texts: Texts, starts: Sequence[time]) -> str:
     """The parts of the day sessions starting at these times fall in."""
     return parts_label(texts, [day_part(start.hour) for start in starts])
-
-
-def short_day(day: date) -> str:
-    """03/03: the year is the plan's, said elsewhere."""
-    return f"{day.day:02d}/{day.month:02d}"
 
 
 def kind_options(texts: Texts) -> list[tuple[str, str]]:

@@ -15,7 +15,7 @@ from bot.i18n import Raw, Texts
 from bot.services.planning import check_not_past, check_span, check_starts_after, plan_sessions
 from bot.training import NewSession
 from handlers.admin_steps import Typed
-from handlers.class_labels import WORKDAYS, parts_of_day, short_day, weekdays_label
+from handlers.class_labels import WORKDAYS, parts_of_day, weekdays_label
 from handlers.dialogue import Flow, Goto, Move, Step, Turn
 from handlers.steps import SKIP
 from handlers.ui import Button, inline
@@ -56,11 +56,11 @@ def describe(texts: Texts, draft: Recurrence, tz: tzinfo) -> str:
         parts=parts_of_day(texts, [s.start for s in slots]),
         weekdays=weekdays_label(texts, draft.weekdays),
         slots=", ".join(f"{s.start:%H:%M}–{s.end:%H:%M}" for s in slots),
-        first=short_day(draft.first_day),
-        last=short_day(draft.last_day),
+        first=draft.first_day,
+        last=draft.last_day,
     )
     if draft.skip_days:
-        days = ", ".join(short_day(d) for d in draft.skip_days)
+        days = ", ".join(texts.format("{day:short}", day=d) for d in draft.skip_days)
         text += texts("class_admin.sessions_except", days=days)
     return text
 

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.actions import OpenClass
 from bot.clock import Clock
 from bot.delivery.model import Unreached
-from bot.domain import Actor, AuditAction, MessageKind, Person, Role
+from bot.domain import Actor, AuditAction, Gender, MessageKind, Person, Role
 from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from bot.services.access import registered, require
 from bot.services.notices import notice
@@ -29,9 +29,9 @@ from bot.training import (
     Enrolment,
     EnrolmentStatus,
     Learner,
-    PriorityGroup,
     Session,
     TrainingClass,
+    priority_groups,
 )
 from storage.database import Database
 from storage.repositories.audit import AuditRepository
@@ -43,10 +43,6 @@ from storage.repositories.units import UnitRepository
 
 #: The most seats a class may have.
 CAPACITY_MAX = 10_000
-#: The young-cadre age limit the seeds report on (under 35).
-YOUNG_UNDER = 35
-#: Ethnicity code of the Kinh majority: every other group is an ethnic minority.
-MAJORITY_ETHNICITY = "01"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,21 +83,19 @@ class EnrolmentOutcome:
 async def learner_of(conn: AsyncConnection, person: Person, year: int) -> Learner:
     """The cadre as audience rules see them: units up the tree, grade, title, groups."""
     ancestors = await UnitRepository(conn).ancestor_ids(person.unit.id) if person.unit else []
-    groups = set()
-    if person.birth_year and year - person.birth_year < YOUNG_UNDER:
-        groups.add(PriorityGroup.YOUNG)
-    if person.gender is not None and person.gender.value == "female":
-        groups.add(PriorityGroup.WOMEN)
-    if person.ethnicity is not None and person.ethnicity.code != MAJORITY_ETHNICITY:
-        groups.add(PriorityGroup.MINORITY)
-    if person.source_pool:
-        groups.add(PriorityGroup.SOURCE_POOL)
+    groups = priority_groups(
+        year=year,
+        birth_year=person.birth_year,
+        female=person.gender is Gender.FEMALE,
+        ethnicity_code=person.ethnicity.code if person.ethnicity else None,
+        source_pool=person.source_pool,
+    )
     return Learner(
         person_id=person.id,
         unit_ancestor_ids=tuple(ancestors),
         grade_id=person.grade.id if person.grade else None,
         title_id=person.title.id if person.title else None,
-        groups=frozenset(groups),
+        groups=groups,
     )
 
 

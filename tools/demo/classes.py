@@ -19,7 +19,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from bot.dates import Slot, end_of_day, recurring
-from bot.training import ALL_KINDS, ClassFormat, ClassKind, ClassStatus, PriorityGroup, Target
+from bot.training import (
+    ALL_KINDS,
+    ClassFormat,
+    ClassKind,
+    ClassStatus,
+    PriorityGroup,
+    Target,
+    priority_groups,
+)
 from tools.demo.data import (
     DEMO_IDENTITIES,
     DEMO_SELF_DECLARED,
@@ -494,14 +502,15 @@ class _Builder:
         """The audience rule as the enrolment service applies it (../../bot/services)."""
         if audience == DemoAudience():
             return True
-        groups = {
-            PriorityGroup.YOUNG: self.year - person.birth_year < 35,
-            PriorityGroup.WOMEN: person.gender == "female",
-            PriorityGroup.MINORITY: person.ethnicity_code != "01",
-            PriorityGroup.SOURCE_POOL: person.source_pool,
-        }
+        groups = priority_groups(
+            year=self.year,
+            birth_year=person.birth_year,
+            female=person.gender == "female",
+            ethnicity_code=person.ethnicity_code,
+            source_pool=person.source_pool,
+        )
         return (
-            any(groups[g] for g in audience.groups)
+            any(g in groups for g in audience.groups)
             or person.grade_code in audience.grade_codes
             or person.title_code in audience.title_codes
             or any(code in audience.unit_codes for code in self._ancestry(person.unit_code))

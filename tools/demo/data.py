@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from itertools import accumulate
 
 from bot.text_search import fold
+from bot.training import YOUNG_UNDER
 
 DEFAULT_SEED = 2026
 DEFAULT_PEOPLE = 500
@@ -24,7 +25,7 @@ DEFAULT_PEOPLE = 500
 REFERENCE_YEAR = 2026
 MIN_AGE = 23
 MAX_AGE = 60
-YOUNG_AGE_LIMIT = 35
+YOUNG_AGE_LIMIT = YOUNG_UNDER
 
 PROVINCE_NAME = "Tỉnh Sơn Lâm"
 ROOT_CODE = "TINH"
