@@ -24,6 +24,7 @@ from enum import StrEnum
 from typing import Any, ClassVar, Self, TypeVar
 
 from bot.domain import NavOp, ProfileField, ReturnReason, Role
+from bot.reminders import Lead
 from bot.text_search import fold
 
 SEPARATOR = ":"
@@ -438,6 +439,8 @@ class OpenClass(Action):
 class ClassTimetable(Action):
     class_id: int
     view: str = ""
+    #: From a reminder or notice: answer in a new message, so the reminder stays readable.
+    fresh: bool = False
 
 
 @action("enrol")
@@ -591,3 +594,42 @@ class AllowRepeat(Action):
     """Let one person take this class despite earlier training on the same content."""
 
     class_id: int
+
+
+@action("rem")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ReminderSettings(Action):
+    """The reminder settings screen (/settings)."""
+
+
+@action("rem.on")
+@dataclasses.dataclass(frozen=True, slots=True)
+class SwitchReminders(Action):
+    enabled: bool
+
+
+@action("rem.lead")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ToggleLead(Action):
+    lead: Lead
+
+
+@action("rem.quiet")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ChangeQuietHours(Action):
+    """Starts the dialogue that asks for new quiet hours."""
+
+
+@action("rem.classes")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ReminderClasses(Action):
+    page: int = 0
+
+
+@action("rem.mute")
+@dataclasses.dataclass(frozen=True, slots=True)
+class MuteClass(Action):
+    """Reminders of one class off (`muted`), or back on."""
+
+    class_id: int
+    muted: bool = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -37,6 +38,8 @@ class Settings(BaseSettings):
     send_rate_per_chat_s: float = Field(default=1.0, gt=0)
     send_group_per_min: float = Field(default=20.0, gt=0)
     send_in_flight: int = Field(default=8, ge=1, le=100)
+    # The evening-before reminder goes out at this local hour (HH:MM).
+    reminder_evening: time = time(19, 0)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

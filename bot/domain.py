@@ -46,6 +46,7 @@ class AuditAction(StrEnum):
     SESSIONS_ADDED = "sessions_added"
     SESSION_MOVED = "session_moved"
     SESSION_CANCELLED = "session_cancelled"
+    SESSION_PLACE = "session_place"
     ENROLLED = "enrolled"
     WAITLISTED = "waitlisted"
     WITHDRAWN = "withdrawn"
@@ -65,6 +66,8 @@ class MessageKind(StrEnum):
     SOURCE_POOL_CHANGED = "source_pool_changed"
     CLASS_CANCELLED = "class_cancelled"
     WAITLIST_PROMOTED = "waitlist_promoted"
+    REMINDER = "reminder"
+    CLASS_CHANGED = "class_changed"
 
 
 class Gender(StrEnum):

@@ -101,6 +101,8 @@ class ClassEventKind(StrEnum):
 
     SESSION_MOVED = "session_moved"
     SESSION_CANCELLED = "session_cancelled"
+    #: Its room or meeting link changed (switched online, or to another hall).
+    SESSION_PLACE = "session_place"
     CLASS_CANCELLED = "class_cancelled"
     PROMOTED = "promoted"
 

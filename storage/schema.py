@@ -341,6 +341,9 @@ class_sessions = sa.Table(
     sa.Column("status", sa.String(10), nullable=False),
     # Where it was before it last moved: the timetable says what changed.
     sa.Column("moved_from", UTCDateTime),
+    # When its current time was set (added or moved): reminders due before it are merged
+    # into the next one rather than sent late.
+    sa.Column("timed_at", UTCDateTime),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.CheckConstraint("status IN ('scheduled', 'cancelled')", name="status"),
@@ -423,4 +426,59 @@ catalog_views = sa.Table(
     sa.Column("state", sa.JSON, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("expires_at", UTCDateTime, nullable=False, index=True),
+)
+
+#: A person's reminder settings; no row means the defaults (bot/reminders.ReminderPrefs).
+reminder_settings = sa.Table(
+    "reminder_settings",
+    metadata,
+    sa.Column("person_id", Id, sa.ForeignKey("people.id"), primary_key=True),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    # The chosen leads (bot/reminders.Lead values), comma-separated: "eve,1h".
+    sa.Column("leads", sa.String(40), nullable=False),
+    # Quiet hours as local minutes after midnight; equal means never quiet.
+    sa.Column("quiet_from", sa.SmallInteger, nullable=False),
+    sa.Column("quiet_until", sa.SmallInteger, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+#: Classes a person wants no reminders for.
+reminder_mutes = sa.Table(
+    "reminder_mutes",
+    metadata,
+    sa.Column("person_id", Id, sa.ForeignKey("people.id"), primary_key=True),
+    sa.Column("class_id", Id, sa.ForeignKey("classes.id"), primary_key=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+)
+
+#: Every reminder decided, under the session's start time: a pass repeated after a restart
+#: finds it here and decides nothing twice; a moved session has a new start, so new rows.
+reminder_log = sa.Table(
+    "reminder_log",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("session_id", Id, sa.ForeignKey("class_sessions.id"), nullable=False),
+    sa.Column("person_id", Id, sa.ForeignKey("people.id"), nullable=False),
+    sa.Column("lead", sa.String(4), nullable=False),
+    sa.Column("starts_at", UTCDateTime, nullable=False),
+    sa.Column("state", sa.String(8), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("state IN ('sent', 'merged', 'skipped')", name="state"),
+    sa.UniqueConstraint("session_id", "person_id", "lead", "starts_at"),
+)
+
+#: Messages held for their recipient's quiet hours; the notifier moves them to the outbox
+#: (same dedup key) when the hours end.
+held_messages = sa.Table(
+    "held_messages",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("dedup_key", sa.String(200), nullable=False, unique=True),
+    sa.Column("chat_id", sa.BigInteger, nullable=False),
+    sa.Column("person_id", Id, sa.ForeignKey("people.id"), index=True),
+    sa.Column("batch_id", Id, sa.ForeignKey("delivery_batches.id"), index=True),
+    sa.Column("kind", sa.String(30), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("release_at", UTCDateTime, nullable=False, index=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
 )

@@ -102,6 +102,7 @@ async def add_class(
     deadline: datetime | None = None,
     name: str | None = None,
     plan_year: int | None = None,
+    created: datetime | None = None,
 ) -> int:
     """An open class of an approved plan, with a morning session on each of `days` days
     from `starts` (by default a month from now); its programme, and the plan of
@@ -161,5 +162,6 @@ async def add_class(
                 NewSession(starts + timedelta(days=d), starts + timedelta(days=d, hours=3))
                 for d in range(days)
             ],
+            at=created,
         )
     return class_id

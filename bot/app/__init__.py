@@ -14,6 +14,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from bot.app.delivery_runtime import DeliveryRuntime
 from bot.app.ordering import PerUserOrderedProcessor
 from bot.app.rate_limiter import SharedRateLimiter
+from bot.app.reminders_runtime import start_reminders, wake_reminders
 from bot.app.updates_request import ReadableUpdatesRequest
 from bot.clock import Clock
 from bot.config import Settings
@@ -50,7 +51,11 @@ def build_application(
         raise ValueError("BOT_TOKEN is not set")
     database = db or Database.from_url(settings.database_url)
     services = Services.build(
-        database, superadmin_ids=settings.admin_ids, clock=clock, tz=settings.tz
+        database,
+        superadmin_ids=settings.admin_ids,
+        clock=clock,
+        tz=settings.tz,
+        evening=settings.reminder_evening,
     )
     pacer = PriorityPacer(settings.send_rate_per_s)
     spacing = ChatSpacing(settings.send_rate_per_chat_s, settings.send_group_per_min)
@@ -98,6 +103,8 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     )
     await set_default_menus(app.bot)
     app.bot_data.extra["menus"] = asyncio.create_task(_publish_staff_menus(app, services, settings))
+    start_reminders(app)
+    app.bot_data.delivery.on_active = lambda: wake_reminders(app)
     await app.bot_data.delivery.start(app.bot, services)
     log.info("bot ready")
 

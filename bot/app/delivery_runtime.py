@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from telegram.ext import ExtBot
@@ -43,6 +44,14 @@ class DeliveryRuntime:
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
         self._lock_lost = False
+        self._active = False
+        #: Called when this process becomes the one that sends (the reminder pass runs there).
+        self.on_active: Callable[[], None] = lambda: None
+
+    @property
+    def active(self) -> bool:
+        """Whether this process holds the sender lock now."""
+        return self._active and not self._lock_lost
 
     async def start(self, bot: ExtBot[Any], services: Services) -> None:
         await services.delivery.load_unreachable()
@@ -74,7 +83,12 @@ class DeliveryRuntime:
                 if not await self._acquire(lock):
                     return
                 log.info("outbox sender active: %s", await lock.holder())
-                await self._serve(lock)
+                self._active = True
+                self.on_active()
+                try:
+                    await self._serve(lock)
+                finally:
+                    self._active = False
                 with contextlib.suppress(Exception):
                     await lock.release()
         finally:

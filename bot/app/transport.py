@@ -38,8 +38,13 @@ def render_text(payload: dict[str, Any], texts: Texts) -> str:
 
 
 def _param(value: Any, texts: Texts) -> Any:
+    """A parameter as the catalog fills it in: a nested text (itself with parameters), a
+    list of them (one per line), a moment, or a plain value."""
+    if isinstance(value, list):
+        return Raw("\n".join(_param(item, texts) for item in value))
     if isinstance(value, dict) and "key" in value:
-        return Raw(texts(value["key"], **value.get("params", {})))
+        params = {name: _param(v, texts) for name, v in value.get("params", {}).items()}
+        return Raw(texts(value["key"], **params))
     if isinstance(value, dict) and "moment" in value:  # shown in the reader's zone and style
         return datetime.fromisoformat(value["moment"])
     return value

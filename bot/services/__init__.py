@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import time, tzinfo
 
 from bot.clock import Clock, SystemClock
 from bot.i18n import DEFAULT_TIMEZONE
+from bot.reminders import DEFAULT_EVENING
 from bot.services.access import AccessService
 from bot.services.catalog import CatalogService
 from bot.services.delivery import DeliveryService
@@ -15,6 +16,7 @@ from bot.services.directory import DirectoryService
 from bot.services.enrolment import EnrolmentService
 from bot.services.people import PeopleService
 from bot.services.planning import PlanningService
+from bot.services.reminders import ReminderService
 from storage.database import Database
 
 
@@ -32,6 +34,7 @@ class Services:
     planning: PlanningService
     enrolment: EnrolmentService
     catalog: CatalogService
+    reminders: ReminderService
 
     @classmethod
     def build(
@@ -41,6 +44,7 @@ class Services:
         superadmin_ids: frozenset[int],
         clock: Clock | None = None,
         tz: tzinfo = DEFAULT_TIMEZONE,
+        evening: time = DEFAULT_EVENING,
     ) -> Services:
         clock = clock or SystemClock()
         delivery = DeliveryService(db)
@@ -62,4 +66,5 @@ class Services:
             planning=PlanningService(db, clock, tz),
             enrolment=EnrolmentService(db, clock, tz, notify=delivery.wake),
             catalog=CatalogService(db, clock, tz),
+            reminders=ReminderService(db, clock, tz, evening=evening, notify=delivery.wake),
         )

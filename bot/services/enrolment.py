@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -20,8 +20,10 @@ from bot.clock import Clock
 from bot.delivery.model import Unreached
 from bot.domain import Actor, AuditAction, Gender, MessageKind, Person, Role
 from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from bot.reminders import local_day, session_reminders_prefix
 from bot.services.access import registered, require
 from bot.services.notices import notice
+from bot.services.quiet import queue_or_hold
 from bot.training import (
     Clash,
     ClassEventKind,
@@ -137,11 +139,13 @@ class EnrolmentService:
                 raise Conflict("enrol.clash_appeared")
             repo = EnrolmentRepository(conn)
             if await classes.take_seat(class_id):
-                await repo.put(class_id, person.id, EnrolmentStatus.ENROLLED)
+                await repo.put(class_id, person.id, EnrolmentStatus.ENROLLED, at=self.clock.now())
                 result = Enrolment(class_id, person.id, EnrolmentStatus.ENROLLED)
             else:
                 ticket = await classes.next_ticket(class_id)
-                await repo.put(class_id, person.id, EnrolmentStatus.WAITLISTED, ticket)
+                await repo.put(
+                    class_id, person.id, EnrolmentStatus.WAITLISTED, ticket, at=self.clock.now()
+                )
                 position = await repo.position(class_id, ticket)
                 result = Enrolment(class_id, person.id, EnrolmentStatus.WAITLISTED, position)
             action = (
@@ -177,7 +181,9 @@ class EnrolmentService:
                 and had.status is EnrolmentStatus.ENROLLED
             ):
                 raise Conflict("enrol.withdraw_started")
-            await repo.set_status(class_id, person.id, EnrolmentStatus.WITHDRAWN)
+            await repo.set_status(
+                class_id, person.id, EnrolmentStatus.WITHDRAWN, at=self.clock.now()
+            )
             await AuditRepository(conn).record(
                 AuditAction.WITHDRAWN,
                 actor=actor.telegram_id,
@@ -254,13 +260,16 @@ class EnrolmentService:
             await classes.update(
                 class_id, status=ClassStatus.CANCELLED.value, cancelled_reason=reason or None
             )
+            now = self.clock.now()
             event = await classes.record_event(
                 class_id,
                 ClassEventKind.CLASS_CANCELLED,
                 actor=actor.telegram_id,
                 before={"status": training_class.status.value},
                 after={"reason": reason},
+                at=now,
             )
+            await OutboxRepository(conn).cancel_pending(session_reminders_prefix(class_id))
             await AuditRepository(conn).record(
                 AuditAction.CLASS_CANCELLED,
                 actor=actor.telegram_id,
@@ -269,19 +278,29 @@ class EnrolmentService:
             )
             params = {"name": training_class.name, "code": training_class.code,
                       "reason": reason or "—"}  # fmt: skip
-            await OutboxRepository(conn).add([
+            told = [
                 notice(MessageKind.CLASS_CANCELLED, f"class_cancelled:{event}:{m.person_id}",
                        chat_id=m.telegram_id, person_id=m.person_id,
                        text_key="notice.class_cancelled", params=params)
                 for m in affected
                 if m.telegram_id is not None
-            ])  # fmt: skip
+            ]  # fmt: skip
+            urgent = await self._meets_today(conn, class_id, now)
+            await queue_or_hold(conn, told, now=now, tz=self.tz, urgent=urgent)
         self.notify()
         unreached: dict[str, list[Unreached]] = {}
         for m in affected:
             if m.telegram_id is None:
                 unreached.setdefault(m.unit or "—", []).append(Unreached(m.name, m.phone))
         return ClassCancelled(sum(1 for m in affected if m.telegram_id is not None), unreached)
+
+    async def _meets_today(self, conn: AsyncConnection, class_id: int, now: datetime) -> bool:
+        """Whether the class has a session today: news of it is not held for quiet hours."""
+        today = local_day(now, self.tz)
+        return any(
+            local_day(s.starts_at, self.tz) == today and not s.cancelled
+            for s in await ClassRepository(conn).sessions(class_id)
+        )
 
     # --- rules ---------------------------------------------------------------------------------
 
@@ -343,12 +362,14 @@ class EnrolmentService:
             person_id = await repo.first_waiting(training_class.id)
             if person_id is None or not await classes.take_seat(training_class.id):
                 break
-            await repo.set_status(training_class.id, person_id, EnrolmentStatus.ENROLLED)
+            now = self.clock.now()
+            await repo.set_status(training_class.id, person_id, EnrolmentStatus.ENROLLED, at=now)
             event = await classes.record_event(
                 training_class.id,
                 ClassEventKind.PROMOTED,
                 actor=actor,
                 after={"person_id": person_id},
+                at=now,
             )
             await AuditRepository(conn).record(
                 AuditAction.PROMOTED, actor=actor, person_id=person_id, class_id=training_class.id
@@ -356,7 +377,8 @@ class EnrolmentService:
             person = await PeopleRepository(conn).get(person_id)
             if person.telegram_id is not None:
                 params = {"name": training_class.name, "code": training_class.code}
-                await OutboxRepository(conn).add(
+                await queue_or_hold(
+                    conn,
                     [
                         notice(
                             MessageKind.WAITLIST_PROMOTED,
@@ -367,7 +389,10 @@ class EnrolmentService:
                             params=params,
                             buttons=[[("catalog.open_card", OpenClass(training_class.id))]],
                         )
-                    ]
+                    ],
+                    now=now,
+                    tz=self.tz,
+                    urgent=await self._meets_today(conn, training_class.id, now),
                 )
             promoted.append(person)
         return promoted

@@ -11,6 +11,7 @@ from bot.clock import Clock
 from bot.dates import Slot, recurring
 from bot.domain import Actor, AuditAction, Person, Role
 from bot.errors import Conflict, InvalidInput
+from bot.reminders import session_reminders_prefix
 from bot.services.access import require
 from bot.text_search import fold
 from bot.training import (
@@ -34,6 +35,7 @@ from storage.database import Database
 from storage.repositories.audit import AuditRepository
 from storage.repositories.classes import ClassRepository
 from storage.repositories.enrolments import EnrolmentRepository
+from storage.repositories.outbox import OutboxRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.plans import PlanRepository, ProgrammeRepository
 from storage.repositories.roles import RoleRepository
@@ -307,7 +309,7 @@ class PlanningService:
             if await repo.code_taken(new.code):
                 raise Conflict("planning.code_taken", code=new.code)
             class_id = await repo.add(new, actor.telegram_id)
-            await repo.add_sessions(class_id, sessions)
+            await repo.add_sessions(class_id, sessions, at=self.clock.now())
             await AuditRepository(conn).record(
                 AuditAction.CLASS_SAVED,
                 actor=actor.telegram_id,
@@ -380,7 +382,7 @@ class PlanningService:
             training_class = await repo.lock(class_id)
             if training_class.status is ClassStatus.CANCELLED:
                 raise Conflict("planning.already_cancelled")
-            await repo.add_sessions(class_id, sessions)
+            await repo.add_sessions(class_id, sessions, at=self.clock.now())
             await AuditRepository(conn).record(
                 AuditAction.SESSIONS_ADDED,
                 actor=actor.telegram_id,
@@ -402,9 +404,11 @@ class PlanningService:
             await repo.lock(session.class_id)
             if session.cancelled:
                 raise Conflict("planning.session_cancelled")
+            now = self.clock.now()
             await repo.update_session(
-                session_id, starts_at=starts_at, ends_at=ends_at, moved_from=session.starts_at
-            )
+                session_id, at=now, starts_at=starts_at, ends_at=ends_at,
+                moved_from=session.starts_at, timed_at=now,
+            )  # fmt: skip
             await repo.refresh_span(session.class_id)
             before = {
                 "starts_at": session.starts_at.isoformat(),
@@ -418,6 +422,10 @@ class PlanningService:
                 before=before,
                 after=after,
                 actor=actor.telegram_id,
+                at=now,
+            )
+            await OutboxRepository(conn).cancel_pending(
+                session_reminders_prefix(session.class_id, session_id)
             )
             await AuditRepository(conn).record(
                 AuditAction.SESSION_MOVED,
@@ -429,6 +437,37 @@ class PlanningService:
             )
             return await repo.session(session_id)
 
+    async def change_place(
+        self, actor: Actor, session_id: int, room: str | None, link: str | None
+    ) -> Session:
+        """A session's own room and meeting link (none: the class's); switching a session
+        online is a link and no room. Its people are told by the notifier."""
+        require(actor, Role.ADMIN)
+        room = clean_place(room) if room else None
+        link = clean_link(link) if link else None
+        async with self.db.write() as conn:
+            repo = ClassRepository(conn)
+            session = await repo.session(session_id)
+            await repo.lock(session.class_id)
+            if session.cancelled:
+                raise Conflict("planning.session_cancelled")
+            if (session.room, session.link) == (room, link):
+                return session
+            now = self.clock.now()
+            await repo.update_session(session_id, at=now, room=room, link=link)
+            before = {"starts_at": session.starts_at.isoformat(), "room": session.room,
+                      "link": session.link}  # fmt: skip
+            after = {"room": room, "link": link}
+            await repo.record_event(
+                session.class_id, ClassEventKind.SESSION_PLACE, session_id=session_id,
+                before=before, after=after, actor=actor.telegram_id, at=now,
+            )  # fmt: skip
+            await AuditRepository(conn).record(
+                AuditAction.SESSION_PLACE, actor=actor.telegram_id, class_id=session.class_id,
+                session_id=session_id, before=before, after=after,
+            )  # fmt: skip
+            return await repo.session(session_id)
+
     async def cancel_session(self, actor: Actor, session_id: int) -> Session:
         require(actor, Role.ADMIN)
         async with self.db.write() as conn:
@@ -437,7 +476,8 @@ class PlanningService:
             await repo.lock(session.class_id)
             if session.cancelled:
                 raise Conflict("planning.session_cancelled")
-            await repo.update_session(session_id, status=SessionStatus.CANCELLED.value)
+            now = self.clock.now()
+            await repo.update_session(session_id, at=now, status=SessionStatus.CANCELLED.value)
             await repo.refresh_span(session.class_id)
             before = {"starts_at": session.starts_at.isoformat()}
             await repo.record_event(
@@ -446,6 +486,10 @@ class PlanningService:
                 session_id=session_id,
                 before=before,
                 actor=actor.telegram_id,
+                at=now,
+            )
+            await OutboxRepository(conn).cancel_pending(
+                session_reminders_prefix(session.class_id, session_id)
             )
             await AuditRepository(conn).record(
                 AuditAction.SESSION_CANCELLED,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +44,21 @@ from storage.schema import (
     programmes,
 )
 from storage.types import utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class ClassEvent:
+    """A change the people of a class must hear about (see class_events)."""
+
+    id: int
+    class_id: int
+    session_id: int | None
+    kind: ClassEventKind
+    before: dict[str, Any]
+    after: dict[str, Any]
+    actor: int | None
+    at: datetime
+
 
 _waiting = (
     sa.select(sa.func.count())
@@ -381,8 +397,10 @@ class ClassRepository:
 
     # --- sessions -----------------------------------------------------------------------------
 
-    async def add_sessions(self, class_id: int, sessions: Sequence[NewSession]) -> None:
-        now = utcnow()
+    async def add_sessions(
+        self, class_id: int, sessions: Sequence[NewSession], *, at: datetime | None = None
+    ) -> None:
+        now = at or utcnow()
         if sessions:
             await self.conn.execute(
                 class_sessions.insert(),
@@ -396,6 +414,7 @@ class ClassRepository:
                         "room": s.room,
                         "link": s.link,
                         "status": SessionStatus.SCHEDULED.value,
+                        "timed_at": now,
                         "created_at": now,
                         "updated_at": now,
                     }
@@ -447,11 +466,13 @@ class ClassRepository:
             raise NotFound("error.session_unknown")
         return _session(row)
 
-    async def update_session(self, session_id: int, **values: Any) -> None:
+    async def update_session(
+        self, session_id: int, *, at: datetime | None = None, **values: Any
+    ) -> None:
         await self.conn.execute(
             class_sessions.update()
             .where(class_sessions.c.id == session_id)
-            .values(updated_at=utcnow(), **values)
+            .values(updated_at=at or utcnow(), **values)
         )
 
     async def record_event(
@@ -463,6 +484,7 @@ class ClassRepository:
         before: dict[str, Any] | None = None,
         after: dict[str, Any] | None = None,
         actor: int | None = None,
+        at: datetime | None = None,
     ) -> int:
         """A change its people must hear about, for the notifier to consume."""
         result = await self.conn.execute(
@@ -474,11 +496,33 @@ class ClassRepository:
                 before=before or {},
                 after=after or {},
                 actor_telegram_id=actor,
-                at=utcnow(),
+                at=at or utcnow(),
             )
             .returning(class_events.c.id)
         )
         return int(result.scalar_one())
+
+    async def pending_events(self, limit: int = 1_000) -> list[ClassEvent]:
+        """Events the notifier has not handled yet, oldest first."""
+        rows = await self.conn.execute(
+            sa.select(class_events)
+            .where(class_events.c.handled_at.is_(None))
+            .order_by(class_events.c.id)
+            .limit(limit)
+        )
+        return [
+            ClassEvent(r.id, r.class_id, r.session_id, ClassEventKind(r.kind), r.before, r.after,
+                       r.actor_telegram_id, r.at)
+            for r in rows
+        ]  # fmt: skip
+
+    async def mark_handled(self, event_ids: Sequence[int], at: datetime) -> None:
+        if event_ids:
+            await self.conn.execute(
+                class_events.update()
+                .where(class_events.c.id.in_(list(event_ids)))
+                .values(handled_at=at)
+            )
 
     async def clashes(self, class_id: int, person_id: int) -> list[Clash]:
         """Sessions of this class overlapping a session of another class the person is

@@ -69,11 +69,19 @@ class EnrolmentRepository:
         return int(ahead.scalar_one()) + 1
 
     async def put(
-        self, class_id: int, person_id: int, status: EnrolmentStatus, ticket: int | None = None
+        self,
+        class_id: int,
+        person_id: int,
+        status: EnrolmentStatus,
+        ticket: int | None = None,
+        *,
+        at: datetime | None = None,
     ) -> None:
         """Enrols or waitlists the person, reusing the row of an earlier withdrawal. A second
-        row for the same person and class is refused by the database (a double tap)."""
-        now = utcnow()
+        row for the same person and class is refused by the database (a double tap).
+
+        `at`: the service's clock (reminders due before it are not sent late)."""
+        now = at or utcnow()
         updated = await self.conn.execute(
             enrolments.update()
             .where(
@@ -109,11 +117,18 @@ class EnrolmentRepository:
                  for person_id in person_ids],
             )  # fmt: skip
 
-    async def set_status(self, class_id: int, person_id: int, status: EnrolmentStatus) -> None:
+    async def set_status(
+        self,
+        class_id: int,
+        person_id: int,
+        status: EnrolmentStatus,
+        *,
+        at: datetime | None = None,
+    ) -> None:
         await self.conn.execute(
             enrolments.update()
             .where(enrolments.c.class_id == class_id, enrolments.c.person_id == person_id)
-            .values(status=status.value, updated_at=utcnow())
+            .values(status=status.value, updated_at=at or utcnow())
         )
 
     async def first_waiting(self, class_id: int) -> int | None:

@@ -92,6 +92,24 @@ class OutboxRepository:
             .values(state="cancelled", updated_at=utcnow())
         )
 
+    async def cancel_pending(
+        self, key_prefix: str, *, person_id: int | None = None, suffixes: Iterable[str] = ()
+    ) -> int:
+        """Cancels messages not sent yet whose key starts with `key_prefix` (and ends with one
+        of `suffixes`, if given): reminders of a session that moved or a setting turned off."""
+        query = outbox.update().where(
+            outbox.c.state == "pending", outbox.c.dedup_key.startswith(key_prefix, autoescape=True)
+        )
+        if person_id is not None:
+            query = query.where(outbox.c.person_id == person_id)
+        ends = list(suffixes)
+        if ends:
+            query = query.where(
+                sa.or_(*(outbox.c.dedup_key.endswith(end, autoescape=True) for end in ends))
+            )
+        result = await self.conn.execute(query.values(state="cancelled", updated_at=utcnow()))
+        return result.rowcount
+
     # --- the sender --------------------------------------------------------------------------
 
     async def due(self, now: datetime, limit: int, skip: Iterable[int] = ()) -> list[OutboxMessage]:

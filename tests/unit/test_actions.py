@@ -74,6 +74,12 @@ WIRE_CODES = {
     "sess.move": "MoveSession",
     "sess.cancel": "CancelSession",
     "class.repeat": "AllowRepeat",
+    "rem": "ReminderSettings",
+    "rem.on": "SwitchReminders",
+    "rem.lead": "ToggleLead",
+    "rem.quiet": "ChangeQuietHours",
+    "rem.classes": "ReminderClasses",
+    "rem.mute": "MuteClass",
 }
 
 

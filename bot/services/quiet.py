@@ -1,0 +1,42 @@
+"""Queueing what the bot sends on its own initiative so that nobody is woken at night."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.delivery.model import NewMessage
+from bot.reminders import QuietHours
+from storage.repositories.outbox import OutboxRepository
+from storage.repositories.reminders import ReminderRepository
+
+
+async def queue_or_hold(
+    conn: AsyncConnection,
+    messages: Sequence[NewMessage],
+    *,
+    now: datetime,
+    tz: tzinfo,
+    urgent: bool = False,
+) -> int:
+    """Queues the messages, in the caller's transaction; those whose recipient is in quiet
+    hours now are held until the hours end, unless `urgent` (a change to a session today).
+    Returns how many were held."""
+    if not messages:
+        return 0
+    repo = ReminderRepository(conn)
+    prefs = await repo.prefs(m.person_id for m in messages if m.person_id is not None)
+    held: list[tuple[NewMessage, datetime]] = []
+    ready: list[NewMessage] = []
+    for message in messages:
+        person = prefs.get(message.person_id) if message.person_id is not None else None
+        quiet = person.quiet if person is not None else QuietHours()
+        if not urgent and quiet.holds(now, tz):
+            held.append((message, quiet.release(now, tz)))
+        else:
+            ready.append(message)
+    await OutboxRepository(conn).add(ready)
+    await repo.hold(held)
+    return len(held)
