@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.i18n import DEFAULT_OFFICE, LANGUAGES, Office
 from bot.phones import normalize_phone
+from bot.reminders import QuietHours
 
 TELEGRAM_API = "https://api.telegram.org/bot"
 TELEGRAM_FILE_API = "https://api.telegram.org/file/bot"
@@ -40,6 +41,8 @@ class Settings(BaseSettings):
     send_in_flight: int = Field(default=8, ge=1, le=100)
     # The evening-before reminder goes out at this local hour (HH:MM).
     reminder_evening: time = time(19, 0)
+    # Quiet hours (local) of everyone who has not chosen their own in /settings.
+    quiet_hours: str = "21:30-06:00"
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -80,6 +83,15 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("use sqlite+aiosqlite:///path or postgresql+asyncpg://host/db")
         return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        return str(QuietHours.parse(value))
+
+    @property
+    def quiet(self) -> QuietHours:
+        return QuietHours.parse(self.quiet_hours)
 
     @property
     def tz(self) -> ZoneInfo:

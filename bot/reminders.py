@@ -53,6 +53,17 @@ class QuietHours:
     start: time = time(21, 30)
     end: time = time(6, 0)
 
+    @classmethod
+    def parse(cls, text: str) -> QuietHours:
+        """ "21:30-06:00" (the QUIET_HOURS setting); ValueError if it is not that."""
+        start, sep, end = text.replace(" ", "").partition("-")
+        if not sep:
+            raise ValueError("quiet hours are written HH:MM-HH:MM")
+        return cls(time.fromisoformat(start), time.fromisoformat(end))
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
     @property
     def active(self) -> bool:
         return self.start != self.end

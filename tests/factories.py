@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
 from bot.domain import Gender, NewPerson, NewUnit, PersonSource, Role
+from bot.reminders import QuietHours
 from bot.training import (
     Audience,
     ClassFormat,
@@ -32,6 +33,10 @@ class Province:
     root_id: int
     commune_id: int
     department_id: int
+
+
+#: Quiet hours off: a test that is not about them must not depend on the hour it runs at.
+NEVER_QUIET = QuietHours(time(0), time(0))
 
 
 async def add_unit(db: Database, code: str, name: str, parent_id: int | None, kind: str) -> int:

@@ -56,6 +56,7 @@ def build_application(
         clock=clock,
         tz=settings.tz,
         evening=settings.reminder_evening,
+        quiet=settings.quiet,
     )
     pacer = PriorityPacer(settings.send_rate_per_s)
     spacing = ChatSpacing(settings.send_rate_per_chat_s, settings.send_group_per_min)

@@ -7,7 +7,7 @@ from datetime import time, tzinfo
 
 from bot.clock import Clock, SystemClock
 from bot.i18n import DEFAULT_TIMEZONE
-from bot.reminders import DEFAULT_EVENING
+from bot.reminders import DEFAULT_EVENING, QuietHours, ReminderPrefs
 from bot.services.access import AccessService
 from bot.services.catalog import CatalogService
 from bot.services.delivery import DeliveryService
@@ -45,8 +45,10 @@ class Services:
         clock: Clock | None = None,
         tz: tzinfo = DEFAULT_TIMEZONE,
         evening: time = DEFAULT_EVENING,
+        quiet: QuietHours | None = None,
     ) -> Services:
         clock = clock or SystemClock()
+        defaults = ReminderPrefs(quiet=quiet or QuietHours())
         delivery = DeliveryService(db)
         access = AccessService(db, superadmin_ids, notify=delivery.wake)
         return cls(
@@ -64,7 +66,11 @@ class Services:
             delivery=delivery,
             dialogues=DialogueStore(db, clock),
             planning=PlanningService(db, clock, tz),
-            enrolment=EnrolmentService(db, clock, tz, notify=delivery.wake),
+            enrolment=EnrolmentService(
+                db, clock, tz, notify=delivery.wake, reminder_defaults=defaults
+            ),
             catalog=CatalogService(db, clock, tz),
-            reminders=ReminderService(db, clock, tz, evening=evening, notify=delivery.wake),
+            reminders=ReminderService(
+                db, clock, tz, evening=evening, defaults=defaults, notify=delivery.wake
+            ),
         )

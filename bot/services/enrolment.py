@@ -20,7 +20,7 @@ from bot.clock import Clock
 from bot.delivery.model import Unreached
 from bot.domain import Actor, AuditAction, Gender, MessageKind, Person, Role
 from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from bot.reminders import local_day, session_reminders_prefix
+from bot.reminders import ReminderPrefs, local_day, session_reminders_prefix
 from bot.services.access import registered, require
 from bot.services.notices import notice
 from bot.services.quiet import queue_or_hold
@@ -103,12 +103,19 @@ async def learner_of(conn: AsyncConnection, person: Person, year: int) -> Learne
 
 class EnrolmentService:
     def __init__(
-        self, db: Database, clock: Clock, tz: tzinfo, notify: Callable[[], None] = lambda: None
+        self,
+        db: Database,
+        clock: Clock,
+        tz: tzinfo,
+        notify: Callable[[], None] = lambda: None,
+        reminder_defaults: ReminderPrefs | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.tz = tz
         self.notify = notify  # wakes the outbox sender
+        #: Whose quiet hours hold the notices of promotions and cancellations.
+        self.reminder_defaults = reminder_defaults or ReminderPrefs()
 
     # --- a cadre enrols ------------------------------------------------------------------------
 
@@ -286,7 +293,9 @@ class EnrolmentService:
                 if m.telegram_id is not None
             ]  # fmt: skip
             urgent = await self._meets_today(conn, class_id, now)
-            await queue_or_hold(conn, told, now=now, tz=self.tz, urgent=urgent)
+            await queue_or_hold(
+                conn, told, now=now, tz=self.tz, defaults=self.reminder_defaults, urgent=urgent
+            )
         self.notify()
         unreached: dict[str, list[Unreached]] = {}
         for m in affected:
@@ -392,6 +401,7 @@ class EnrolmentService:
                     ],
                     now=now,
                     tz=self.tz,
+                    defaults=self.reminder_defaults,
                     urgent=await self._meets_today(conn, training_class.id, now),
                 )
             promoted.append(person)

@@ -8,7 +8,7 @@ from datetime import datetime, tzinfo
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.delivery.model import NewMessage
-from bot.reminders import QuietHours
+from bot.reminders import ReminderPrefs
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.reminders import ReminderRepository
 
@@ -19,6 +19,7 @@ async def queue_or_hold(
     *,
     now: datetime,
     tz: tzinfo,
+    defaults: ReminderPrefs,
     urgent: bool = False,
 ) -> int:
     """Queues the messages, in the caller's transaction; those whose recipient is in quiet
@@ -27,12 +28,12 @@ async def queue_or_hold(
     if not messages:
         return 0
     repo = ReminderRepository(conn)
-    prefs = await repo.prefs(m.person_id for m in messages if m.person_id is not None)
+    prefs = await repo.prefs((m.person_id for m in messages if m.person_id is not None), defaults)
     held: list[tuple[NewMessage, datetime]] = []
     ready: list[NewMessage] = []
     for message in messages:
         person = prefs.get(message.person_id) if message.person_id is not None else None
-        quiet = person.quiet if person is not None else QuietHours()
+        quiet = (person or defaults).quiet
         if not urgent and quiet.holds(now, tz):
             held.append((message, quiet.release(now, tz)))
         else:

@@ -91,12 +91,15 @@ class ReminderService:
         tz: tzinfo,
         *,
         evening: time = DEFAULT_EVENING,
+        defaults: ReminderPrefs | None = None,
         notify: Callable[[], None] = lambda: None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.tz = tz
         self.evening = evening
+        #: What a person who never opened /settings gets (QUIET_HOURS sets its quiet hours).
+        self.defaults = defaults or ReminderPrefs()
         self.notify = notify
 
     # --- the pass ----------------------------------------------------------------------------
@@ -125,7 +128,7 @@ class ReminderService:
     async def _reminders(self, conn: AsyncConnection, now: datetime) -> PassReport:
         repo = ReminderRepository(conn)
         recipients = await repo.recipients(now - LOOKBACK, now + HORIZON)
-        prefs = await repo.prefs(r.person_id for r in recipients)
+        prefs = await repo.prefs((r.person_id for r in recipients), self.defaults)
         handled = await repo.handled({r.session_id for r in recipients})
         decided: list[tuple[Recipient, Lead, ReminderState]] = []
         to_send: dict[tuple[int, Lead], list[Recipient]] = defaultdict(list)
@@ -270,7 +273,9 @@ class ReminderService:
         ]
         today = local_day(now, self.tz)
         urgent = any(local_day(day, self.tz) == today for day in days)
-        await queue_or_hold(conn, messages, now=now, tz=self.tz, urgent=urgent)
+        await queue_or_hold(
+            conn, messages, now=now, tz=self.tz, defaults=self.defaults, urgent=urgent
+        )
         return len(messages)
 
     # --- settings ----------------------------------------------------------------------------
@@ -278,7 +283,7 @@ class ReminderService:
     async def settings(self, actor: Actor) -> ReminderPrefs:
         person = registered(actor)
         async with self.db.read() as conn:
-            return (await ReminderRepository(conn).prefs([person.id]))[person.id]
+            return (await ReminderRepository(conn).prefs([person.id], self.defaults))[person.id]
 
     async def set_enabled(self, actor: Actor, enabled: bool) -> ReminderPrefs:
         """All reminders on or off; off also cancels those already queued."""
@@ -305,7 +310,7 @@ class ReminderService:
                 await OutboxRepository(conn).cancel_pending(
                     session_reminders_prefix(class_id), person_id=person.id
                 )
-            return (await repo.prefs([person.id]))[person.id]
+            return (await repo.prefs([person.id], self.defaults))[person.id]
 
     async def my_classes(self, actor: Actor) -> list[MyClass]:
         """The classes to come the person learns in or teaches, for muting one by one."""
@@ -315,7 +320,7 @@ class ReminderService:
             classes = ClassRepository(conn)
             entries = await classes.timetable(person.id, now, None)
             entries += await classes.timetable(person.id, now, None, teaching=True)
-            prefs = (await ReminderRepository(conn).prefs([person.id]))[person.id]
+            prefs = (await ReminderRepository(conn).prefs([person.id], self.defaults))[person.id]
         seen: dict[int, MyClass] = {}
         for e in entries:
             seen.setdefault(
@@ -331,7 +336,7 @@ class ReminderService:
         person = registered(actor)
         async with self.db.write() as conn:
             repo = ReminderRepository(conn)
-            before = (await repo.prefs([person.id]))[person.id]
+            before = (await repo.prefs([person.id], self.defaults))[person.id]
             after = change(before)
             await repo.save_prefs(person.id, after, self.clock.now())
             dropped = set(before.leads) - (set(after.leads) if after.enabled else set())

@@ -71,10 +71,12 @@ class ReminderRepository:
 
     # --- settings ----------------------------------------------------------------------------
 
-    async def prefs(self, person_ids: Iterable[int]) -> dict[int, ReminderPrefs]:
-        """Everyone's settings, the defaults for those who never chose."""
+    async def prefs(
+        self, person_ids: Iterable[int], defaults: ReminderPrefs
+    ) -> dict[int, ReminderPrefs]:
+        """Everyone's settings, `defaults` for those who never chose."""
         ids = sorted(set(person_ids))
-        found: dict[int, ReminderPrefs] = {pid: ReminderPrefs() for pid in ids}
+        found: dict[int, ReminderPrefs] = {pid: defaults for pid in ids}
         mutes: dict[int, set[int]] = {}
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start : start + _CHUNK]

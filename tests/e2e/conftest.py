@@ -61,6 +61,8 @@ async def running_bot(
     **overrides: Any,
 ) -> AsyncIterator[Harness]:
     """A migrated database with a small province, the emulator, and the real bot polling it."""
+    # Tests must not depend on the hour they run at: quiet hours only where a test sets them.
+    overrides.setdefault("quiet_hours", "00:00-00:00")
     db, schema = await open_database(kind, tmp_path)
     province = await make_province(db)
     url = f"sqlite+aiosqlite:///{tmp_path}/test.db" if kind == "sqlite" else POSTGRES_URL

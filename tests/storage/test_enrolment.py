@@ -21,14 +21,14 @@ from storage.repositories.enrolments import EnrolmentRepository
 from storage.schema import audit_log, class_events, classes, enrolments, outbox
 from storage.types import utcnow
 from tests.conftest import POSTGRES_URL, close_database, open_database
-from tests.factories import Province, add_class, add_person, make_province
+from tests.factories import NEVER_QUIET, Province, add_class, add_person, make_province
 
 ADMIN = 42
 
 
 @pytest.fixture
 def services(db: Database) -> Services:
-    return Services.build(db, superadmin_ids=frozenset({ADMIN}))
+    return Services.build(db, superadmin_ids=frozenset({ADMIN}), quiet=NEVER_QUIET)
 
 
 async def cadres(
@@ -279,7 +279,9 @@ async def test_two_engines_enrolling_at_once_never_overbook(
     province = await make_province(first)
     await cadres(first, province, 40)
     class_id = await add_class(first, "HOT", capacity=10)
-    engines = [Services.build(db, superadmin_ids=frozenset()) for db in (first, second)]
+    engines = [
+        Services.build(db, superadmin_ids=frozenset(), quiet=NEVER_QUIET) for db in (first, second)
+    ]
 
     async def tap(i: int) -> object:
         services = engines[i % 2]
@@ -327,7 +329,7 @@ async def test_catalog_views_expire_and_are_purged(db: Database) -> None:
     province = await make_province(db)
     await cadres(db, province, 1)
     clock = FrozenClock(utcnow())
-    services = Services.build(db, superadmin_ids=frozenset(), clock=clock)
+    services = Services.build(db, superadmin_ids=frozenset(), clock=clock, quiet=NEVER_QUIET)
     cadre = await actor(services, 5000)
     key = await services.catalog.new_view(cadre, "chuyen doi so")
     assert (await services.catalog.view(cadre, key)).query == "chuyen doi so"

@@ -5,6 +5,9 @@ settings, and time zones."""
 from __future__ import annotations
 
 import asyncio
+import os
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -267,11 +270,23 @@ async def test_settings_per_class_and_altogether(db: Database) -> None:
     assert prefs.muted_classes == frozenset({w.class_id}) and prefs.enabled
 
 
-@pytest.mark.parametrize("server_zone", ["UTC", "Asia/Ho_Chi_Minh"])
+@pytest.fixture(params=["UTC", "America/New_York", "Asia/Ho_Chi_Minh"])
+def server_zone(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The server's own zone (TZ) must change nothing: every time is computed in TIMEZONE."""
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = request.param
+    time.tzset()
+    yield request.param
+    if saved is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = saved
+    time.tzset()
+
+
 async def test_times_are_local_around_midnight_and_the_year_boundary(
-    db: Database, server_zone: str, monkeypatch: pytest.MonkeyPatch
+    db: Database, server_zone: str
 ) -> None:
-    monkeypatch.setenv("TZ", server_zone)
     new_year = datetime(2028, 1, 1, 0, 30, tzinfo=TZ)  # 17:30 UTC on 31 December
     w = await world(db, learners=1, start=new_year)
     w.at(datetime(2027, 12, 31, 18, 59, tzinfo=TZ))
