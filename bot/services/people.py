@@ -41,6 +41,7 @@ from storage.repositories.audit import AuditRepository
 from storage.repositories.code_lists import CodeList, CodeListRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.people import PeopleRepository
+from storage.repositories.reminders import ReminderRepository
 from storage.repositories.roles import RoleRepository
 from storage.repositories.units import UnitRepository
 
@@ -386,6 +387,7 @@ class PeopleService:
                 await repo.erase_ethnicity(person.id)
             await repo.withdraw_consents(person.id, self.clock.now())
             await OutboxRepository(conn).cancel_for_person(person.id)
+            await ReminderRepository(conn).drop_held(person.id)
             await audit.record(AuditAction.CONSENT_WITHDRAWN, actor=None, person_id=person.id)
             for held in await roles.grants_of(person.id):
                 await roles.revoke(person.id, held.role)

@@ -31,12 +31,18 @@ from bot.text_search import fold
 from storage.repositories.units import in_scope
 from storage.schema import (
     audit_log,
+    classes,
     consents,
+    enrolments,
     ethnicities,
     grades,
+    held_messages,
     outbox,
     people,
     professional_titles,
+    reminder_log,
+    reminder_mutes,
+    reminder_settings,
     roles,
     titles,
     units,
@@ -509,16 +515,82 @@ class PeopleRepository:
                 await self.conn.execute(
                     roles.update().where(roles.c.id == grant.id).values(person_id=keeper.id)
                 )
-        for table in (consents, outbox, audit_log):
+        for table in (consents, outbox, audit_log, held_messages):
             await self.conn.execute(
                 table.update().where(table.c.person_id == duplicate.id).values(person_id=keeper.id)
             )
+        await self._merge_training(duplicate.id, keeper.id)
         await self.conn.execute(
             people.update()
             .where(people.c.verified_by == duplicate.id)
             .values(verified_by=keeper.id)
         )
         await self.conn.execute(people.delete().where(people.c.id == duplicate.id))
+
+    async def _merge_training(self, duplicate: int, keeper: int) -> None:
+        """The duplicate's enrolments and reminder settings go to the keeper, except where
+        the keeper has their own: a class they are both in keeps the keeper's place (a seat
+        the duplicate held is freed), and the keeper's settings win."""
+        kept = sa.select(enrolments.c.class_id).where(enrolments.c.person_id == keeper)
+        both = enrolments.c.class_id.in_(kept)
+        seats = await self.conn.execute(
+            sa.select(enrolments.c.class_id).where(
+                enrolments.c.person_id == duplicate, both, enrolments.c.status == "enrolled"
+            )
+        )
+        for class_id in seats.scalars().all():
+            await self.conn.execute(
+                classes.update()
+                .where(classes.c.id == class_id)
+                .values(enrolled_count=classes.c.enrolled_count - 1)
+            )
+        await self.conn.execute(
+            enrolments.delete().where(enrolments.c.person_id == duplicate, both)
+        )
+        await self.conn.execute(
+            enrolments.update().where(enrolments.c.person_id == duplicate).values(person_id=keeper)
+        )
+        theirs = reminder_log.alias("theirs")
+        decided_for_keeper = (
+            sa.exists()
+            .where(
+                theirs.c.person_id == keeper,
+                theirs.c.session_id == reminder_log.c.session_id,
+                theirs.c.lead == reminder_log.c.lead,
+                theirs.c.starts_at == reminder_log.c.starts_at,
+            )
+            .correlate(reminder_log)
+        )
+        await self.conn.execute(
+            reminder_log.delete().where(reminder_log.c.person_id == duplicate, decided_for_keeper)
+        )
+        await self.conn.execute(
+            reminder_log.update()
+            .where(reminder_log.c.person_id == duplicate)
+            .values(person_id=keeper)
+        )
+        mine = sa.select(reminder_mutes.c.class_id).where(reminder_mutes.c.person_id == keeper)
+        await self.conn.execute(
+            reminder_mutes.delete().where(
+                reminder_mutes.c.person_id == duplicate, reminder_mutes.c.class_id.in_(mine)
+            )
+        )
+        await self.conn.execute(
+            reminder_mutes.update()
+            .where(reminder_mutes.c.person_id == duplicate)
+            .values(person_id=keeper)
+        )
+        has_own = sa.exists().where(reminder_settings.c.person_id == keeper)
+        if (await self.conn.execute(sa.select(has_own))).scalar():
+            await self.conn.execute(
+                reminder_settings.delete().where(reminder_settings.c.person_id == duplicate)
+            )
+        else:
+            await self.conn.execute(
+                reminder_settings.update()
+                .where(reminder_settings.c.person_id == duplicate)
+                .values(person_id=keeper)
+            )
 
     # --- consents -----------------------------------------------------------------------------
 

@@ -321,6 +321,12 @@ class ReminderRepository:
         )
         return len(rows)
 
+    async def drop_held(self, person_id: int) -> None:
+        """Forgets what was held for someone who withdrew consent: it must never go out."""
+        await self.conn.execute(
+            held_messages.delete().where(held_messages.c.person_id == person_id)
+        )
+
     async def next_release(self) -> datetime | None:
         value: Any = (
             await self.conn.execute(sa.select(sa.func.min(held_messages.c.release_at)))

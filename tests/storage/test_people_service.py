@@ -24,9 +24,10 @@ from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from bot.services import Services
 from bot.services.people import MatchOutcome
 from storage.database import Database
-from storage.schema import audit_log, consents, outbox, people, roles
+from storage.repositories.enrolments import EnrolmentRepository
+from storage.schema import audit_log, classes, consents, enrolments, outbox, people, roles
 from storage.types import utcnow
-from tests.factories import add_person, add_role, count, make_province
+from tests.factories import add_class, add_person, add_role, count, make_province
 
 SUPER = 42
 
@@ -277,6 +278,32 @@ async def test_a_merge_moves_the_link_roles_consents_and_history_and_refuses_two
     again = await services.people.register(64, profile, "vi", utcnow())
     with pytest.raises(Conflict):  # both linked to an account
         await services.people.merge(admin, again.id, roster)
+
+
+async def test_a_merge_keeps_the_duplicates_classes_and_reminder_settings(
+    db: Database, services: Services
+) -> None:
+    province = await make_province(db)
+    roster = await add_person(db, "Lò Văn Hải", unit_id=province.commune_id, birth_year=1990)
+    own, shared = await add_class(db, "M01"), await add_class(db, "M02")
+    profile = NewProfile("Lò Văn Hải", province.commune_id, Gender.MALE, 1990, 8)
+    duplicate = await services.people.register(61, profile, "vi", utcnow())
+    me = await services.access.actor(61)
+    await services.enrolment.enrol(me, own, clashes_seen=True)
+    await services.enrolment.enrol(me, shared, clashes_seen=True)
+    await services.reminders.set_enabled(me, False)
+    async with db.write() as conn:  # the roster profile was already in the shared class
+        await EnrolmentRepository(conn).add_enrolled(shared, [roster])
+        await conn.execute(classes.update().where(classes.c.id == shared).values(enrolled_count=2))
+    await services.people.merge(Actor(62, grants=(RoleGrant(Role.ADMIN),)), duplicate.id, roster)
+    async with db.read() as conn:
+        places = (
+            await conn.execute(sa.select(enrolments.c.class_id, enrolments.c.person_id))
+        ).all()
+        seats = dict((await conn.execute(sa.select(classes.c.id, classes.c.enrolled_count))).all())
+    assert sorted(places) == [(own, roster), (shared, roster)]
+    assert seats == {own: 1, shared: 1}
+    assert not (await services.reminders.settings(await services.access.actor(61))).enabled
 
 
 async def test_possible_duplicates_stay_within_the_actors_units(
