@@ -34,7 +34,7 @@ from bot.reminders import (
 from bot.services.access import registered
 from bot.services.notices import moment, notice
 from bot.services.quiet import queue_or_hold
-from bot.training import ClassEventKind, ClassFormat, EnrolmentStatus
+from bot.training import ClassEventKind, ClassFormat, ClassStatus, EnrolmentStatus
 from storage.database import Database
 from storage.repositories.classes import ClassEvent, ClassRepository
 from storage.repositories.enrolments import EnrolmentRepository
@@ -236,9 +236,9 @@ class ReminderService:
         self, conn: AsyncConnection, class_id: int, events: Sequence[ClassEvent], now: datetime
     ) -> int:
         lines, days = change_lines(events)
-        if not lines:  # moved and moved back: nothing to say
-            return 0
         training_class = await ClassRepository(conn).get(class_id)
+        if not lines or training_class.status is ClassStatus.CANCELLED:
+            return 0  # moved and moved back; or the class is off, which they were told
         members = [
             (m.person_id, m.telegram_id)
             for m in await EnrolmentRepository(conn).active_people(class_id)
