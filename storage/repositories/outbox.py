@@ -12,7 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.delivery.model import BatchReport, BatchSummary, NewMessage, OutboxMessage, Unreached
 from bot.domain import MessageRecord, unit_label
-from storage.schema import delivery_batches, outbox, people, units, unreachable_chats
+from storage.schema import (
+    delivery_batches,
+    held_messages,
+    outbox,
+    people,
+    units,
+    unreachable_chats,
+)
 from storage.types import UTCDateTime, utcnow
 
 # asyncpg allows 32,767 bind parameters per statement; an outbox row binds 13.
@@ -259,6 +266,10 @@ class OutboxRepository:
                 )
             ).all()
         )
+        held = await self.conn.execute(  # waiting for their recipients' quiet hours to end
+            sa.select(sa.func.count()).where(held_messages.c.batch_id == batch_id)
+        )
+        counts["held"] = int(held.scalar_one())
         parent = units.alias("parent")
         missed = await self.conn.execute(
             sa.select(
@@ -287,7 +298,7 @@ class OutboxRepository:
             created_at=batch.created_at,
             total=batch.total,
             delivered=counts.get("sent", 0),
-            pending=counts.get("pending", 0) + counts.get("sending", 0),
+            pending=counts.get("pending", 0) + counts.get("sending", 0) + counts["held"],
             unreachable=counts.get("unreachable", 0),
             failed=counts.get("failed", 0) + counts.get("cancelled", 0),
             unreachable_by_unit=by_unit,
