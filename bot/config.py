@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.i18n import DEFAULT_OFFICE, LANGUAGES, Office
+from bot.office_reminders import DEFAULT_CALENDAR, OfficeHours, ReportEntry, parse_calendar
 from bot.phones import normalize_phone
 from bot.reminders import QuietHours
 
@@ -43,6 +44,10 @@ class Settings(BaseSettings):
     reminder_evening: time = time(19, 0)
     # Quiet hours (local) of everyone who has not chosen their own in /settings.
     quiet_hours: str = "21:30-06:00"
+    # The periodic reports administrators are reminded of (bot/office_reminders.py).
+    report_reminders: str = DEFAULT_CALENDAR
+    # The local hours in which administrators get their reminders; equal times: none.
+    office_reminder_hours: str = "08:00-20:00"
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -77,6 +82,21 @@ class Settings(BaseSettings):
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
         return value.upper()
 
+    @field_validator("office_reminder_hours")
+    @classmethod
+    def _office_hours(cls, value: str) -> str:
+        return str(OfficeHours.parse(value))
+
+    @property
+    def office_hours(self) -> OfficeHours:
+        return OfficeHours.parse(self.office_reminder_hours)
+
+    @field_validator("report_reminders")
+    @classmethod
+    def _report_calendar(cls, value: str) -> str:
+        parse_calendar(value)
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:
@@ -96,6 +116,10 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def report_calendar(self) -> tuple[ReportEntry, ...]:
+        return parse_calendar(self.report_reminders)
 
     @property
     def office(self) -> Office:

@@ -42,6 +42,7 @@ def test_defaults() -> None:
         ("DATABASE_URL", "mysql://x"),
         ("DEFAULT_LANGUAGE", "fr"),
         ("LOG_LEVEL", "LOUD"),
+        ("REPORT_REMINDERS", "29/02 annual"),
     ],
 )
 def test_a_bad_setting_exits_2_naming_the_variable(name: str, value: str, tmp_path: Path) -> None:
