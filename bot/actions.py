@@ -23,7 +23,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Any, ClassVar, Self, TypeVar
 
-from bot.domain import NavOp, ProfileField, ReturnReason, Role
+from bot.domain import MessageKind, NavOp, ProfileField, ReturnReason, Role
 from bot.reminders import Lead
 from bot.text_search import fold
 
@@ -498,7 +498,10 @@ class CancelClass(Action):
 @action("plans")
 @dataclasses.dataclass(frozen=True, slots=True)
 class ShowPlans(Action):
-    """The yearly plans, with their targets and buttons."""
+    """The yearly plans, with their targets and buttons; `fresh` (from a reminder) in a new
+    message, the reminder kept."""
+
+    fresh: bool = False
 
 
 @action("plan.new")
@@ -534,9 +537,11 @@ class NewProgrammeDialogue(Action):
 @action("class.admin")
 @dataclasses.dataclass(frozen=True, slots=True)
 class ClassAdminCard(Action):
-    """A class as administrators manage it."""
+    """A class as administrators manage it; `fresh` (from a reminder listing several) in a
+    new message, the list kept."""
 
     class_id: int
+    fresh: bool = False
 
 
 @action("class.open")
@@ -633,3 +638,26 @@ class MuteClass(Action):
 
     class_id: int
     muted: bool = True
+
+
+@action("class.close")
+@dataclasses.dataclass(frozen=True, slots=True)
+class CloseClass(Action):
+    """Close a class whose last session has ended: unconfirmed, it asks first."""
+
+    class_id: int
+    confirmed: bool = False
+
+
+@action("dlv.kinds")
+@dataclasses.dataclass(frozen=True, slots=True)
+class DeliveryKinds(Action):
+    """What the bot sent on its own in the last days, kind by kind."""
+
+
+@action("dlv.kind")
+@dataclasses.dataclass(frozen=True, slots=True)
+class DeliveryKindReport(Action):
+    """One kind of those: its figures and the cadres it could not reach, by unit."""
+
+    kind: MessageKind

@@ -42,6 +42,7 @@ class AuditAction(StrEnum):
     PROGRAMME_SAVED = "programme_saved"
     CLASS_SAVED = "class_saved"
     CLASS_CANCELLED = "class_cancelled"
+    CLASS_CLOSED = "class_closed"
     CAPACITY_CHANGED = "capacity_changed"
     SESSIONS_ADDED = "sessions_added"
     SESSION_MOVED = "session_moved"
@@ -68,6 +69,11 @@ class MessageKind(StrEnum):
     WAITLIST_PROMOTED = "waitlist_promoted"
     REMINDER = "reminder"
     CLASS_CHANGED = "class_changed"
+    # The training office's own reminders (bot/services/office_reminders.py).
+    OFFICE_DEADLINE = "office_deadline"
+    OFFICE_SESSIONS = "office_sessions"
+    OFFICE_UNCLOSED = "office_unclosed"
+    OFFICE_REPORT = "office_report"
 
 
 class Gender(StrEnum):

@@ -1,4 +1,5 @@
-"""/announce: an announcement to every confirmed cadre in reach; /delivery: its report."""
+"""/announce: an announcement to every confirmed cadre in reach; /delivery: its report, the
+recent batches, and (administrators) what the bot sent on its own, kind by kind."""
 
 from __future__ import annotations
 
@@ -10,19 +11,22 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ChatMemberHandler
 
-from bot.actions import RefreshDeliveryReport
-from bot.delivery.model import BatchReport, Unreached
-from bot.domain import NavOp
+from bot.actions import DeliveryKindReport, DeliveryKinds, RefreshDeliveryReport
+from bot.delivery.model import BatchReport, KindReport, Unreached
+from bot.domain import MessageKind, NavOp
 from bot.i18n import Raw, Texts
-from bot.services.delivery import ANNOUNCEMENT_MAX
+from bot.services.delivery import ANNOUNCEMENT_MAX, KIND_REPORT_DAYS
+from bot.text_search import fold
 from bot.validation import shorten, telegram_length
 from handlers.context import BotContext
 from handlers.dialogue import Dialogue, Flow, Goto, Move, Step, Turn, begin, register
 from handlers.routing import Handler, argument_text, button, command
 from handlers.steps import TextStep
-from handlers.ui import answer, inline, say, show
+from handlers.ui import Button, answer, inline, kind_name, say, show
 
 REPORT_NAMES_MAX = 3000  # characters of names listed: the report stays one message (4096)
+#: What may follow /delivery to ask for the report by kind.
+BY_KIND = frozenset({"kinds", "loai"})
 
 
 @dataclass
@@ -116,11 +120,16 @@ async def start(update: Update, ctx: BotContext) -> None:
 
 
 def render_report(ctx: BotContext, report: BatchReport) -> str:
+    sent = (
+        ctx.t("delivery.sent_by", at=report.created_at, who=report.created_by_name or "—")
+        if report.created_by is not None
+        else ctx.t("delivery.sent_auto", at=report.created_at)
+    )
     lines = [
-        ctx.t("delivery.report", batch=report.batch_id, title=report.title, total=report.total,
-              delivered=report.delivered, pending=report.pending,
-              unreachable=report.unreachable, failed=report.failed),
-        ctx.t("delivery.sent_by", at=report.created_at, who=report.created_by_name or "—"),
+        ctx.t("delivery.report", batch=report.batch_id, kind=kind_name(ctx.texts, report.kind),
+              title=report.title, total=report.total, delivered=report.delivered,
+              pending=report.pending, unreachable=report.unreachable, failed=report.failed),
+        sent,
     ]  # fmt: skip
     if report.unreachable_by_unit:
         lines.append(ctx.t("delivery.unreachable_heading"))
@@ -158,24 +167,71 @@ def _refresh(ctx: BotContext, report: BatchReport) -> InlineKeyboardMarkup:
 
 
 async def delivery_report(update: Update, ctx: BotContext) -> None:
-    """/delivery <batch number>; alone, the recent batches to choose from."""
+    """/delivery <batch number>, or /delivery kinds; alone, the recent batches to choose
+    from (and, for administrators, the report by kind)."""
     actor = await ctx.actor(update)
     typed = argument_text(ctx)
+    if fold(typed).strip() in BY_KIND:
+        await _kinds(update, ctx)
+        return
     if typed:
         report = await ctx.services.delivery.report(actor, typed)
         await show(update, ctx, render_report(ctx, report), _refresh(ctx, report))
         return
     recent = await ctx.services.delivery.recent(actor)
-    if not recent:
-        await say(update, ctx, ctx.t("delivery.recent_none"))
-        return
-    rows = [
+    rows: list[list[Button]] = [
         [(ctx.t("delivery.recent_item", batch=b.batch_id, at=b.created_at,
-                title=shorten(b.title, 40)),
+                kind=kind_name(ctx.texts, b.kind), title=shorten(b.title, 32)),
           RefreshDeliveryReport(b.batch_id))]
         for b in recent
     ]  # fmt: skip
-    await say(update, ctx, ctx.t("delivery.recent"), inline(rows))
+    if actor.is_admin:
+        rows.append([(ctx.t("delivery.kinds_button", days=KIND_REPORT_DAYS), DeliveryKinds())])
+    text = ctx.t("delivery.recent" if recent else "delivery.recent_none")
+    await say(update, ctx, text, inline(rows) if rows else None)
+
+
+async def _kinds(update: Update, ctx: BotContext) -> None:
+    """What the bot sent on its own in the last days, a line a kind; a kind's button opens
+    its report below, with whom to phone."""
+    found = await ctx.services.delivery.kinds(await ctx.actor(update))
+    if not found:
+        await say(update, ctx, ctx.t("delivery.kinds_none", days=KIND_REPORT_DAYS))
+        return
+    lines = [ctx.t("delivery.kinds", days=KIND_REPORT_DAYS)]
+    lines += [
+        ctx.t("delivery.kind_line", kind=kind_name(ctx.texts, k.kind), delivered=k.delivered,
+              pending=k.pending, unreachable=k.unreachable, failed=k.failed)
+        for k in found
+    ]  # fmt: skip
+    lines.append(ctx.t("delivery.kinds_pick"))
+    rows = [
+        [(kind_name(ctx.texts, k.kind), DeliveryKindReport(MessageKind(k.kind)))] for k in found
+    ]
+    await say(update, ctx, "\n".join(lines), inline(rows))
+
+
+async def show_kinds(update: Update, ctx: BotContext, tapped: DeliveryKinds) -> None:
+    await _kinds(update, ctx)
+
+
+def render_kind(ctx: BotContext, report: KindReport) -> str:
+    lines = [
+        ctx.t("delivery.kind_report", kind=kind_name(ctx.texts, report.kind),
+              days=KIND_REPORT_DAYS, total=report.total, delivered=report.delivered,
+              pending=report.pending, unreachable=report.unreachable, failed=report.failed,
+              cancelled=report.cancelled),
+    ]  # fmt: skip
+    if report.unreachable_by_unit:
+        lines.append(ctx.t("delivery.unreachable_heading"))
+        lines += unreached_lines(ctx.texts, report.unreachable_by_unit)
+    return "\n".join(lines)
+
+
+async def show_kind(update: Update, ctx: BotContext, tapped: DeliveryKindReport) -> None:
+    """Opens below the list of kinds, which stays to pick another."""
+    report = await ctx.services.delivery.kind_report(await ctx.actor(update), tapped.kind)
+    await say(update, ctx, render_kind(ctx, report))
 
 
 async def refresh_report(update: Update, ctx: BotContext, tapped: RefreshDeliveryReport) -> None:
@@ -206,5 +262,7 @@ def handlers() -> list[Handler]:
         command("announce", start),
         command("delivery", delivery_report),
         button(RefreshDeliveryReport, refresh_report),
+        button(DeliveryKinds, show_kinds),
+        button(DeliveryKindReport, show_kind),
         ChatMemberHandler(member_changed, ChatMemberHandler.MY_CHAT_MEMBER),
     ]

@@ -1,5 +1,5 @@
 """A class as administrators manage it (/classadmin): its card, the learners and waitlist,
-opening enrolment, seats, cancelling the class, and letting one person train again (its
+opening enrolment, seats, cancelling or closing the class, and letting one person train again (its
 sessions: handlers/class_sessions.py). Rights are checked by the services on every tap."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from bot.actions import (
     ClassAdminCard,
     ClassRoster,
     ClassSessions,
+    CloseClass,
     OpenEnrolment,
     PlanClasses,
 )
@@ -79,7 +80,9 @@ async def card(
     rows: list[list[Button]] = [[(ctx.t("class_admin.roster"), ClassRoster(c.id))]]
     if c.status is ClassStatus.PLANNED:
         rows.append([(ctx.t("class_admin.open"), OpenEnrolment(c.id))])
-    if c.status is not ClassStatus.CANCELLED:
+    if c.status not in (ClassStatus.CANCELLED, ClassStatus.FINISHED):
+        if c.ends_at is not None and c.ends_at <= ctx.services.clock.now():
+            rows.append([(ctx.t("class_admin.close"), CloseClass(c.id))])
         rows += [
             [(ctx.t("class_admin.capacity"), ChangeCapacity(c.id)),
              (ctx.t("class_admin.add_sessions"), AddSessions(c.id))],
@@ -93,7 +96,7 @@ async def card(
 
 
 async def open_card(update: Update, ctx: BotContext, tapped: ClassAdminCard) -> None:
-    await card(update, ctx, tapped.class_id)
+    await card(update, ctx, tapped.class_id, new_message=tapped.fresh)
 
 
 async def class_admin(update: Update, ctx: BotContext) -> None:
@@ -253,6 +256,25 @@ async def cancel_class(update: Update, ctx: BotContext, tapped: CancelClass) -> 
     await begin(update, ctx, CANCEL, ClassChange(c.id, c.code))
 
 
+# --- closing the class ------------------------------------------------------------------------
+
+
+async def close_class(update: Update, ctx: BotContext, tapped: CloseClass) -> None:
+    """Asked first; closed, the card shows it finished, without the buttons that change it."""
+    actor = await ctx.actor(update)
+    c = await ctx.services.planning.admin_class(actor, tapped.class_id)
+    if not tapped.confirmed:
+        rows = [[(ctx.t("class_admin.confirm"), CloseClass(c.id, confirmed=True)),
+                 (ctx.t("button.back"), ClassAdminCard(c.id))]]  # fmt: skip
+        question = ctx.t("class_admin.confirm_close", code=c.code, name=c.name,
+                         enrolled=c.enrolled)  # fmt: skip
+        await show(update, ctx, question, inline(rows))
+        return
+    await ctx.services.planning.close_class(actor, c.id)
+    await answer(update, ctx, ctx.t("class_admin.closed", code=c.code))
+    await card(update, ctx, c.id)
+
+
 # --- training again ---------------------------------------------------------------------------
 
 
@@ -321,5 +343,6 @@ def handlers() -> list[Handler]:
         button(OpenEnrolment, open_enrolment),
         button(ChangeCapacity, change_capacity),
         button(CancelClass, cancel_class),
+        button(CloseClass, close_class),
         button(AllowRepeat, allow_repeat),
     ]

@@ -17,13 +17,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 from bot.domain import (
     GRANTABLE_ROLES,
     AuditAction,
-    MessageKind,
     PersonalData,
     ProfileField,
     ReturnReason,
 )
 from bot.i18n import Texts
-from handlers.ui import ROMAN
+from handlers.ui import ROMAN, kind_name
 
 DATE_TIME = "dd/mm/yyyy hh:mm"
 WIDTH_MAX = 60
@@ -74,7 +73,7 @@ def workbook(texts: Texts, data: PersonalData, tz: tzinfo) -> bytes:
         texts("mydata.sheet_messages"),
         [texts("mydata.kind"), texts("mydata.created_at"), texts("mydata.state"),
          texts("mydata.sent_at")],
-        [[_kind(texts, m.kind), local(m.created_at), texts(f"delivery_state.{m.state}"),
+        [[kind_name(texts, m.kind), local(m.created_at), texts(f"delivery_state.{m.state}"),
           local(m.sent_at) or dash] for m in data.messages],
     )  # fmt: skip
     out = io.BytesIO()
@@ -134,10 +133,6 @@ def _fill(sheet: Worksheet, title: str, header: list[str], rows: Sequence[Sequen
 def _action(texts: Texts, action: str) -> str:
     known = action in {a.value for a in AuditAction}
     return texts(f"audit.{action}") if known else action
-
-
-def _kind(texts: Texts, kind: str) -> str:
-    return texts(f"message_kind.{kind}") if kind in {k.value for k in MessageKind} else kind
 
 
 #: The labels of what audit entries record (their other details are internal ids).

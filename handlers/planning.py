@@ -84,7 +84,7 @@ def _plan_block(ctx: BotContext, plan: Plan, progress: PlanProgress) -> str:
                  progress=progress_text(ctx.texts, plan, progress))  # fmt: skip
 
 
-async def plans(update: Update, ctx: BotContext) -> None:
+async def plans(update: Update, ctx: BotContext, *, new_message: bool = False) -> None:
     """/plan: every plan by year, with buttons for each."""
     actor = await ctx.actor(update)
     planning = ctx.services.planning
@@ -104,11 +104,12 @@ async def plans(update: Update, ctx: BotContext) -> None:
     text = (
         "\n\n".join([ctx.t("plan_admin.heading"), *blocks]) if found else ctx.t("plan_admin.none")
     )
-    await show(update, ctx, text, inline(rows))
+    send = say if new_message else show
+    await send(update, ctx, text, inline(rows))
 
 
 async def show_plans(update: Update, ctx: BotContext, tapped: ShowPlans) -> None:
-    await plans(update, ctx)
+    await plans(update, ctx, new_message=tapped.fresh)
 
 
 async def plan_classes(update: Update, ctx: BotContext, tapped: PlanClasses) -> None:

@@ -16,7 +16,7 @@ from telegram import (
 from telegram.error import BadRequest
 
 from bot.actions import Action
-from bot.domain import HeldRole, Person, Role, RoleGrant
+from bot.domain import HeldRole, MessageKind, Person, Role, RoleGrant
 from bot.errors import DomainError
 from bot.i18n import LANGUAGES, Raw, Texts, t
 from bot.menus import MAIN_KEYBOARD, keyboard_for
@@ -77,6 +77,11 @@ def share_phone_keyboard(ctx: BotContext, *extra: str) -> ReplyKeyboardMarkup:
         resize_keyboard=True,
         one_time_keyboard=True,
     )
+
+
+def kind_name(texts: Texts, kind: str) -> str:
+    """What a kind of message is called; a kind no longer known, as stored."""
+    return texts(f"message_kind.{kind}") if kind in {k.value for k in MessageKind} else kind
 
 
 def person_label(person: Person) -> str:

@@ -108,6 +108,10 @@ async def add_class(
     name: str | None = None,
     plan_year: int | None = None,
     created: datetime | None = None,
+    fmt: ClassFormat = ClassFormat.ON_SITE,
+    location: str | None = "Hội trường A",
+    link: str | None = None,
+    lecturer_ids: tuple[int, ...] = (),
 ) -> int:
     """An open class of an approved plan, with a morning session on each of `days` days
     from `starts` (by default a month from now); its programme, and the plan of
@@ -152,10 +156,12 @@ async def add_class(
                 programme_id,
                 plan_id,
                 ClassKind.UPDATE,
-                ClassFormat.ON_SITE,
+                fmt,
                 capacity,
                 audience=audience or Audience(),
-                location="Hội trường A",
+                location=location,
+                meeting_link=link,
+                lecturer_ids=lecturer_ids,
                 enrol_deadline=deadline,
                 status=ClassStatus(status),
             ),

@@ -57,6 +57,8 @@ def build_application(
         tz=settings.tz,
         evening=settings.reminder_evening,
         quiet=settings.quiet,
+        reports=settings.report_calendar,
+        office_hours=settings.office_hours,
     )
     pacer = PriorityPacer(settings.send_rate_per_s)
     spacing = ChatSpacing(settings.send_rate_per_chat_s, settings.send_group_per_min)

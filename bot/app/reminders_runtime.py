@@ -50,8 +50,10 @@ async def _run(ctx: BotContext) -> None:
             return
     if report.queued or report.skipped:
         log.info(
-            "reminder pass: %d reminders, %d merged, %d skipped, %d change notices, %d released",
+            "reminder pass: %d reminders, %d merged, %d skipped, %d change notices, %d released, "
+            "%d office reminders",
             report.sent, report.merged, report.skipped, report.changes, report.released,
+            report.office,
         )  # fmt: skip
     if report.next_at is None:
         return

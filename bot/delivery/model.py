@@ -93,11 +93,13 @@ class BatchSummary:
     title: str
     created_at: datetime
     total: int
+    kind: str = "announcement"
 
 
 @dataclass(frozen=True, slots=True)
 class BatchReport:
     batch_id: int
+    kind: str
     title: str
     created_by: int | None
     created_by_name: str | None
@@ -116,3 +118,23 @@ class BatchReport:
         report says so instead of sending it again."""
         figures = (self.delivered, self.pending, self.unreachable, self.failed)
         return hashlib.blake2b(repr(figures).encode(), digest_size=4).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class KindReport:
+    """What became of the messages of one kind queued in the last days."""
+
+    kind: str
+    delivered: int = 0
+    #: Queued, being sent, or held for the recipient's quiet hours.
+    pending: int = 0
+    unreachable: int = 0
+    failed: int = 0
+    #: Not to be sent any more (a session moved, reminders turned off): not a failure.
+    cancelled: int = 0
+    #: unit label → people who could not be reached, each once.
+    unreachable_by_unit: dict[str, list[Unreached]] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return self.delivered + self.pending + self.unreachable + self.failed + self.cancelled

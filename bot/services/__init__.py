@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import time, tzinfo
 
 from bot.clock import Clock, SystemClock
 from bot.i18n import DEFAULT_TIMEZONE
+from bot.office_reminders import DEFAULT_OFFICE_HOURS, DEFAULT_REPORTS, OfficeHours, ReportEntry
 from bot.reminders import DEFAULT_EVENING, QuietHours, ReminderPrefs
 from bot.services.access import AccessService
 from bot.services.catalog import CatalogService
@@ -14,6 +16,7 @@ from bot.services.delivery import DeliveryService
 from bot.services.dialogues import DialogueStore
 from bot.services.directory import DirectoryService
 from bot.services.enrolment import EnrolmentService
+from bot.services.office_reminders import OfficeReminders
 from bot.services.people import PeopleService
 from bot.services.planning import PlanningService
 from bot.services.reminders import ReminderService
@@ -46,6 +49,8 @@ class Services:
         tz: tzinfo = DEFAULT_TIMEZONE,
         evening: time = DEFAULT_EVENING,
         quiet: QuietHours | None = None,
+        reports: Sequence[ReportEntry] = DEFAULT_REPORTS,
+        office_hours: OfficeHours = DEFAULT_OFFICE_HOURS,
     ) -> Services:
         clock = clock or SystemClock()
         defaults = ReminderPrefs(quiet=quiet or QuietHours())
@@ -71,6 +76,12 @@ class Services:
             ),
             catalog=CatalogService(db, clock, tz),
             reminders=ReminderService(
-                db, clock, tz, evening=evening, defaults=defaults, notify=delivery.wake
+                db,
+                clock,
+                tz,
+                evening=evening,
+                defaults=defaults,
+                notify=delivery.wake,
+                office=OfficeReminders(tz, superadmin_ids, reports, office_hours),
             ),
         )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
-from bot.delivery.model import BatchReport, BatchSummary
-from bot.domain import Actor, AuditAction, MessageKind
+from bot.delivery.model import BatchReport, BatchSummary, KindReport
+from bot.domain import Actor, AuditAction, MessageKind, Role
 from bot.errors import InvalidInput, NotFound
-from bot.services.access import staff_scope
+from bot.services.access import require, staff_scope
 from bot.services.notices import notice
 from bot.validation import shorten, telegram_length, without_controls
 from storage.database import Database
@@ -20,6 +21,8 @@ log = logging.getLogger(__name__)
 
 ANNOUNCEMENT_MAX = 3500  # leaves room for the heading within Telegram's 4096
 SIGNATURE_MAX = 200  # the units a head signs with (they may head many): within that room
+#: The report by kind covers what was queued in this many last days.
+KIND_REPORT_DAYS = 7
 
 
 class DeliveryService:
@@ -145,6 +148,26 @@ class DeliveryService:
         async with self.db.read() as conn:
             mine = None if actor.is_admin else actor.telegram_id
             return await OutboxRepository(conn).recent_batches(mine)
+
+    async def kinds(self, actor: Actor) -> list[KindReport]:
+        """What the bot sent on its own in the last KIND_REPORT_DAYS days, kind by kind in
+        the catalog's order (administrators: it covers everyone)."""
+        require(actor, Role.ADMIN)
+        async with self.db.read() as conn:
+            found = {k.kind: k for k in await OutboxRepository(conn).by_kind(KIND_REPORT_DAYS)}
+        return [found[kind.value] for kind in MessageKind if kind.value in found]
+
+    async def kind_report(self, actor: Actor, kind: MessageKind) -> KindReport:
+        """One kind's figures and the cadres it could not reach, by unit, to phone them."""
+        require(actor, Role.ADMIN)
+        async with self.db.read() as conn:
+            repo = OutboxRepository(conn)
+            found = await repo.by_kind(KIND_REPORT_DAYS, kind.value)
+            report = found[0] if found else KindReport(kind.value)
+            if report.unreachable:
+                unreached = await repo.unreached_of_kind(kind.value, KIND_REPORT_DAYS)
+                report = replace(report, unreachable_by_unit=unreached)
+        return report
 
 
 def _own_id(actor: Actor) -> int | None:

@@ -339,6 +339,29 @@ class PlanningService:
             )
             return await repo.get(class_id)
 
+    async def close_class(self, actor: Actor, class_id: int) -> TrainingClass:
+        """A class whose last session has ended is closed (finished): it leaves the office's
+        reminders and takes no more changes. Refused before its last session has ended."""
+        require(actor, Role.ADMIN)
+        async with self.db.write() as conn:
+            repo = ClassRepository(conn)
+            training_class = await repo.lock(class_id)
+            if training_class.status is ClassStatus.CANCELLED:
+                raise Conflict("planning.already_cancelled")
+            if training_class.status is ClassStatus.FINISHED:
+                raise Conflict("planning.already_finished")
+            ended = training_class.ends_at
+            if ended is None or ended > self.clock.now():
+                raise Conflict("planning.not_ended")
+            await repo.update(class_id, status=ClassStatus.FINISHED.value)
+            await AuditRepository(conn).record(
+                AuditAction.CLASS_CLOSED,
+                actor=actor.telegram_id,
+                class_id=class_id,
+                status={"before": training_class.status.value, "after": "finished"},
+            )
+            return await repo.get(class_id)
+
     async def classes_of(self, actor: Actor, plan_id: int) -> list[TrainingClass]:
         require(actor, Role.ADMIN)
         async with self.db.read() as conn:

@@ -33,6 +33,7 @@ from bot.reminders import (
 )
 from bot.services.access import registered
 from bot.services.notices import moment, notice
+from bot.services.office_reminders import OfficeReminders
 from bot.services.quiet import queue_or_hold
 from bot.training import ClassEventKind, ClassFormat, ClassStatus, EnrolmentStatus
 from storage.database import Database
@@ -59,12 +60,14 @@ class PassReport:
     skipped: int = 0
     changes: int = 0
     released: int = 0
+    #: Reminders to the training office (bot/services/office_reminders.py).
+    office: int = 0
     #: When something next falls due, as far as this pass could see.
     next_at: datetime | None = None
 
     @property
     def queued(self) -> int:
-        return self.sent + self.changes + self.released
+        return self.sent + self.changes + self.released + self.office
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +96,7 @@ class ReminderService:
         evening: time = DEFAULT_EVENING,
         defaults: ReminderPrefs | None = None,
         notify: Callable[[], None] = lambda: None,
+        office: OfficeReminders | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -101,6 +105,7 @@ class ReminderService:
         #: What a person who never opened /settings gets (QUIET_HOURS sets its quiet hours).
         self.defaults = defaults or ReminderPrefs()
         self.notify = notify
+        self.office = office or OfficeReminders(tz, frozenset())
 
     # --- the pass ----------------------------------------------------------------------------
 
@@ -113,12 +118,14 @@ class ReminderService:
             released = await repo.release(now)
             changes, change_at = await self._changes(conn, now)
             report = await self._reminders(conn, now)
+            office = await self.office.run(conn, now, self.defaults)
             next_release = await repo.next_release()
         candidates = [t for t in (report.next_at, change_at, next_release) if t is not None]
         report = replace(
             report,
             changes=changes,
             released=released,
+            office=office,
             next_at=min(candidates) if candidates else None,
         )
         if report.queued:
@@ -152,9 +159,10 @@ class ReminderService:
         for (_, lead), group in to_send.items():
             first = group[0]
             local = first.starts_at.astimezone(self.tz)
+            # Read in /delivery after the kind's name: "Nhắc lịch học: NL01 · 08:00 10/03".
             batch = await outbox.new_batch(
                 MessageKind.REMINDER.value,
-                f"{first.class_code} · {local:%d/%m %H:%M} · {lead.value}",
+                f"{first.class_code} · {local:%H:%M %d/%m}",
                 None,
                 len(group),
             )

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.delivery.model import BatchReport, BatchSummary, NewMessage, OutboxMessage, Unreached
+from bot.delivery.model import (
+    BatchReport,
+    BatchSummary,
+    KindReport,
+    NewMessage,
+    OutboxMessage,
+    Unreached,
+)
 from bot.domain import MessageRecord, unit_label
 from storage.schema import (
     delivery_batches,
@@ -270,28 +277,10 @@ class OutboxRepository:
             sa.select(sa.func.count()).where(held_messages.c.batch_id == batch_id)
         )
         counts["held"] = int(held.scalar_one())
-        parent = units.alias("parent")
-        missed = await self.conn.execute(
-            sa.select(
-                units.c.name.label("unit"),
-                sa.case((parent.c.parent_id.is_(None), None), else_=parent.c.name).label("parent"),
-                people.c.full_name,
-                people.c.phone,
-            )
-            .select_from(
-                outbox.join(people, people.c.id == outbox.c.person_id)
-                .outerjoin(units, units.c.id == people.c.unit_id)
-                .outerjoin(parent, parent.c.id == units.c.parent_id)
-            )
-            .where(outbox.c.batch_id == batch_id, outbox.c.state == "unreachable")
-            .order_by(units.c.name, people.c.name_search)
-        )
-        by_unit: dict[str, list[Unreached]] = {}
-        for row in missed:
-            label = unit_label(row.unit, row.parent) if row.unit else "—"
-            by_unit.setdefault(label, []).append(Unreached(row.full_name, row.phone))
+        by_unit = await self._unreached(outbox.c.batch_id == batch_id)
         return BatchReport(
             batch_id=batch_id,
+            kind=batch.kind,
             title=batch.title,
             created_by=batch.created_by,
             created_by_name=batch.sender_name,
@@ -311,8 +300,80 @@ class OutboxRepository:
             delivery_batches.c.title,
             delivery_batches.c.created_at,
             delivery_batches.c.total,
+            delivery_batches.c.kind,
         )
         if created_by is not None:
             query = query.where(delivery_batches.c.created_by == created_by)
         rows = await self.conn.execute(query.order_by(delivery_batches.c.id.desc()).limit(limit))
         return [BatchSummary(*row) for row in rows]
+
+    async def by_kind(self, days: int, kind: str | None = None) -> list[KindReport]:
+        """What became of the messages queued in the last `days` days, kind by kind (or of
+        one kind), those held for quiet hours counted as pending. The rows are stamped with
+        the system's time, so the window is measured with it too."""
+        since = utcnow() - timedelta(days=days)
+        queued = [outbox.c.created_at >= since]
+        waiting = [held_messages.c.created_at >= since]
+        if kind is not None:
+            queued.append(outbox.c.kind == kind)
+            waiting.append(held_messages.c.kind == kind)
+        figures: dict[str, dict[str, int]] = {}
+        rows = await self.conn.execute(
+            sa.select(outbox.c.kind, outbox.c.state, sa.func.count())
+            .where(*queued)
+            .group_by(outbox.c.kind, outbox.c.state)
+        )
+        for found, state, count in rows:
+            figures.setdefault(found, {})[state] = count
+        held = await self.conn.execute(
+            sa.select(held_messages.c.kind, sa.func.count())
+            .where(*waiting)
+            .group_by(held_messages.c.kind)
+        )
+        for found, count in held:
+            figures.setdefault(found, {})["held"] = count
+        return [
+            KindReport(
+                kind=name,
+                delivered=counts.get("sent", 0),
+                pending=sum(counts.get(s, 0) for s in ("pending", "sending", "held")),
+                unreachable=counts.get("unreachable", 0),
+                failed=counts.get("failed", 0),
+                cancelled=counts.get("cancelled", 0),
+            )
+            for name, counts in figures.items()
+        ]
+
+    async def unreached_of_kind(self, kind: str, days: int) -> dict[str, list[Unreached]]:
+        """The people messages of this kind could not reach in the last `days` days, once
+        each, by unit."""
+        since = utcnow() - timedelta(days=days)
+        return await self._unreached(outbox.c.kind == kind, outbox.c.created_at >= since)
+
+    async def _unreached(self, *where: sa.ColumnElement[bool]) -> dict[str, list[Unreached]]:
+        """Unit label → the people, once each, of the unreachable messages matching `where`,
+        with their phones: whom the office should call."""
+        parent = units.alias("parent")
+        missed = await self.conn.execute(
+            sa.select(
+                units.c.name.label("unit"),
+                sa.case((parent.c.parent_id.is_(None), None), else_=parent.c.name).label("parent"),
+                people.c.full_name,
+                people.c.phone,
+                people.c.name_search,
+                people.c.id,
+            )
+            .select_from(
+                outbox.join(people, people.c.id == outbox.c.person_id)
+                .outerjoin(units, units.c.id == people.c.unit_id)
+                .outerjoin(parent, parent.c.id == units.c.parent_id)
+            )
+            .where(outbox.c.state == "unreachable", *where)
+            .distinct()
+            .order_by(units.c.name, people.c.name_search, people.c.id)
+        )
+        by_unit: dict[str, list[Unreached]] = {}
+        for row in missed:
+            label = unit_label(row.unit, row.parent) if row.unit else "—"
+            by_unit.setdefault(label, []).append(Unreached(row.full_name, row.phone))
+        return by_unit

@@ -63,6 +63,8 @@ async def running_bot(
     """A migrated database with a small province, the emulator, and the real bot polling it."""
     # Tests must not depend on the hour they run at: quiet hours only where a test sets them.
     overrides.setdefault("quiet_hours", "00:00-00:00")
+    # Nor on the day: the office's own reminders only where a test asks for them.
+    overrides.setdefault("office_reminder_hours", "00:00-00:00")
     db, schema = await open_database(kind, tmp_path)
     province = await make_province(db)
     url = f"sqlite+aiosqlite:///{tmp_path}/test.db" if kind == "sqlite" else POSTGRES_URL

@@ -80,6 +80,9 @@ WIRE_CODES = {
     "rem.quiet": "ChangeQuietHours",
     "rem.classes": "ReminderClasses",
     "rem.mute": "MuteClass",
+    "class.close": "CloseClass",
+    "dlv.kinds": "DeliveryKinds",
+    "dlv.kind": "DeliveryKindReport",
 }
 
 
