@@ -616,7 +616,11 @@ class SwitchReminders(Action):
 @action("rem.lead")
 @dataclasses.dataclass(frozen=True, slots=True)
 class ToggleLead(Action):
+    """A lead ticked (`chosen`) or unticked: the state wanted, not a flip, so a second tap
+    or a tap on an older screen does what its label said."""
+
     lead: Lead
+    chosen: bool = True
 
 
 @action("rem.quiet")
@@ -634,10 +638,12 @@ class ReminderClasses(Action):
 @action("rem.mute")
 @dataclasses.dataclass(frozen=True, slots=True)
 class MuteClass(Action):
-    """Reminders of one class off (`muted`), or back on."""
+    """Reminders of one class off (`muted`), or back on; tapped under a reminder, or in the
+    list of one's classes (`listed`), which is shown again."""
 
     class_id: int
     muted: bool = True
+    listed: bool = False
 
 
 @action("class.close")

@@ -21,6 +21,7 @@ _TIME = re.compile(
     r"(\d{1,2})(?:\s*(?:h|g|:|giờ|gio)\s*(\d{2})?)?(?:\s*(?:phút|p))?", re.IGNORECASE
 )
 _SLOT = re.compile(r"(.+?)\s*(?:-|–|—|đến|den|to)\s*(.+)", re.IGNORECASE)
+SPAN_MAX = 40  # "21 giờ 30 phút đến 6 giờ 00 phút" is 32 characters
 
 #: Monday is 0, as Python counts; Vietnamese calls it "thứ 2" (the second day), Sunday "CN".
 WEEKDAYS = tuple(range(7))
@@ -57,6 +58,16 @@ def parse_time(raw: str) -> time:
     if hour > 23 or minute > 59:
         raise InvalidInput("error.time_format", typed=raw.strip()[:40])
     return time(hour, minute)
+
+
+def parse_span(raw: str) -> tuple[time, time]:
+    """`21h30-6h`, `22-6`, `21:30 – 06:00` → a start and an end; the end may come first on
+    the clock (the span crosses midnight, as a night does)."""
+    text = raw.strip()
+    found = _SLOT.fullmatch(text) if len(text) <= SPAN_MAX else None
+    if not found:  # a long text is no span: it is not searched (and not echoed whole)
+        raise InvalidInput("error.span_format", typed=text[:40])
+    return parse_time(found[1]), parse_time(found[2])
 
 
 def parse_moment(raw: str, year: int, tz: tzinfo) -> datetime:

@@ -8,7 +8,9 @@ from bot.domain import Role
 
 #: Plans, programmes and classes: administrators only.
 TRAINING_OFFICE = ("plan", "programmes", "newclass", "classadmin")
-LEARNER_COMMANDS = ("start", "classes", "schedule", "profile", "mydata", "language", "help")
+LEARNER_COMMANDS = (
+    "start", "classes", "schedule", "settings", "profile", "mydata", "language", "help",
+)  # fmt: skip
 STAFF_COMMANDS: dict[Role, tuple[str, ...]] = {
     Role.LECTURER: (),
     Role.UNIT_HEAD: ("pending", "people", "announce", "delivery"),

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 
+from bot.dates import parse_span
+from bot.errors import InvalidInput
+
 
 class Lead(StrEnum):
     """How long before a session a reminder goes out (the short list a cadre picks from)."""
@@ -85,6 +88,26 @@ class QuietHours:
         if end <= local:
             end = datetime.combine(local.date() + timedelta(days=1), self.end, tzinfo=tz)
         return end.astimezone(UTC)
+
+
+#: Quiet hours longer than this would hold the day's reminders too: "06:00-21:30" is taken
+#: for a slip of "21:30-06:00", not for a wish to hear nothing all day.
+QUIET_MAX = timedelta(hours=12)
+
+
+def parse_quiet_hours(raw: str) -> QuietHours:
+    """Quiet hours as a cadre types them: `21:30-06:00`, `21h30-6h`, `22-6`; refused, with
+    the reason, when both times are the same or the span is longer than QUIET_MAX."""
+    start, end = parse_span(raw)
+    if start == end:
+        raise InvalidInput("error.quiet_same", at=f"{start:%H:%M}")
+    minutes = (end.hour * 60 + end.minute - start.hour * 60 - start.minute) % (24 * 60)
+    if timedelta(minutes=minutes) > QUIET_MAX:
+        hours = int(QUIET_MAX.total_seconds() // 3600)
+        raise InvalidInput(
+            "error.quiet_long", start=f"{start:%H:%M}", end=f"{end:%H:%M}", hours=hours
+        )
+    return QuietHours(start, end)
 
 
 @dataclass(frozen=True, slots=True)

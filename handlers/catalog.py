@@ -302,7 +302,8 @@ async def class_timetable(update: Update, ctx: BotContext, tapped: ClassTimetabl
         else ctx.t("catalog.no_sessions")
     )
     back = inline([[(ctx.t("catalog.back_to_class"), OpenClass(c.id, tapped.view))]])
-    await show(update, ctx, heading + "\n\n" + body, back)
+    # From a reminder or a change notice, that message stays: the timetable comes below it.
+    await (say if tapped.fresh else show)(update, ctx, heading + "\n\n" + body, back)
 
 
 # --- enrolment --------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from handlers import (
     people_search,
     planning,
     profile,
+    reminder_settings,
     schedule,
 )
 from handlers.dialogue import DialogueHandler
@@ -38,8 +39,8 @@ def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(DialogueHandler(app.bot_data.services), group=DIALOGUES)
     # 3. Features: commands and typed buttons. Sign-up owns /start.
     for feature in (
-        onboarding, profile, people_search, admin, announce, catalog, schedule, planning,
-        class_admin, class_sessions, class_dialogue,
+        onboarding, profile, people_search, admin, announce, catalog, schedule, reminder_settings,
+        planning, class_admin, class_sessions, class_dialogue,
     ):  # fmt: skip
         app.add_handlers(feature.handlers(), group=FEATURES)
     # 4. The main keyboard under the text box: each button runs its command.

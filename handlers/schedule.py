@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.actions import BrowseCatalog, ShowSchedule
+from bot.actions import BrowseCatalog, ReminderSettings, ShowSchedule
 from bot.domain import Role
 from bot.validation import telegram_length
 from handlers.class_text import by_day, entry_line
@@ -107,6 +107,7 @@ def _buttons(
         rows.append(other)
     if empty and not tapped.teaching:
         rows.append([(ctx.t("schedule.find_classes"), BrowseCatalog(""))])
+    rows.append([(ctx.t("schedule.reminders"), ReminderSettings())])
     return inline(rows)
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 from collections.abc import Iterable, Sequence
 
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
@@ -28,6 +31,7 @@ log = logging.getLogger(__name__)
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 Button = tuple[str, Action]
+_TAG = re.compile(r"<[^>]*>")  # our texts escape "<" in values, so every "<" opens a tag
 ALERT_MAX = 200  # Telegram shows at most 200 characters in a button's answer
 
 
@@ -164,6 +168,8 @@ async def show(update: Update, ctx: BotContext, text: str, markup: Markup = None
         and not isinstance(markup, ReplyKeyboardMarkup | ReplyKeyboardRemove)
     ):
         ctx.replaced = True
+        if isinstance(query.message, Message) and _reads_as(query.message, text, markup):
+            return  # a second tap on a button whose work is done: nothing to edit
         try:
             await query.edit_message_text(text, reply_markup=markup)
             return
@@ -171,6 +177,13 @@ async def show(update: Update, ctx: BotContext, text: str, markup: Markup = None
             if "not modified" in str(exc):
                 return
     await say(update, ctx, text, markup)
+
+
+def _reads_as(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> bool:
+    """Whether a message already shows this text (Telegram HTML) and these buttons: Telegram
+    refuses an edit that changes nothing ("message is not modified")."""
+    shown = html.unescape(_TAG.sub("", text)).strip()
+    return message.text == shown and message.reply_markup == markup
 
 
 async def refuse(update: Update, ctx: BotContext, exc: DomainError, markup: Markup = None) -> None:

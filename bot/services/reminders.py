@@ -297,28 +297,39 @@ class ReminderService:
         """All reminders on or off; off also cancels those already queued."""
         return await self._change(actor, lambda p: replace(p, enabled=enabled))
 
-    async def toggle_lead(self, actor: Actor, lead: Lead) -> ReminderPrefs:
-        def toggled(p: ReminderPrefs) -> ReminderPrefs:
-            chosen = set(p.leads) ^ {lead}
-            return replace(p, leads=tuple(x for x in Lead if x in chosen))
+    async def choose_lead(self, actor: Actor, lead: Lead, chosen: bool) -> ReminderPrefs:
+        """One lead ticked or unticked; none left means no reminder (the screen says so)."""
 
-        return await self._change(actor, toggled)
+        def changed(p: ReminderPrefs) -> ReminderPrefs:
+            leads = set(p.leads) | {lead} if chosen else set(p.leads) - {lead}
+            return replace(p, leads=tuple(x for x in Lead if x in leads))
+
+        return await self._change(actor, changed)
 
     async def set_quiet(self, actor: Actor, start: time, end: time) -> ReminderPrefs:
-        """Quiet hours, local; equal times turn them off."""
-        return await self._change(actor, lambda p: replace(p, quiet=QuietHours(start, end)))
+        """Quiet hours, local; equal times turn them off. What is held already waits for the
+        new hours' end (off, or not quiet now: the next pass sends it)."""
+        person = registered(actor)
+        quiet = QuietHours(start, end)
+        now = self.clock.now()
+        async with self.db.write() as conn:
+            repo = ReminderRepository(conn)
+            prefs = replace((await repo.prefs([person.id], self.defaults))[person.id], quiet=quiet)
+            await repo.save_prefs(person.id, prefs, now)
+            await repo.reschedule(person.id, quiet.release(now, self.tz))
+        return prefs
 
-    async def mute_class(self, actor: Actor, class_id: int, muted: bool) -> ReminderPrefs:
+    async def mute_class(self, actor: Actor, class_id: int, muted: bool) -> MyClass:
+        """One class's reminders off (those queued are cancelled) or back on."""
         person = registered(actor)
         async with self.db.write() as conn:
-            await ClassRepository(conn).get(class_id)  # an unknown class is refused
-            repo = ReminderRepository(conn)
-            await repo.mute(person.id, class_id, muted, self.clock.now())
+            training_class = await ClassRepository(conn).get(class_id)  # unknown: refused
+            await ReminderRepository(conn).mute(person.id, class_id, muted, self.clock.now())
             if muted:
                 await OutboxRepository(conn).cancel_pending(
                     session_reminders_prefix(class_id), person_id=person.id
                 )
-            return (await repo.prefs([person.id], self.defaults))[person.id]
+        return MyClass(class_id, training_class.code, training_class.name, muted)
 
     async def my_classes(self, actor: Actor) -> list[MyClass]:
         """The classes to come the person learns in or teaches, for muting one by one."""

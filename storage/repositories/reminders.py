@@ -327,6 +327,14 @@ class ReminderRepository:
             held_messages.delete().where(held_messages.c.person_id == person_id)
         )
 
+    async def reschedule(self, person_id: int, release_at: datetime) -> None:
+        """One person's held messages released at a new time (their quiet hours changed)."""
+        await self.conn.execute(
+            held_messages.update()
+            .where(held_messages.c.person_id == person_id)
+            .values(release_at=release_at)
+        )
+
     async def next_release(self) -> datetime | None:
         value: Any = (
             await self.conn.execute(sa.select(sa.func.min(held_messages.c.release_at)))

@@ -9,6 +9,7 @@ import os
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 
 from bot.clock import FrozenClock
 from bot.domain import Actor
-from bot.reminders import Lead
+from bot.reminders import Lead, QuietHours
 from bot.services import Services
 from storage.database import Database
 from storage.repositories.outbox import OutboxRepository
@@ -213,7 +214,7 @@ async def test_quiet_hours_hold_then_release_and_a_change_today_is_not_held(
 ) -> None:
     w = await world(db, learners=1, start=DAY.replace(hour=6, minute=30))
     me = await w.actor(7000)
-    await w.services.reminders.toggle_lead(me, Lead.EVENING)  # only the hour before
+    await w.services.reminders.choose_lead(me, Lead.EVENING, False)  # only the hour before
     w.at(local(0, 5, 30))
     await w.run()
     assert await w.sent() == []  # quiet until 06:00
@@ -254,6 +255,33 @@ async def test_quiet_hours_hold_then_release_and_a_change_today_is_not_held(
     w.at(local(1, 6, 0))
     await w.run()
     assert chats(await w.sent("class_changed")) == [7000, 7000]
+
+
+async def test_held_notices_follow_quiet_hours_changed_or_turned_off(db: Database) -> None:
+    w = await world(db, learners=1)
+    me = await w.actor(7000)
+    admin = Actor(ADMIN, is_superadmin=True)
+    async with db.read() as conn:
+        second = (
+            await conn.execute(
+                sa.text("SELECT id FROM class_sessions WHERE class_id = :c ORDER BY starts_at"),
+                {"c": w.class_id},
+            )
+        ).scalars().all()[1]  # fmt: skip
+    w.at(local(-1, 23, 0))  # the day after tomorrow's session moves at night: held till 06:00
+    await w.services.planning.move_session(admin, second, local(1, 9, 0), local(1, 11, 0))
+    w.at(local(-1, 23, 5))
+    await w.run()
+    assert await w.sent("class_changed") == []
+    await w.services.reminders.set_quiet(me, clock_time(22, 0), clock_time(7, 0))
+    w.at(local(0, 6, 0))  # the old hours' end is no longer the end
+    await w.run()
+    assert await w.sent("class_changed") == []
+    await w.services.reminders.set_quiet(me, clock_time(0, 0), clock_time(0, 0))  # none: sent now
+    await w.run()
+    assert chats(await w.sent("class_changed")) == [7000]
+    off = QuietHours(clock_time(0), clock_time(0))
+    assert (await w.services.reminders.settings(me)).quiet == off
 
 
 async def test_settings_per_class_and_altogether(db: Database) -> None:
