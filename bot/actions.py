@@ -584,6 +584,15 @@ class MoveSession(Action):
     session_id: int
 
 
+@action("sess.place")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ChangeSessionPlace(Action):
+    """Give one session a room or a meeting link of its own (switch it online), or send it
+    back to its class's place."""
+
+    session_id: int
+
+
 @action("sess.cancel")
 @dataclasses.dataclass(frozen=True, slots=True)
 class CancelSession(Action):

@@ -250,6 +250,46 @@ class Session:
 
 
 @dataclass(frozen=True, slots=True)
+class Place:
+    """Where a session happens, as its people are told: a room, a meeting link, or both."""
+
+    format: ClassFormat
+    room: str | None = None
+    link: str | None = None
+
+    @classmethod
+    def own(cls, room: str | None, link: str | None) -> Place:
+        """A session's own place: a link and no room is online, both are blended."""
+        fmt = (
+            ClassFormat.BLENDED
+            if room and link
+            else ClassFormat.ONLINE
+            if link
+            else ClassFormat.ON_SITE
+        )
+        return cls(fmt, room, link)
+
+
+def session_place(
+    room: str | None,
+    link: str | None,
+    fmt: ClassFormat,
+    location: str | None,
+    meeting_link: str | None,
+) -> Place:
+    """A session's own room or link replaces its class's place altogether (a session of a
+    class in a hall, switched online, is a link and no room); without either, the session
+    is where its class is."""
+    if room or link:
+        return Place.own(room, link)
+    return Place(
+        fmt,
+        location if fmt is not ClassFormat.ONLINE else None,
+        meeting_link if fmt is not ClassFormat.ON_SITE else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class NewSession:
     starts_at: datetime
     ends_at: datetime

@@ -36,6 +36,7 @@ class Typed(Step[D]):
         prompt: str,
         parse: Parse,
         skip: str | None = None,
+        skip_if: Callable[[Turn[Any]], bool] | None = None,
         suggest: Callable[[Turn[Any]], Awaitable[str | None]] | None = None,
         echo: Echo | None = None,
         then: Then | None = None,
@@ -45,6 +46,8 @@ class Typed(Step[D]):
         self.prompt = prompt
         self.parse = parse
         self.skip = skip
+        #: When the skip button is offered (always, if not given).
+        self.skip_if = skip_if
         self.suggest = suggest
         self.echo = echo
         self.then = then
@@ -60,27 +63,34 @@ class Typed(Step[D]):
         """The question keeps its text, with the answer tapped below it."""
         await turn.show(self._prompt(turn) + "\n" + turn.t("class_admin.answered", answer=answer))
 
+    def _skips(self, turn: Turn[D]) -> str | None:
+        """The skip button's label, if offered here."""
+        if self.skip is None or (self.skip_if is not None and not self.skip_if(turn)):
+            return None
+        return turn.t(self.skip)
+
     async def _buttons(self, turn: Turn[D]) -> Markup:
         rows: list[list[Button]] = []
         suggested = await self.suggest(turn) if self.suggest else None
         if suggested:
             rows.append([(suggested, turn.choice(SUGGESTION))])
-        if self.skip is not None:
-            rows.append([(turn.t(self.skip), turn.choice(SKIP))])
+        if (skip := self._skips(turn)) is not None:
+            rows.append([(skip, turn.choice(SKIP))])
         return inline([*rows, turn.nav_row()])
 
     def retry_markup(self, turn: Turn[D]) -> Markup:
         return inline([turn.nav_row()])
 
     async def typed_labels(self, turn: Turn[D]) -> Sequence[tuple[str, str]]:
-        return [(turn.t(self.skip), SKIP)] if self.skip is not None else []
+        skip = self._skips(turn)
+        return [(skip, SKIP)] if skip is not None else []
 
     async def on_text(self, turn: Turn[D], text: str) -> Move:
         return await self._take(turn, await self.parse(turn, text))
 
     async def on_choice(self, turn: Turn[D], value: str) -> Move:
-        if value == SKIP and self.skip is not None:
-            await self._answered(turn, turn.t(self.skip))
+        if value == SKIP and (skip := self._skips(turn)) is not None:
+            await self._answered(turn, skip)
             return await self._take(turn, None)
         suggested = await self.suggest(turn) if self.suggest else None
         if value == SUGGESTION and suggested:

@@ -25,7 +25,15 @@ from bot.errors import DomainError, NotFound
 from bot.i18n import Raw
 from bot.services.catalog import CatalogView
 from bot.timetable import summarise
-from bot.training import CatalogFilter, ClassFormat, ClassKind, Enrolment, EnrolmentStatus
+from bot.training import (
+    CatalogFilter,
+    ClassFormat,
+    ClassKind,
+    Enrolment,
+    EnrolmentStatus,
+    Place,
+    session_place,
+)
 from handlers.class_labels import FORMAT, KIND
 from handlers.class_text import by_day, card_text, list_line, session_line, summary_text
 from handlers.context import BotContext
@@ -283,13 +291,15 @@ async def _show_card(update: Update, ctx: BotContext, class_id: int, view: str) 
 
 
 async def class_timetable(update: Update, ctx: BotContext, tapped: ClassTimetable) -> None:
+    """A class's sessions; from a notice, in a new message, so that the notice stays."""
     card = await ctx.services.catalog.card(await ctx.actor(update), tapped.class_id)
     c = card.training_class
-    link = c.meeting_link if card.shows_link else None
-    lines = [
-        (s, session_line(ctx.texts, s, link=s.link or link if card.shows_link else None))
-        for s in card.sessions
-    ]
+    lines = []
+    for s in card.sessions:
+        place = session_place(s.room, s.link, c.format, c.location, c.meeting_link)
+        if place.room == c.location:  # the card names the class's own place
+            place = Place(place.format, None, place.link)
+        lines.append((s, session_line(ctx.texts, s, place, shows_link=card.shows_link)))
     heading = ctx.t(
         "catalog.timetable_of",
         name=c.name,

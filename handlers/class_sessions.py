@@ -1,6 +1,7 @@
 """A class's sessions, for administrators: more added by recurrence, one moved to another day
-and time (confirmed showing the old and the new), or cancelled. The services record each
-change for the people of the class and audit it."""
+and time (confirmed showing the old and the new), cancelled, or given another place
+(handlers/session_place.py). The services record each change for the people of the class
+and audit it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from telegram import Update
 from bot.actions import (
     AddSessions,
     CancelSession,
+    ChangeSessionPlace,
     ClassAdminCard,
     ClassSessions,
     MoveSession,
@@ -27,6 +29,7 @@ from handlers.context import BotContext
 from handlers.dialogue import Dialogue, Turn, begin, register
 from handlers.recurrence import Recurrence, describe, recurrence_steps, sessions_of
 from handlers.routing import Handler, button
+from handlers.session_place import class_place, own_place, place_label
 from handlers.ui import Button, answer, inline, show
 
 SESSIONS_LISTED = 20
@@ -81,7 +84,7 @@ def _session_label(ctx: BotContext, session: Session) -> str:
 
 
 async def class_sessions(update: Update, ctx: BotContext, tapped: ClassSessions) -> None:
-    """The sessions still to come, to pick one to move or cancel."""
+    """The sessions still to come, to pick one to move, cancel or change the place of."""
     actor = await ctx.actor(update)
     now = ctx.services.clock.now()
     coming = [s for s in await ctx.services.planning.sessions(actor, tapped.class_id)
@@ -97,14 +100,20 @@ async def class_sessions(update: Update, ctx: BotContext, tapped: ClassSessions)
 
 
 async def pick_session(update: Update, ctx: BotContext, tapped: PickSession) -> None:
-    session = await ctx.services.planning.session(await ctx.actor(update), tapped.session_id)
+    """One session: when and where it is, to move it, change its place, or cancel it."""
+    planning = ctx.services.planning
+    actor = await ctx.actor(update)
+    session = await planning.session(actor, tapped.session_id)
+    of_class = class_place(await planning.admin_class(actor, session.class_id))
     rows: list[list[Button]] = [
             [(ctx.t("class_admin.move_session"), MoveSession(session.id)),
              (ctx.t("class_admin.cancel_session"), CancelSession(session.id))],
+            [(ctx.t("class_admin.change_place"), ChangeSessionPlace(session.id))],
             [(ctx.t("button.back"), ClassSessions(session.class_id))]
     ]  # fmt: skip
-    await show(update, ctx, ctx.t("class_admin.session", when=_session_label(ctx, session)),
-               inline(rows))  # fmt: skip
+    text = ctx.t("class_admin.session", when=_session_label(ctx, session),
+                 place=place_label(ctx.texts, own_place(session), of_class))  # fmt: skip
+    await show(update, ctx, text, inline(rows))
 
 
 async def cancel_session(update: Update, ctx: BotContext, tapped: CancelSession) -> None:

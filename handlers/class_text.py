@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from datetime import tzinfo
 
 from bot.i18n import Raw, Texts
+from bot.places import Text
 from bot.services.catalog import AudienceNames, ClassCard
 from bot.timetable import TimetableSummary, summarise
-from bot.training import ClassFormat, EnrolmentStatus, Session, TimetableEntry, TrainingClass
+from bot.training import (
+    ClassFormat,
+    EnrolmentStatus,
+    Place,
+    Session,
+    TimetableEntry,
+    TrainingClass,
+    session_place,
+)
 from bot.validation import shorten, telegram_length
 from handlers.class_labels import GROUP, KIND, parts_label, weekdays_label
 
@@ -118,19 +128,27 @@ def card_text(texts: Texts, card: ClassCard, tz: tzinfo) -> str:
     return "\n".join(lines)
 
 
+def words(texts: Texts, text: Text) -> Raw:
+    """A catalog text given as a key and its values (bot/places.py), in the reader's words,
+    ready to go into another text."""
+    return Raw(texts(text["key"], **text.get("params", {})))
+
+
 def session_line(
-    texts: Texts, session: Session, *, link: str | None = None, heading: str = ""
+    texts: Texts, session: Session, place: Place, *, shows_link: bool, heading: str = ""
 ) -> str:
-    """ "• 07:30–11:00 · topic · lecturer · room", marked when moved or cancelled."""
-    details = [d for d in (heading, session.topic, session.lecturer_name, session.room) if d]
+    """ "• 07:30–11:00 · topic · lecturer · room · 💻 link", marked when moved or cancelled."""
+    plain = (heading, session.topic, session.lecturer_name, place.room)
+    details = [html.escape(d, quote=False) for d in plain if d]
+    if place.format is not ClassFormat.ON_SITE and not session.cancelled:
+        link = place.link if shows_link else None
+        details.append(texts("schedule.link", link=link) if link else texts("schedule.online"))
     line = texts(
-        "schedule.session",
+        "schedule.session" if details else "schedule.session_bare",
         start=session.starts_at,
         end=session.ends_at,
-        details=" · ".join(details),
+        details=Raw(" · ".join(details)),
     )
-    if link and not session.cancelled:
-        line += " · " + texts("schedule.link", link=link)
     if session.cancelled:
         line += " " + texts("schedule.cancelled")
     elif session.moved_from is not None:
@@ -141,11 +159,11 @@ def session_line(
 def entry_line(texts: Texts, entry: TimetableEntry) -> str:
     """A session in someone's timetable: with its class, and where (or the link)."""
     session = entry.session
-    place = session.room or entry.location
+    place = session_place(
+        session.room, session.link, entry.format, entry.location, entry.meeting_link
+    )
     heading = f"{entry.class_name} ({entry.class_code})"
-    where = heading + (f" · {place}" if place and entry.format is not ClassFormat.ONLINE else "")
-    link = session.link or entry.meeting_link if entry.format is not ClassFormat.ON_SITE else None
-    return session_line(texts, session, link=link, heading=where)
+    return session_line(texts, session, place, shows_link=True, heading=heading)
 
 
 def by_day(texts: Texts, sessions: Sequence[tuple[Session, str]], tz: tzinfo, budget: int) -> str:

@@ -22,6 +22,7 @@ from handlers import (
     profile,
     reminder_settings,
     schedule,
+    session_place,
 )
 from handlers.dialogue import DialogueHandler
 from handlers.errors import on_error
@@ -40,7 +41,7 @@ def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # 3. Features: commands and typed buttons. Sign-up owns /start.
     for feature in (
         onboarding, profile, people_search, admin, announce, catalog, schedule, reminder_settings,
-        planning, class_admin, class_sessions, class_dialogue,
+        planning, class_admin, class_sessions, session_place, class_dialogue,
     ):  # fmt: skip
         app.add_handlers(feature.handlers(), group=FEATURES)
     # 4. The main keyboard under the text box: each button runs its command.

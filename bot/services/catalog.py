@@ -37,6 +37,7 @@ from storage.repositories.catalog_views import CatalogViewRepository
 from storage.repositories.classes import ClassRepository
 from storage.repositories.code_lists import CodeListRepository
 from storage.repositories.enrolments import EnrolmentRepository
+from storage.repositories.reminders import ReminderRepository
 from storage.repositories.units import UnitRepository
 
 PAGE_SIZE = 6
@@ -63,11 +64,14 @@ class ClassCard:
     sessions: list[Session]
     enrolment: Enrolment | None
     audience: AudienceNames
+    #: Whether the cadre teaches the class (named on it or on one of its sessions).
+    teaches: bool = False
 
     @property
     def shows_link(self) -> bool:
-        """The meeting link is for enrolled learners only."""
-        return self.enrolment is not None and self.enrolment.status is EnrolmentStatus.ENROLLED
+        """The meeting link is for the class's enrolled learners and lecturers only."""
+        enrolled = self.enrolment is not None and self.enrolment.status is EnrolmentStatus.ENROLLED
+        return enrolled or self.teaches
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,9 +198,11 @@ class CatalogService:
             sessions = await repo.sessions(class_id)
             enrolment = await EnrolmentRepository(conn).of(class_id, person.id)
             audience = await _audience_names(conn, training_class.audience)
+            lecturers = await ReminderRepository(conn).lecturers(class_id)
         if enrolment is not None and enrolment.status not in ACTIVE_ENROLMENT:
             enrolment = None  # withdrawn: they may enrol again
-        return ClassCard(training_class, sessions, enrolment, audience)
+        teaches = any(person_id == person.id for person_id, _ in lecturers)
+        return ClassCard(training_class, sessions, enrolment, audience, teaches)
 
     # --- timetables ---------------------------------------------------------------------------
 

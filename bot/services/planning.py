@@ -44,6 +44,8 @@ CODE = re.compile(r"[A-Z0-9][A-Z0-9._\-]{1,31}")
 NAME_MAX = 200
 PLACE_MAX = 300
 LINK = re.compile(r"https://[^\s<>\"]{3,490}")
+#: What people type for a web address: a scheme, "www.", or a domain with a path.
+LINK_LIKE = re.compile(r"[a-z][a-z0-9+.-]*://|www\.|[\w-]+(\.[\w-]+)*\.[a-z]{2,}/", re.IGNORECASE)
 TARGET_MAX = 1_000_000
 SESSIONS_MAX = 400  # a political-theory course runs for months, two sessions a day
 ROSTER_SHOWN = 80
@@ -65,7 +67,28 @@ def clean_name(raw: str, limit: int = NAME_MAX) -> str:
 
 
 def clean_place(raw: str) -> str:
-    return clean_name(raw, PLACE_MAX)
+    """A hall or a room, as offices write it: words and numbers (emoji alone name no place)."""
+    place = " ".join(plain_text(raw).split())
+    if sum(c.isalnum() for c in place) < 2:
+        raise InvalidInput("planning.place_letters")
+    length = telegram_length(place)
+    if not 3 <= length <= PLACE_MAX:
+        raise InvalidInput("planning.place_length", max=PLACE_MAX, length=length)
+    return place
+
+
+def parse_place(raw: str) -> tuple[str | None, str | None]:
+    """A session's own place typed in one message: a room, a meeting link, or both for a
+    blended session ("Hội trường B https://meet…"). A word that looks like a web address is
+    read as the link, and has to be one."""
+    words = plain_text(raw).split()
+    links = [word for word in words if LINK_LIKE.match(word)]
+    if len(links) > 1:
+        raise InvalidInput("planning.place_one_link")
+    room = " ".join(word for word in words if word not in links).strip(" ,;·-–—")
+    if not room and not links:
+        raise InvalidInput("planning.place_letters")
+    return (clean_place(room) if room else None), (clean_link(links[0]) if links else None)
 
 
 def clean_link(raw: str) -> str:
@@ -104,6 +127,14 @@ def check_not_past(at: date | datetime, now: datetime, tz: tzinfo) -> None:
     past = at < now if isinstance(at, datetime) else at < local.date()
     if past:
         raise InvalidInput("planning.in_the_past", day=at)
+
+
+def check_changeable(session: Session, now: datetime) -> None:
+    """A session's place changes while it is still to come (a card left open is not)."""
+    if session.cancelled:
+        raise Conflict("planning.session_cancelled")
+    if session.ends_at <= now:
+        raise Conflict("planning.session_over")
 
 
 def check_starts_after(first_day: date, deadline: datetime, tz: tzinfo) -> None:
@@ -472,11 +503,10 @@ class PlanningService:
             repo = ClassRepository(conn)
             session = await repo.session(session_id)
             await repo.lock(session.class_id)
-            if session.cancelled:
-                raise Conflict("planning.session_cancelled")
+            now = self.clock.now()
+            check_changeable(session, now)
             if (session.room, session.link) == (room, link):
                 return session
-            now = self.clock.now()
             await repo.update_session(session_id, at=now, room=room, link=link)
             before = {"starts_at": session.starts_at.isoformat(), "room": session.room,
                       "link": session.link}  # fmt: skip

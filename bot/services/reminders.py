@@ -20,6 +20,7 @@ from bot.actions import Action, ClassTimetable, MuteClass
 from bot.clock import Clock
 from bot.delivery.model import NewMessage
 from bot.domain import Actor, MessageKind
+from bot.places import Text, place_lines, place_words
 from bot.reminders import (
     DEFAULT_EVENING,
     HORIZON,
@@ -35,7 +36,15 @@ from bot.services.access import registered
 from bot.services.notices import moment, notice
 from bot.services.office_reminders import OfficeReminders
 from bot.services.quiet import queue_or_hold
-from bot.training import ClassEventKind, ClassFormat, ClassStatus, EnrolmentStatus
+from bot.training import (
+    ClassEventKind,
+    ClassFormat,
+    ClassStatus,
+    EnrolmentStatus,
+    Place,
+    TrainingClass,
+    session_place,
+)
 from storage.database import Database
 from storage.repositories.classes import ClassEvent, ClassRepository
 from storage.repositories.enrolments import EnrolmentRepository
@@ -195,7 +204,7 @@ class ReminderService:
             "topic": {"key": "reminder.topic_line", "params": {"topic": r.topic}}
             if r.topic
             else "",
-            "place": place_lines(r.class_format, r.room, r.link),
+            "place": place_lines(r.place),
         }
         buttons: list[list[tuple[str, Action]]] = [
             [("reminder.timetable", ClassTimetable(r.class_id, fresh=True))]
@@ -243,27 +252,34 @@ class ReminderService:
     async def _tell_changes(
         self, conn: AsyncConnection, class_id: int, events: Sequence[ClassEvent], now: datetime
     ) -> int:
-        lines, days = change_lines(events)
         training_class = await ClassRepository(conn).get(class_id)
-        if not lines or training_class.status is ClassStatus.CANCELLED:
+        changes = session_changes(events, training_class)
+        if not changes or training_class.status is ClassStatus.CANCELLED:
             return 0  # moved and moved back; or the class is off, which they were told
-        members = [
-            (m.person_id, m.telegram_id)
+        # Each person's chat, and whether they read the meeting link: the people of the
+        # class do; the waitlist reads "online".
+        told: dict[int, tuple[int, bool]] = {
+            m.person_id: (m.telegram_id, m.status is EnrolmentStatus.ENROLLED)
             for m in await EnrolmentRepository(conn).active_people(class_id)
-            if m.status in (EnrolmentStatus.ENROLLED, EnrolmentStatus.WAITLISTED)
-        ]
-        members += await ReminderRepository(conn).lecturers(class_id)
-        reachable = {pid: chat for pid, chat in members if chat is not None}
-        if not reachable:
+            if m.telegram_id is not None
+        }
+        for person_id, chat in await ReminderRepository(conn).lecturers(class_id):
+            if chat is not None:
+                told[person_id] = (chat, True)
+        if not told:
             return 0
         outbox = OutboxRepository(conn)
         batch = await outbox.new_batch(
             MessageKind.CLASS_CHANGED.value,
             f"{training_class.code} · {training_class.name}"[:200],
             events[-1].actor,
-            len(reachable),
+            len(told),
         )
-        params = {"name": training_class.name, "code": training_class.code, "changes": lines}
+        params = {
+            shown: {"name": training_class.name, "code": training_class.code,
+                    "changes": change_lines(changes, shows_link=shown)}
+            for shown in (True, False)
+        }  # fmt: skip
         messages = [
             replace(
                 notice(
@@ -272,15 +288,15 @@ class ReminderService:
                     chat_id=chat,
                     person_id=person_id,
                     text_key="change.notice",
-                    params=params,
+                    params=params[shown],
                     buttons=[[("reminder.timetable", ClassTimetable(class_id, fresh=True))]],
                 ),
                 batch_id=batch,
             )
-            for person_id, chat in reachable.items()
+            for person_id, (chat, shown) in told.items()
         ]
         today = local_day(now, self.tz)
-        urgent = any(local_day(day, self.tz) == today for day in days)
+        urgent = any(local_day(day, self.tz) == today for c in changes for day in c.days)
         await queue_or_hold(
             conn, messages, now=now, tz=self.tz, defaults=self.defaults, urgent=urgent
         )
@@ -366,23 +382,29 @@ class ReminderService:
             return after
 
 
-def place_lines(fmt: ClassFormat, room: str | None, link: str | None) -> list[dict[str, Any]]:
-    """Where the session is: the room, the meeting link, or both for a blended class."""
-    lines: list[dict[str, Any]] = []
-    if fmt is not ClassFormat.ONLINE:
-        lines.append(
-            {"key": "reminder.room_line", "params": {"room": room}}
-            if room
-            else {"key": "reminder.no_room"}
-        )
-    if fmt is not ClassFormat.ON_SITE and link:
-        lines.append({"key": "reminder.link_line", "params": {"link": link}})
-    return lines
+@dataclass(frozen=True, slots=True)
+class SessionChange:
+    """One session over a run of changes: as it was before the first, as it is after the last."""
+
+    old_start: datetime
+    new_start: datetime
+    new_end: datetime
+    moved: bool
+    cancelled: bool
+    old_place: Place
+    new_place: Place
+
+    @property
+    def days(self) -> list[datetime]:
+        """When the session was and is: a change touching today is urgent."""
+        return [self.old_start] if self.cancelled else [self.old_start, self.new_start]
 
 
-def change_lines(events: Sequence[ClassEvent]) -> tuple[list[dict[str, Any]], list[datetime]]:
-    """What changed, one line per change of each session (moved twice: from the first time
-    to the last), and the times of the sessions concerned (a change today is urgent)."""
+def session_changes(
+    events: Sequence[ClassEvent], training_class: TrainingClass
+) -> list[SessionChange]:
+    """What changed, per session, from the first state to the last (moved twice: from the
+    first time to the last); a session moved and moved back is left out."""
     was: dict[int, dict[str, Any]] = {}
     now: dict[int, dict[str, Any]] = {}
     for event in events:
@@ -394,32 +416,47 @@ def change_lines(events: Sequence[ClassEvent]) -> tuple[list[dict[str, Any]], li
         latest = now.setdefault(event.session_id, {})
         latest.update(event.after)
         latest["cancelled"] = event.kind is ClassEventKind.SESSION_CANCELLED
-    lines: list[dict[str, Any]] = []
-    days: list[datetime] = []
+    c = training_class
+    found: list[SessionChange] = []
     for sid, before in was.items():
-        after = now[sid]
-        old_start = datetime.fromisoformat(before["starts_at"])
-        if after["cancelled"]:
-            lines.append({"key": "change.cancelled", "params": {"at": moment(old_start)}})
-            days.append(old_start)
+        after = {**before, **now[sid]}
+        old_place, new_place = (
+            session_place(
+                state.get("room"), state.get("link"), c.format, c.location, c.meeting_link
+            )
+            for state in (before, after)
+        )
+        # A session's end is recorded when its time changes, and only then is it told.
+        moved = any(before.get(name) != after.get(name) for name in ("starts_at", "ends_at"))
+        change = SessionChange(
+            old_start=datetime.fromisoformat(before["starts_at"]),
+            new_start=datetime.fromisoformat(after["starts_at"]),
+            new_end=datetime.fromisoformat(after.get("ends_at", after["starts_at"])),
+            moved=moved, cancelled=after["cancelled"], old_place=old_place, new_place=new_place,
+        )  # fmt: skip
+        if change.cancelled or change.moved or new_place != old_place:
+            found.append(change)
+    return found
+
+
+def change_lines(changes: Sequence[SessionChange], *, shows_link: bool) -> list[Text]:
+    """The changes as a notice tells them, each with the old and the new time or place."""
+    lines: list[Text] = []
+    for change in changes:
+        if change.cancelled:
+            lines.append({"key": "change.cancelled", "params": {"at": moment(change.old_start)}})
             continue
-        new_start = datetime.fromisoformat(after.get("starts_at", before["starts_at"]))
-        if new_start != old_start:
+        if change.moved:
             lines.append({"key": "change.moved", "params": {
-                "old": moment(old_start), "new": moment(new_start),
-                "end": moment(datetime.fromisoformat(after["ends_at"])),
+                "old": moment(change.old_start), "new": moment(change.new_start),
+                "end": moment(change.new_end),
             }})  # fmt: skip
-            days += [old_start, new_start]
-        place = (after.get("room", before.get("room")), after.get("link", before.get("link")))
-        if place != (before.get("room"), before.get("link")):
-            room, link = place
-            fmt = (
-                ClassFormat.BLENDED if room and link
-                else ClassFormat.ONLINE if link
-                else ClassFormat.ON_SITE
-            )  # fmt: skip
-            lines.append({"key": "change.place", "params": {
-                "at": moment(new_start), "place": place_lines(fmt, room, link),
+        old, new = change.old_place, change.new_place
+        if new != old:
+            online = new.format is ClassFormat.ONLINE and old.format is not ClassFormat.ONLINE
+            lines.append({"key": "change.online" if online else "change.place", "params": {
+                "at": moment(change.new_start),
+                "old": place_words(old, shows_link=False),
+                "new": place_words(new, shows_link=shows_link),
             }})  # fmt: skip
-            days.append(new_start)
-    return lines, days
+    return lines

@@ -12,7 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.delivery.model import NewMessage
 from bot.reminders import Lead, QuietHours, ReminderPrefs, ReminderState
-from bot.training import ClassFormat, ClassStatus, EnrolmentStatus, SessionStatus
+from bot.training import (
+    ClassFormat,
+    ClassStatus,
+    EnrolmentStatus,
+    Place,
+    SessionStatus,
+    session_place,
+)
 from storage.repositories.outbox import OutboxRepository, _insert
 from storage.schema import (
     class_lecturers,
@@ -38,13 +45,11 @@ class Recipient:
     class_id: int
     class_code: str
     class_name: str
-    class_format: ClassFormat
     number: int
     starts_at: datetime
     ends_at: datetime
     topic: str | None
-    room: str | None
-    link: str | None
+    place: Place
     person_id: int
     chat_id: int
     teaching: bool
@@ -150,8 +155,10 @@ class ReminderRepository:
             class_sessions.c.starts_at,
             class_sessions.c.ends_at,
             class_sessions.c.topic,
-            sa.func.coalesce(class_sessions.c.room, classes.c.location).label("room"),
-            sa.func.coalesce(class_sessions.c.link, classes.c.meeting_link).label("link"),
+            class_sessions.c.room,
+            class_sessions.c.link,
+            classes.c.location,
+            classes.c.meeting_link,
             sa.func.coalesce(class_sessions.c.timed_at, class_sessions.c.created_at).label(
                 "timed_at"
             ),
@@ -216,9 +223,11 @@ class ReminderRepository:
                 continue  # a lecturer who also enrolled is reminded as the lecturer
             found[key] = Recipient(
                 session_id=row.session_id, class_id=row.class_id, class_code=row.code,
-                class_name=row.name, class_format=ClassFormat(row.format), number=row.number,
-                starts_at=starts_at, ends_at=ends_at, topic=row.topic, room=row.room,
-                link=row.link, person_id=row.person_id, chat_id=row.telegram_id,
+                class_name=row.name, number=row.number, starts_at=starts_at, ends_at=ends_at,
+                topic=row.topic,
+                place=session_place(row.room, row.link, ClassFormat(row.format), row.location,
+                                    row.meeting_link),
+                person_id=row.person_id, chat_id=row.telegram_id,
                 teaching=bool(row.teaching),
                 since=max(timed_at, enrolled_at) if enrolled_at else timed_at,
             )  # fmt: skip

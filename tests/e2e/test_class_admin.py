@@ -355,7 +355,7 @@ async def test_sessions_are_added_moved_and_cancelled_and_repeat_training_allowe
     await admin.expect("Đã thêm 2 buổi học")
     assert await count(harness.db, class_sessions) == 3
 
-    await admin.tap("Dời / hủy buổi")
+    await admin.tap("Các buổi học")
     await admin.tap(f"{monday:%d/%m/%Y}")
     await admin.tap("Dời buổi")
     await admin.send("abc")
@@ -365,7 +365,7 @@ async def test_sessions_are_added_moved_and_cancelled_and_repeat_training_allowe
     assert "Thứ Hai" in moved.text and "Thứ Ba" in moved.text
     await admin.tap("Xác nhận")
     await admin.expect("Đã dời buổi học sang Thứ Ba")
-    await admin.tap("Dời / hủy buổi")
+    await admin.tap("Các buổi học")
     await admin.tap(f"{monday + timedelta(days=2):%d/%m/%Y}")
     await admin.tap("Hủy buổi")
     await admin.expect("Hủy buổi học")

@@ -73,6 +73,7 @@ WIRE_CODES = {
     "sess": "PickSession",
     "sess.move": "MoveSession",
     "sess.cancel": "CancelSession",
+    "sess.place": "ChangeSessionPlace",
     "class.repeat": "AllowRepeat",
     "rem": "ReminderSettings",
     "rem.on": "SwitchReminders",
