@@ -32,10 +32,10 @@ import asyncio
 import signal
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
 from bench.bot_process import BotProcess, Kills, LimitedEmulator, Sent, deliver, flood_figures
@@ -61,8 +61,9 @@ from storage.repositories.reminders import ReminderRepository
 FIRST_TELEGRAM_ID = 7_300_000
 #: What the reminders say of the class seed_class makes: one not saying it is not one of them.
 CLASS_CODE = "CDS.BENCH"
-#: Reminders on (the defaults: the evening before and an hour before), never held.
-NEVER_QUIET = ReminderPrefs(quiet=QuietHours(start=QuietHours().start, end=QuietHours().start))
+#: The default reminders (the evening before, an hour before), never held: equal times turn
+#: quiet hours off.
+NEVER_QUIET = ReminderPrefs(quiet=QuietHours(start=time(0), end=time(0)))
 #: The bot starts in 2-3 s on an idle machine; its first pass must end before the due time.
 DUE_IN_S = 10.0
 #: Left of --timeout for stopping the bot and counting, once the wait for delivery ends.
@@ -105,7 +106,7 @@ async def first_pass_done(db: Database, session_id: int, count: int, due_at: dat
 
 
 async def run(args: Any) -> dict[str, Any]:
-    deadline = time.monotonic() + args.timeout
+    deadline = monotonic() + args.timeout
     kills = Kills(args.kill_every, signal.Signals[f"SIG{args.signal}"], args.max_kills)
     with tempfile.TemporaryDirectory(prefix="bench-reminders-") as tmp:
         async with fresh_database(args.database_url, Path(tmp)) as db:
@@ -136,7 +137,7 @@ async def run(args: Any) -> dict[str, Any]:
                     def done(found: list[Sent]) -> bool:
                         return set(scene.people) <= {s.chat_id for s in found if _is_reminder(s)}
 
-                    wait_s = deadline - time.monotonic() - WIND_DOWN_S
+                    wait_s = deadline - monotonic() - WIND_DOWN_S
                     await deliver(bot, emulator, done, timeout_s=wait_s, kills=kills)
                 finally:
                     if bot.running:
