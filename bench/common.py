@@ -19,23 +19,44 @@ import shutil
 import sqlite3
 import sys
 import tempfile
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any, Protocol
 
+import asyncpg  # type: ignore[import-untyped]
 import httpx
 import sqlalchemy as sa
 from filelock import FileLock
 from pydantic import SecretStr
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.actions import Action, unpack
 from bot.app import build_application, start_application, stop_application
 from bot.config import Settings
+from bot.domain import NewPerson, NewUnit, PersonSource
 from bot.errors import DomainError
+from bot.services.people import NOTICE_VERSION
+from bot.training import (
+    ClassFormat,
+    ClassKind,
+    ClassStatus,
+    NewClass,
+    NewPlan,
+    NewProgramme,
+    NewSession,
+)
 from storage.database import Database
+from storage.migrate import upgrade
+from storage.repositories.classes import ClassRepository
+from storage.repositories.people import PeopleRepository
+from storage.repositories.plans import PlanRepository, ProgrammeRepository
+from storage.repositories.units import UnitRepository
 from storage.schema import people as people_table
 from tools.demo.data import LINKED_TELEGRAM_ID_START
 from tools.emulator import ApiError, BotApiEmulator, BotMessage, RemoteEmulator
@@ -75,6 +96,16 @@ def base_parser(prog: str, description: str | None) -> argparse.ArgumentParser:
         help=f"give up after S seconds in all (default {DEFAULT_TIMEOUT_S:.0f})",
     )
     return parser
+
+
+def add_database_option(parser: argparse.ArgumentParser) -> None:
+    """--database-url, for a benchmark that builds its own database (see fresh_database)."""
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="default: a fresh SQLite file; with a PostgreSQL URL, a new database on its "
+        "server, dropped after",
+    )
 
 
 def positive_int(value: str) -> int:
@@ -365,6 +396,92 @@ async def next_with(user: Talker, wanted: type[Action], wait_s: float, **fields:
         if button_of(event, wanted, **fields) is not None:
             return event
     raise BenchError(f"no {wanted.__name__} button in the bot's last {MAX_EVENTS} messages")
+
+
+# --- a fresh database with one class -------------------------------------------------------
+
+
+def url_of(db: Database) -> str:
+    """The URL the bot (in this process or a child) is given for `db`."""
+    return db.engine.url.render_as_string(hide_password=False)
+
+
+@asynccontextmanager
+async def fresh_database(url: str | None, tmp: Path) -> AsyncIterator[Database]:
+    """A migrated, empty database: a SQLite file in tmp, or a new database on the PostgreSQL
+    server of url, dropped at the end (that server is shared with test runs). A whole
+    database, not a schema: a bot in a child process cannot be pinned to a schema."""
+    if url is None or make_url(url).get_backend_name() == "sqlite":
+        db = Database.from_url(url or sqlite_url(tmp / "bench.sqlite"))
+        try:
+            await upgrade(db)
+            yield db
+        finally:
+            await db.dispose()
+        return
+    server = make_url(url)
+    dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        db = Database.from_url(server.set(database=name).render_as_string(hide_password=False))
+        try:
+            await upgrade(db)
+            yield db
+        finally:
+            await db.dispose()
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@dataclass(frozen=True)
+class Scene:
+    class_id: int
+    #: Telegram id -> person id.
+    people: dict[int, int]
+
+
+async def seed_class(
+    conn: AsyncConnection,
+    *,
+    cadres: int,
+    capacity: int,
+    sessions: Sequence[NewSession],
+    first_telegram_id: int,
+) -> Scene:
+    """One open class of an approved plan with these sessions, and `cadres` people (linked
+    to Telegram from first_telegram_id on, consent given), all through the repositories,
+    in the caller's transaction."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    year = sessions[0].starts_at.year
+    unit = await UnitRepository(conn).add(NewUnit("BENCH", "Tỉnh Thử nghiệm", None, "province"))
+    plan_id = await PlanRepository(conn).add(
+        NewPlan(year, f"Kế hoạch {year}", date(year, 1, 5), "Ban Thường vụ")
+    )
+    programme_id = await ProgrammeRepository(conn).add(
+        NewProgramme("CDS", "Chuyển đổi số trong cơ quan nhà nước", ClassKind.THEMATIC, 24)
+    )
+    classes = ClassRepository(conn)
+    class_id = await classes.add(
+        NewClass("CDS.BENCH", "Chuyển đổi số trong cơ quan nhà nước", programme_id, plan_id,
+                 ClassKind.THEMATIC, ClassFormat.ON_SITE, capacity, location="Hội trường A",
+                 status=ClassStatus.OPEN),
+        by=None,
+    )  # fmt: skip
+    await classes.add_sessions(class_id, sessions, at=now)
+    repo = PeopleRepository(conn)
+    await repo.add_many(
+        [
+            NewPerson(f"Cán bộ Thử {n:04d}", PersonSource.ROSTER, unit.id, verified=True,
+                      telegram_id=first_telegram_id + n, language="vi", consent_at=now)
+            for n in range(cadres)
+        ]
+    )  # fmt: skip
+    linked = {telegram_id: person_id for person_id, telegram_id in await repo.linked_ids()}
+    await repo.add_consents(list(linked.values()), NOTICE_VERSION, now)
+    return Scene(class_id, linked)
 
 
 # --- the seeded demo database ---------------------------------------------------------------

@@ -4,8 +4,8 @@
     python -m bench.enrol --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test
     python -m bench.enrol --api-url http://127.0.0.1:8081/bot   # a standalone emulator
 
-A fresh database (a SQLite file in a temporary directory, or a new schema of the PostgreSQL
-database given, dropped at the end) gets, through the repositories, one open class of an
+A fresh database (a SQLite file in a temporary directory, or a new database on the PostgreSQL
+server given, dropped at the end) gets, through the repositories, one open class of an
 approved plan with `--capacity` seats and `--cadres` people linked to Telegram who have given
 their consent. The real bot (build_application, its pacer unbound) runs against the emulator.
 Untimed, each cadre opens /classes and the class's card. Then all tap "✅ Đăng ký lớp này" at
@@ -27,52 +27,36 @@ import re
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy.engine import make_url
 
 from bench.common import (
     MAX_EVENTS,
     BenchError,
+    Scene,
     Talker,
+    add_database_option,
     base_parser,
     button_of,
+    fresh_database,
     next_with,
     percentile,
     positive_int,
     progress,
     run_main,
     running_bot,
-    sqlite_url,
+    seed_class,
+    url_of,
     venues_for,
 )
 from bot.actions import Enrol, OpenClass
-from bot.domain import NewPerson, NewUnit, PersonSource
-from bot.services.people import NOTICE_VERSION
-from bot.training import (
-    ClassFormat,
-    ClassKind,
-    ClassStatus,
-    EnrolmentStatus,
-    NewClass,
-    NewPlan,
-    NewProgramme,
-    NewSession,
-)
+from bot.training import EnrolmentStatus, NewSession
 from storage.database import Database
-from storage.migrate import upgrade
 from storage.repositories.classes import ClassRepository
 from storage.repositories.enrolments import EnrolmentRepository
-from storage.repositories.people import PeopleRepository
-from storage.repositories.plans import PlanRepository, ProgrammeRepository
-from storage.repositories.units import UnitRepository
 from tools.emulator import BotMessage
 
 FIRST_TELEGRAM_ID = 7_100_000
@@ -81,90 +65,6 @@ ANSWER_TIMEOUT_S = 60.0
 ENROLLED = re.compile(r"Đồng chí đã đăng ký lớp")
 WAITING = re.compile(r"thứ tự (\d+) trong danh sách chờ")
 ERROR_SAMPLES = 5
-
-
-# --- the database -------------------------------------------------------------------------------
-
-
-@asynccontextmanager
-async def fresh_database(url: str | None, tmp: Path) -> AsyncIterator[Database]:
-    """A migrated, empty database: a SQLite file in tmp, or a new schema of the PostgreSQL
-    database at url, dropped at the end (that server is shared with test runs)."""
-    if url is None or make_url(url).get_backend_name() == "sqlite":
-        db = Database.from_url(url or sqlite_url(tmp / "enrol.sqlite"))
-        try:
-            await upgrade(db)
-            yield db
-        finally:
-            await db.dispose()
-        return
-    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute(f'CREATE SCHEMA "{schema}"')
-    finally:
-        await conn.close()
-    db = Database.from_url(url, schema=schema)
-    try:
-        await upgrade(db)
-        yield db
-    finally:
-        await db.dispose()
-        conn = await asyncpg.connect(dsn)
-        try:
-            await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        finally:
-            await conn.close()
-
-
-@dataclass(frozen=True)
-class Scene:
-    class_id: int
-    #: Telegram id -> person id.
-    people: dict[int, int]
-
-
-async def seed(db: Database, cadres: int, capacity: int) -> Scene:
-    """One open class of an approved plan, starting in a month, and the cadres (linked,
-    consent given), all through the repositories."""
-    now = datetime.now(UTC).replace(microsecond=0)
-    starts = now + timedelta(days=30)
-    async with db.write() as conn:
-        unit = await UnitRepository(conn).add(NewUnit("BENCH", "Tỉnh Thử nghiệm", None, "province"))
-        plan_id = await PlanRepository(conn).add(
-            NewPlan(
-                starts.year, f"Kế hoạch {starts.year}", date(starts.year, 1, 5), "Ban Thường vụ"
-            )
-        )
-        programme_id = await ProgrammeRepository(conn).add(
-            NewProgramme("CDS", "Chuyển đổi số trong cơ quan nhà nước", ClassKind.THEMATIC, 24)
-        )
-        classes = ClassRepository(conn)
-        class_id = await classes.add(
-            NewClass("CDS.BENCH", "Chuyển đổi số trong cơ quan nhà nước", programme_id, plan_id,
-                     ClassKind.THEMATIC, ClassFormat.ON_SITE, capacity, location="Hội trường A",
-                     status=ClassStatus.OPEN),
-            by=None,
-        )  # fmt: skip
-        await classes.add_sessions(
-            class_id,
-            [NewSession(starts + timedelta(days=d), starts + timedelta(days=d, hours=3))
-             for d in range(2)],
-        )  # fmt: skip
-        repo = PeopleRepository(conn)
-        await repo.add_many(
-            [
-                NewPerson(f"Cán bộ Thử {n:04d}", PersonSource.ROSTER, unit.id, verified=True,
-                          telegram_id=FIRST_TELEGRAM_ID + n, language="vi", consent_at=now)
-                for n in range(cadres)
-            ]
-        )  # fmt: skip
-        linked = dict(
-            (telegram_id, person_id) for person_id, telegram_id in await repo.linked_ids()
-        )
-        await repo.add_consents(list(linked.values()), NOTICE_VERSION, now)
-    return Scene(class_id, linked)
 
 
 # --- one cadre ----------------------------------------------------------------------------------
@@ -284,28 +184,36 @@ async def run(
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-enrol-") as tmp:
         async with fresh_database(database_url, Path(tmp)) as db:
-            scene = await seed(db, cadres, capacity)
+            starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
+            sessions = [
+                NewSession(starts + timedelta(days=d), starts + timedelta(days=d, hours=3))
+                for d in range(2)
+            ]
+            async with db.write() as conn:
+                scene = await seed_class(
+                    conn, cadres=cadres, capacity=capacity, sessions=sessions,
+                    first_telegram_id=FIRST_TELEGRAM_ID,
+                )  # fmt: skip
             progress(f"seeded a class of {capacity} seats and {cadres} cadres ({db.dialect})")
-            async with venues_for(api_url)("enrol") as venue:
-                url = database_url or sqlite_url(Path(tmp) / "enrol.sqlite")
-                async with running_bot(venue, url, db) as refused_before:
-                    rush = Rush()
-                    ready: asyncio.Queue[int] = asyncio.Queue()
-                    tasks = [
-                        asyncio.create_task(
-                            cadre(venue.user(telegram_id, "Thử"), telegram_id, rush, ready)
-                        )
-                        for telegram_id in scene.people
-                    ]
-                    for _ in tasks:
-                        await ready.get()
-                    progress(f"{cadres} cards open; all tap Enrol now")
-                    started = time.perf_counter()
-                    rush.go.set()
-                    await asyncio.gather(*tasks)
-                    seconds = time.perf_counter() - started
-                    refused = await venue.refused() - refused_before
-                    figures = await _checked(db, scene, rush, capacity)
+            venues = venues_for(api_url)
+            async with venues("enrol") as venue, running_bot(venue, url_of(db), db) as before:
+                rush = Rush()
+                ready: asyncio.Queue[int] = asyncio.Queue()
+                tasks = [
+                    asyncio.create_task(
+                        cadre(venue.user(telegram_id, "Thử"), telegram_id, rush, ready)
+                    )
+                    for telegram_id in scene.people
+                ]
+                for _ in tasks:
+                    await ready.get()
+                progress(f"{cadres} cards open; all tap Enrol now")
+                started = time.perf_counter()
+                rush.go.set()
+                await asyncio.gather(*tasks)
+                seconds = time.perf_counter() - started
+                refused = await venue.refused() - before
+                figures = await _checked(db, scene, rush, capacity)
             dialect = db.dialect
     errors: list[str] = figures.pop("errors")
     if refused:
@@ -331,11 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = base_parser("python -m bench.enrol", __doc__)
     parser.add_argument("--cadres", type=positive_int, default=500, help="cadres enrolling (500)")
     parser.add_argument("--capacity", type=positive_int, default=30, help="the class's seats (30)")
-    parser.add_argument(
-        "--database-url",
-        metavar="URL",
-        help="default: a fresh SQLite file; a PostgreSQL URL gets a fresh schema, dropped after",
-    )
+    add_database_option(parser)
     args = parser.parse_args(argv)
     return run_main(
         "bench.enrol",

@@ -175,7 +175,17 @@ class ReminderService:
                 None,
                 len(group),
             )
-            await outbox.add([self._reminder(r, lead, now, batch) for r in group])
+            # One message per role, told to each: building it per recipient would cost more
+            # than the rest of the pass (thousands of cadres share a session).
+            shared = {teaching: self._reminder(r, lead, now, batch) for teaching, r in
+                      {r.teaching: r for r in group}.items()}  # fmt: skip
+            await outbox.add(
+                [
+                    replace(shared[r.teaching], dedup_key=reminder_key(r, lead),
+                            chat_id=r.chat_id, person_id=r.person_id)
+                    for r in group
+                ]
+            )  # fmt: skip
         states = [state for _, _, state in decided]
         return PassReport(
             sent=states.count(ReminderState.SENT),
@@ -185,6 +195,7 @@ class ReminderService:
         )
 
     def _reminder(self, r: Recipient, lead: Lead, now: datetime, batch: int) -> NewMessage:
+        """The reminder of r's session for r's role (learning or teaching), addressed to r."""
         day = local_day(r.starts_at, self.tz)
         today = local_day(now, self.tz)
         when = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -65,9 +66,18 @@ def _time(minutes: int) -> time:
     return time(minutes // 60, minutes % 60)
 
 
-def _leads(raw: str) -> tuple[Lead, ...]:
-    known = {lead.value for lead in Lead}
-    return tuple(Lead(part) for part in raw.split(",") if part in known)
+_KNOWN_LEADS = frozenset(lead.value for lead in Lead)
+
+
+@lru_cache(maxsize=1024)
+def _stored_prefs(enabled: bool, leads: str, quiet_from: int, quiet_until: int) -> ReminderPrefs:
+    """Settings as stored, made once per distinct row: a pass reads thousands of people's,
+    most of them alike (ReminderPrefs is frozen, so they can share it)."""
+    return ReminderPrefs(
+        enabled=enabled,
+        leads=tuple(Lead(part) for part in leads.split(",") if part in _KNOWN_LEADS),
+        quiet=QuietHours(_time(quiet_from), _time(quiet_until)),
+    )
 
 
 class ReminderRepository:
@@ -89,14 +99,14 @@ class ReminderRepository:
                 sa.select(reminder_mutes).where(reminder_mutes.c.person_id.in_(chunk))
             ):
                 mutes.setdefault(row.person_id, set()).add(row.class_id)
-            for row in await self.conn.execute(
-                sa.select(reminder_settings).where(reminder_settings.c.person_id.in_(chunk))
-            ):
-                found[row.person_id] = ReminderPrefs(
-                    enabled=row.enabled,
-                    leads=_leads(row.leads),
-                    quiet=QuietHours(_time(row.quiet_from), _time(row.quiet_until)),
-                )
+            settings = reminder_settings.c
+            for person_id, *stored in await self.conn.execute(
+                sa.select(
+                    settings.person_id, settings.enabled, settings.leads, settings.quiet_from,
+                    settings.quiet_until,
+                ).where(settings.person_id.in_(chunk))
+            ):  # fmt: skip
+                found[person_id] = _stored_prefs(*stored)
         for pid, muted in mutes.items():
             prefs = found[pid]
             found[pid] = ReminderPrefs(prefs.enabled, prefs.leads, prefs.quiet, frozenset(muted))
@@ -133,7 +143,72 @@ class ReminderRepository:
     async def recipients(self, after: datetime, until: datetime) -> list[Recipient]:
         """Who is to be reminded of the scheduled sessions starting in (after, until]: the
         enrolled learners (not the waitlist) and the session's lecturer (else the class's),
-        if they are on Telegram."""
+        if they are on Telegram.
+
+        The sessions are read first, then their people: thousands of people share a few
+        sessions, and a row per person carrying its session's columns costs more to read
+        than the rest of a pass."""
+        sessions = await self._sessions(after, until)
+        if not sessions:
+            return []
+        in_window = class_sessions.c.id.in_(list(sessions))
+        reachable = [
+            people.c.telegram_id.is_not(None),
+            people.c.consent_at.is_not(None),  # consent withdrawn: no messages at all
+        ]
+        learners = sa.select(
+            class_sessions.c.id.label("session_id"),
+            people.c.id.label("person_id"),
+            people.c.telegram_id,
+            sa.literal(False).label("teaching"),
+            enrolments.c.updated_at.label("enrolled_at"),
+        ).select_from(
+            class_sessions.join(
+                enrolments,
+                sa.and_(
+                    enrolments.c.class_id == class_sessions.c.class_id,
+                    enrolments.c.status == EnrolmentStatus.ENROLLED.value,
+                ),
+            ).join(people, people.c.id == enrolments.c.person_id)
+        )
+        own_lecturer = sa.select(
+            class_sessions.c.id, people.c.id, people.c.telegram_id, sa.literal(True), sa.null()
+        ).select_from(class_sessions.join(people, people.c.id == class_sessions.c.lecturer_id))
+        class_lecturer = sa.select(
+            class_sessions.c.id, people.c.id, people.c.telegram_id, sa.literal(True), sa.null()
+        ).select_from(
+            class_sessions.join(
+                class_lecturers, class_lecturers.c.class_id == class_sessions.c.class_id
+            ).join(people, people.c.id == class_lecturers.c.person_id)
+        )
+        query = sa.union_all(
+            learners.where(in_window, *reachable),
+            own_lecturer.where(in_window, *reachable),
+            class_lecturer.where(in_window, *reachable, class_sessions.c.lecturer_id.is_(None)),
+        )
+        found: dict[tuple[int, int], Recipient] = {}
+        stamp = UTCDateTime()
+        for session_id, person_id, chat_id, teaching, enrolled in await self.conn.execute(query):
+            key = (session_id, person_id)
+            if key in found and not teaching:
+                continue  # a lecturer who also enrolled is reminded as the lecturer
+            s = sessions[session_id]
+            # A union's columns lose their types on SQLite: times come back as text.
+            enrolled_at = _aware(stamp, enrolled, self.conn)
+            found[key] = Recipient(
+                session_id=session_id, class_id=s.class_id, class_code=s.code,
+                class_name=s.name, number=s.number, starts_at=s.starts_at, ends_at=s.ends_at,
+                topic=s.topic,
+                place=session_place(s.room, s.link, ClassFormat(s.format), s.location,
+                                    s.meeting_link),
+                person_id=person_id, chat_id=chat_id, teaching=bool(teaching),
+                since=max(s.timed_at, enrolled_at) if enrolled_at else s.timed_at,
+            )  # fmt: skip
+        return list(found.values())
+
+    async def _sessions(self, after: datetime, until: datetime) -> dict[int, Any]:
+        """The scheduled sessions starting in (after, until] of classes not cancelled, with
+        what a reminder says of them, by id."""
         earlier = class_sessions.alias("earlier")
         number = (
             sa.select(sa.func.count())
@@ -145,93 +220,33 @@ class ReminderRepository:
             .correlate(class_sessions)
             .scalar_subquery()
         )
-        session_cols = [
-            class_sessions.c.id.label("session_id"),
-            class_sessions.c.class_id,
-            classes.c.code,
-            classes.c.name,
-            classes.c.format,
-            number.label("number"),
-            class_sessions.c.starts_at,
-            class_sessions.c.ends_at,
-            class_sessions.c.topic,
-            class_sessions.c.room,
-            class_sessions.c.link,
-            classes.c.location,
-            classes.c.meeting_link,
-            sa.func.coalesce(class_sessions.c.timed_at, class_sessions.c.created_at).label(
-                "timed_at"
-            ),
-        ]
-        window = [
-            class_sessions.c.status == SessionStatus.SCHEDULED.value,
-            class_sessions.c.starts_at > after,
-            class_sessions.c.starts_at <= until,
-            classes.c.status != ClassStatus.CANCELLED.value,
-            people.c.telegram_id.is_not(None),
-            people.c.consent_at.is_not(None),  # consent withdrawn: no messages at all
-        ]
-        base = class_sessions.join(classes, classes.c.id == class_sessions.c.class_id)
-        learners = sa.select(
-            *session_cols,
-            people.c.id.label("person_id"),
-            people.c.telegram_id,
-            sa.literal(False).label("teaching"),
-            enrolments.c.updated_at.label("enrolled_at"),
-        ).select_from(
-            base.join(
-                enrolments,
-                sa.and_(
-                    enrolments.c.class_id == class_sessions.c.class_id,
-                    enrolments.c.status == EnrolmentStatus.ENROLLED.value,
-                ),
-            ).join(people, people.c.id == enrolments.c.person_id)
-        )
-        own_lecturer = sa.select(
-            *session_cols,
-            people.c.id,
-            people.c.telegram_id,
-            sa.literal(True),
-            sa.null(),
-        ).select_from(base.join(people, people.c.id == class_sessions.c.lecturer_id))
-        class_lecturer = sa.select(
-            *session_cols,
-            people.c.id,
-            people.c.telegram_id,
-            sa.literal(True),
-            sa.null(),
-        ).select_from(
-            base.join(class_lecturers, class_lecturers.c.class_id == class_sessions.c.class_id)
-            .join(people, people.c.id == class_lecturers.c.person_id)
-        )  # fmt: skip
-        query = sa.union_all(
-            learners.where(*window),
-            own_lecturer.where(*window),
-            class_lecturer.where(*window, class_sessions.c.lecturer_id.is_(None)),
-        )
-        found: dict[tuple[int, int], Recipient] = {}
-        stamp = UTCDateTime()
-        for row in await self.conn.execute(query):
-            # A union's columns lose their types on SQLite: times come back as text.
-            starts_at, ends_at, timed_at, enrolled_at = (
-                _aware(stamp, value, self.conn)
-                for value in (row.starts_at, row.ends_at, row.timed_at, row.enrolled_at)
+        timed_at = sa.func.coalesce(class_sessions.c.timed_at, class_sessions.c.created_at)
+        query = (
+            sa.select(
+                class_sessions.c.id,
+                class_sessions.c.class_id,
+                classes.c.code,
+                classes.c.name,
+                classes.c.format,
+                number.label("number"),
+                class_sessions.c.starts_at,
+                class_sessions.c.ends_at,
+                class_sessions.c.topic,
+                class_sessions.c.room,
+                class_sessions.c.link,
+                classes.c.location,
+                classes.c.meeting_link,
+                sa.type_coerce(timed_at, UTCDateTime()).label("timed_at"),
             )
-            assert starts_at is not None and ends_at is not None and timed_at is not None
-            key = (row.session_id, row.person_id)
-            if key in found and not row.teaching:
-                continue  # a lecturer who also enrolled is reminded as the lecturer
-            found[key] = Recipient(
-                session_id=row.session_id, class_id=row.class_id, class_code=row.code,
-                class_name=row.name, number=row.number, starts_at=starts_at, ends_at=ends_at,
-                topic=row.topic,
-                place=session_place(row.room, row.link, ClassFormat(row.format), row.location,
-                                    row.meeting_link),
-                person_id=row.person_id, chat_id=row.telegram_id,
-                teaching=bool(row.teaching),
-                since=max(timed_at, enrolled_at) if enrolled_at else timed_at,
-            )  # fmt: skip
-        return list(found.values())
+            .select_from(class_sessions.join(classes, classes.c.id == class_sessions.c.class_id))
+            .where(
+                class_sessions.c.status == SessionStatus.SCHEDULED.value,
+                class_sessions.c.starts_at > after,
+                class_sessions.c.starts_at <= until,
+                classes.c.status != ClassStatus.CANCELLED.value,
+            )
+        )
+        return {row.id: row for row in await self.conn.execute(query)}
 
     async def lecturers(self, class_id: int) -> list[tuple[int, int | None]]:
         """(person, chat) of everyone teaching the class, named on it or on a session."""

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
+from bot.actions import MuteClass
 from bot.clock import FrozenClock
 from bot.domain import Actor
 from bot.reminders import Lead, QuietHours
@@ -350,3 +351,6 @@ async def test_lecturers_are_reminded_of_what_they_teach(db: Database) -> None:
         keys = dict((await conn.execute(sa.select(outbox.c.chat_id, outbox.c.payload))).all())
     assert keys[7500]["key"] == "reminder.teaching"
     assert keys[7000]["key"] == "reminder.learning"
+    # Each role's message is built once and told to all in it: only learners may mute.
+    mute = [{"key": "reminder.mute_class", "data": MuteClass(w.class_id).pack()}]
+    assert mute not in keys[7500]["buttons"] and mute in keys[7000]["buttons"]
