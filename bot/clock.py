@@ -30,3 +30,37 @@ class FrozenClock:
 
     def advance(self, delta: timedelta) -> None:
         self._now += delta
+
+
+class OffsetClock:
+    """The system clock, ahead by an offset: the offline sandbox's clock, which a person moves
+    (`:clock +2h`) to watch reminders fall due instead of waiting for them.
+
+    It moves forward only, or back to the real time (`reset`). Whatever was done at a moved
+    time stays done: the reminder ledger, enrolments, messages held for quiet hours until a
+    release time. A clock moved back would replay hours those were decided in, so a person
+    would see nothing arrive where they expect reminders, and held messages would wait for a
+    time already seen. Returning to the real time is the one way back, and says so.
+    """
+
+    def __init__(self, offset: timedelta = timedelta(0)) -> None:
+        if offset < timedelta(0):
+            raise ValueError("the clock moves forward only")
+        self._offset = offset
+
+    @property
+    def offset(self) -> timedelta:
+        """How far ahead of the real time it is."""
+        return self._offset
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+    def advance(self, delta: timedelta) -> None:
+        if delta <= timedelta(0):
+            raise ValueError("the clock moves forward only")
+        self._offset += delta
+
+    def reset(self) -> None:
+        """Back to the real time."""
+        self._offset = timedelta(0)

@@ -12,13 +12,16 @@ import re
 import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 pytestmark = pytest.mark.slow
 
 STEP_S = 10.0
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 class Sandbox:
@@ -148,4 +151,48 @@ async def test_reset_end_of_input_and_ctrl_c(sandbox: Launch) -> None:
     assert reset.process.stdin is not None
     reset.process.stdin.close()  # end of input ends the sandbox
     await reset.expect(r"sandbox stopped")
+    assert await reset.exit_code() == 0
+
+
+async def test_the_clock_brings_a_reminder_and_a_restart_keeps_the_moved_time(
+    sandbox: Launch,
+) -> None:
+    today = datetime.now(TZ).date()
+    if (today.month, today.day) == (12, 31):
+        pytest.skip("the demo's classes stay in this year's plan: none tomorrow morning")
+    bot = await sandbox()
+    await bot.expect(r"Xem nhắc lịch: :clock 19:00")
+    await bot.expect(r"\[\d+\] ✅ Tôi đồng ý")
+    await bot.type(":as learner")
+    await bot.expect(r"Chào mừng đồng chí Lò Thị Dung")
+    # Her class meets tomorrow at 07:30: its one-hour reminder is due at 06:30.
+    tomorrow = today + timedelta(days=1)
+    await bot.type(f":clock {tomorrow:%d/%m} 07:00")
+    await bot.expect(rf"sandbox time: 07:00 [^\n]*{tomorrow:%d/%m/%Y} \(giờ thật \+")
+    await bot.expect(r"🤖 ⏰ Nhắc lịch học hôm nay\n\s+📘 [^\n]*\n\s+🕗 07:30–11:00")
+    await bot.type(":who")
+    await bot.expect(r"lecturer +Đặng Quốc Khánh, giảng viên \(id 900003\) · \d+ tin mới")
+    after = tomorrow + timedelta(days=1)
+    await bot.type(":clock 06:00")  # the next 06:00 is the day after's: never moved back
+    await bot.expect(rf"sandbox time: 06:00 [^\n]*{after:%d/%m/%Y} ")
+    await bot.type(":clock +1 giờ")
+    await bot.expect(rf"sandbox time: 07:00 [^\n]*{after:%d/%m/%Y} ")
+    await bot.type(":clock 01/01/2020 08:00")
+    await bot.expect(r"the clock only moves forward")
+    await bot.type(":quit")
+    assert await bot.exit_code() == 0
+    assert "Traceback" not in await bot.stderr()
+
+    again = await sandbox()
+    await again.expect(rf"sandbox time: 07:0\d [^\n]*{after:%d/%m/%Y} \(giờ thật \+ ")
+    assert "seeding" not in again.output
+    await again.type(":quit")
+    assert await again.exit_code() == 0
+
+    reset = await sandbox("--reset")
+    await reset.expect(r"seeding 2000")
+    await reset.expect(r"\[\d+\] ✅ Tôi đồng ý")
+    await reset.type(":clock")
+    await reset.expect(r"sandbox time: [^\n]*\(giờ thật · real time\)")
+    await reset.type(":quit")
     assert await reset.exit_code() == 0

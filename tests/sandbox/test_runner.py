@@ -5,7 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.config import Settings
-from tools.sandbox import SANDBOX_TOKEN, SandboxPaths, remove_database, sandbox_settings
+from tools.sandbox import (
+    SANDBOX_TOKEN,
+    SandboxPaths,
+    remove_database,
+    reset_sandbox,
+    sandbox_settings,
+)
 
 
 def test_settings_point_at_the_emulator_and_make_the_demo_admin_a_superadmin() -> None:
@@ -30,7 +36,7 @@ def test_settings_point_at_the_emulator_and_make_the_demo_admin_a_superadmin() -
 def test_everything_lives_under_one_folder(tmp_path: Path) -> None:
     paths = SandboxPaths(tmp_path)
     assert paths.db == tmp_path / "data" / "sandbox.db"
-    assert paths.log.parent == paths.lock.parent == tmp_path / "data"
+    assert paths.log.parent == paths.lock.parent == paths.clock.parent == tmp_path / "data"
     assert paths.files == tmp_path / "sandbox-files"
 
 
@@ -41,3 +47,12 @@ def test_reset_removes_the_database_and_its_journal_files(tmp_path: Path) -> Non
     remove_database(db)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sandbox.log"]
     remove_database(db)  # nothing left to remove is fine
+
+
+def test_reset_also_sets_the_clock_back_to_the_real_time(tmp_path: Path) -> None:
+    paths = SandboxPaths(tmp_path)
+    paths.data.mkdir()
+    for path in (paths.db, paths.clock, paths.log):
+        path.write_text("x")
+    reset_sandbox(paths)
+    assert sorted(p.name for p in paths.data.iterdir()) == ["sandbox.log"]

@@ -9,19 +9,23 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
 
 from tools.emulator import BotApiEmulator
 from tools.sandbox import session as session_module
+from tools.sandbox.clock import SandboxClock
 from tools.sandbox.console import Console
 from tools.sandbox.session import Session, demo_identities, free_path, split_name
 
 TOKEN = "123456:SANDBOX"
 NEWCOMER, LEARNER = 900005, 900004
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CONSENT = {"inline_keyboard": [[{"text": "✅ Tôi đồng ý", "callback_data": "ob:yes"}]]}
 
 
@@ -58,6 +62,20 @@ class Terminal:
         self.out = Screen()
         self.source = TypedLines()
         self.seen = 0
+        self.clock_file = Path("data/clock.json")
+        #: What "the bot" sends when the clock moves (as its reminder pass would), and to whom.
+        self.due: list[tuple[int, str]] = []
+        self.wakes = 0
+        self._sending: set[asyncio.Task[Any]] = set()
+
+    def clock_moved(self) -> None:
+        """The bot's side of a move: its pass sends the reminders now due, a moment later."""
+        self.wakes += 1
+        for chat_id, text in self.due:
+            task = asyncio.create_task(self.bot("sendMessage", chat_id=chat_id, text=text))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+        self.due = []
 
     async def bot(self, method: str, **params: Any) -> Any:
         """Call the Bot API as the bot would."""
@@ -99,7 +117,9 @@ async def terminal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AsyncIter
     monkeypatch.chdir(tmp_path)
     async with BotApiEmulator(token=TOKEN) as emulator, aiohttp.ClientSession() as http:
         term = Terminal(emulator, http)
-        session = Session(emulator, Console(term.out, terminal=False), tmp_path / "files")
+        clock = SandboxClock(term.clock_file, TZ)
+        session = Session(emulator, Console(term.out, terminal=False), tmp_path / "files", clock)
+        session.on_clock_moved = term.clock_moved
         session.start()
         running = asyncio.create_task(session.run(term.source))
         try:
@@ -190,6 +210,59 @@ async def test_upload_and_contact_reach_the_bot(terminal: Terminal, tmp_path: Pa
     assert sent[1]["document"]["file_name"] == "danh-sach.csv"
     contact = sent[2]["contact"]
     assert (contact["phone_number"], contact["user_id"]) == ("+84912000005", NEWCOMER)
+
+
+async def test_the_clock_moves_on_is_kept_and_wakes_the_reminders(terminal: Terminal) -> None:
+    await terminal.expect("newcomer› /start")
+    await terminal.type(":clock")
+    await terminal.expect("(giờ thật · real time)")
+    assert terminal.wakes == 0 and not terminal.clock_file.exists()
+
+    await terminal.type(":clock +2h")
+    await terminal.expect("(giờ thật + 2 giờ · real time +2h)")
+    await terminal.type(":clock +1d30m")
+    await terminal.expect("(giờ thật + 1 ngày 2 giờ 30 phút · real time +1d 2h 30m)")
+    assert terminal.wakes == 2
+    # What a restart reads: the moved time is kept.
+    kept = SandboxClock(terminal.clock_file, TZ).clock.offset
+    assert timedelta(days=1, hours=2, minutes=29) < kept <= timedelta(days=1, hours=2, minutes=30)
+
+    await terminal.type(":clock reset")
+    await terminal.expect("(giờ thật · real time)")
+    assert SandboxClock(terminal.clock_file, TZ).clock.offset == timedelta(0)
+    assert terminal.wakes == 3
+
+
+async def test_bad_clock_input_is_answered_and_changes_nothing(terminal: Terminal) -> None:
+    await terminal.expect("newcomer› /start")
+    await terminal.type(":clock +3h")
+    await terminal.expect("real time +3h)")
+    saved = terminal.clock_file.read_text("utf-8")
+    for line, says in [(":clock -1h", "the clock only moves forward"),
+                       (":clock 31/02 08:00", "no such date"),
+                       (":clock soon", "Không hiểu «soon» · not understood"),
+                       (":clock +400d", "at most 366 days")]:  # fmt: skip
+        await terminal.type(line)
+        await terminal.expect(says)
+    assert terminal.clock_file.read_text("utf-8") == saved and terminal.wakes == 1
+    await terminal.type(":help")
+    await terminal.expect(":clock reset")
+
+
+async def test_reminders_due_after_a_move_arrive_before_the_next_line(
+    terminal: Terminal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(session_module, "FIRST_REPLY_S", 5.0)
+    monkeypatch.setattr(session_module, "CLOCK_QUIET_S", 0.3)
+    await terminal.expect("newcomer› /start")
+    terminal.due = [(LEARNER, "⏰ Nhắc lịch học ngày mai"), (NEWCOMER, "⏰ Nhắc lịch học hôm nay")]
+    await terminal.type(":clock 19:00")
+    await terminal.type(":who")
+    shown = await terminal.expect("newcomer› :who")
+    assert "🔔 Tin mới cho Lò Thị Dung, học viên · gõ :as learner" in shown
+    assert "🤖 ⏰ Nhắc lịch học hôm nay" in shown
+    await terminal.type(":as learner")
+    await terminal.expect("🤖 ⏰ Nhắc lịch học ngày mai")
 
 
 def test_identities_and_names() -> None:

@@ -183,8 +183,8 @@ def test_answers_menu_banner_and_help() -> None:
     assert menu == "   /people — Tra cứu cán bộ"
     lines = banner("Triệu Thị Đào, cán bộ mới", "+84912000005", "newcomer", "d", "f", "l")
     assert 5 <= len(lines.splitlines()) <= 8
-    assert ":as admin" in lines and "[1]" in lines and "(a)" in lines
-    assert all(f":{c}" in HELP for c in ("as", "who", "contact", "file", "help", "quit"))
+    assert ":as admin" in lines and "[1]" in lines and "(a)" in lines and ":clock" in lines
+    assert all(f":{c}" in HELP for c in ("as", "who", "contact", "file", "clock", "help", "quit"))
 
 
 def test_the_classes_guide_names_the_classes_to_try() -> None:

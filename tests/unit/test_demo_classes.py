@@ -3,6 +3,7 @@ seeded: these check it at fixed moments, mid-year, in December and at the year's
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from datetime import date, datetime, timedelta
@@ -15,6 +16,7 @@ from tools.demo.classes import (
     APPROVED_BY,
     DemoAudience,
     DemoClass,
+    DemoSession,
     DemoTraining,
     generate_training,
 )
@@ -25,6 +27,7 @@ MARCH = datetime(2026, 3, 18, 10, 0, tzinfo=TZ)  # a Wednesday morning
 DECEMBER = datetime(2026, 12, 2, 21, 0, tzinfo=TZ)  # a Wednesday evening, late in the year
 SUNDAY = datetime(2027, 6, 13, 16, 0, tzinfo=TZ)
 USUAL_DAYS = (MARCH, DECEMBER, SUNDAY)
+FRIDAY_NIGHT = datetime(2026, 3, 20, 20, 0, tzinfo=TZ)
 EDGES = (datetime(2026, 1, 1, 0, 30, tzinfo=TZ), datetime(2026, 12, 31, 22, 0, tzinfo=TZ))
 LEARNER = DEMO_IDENTITIES.learner.phone
 LECTURER = DEMO_IDENTITIES.lecturer.phone
@@ -201,6 +204,42 @@ def test_the_lecturer_teaches_this_week_and_the_heads_staff_are_enrolled(
     home = {p.phone for p in roster.people[5:-3] if p.unit_code == HOME_COMMUNE_CODE}
     staff = [c for c in training.classes if home & set(c.learners) and c.ends_at > now]
     assert staff and set(training.lecturer_phones) <= {p.phone for p in roster.people}
+
+
+def sessions_of(training: DemoTraining, phone: str) -> list[DemoSession]:
+    """The sessions `phone` learns in or teaches, in order."""
+    return sorted(
+        (s for c in training.classes if c.status is not ClassStatus.CANCELLED
+         for s in c.sessions if phone in c.learners or s.lecturer_phone == phone),
+        key=lambda s: s.starts_at,
+    )  # fmt: skip
+
+
+def mornings(sessions: list[DemoSession], day: date) -> list[DemoSession]:
+    return [s for s in sessions if s.starts_at.astimezone(TZ).date() == day
+            and s.starts_at.astimezone(TZ).hour < 12]  # fmt: skip
+
+
+@pytest.mark.parametrize("now", (*USUAL_DAYS, FRIDAY_NIGHT),
+                         ids=["march", "december", "sunday", "friday-night"])  # fmt: skip
+def test_the_learner_and_lecturer_have_reminders_to_see_tonight_and_in_the_morning(
+    roster: DemoData, now: datetime
+) -> None:
+    """The sandbox's `:clock 19:00` shows an evening-before reminder and `:clock +12h` the
+    one-hour reminder of a morning session, seeded on any day at any hour."""
+    training = generate_training(roster, now, TZ)
+    today = now.astimezone(TZ).date()
+    # The first 19:00 after seeding: reminders due before the data existed are not sent.
+    evening = today if now.astimezone(TZ).hour < 19 else today + timedelta(days=1)
+    for phone in (LEARNER, LECTURER):
+        mine = sessions_of(training, phone)
+        assert mornings(mine, today + timedelta(days=1)), phone
+        assert mornings(mine, evening + timedelta(days=1)), phone
+        assert all(a.ends_at <= b.starts_at for a, b in itertools.pairwise(mine)), phone
+        tonight = [s for s in mine if s.starts_at.astimezone(TZ).date() == today
+                   and s.starts_at.astimezone(TZ).hour >= 18]  # fmt: skip
+        assert bool(tonight) is (now.astimezone(TZ).hour < 17), phone
+        assert all(s.starts_at > now for s in tonight)
 
 
 def test_the_same_seed_and_moment_give_the_same_training(roster: DemoData) -> None:

@@ -4,8 +4,10 @@ Pure, like `tools.demo.data`: `tools.demo.seed` loads it. The same seed, roster 
 always give the same training; the moment matters because the sandbox must be right on any
 day it is seeded, so the year's classes lie around "now" (finished, running, open, planned),
 and the classes people try things with are placed relative to it: a class running this week
-taught by the demo lecturer, one this week and one later for the demo learner, a full class
-with a waitlist, and an open class she is refused because she completed its programme.
+taught by the demo lecturer; a short class she teaches the demo learner, tonight if there is
+time and the next two mornings (for the sandbox's reminders), and a later one for the
+learner; a full class with a waitlist, and an open class the learner is refused because she
+completed its programme.
 
 Work is bounded by the number of classes, not the roster: learners are drawn by sampling,
 so 100,000 people cost no more than 500.
@@ -47,7 +49,8 @@ FULL_DAY = (MORNING, AFTERNOON)
 MON_FRI = (0, 1, 2, 3, 4)
 #: Future classes starting within this many days are open for enrolment; later ones planned.
 OPEN_AHEAD = timedelta(days=60)
-#: An evening class starts today only if its first session is this far ahead, else tomorrow.
+#: The demo learner's class opens tonight only if its session is this far ahead: time for
+#: its one-hour reminder to fall due after the data exists.
 EVENING_LEAD = timedelta(hours=2, minutes=30)
 #: Roster people (besides the demo lecturer) given the lecturer role, from the school's faculties.
 EXTRA_LECTURERS = 4
@@ -349,19 +352,30 @@ class _Builder:
 
     def _special(self) -> dict[str, _Draft]:
         """The classes the guide names, placed relative to today: the future ones in the
-        next three weeks, so that they still fit in the year in December."""
+        next four weeks, so that they still fit in the year in December.
+
+        The demo learner's and lecturer's short online class meets tonight when there is
+        time for it, then on the next two mornings whatever weekday they fall on, so the
+        sandbox can show, on any day and hour it is seeded, the evening-before reminder at
+        19:00 and the one-hour reminder the morning after, past the quiet hours (seeded
+        after 19:00, the second morning has them). The other classes start after it ends.
+        """
         today, lecturer = self.today, DEMO_IDENTITIES.lecturer.phone
-        evening_today = datetime.combine(today, EVENING.start, self.tz) - self.now > EVENING_LEAD
-        week_first = today if evening_today else today + timedelta(days=1)
-        monday = today - timedelta(days=today.weekday())
+        tomorrow = today + timedelta(days=1)
+        tonight = datetime.combine(today, EVENING.start, self.tz)
+        opening = [(tonight, datetime.combine(today, EVENING.end, self.tz))]
+        # A school lecturer takes the running class's mornings: the demo lecturer's are the
+        # short class's.
+        running_lecturers = (*self.lecturers[1:2], lecturer)
+        monday = _week_start(tomorrow + timedelta(days=1))
         home = self.units[HOME_COMMUNE_CODE]
         return {
             "running": self._draft("CNKT4", today - timedelta(days=3), today + timedelta(days=4),
-                                   lecturers=(lecturer,), location=f"{SCHOOL}, Hội trường A",
-                                   fill=0.9, key="running"),
-            "week": self._draft("AI", week_first, week_first + timedelta(days=6),
-                                weekdays=(0, 1, 2, 3, 4, 5), lecturers=(lecturer,), fill=0.3,
-                                key="week"),
+                                   lecturers=running_lecturers,
+                                   location=f"{SCHOOL}, Hội trường A", fill=0.9, key="running"),
+            "week": self._draft("AI", tomorrow, tomorrow + timedelta(days=1), weekdays=range(7),
+                                slots=(MORNING,), lecturers=(lecturer,), fill=0.3, key="week",
+                                extra=opening if tonight - self.now > EVENING_LEAD else ()),
             "full": self._draft("LDCP", monday + timedelta(weeks=1),
                                 monday + timedelta(weeks=1, days=4), fill=1.0, key="full"),
             "later": self._draft("CBCX", monday + timedelta(weeks=2),
@@ -391,20 +405,28 @@ class _Builder:
         return drafts
 
     def _draft(self, code: str, first: date, last: date, *, weekdays: Sequence[int] = (),
+               slots: Sequence[Slot] = (), extra: Sequence[tuple[datetime, datetime]] = (),
                lecturers: tuple[str, ...] = (), location: str | None = None,
                audience: DemoAudience = DemoAudience(), fill: float | None = None,
                key: str = "", year: int | None = None) -> _Draft:  # fmt: skip
+        """A class of programme `code` from `first` to `last`, shaped as its kind runs unless
+        told otherwise; `extra` sessions (an opening evening) join the regular ones."""
         programme, shape, rng = self.programmes[code], _SHAPES[code], self.rng
         class_format = rng.choice(shape.formats)
         if not lecturers:
-            lecturers = tuple(rng.sample(self.lecturers, min(2, len(self.lecturers))))
+            # The demo lecturer teaches only the classes the guide names: her timetable and
+            # reminders stay legible, and she is never in two places at once.
+            staff = self.lecturers[1:] or self.lecturers
+            lecturers = tuple(rng.sample(staff, min(2, len(staff))))
         if location is None and class_format is not ClassFormat.ONLINE:
             location = (_commune_hall(rng.choice(self.communes))
                         if shape.at_commune and self.communes
                         else f"{SCHOOL}, {rng.choice(_HALLS)}")  # fmt: skip
         if class_format is ClassFormat.ONLINE:
             location = None
-        times = self._times(first, last, weekdays or shape.weekdays, shape.slots, year or self.year)
+        times = self._times(first, last, weekdays or shape.weekdays, slots or shape.slots,
+                            year or self.year)  # fmt: skip
+        times = sorted({*times, *extra})
         topics = _TOPICS[programme.kind]
         sessions = [
             DemoSession(start, end, topics[i % len(topics)], lecturers[i % len(lecturers)])
@@ -610,6 +632,10 @@ class _Builder:
             self._frozen(d, f"{d.programme.code}.{year}.01", 1, year, ClassStatus.PLANNED)
             for d in drafts
         )
+
+
+def _week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
 
 
 def _commune_hall(unit: DemoUnit) -> str:

@@ -25,6 +25,7 @@ from pydantic import SecretStr
 from bot.config import Settings
 from bot.logging_setup import LOG_FORMAT, RedactingFormatter
 from tools.demo.data import ADMIN_TELEGRAM_ID, DEMO_OFFICE_PHONE, generate_demo_data
+from tools.sandbox.clock import Reset, SandboxClock
 from tools.sandbox.console import Console, LineSource, open_source
 from tools.sandbox.session import Session, roster_users
 from tools.sandbox.terminal import banner, classes_guide, display_path
@@ -57,6 +58,11 @@ class SandboxPaths:
     @property
     def log(self) -> Path:
         return self.data / "sandbox.log"
+
+    @property
+    def clock(self) -> Path:
+        """The offset `:clock` moved the sandbox's clock by, kept across restarts."""
+        return self.data / "clock.json"
 
     @property
     def lock(self) -> Path:
@@ -105,7 +111,7 @@ def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--reset",
         action="store_true",
-        help="recreate the sandbox database (also SANDBOX_RESET=1)",
+        help="recreate the sandbox database and set its clock back (also SANDBOX_RESET=1)",
     )
     return parser.parse_args(argv)
 
@@ -114,6 +120,12 @@ def remove_database(db: Path) -> None:
     """`--reset`: the database file and SQLite's companions, so the next start seeds afresh."""
     for suffix in ("", "-wal", "-shm", "-journal"):
         db.with_name(db.name + suffix).unlink(missing_ok=True)
+
+
+def reset_sandbox(paths: SandboxPaths) -> None:
+    """`--reset`: a fresh database, seeded at the real time, and the clock back to it."""
+    remove_database(paths.db)
+    paths.clock.unlink(missing_ok=True)
 
 
 def sandbox_settings(settings: Settings, base_url: str, file_url: str, db: Path) -> Settings:
@@ -145,16 +157,20 @@ async def _serve(
     """Start everything, chat until told to stop, then stop everything in reverse order."""
     # Imported here, so that "starting…" shows before the heavier imports.
     from bot.app import build_application, start_application, stop_application
+    from bot.app.reminders_runtime import wake_reminders
     from storage.database import Database
     from tools.demo.seed import has_people, seed_demo
     from tools.emulator import BotApiEmulator
 
     cleanup = contextlib.AsyncExitStack()
     try:
+        clock = SandboxClock(paths.clock, settings.tz)
         db = Database.from_url(f"sqlite+aiosqlite:///{paths.db}")
         cleanup.push_async_callback(db.dispose)
         if not await has_people(db):
             console.show(f"Tạo dữ liệu mẫu · seeding {DEMO_PEOPLE} demo cadres…")
+            # Demo data is placed around the real time: a new database starts the clock there.
+            clock.apply(Reset())
             seeded = await seed_demo(db, people=DEMO_PEOPLE, seed=DEMO_SEED, tz=settings.tz)
             console.show(classes_guide(seeded.plan_year, seeded.classes, seeded.classes_to_try))
 
@@ -162,13 +178,16 @@ async def _serve(
         await emulator.start()
         cleanup.push_async_callback(emulator.stop)
         # Chats must exist before the bot starts: it publishes staff menus per chat at once.
-        session = Session(emulator, console, paths.files)
+        session = Session(emulator, console, paths.files, clock=clock)
         # The same seed and size as the database, so every linked roster person has a chat.
         roster_users(emulator, generate_demo_data(seed=DEMO_SEED, people=DEMO_PEOPLE).people)
 
         app = build_application(
-            sandbox_settings(settings, emulator.base_url, emulator.base_file_url, paths.db), db=db
+            sandbox_settings(settings, emulator.base_url, emulator.base_file_url, paths.db),
+            db=db,
+            clock=clock.clock,
         )
+        session.on_clock_moved = lambda: wake_reminders(app)
         await start_application(app, poll_timeout=POLL_TIMEOUT_S)
         cleanup.push_async_callback(stop_application, app)
         log.info("sandbox ready: emulator at %s", emulator.url)
@@ -176,6 +195,8 @@ async def _serve(
         me = session.current.identity
         shown = [display_path(p) for p in (paths.db, paths.files, paths.log)]
         console.show(banner(me.title, me.person.phone, me.key, *shown))
+        if clock.clock.offset:
+            console.show(clock.describe())
         session.start()
         cleanup.push_async_callback(session.close)
         await _first_of(session.run(source), stop.wait())
@@ -231,7 +252,7 @@ def run_sandbox(settings: Settings, argv: Sequence[str] = ()) -> int:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         if args.reset or os.environ.get("SANDBOX_RESET") == "1":
-            remove_database(paths.db)
+            reset_sandbox(paths)
         console.show("Đang khởi động sandbox · starting the offline sandbox…")
         return asyncio.run(_main(settings, paths, console))
     except KeyboardInterrupt:  # a signal before the loop's own handlers were installed

@@ -10,13 +10,14 @@ import asyncio
 import contextlib
 import logging
 import mimetypes
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tools.demo.data import DEMO_IDENTITIES, NEWCOMER_TELEGRAM_ID, DemoPerson, blocked_the_bot
 from tools.emulator import BotApiEmulator, BotMessage, ScriptedUser
+from tools.sandbox.clock import BadMove, SandboxClock, Show, parse_clock
 from tools.sandbox.console import Console, LineSource
 from tools.sandbox.terminal import (
     ATTACHMENT,
@@ -37,6 +38,9 @@ from tools.sandbox.terminal import (
 #: The bot's first reply may take a moment; after that, it is done once it stays quiet.
 FIRST_REPLY_S = 2.0
 QUIET_S = 0.3
+#: The bot sends one chat at most a message a second: after the clock moves, two reminders
+#: to one person come that far apart, and the session waits for both.
+CLOCK_QUIET_S = 1.5
 SETTLE_MAX_S = 10.0
 UPLOAD_LIMIT = 20 * 1024 * 1024
 _FOREVER_S = 3600.0
@@ -113,11 +117,15 @@ class Session:
         emulator: BotApiEmulator,
         console: Console,
         files_dir: Path,
+        clock: SandboxClock,
         identities: dict[str, Identity] | None = None,
     ) -> None:
         self.emulator = emulator
         self.console = console
         self.files_dir = files_dir
+        self.clock = clock
+        #: Called after `:clock` moved the clock: the sandbox wakes the bot's reminder pass.
+        self.on_clock_moved: Callable[[], None] = lambda: None
         self.chats: dict[str, Chat] = {}
         for key, identity in (identities or demo_identities()).items():
             first, last = split_name(identity.name)
@@ -195,6 +203,8 @@ class Session:
             await self._upload(arg)
         elif name == "say" and arg:
             await self._to_bot(user.send(arg))
+        elif name == "clock":
+            await self._move_clock(arg)
         elif name in ("help", "h", "?"):
             self.console.show(HELP)
         else:
@@ -237,6 +247,23 @@ class Session:
         self.console.show(prompt(chat.identity.key) + "/start   (tự động · sent for you)")
         await self._to_bot(chat.user.send("/start"))
 
+    async def _move_clock(self, arg: str) -> None:
+        """Show or move the sandbox's clock; after a move, the reminders now due arrive (in
+        this chat, or as 🔔 for the others) before the next line is read."""
+        clock = self.clock
+        since = self._activity
+        try:
+            move = parse_clock(arg, clock.now(), clock.tz)
+            if not isinstance(move, Show):
+                clock.apply(move)
+        except BadMove as exc:
+            self.console.show(str(exc))
+            return
+        self.console.show(clock.describe())
+        if not isinstance(move, Show):
+            self.on_clock_moved()
+            await self.settle(since, CLOCK_QUIET_S)
+
     async def _upload(self, arg: str) -> None:
         loaded = await asyncio.to_thread(_read_upload, arg)
         if isinstance(loaded, str):
@@ -257,7 +284,7 @@ class Session:
 
     # -- what the bot does ------------------------------------------------------------------------
 
-    async def settle(self, since: int) -> None:
+    async def settle(self, since: int, quiet: float | None = None) -> None:
         """Wait for the bot to answer and go quiet, so the next line sees its new buttons.
 
         Typed lines and piped scripts alike are taken one at a time after this: a `1` sent
@@ -267,7 +294,7 @@ class Session:
         if not await self._activity_after(since, FIRST_REPLY_S):
             return
         while asyncio.get_running_loop().time() < deadline:
-            if not await self._activity_after(self._activity, QUIET_S):
+            if not await self._activity_after(self._activity, quiet or QUIET_S):
                 return
 
     async def _activity_after(self, seen: int, seconds: float) -> bool:

@@ -200,7 +200,8 @@ def prompt(identity: str) -> str:
 
 
 def banner(who: str, phone: str, key: str, db_path: str, files_dir: str, log_path: str) -> str:
-    """Six short lines: what this is, who one is, how to tap and switch, where things go."""
+    """Seven short lines: what this is, who one is, how to tap and switch, how to move time
+    on to see reminders, where things go."""
     return "\n".join(
         [
             "── Sandbox ngoại tuyến · offline sandbox: bot thật, Telegram giả lập ──",
@@ -208,6 +209,7 @@ def banner(who: str, phone: str, key: str, db_path: str, files_dir: str, log_pat
             "Bấm nút: gõ số [1], [2]… hoặc chữ (a), (b)…; gõ chữ khác để nhắn cho bot.",
             "Gõ :as admin để chuyển sang quản trị viên (hoặc head, lecturer, learner, newcomer).",
             ":who đang là ai · :menu lệnh của bot · :contact gửi SĐT · :help · :quit",
+            "Xem nhắc lịch: :clock 19:00 hoặc :clock +2h cho giờ sandbox chạy tới · move time on",
             f"Dữ liệu: {db_path} · tệp nhận: {files_dir}/ · log: {log_path}",
         ]
     )
@@ -241,6 +243,9 @@ HELP = "\n".join(
         "  :contact         chia sẻ số điện thoại của mình · share own contact",
         "  :file ĐƯỜNG_DẪN  gửi một tệp · upload a document",
         "  :say VĂN_BẢN     gửi nguyên văn, kể cả '1' · send text as is",
+        "  :clock           xem giờ sandbox · the sandbox's time",
+        "  :clock +2h       cho giờ chạy tới: +30m, +1d, 19:00, 18/03 19:00 · move it on",
+        "  :clock reset     về giờ thật · back to the real time",
         "  :help            trợ giúp này · this help",
         "  :quit            thoát (hoặc Ctrl-D, Ctrl-C) · quit",
         "Lệnh của bot bắt đầu bằng / (ví dụ /help, /profile) · bot commands start with /",
