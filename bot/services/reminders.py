@@ -119,8 +119,9 @@ class ReminderService:
     # --- the pass ----------------------------------------------------------------------------
 
     async def run_pass(self) -> PassReport:
-        """Everything that has come due, queued once; safe to run at any time, in any number
-        of processes (the ledger and the outbox keys are unique)."""
+        """Everything that has come due, queued once; safe to repeat at any time (the
+        ledger and the outbox keys are unique). The runtime runs one pass at a time, in the
+        process that sends, so a fan-out is one delivery batch."""
         now = self.clock.now()
         async with self.db.write() as conn:
             repo = ReminderRepository(conn)

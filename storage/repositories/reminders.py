@@ -365,12 +365,6 @@ class ReminderRepository:
         ).scalar()
         return _aware(UTCDateTime(), value, self.conn)
 
-    async def held_for_batch(self, batch_id: int) -> int:
-        result = await self.conn.execute(
-            sa.select(sa.func.count()).where(held_messages.c.batch_id == batch_id)
-        )
-        return int(result.scalar_one())
-
 
 def _aware(column: UTCDateTime, value: Any, conn: AsyncConnection) -> datetime | None:
     """A time read past the column type (a union, an aggregate) made aware UTC again."""

@@ -308,7 +308,10 @@ async def test_a_seat_from_the_waitlist_is_told_at_once(database_kind: str, tmp_
 async def test_a_class_cancelled_at_night_is_told_at_six(
     database_kind: str, tmp_path: Path
 ) -> None:
-    async with bot_at(database_kind, tmp_path, today_at(22, 30)) as (harness, clock):
+    async with bot_at(database_kind, tmp_path, today_at(22, 30), quiet_hours="21:30-06:00") as (
+        harness,
+        clock,
+    ):
         first = today_at(8) + timedelta(days=7)
         class_id = await a_class(harness, "CDS.05", first, name="Lớp tuần sau")
         await people_of(harness, class_id, LEARNERS[:1])

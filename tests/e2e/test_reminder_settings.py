@@ -4,9 +4,12 @@ bad input refused in Vietnamese, and a newcomer told to register first."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from bot.actions import ChangeQuietHours, MuteClass, SwitchReminders, ToggleLead
 from bot.clock import FrozenClock
@@ -45,6 +48,13 @@ async def edited(user: ScriptedUser, screen: BotMessage, text: str) -> BotMessag
     again = await user.expect(text)
     assert again.edited and again.message_id == screen.message_id, again
     return again
+
+
+@pytest.fixture
+async def harness(database_kind: str, tmp_path: object) -> AsyncIterator[Harness]:
+    """The bot with the production default quiet hours, which the settings screen shows."""
+    async with running_bot(database_kind, tmp_path, quiet_hours="21:30-06:00") as running:
+        yield running
 
 
 async def test_one_screen_edited_by_each_tap_leads_on_and_off(harness: Harness) -> None:
