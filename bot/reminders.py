@@ -35,6 +35,10 @@ LEAD_DELTAS = {
 }
 DEFAULT_LEADS: tuple[Lead, ...] = (Lead.EVENING, Lead.HOUR)
 DEFAULT_EVENING = time(19, 0)
+#: A reminder going out this late (held by quiet hours, the bot down)...
+LATE = timedelta(minutes=10)
+#: ...waits for the next one if that is due this soon: one message, not two.
+HELD_MERGE = timedelta(hours=1)
 #: The reminders the notifier looks ahead for: the evening before a session at 23:59 is
 #: under 29 hours ahead, a day's lead 24 hours.
 HORIZON = timedelta(hours=30)
@@ -118,6 +122,9 @@ class ReminderPrefs:
     leads: tuple[Lead, ...] = DEFAULT_LEADS
     quiet: QuietHours = field(default_factory=QuietHours)
     muted_classes: frozenset[int] = frozenset()
+    #: When the leads or the switch last changed: a lead due before then is merged into the
+    #: next one (ticking "3 hours before" at 19:02 does not remind at once of 19:30).
+    chosen_at: datetime | None = None
 
     def wants(self, class_id: int) -> bool:
         return self.enabled and bool(self.leads) and class_id not in self.muted_classes
@@ -185,7 +192,9 @@ def decide(
     - Of the leads due now, only the latest is sent; the earlier ones are merged into it
       (after downtime or quiet hours, one message, not three).
     - Nothing is sent once the session has begun: those leads are skipped.
-    - During quiet hours nothing is sent; the pass looks again when they end.
+    - During quiet hours nothing is sent; the pass looks again when they end, and what was
+      held goes out then, or with the next reminder if that is due within HELD_MERGE (so
+      does any reminder going out LATE).
     """
     open_leads = sorted(
         ((due_at(lead, starts_at, tz, evening), lead) for lead in set(leads) - set(handled)),
@@ -203,5 +212,8 @@ def decide(
         release = quiet.release(now, tz)
         wake_at = min(release, wake_at) if wake_at else release
         return Decision(merged=late, wake_at=min(wake_at, starts_at))
-    *earlier, (_, latest) = ripe
+    *earlier, (latest_due, latest) = ripe
+    if now - latest_due > LATE and ahead and min(ahead) - now <= HELD_MERGE:
+        # Held all night (or the bot was down), and the next one is near: one message, not two.
+        return Decision(merged=late, wake_at=wake_at)
     return Decision(send=latest, merged=late + tuple(lead for _, lead in earlier), wake_at=wake_at)

@@ -31,7 +31,6 @@ from bot.training import (
     ClassKind,
     Enrolment,
     EnrolmentStatus,
-    Place,
     session_place,
 )
 from handlers.class_labels import FORMAT, KIND
@@ -296,9 +295,8 @@ async def class_timetable(update: Update, ctx: BotContext, tapped: ClassTimetabl
     c = card.training_class
     lines = []
     for s in card.sessions:
+        # Each line names its place: from a reminder, the class's card is not on screen.
         place = session_place(s.room, s.link, c.format, c.location, c.meeting_link)
-        if place.room == c.location:  # the card names the class's own place
-            place = Place(place.format, None, place.link)
         lines.append((s, session_line(ctx.texts, s, place, shows_link=card.shows_link)))
     heading = ctx.t(
         "catalog.timetable_of",

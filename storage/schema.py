@@ -439,6 +439,8 @@ reminder_settings = sa.Table(
     # Quiet hours as local minutes after midnight; equal means never quiet.
     sa.Column("quiet_from", sa.SmallInteger, nullable=False),
     sa.Column("quiet_until", sa.SmallInteger, nullable=False),
+    # When the leads or the switch last changed (see ReminderPrefs.chosen_at).
+    sa.Column("leads_at", UTCDateTime),
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
 

@@ -58,6 +58,8 @@ LOOKBACK = timedelta(days=1)
 CHANGE_SETTLE = timedelta(seconds=90)
 #: ...or this long after the first, whichever comes first.
 CHANGE_MAX_WAIT = timedelta(minutes=5)
+#: A session this close says how many minutes are left ("còn 15 phút"), not just "today".
+SOON_MINUTES = 180
 #: Events told inline by the change that made them (the cadre must hear at once).
 _TOLD_INLINE = frozenset({ClassEventKind.CLASS_CANCELLED, ClassEventKind.PROMOTED})
 
@@ -155,7 +157,8 @@ class ReminderService:
             if not wanted.wants(r.class_id):
                 continue
             decision = decide(
-                wanted.leads, starts_at=r.starts_at, since=r.since, now=now,
+                wanted.leads, starts_at=r.starts_at, now=now,
+                since=max(r.since, wanted.chosen_at or r.since),
                 handled=handled.get((r.session_id, r.person_id, r.starts_at), set()),
                 quiet=wanted.quiet, tz=self.tz, evening=self.evening,
             )  # fmt: skip
@@ -199,18 +202,19 @@ class ReminderService:
         """The reminder of r's session for r's role (learning or teaching), addressed to r."""
         day = local_day(r.starts_at, self.tz)
         today = local_day(now, self.tz)
-        when = (
-            "reminder.today"
-            if day == today
-            else "reminder.tomorrow"
-            if day == today + timedelta(days=1)
-            else "reminder.on_day"
-        )
+        minutes = round((r.starts_at - now).total_seconds() / 60)
+        when: dict[str, Any] = {"key": "reminder.on_day", "params": {"day": moment(r.starts_at)}}
+        if day == today and minutes <= SOON_MINUTES:
+            when = {"key": "reminder.soon", "params": {"minutes": max(minutes, 1)}}
+        elif day == today:
+            when = {"key": "reminder.today"}
+        elif day == today + timedelta(days=1):
+            when = {"key": "reminder.tomorrow", "params": {"day": moment(r.starts_at)}}
         params: dict[str, Any] = {
             "name": r.class_name,
             "code": r.class_code,
             "number": r.number,
-            "when": {"key": when, "params": {"day": moment(r.starts_at)}},
+            "when": when,
             "start": moment(r.starts_at),
             "end": moment(r.ends_at),
             "topic": {"key": "reminder.topic_line", "params": {"topic": r.topic}}
@@ -384,8 +388,9 @@ class ReminderService:
         async with self.db.write() as conn:
             repo = ReminderRepository(conn)
             before = (await repo.prefs([person.id], self.defaults))[person.id]
-            after = change(before)
-            await repo.save_prefs(person.id, after, self.clock.now())
+            now = self.clock.now()
+            after = replace(change(before), chosen_at=now)
+            await repo.save_prefs(person.id, after, now)
             dropped = set(before.leads) - (set(after.leads) if after.enabled else set())
             if dropped:
                 await OutboxRepository(conn).cancel_pending(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time
 from functools import lru_cache
 from typing import Any
@@ -100,16 +100,17 @@ class ReminderRepository:
             ):
                 mutes.setdefault(row.person_id, set()).add(row.class_id)
             settings = reminder_settings.c
-            for person_id, *stored in await self.conn.execute(
+            for person_id, chosen_at, *stored in await self.conn.execute(
                 sa.select(
-                    settings.person_id, settings.enabled, settings.leads, settings.quiet_from,
-                    settings.quiet_until,
+                    settings.person_id, settings.leads_at, settings.enabled, settings.leads,
+                    settings.quiet_from, settings.quiet_until,
                 ).where(settings.person_id.in_(chunk))
             ):  # fmt: skip
                 found[person_id] = _stored_prefs(*stored)
+                if chosen_at is not None:
+                    found[person_id] = replace(found[person_id], chosen_at=chosen_at)
         for pid, muted in mutes.items():
-            prefs = found[pid]
-            found[pid] = ReminderPrefs(prefs.enabled, prefs.leads, prefs.quiet, frozenset(muted))
+            found[pid] = replace(found[pid], muted_classes=frozenset(muted))
         return found
 
     async def save_prefs(self, person_id: int, prefs: ReminderPrefs, at: datetime) -> None:
@@ -118,6 +119,7 @@ class ReminderRepository:
             "leads": ",".join(lead.value for lead in prefs.leads),
             "quiet_from": _minutes(prefs.quiet.start),
             "quiet_until": _minutes(prefs.quiet.end),
+            "leads_at": prefs.chosen_at,
             "updated_at": at,
         }
         statement = _insert(self.conn, reminder_settings).values(person_id=person_id, **values)

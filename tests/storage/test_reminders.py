@@ -354,3 +354,25 @@ async def test_lecturers_are_reminded_of_what_they_teach(db: Database) -> None:
     # Each role's message is built once and told to all in it: only learners may mute.
     mute = [{"key": "reminder.mute_class", "data": MuteClass(w.class_id).pack()}]
     assert mute not in keys[7500]["buttons"] and mute in keys[7000]["buttons"]
+
+
+async def test_a_lead_ticked_after_its_time_is_not_sent_at_once(db: Database) -> None:
+    w = await world(db, learners=1)
+    me = await w.actor(7000)
+    w.at(local(-1, 19, 0))
+    await w.run()
+    assert len(await w.sent()) == 1  # the evening before
+    w.at(local(0, 5, 30))  # 3 hours before was 05:00: ticked at 05:30, it is not sent late
+    await w.services.reminders.choose_lead(me, Lead.HOURS_3, True)
+    await w.run()
+    assert len(await w.sent()) == 1
+    w.at(local(0, 6, 10))
+    await w.services.reminders.set_enabled(me, False)  # the queued reminder is cancelled...
+    await w.services.reminders.set_enabled(me, True)  # ...and back on, nothing is replayed
+    await w.run()
+    async with db.read() as conn:
+        kept = (await conn.execute(sa.select(outbox.c.dedup_key))).scalars().all()
+    assert [key[-3:] for key in kept] == ["eve"]
+    w.at(local(0, 7, 0))
+    await w.run()
+    assert [key[-3:] for _, key in await w.sent()] == [":1h"]

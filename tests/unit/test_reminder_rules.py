@@ -110,3 +110,25 @@ def test_quiet_hours_hold_until_they_end_but_never_past_the_start() -> None:
     )  # fmt: skip
     assert dawn.send is None and dawn.wake_at == at(10, 5)
     assert run(at(9, 22), quiet=OFF, leads=(Lead.HOURS_3,), since=at(1, 9)).decided == {}
+
+
+def test_a_reminder_held_all_night_waits_for_the_next_if_it_is_minutes_away() -> None:
+    start = at(10, 7, 30)  # the evening reminder, due at 19:00, meets quiet hours (bot down)
+
+    def at_(now: datetime, handled: set[Lead] | None = None) -> Decision:
+        return decide(
+            (Lead.EVENING, Lead.HOUR), starts_at=start, since=at(1, 9), now=now,
+            handled=handled or set(), quiet=QUIET, tz=TZ,
+        )  # fmt: skip
+
+    assert at_(at(9, 23)).send is None
+    dawn = at_(at(10, 6))
+    assert dawn.send is None and dawn.wake_at == at(10, 6, 30)
+    hour = at_(at(10, 6, 30))
+    assert hour.send is Lead.HOUR and hour.decided[Lead.EVENING] is ReminderState.MERGED
+    # With the next reminder hours away, what was held goes out when the quiet hours end.
+    later = decide(
+        (Lead.EVENING, Lead.HOUR), starts_at=at(10, 10), since=at(1, 9), now=at(10, 6),
+        handled=set(), quiet=QUIET, tz=TZ,
+    )  # fmt: skip
+    assert later.send is Lead.EVENING

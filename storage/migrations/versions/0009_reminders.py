@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("leads", sa.String(length=40), nullable=False),
         sa.Column("quiet_from", sa.SmallInteger(), nullable=False),
         sa.Column("quiet_until", sa.SmallInteger(), nullable=False),
+        sa.Column("leads_at", Time, nullable=True),
         sa.Column("updated_at", Time, nullable=False),
         sa.ForeignKeyConstraint(
             ["person_id"], ["people.id"], name=op.f("fk_reminder_settings_person_id_people")
