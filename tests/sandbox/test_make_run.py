@@ -169,7 +169,7 @@ async def test_the_clock_brings_a_reminder_and_a_restart_keeps_the_moved_time(
     tomorrow = today + timedelta(days=1)
     await bot.type(f":clock {tomorrow:%d/%m} 07:00")
     await bot.expect(rf"sandbox time: 07:00 [^\n]*{tomorrow:%d/%m/%Y} \(giờ thật \+")
-    await bot.expect(r"🤖 ⏰ Nhắc lịch học hôm nay\n\s+📘 [^\n]*\n\s+🕗 07:30–11:00")
+    await bot.expect(r"🤖 ⏰ Nhắc lịch học hôm nay, còn 30 phút\n\s+📘 [^\n]*\n\s+🕗 07:30–11:00")
     await bot.type(":who")
     await bot.expect(r"lecturer +Đặng Quốc Khánh, giảng viên \(id 900003\) · \d+ tin mới")
     after = tomorrow + timedelta(days=1)
