@@ -146,10 +146,6 @@ def session_reminders_prefix(class_id: int, session_id: int | None = None) -> st
     return f"reminder:{class_id}:" + (f"{session_id}:" if session_id is not None else "")
 
 
-def same_day(a: datetime, b: datetime, tz: tzinfo) -> bool:
-    return local_day(a, tz) == local_day(b, tz)
-
-
 def local_day(moment: datetime, tz: tzinfo) -> date:
     return moment.astimezone(tz).date()
 
