@@ -53,6 +53,12 @@ class AuditAction(StrEnum):
     WITHDRAWN = "withdrawn"
     PROMOTED = "promoted"
     DUPLICATE_ALLOWED = "duplicate_allowed"
+    CHECKIN_OPENED = "checkin_opened"
+    ROLL_CALL_SAVED = "roll_call_saved"
+    ATTENDANCE_CORRECTED = "attendance_corrected"
+    LEAVE_DECIDED = "leave_decided"
+    RESULT_RECORDED = "result_recorded"
+    RESULT_OVERRIDE = "result_override"
 
 
 class MessageKind(StrEnum):
@@ -74,6 +80,9 @@ class MessageKind(StrEnum):
     OFFICE_SESSIONS = "office_sessions"
     OFFICE_UNCLOSED = "office_unclosed"
     OFFICE_REPORT = "office_report"
+    ATTENDANCE_WARNING = "attendance_warning"
+    LEAVE_REQUEST = "leave_request"
+    LEAVE_DECIDED = "leave_decided"
 
 
 class Gender(StrEnum):

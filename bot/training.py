@@ -326,6 +326,10 @@ class TrainingClass:
     ends_at: datetime | None = None
     lecturers: tuple[str, ...] = ()
     cancelled_reason: str | None = None
+    #: Attendance rules (bot/attendance.py): late from this many minutes after the start;
+    #: completion needs this share (percent) of the sessions attended.
+    late_after: int = 15
+    completion_pct: int = 80
 
     @property
     def seats_left(self) -> int:
@@ -373,6 +377,8 @@ class NewClass:
     enrol_opens_at: datetime | None = None
     enrol_deadline: datetime | None = None
     status: ClassStatus = ClassStatus.PLANNED
+    late_after: int = 15
+    completion_pct: int = 80
 
 
 @dataclass(frozen=True, slots=True)

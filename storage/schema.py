@@ -299,6 +299,10 @@ classes = sa.Table(
     sa.Column("starts_at", UTCDateTime),
     sa.Column("ends_at", UTCDateTime),
     sa.Column("cancelled_reason", sa.String(300)),
+    # Attendance rules: a check-in this many minutes after the start is late; a learner
+    # completes by attending this share (percent) of the sessions.
+    sa.Column("late_after", sa.SmallInteger, nullable=False, server_default="15"),
+    sa.Column("completion_pct", sa.SmallInteger, nullable=False, server_default="80"),
     sa.Column("created_by", sa.BigInteger),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
@@ -308,6 +312,8 @@ classes = sa.Table(
     sa.CheckConstraint("format IN ('on_site', 'online', 'blended')", name="format"),
     sa.CheckConstraint("capacity > 0", name="capacity"),
     sa.CheckConstraint("enrolled_count >= 0 AND enrolled_count <= capacity", name="seats"),
+    sa.CheckConstraint("late_after BETWEEN 0 AND 240", name="late_after"),
+    sa.CheckConstraint("completion_pct BETWEEN 1 AND 100", name="completion_pct"),
     sa.Index("ix_classes_status_starts_at", "status", "starts_at"),
 )
 
@@ -483,4 +489,93 @@ held_messages = sa.Table(
     sa.Column("payload", sa.JSON, nullable=False),
     sa.Column("release_at", UTCDateTime, nullable=False, index=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+#: A session's attendance as a whole: its self check-in (opened by a lecturer, with the secret
+#: its rotating codes come from and the projector message they are shown on), the last roll
+#: call saved, and when it closed (the unmarked became unexcused absences).
+session_attendance = sa.Table(
+    "session_attendance",
+    metadata,
+    sa.Column("session_id", Id, sa.ForeignKey("class_sessions.id"), primary_key=True),
+    sa.Column("secret", sa.String(64)),
+    sa.Column("opened_by", Id, sa.ForeignKey("people.id")),
+    sa.Column("opened_at", UTCDateTime),
+    # Check-in stopped early by its lecturer; otherwise it ends with the session.
+    sa.Column("stopped_at", UTCDateTime),
+    sa.Column("projector_chat_id", sa.BigInteger),
+    sa.Column("projector_message_id", sa.BigInteger),
+    sa.Column("saved_at", UTCDateTime),
+    sa.Column("saved_by", Id, sa.ForeignKey("people.id")),
+    sa.Column("closed_at", UTCDateTime, index=True),
+)
+
+#: One learner's mark at one session; the class is kept with it for per-class sums.
+attendance = sa.Table(
+    "attendance",
+    metadata,
+    sa.Column("session_id", Id, sa.ForeignKey("class_sessions.id"), primary_key=True),
+    sa.Column("person_id", Id, sa.ForeignKey("people.id"), primary_key=True, index=True),
+    sa.Column("class_id", Id, sa.ForeignKey("classes.id"), nullable=False),
+    sa.Column("mark", sa.String(8), nullable=False),
+    sa.Column("source", sa.String(10), nullable=False),
+    # When the learner checked in themselves (None: marked by someone or by a rule).
+    sa.Column("checked_in_at", UTCDateTime),
+    sa.Column("marked_by", Id, sa.ForeignKey("people.id")),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("mark IN ('present', 'late', 'excused', 'absent')", name="mark"),
+    sa.CheckConstraint(
+        "source IN ('code', 'link', 'button', 'roll', 'correction', 'leave', 'close')",
+        name="source",
+    ),
+    sa.Index("ix_attendance_class_id_person_id", "class_id", "person_id"),
+)
+
+#: A learner's request to be excused from a session, and who decided it.
+leave_requests = sa.Table(
+    "leave_requests",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("session_id", Id, sa.ForeignKey("class_sessions.id"), nullable=False),
+    sa.Column("class_id", Id, sa.ForeignKey("classes.id"), nullable=False),
+    sa.Column("person_id", Id, sa.ForeignKey("people.id"), nullable=False, index=True),
+    sa.Column("reason", sa.String(300), nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("asked_at", UTCDateTime, nullable=False),
+    sa.Column("decided_by", Id, sa.ForeignKey("people.id")),
+    sa.Column("decided_at", UTCDateTime),
+    sa.CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
+    sa.UniqueConstraint("session_id", "person_id"),
+    sa.Index("ix_leave_requests_status", "status"),
+)
+
+#: Warnings sent about a learner's attendance in a class: one per level, ever.
+attendance_warnings = sa.Table(
+    "attendance_warnings",
+    metadata,
+    sa.Column("person_id", Id, sa.ForeignKey("people.id"), primary_key=True),
+    sa.Column("class_id", Id, sa.ForeignKey("classes.id"), primary_key=True),
+    sa.Column("level", sa.String(10), primary_key=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("level IN ('one_left', 'cannot')", name="level"),
+)
+
+#: A learner's result in a class; a completed one is also written to `completions`.
+results = sa.Table(
+    "results",
+    metadata,
+    sa.Column("class_id", Id, sa.ForeignKey("classes.id"), primary_key=True),
+    sa.Column("person_id", Id, sa.ForeignKey("people.id"), primary_key=True, index=True),
+    sa.Column("outcome", sa.String(14), nullable=False),
+    # Sessions attended of those held, when the result was recorded.
+    sa.Column("attended", sa.SmallInteger, nullable=False),
+    sa.Column("total", sa.SmallInteger, nullable=False),
+    # Completed below the attendance threshold by an administrator's decision (audited).
+    sa.Column("override", sa.Boolean, nullable=False, default=False),
+    sa.Column("recorded_by", sa.BigInteger),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint(
+        "outcome IN ('excellent', 'very_good', 'good', 'passed', 'not_completed')",
+        name="outcome",
+    ),
 )

@@ -112,6 +112,8 @@ def _class(
         ends_at=row.ends_at,
         lecturers=lecturers,
         cancelled_reason=row.cancelled_reason,
+        late_after=row.late_after,
+        completion_pct=row.completion_pct,
     )
 
 
@@ -187,6 +189,8 @@ class ClassRepository:
                 enrol_opens_at=new.enrol_opens_at,
                 enrol_deadline=new.enrol_deadline,
                 status=new.status.value,
+                late_after=new.late_after,
+                completion_pct=new.completion_pct,
                 created_by=by,
                 created_at=now,
                 updated_at=now,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.attendance import Mark, WarningLevel
 from bot.domain import (
     GRANTABLE_ROLES,
     AuditAction,
@@ -58,6 +59,12 @@ DYNAMIC = {
     "schedule.empty_": {f"schedule.empty_{kind}" for kind in ("mine", "teaching")},
     "schedule.span_": {f"schedule.span_{span}" for span in SPANS},
     "schedule.staff_": {f"schedule.staff_{s.value}" for s in ACTIVE_ENROLMENT},
+    "attendance.warning_": {
+        f"attendance.warning_{level.value}_{to}"
+        for level in WarningLevel
+        for to in ("learner", "head")
+    },
+    "attendance.mark.": {f"attendance.mark.{m.value}" for m in Mark},
 }
 SAMPLE = {"number": 2668, "percent": 0.625, "date": date(2026, 3, 5), "phone": "+84912345678"}
 

@@ -1,0 +1,96 @@
+"""Attendance marks against a real database: the first check-in wins, a roll call replaces
+marks, closing a session marks the unmarked absent, standings, and warnings sent once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from bot.attendance import Mark, MarkSource
+from bot.clock import FrozenClock
+from bot.services import Services
+from bot.services.attendance import warn_if_due
+from storage.database import Database
+from storage.repositories.attendance import AttendanceRepository
+from storage.repositories.classes import ClassRepository
+from storage.schema import outbox
+from storage.types import utcnow
+from tests.factories import add_class, add_person, add_role, make_province
+
+ADMIN = 42
+
+
+async def _class_with_learners(db: Database, learners: int = 3) -> tuple[int, list[int], int]:
+    clock = FrozenClock(utcnow())
+    services = Services.build(db, superadmin_ids=frozenset({ADMIN}), clock=clock)
+    province = await make_province(db)
+    head = await add_person(db, "Thủ trưởng", unit_id=province.commune_id, telegram_id=6000)
+    await add_role(db, head, "unit_head", province.commune_id)
+    class_id = await add_class(db, "DD01", days=5, created=clock.now())
+    people = []
+    for i in range(learners):
+        people.append(
+            await add_person(db, f"Học viên {i}", unit_id=province.commune_id, telegram_id=7000 + i)
+        )
+        actor = await services.access.actor(7000 + i)
+        await services.enrolment.enrol(actor, class_id, clashes_seen=True)
+    return class_id, people, head
+
+
+async def test_first_check_in_wins_and_a_roll_call_replaces(db: Database) -> None:
+    class_id, (a, b, c), _ = await _class_with_learners(db)
+    now = utcnow()
+    async with db.write() as conn:
+        session = (await ClassRepository(conn).sessions(class_id))[0]
+        repo = AttendanceRepository(conn)
+        assert await repo.check_in(session.id, class_id, a, Mark.PRESENT, MarkSource.CODE, now)
+        assert not await repo.check_in(
+            session.id, class_id, a, Mark.LATE, MarkSource.LINK, now + timedelta(minutes=20)
+        )
+        await repo.put(session.id, class_id, {b: Mark.LATE, a: Mark.PRESENT},
+                       source=MarkSource.ROLL, by=None, at=now)  # fmt: skip
+        marks = await repo.marks(session.id)
+    assert marks[a].mark is Mark.PRESENT and marks[a].checked_in_at is not None
+    assert marks[b].mark is Mark.LATE and marks[b].source is MarkSource.ROLL
+    assert c not in marks
+    async with db.write() as conn:
+        repo = AttendanceRepository(conn)
+        roll = await repo.roll(session.id, class_id, session.ends_at)
+        assert [e.person_id for e in roll] == [a, b, c]
+        assert [e.mark for e in roll] == [Mark.PRESENT, Mark.LATE, None]
+        assert await repo.absent_unmarked(session.id, class_id, session.ends_at, now) == [c]
+        assert await repo.absent_unmarked(session.id, class_id, session.ends_at, now) == []
+        standings = await repo.standings(class_id, 80, [a, c])
+    assert standings[a].attended == 1 and standings[c].absent == 1
+    assert standings[a].total == 5 and standings[a].required == 4
+
+
+async def test_a_warning_goes_to_the_learner_and_their_head_once(db: Database) -> None:
+    class_id, (a, _, _), head = await _class_with_learners(db)
+    now = utcnow()
+    async with db.write() as conn:
+        classes = ClassRepository(conn)
+        training_class = await classes.get(class_id)
+        sessions = await classes.sessions(class_id)
+        repo = AttendanceRepository(conn)
+        await repo.put(sessions[0].id, class_id, {a: Mark.ABSENT},
+                       source=MarkSource.ROLL, by=None, at=now)  # fmt: skip
+        # 5 sessions, 4 needed: one absence leaves exactly 4 reachable: one more and it fails.
+        assert await warn_if_due(conn, training_class, [a], now) == 1
+        assert await warn_if_due(conn, training_class, [a], now) == 0
+        await repo.put(sessions[1].id, class_id, {a: Mark.EXCUSED},
+                       source=MarkSource.LEAVE, by=None, at=now)  # fmt: skip
+        assert await warn_if_due(conn, training_class, [a], now) == 1
+        assert await warn_if_due(conn, training_class, [a], now) == 0
+        rows = await conn.execute(
+            sa.select(outbox.c.chat_id, outbox.c.dedup_key, outbox.c.payload)
+            .where(outbox.c.kind == "attendance_warning")
+            .order_by(outbox.c.id)
+        )
+        sent = [(r.chat_id, r.dedup_key.split(":")[3], r.payload) for r in rows]
+    assert [(chat, level) for chat, level, _ in sent] == [
+        (7000, "one_left"), (6000, "one_left"), (7000, "cannot"), (6000, "cannot"),
+    ]  # fmt: skip
+    assert len(sent[2][2]["params"]["sessions"]) == 2
+    assert head
