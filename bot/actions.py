@@ -676,3 +676,20 @@ class DeliveryKindReport(Action):
     """One kind of those: its figures and the cadres it could not reach, by unit."""
 
     kind: MessageKind
+
+
+@action("att")
+@dataclasses.dataclass(frozen=True, slots=True)
+class SessionAttendance(Action):
+    """A session's attendance card for its lecturer or an administrator: check-in, roll call."""
+
+    session_id: int
+
+
+@action("roll")
+@dataclasses.dataclass(frozen=True, slots=True)
+class RollCall(Action):
+    """The roll call of a session, at a page of its class list."""
+
+    session_id: int
+    page: int = 0

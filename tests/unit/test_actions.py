@@ -84,6 +84,8 @@ WIRE_CODES = {
     "class.close": "CloseClass",
     "dlv.kinds": "DeliveryKinds",
     "dlv.kind": "DeliveryKindReport",
+    "att": "SessionAttendance",
+    "roll": "RollCall",
 }
 
 
