@@ -693,3 +693,11 @@ class RollCall(Action):
 
     session_id: int
     page: int = 0
+
+
+@action("class.rules")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ClassRules(Action):
+    """Change a class's attendance rules: when a check-in is late, what completion needs."""
+
+    class_id: int

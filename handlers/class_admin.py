@@ -18,6 +18,7 @@ from bot.actions import (
     ChangeCapacity,
     ClassAdminCard,
     ClassRoster,
+    ClassRules,
     ClassSessions,
     CloseClass,
     OpenEnrolment,
@@ -27,7 +28,7 @@ from bot.domain import Role
 from bot.errors import Conflict, InvalidInput
 from bot.services.access import require
 from bot.services.enrolment import CAPACITY_MAX
-from bot.services.planning import parse_count
+from bot.services.planning import LATE_AFTER_MAX, parse_count
 from bot.training import ClassFormat, ClassStatus, EnrolmentStatus, TrainingClass
 from bot.validation import clean_note, telegram_length
 from handlers.admin_steps import Confirm, Typed
@@ -67,6 +68,7 @@ def card_text(ctx: BotContext, c: TrainingClass) -> str:
     opens = moment(ctx.texts, c.enrol_opens_at) if c.enrol_opens_at else dash
     deadline = moment(ctx.texts, c.enrol_deadline) if c.enrol_deadline else dash
     lines.append(ctx.t("class_admin.card_enrolment", opens=opens, deadline=deadline))
+    lines.append(ctx.t("class_admin.card_rules", late=c.late_after, percent=c.completion_pct))
     if c.cancelled_reason:
         lines.append(ctx.t("class_admin.card_reason", reason=c.cancelled_reason))
     return "\n".join(lines)
@@ -88,7 +90,8 @@ async def card(
              (ctx.t("class_admin.add_sessions"), AddSessions(c.id))],
             [(ctx.t("class_admin.sessions"), ClassSessions(c.id)),
              (ctx.t("class_admin.repeat"), AllowRepeat(c.id))],
-            [(ctx.t("class_admin.cancel_class"), CancelClass(c.id))],
+            [(ctx.t("class_admin.rules"), ClassRules(c.id)),
+             (ctx.t("class_admin.cancel_class"), CancelClass(c.id))],
         ]  # fmt: skip
     rows.append([(ctx.t("class_admin.plan_classes", year=c.plan_year), PlanClasses(c.plan_id))])
     send = say if new_message else show
@@ -210,6 +213,56 @@ async def change_capacity(update: Update, ctx: BotContext, tapped: ChangeCapacit
     c = await ctx.services.planning.admin_class(await ctx.actor(update), tapped.class_id)
     await answer(update, ctx)
     await begin(update, ctx, CAPACITY, ClassChange(c.id, c.code))
+
+
+# --- attendance rules -------------------------------------------------------------------------
+
+
+@dataclass
+class RulesChange:
+    class_id: int = 0
+    code: str = ""
+    late_after: int | None = None
+    completion_pct: int | None = None
+
+
+async def _late_after(turn: Turn[Any], raw: str) -> int:
+    return parse_count(raw, low=0, high=LATE_AFTER_MAX)
+
+
+async def _completion(turn: Turn[Any], raw: str) -> int:
+    return parse_count(raw.replace("%", ""), low=1, high=100)
+
+
+async def _set_rules(turn: Turn[RulesChange]) -> None:
+    draft = turn.draft
+    assert draft.late_after is not None and draft.completion_pct is not None
+    actor = await turn.ctx.actor(turn.update)
+    c = await turn.services.planning.set_attendance_rules(
+        actor, draft.class_id, draft.late_after, draft.completion_pct
+    )
+    await turn.say(turn.t("class_admin.rules_saved", code=c.code, late=c.late_after,
+                          percent=c.completion_pct))  # fmt: skip
+    await card(turn.update, turn.ctx, draft.class_id, new_message=True)
+
+
+RULES = register(
+    Dialogue(
+        name="class_rules", draft=RulesChange,
+        steps=[Typed("late", "late_after", prompt="class_admin.ask_late_after", parse=_late_after,
+                     params=lambda turn: {"code": turn.draft.code}),
+               Typed("completion", "completion_pct", prompt="class_admin.ask_completion",
+                     parse=_completion)],
+        finish=_set_rules, cancelled="class_admin.change_cancelled",
+        interrupted="class_admin.change_cancelled", timeout=timedelta(minutes=15),
+    )
+)  # fmt: skip
+
+
+async def change_rules(update: Update, ctx: BotContext, tapped: ClassRules) -> None:
+    c = await ctx.services.planning.admin_class(await ctx.actor(update), tapped.class_id)
+    await answer(update, ctx)
+    await begin(update, ctx, RULES, RulesChange(c.id, c.code))
 
 
 # --- cancelling the class ---------------------------------------------------------------------
@@ -342,6 +395,7 @@ def handlers() -> list[Handler]:
         button(ClassRoster, roster),
         button(OpenEnrolment, open_enrolment),
         button(ChangeCapacity, change_capacity),
+        button(ClassRules, change_rules),
         button(CancelClass, cancel_class),
         button(CloseClass, close_class),
         button(AllowRepeat, allow_repeat),

@@ -98,6 +98,10 @@ def clean_link(raw: str) -> str:
     return link
 
 
+#: The latest a class may start counting a check-in as late, in minutes after the start.
+LATE_AFTER_MAX = 240
+
+
 def parse_count(raw: str, *, low: int = 0, high: int = TARGET_MAX) -> int:
     """A number typed with or without thousands dots: "2.668", "2668", "2 668"."""
     digits = re.sub(r"[.\s,]", "", raw.strip())
@@ -391,6 +395,29 @@ class PlanningService:
                 class_id=class_id,
                 status={"before": training_class.status.value, "after": "finished"},
             )
+            return await repo.get(class_id)
+
+    async def set_attendance_rules(
+        self, actor: Actor, class_id: int, late_after: int, completion_pct: int
+    ) -> TrainingClass:
+        """A class's own attendance rules: late from `late_after` minutes after a start, and
+        the share of sessions (percent) a learner must attend to complete. Audited."""
+        require(actor, Role.ADMIN)
+        if not 0 <= late_after <= LATE_AFTER_MAX:
+            raise InvalidInput("planning.count_range", low=0, high=LATE_AFTER_MAX)
+        if not 1 <= completion_pct <= 100:
+            raise InvalidInput("planning.count_range", low=1, high=100)
+        async with self.db.write() as conn:
+            repo = ClassRepository(conn)
+            before = await repo.lock(class_id)
+            if before.status is ClassStatus.CANCELLED:
+                raise Conflict("planning.already_cancelled")
+            await repo.update(class_id, late_after=late_after, completion_pct=completion_pct)
+            await AuditRepository(conn).record(
+                AuditAction.CLASS_SAVED, actor=actor.telegram_id, class_id=class_id,
+                late_after={"before": before.late_after, "after": late_after},
+                completion_pct={"before": before.completion_pct, "after": completion_pct},
+            )  # fmt: skip
             return await repo.get(class_id)
 
     async def classes_of(self, actor: Actor, plan_id: int) -> list[TrainingClass]:

@@ -7,7 +7,14 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from bot.actions import ApprovePlan, CancelClass, ChangeCapacity, NewPlanDialogue, OpenEnrolment
+from bot.actions import (
+    ApprovePlan,
+    CancelClass,
+    ChangeCapacity,
+    ClassRules,
+    NewPlanDialogue,
+    OpenEnrolment,
+)
 from bot.training import ALL_KINDS, EnrolmentStatus, Target
 from storage.repositories.classes import ClassRepository
 from storage.repositories.enrolments import EnrolmentRepository
@@ -226,7 +233,8 @@ async def test_learners_and_forged_buttons_are_refused(harness: Harness) -> None
         await cadre.send(typed)
         await cadre.expect("chỉ dành cho cán bộ quản lý")
     for forged in (NewPlanDialogue(), ApprovePlan(1), ChangeCapacity(class_id),
-                   OpenEnrolment(class_id), CancelClass(class_id, confirmed=True)):  # fmt: skip
+                   OpenEnrolment(class_id), CancelClass(class_id, confirmed=True),
+                   ClassRules(class_id)):  # fmt: skip
         assert "chỉ dành cho cán bộ quản lý" in await forged_tap(cadre, forged.pack())
     await no_dialogue_left(harness.db)
     async with harness.db.read() as conn:
@@ -418,3 +426,28 @@ async def test_the_plan_says_its_progress_as_the_office_reports_it(harness: Harn
         "Đã mở 1/4 lớp, đạt 25,0% kế hoạch (gồm 0 lớp chuyển tiếp); 1/10 học viên, đạt 10,0%"
         in shown.text
     )
+
+
+async def test_a_class_gets_its_own_attendance_rules_and_bad_numbers_change_nothing(
+    harness: Harness,
+) -> None:
+    admin = await office(harness)
+    class_id = await add_class(harness.db, "CV.RULES", plan_year=YEAR)
+    await admin.send("/classadmin cv.rules")
+    card = await admin.expect("CV.RULES")
+    assert "sau 15 phút" in card.text and "ít nhất 80%" in card.text
+    await admin.tap("Quy định điểm danh")
+    await admin.expect("tính là đi muộn")
+    await admin.send("300")
+    await admin.expect("một số từ 0 đến 240")
+    await admin.send("10")
+    await admin.expect("bao nhiêu phần trăm")
+    await admin.send("٩٠٪")  # digits and a percent sign of another script
+    await admin.expect("một số từ 1 đến 100")
+    await admin.send("90%")
+    await admin.expect("hoàn thành khi dự ít nhất 90%")
+    card = await admin.expect("CV.RULES")
+    assert "sau 10 phút" in card.text
+    async with harness.db.read() as conn:
+        row = (await conn.execute(sa.select(classes).where(classes.c.id == class_id))).one()
+    assert (row.late_after, row.completion_pct) == (10, 90)

@@ -86,6 +86,7 @@ WIRE_CODES = {
     "dlv.kind": "DeliveryKindReport",
     "att": "SessionAttendance",
     "roll": "RollCall",
+    "class.rules": "ClassRules",
 }
 
 
