@@ -24,9 +24,25 @@ from storage.schema import (
     units,
 )
 
+_CHUNK = 2_000
+
 
 @dataclass(frozen=True, slots=True)
 class MarkRow:
+    person_id: int
+    mark: Mark
+    source: MarkSource
+    at: datetime
+    checked_in_at: datetime | None = None
+    marked_by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewMark:
+    """A mark as an import (or the demo) brings it, with its own time."""
+
+    session_id: int
+    class_id: int
     person_id: int
     mark: Mark
     source: MarkSource
@@ -177,6 +193,19 @@ class AttendanceRepository:
             ],
         )  # fmt: skip
 
+    async def add_marks(self, marks: Sequence[NewMark]) -> None:
+        """Bulk insert of marks that do not exist yet (an import, the demo)."""
+        for start in range(0, len(marks), _CHUNK):
+            await self.conn.execute(
+                attendance.insert(),
+                [
+                    {"session_id": m.session_id, "class_id": m.class_id, "person_id": m.person_id,
+                     "mark": m.mark.value, "source": m.source.value, "at": m.at,
+                     "checked_in_at": m.checked_in_at, "marked_by": m.marked_by}
+                    for m in marks[start : start + _CHUNK]
+                ],
+            )  # fmt: skip
+
     async def roll(self, session_id: int, class_id: int, ends_at: datetime) -> list[RollEntry]:
         """Everyone on the session's roll, by name: learners enrolled in the class by its end
         (one promoted later was not expected there), with their marks so far; and anyone
@@ -244,6 +273,15 @@ class AttendanceRepository:
         await self.conn.execute(
             statement.on_conflict_do_update(index_elements=["session_id"], set_=values)
         )
+
+    async def close_all(self, closed: Mapping[int, datetime]) -> None:
+        """Marks these sessions closed at the given times (an import, the demo)."""
+        items = list(closed.items())
+        for start in range(0, len(items), _CHUNK):
+            await self.conn.execute(
+                session_attendance.insert(),
+                [{"session_id": s, "closed_at": at} for s, at in items[start : start + _CHUNK]],
+            )
 
     async def open_checkins(self, now: datetime) -> list[OpenCheckin]:
         """Self check-ins opened and not stopped, of sessions not yet over."""

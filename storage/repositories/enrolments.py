@@ -103,12 +103,14 @@ class EnrolmentRepository:
                 )
             )
 
-    async def add_enrolled(self, class_id: int, person_ids: Sequence[int]) -> None:
+    async def add_enrolled(
+        self, class_id: int, person_ids: Sequence[int], at: datetime | None = None
+    ) -> None:
         """Seats for many people in a class none of them is in yet, in one statement (a
-        class's list loaded at once: the demo). The caller sets the class's enrolled_count
-        to match, in the same transaction."""
+        class's list loaded at once: the demo), taken `at` (by default now). The caller sets
+        the class's enrolled_count to match, in the same transaction."""
         if person_ids:
-            now = utcnow()
+            now = at or utcnow()
             await self.conn.execute(
                 enrolments.insert(),
                 [{"class_id": class_id, "person_id": person_id,

@@ -22,6 +22,7 @@ from bot.text_search import fold
 from bot.training import ClassStatus, EnrolmentStatus, Target
 from storage import schema
 from storage.database import Database
+from storage.repositories.attendance import AttendanceRepository
 from storage.repositories.plans import PlanRepository
 from tools.demo.data import (
     DEMO_IDENTITIES,
@@ -269,9 +270,9 @@ async def test_the_classes_loop_can_be_tried_as_the_guide_says(db: Database) -> 
         rows = await conn.execute(sa.select(schema.classes.c.code, schema.classes.c.id))
         class_ids = {code: class_id for code, class_id in rows}
     week = await services.catalog.timetable(learner, "week")
-    assert {e.class_code for e in week} == {summary.learner_classes[0]}
+    assert {e.class_code for e in week} == {summary.learner_classes[0], summary.practice_class}
     upcoming = await services.catalog.timetable(learner, "all")
-    assert {e.class_code for e in upcoming} == set(summary.learner_classes)
+    assert {e.class_code for e in upcoming} == {*summary.learner_classes, summary.practice_class}
 
     with pytest.raises(Conflict) as refused:
         await services.enrolment.enrol(learner, class_ids[summary.duplicate_class],
@@ -296,3 +297,29 @@ async def test_the_classes_loop_can_be_tried_as_the_guide_says(db: Database) -> 
     with pytest.raises(Conflict) as not_approved:
         await services.planning.open_class(admin, class_ids[summary.draft_class])
     assert not_approved.value.key == "planning.plan_not_approved"
+
+
+async def test_the_demo_has_a_year_of_attendance_and_a_check_in_under_way(db: Database) -> None:
+    services, summary = await seeded_services(db)
+    now = services.clock.now()
+    async with db.read() as conn:
+        repo = AttendanceRepository(conn)
+        assert await repo.to_close(now) == []  # every ended session is closed: no warnings
+        opened = await repo.open_checkins(now)
+        class_id = (
+            await conn.execute(
+                sa.select(schema.classes.c.id).where(
+                    schema.classes.c.code == summary.practice_class
+                )
+            )
+        ).scalar_one()
+        learner = await services.access.actor(DEMO_IDENTITIES.learner.telegram_id or 0)
+        assert learner.person is not None
+        mine = (await repo.standings(class_id, 80, [learner.person.id]))[learner.person.id]
+        marks = (
+            await conn.execute(sa.select(sa.func.count()).select_from(schema.attendance))
+        ).scalar_one()
+    assert [o.class_id for o in opened] == [class_id]
+    assert opened[0].starts_at <= now < opened[0].ends_at
+    assert (mine.attended, mine.excused, mine.absent, mine.warning) == (3, 1, 0, None)
+    assert marks > 10_000

@@ -163,7 +163,8 @@ def test_the_demo_learner_has_two_upcoming_classes_and_a_duplicate_to_be_refused
     roster: DemoData, now: datetime
 ) -> None:
     training = generate_training(roster, now, TZ)
-    mine = [c for c in training.classes if LEARNER in c.learners]
+    elsewhere = {training.practice_class, *training.learner_past}
+    mine = [c for c in training.classes if LEARNER in c.learners and c.code not in elsewhere]
     assert {c.code for c in mine} == set(training.learner_classes) and len(mine) == 2
     assert all(c.status is ClassStatus.OPEN and c.starts_at > now for c in mine)
     assert min(c.starts_at for c in mine) < now + timedelta(days=7)
@@ -236,8 +237,9 @@ def test_the_learner_and_lecturer_have_reminders_to_see_tonight_and_in_the_morni
         assert mornings(mine, today + timedelta(days=1)), phone
         assert mornings(mine, evening + timedelta(days=1)), phone
         assert all(a.ends_at <= b.starts_at for a, b in itertools.pairwise(mine)), phone
+        practice = set(training.by_code(training.practice_class).sessions)
         tonight = [s for s in mine if s.starts_at.astimezone(TZ).date() == today
-                   and s.starts_at.astimezone(TZ).hour >= 18]  # fmt: skip
+                   and s.starts_at.astimezone(TZ).hour >= 18 and s not in practice]  # fmt: skip
         assert bool(tonight) is (now.astimezone(TZ).hour < 17), phone
         assert all(s.starts_at > now for s in tonight)
 
@@ -257,3 +259,26 @@ def test_a_tiny_roster_still_gives_a_consistent_year() -> None:
     training = generate_training(generate_demo_data(seed=1, people=20), MARCH, TZ)
     assert len(training.classes) == 63
     assert all(len(c.learners) <= c.capacity for c in training.classes)
+
+
+@pytest.mark.parametrize(
+    "now",
+    (*USUAL_DAYS, FRIDAY_NIGHT, datetime(2026, 12, 31, 23, 50, tzinfo=TZ),
+     datetime(2027, 1, 1, 0, 3, tzinfo=TZ)),
+    ids=["march", "december", "sunday", "friday-night", "new-year-eve", "new-year"],
+)  # fmt: skip
+def test_a_class_meets_now_for_attendance_and_the_learner_has_a_past_year(
+    roster: DemoData, now: datetime
+) -> None:
+    """The sandbox's check-in and roll call need a session under way whenever it is seeded;
+    the training record needs classes the learner finished."""
+    training = generate_training(roster, now, TZ)
+    practice = training.by_code(training.practice_class)
+    assert practice.status is ClassStatus.RUNNING and LEARNER in practice.learners
+    assert len(practice.learners) >= 30
+    under_way = [s for s in practice.sessions if s.starts_at <= now < s.ends_at]
+    assert len(under_way) == 1 and under_way[0].lecturer_phone == LECTURER
+    assert now - under_way[0].starts_at <= timedelta(minutes=15)
+    for code in training.learner_past:
+        past = training.by_code(code)
+        assert past.status is ClassStatus.FINISHED and LEARNER in past.learners

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from bot.dates import Slot, end_of_day, recurring
@@ -55,6 +55,11 @@ EVENING_LEAD = timedelta(hours=2, minutes=30)
 #: Roster people (besides the demo lecturer) given the lecturer role, from the school's faculties.
 EXTRA_LECTURERS = 4
 HOME_STAFF_ENROLLED = 4
+#: Seats of the class that meets now: its roll call spans a few pages.
+PRACTICE_SEATS = 36
+PRACTICE_LENGTH = timedelta(hours=2, minutes=30)
+#: Programmes of the classes the demo learner finished earlier in the year.
+LEARNER_PAST = ("NTVD", "CNKT4")
 LINK_BASE = "https://hoctructuyen.truongchinhtri.example/lop/"
 
 
@@ -228,6 +233,10 @@ class DemoTraining:
     duplicate_class: str  # open; the demo learner completed its programme
     learner_classes: tuple[str, ...]  # the demo learner's: this week, later
     draft_class: str  # next year's, in the draft plan
+    #: Meets now, taught by the demo lecturer, the demo learner in it: attendance to try.
+    practice_class: str = ""
+    #: Finished classes of this year the demo learner took (her training record).
+    learner_past: tuple[str, ...] = ()
 
     def by_code(self, code: str) -> DemoClass:
         return next(c for c in self.classes if c.code == code)
@@ -316,11 +325,13 @@ class _Builder:
         self.pool = range(len(DEMO_IDENTITIES.all()), len(self.people) - len(DEMO_SELF_DECLARED))
         self.lecturers = (DEMO_IDENTITIES.lecturer.phone, *self._school_lecturers())
         self.not_learners = {*self.lecturers}
+        self.learner_past: list[str] = []
 
     # --- the whole ---------------------------------------------------------------------------
 
     def build(self) -> DemoTraining:
         special = self._special()
+        self._free_the_lecturer(special)
         drafts = [*special.values(), *self._ordinary(special)]
         self._cancel_some(drafts)
         self._enrol(drafts, special)
@@ -346,6 +357,8 @@ class _Builder:
             duplicate_class=codes["duplicate"],
             learner_classes=(codes["week"], codes["later"]),
             draft_class=draft_year[0].code,
+            practice_class=codes["practice"],
+            learner_past=tuple(codes[f"past:{p}"] for p in self.learner_past),
         )
 
     # --- placing classes ---------------------------------------------------------------------
@@ -384,7 +397,51 @@ class _Builder:
             "duplicate": self._draft("CDS", monday + timedelta(weeks=3),
                                      monday + timedelta(weeks=3, days=4), fill=0.3,
                                      key="duplicate"),
+            "practice": self._practice(),
         }  # fmt: skip
+
+    def _free_the_lecturer(self, special: dict[str, _Draft]) -> None:
+        """The demo lecturer teaches the practice class: the running class's sessions at the
+        same hours go to the school's lecturer, so she is never in two places at once."""
+        practice = special["practice"].sessions
+        running = special["running"]
+        other = (self.lecturers[1:] or self.lecturers)[0]
+        running.sessions = [
+            replace(s, lecturer_phone=other)
+            if any(s.starts_at < p.ends_at and p.starts_at < s.ends_at for p in practice)
+            else s
+            for s in running.sessions
+        ]
+
+    def _practice(self) -> _Draft:
+        """Ten sessions at this time of day: four on the days before (their roll called),
+        one under way now (check-in open, a roll call to take), five from three days on
+        (after the demo learner's short class), all taught by the demo lecturer."""
+        local = self.now.astimezone(self.tz).replace(second=0, microsecond=0)
+        midnight = datetime.combine(self.today, time(0), self.tz)
+        start = max(local - timedelta(minutes=local.minute % 5 + 10), midnight)
+        end = min(start + PRACTICE_LENGTH, midnight + timedelta(hours=23, minutes=59))
+        times = [
+            (start + timedelta(days=d), end + timedelta(days=d))
+            for d in (-4, -3, -2, -1, 0, 3, 4, 5, 6, 7)
+            if (start + timedelta(days=d)).year == self.year
+        ]
+        draft = self._draft(
+            "QPAN",
+            self.today,
+            self.today,
+            lecturers=(DEMO_IDENTITIES.lecturer.phone,),
+            location=f"{SCHOOL}, Hội trường B",
+            fill=None,
+            key="practice",
+        )
+        topics = _TOPICS[ClassKind.THEMATIC]
+        draft.sessions = [
+            DemoSession(a, b, topics[i % len(topics)], DEMO_IDENTITIES.lecturer.phone)
+            for i, (a, b) in enumerate(times)
+        ]
+        draft.format, draft.capacity = ClassFormat.ON_SITE, PRACTICE_SEATS
+        return draft
 
     def _ordinary(self, special: dict[str, _Draft]) -> list[_Draft]:
         """The rest of each programme's classes, spread over the year's weeks."""
@@ -474,6 +531,8 @@ class _Builder:
         learner = DEMO_IDENTITIES.learner.phone
         special["week"].learners.append(learner)
         special["later"].learners.append(learner)
+        special["practice"].learners.append(learner)
+        special["practice"].fill = 1.0
         home = self._home_staff()
         half = len(home) // 2
         special["running"].learners.extend(home[:half])
@@ -495,6 +554,22 @@ class _Builder:
         full = special["full"]
         full.capacity = len(full.learners)
         full.waitlist = self._sample(full, 5)
+        self._past_for_learner(drafts)
+
+    def _past_for_learner(self, drafts: list[_Draft]) -> None:
+        """Two classes the demo learner finished earlier this year, for her training record:
+        open to everyone, of programmes she has not completed nor is taking."""
+        learner = DEMO_IDENTITIES.learner.phone
+        latest_first = sorted(drafts, key=lambda d: d.sessions[-1].ends_at, reverse=True)
+        for code in LEARNER_PAST:
+            for draft in latest_first:
+                ended = draft.sessions[-1].ends_at <= self.now - timedelta(days=7)
+                if (draft.programme.code == code and not draft.key and not draft.cancelled_reason
+                        and draft.audience == DemoAudience() and ended):  # fmt: skip
+                    draft.learners.insert(0, learner)
+                    draft.key = f"past:{code}"
+                    self.learner_past.append(code)
+                    break
 
     def _home_staff(self) -> list[str]:
         """Cadres of the unit head's commune (contiguous in the roster, found by one scan)."""

@@ -10,6 +10,8 @@ thousands of single enrolments would make the sandbox's first start take seconds
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -27,7 +29,21 @@ from storage.repositories.enrolments import EnrolmentRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.plans import PlanRepository, ProgrammeRepository
 from storage.repositories.roles import RoleRepository
+from storage.types import utcnow
 from tools.demo.classes import DemoAudience, DemoClass, DemoTraining
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedTraining:
+    """Ids of what was loaded, for what is loaded next (attendance)."""
+
+    class_ids: dict[str, int]
+    people: dict[str, int]
+    programmes: dict[str, int]
+
+
+#: How long before its first session a demo class's learners enrolled.
+ENROLLED_BEFORE = timedelta(days=7)
 
 
 class _Codes:
@@ -49,8 +65,13 @@ class _Codes:
         )
 
 
-async def load_training(conn: AsyncConnection, training: DemoTraining, units: Mapping[str, int],
-                        grades: Mapping[str, int], titles: Mapping[str, int]) -> None:  # fmt: skip
+async def load_training(
+    conn: AsyncConnection,
+    training: DemoTraining,
+    units: Mapping[str, int],
+    grades: Mapping[str, int],
+    titles: Mapping[str, int],
+) -> LoadedTraining:
     """Plans, programmes, lecturer roles, classes with sessions and people, completions."""
     codes = _Codes(units, grades, titles)
     plans, programmes = PlanRepository(conn), ProgrammeRepository(conn)
@@ -68,17 +89,17 @@ async def load_training(conn: AsyncConnection, training: DemoTraining, units: Ma
     roles = RoleRepository(conn)
     for phone in training.lecturer_phones:
         await roles.grant(codes.people[phone], Role.LECTURER, None, by=None)
-    for demo_class in training.classes:
-        await _add_class(conn, demo_class, codes)
+    class_ids = {c.code: await _add_class(conn, c, codes) for c in training.classes}
     enrolments = EnrolmentRepository(conn)
     for done in training.completions:
         await enrolments.add_completion(
             codes.people[done.phone], codes.programmes[done.programme_code], done.completed_on,
             class_name=done.class_name, source="import",
         )  # fmt: skip
+    return LoadedTraining(class_ids, codes.people, codes.programmes)
 
 
-async def _add_class(conn: AsyncConnection, demo_class: DemoClass, codes: _Codes) -> None:
+async def _add_class(conn: AsyncConnection, demo_class: DemoClass, codes: _Codes) -> int:
     classes, enrolments, people = ClassRepository(conn), EnrolmentRepository(conn), codes.people
     c = demo_class
     class_id = await classes.add(
@@ -103,8 +124,11 @@ async def _add_class(conn: AsyncConnection, demo_class: DemoClass, codes: _Codes
     if c.cancelled_reason:
         await classes.update(class_id, cancelled_reason=c.cancelled_reason)
     if c.learners:
-        await enrolments.add_enrolled(class_id, [people[phone] for phone in c.learners])
+        # Enrolled before the class began: its sessions' rolls expect them.
+        enrolled_at = min(utcnow(), c.starts_at - ENROLLED_BEFORE)
+        await enrolments.add_enrolled(class_id, [people[p] for p in c.learners], enrolled_at)
         await classes.update(class_id, enrolled_count=len(c.learners))
     for phone in c.waitlist:
         ticket = await classes.next_ticket(class_id)
         await enrolments.put(class_id, people[phone], EnrolmentStatus.WAITLISTED, ticket)
+    return class_id

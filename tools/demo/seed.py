@@ -23,6 +23,7 @@ from storage.repositories.people import PeopleRepository
 from storage.repositories.roles import RoleRepository
 from storage.repositories.units import UnitRepository
 from storage.types import utcnow
+from tools.demo.attendance import generate_attendance
 from tools.demo.classes import generate_training
 from tools.demo.data import (
     DEFAULT_PEOPLE,
@@ -33,6 +34,7 @@ from tools.demo.data import (
     DemoUnit,
     generate_demo_data,
 )
+from tools.demo.load_attendance import load_attendance
 from tools.demo.load_training import load_training
 
 #: The privacy-notice version the demo's linked people are recorded as having accepted.
@@ -62,6 +64,8 @@ class DemoSummary:
     duplicate_class: str  # the demo learner is refused it: she completed its programme
     learner_classes: tuple[str, ...]  # the demo learner's, this week and later
     draft_class: str  # next year's, in a plan not yet approved
+    practice_class: str  # meets now: check-in open, a roll call to take
+    results_class: str  # finished, its results left to record
 
     @property
     def classes_to_try(self) -> dict[str, str]:
@@ -132,7 +136,9 @@ async def seed_demo(
         ):
             (person,) = await repo.by_phone(identity.phone)
             await roles.grant(person.id, role, unit, by=None)
-        await load_training(conn, training, unit_ids, jobs.grades, jobs.titles)
+        loaded = await load_training(conn, training, unit_ids, jobs.grades, jobs.titles)
+        attendance = generate_attendance(training, now, seed)
+        await load_attendance(conn, attendance, loaded)
         await AuditRepository(conn).record(
             AuditAction.DEMO_SEED, actor=None, people=len(data.people), seed=seed
         )
@@ -149,6 +155,8 @@ async def seed_demo(
         duplicate_class=training.duplicate_class,
         learner_classes=training.learner_classes,
         draft_class=training.draft_class,
+        practice_class=training.practice_class,
+        results_class=attendance.results_to_record,
     )
 
 
