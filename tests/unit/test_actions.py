@@ -86,6 +86,11 @@ WIRE_CODES = {
     "dlv.kind": "DeliveryKindReport",
     "att": "SessionAttendance",
     "roll": "RollCall",
+    "res": "ResultsSheet",
+    "res.pick": "PickResult",
+    "res.set": "SetResult",
+    "res.tpl": "ResultsTemplate",
+    "res.file": "SendResultsFile",
 }
 
 
