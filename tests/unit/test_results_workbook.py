@@ -53,8 +53,16 @@ def test_the_template_names_the_class_and_prefills_results() -> None:
     assert "CV.01" in str(sheet["A1"].value) and "&" in str(sheet["A1"].value)
     assert sheet["B2"].value == "CV.01"
     headers = [sheet.cell(FIRST_ROW - 1, c.position + 1).value for c in Column]
-    assert headers == ["STT", "Mã học viên", "Họ và tên", "Đơn vị", "Số buổi tham dự",
-                       "Đủ điều kiện", "Kết quả", "Ngoại lệ"]  # fmt: skip
+    assert headers == [
+        "STT",
+        "Mã học viên",
+        "Họ và tên",
+        "Đơn vị",
+        "Số buổi tham dự",
+        "Đủ điều kiện",
+        "Kết quả",
+        "Ngoại lệ",
+    ]
     first = [cell.value for cell in sheet[FIRST_ROW]]
     assert first == [1, 11, "Nguyễn Thị Phương", "Xã Đồng Văn", "14/18", "Có", "Giỏi", None]
     assert sheet.cell(FIRST_ROW + 1, 6).value == "Không"
@@ -73,23 +81,38 @@ def test_the_template_names_the_class_and_prefills_results() -> None:
 
 @pytest.mark.parametrize(
     ("typed", "outcome"),
-    [("xuat sac", Outcome.EXCELLENT), ("Giỏi", Outcome.VERY_GOOD), ("GIOI", Outcome.VERY_GOOD),
-     (" khá ", Outcome.GOOD), ("dat", Outcome.PASSED), ("Đạt", Outcome.PASSED),
-     ("khong hoan thanh", Outcome.NOT_COMPLETED), ("Very good", Outcome.VERY_GOOD),
-     ("Gioi lam", None), ("", None)],
-)  # fmt: skip
+    [
+        ("xuat sac", Outcome.EXCELLENT),
+        ("Giỏi", Outcome.VERY_GOOD),
+        ("GIOI", Outcome.VERY_GOOD),
+        (" khá ", Outcome.GOOD),
+        ("dat", Outcome.PASSED),
+        ("Đạt", Outcome.PASSED),
+        ("khong hoan thanh", Outcome.NOT_COMPLETED),
+        ("Very good", Outcome.VERY_GOOD),
+        ("Gioi lam", None),
+        ("", None),
+    ],
+)
 def test_outcomes_are_read_with_or_without_diacritics(typed: str, outcome: Outcome | None) -> None:
     assert outcome_of(typed) is outcome
 
 
 def test_every_bad_cell_is_named_by_row_and_column() -> None:
-    data = _filled({
-        f"G{FIRST_ROW}": "Gioi lam",
-        f"B{FIRST_ROW + 1}": "abc", f"G{FIRST_ROW + 1}": "kha",
-        f"G{FIRST_ROW + 2}": "xuat sac", f"H{FIRST_ROW + 2}": "có lẽ",
-        f"B{FIRST_ROW + 3}": 11.0, f"G{FIRST_ROW + 3}": "dat",
-        f"B{FIRST_ROW + 4}": "14", f"G{FIRST_ROW + 4}": "Khá", f"H{FIRST_ROW + 4}": "co",
-    })  # fmt: skip
+    data = _filled(
+        {
+            f"G{FIRST_ROW}": "Gioi lam",
+            f"B{FIRST_ROW + 1}": "abc",
+            f"G{FIRST_ROW + 1}": "kha",
+            f"G{FIRST_ROW + 2}": "xuat sac",
+            f"H{FIRST_ROW + 2}": "có lẽ",
+            f"B{FIRST_ROW + 3}": 11.0,
+            f"G{FIRST_ROW + 3}": "dat",
+            f"B{FIRST_ROW + 4}": "14",
+            f"G{FIRST_ROW + 4}": "Khá",
+            f"H{FIRST_ROW + 4}": "co",
+        }
+    )
     filled = read(data, "CV.01")
     found = [(e.row, e.column, e.key) for e in filled.errors]
     assert found == [
@@ -118,11 +141,11 @@ def test_a_workbook_of_another_class_or_not_a_template_is_refused() -> None:
     del book["meta"]
     out = io.BytesIO()
     book.save(out)
-    with pytest.raises(InvalidInput, match="results.file_other_class"):
+    with pytest.raises(InvalidInput, match=r"results.file_other_class"):
         read(out.getvalue(), "CV.01")
     plain = io.BytesIO()
     Workbook().save(plain)
-    with pytest.raises(InvalidInput, match="results.file_not_template"):
+    with pytest.raises(InvalidInput, match=r"results.file_not_template"):
         read(plain.getvalue(), "CV.01")
 
 
@@ -140,5 +163,5 @@ def test_a_file_that_is_not_a_workbook_or_too_big_is_refused() -> None:
             read(data, "CV.01")
         assert refused.value.key == key
     crowded = {f"B{FIRST_ROW + i}": 1000 + i for i in range(MAX_ROWS + 1)}
-    with pytest.raises(InvalidInput, match="results.file_too_many_rows"):
+    with pytest.raises(InvalidInput, match=r"results.file_too_many_rows"):
         read(_filled(crowded), "CV.01")
