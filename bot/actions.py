@@ -23,6 +23,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Any, ClassVar, Self, TypeVar
 
+from bot.attendance import Outcome
 from bot.domain import MessageKind, NavOp, ProfileField, ReturnReason, Role
 from bot.reminders import Lead
 from bot.text_search import fold
@@ -699,5 +700,52 @@ class RollCall(Action):
 @dataclasses.dataclass(frozen=True, slots=True)
 class ClassRules(Action):
     """Change a class's attendance rules: when a check-in is late, what completion needs."""
+
+    class_id: int
+
+
+@action("res")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ResultsSheet(Action):
+    """A class's learners with their attendance and results, at a page (administrators)."""
+
+    class_id: int
+    page: int = 0
+
+
+@action("res.pick")
+@dataclasses.dataclass(frozen=True, slots=True)
+class PickResult(Action):
+    """One learner of the results sheet: the outcomes to choose from."""
+
+    class_id: int
+    person_id: int
+    page: int = 0
+
+
+@action("res.set")
+@dataclasses.dataclass(frozen=True, slots=True)
+class SetResult(Action):
+    """Record a learner's outcome; `override` completes one below the threshold (confirmed)."""
+
+    class_id: int
+    person_id: int
+    outcome: Outcome
+    override: bool = False
+    page: int = 0
+
+
+@action("res.tpl")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ResultsTemplate(Action):
+    """Send the class's results workbook to fill in."""
+
+    class_id: int
+
+
+@action("res.file")
+@dataclasses.dataclass(frozen=True, slots=True)
+class SendResultsFile(Action):
+    """Wait for the filled results workbook of the class."""
 
     class_id: int

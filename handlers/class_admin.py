@@ -23,6 +23,7 @@ from bot.actions import (
     CloseClass,
     OpenEnrolment,
     PlanClasses,
+    ResultsSheet,
 )
 from bot.domain import Role
 from bot.errors import Conflict, InvalidInput
@@ -80,6 +81,9 @@ async def card(
     actor = await ctx.actor(update)
     c = await ctx.services.planning.admin_class(actor, class_id)
     rows: list[list[Button]] = [[(ctx.t("class_admin.roster"), ClassRoster(c.id))]]
+    ended = c.ends_at is not None and c.ends_at <= ctx.services.clock.now()
+    if ended and c.status is not ClassStatus.CANCELLED:
+        rows.append([(ctx.t("results.card_button"), ResultsSheet(c.id))])
     if c.status is ClassStatus.PLANNED:
         rows.append([(ctx.t("class_admin.open"), OpenEnrolment(c.id))])
     if c.status not in (ClassStatus.CANCELLED, ClassStatus.FINISHED):

@@ -26,7 +26,7 @@ from enum import Enum
 from typing import Any, Generic, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
-from telegram import MessageEntity, Update
+from telegram import Document, MessageEntity, Update
 from telegram.ext import ApplicationHandlerStop, BaseHandler
 
 from bot.actions import DialogueChoice, DialogueNav, InvalidAction, unpack
@@ -210,6 +210,10 @@ class Step(Generic[D]):
             return await turn.dialogue.contact(turn, phone, user_id)
         await turn.say(turn.t("dialogue.contact_not_now"), self.retry_markup(turn))
         return Flow.REMIND
+
+    async def on_document(self, turn: Turn[D], document: Document) -> Move:
+        """A file sent: only a step that asks for one reads it."""
+        return Flow.RETRY
 
     def retry_markup(self, turn: Turn[D]) -> Markup:
         """The keyboard that comes with "that is not what this step expects"."""
@@ -402,6 +406,8 @@ async def _dispatch(turn: Turn[Any]) -> bool:
         if message.contact is not None:
             contact = message.contact
             move = await step.on_contact(turn, contact.phone_number, contact.user_id)
+        elif message.document is not None:
+            move = await step.on_document(turn, message.document)
         elif text is not None:
             chosen = typed_choice(text, await step.typed_labels(turn))
             if chosen is not None:  # a button's label typed: as if it had been tapped

@@ -28,6 +28,7 @@ from storage.schema import (
     enrolments,
     people,
     programmes,
+    results,
     units,
 )
 from storage.types import utcnow
@@ -250,8 +251,16 @@ class EnrolmentRepository:
         today = now.astimezone(tz).date()
         rows = (
             await self.conn.execute(
-                sa.select(classes.c.name, classes.c.ends_at, enrolments.c.status)
-                .select_from(enrolments.join(classes, classes.c.id == enrolments.c.class_id))
+                sa.select(classes.c.name, classes.c.ends_at, enrolments.c.status, results.c.outcome)
+                .select_from(
+                    enrolments.join(classes, classes.c.id == enrolments.c.class_id).outerjoin(
+                        results,
+                        sa.and_(
+                            results.c.class_id == classes.c.id,
+                            results.c.person_id == enrolments.c.person_id,
+                        ),
+                    )
+                )
                 .where(
                     enrolments.c.person_id == person_id,
                     enrolments.c.status.in_(_ACTIVE),
@@ -282,8 +291,9 @@ class EnrolmentRepository:
             .limit(1)
         )
         done = [(r.name, r.completed_on) for r in await self.conn.execute(query)]
-        # A class of theirs that has ended counts as taken until its results are recorded.
-        done += [(r.name, r.ends_at.astimezone(tz).date()) for r in rows]
+        # A class of theirs that has ended counts as taken until its results are recorded;
+        # then its result decides (a completion above, or nothing if not completed).
+        done += [(r.name, r.ends_at.astimezone(tz).date()) for r in rows if r.outcome is None]
         if not done:
             return None
         name, on = max(done, key=lambda d: d[1])

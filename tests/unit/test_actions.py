@@ -87,6 +87,11 @@ WIRE_CODES = {
     "att": "SessionAttendance",
     "roll": "RollCall",
     "class.rules": "ClassRules",
+    "res": "ResultsSheet",
+    "res.pick": "PickResult",
+    "res.set": "SetResult",
+    "res.tpl": "ResultsTemplate",
+    "res.file": "SendResultsFile",
 }
 
 

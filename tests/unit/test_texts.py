@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.attendance import Mark, WarningLevel
+from bot.attendance import Mark, Outcome, WarningLevel
 from bot.domain import (
     GRANTABLE_ROLES,
     AuditAction,
@@ -23,6 +23,7 @@ from bot.domain import (
 )
 from bot.i18n import LANGUAGES, MissingText, Template, Texts, catalog, t
 from bot.menus import LEARNER_COMMANDS, MAIN_KEYBOARD, STAFF_COMMANDS
+from bot.results_workbook import Column
 from bot.services.catalog import FILTERS
 from bot.training import ACTIVE_ENROLMENT
 from handlers.schedule import SPANS
@@ -65,6 +66,8 @@ DYNAMIC = {
         for to in ("learner", "head")
     },
     "attendance.mark.": {f"attendance.mark.{m.value}" for m in Mark},
+    "results.outcome.": {f"results.outcome.{o.value}" for o in Outcome},
+    "results.column.": {f"results.column.{c.value}" for c in Column},
 }
 SAMPLE = {"number": 2668, "percent": 0.625, "date": date(2026, 3, 5), "phone": "+84912345678"}
 
