@@ -693,3 +693,18 @@ class RollCall(Action):
 
     session_id: int
     page: int = 0
+
+
+@action("lv")
+@dataclasses.dataclass(frozen=True, slots=True)
+class AskLeave(Action):
+    """A learner starts an excused-absence request (from their timetable)."""
+
+
+@action("lv.do")
+@dataclasses.dataclass(frozen=True, slots=True)
+class DecideLeave(Action):
+    """A decider approves or rejects an excused-absence request."""
+
+    request_id: int
+    approve: bool

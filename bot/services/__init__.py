@@ -16,6 +16,7 @@ from bot.services.delivery import DeliveryService
 from bot.services.dialogues import DialogueStore
 from bot.services.directory import DirectoryService
 from bot.services.enrolment import EnrolmentService
+from bot.services.leave import LeaveService
 from bot.services.office_reminders import OfficeReminders
 from bot.services.people import PeopleService
 from bot.services.planning import PlanningService
@@ -38,6 +39,7 @@ class Services:
     enrolment: EnrolmentService
     catalog: CatalogService
     reminders: ReminderService
+    leave: LeaveService
 
     @classmethod
     def build(
@@ -84,4 +86,5 @@ class Services:
                 notify=delivery.wake,
                 office=OfficeReminders(tz, superadmin_ids, reports, office_hours),
             ),
+            leave=LeaveService(db, clock, superadmin_ids, notify=delivery.wake),
         )

@@ -86,6 +86,8 @@ WIRE_CODES = {
     "dlv.kind": "DeliveryKindReport",
     "att": "SessionAttendance",
     "roll": "RollCall",
+    "lv": "AskLeave",
+    "lv.do": "DecideLeave",
 }
 
 
