@@ -46,7 +46,6 @@ class LeaveAsked:
     """A request made, and who was asked to decide it."""
 
     request_id: int
-    option: LeaveOption
     #: The lecturers asked, by name; empty when the request went to the training office.
     lecturers: tuple[str, ...]
     #: How many people were asked (none: nobody is linked to Telegram to decide it yet).
@@ -156,7 +155,7 @@ class LeaveService:
             )  # fmt: skip
         self.notify()
         names = tuple(d.name for d in deciders) if lecturers else ()
-        return LeaveAsked(request_id, option, names, len(deciders))
+        return LeaveAsked(request_id, names, len(deciders))
 
     async def _check(self, conn: AsyncConnection, person: Person, session_id: int) -> LeaveOption:
         """Refuses a session the learner may not ask leave for, saying why."""
