@@ -749,3 +749,18 @@ class SendResultsFile(Action):
     """Wait for the filled results workbook of the class."""
 
     class_id: int
+
+
+@action("lv")
+@dataclasses.dataclass(frozen=True, slots=True)
+class AskLeave(Action):
+    """A learner starts an excused-absence request (from their timetable)."""
+
+
+@action("lv.do")
+@dataclasses.dataclass(frozen=True, slots=True)
+class DecideLeave(Action):
+    """A decider approves or rejects an excused-absence request."""
+
+    request_id: int
+    approve: bool

@@ -10,6 +10,7 @@ from bot.domain import Role
 TRAINING_OFFICE = ("plan", "programmes", "newclass", "classadmin")
 LEARNER_COMMANDS = (
     "start", "classes", "schedule", "settings", "profile", "mydata", "language", "help",
+    "leave",
 )  # fmt: skip
 STAFF_COMMANDS: dict[Role, tuple[str, ...]] = {
     Role.LECTURER: (),

@@ -16,6 +16,7 @@ from handlers import (
     class_sessions,
     fallback,
     landing,
+    leave,
     onboarding,
     people_search,
     planning,
@@ -42,8 +43,7 @@ def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # 3. Features: commands and typed buttons. Sign-up owns /start.
     for feature in (
         onboarding, profile, people_search, admin, announce, catalog, schedule, reminder_settings,
-        planning, class_admin, class_sessions, session_place, class_dialogue,
-        results,
+        planning, class_admin, class_sessions, session_place, class_dialogue, results, leave,
     ):  # fmt: skip
         app.add_handlers(feature.handlers(), group=FEATURES)
     # 4. The main keyboard under the text box: each button runs its command.

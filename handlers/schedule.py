@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.actions import BrowseCatalog, ReminderSettings, ShowSchedule
+from bot.actions import AskLeave, BrowseCatalog, ReminderSettings, ShowSchedule
 from bot.domain import Role
 from bot.validation import telegram_length
 from handlers.class_text import by_day, entry_line
@@ -107,6 +107,8 @@ def _buttons(
         rows.append(other)
     if empty and not tapped.teaching:
         rows.append([(ctx.t("schedule.find_classes"), BrowseCatalog(""))])
+    if not empty and not tapped.teaching and tapped.span != "staff":
+        rows.append([(ctx.t("leave.button"), AskLeave())])
     rows.append([(ctx.t("schedule.reminders"), ReminderSettings())])
     return inline(rows)
 

@@ -26,6 +26,7 @@ from handlers.ui import main_keyboard_markup
 
 ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup
 UNREACHABLE_BAD_REQUESTS = ("chat not found", "user not found", "peer_id_invalid")
+NOT_MODIFIED = "message is not modified"
 
 
 def render_text(payload: dict[str, Any], texts: Texts) -> str:
@@ -88,7 +89,10 @@ class TelegramTransport:
         rendering = texts(message.language or self.default_language, self.tz, self.office)
         payload = message.payload
         try:
+            edit = payload.get("edit")
             document = payload.get("document")
+            if edit:
+                return await self._edit(edit, payload, rendering)
             if document:
                 source = document.get("file_id") or Path(document["path"])
                 sent = await self.bot.send_document(
@@ -114,3 +118,20 @@ class TelegramTransport:
         except OSError as exc:  # a document file that vanished
             return Rejected(f"{exc.__class__.__name__}")
         return Sent(sent.message_id)
+
+    async def _edit(
+        self, edit: dict[str, Any], payload: dict[str, Any], rendering: Texts
+    ) -> Outcome:
+        """Replaces a message sent earlier (a request someone else has decided); buttons not
+        given are removed. An edit that changes nothing has nothing left to do."""
+        markup = render_buttons(payload, rendering)
+        try:
+            await self.bot.edit_message_text(
+                render_text(payload, rendering), chat_id=edit["chat_id"],
+                message_id=edit["message_id"], rate_limit_args=PACED,
+                reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
+            )  # fmt: skip
+        except tg.BadRequest as exc:
+            if NOT_MODIFIED not in str(exc).lower():
+                raise
+        return Sent(edit["message_id"])

@@ -16,7 +16,9 @@ class NewMessage:
     retried request, a job run twice) stores one message. `payload` is either
     {"text": html} or {"key": catalog key, "params": {...}}, rendered in the recipient's
     language when sent, optionally with "buttons": [[{"key"|"text": ..., "data": ...}]]
-    and "document": {"file_id"|"path": ..., "filename": ...}.
+    and "document": {"file_id"|"path": ..., "filename": ...}; or "edit": {"chat_id": ...,
+    "message_id": ...} to replace a message sent earlier instead (its buttons removed unless
+    given).
     """
 
     dedup_key: str

@@ -16,6 +16,7 @@ from bot.services.delivery import DeliveryService
 from bot.services.dialogues import DialogueStore
 from bot.services.directory import DirectoryService
 from bot.services.enrolment import EnrolmentService
+from bot.services.leave import LeaveService
 from bot.services.office_reminders import OfficeReminders
 from bot.services.people import PeopleService
 from bot.services.planning import PlanningService
@@ -40,6 +41,7 @@ class Services:
     catalog: CatalogService
     reminders: ReminderService
     results: ResultsService
+    leave: LeaveService
 
     @classmethod
     def build(
@@ -87,4 +89,5 @@ class Services:
                 office=OfficeReminders(tz, superadmin_ids, reports, office_hours),
             ),
             results=ResultsService(db, clock, tz),
+            leave=LeaveService(db, clock, superadmin_ids, notify=delivery.wake),
         )

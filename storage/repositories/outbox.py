@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,6 +37,17 @@ _CHUNK = 2_000
 def _insert(conn: AsyncConnection, table: sa.Table) -> Any:
     dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
     return dialect.insert(table)
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedCopy:
+    """Where one queued message stands: to cancel it if not sent yet, or edit it if it was."""
+
+    dedup_key: str
+    chat_id: int
+    person_id: int | None
+    state: str
+    message_id: int | None
 
 
 class OutboxRepository:
@@ -123,6 +135,17 @@ class OutboxRepository:
             )
         result = await self.conn.execute(query.values(state="cancelled", updated_at=utcnow()))
         return result.rowcount
+
+    async def copies(self, key_prefix: str) -> list[QueuedCopy]:
+        """The messages whose key starts with `key_prefix` (one notice's copies to several
+        people), whatever became of them."""
+        rows = await self.conn.execute(
+            sa.select(outbox.c.dedup_key, outbox.c.chat_id, outbox.c.person_id, outbox.c.state,
+                      outbox.c.message_id)
+            .where(outbox.c.dedup_key.startswith(key_prefix, autoescape=True))
+            .order_by(outbox.c.id)
+        )  # fmt: skip
+        return [QueuedCopy(*row) for row in rows]
 
     # --- the sender --------------------------------------------------------------------------
 

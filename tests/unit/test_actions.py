@@ -92,6 +92,8 @@ WIRE_CODES = {
     "res.set": "SetResult",
     "res.tpl": "ResultsTemplate",
     "res.file": "SendResultsFile",
+    "lv": "AskLeave",
+    "lv.do": "DecideLeave",
 }
 
 
