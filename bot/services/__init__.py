@@ -12,6 +12,7 @@ from bot.office_reminders import DEFAULT_OFFICE_HOURS, DEFAULT_REPORTS, OfficeHo
 from bot.reminders import DEFAULT_EVENING, QuietHours, ReminderPrefs
 from bot.services.access import AccessService
 from bot.services.catalog import CatalogService
+from bot.services.checkin import CheckinService
 from bot.services.delivery import DeliveryService
 from bot.services.dialogues import DialogueStore
 from bot.services.directory import DirectoryService
@@ -38,6 +39,7 @@ class Services:
     enrolment: EnrolmentService
     catalog: CatalogService
     reminders: ReminderService
+    checkin: CheckinService
 
     @classmethod
     def build(
@@ -84,4 +86,5 @@ class Services:
                 notify=delivery.wake,
                 office=OfficeReminders(tz, superadmin_ids, reports, office_hours),
             ),
+            checkin=CheckinService(db, clock, tz),
         )

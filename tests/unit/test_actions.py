@@ -86,6 +86,9 @@ WIRE_CODES = {
     "dlv.kind": "DeliveryKindReport",
     "att": "SessionAttendance",
     "roll": "RollCall",
+    "ci.open": "OpenCheckin",
+    "ci.stop": "StopCheckin",
+    "ci": "CheckIn",
 }
 
 
