@@ -7,8 +7,8 @@ import io
 
 import segno
 
-#: Pixels per module: a check-in link makes a version-4 code (33 modules and a quiet zone
-#: of 4 on each side), which comes out 820 px wide.
+#: Pixels per module: a check-in link makes a version-5 code (37 modules and a quiet zone
+#: of 4 on each side), which comes out 900 px wide.
 SCALE = 20
 
 

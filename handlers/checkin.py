@@ -213,12 +213,14 @@ async def online_button(update: Update, ctx: BotContext, tapped: CheckIn) -> Non
     await say(update, ctx, done_text(ctx.texts, done))
 
 
-class _CodeFilter(filters.MessageFilter):
-    """A text that is a check-in code and nothing else."""
+def is_code(text: str | None) -> bool:
+    """A message that is a check-in code and nothing else."""
+    return text is not None and bool(LOOKS_LIKE_CODE.fullmatch(text)) and bool(clean_code(text))
 
+
+class _CodeFilter(filters.MessageFilter):
     def filter(self, message: Message) -> bool:
-        text = message.text
-        return text is not None and bool(LOOKS_LIKE_CODE.fullmatch(text)) and bool(clean_code(text))
+        return is_code(message.text)
 
 
 def handlers() -> list[Handler]:
