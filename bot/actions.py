@@ -764,3 +764,27 @@ class DecideLeave(Action):
 
     request_id: int
     approve: bool
+
+
+@action("ci.open")
+@dataclasses.dataclass(frozen=True, slots=True)
+class OpenCheckin(Action):
+    """Opens a session's self check-in and shows its code and QR for the projector."""
+
+    session_id: int
+
+
+@action("ci.stop")
+@dataclasses.dataclass(frozen=True, slots=True)
+class StopCheckin(Action):
+    """Ends a session's self check-in before the session does."""
+
+    session_id: int
+
+
+@action("ci")
+@dataclasses.dataclass(frozen=True, slots=True)
+class CheckIn(Action):
+    """A learner checks in to an online session from its reminder, without a code."""
+
+    session_id: int

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 _PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 #: Destinations a link may point to; later features add theirs (a class, a session).
-DESTINATIONS = ("profile", "mydata", "help")
+#: "ci-<session>_<code>" is a session's check-in, scanned off the projector.
+DESTINATIONS = ("profile", "mydata", "help", "ci")
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +19,7 @@ class DeepLink:
 
 
 def parse_payload(payload: str | None) -> DeepLink | None:
-    """'profile' or 'class-42' → DeepLink; anything malformed or unknown → None."""
+    """'profile' or 'ci-42_123456' → DeepLink; anything malformed or unknown → None."""
     if not payload or not _PAYLOAD.fullmatch(payload):
         return None
     destination, _, argument = payload.partition("-")

@@ -11,19 +11,20 @@ TRAINING_OFFICE = ("plan", "programmes", "newclass", "classadmin")
 LEARNER_COMMANDS = (
     "start", "classes", "schedule", "settings", "profile", "mydata", "language", "help",
     "leave",
+    "checkin",
 )  # fmt: skip
 STAFF_COMMANDS: dict[Role, tuple[str, ...]] = {
-    Role.LECTURER: (),
+    Role.LECTURER: ("attendance",),
     Role.UNIT_HEAD: ("pending", "people", "announce", "delivery"),
-    Role.ADMIN: ("pending", "people", "announce", "delivery", *TRAINING_OFFICE),
-    Role.SUPERADMIN: ("pending", "people", "announce", "delivery", *TRAINING_OFFICE),
+    Role.ADMIN: ("pending", "people", "announce", "delivery", *TRAINING_OFFICE, "attendance"),
+    Role.SUPERADMIN: ("pending", "people", "announce", "delivery", *TRAINING_OFFICE, "attendance"),
 }
 
 
 #: The commands on the main keyboard under the text box, in its order: what people do most.
 MAIN_KEYBOARD = (
     "classes", "schedule", "profile", "help", "pending", "people", "announce", "delivery",
-    "newclass",
+    "newclass", "attendance",
 )  # fmt: skip
 
 

@@ -18,6 +18,7 @@ from bot.actions import (
     ClassSessions,
     MoveSession,
     PickSession,
+    SessionAttendance,
 )
 from bot.dates import parse_day_slot
 from bot.services.planning import check_not_past
@@ -108,7 +109,8 @@ async def pick_session(update: Update, ctx: BotContext, tapped: PickSession) -> 
     rows: list[list[Button]] = [
             [(ctx.t("class_admin.move_session"), MoveSession(session.id)),
              (ctx.t("class_admin.cancel_session"), CancelSession(session.id))],
-            [(ctx.t("class_admin.change_place"), ChangeSessionPlace(session.id))],
+            [(ctx.t("class_admin.change_place"), ChangeSessionPlace(session.id)),
+             (ctx.t("menu.attendance"), SessionAttendance(session.id))],
             [(ctx.t("button.back"), ClassSessions(session.class_id))]
     ]  # fmt: skip
     text = ctx.t("class_admin.session", when=_session_label(ctx, session),

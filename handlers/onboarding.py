@@ -26,7 +26,7 @@ from bot.phones import normalize_phone
 from bot.services.people import ContactMatch, MatchOutcome
 from handlers.context import BotContext
 from handlers.dialogue import Dialogue, Flow, Goto, Move, Step, Turn, begin, register
-from handlers.landing import land
+from handlers.landing import land, newcomer_note
 from handlers.menus import needs_own_menu, sync_chat_menu
 from handlers.profile_fields import ProfileAnswers, chosen_title, profile_steps
 from handlers.routing import Handler, command
@@ -328,6 +328,8 @@ async def start(update: Update, ctx: BotContext) -> None:
             welcome = ctx.t("onboarding.welcome_back", name=actor.person.full_name)
             await say(update, ctx, welcome, await resting_keyboard(update, ctx))
         return
+    if link is not None and (note := newcomer_note(link)) is not None:
+        await say(update, ctx, ctx.t(note))
     chosen = ctx.language if ctx.language != ctx.settings.default_language else None
     await begin(update, ctx, SIGN_UP, SignUp(landing=payload if link else None, language=chosen))
 

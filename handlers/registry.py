@@ -11,6 +11,7 @@ from handlers import (
     admin,
     announce,
     catalog,
+    checkin,
     class_admin,
     class_dialogue,
     class_sessions,
@@ -44,6 +45,7 @@ def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     for feature in (
         onboarding, profile, people_search, admin, announce, catalog, schedule, reminder_settings,
         planning, class_admin, class_sessions, session_place, class_dialogue, results, leave,
+        checkin,
     ):  # fmt: skip
         app.add_handlers(feature.handlers(), group=FEATURES)
     # 4. The main keyboard under the text box: each button runs its command.
@@ -52,13 +54,17 @@ def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             classes=catalog.classes, schedule=schedule.schedule,
             profile=profile.send_profile, help=fallback.send_help, pending=people_search.pending,
             people=people_search.people, announce=announce.start, delivery=announce.delivery_report,
-            newclass=class_dialogue.start,
+            newclass=class_dialogue.start, attendance=checkin.attendance,
         ),
         group=FEATURES,
     )  # fmt: skip
     # 5. Whatever nobody claimed: help, unknown commands, stale buttons. Must stay last.
     app.add_handlers(fallback.handlers(), group=FEATURES)
     landing.route(
-        profile=profile.send_profile, mydata=profile.send_my_data, help=fallback.send_help
+        profile=landing.ignoring_link(profile.send_profile),
+        mydata=landing.ignoring_link(profile.send_my_data),
+        help=landing.ignoring_link(fallback.send_help),
+        ci=checkin.scanned,
     )
+    landing.tell_newcomers(ci="checkin.newcomer")
     app.add_error_handler(on_error)

@@ -11,6 +11,7 @@ from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
+from bot.app.checkin_runtime import start_checkin_rotation, wake_checkin
 from bot.app.delivery_runtime import DeliveryRuntime
 from bot.app.ordering import PerUserOrderedProcessor
 from bot.app.rate_limiter import SharedRateLimiter
@@ -107,9 +108,16 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     await set_default_menus(app.bot)
     app.bot_data.extra["menus"] = asyncio.create_task(_publish_staff_menus(app, services, settings))
     start_reminders(app)
-    app.bot_data.delivery.on_active = lambda: wake_reminders(app)
+    start_checkin_rotation(app)
+    app.bot_data.delivery.on_active = lambda: _on_active(app)
     await app.bot_data.delivery.start(app.bot, services)
     log.info("bot ready")
+
+
+def _on_active(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """This process took the sender lock: what fell due meanwhile goes out now."""
+    wake_reminders(app)
+    wake_checkin(app)
 
 
 async def _publish_staff_menus(

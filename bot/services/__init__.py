@@ -12,6 +12,7 @@ from bot.office_reminders import DEFAULT_OFFICE_HOURS, DEFAULT_REPORTS, OfficeHo
 from bot.reminders import DEFAULT_EVENING, QuietHours, ReminderPrefs
 from bot.services.access import AccessService
 from bot.services.catalog import CatalogService
+from bot.services.checkin import CheckinService
 from bot.services.delivery import DeliveryService
 from bot.services.dialogues import DialogueStore
 from bot.services.directory import DirectoryService
@@ -42,6 +43,7 @@ class Services:
     reminders: ReminderService
     results: ResultsService
     leave: LeaveService
+    checkin: CheckinService
 
     @classmethod
     def build(
@@ -90,4 +92,5 @@ class Services:
             ),
             results=ResultsService(db, clock, tz),
             leave=LeaveService(db, clock, superadmin_ids, notify=delivery.wake),
+            checkin=CheckinService(db, clock, tz),
         )

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.actions import Action, ClassTimetable, MuteClass
+from bot.actions import Action, CheckIn, ClassTimetable, MuteClass
 from bot.clock import Clock
 from bot.delivery.model import NewMessage
 from bot.domain import Actor, MessageKind
@@ -227,6 +227,9 @@ class ReminderService:
         ]
         if not r.teaching:
             buttons.append([("reminder.mute_class", MuteClass(r.class_id))])
+        if not r.teaching and r.place.format is not ClassFormat.ON_SITE:
+            # An online session's check-in: no projector to read a code from.
+            buttons.insert(0, [("checkin.button_checkin", CheckIn(r.session_id))])
         return replace(
             notice(
                 MessageKind.REMINDER,

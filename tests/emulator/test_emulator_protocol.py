@@ -256,6 +256,43 @@ async def test_upload_download_roundtrip(emu: BotApiEmulator, api: Api) -> None:
     assert download.content == b"a,b\n1,2\n"
 
 
+async def test_edit_message_media_replaces_the_photo_and_caption(
+    emu: BotApiEmulator, api: Api
+) -> None:
+    lan = emu.user(7)
+    sent = await api.client.post(
+        f"/bot{api.token}/sendPhoto",
+        data={"chat_id": "7", "caption": "<b>Mã</b> 111 111", "parse_mode": "HTML"},
+        files={"photo": ("qr.png", b"\x89PNG first", "image/png")},
+    )
+    ids = {"chat_id": "7", "message_id": str(sent.json()["result"]["message_id"])}
+    media = {"type": "photo", "media": "attach://qr", "caption": "<b>Mã</b> 222 222",
+             "parse_mode": "HTML"}  # fmt: skip
+    edited = await api.client.post(
+        f"/bot{api.token}/editMessageMedia",
+        data={**ids, "media": json.dumps(media)},
+        files={"qr": ("qr.png", b"\x89PNG second", "image/png")},
+    )
+    result = edited.json()["result"]
+    assert result["caption"] == "Mã 222 222" and result["edit_date"]
+    assert result["caption_entities"][0]["type"] == "bold"
+    await lan.next_message()
+    shown = await lan.next_message()
+    assert shown.edited and shown.photo == b"\x89PNG second" and shown.caption == "Mã 222 222"
+    same = {**media, "media": result["photo"][-1]["file_id"]}
+    assert (await api.error("editMessageMedia", **ids, media=json.dumps(same)))[1].startswith(
+        "Bad Request: message is not modified"
+    )
+    text = await api.ok("sendMessage", chat_id=7, text="chữ")
+    assert await api.error(
+        "editMessageMedia", chat_id=7, message_id=text["message_id"], media=json.dumps(same)
+    ) == (400, "Bad Request: there is no media in the message to edit")
+    assert await api.error("editMessageMedia", **ids, media="[]") == (
+        400,
+        "Bad Request: can't parse InputMedia JSON object",
+    )
+
+
 async def test_rate_limits(emu: BotApiEmulator, api: Api) -> None:
     for user_id in (1, 2, 3):
         emu.user(user_id)

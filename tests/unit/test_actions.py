@@ -94,6 +94,9 @@ WIRE_CODES = {
     "res.file": "SendResultsFile",
     "lv": "AskLeave",
     "lv.do": "DecideLeave",
+    "ci.open": "OpenCheckin",
+    "ci.stop": "StopCheckin",
+    "ci": "CheckIn",
 }
 
 

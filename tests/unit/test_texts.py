@@ -25,6 +25,7 @@ from bot.i18n import LANGUAGES, MissingText, Template, Texts, catalog, t
 from bot.menus import LEARNER_COMMANDS, MAIN_KEYBOARD, STAFF_COMMANDS
 from bot.results_workbook import Column
 from bot.services.catalog import FILTERS
+from bot.services.checkin import CheckinStatus
 from bot.training import ACTIVE_ENROLMENT
 from handlers.schedule import SPANS
 from storage.schema import OUTBOX_STATES
@@ -68,6 +69,9 @@ DYNAMIC = {
     "attendance.mark.": {f"attendance.mark.{m.value}" for m in Mark},
     "results.outcome.": {f"results.outcome.{o.value}" for o in Outcome},
     "results.column.": {f"results.column.{c.value}" for c in Column},
+    "checkin.status_": {f"checkin.status_{s.value}" for s in CheckinStatus},
+    "checkin.already_": {f"checkin.already_{m.value}" for m in Mark},
+    "checkin.done_": {f"checkin.done_{m.value}" for m in Mark if m.attended},
 }
 SAMPLE = {"number": 2668, "percent": 0.625, "date": date(2026, 3, 5), "phone": "+84912345678"}
 

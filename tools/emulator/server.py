@@ -58,6 +58,8 @@ _CHAT_ACTIONS = frozenset({
     "upload_document", "choose_sticker", "find_location", "record_video_note", "upload_video_note",
 })
 # fmt: on
+#: The fields of an InputMedia object that the emulator reads.
+_INPUT_MEDIA_FIELDS = ("media", "caption", "parse_mode", "caption_entities")
 _PROFILE = {"description": 512, "short_description": 120, "name": 64}
 _DOWNLOAD_LIMIT = 20 * 1024 * 1024
 _QUERY_TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
@@ -206,6 +208,7 @@ class BotApiEmulator:
             "editMessageText": self._edit_message_text,
             "editMessageCaption": self._edit_message_caption,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
+            "editMessageMedia": self._edit_message_media,
             "deleteMessage": self._delete_message,
             "answerCallbackQuery": self._answer_callback_query,
             "getFile": self._get_file,
@@ -687,6 +690,26 @@ class BotApiEmulator:
             raise bad_request("there is no caption in the message to edit")
         content, raw = self._caption(p)
         new = {"caption": None, "caption_entities": None, **content}
+        return await self._edit(bot, stored, new, raw, self._markup(p, inline_only=True))
+
+    async def _edit_message_media(self, bot: BotState, p: Params) -> Any:
+        """A photo or document replaced (and its caption with it): the media is an InputMedia
+        object whose file is a file_id, or attach://<part> naming an upload of the request."""
+        stored = self._target(bot, p, "edit")
+        media = p.obj("media")
+        if not isinstance(media, dict):
+            raise bad_request("can't parse InputMedia JSON object")
+        kind = media.get("type")
+        if kind not in ("photo", "document"):
+            raise bad_request("MEDIA_EMPTY" if kind is None else f"unsupported media type {kind}")
+        if "text" in stored.data:
+            raise bad_request("there is no media in the message to edit")
+        inner = Params({**p._data, **{k: media.get(k) for k in _INPUT_MEDIA_FIELDS}})
+        uploaded = self._input_file(bot, inner, "media", kind + "s")
+        caption, raw = self._caption(inner)
+        new: dict[str, Any] = {"photo": None, "document": None, "caption": None,
+                               "caption_entities": None, **caption}  # fmt: skip
+        new[kind] = uploaded.as_document() if kind == "document" else uploaded.as_photo()
         return await self._edit(bot, stored, new, raw, self._markup(p, inline_only=True))
 
     async def _edit_message_reply_markup(self, bot: BotState, p: Params) -> Any:

@@ -157,6 +157,7 @@ async def _serve(
     """Start everything, chat until told to stop, then stop everything in reverse order."""
     # Imported here, so that "starting…" shows before the heavier imports.
     from bot.app import build_application, start_application, stop_application
+    from bot.app.checkin_runtime import wake_checkin
     from bot.app.reminders_runtime import wake_reminders
     from storage.database import Database
     from tools.demo.seed import has_people, seed_demo
@@ -187,7 +188,13 @@ async def _serve(
             db=db,
             clock=clock.clock,
         )
-        session.on_clock_moved = lambda: wake_reminders(app)
+
+        def clock_moved() -> None:
+            """Reminders fall due, and the projectors' codes turn, at the new time."""
+            wake_reminders(app)
+            wake_checkin(app)
+
+        session.on_clock_moved = clock_moved
         await start_application(app, poll_timeout=POLL_TIMEOUT_S)
         cleanup.push_async_callback(stop_application, app)
         log.info("sandbox ready: emulator at %s", emulator.url)

@@ -44,6 +44,7 @@ CLOCK_QUIET_S = 1.5
 SETTLE_MAX_S = 10.0
 UPLOAD_LIMIT = 20 * 1024 * 1024
 _FOREVER_S = 3600.0
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _QUIT = frozenset({"quit", "q", "exit"})
 
 log = logging.getLogger(__name__)
@@ -127,6 +128,9 @@ class Session:
         #: Called after `:clock` moved the clock: the sandbox wakes the bot's reminder pass.
         self.on_clock_moved: Callable[[], None] = lambda: None
         self.chats: dict[str, Chat] = {}
+        #: The photo last saved of each message (chat, message id): a projector's QR code is
+        #: edited every minute, and each new one is saved too.
+        self._photos: dict[tuple[str, int], bytes] = {}
         for key, identity in (identities or demo_identities()).items():
             first, last = split_name(identity.name)
             user = emulator.user(
@@ -343,13 +347,19 @@ class Session:
         self.console.show("\n" + render_message(event, saved, keyboard_closed=closed))
 
     def _save(self, chat: Chat, event: BotMessage) -> str | None:
-        """Write an attached document or photo under sandbox-files/<identity>/."""
-        if event.edited or event.deleted:
+        """Write an attached document or photo under sandbox-files/<identity>/; an edited
+        message's photo if it is a new one."""
+        if event.deleted:
             return None
-        if event.document is not None:
+        if event.document is not None and not event.edited:
             name, content = event.document.file_name or "document", event.document.content
         elif event.photo is not None:
-            name, content = f"photo-{event.message_id}.jpg", event.photo
+            shown = (chat.identity.key, event.message_id)
+            if self._photos.get(shown) == event.photo:
+                return None  # only the caption changed
+            self._photos[shown] = event.photo
+            kind = "png" if event.photo.startswith(PNG_SIGNATURE) else "jpg"
+            name, content = f"photo-{event.message_id}.{kind}", event.photo
         else:
             return None
         folder = self.files_dir / chat.identity.key
