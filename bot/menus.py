@@ -10,6 +10,7 @@ from bot.domain import Role
 TRAINING_OFFICE = ("plan", "programmes", "newclass", "classadmin")
 LEARNER_COMMANDS = (
     "start", "classes", "schedule", "settings", "profile", "mydata", "language", "help",
+    "record",
 )  # fmt: skip
 STAFF_COMMANDS: dict[Role, tuple[str, ...]] = {
     Role.LECTURER: (),
@@ -22,7 +23,7 @@ STAFF_COMMANDS: dict[Role, tuple[str, ...]] = {
 #: The commands on the main keyboard under the text box, in its order: what people do most.
 MAIN_KEYBOARD = (
     "classes", "schedule", "profile", "help", "pending", "people", "announce", "delivery",
-    "newclass",
+    "newclass", "record",
 )  # fmt: skip
 
 

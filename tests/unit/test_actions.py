@@ -86,6 +86,9 @@ WIRE_CODES = {
     "dlv.kind": "DeliveryKindReport",
     "att": "SessionAttendance",
     "roll": "RollCall",
+    "rec": "ShowRecord",
+    "rec.class": "RecordClass",
+    "rec.file": "DownloadRecord",
 }
 
 

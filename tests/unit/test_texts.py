@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.attendance import Mark, WarningLevel
+from bot.attendance import Mark, Outcome, WarningLevel
 from bot.domain import (
     GRANTABLE_ROLES,
     AuditAction,
@@ -24,7 +24,7 @@ from bot.domain import (
 from bot.i18n import LANGUAGES, MissingText, Template, Texts, catalog, t
 from bot.menus import LEARNER_COMMANDS, MAIN_KEYBOARD, STAFF_COMMANDS
 from bot.services.catalog import FILTERS
-from bot.training import ACTIVE_ENROLMENT
+from bot.training import ACTIVE_ENROLMENT, ClassKind
 from handlers.schedule import SPANS
 from storage.schema import OUTBOX_STATES
 from tools.emulator.entities import parse_html
@@ -65,6 +65,8 @@ DYNAMIC = {
         for to in ("learner", "head")
     },
     "attendance.mark.": {f"attendance.mark.{m.value}" for m in Mark},
+    "record.outcome.": {f"record.outcome.{o.value}" for o in Outcome},
+    "training.kind_": {f"training.kind_{k.value}" for k in ClassKind},
 }
 SAMPLE = {"number": 2668, "percent": 0.625, "date": date(2026, 3, 5), "phone": "+84912345678"}
 
