@@ -106,7 +106,7 @@ def _year(pdf: _Document, texts: Texts, record: TrainingRecord, year: RecordYear
         number = 0
         for entry in year.classes:
             number += 1
-            name = f"{entry.name} ({entry.code})\n{entry.programme}"
+            name = f"{entry.name}\n{entry.code} · {entry.programme}"
             table.row([
                 str(number), name, dates(texts, entry), f"{entry.attended}/{entry.held}",
                 hours(texts, entry.hours), result(texts, entry, record.generated_at),

@@ -85,9 +85,10 @@ async def learner_in_two_classes(harness: Harness) -> dict[str, int]:
 
 
 def pdf_text(document: BotMessage) -> str:
+    """The PDF's text, its lines joined (a long name wraps in its table cell)."""
     assert document.document is not None
     reader = pypdf.PdfReader(io.BytesIO(document.document.content))
-    return "\n".join(page.extract_text() for page in reader.pages)
+    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
 
 
 def classes_sheet(document: BotMessage) -> dict[str, dict[str, object]]:
