@@ -27,6 +27,7 @@ from bot.attendance import Outcome
 from bot.domain import MessageKind, NavOp, ProfileField, ReturnReason, Role
 from bot.reminders import Lead
 from bot.text_search import fold
+from bot.training_record import RecordFormat
 
 SEPARATOR = ":"
 MAX_BYTES = 64
@@ -788,3 +789,30 @@ class CheckIn(Action):
     """A learner checks in to an online session from its reminder, without a code."""
 
     session_id: int
+
+
+@action("rec")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ShowRecord(Action):
+    """A cadre's training record: one's own (0), or a person's from their card (the server
+    checks the reach again on every tap)."""
+
+    person_id: int = 0
+
+
+@action("rec.class")
+@dataclasses.dataclass(frozen=True, slots=True)
+class RecordClass(Action):
+    """One class of a training record: each session with its mark, and the standing."""
+
+    class_id: int
+    person_id: int = 0
+
+
+@action("rec.file")
+@dataclasses.dataclass(frozen=True, slots=True)
+class DownloadRecord(Action):
+    """A training record sent as a file (PDF or workbook)."""
+
+    fmt: RecordFormat
+    person_id: int = 0

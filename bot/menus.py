@@ -9,9 +9,8 @@ from bot.domain import Role
 #: Plans, programmes and classes: administrators only.
 TRAINING_OFFICE = ("plan", "programmes", "newclass", "classadmin")
 LEARNER_COMMANDS = (
-    "start", "classes", "schedule", "settings", "profile", "mydata", "language", "help",
-    "leave",
-    "checkin",
+    "start", "classes", "schedule", "checkin", "leave", "record", "settings", "profile", "mydata",
+    "language", "help",
 )  # fmt: skip
 STAFF_COMMANDS: dict[Role, tuple[str, ...]] = {
     Role.LECTURER: ("attendance",),
@@ -24,7 +23,7 @@ STAFF_COMMANDS: dict[Role, tuple[str, ...]] = {
 #: The commands on the main keyboard under the text box, in its order: what people do most.
 MAIN_KEYBOARD = (
     "classes", "schedule", "profile", "help", "pending", "people", "announce", "delivery",
-    "newclass", "attendance",
+    "newclass", "attendance", "record",
 )  # fmt: skip
 
 

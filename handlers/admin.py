@@ -22,6 +22,7 @@ from bot.actions import (
     ReturnPersonFor,
     SetRole,
     SetSourcePool,
+    ShowRecord,
     VerifyPerson,
 )
 from bot.domain import GRANTABLE_ROLES, Actor, NavOp, Person, ReturnReason, Role
@@ -60,6 +61,7 @@ async def _card(
             has = role in held
             label = f"{'✅' if has else '➕'} {ctx.t(f'role.{role.value}')}"
             rows.append([(label, SetRole(person.id, role, not has))])
+    rows.append([(ctx.t("record.open"), ShowRecord(person.id))])
     if back:
         rows.append([(ctx.t("button.back"), OpenPerson(back))])
     roles = await ctx.services.access.grants_of(person.id)

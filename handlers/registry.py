@@ -26,6 +26,7 @@ from handlers import (
     results,
     schedule,
     session_place,
+    training_record,
 )
 from handlers.dialogue import DialogueHandler
 from handlers.errors import on_error
@@ -45,7 +46,7 @@ def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     for feature in (
         onboarding, profile, people_search, admin, announce, catalog, schedule, reminder_settings,
         planning, class_admin, class_sessions, session_place, class_dialogue, results, leave,
-        checkin,
+        checkin, training_record,
     ):  # fmt: skip
         app.add_handlers(feature.handlers(), group=FEATURES)
     # 4. The main keyboard under the text box: each button runs its command.
@@ -55,6 +56,7 @@ def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             profile=profile.send_profile, help=fallback.send_help, pending=people_search.pending,
             people=people_search.people, announce=announce.start, delivery=announce.delivery_report,
             newclass=class_dialogue.start, attendance=checkin.attendance,
+            record=training_record.send_record,
         ),
         group=FEATURES,
     )  # fmt: skip

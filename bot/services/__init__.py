@@ -23,6 +23,7 @@ from bot.services.people import PeopleService
 from bot.services.planning import PlanningService
 from bot.services.reminders import ReminderService
 from bot.services.results import ResultsService
+from bot.services.training_record import TrainingRecordService
 from storage.database import Database
 
 
@@ -44,6 +45,7 @@ class Services:
     results: ResultsService
     leave: LeaveService
     checkin: CheckinService
+    records: TrainingRecordService
 
     @classmethod
     def build(
@@ -93,4 +95,5 @@ class Services:
             results=ResultsService(db, clock, tz),
             leave=LeaveService(db, clock, superadmin_ids, notify=delivery.wake),
             checkin=CheckinService(db, clock, tz),
+            records=TrainingRecordService(db, clock, tz),
         )

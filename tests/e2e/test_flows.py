@@ -292,7 +292,7 @@ async def test_after_sign_up_a_main_keyboard_does_what_cadres_do(harness: Harnes
     await cadre.expect("các nút bên dưới")
     assert cadre.keyboard is not None
     assert [b.text for row in cadre.keyboard for b in row] == [
-        "📚 Lớp học", "🗓 Lịch học", "👤 Hồ sơ của tôi", "❓ Hướng dẫn"
+        "📚 Lớp học", "🗓 Lịch học", "👤 Hồ sơ của tôi", "❓ Hướng dẫn", "📒 Quá trình học tập",
     ]  # fmt: skip
     await cadre.press("Lớp học")
     await cadre.expect("Lớp học đồng chí có thể đăng ký")

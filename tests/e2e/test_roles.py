@@ -74,6 +74,7 @@ async def test_granting_a_role_changes_that_persons_menu_and_is_audited(harness:
         "🗓 Lịch học",
         "👤 Hồ sơ của tôi",
         "❓ Hướng dẫn",
+        "📒 Quá trình học tập",
     ]
     assert "people" not in harness.menu(702)
     await hoa.send("/pending")

@@ -97,6 +97,9 @@ WIRE_CODES = {
     "ci.open": "OpenCheckin",
     "ci.stop": "StopCheckin",
     "ci": "CheckIn",
+    "rec": "ShowRecord",
+    "rec.class": "RecordClass",
+    "rec.file": "DownloadRecord",
 }
 
 

@@ -26,7 +26,7 @@ from bot.menus import LEARNER_COMMANDS, MAIN_KEYBOARD, STAFF_COMMANDS
 from bot.results_workbook import Column
 from bot.services.catalog import FILTERS
 from bot.services.checkin import CheckinStatus
-from bot.training import ACTIVE_ENROLMENT
+from bot.training import ACTIVE_ENROLMENT, ClassKind
 from handlers.schedule import SPANS
 from storage.schema import OUTBOX_STATES
 from tools.emulator.entities import parse_html
@@ -72,6 +72,8 @@ DYNAMIC = {
     "checkin.status_": {f"checkin.status_{s.value}" for s in CheckinStatus},
     "checkin.already_": {f"checkin.already_{m.value}" for m in Mark},
     "checkin.done_": {f"checkin.done_{m.value}" for m in Mark if m.attended},
+    "record.outcome.": {f"record.outcome.{o.value}" for o in Outcome},
+    "training.kind_": {f"training.kind_{k.value}" for k in ClassKind},
 }
 SAMPLE = {"number": 2668, "percent": 0.625, "date": date(2026, 3, 5), "phone": "+84912345678"}
 
