@@ -30,20 +30,26 @@ from bot.errors import NotFound
 from bot.text_search import fold
 from storage.repositories.units import in_scope
 from storage.schema import (
+    attendance,
+    attendance_warnings,
     audit_log,
     classes,
+    completions,
     consents,
     enrolments,
     ethnicities,
     grades,
     held_messages,
+    leave_requests,
     outbox,
     people,
     professional_titles,
     reminder_log,
     reminder_mutes,
     reminder_settings,
+    results,
     roles,
+    session_attendance,
     titles,
     units,
 )
@@ -527,10 +533,28 @@ class PeopleRepository:
         )
         await self.conn.execute(people.delete().where(people.c.id == duplicate.id))
 
+    async def _move(
+        self, table: sa.Table, duplicate: int, keeper: int, key: tuple[str, ...]
+    ) -> None:
+        """The duplicate's rows of `table` go to the keeper, but for those whose `key` the
+        keeper has a row of already: the keeper's own wins."""
+        if key:
+            theirs = table.alias("theirs")
+            keepers = (
+                sa.exists()
+                .where(theirs.c.person_id == keeper, *(theirs.c[k] == table.c[k] for k in key))
+                .correlate(table)
+            )
+            await self.conn.execute(table.delete().where(table.c.person_id == duplicate, keepers))
+        await self.conn.execute(
+            table.update().where(table.c.person_id == duplicate).values(person_id=keeper)
+        )
+
     async def _merge_training(self, duplicate: int, keeper: int) -> None:
-        """The duplicate's enrolments and reminder settings go to the keeper, except where
-        the keeper has their own: a class they are both in keeps the keeper's place (a seat
-        the duplicate held is freed), and the keeper's settings win."""
+        """The duplicate's enrolments, reminder settings, attendance, leave requests, results
+        and completions go to the keeper, except where the keeper has their own: a class they
+        are both in keeps the keeper's place (a seat the duplicate held is freed), and the
+        keeper's settings and marks win."""
         kept = sa.select(enrolments.c.class_id).where(enrolments.c.person_id == keeper)
         both = enrolments.c.class_id.in_(kept)
         seats = await self.conn.execute(
@@ -550,36 +574,25 @@ class PeopleRepository:
         await self.conn.execute(
             enrolments.update().where(enrolments.c.person_id == duplicate).values(person_id=keeper)
         )
-        theirs = reminder_log.alias("theirs")
-        decided_for_keeper = (
-            sa.exists()
-            .where(
-                theirs.c.person_id == keeper,
-                theirs.c.session_id == reminder_log.c.session_id,
-                theirs.c.lead == reminder_log.c.lead,
-                theirs.c.starts_at == reminder_log.c.starts_at,
+        for table, key in (
+            (reminder_log, ("session_id", "lead", "starts_at")),
+            (reminder_mutes, ("class_id",)),
+            (attendance, ("session_id",)),
+            (leave_requests, ("session_id",)),
+            (attendance_warnings, ("class_id", "level")),
+            (results, ("class_id",)),
+            (completions, ()),
+        ):
+            await self._move(table, duplicate, keeper, key)
+        for table, column in (
+            (attendance, "marked_by"),
+            (leave_requests, "decided_by"),
+            (session_attendance, "opened_by"),
+            (session_attendance, "saved_by"),
+        ):
+            await self.conn.execute(
+                table.update().where(table.c[column] == duplicate).values({column: keeper})
             )
-            .correlate(reminder_log)
-        )
-        await self.conn.execute(
-            reminder_log.delete().where(reminder_log.c.person_id == duplicate, decided_for_keeper)
-        )
-        await self.conn.execute(
-            reminder_log.update()
-            .where(reminder_log.c.person_id == duplicate)
-            .values(person_id=keeper)
-        )
-        mine = sa.select(reminder_mutes.c.class_id).where(reminder_mutes.c.person_id == keeper)
-        await self.conn.execute(
-            reminder_mutes.delete().where(
-                reminder_mutes.c.person_id == duplicate, reminder_mutes.c.class_id.in_(mine)
-            )
-        )
-        await self.conn.execute(
-            reminder_mutes.update()
-            .where(reminder_mutes.c.person_id == duplicate)
-            .values(person_id=keeper)
-        )
         has_own = sa.exists().where(reminder_settings.c.person_id == keeper)
         if (await self.conn.execute(sa.select(has_own))).scalar():
             await self.conn.execute(

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.attendance import Mark, MarkSource
 from bot.domain import (
     Actor,
     CodeItem,
@@ -24,8 +25,20 @@ from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from bot.services import Services
 from bot.services.people import MatchOutcome
 from storage.database import Database
+from storage.repositories.attendance import AttendanceRepository
+from storage.repositories.classes import ClassRepository
 from storage.repositories.enrolments import EnrolmentRepository
-from storage.schema import audit_log, classes, consents, enrolments, outbox, people, roles
+from storage.schema import (
+    attendance,
+    audit_log,
+    classes,
+    completions,
+    consents,
+    enrolments,
+    outbox,
+    people,
+    roles,
+)
 from storage.types import utcnow
 from tests.factories import add_class, add_person, add_role, count, make_province
 
@@ -295,14 +308,38 @@ async def test_a_merge_keeps_the_duplicates_classes_and_reminder_settings(
     async with db.write() as conn:  # the roster profile was already in the shared class
         await EnrolmentRepository(conn).add_enrolled(shared, [roster])
         await conn.execute(classes.update().where(classes.c.id == shared).values(enrolled_count=2))
+    now = utcnow()
+    async with db.write() as conn:  # marks in both classes; the roster's own in the shared one
+        repo, sessions = AttendanceRepository(conn), ClassRepository(conn)
+        first_own, first_shared = (
+            (await sessions.sessions(own))[0],
+            (await sessions.sessions(shared))[0],
+        )
+        await repo.put(first_own.id, own, {duplicate.id: Mark.LATE}, source=MarkSource.ROLL,
+                       by=None, at=now)  # fmt: skip
+        await repo.put(first_shared.id, shared, {duplicate.id: Mark.ABSENT, roster: Mark.PRESENT},
+                       source=MarkSource.ROLL, by=duplicate.id, at=now)  # fmt: skip
+        programme = (await ClassRepository(conn).get(own)).programme.id
+        await EnrolmentRepository(conn).add_completion(duplicate.id, programme, now.date())
     await services.people.merge(Actor(62, grants=(RoleGrant(Role.ADMIN),)), duplicate.id, roster)
     async with db.read() as conn:
         places = (
             await conn.execute(sa.select(enrolments.c.class_id, enrolments.c.person_id))
         ).all()
         seats = dict((await conn.execute(sa.select(classes.c.id, classes.c.enrolled_count))).all())
+        marks = (
+            await conn.execute(
+                sa.select(attendance.c.class_id, attendance.c.person_id, attendance.c.mark,
+                          attendance.c.marked_by)
+            )
+        ).all()  # fmt: skip
+        completed = (await conn.execute(sa.select(completions.c.person_id))).scalars().all()
     assert sorted(places) == [(own, roster), (shared, roster)]
     assert seats == {own: 1, shared: 1}
+    assert sorted(marks) == sorted(
+        [(own, roster, "late", None), (shared, roster, "present", roster)]
+    )
+    assert completed == [roster]
     assert not (await services.reminders.settings(await services.access.actor(61))).enabled
 
 
