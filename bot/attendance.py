@@ -204,3 +204,38 @@ class LeaveStatus(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class AttendanceEntry:
+    """One of a person's marks as /mydata shows it."""
+
+    class_code: str
+    class_name: str
+    starts_at: datetime
+    mark: Mark
+    source: MarkSource
+    checked_in_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class LeaveEntry:
+    """One of a person's excused-absence requests as /mydata shows it."""
+
+    class_code: str
+    starts_at: datetime
+    reason: str
+    status: LeaveStatus
+    asked_at: datetime
+    decided_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ResultEntry:
+    """One of a person's results as /mydata shows it."""
+
+    class_code: str
+    class_name: str
+    outcome: Outcome
+    override: bool
+    recorded_at: datetime

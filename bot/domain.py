@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from bot.attendance import AttendanceEntry, LeaveEntry, ResultEntry
+
 
 class Role(StrEnum):
     LEARNER = "learner"
@@ -392,6 +394,9 @@ class PersonalData:
     messages: list[MessageRecord] = field(default_factory=list)
     #: The names of the units the audit entries refer to by id.
     unit_labels: dict[int, str] = field(default_factory=dict)
+    attendance: list[AttendanceEntry] = field(default_factory=list)
+    leave: list[LeaveEntry] = field(default_factory=list)
+    results: list[ResultEntry] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,6 +76,32 @@ def workbook(texts: Texts, data: PersonalData, tz: tzinfo) -> bytes:
         [[kind_name(texts, m.kind), local(m.created_at), texts(f"delivery_state.{m.state}"),
           local(m.sent_at) or dash] for m in data.messages],
     )  # fmt: skip
+    _fill(
+        book.create_sheet(),
+        texts("mydata.sheet_attendance"),
+        [texts("mydata.class"), texts("mydata.session"), texts("mydata.mark"),
+         texts("mydata.mark_source"), texts("mydata.checked_in_at")],
+        [[f"{a.class_code} · {a.class_name}", local(a.starts_at),
+          texts(f"attendance.mark.{a.mark.value}"), texts(f"mydata.source_{a.source.value}"),
+          local(a.checked_in_at) or dash] for a in data.attendance],
+    )  # fmt: skip
+    _fill(
+        book.create_sheet(),
+        texts("mydata.sheet_leave"),
+        [texts("mydata.class"), texts("mydata.session"), texts("mydata.reason"),
+         texts("mydata.leave_status"), texts("mydata.asked_at"), texts("mydata.decided_at")],
+        [[r.class_code, local(r.starts_at), r.reason, texts(f"mydata.leave_{r.status.value}"),
+          local(r.asked_at), local(r.decided_at) or dash] for r in data.leave],
+    )  # fmt: skip
+    _fill(
+        book.create_sheet(),
+        texts("mydata.sheet_results"),
+        [texts("mydata.class"), texts("mydata.outcome"), texts("mydata.recorded_at")],
+        [[f"{r.class_code} · {r.class_name}",
+          texts(f"record.outcome.{r.outcome.value}")
+          + (texts("mydata.override") if r.override else ""),
+          local(r.recorded_at)] for r in data.results],
+    )  # fmt: skip
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -224,6 +250,22 @@ def machine_json(data: PersonalData) -> bytes:
             {"kind": m.kind, "created_at": plain(m.created_at), "state": m.state,
              "sent_at": plain(m.sent_at)}
             for m in data.messages
+        ],
+        "attendance": [
+            {"class": a.class_code, "session": plain(a.starts_at), "mark": a.mark.value,
+             "source": a.source.value, "checked_in_at": plain(a.checked_in_at)}
+            for a in data.attendance
+        ],
+        "leave_requests": [
+            {"class": r.class_code, "session": plain(r.starts_at), "reason": r.reason,
+             "status": r.status.value, "asked_at": plain(r.asked_at),
+             "decided_at": plain(r.decided_at)}
+            for r in data.leave
+        ],
+        "results": [
+            {"class": r.class_code, "outcome": r.outcome.value, "override": r.override,
+             "recorded_at": plain(r.recorded_at)}
+            for r in data.results
         ],
     }  # fmt: skip
     return json.dumps(document, ensure_ascii=False, indent=2).encode()

@@ -37,11 +37,14 @@ from bot.services.access import registered, require, staff_scope
 from bot.services.notices import note_line, notice, tell
 from bot.validation import clean_full_name, clean_note, clean_title, parse_birth_year, plain_text
 from storage.database import Database
+from storage.repositories.attendance import AttendanceRepository
 from storage.repositories.audit import AuditRepository
 from storage.repositories.code_lists import CodeList, CodeListRepository
+from storage.repositories.leave import LeaveRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.reminders import ReminderRepository
+from storage.repositories.results import ResultRepository
 from storage.repositories.roles import RoleRepository
 from storage.repositories.units import UnitRepository
 
@@ -371,6 +374,9 @@ class PeopleService:
                 audit=audit,
                 messages=await OutboxRepository(conn).of_person(person.id),
                 unit_labels=await UnitRepository(conn).labels(unit_ids),
+                attendance=await AttendanceRepository(conn).of_person(person.id),
+                leave=await LeaveRepository(conn).of_person(person.id),
+                results=await ResultRepository(conn).of_person(person.id),
             )
 
     async def withdraw_consent(self, telegram_id: int) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.attendance import Mark, MarkSource, Standing, standing
+from bot.attendance import AttendanceEntry, Mark, MarkSource, Standing, standing
 from bot.training import EnrolmentStatus, SessionStatus
 from storage.repositories.outbox import _insert
 from storage.schema import (
@@ -378,3 +378,21 @@ class AttendanceRepository:
             .order_by(class_sessions.c.starts_at)
         )
         return [(r.starts_at, Mark(r.mark)) for r in rows]
+
+    async def of_person(self, person_id: int) -> list[AttendanceEntry]:
+        """Every mark of a person, with its class and session (/mydata)."""
+        rows = await self.conn.execute(
+            sa.select(classes.c.code, classes.c.name, class_sessions.c.starts_at,
+                      attendance.c.mark, attendance.c.source, attendance.c.checked_in_at)
+            .select_from(
+                attendance.join(class_sessions, class_sessions.c.id == attendance.c.session_id)
+                .join(classes, classes.c.id == attendance.c.class_id)
+            )
+            .where(attendance.c.person_id == person_id)
+            .order_by(class_sessions.c.starts_at)
+        )  # fmt: skip
+        return [
+            AttendanceEntry(r.code, r.name, r.starts_at, Mark(r.mark), MarkSource(r.source),
+                            r.checked_in_at)
+            for r in rows
+        ]  # fmt: skip

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.attendance import LeaveStatus, Mark
+from bot.attendance import LeaveEntry, LeaveStatus, Mark
 from bot.errors import NotFound
 from bot.training import ClassStatus, EnrolmentStatus, SessionStatus
 from storage.repositories.outbox import _insert
@@ -203,3 +203,23 @@ class LeaveRepository:
             sa.select(class_lecturers.c.person_id).where(class_lecturers.c.class_id == class_id)
         )
         return list(rows.scalars())
+
+    async def of_person(self, person_id: int) -> list[LeaveEntry]:
+        """Every request a person made (/mydata)."""
+        rows = await self.conn.execute(
+            sa.select(classes.c.code, class_sessions.c.starts_at, leave_requests.c.reason,
+                      leave_requests.c.status, leave_requests.c.asked_at,
+                      leave_requests.c.decided_at)
+            .select_from(
+                leave_requests.join(class_sessions,
+                                    class_sessions.c.id == leave_requests.c.session_id)
+                .join(classes, classes.c.id == leave_requests.c.class_id)
+            )
+            .where(leave_requests.c.person_id == person_id)
+            .order_by(leave_requests.c.asked_at)
+        )  # fmt: skip
+        return [
+            LeaveEntry(r.code, r.starts_at, r.reason, LeaveStatus(r.status), r.asked_at,
+                       r.decided_at)
+            for r in rows
+        ]  # fmt: skip

@@ -10,10 +10,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.attendance import Outcome
+from bot.attendance import Outcome, ResultEntry
 from bot.training import EnrolmentStatus
 from storage.repositories.outbox import _insert
-from storage.schema import completions, enrolments, people, results, units
+from storage.schema import classes, completions, enrolments, people, results, units
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,3 +115,16 @@ class ResultRepository:
                     class_id=result.class_id, completed_on=completed_on, source="class",
                 )
             )  # fmt: skip
+
+    async def of_person(self, person_id: int) -> list[ResultEntry]:
+        """Every result of a person (/mydata)."""
+        rows = await self.conn.execute(
+            sa.select(classes.c.code, classes.c.name, results.c.outcome, results.c.override,
+                      results.c.recorded_at)
+            .select_from(results.join(classes, classes.c.id == results.c.class_id))
+            .where(results.c.person_id == person_id)
+            .order_by(results.c.recorded_at)
+        )  # fmt: skip
+        return [
+            ResultEntry(r.code, r.name, Outcome(r.outcome), r.override, r.recorded_at) for r in rows
+        ]

@@ -3,14 +3,20 @@ marks, closing a session marks the unmarked absent, standings, and warnings sent
 
 from __future__ import annotations
 
+import io
+import json
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
+import openpyxl
 import sqlalchemy as sa
 
 from bot.attendance import Mark, MarkSource
 from bot.clock import FrozenClock
+from bot.i18n import Texts
 from bot.services import Services
 from bot.services.attendance import warn_if_due
+from handlers.personal_data import machine_json, workbook
 from storage.database import Database
 from storage.repositories.attendance import AttendanceRepository
 from storage.repositories.classes import ClassRepository
@@ -94,3 +100,27 @@ async def test_a_warning_goes_to_the_learner_and_their_head_once(db: Database) -
     ]  # fmt: skip
     assert len(sent[2][2]["params"]["sessions"]) == 2
     assert head
+
+
+async def test_mydata_holds_the_persons_marks_in_words(db: Database) -> None:
+    class_id, (a,), _ = await _class_with_learners(db, learners=1)
+    now = utcnow()
+    async with db.write() as conn:
+        sessions = await ClassRepository(conn).sessions(class_id)
+        repo = AttendanceRepository(conn)
+        await repo.check_in(sessions[0].id, class_id, a, Mark.LATE, MarkSource.CODE, now)
+        await repo.put(sessions[1].id, class_id, {a: Mark.EXCUSED}, source=MarkSource.LEAVE,
+                       by=None, at=now)  # fmt: skip
+    services = Services.build(db, superadmin_ids=frozenset({ADMIN}))
+    data = await services.people.export(7000)
+    assert [(e.mark, e.source) for e in data.attendance] == [
+        (Mark.LATE, MarkSource.CODE), (Mark.EXCUSED, MarkSource.LEAVE),
+    ]  # fmt: skip
+    book = openpyxl.load_workbook(
+        io.BytesIO(workbook(Texts("vi"), data, ZoneInfo("Asia/Ho_Chi_Minh")))
+    )
+    rows = list(book["Điểm danh"].iter_rows(min_row=2, values_only=True))
+    assert [(r[2], r[3]) for r in rows] == [
+        ("đi muộn", "mã điểm danh"), ("vắng có phép", "đơn xin nghỉ được duyệt"),
+    ]  # fmt: skip
+    assert json.loads(machine_json(data))["attendance"][0]["mark"] == "late"

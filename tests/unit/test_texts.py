@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.attendance import Mark, Outcome, WarningLevel
+from bot.attendance import LeaveStatus, Mark, MarkSource, Outcome, WarningLevel
 from bot.domain import (
     GRANTABLE_ROLES,
     AuditAction,
@@ -67,6 +67,8 @@ DYNAMIC = {
         for to in ("learner", "head")
     },
     "attendance.mark.": {f"attendance.mark.{m.value}" for m in Mark},
+    "mydata.source_": {f"mydata.source_{s.value}" for s in MarkSource},
+    "mydata.leave_": {f"mydata.leave_{s.value}" for s in LeaveStatus},
     "results.outcome.": {f"results.outcome.{o.value}" for o in Outcome},
     "results.column.": {f"results.column.{c.value}" for c in Column},
     "checkin.status_": {f"checkin.status_{s.value}" for s in CheckinStatus},
