@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -115,6 +115,29 @@ class ResultRepository:
                     class_id=result.class_id, completed_on=completed_on, source="class",
                 )
             )  # fmt: skip
+
+    async def add_many(self, recorded: Sequence[tuple[Result, int, date]]) -> None:
+        """Results of classes that have none yet, with the completions they give, as (result,
+        programme, completed on): two bulk inserts (the demo's year, an import)."""
+        if not recorded:
+            return
+        await self.conn.execute(
+            results.insert(),
+            [
+                {"class_id": r.class_id, "person_id": r.person_id, "outcome": r.outcome.value,
+                 "attended": r.attended, "total": r.total, "override": r.override,
+                 "recorded_by": r.recorded_by, "recorded_at": r.recorded_at}
+                for r, _, _ in recorded
+            ],
+        )  # fmt: skip
+        done = [
+            {"person_id": r.person_id, "programme_id": programme, "class_id": r.class_id,
+             "completed_on": on, "source": "class"}
+            for r, programme, on in recorded
+            if r.outcome.completed
+        ]  # fmt: skip
+        if done:
+            await self.conn.execute(completions.insert(), done)
 
     async def of_person(self, person_id: int) -> list[ResultEntry]:
         """Every result of a person (/mydata)."""

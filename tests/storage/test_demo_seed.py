@@ -319,7 +319,19 @@ async def test_the_demo_has_a_year_of_attendance_and_a_check_in_under_way(db: Da
         marks = (
             await conn.execute(sa.select(sa.func.count()).select_from(schema.attendance))
         ).scalar_one()
+        requests = (await conn.execute(sa.select(schema.leave_requests.c.status))).scalars().all()
+        recorded = dict(
+            (
+                await conn.execute(
+                    sa.select(schema.classes.c.code, sa.func.count())
+                    .select_from(schema.results.join(schema.classes))
+                    .group_by(schema.classes.c.code)
+                )
+            ).all()
+        )
     assert [o.class_id for o in opened] == [class_id]
     assert opened[0].starts_at <= now < opened[0].ends_at
     assert (mine.attended, mine.excused, mine.absent, mine.warning) == (3, 1, 0, None)
     assert marks > 10_000
+    assert requests == ["pending"]  # the demo learner's, for the lecturer to decide
+    assert summary.results_class not in recorded and len(recorded) > 10

@@ -48,6 +48,8 @@ class DemoResult:
     class_code: str
     phone: str
     outcome: Outcome
+    attended: int
+    total: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,9 +125,10 @@ def _results(c: DemoClass, marks: list[DemoMark], rng: random.Random) -> list[De
         by_phone.setdefault(m.phone, []).append(m.mark)
     found = []
     for phone in c.learners:
-        if standing(len(c.sessions), DEFAULT_COMPLETION, by_phone.get(phone, [])).met:
+        mine = standing(len(c.sessions), DEFAULT_COMPLETION, by_phone.get(phone, []))
+        if mine.met:
             outcome = rng.choices([g for g, _ in GRADES], [w for _, w in GRADES])[0]
         else:
             outcome = Outcome.NOT_COMPLETED
-        found.append(DemoResult(c.code, phone, outcome))
+        found.append(DemoResult(c.code, phone, outcome, mine.attended, mine.total))
     return found

@@ -14,10 +14,14 @@ from datetime import datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.clock import FrozenClock
 from bot.domain import AuditAction, Employment, Gender, NewPerson, NewUnit, PersonSource, Role
+from bot.services.access import AccessService
+from bot.services.leave import LeaveService
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.repositories.audit import AuditRepository
+from storage.repositories.classes import ClassRepository
 from storage.repositories.code_lists import CodeListRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.roles import RoleRepository
@@ -39,6 +43,8 @@ from tools.demo.load_training import load_training
 
 #: The privacy-notice version the demo's linked people are recorded as having accepted.
 DEMO_NOTICE_VERSION = "2026-11"
+#: Why the demo learner asks to be excused from a session.
+LEAVE_REASON = "Đi công tác theo quyết định của Ủy ban nhân dân xã"
 #: The province's zone, unless the caller (the sandbox, from its settings) gives another.
 DEMO_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -138,10 +144,11 @@ async def seed_demo(
             await roles.grant(person.id, role, unit, by=None)
         loaded = await load_training(conn, training, unit_ids, jobs.grades, jobs.titles)
         attendance = generate_attendance(training, now, seed)
-        await load_attendance(conn, attendance, loaded)
+        await load_attendance(conn, attendance, loaded, tz)
         await AuditRepository(conn).record(
             AuditAction.DEMO_SEED, actor=None, people=len(data.people), seed=seed
         )
+    await _ask_leave(db, loaded.class_ids[training.practice_class], data.identities, now)
     return DemoSummary(
         units=len(data.units),
         people=len(data.people),
@@ -196,6 +203,18 @@ class _Jobs:
 
 _RANKS = {"VC.I": 1, "VC.II": 2, "VC.III": 3, "VC.IV": 4}
 _ELECTED = {"BT", "PBT", "CT_UBND", "PCT_UBND", "CT_HDND", "CT_MTTQ"}
+
+
+async def _ask_leave(db: Database, class_id: int, staff: DemoIdentities, now: datetime) -> None:
+    """The demo learner asks to be excused from the practice class's next session, as she
+    would in the chat: the demo lecturer finds the request waiting for a decision."""
+    async with db.read() as conn:
+        sessions = await ClassRepository(conn).sessions(class_id)
+    upcoming = [s for s in sessions if s.starts_at > now]
+    if not upcoming or staff.learner.telegram_id is None:
+        return
+    learner = await AccessService(db, frozenset()).actor(staff.learner.telegram_id)
+    await LeaveService(db, FrozenClock(now), frozenset()).ask(learner, upcoming[0].id, LEAVE_REASON)
 
 
 async def _add_units(repo: UnitRepository, demo_units: Sequence[DemoUnit]) -> dict[str, int]:
