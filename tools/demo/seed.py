@@ -78,7 +78,8 @@ class DemoSummary:
         """The codes the sandbox's welcome names, by the part of the loop each shows."""
         return {"week": self.learner_classes[0], "full": self.full_class,
                 "running": self.running_class, "duplicate": self.duplicate_class,
-                "draft": self.draft_class}  # fmt: skip
+                "draft": self.draft_class, "practice": self.practice_class,
+                "results": self.results_class}  # fmt: skip
 
 
 async def has_people(db: Database) -> bool:

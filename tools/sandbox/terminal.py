@@ -218,7 +218,8 @@ def banner(who: str, phone: str, key: str, db_path: str, files_dir: str, log_pat
 def classes_guide(year: int, classes: int, codes: dict[str, str]) -> str:
     """What to try with the demo's classes, printed once, when the sandbox seeds them: the
     codes change with the year (and the week) the database was made in. `codes`: the
-    classes "week" (the learner's this week), "full", "duplicate", "running", "draft"."""
+    classes "week" (the learner's this week), "full", "duplicate", "running", "draft",
+    "practice" (meeting now: attendance) and "results" (its results to record)."""
     return "\n".join(
         [
             f"Lớp mẫu · demo classes: {classes} lớp trong kế hoạch năm {year} đã duyệt.",
@@ -229,6 +230,10 @@ def classes_guide(year: int, classes: int, codes: dict[str, str]) -> str:
             "  :as head     cán bộ của xã đã đăng ký lớp · the commune's staff in classes",
             f"  :as admin    /plan, /newclass, thẻ lớp {codes['full']} · a class's admin card",
             f"               {codes['draft']}: kế hoạch {year + 1} chưa duyệt · plan not approved",
+            f"Điểm danh · attendance: {codes['practice']} đang học · meets now",
+            "  :as lecturer /attendance: mở mã QR, điểm danh theo danh sách, duyệt đơn xin nghỉ",
+            "  :as learner  gõ mã 6 số · type the code; /leave xin nghỉ; /record quá trình học tập",
+            f"  :as admin    /classadmin {codes['results']}: 🎓 Kết quả học tập · record results",
         ]
     )
 
