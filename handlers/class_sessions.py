@@ -18,7 +18,9 @@ from bot.actions import (
     ClassSessions,
     MoveSession,
     PickSession,
+    RollCall,
 )
+from bot.attendance import CHECKIN_EARLY
 from bot.dates import parse_day_slot
 from bot.services.planning import check_not_past
 from bot.training import Session
@@ -100,7 +102,8 @@ async def class_sessions(update: Update, ctx: BotContext, tapped: ClassSessions)
 
 
 async def pick_session(update: Update, ctx: BotContext, tapped: PickSession) -> None:
-    """One session: when and where it is, to move it, change its place, or cancel it."""
+    """One session: when and where it is, to move it, change its place, or cancel it; its
+    roll call once it is near."""
     planning = ctx.services.planning
     actor = await ctx.actor(update)
     session = await planning.session(actor, tapped.session_id)
@@ -111,6 +114,8 @@ async def pick_session(update: Update, ctx: BotContext, tapped: PickSession) -> 
             [(ctx.t("class_admin.change_place"), ChangeSessionPlace(session.id))],
             [(ctx.t("button.back"), ClassSessions(session.class_id))]
     ]  # fmt: skip
+    if ctx.services.clock.now() >= session.starts_at - CHECKIN_EARLY:  # its roll can be taken
+        rows.insert(0, [(ctx.t("roll.open"), RollCall(session.id))])
     text = ctx.t("class_admin.session", when=_session_label(ctx, session),
                  place=place_label(ctx.texts, own_place(session), of_class))  # fmt: skip
     await show(update, ctx, text, inline(rows))

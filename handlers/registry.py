@@ -21,6 +21,7 @@ from handlers import (
     planning,
     profile,
     reminder_settings,
+    roll_call,
     schedule,
     session_place,
 )
@@ -41,7 +42,7 @@ def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # 3. Features: commands and typed buttons. Sign-up owns /start.
     for feature in (
         onboarding, profile, people_search, admin, announce, catalog, schedule, reminder_settings,
-        planning, class_admin, class_sessions, session_place, class_dialogue,
+        planning, class_admin, class_sessions, session_place, class_dialogue, roll_call,
     ):  # fmt: skip
         app.add_handlers(feature.handlers(), group=FEATURES)
     # 4. The main keyboard under the text box: each button runs its command.

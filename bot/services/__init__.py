@@ -20,6 +20,7 @@ from bot.services.office_reminders import OfficeReminders
 from bot.services.people import PeopleService
 from bot.services.planning import PlanningService
 from bot.services.reminders import ReminderService
+from bot.services.roll_call import RollCallService
 from storage.database import Database
 
 
@@ -38,6 +39,7 @@ class Services:
     enrolment: EnrolmentService
     catalog: CatalogService
     reminders: ReminderService
+    roll_call: RollCallService
 
     @classmethod
     def build(
@@ -84,4 +86,5 @@ class Services:
                 notify=delivery.wake,
                 office=OfficeReminders(tz, superadmin_ids, reports, office_hours),
             ),
+            roll_call=RollCallService(db, clock, notify=delivery.wake),
         )

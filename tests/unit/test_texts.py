@@ -65,6 +65,7 @@ DYNAMIC = {
         for to in ("learner", "head")
     },
     "attendance.mark.": {f"attendance.mark.{m.value}" for m in Mark},
+    "roll.entry.": {f"roll.entry.{m.value}" for m in Mark} | {"roll.entry.unmarked"},
 }
 SAMPLE = {"number": 2668, "percent": 0.625, "date": date(2026, 3, 5), "phone": "+84912345678"}
 
