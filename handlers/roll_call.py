@@ -42,8 +42,11 @@ CLOSE_STEP, REASON_STEP = "close", "reason"
 class RollDraft:
     session_id: int = 0
     page: int = 0
-    #: The marks tapped and not yet saved (only those that differ from the stored ones).
+    #: The marks tapped and not yet saved (only those that differ from the stored ones)...
     marks: dict[int, Mark] = field(default_factory=dict)
+    #: ...and the stored mark each was tapped over: one stored since (a learner checking in
+    #: after "all present") wins over the tap, instead of being overridden unseen.
+    over: dict[int, Mark | None] = field(default_factory=dict)
     #: Saving ends the session too ("🔒 Kết thúc buổi" confirmed).
     closing: bool = False
     reason: str | None = None
@@ -53,12 +56,26 @@ class RollDraft:
 
 
 async def _sheet(turn: Turn[RollDraft]) -> RollSheet:
-    """The roll as stored (checked again on every tap), with the draft kept to its people."""
+    """The roll as stored (checked again on every tap), with the draft kept to the marks
+    that still change a stored one, as it was when tapped."""
+    draft = turn.draft
     sheet = await turn.services.roll_call.sheet(await turn.ctx.actor(turn.update),
-                                                turn.draft.session_id)  # fmt: skip
+                                                draft.session_id)  # fmt: skip
     stored = {e.person_id: e.mark for e in sheet.entries}
-    turn.draft.marks = {p: m for p, m in turn.draft.marks.items() if p in stored and stored[p] != m}
+    draft.marks = {
+        p: m for p, m in draft.marks.items()
+        if p in stored and stored[p] is not m and draft.over.get(p) is stored[p]
+    }  # fmt: skip
+    draft.over = {p: stored[p] for p in draft.marks}
     return sheet
+
+
+def _tap(draft: RollDraft, person_id: int, mark: Mark, stored: Mark | None) -> None:
+    """A mark tapped over the stored one (none left in the draft if it is the same)."""
+    draft.marks.pop(person_id, None)
+    draft.over.pop(person_id, None)
+    if mark is not stored:
+        draft.marks[person_id], draft.over[person_id] = mark, stored
 
 
 def _marked(sheet: RollSheet, draft: RollDraft) -> list[tuple[int, str, Mark | None]]:
@@ -132,9 +149,7 @@ class RollCard(Step[RollDraft]):
             if person_id not in stored:  # left the class meanwhile, or a forged tap
                 raise InvalidInput("roll.not_on_roll")
             mark = NEXT_MARK[draft.marks.get(person_id, stored[person_id])]
-            draft.marks.pop(person_id, None)
-            if mark is not stored[person_id]:
-                draft.marks[person_id] = mark
+            _tap(draft, person_id, mark, stored[person_id])
             return Flow.REASK
         if kind == PAGE and number.isdigit():
             draft.page = int(number)
@@ -144,7 +159,8 @@ class RollCard(Step[RollDraft]):
             unmarked = [p for p, _, mark in _marked(sheet, draft) if mark is None]
             if not unmarked:
                 await answer(turn.update, turn.ctx, turn.t("roll.none_unmarked"))
-            draft.marks.update(dict.fromkeys(unmarked, Mark.PRESENT))
+            for person_id in unmarked:
+                _tap(draft, person_id, Mark.PRESENT, None)
             return Flow.REASK
         if value == SAVE:
             draft.closing = False
