@@ -23,7 +23,7 @@ from storage.repositories.attendance import AttendanceRepository
 from storage.repositories.classes import ClassRepository
 from storage.repositories.enrolments import EnrolmentRepository
 from storage.schema import attendance, audit_log, dialogues, people
-from tests.e2e.conftest import Harness, forged_tap, running_bot
+from tests.e2e.conftest import SUPERADMIN_ID, Harness, forged_tap, running_bot
 from tests.factories import add_class, add_person, add_role, count
 from tools.emulator.users import BotMessage, ScriptedUser
 
@@ -186,6 +186,18 @@ async def test_a_roll_call_all_present_then_the_exceptions_and_a_correction(
         assert corrected.actor_telegram_id == LECTURER
         assert (corrected.details["before"], corrected.details["after"]) == ("present", "late")
         assert corrected.details["reason"] == "Đến muộn 25 phút, đã xác minh"
+
+        # The office reaches the same roll call from the session's card.
+        await add_person(harness.db, "Đinh Văn Quản", unit_id=harness.province.root_id,
+                         telegram_id=SUPERADMIN_ID)  # fmt: skip
+        admin = harness.user(SUPERADMIN_ID)
+        await admin.send("/classadmin DD.01")
+        await admin.tap("Các buổi học", (await admin.expect("Còn trống")).message_id)
+        await admin.tap(f"{today_at(8):%d/%m/%Y}")
+        session_card = await admin.expect("Buổi học:")
+        await admin.tap("📋 Điểm danh", session_card.message_id)
+        card = await edited(admin, session_card, "⏰ Đi muộn: 3")
+        assert "💾 Đã lưu lúc" in card.body
 
 
 def warnings(user: ScriptedUser) -> list[BotMessage]:
