@@ -163,7 +163,9 @@ class Standing:
 
     @property
     def warning(self) -> WarningLevel | None:
-        if self.total == 0 or self.met:
+        # Without an absence there is nothing to warn of: in a class needing every session
+        # (three of three at 80%) everyone is "one absence away" from the first roll call.
+        if self.total == 0 or self.met or self.missed == 0:
             return None
         if self.reachable < self.required:
             return WarningLevel.CANNOT

@@ -101,17 +101,18 @@ async def class_sessions(update: Update, ctx: BotContext, tapped: ClassSessions)
 
 
 async def pick_session(update: Update, ctx: BotContext, tapped: PickSession) -> None:
-    """One session: when and where it is, to move it, change its place, or cancel it."""
+    """One session: when and where it is, to move it, change its place, or cancel it, and its
+    attendance (check-in and roll call)."""
     planning = ctx.services.planning
     actor = await ctx.actor(update)
     session = await planning.session(actor, tapped.session_id)
     of_class = class_place(await planning.admin_class(actor, session.class_id))
     rows: list[list[Button]] = [
-            [(ctx.t("class_admin.move_session"), MoveSession(session.id)),
-             (ctx.t("class_admin.cancel_session"), CancelSession(session.id))],
-            [(ctx.t("class_admin.change_place"), ChangeSessionPlace(session.id)),
-             (ctx.t("menu.attendance"), SessionAttendance(session.id))],
-            [(ctx.t("button.back"), ClassSessions(session.class_id))]
+        [(ctx.t("class_admin.move_session"), MoveSession(session.id)),
+         (ctx.t("class_admin.cancel_session"), CancelSession(session.id))],
+        [(ctx.t("class_admin.change_place"), ChangeSessionPlace(session.id)),
+         (ctx.t("menu.attendance"), SessionAttendance(session.id))],
+        [(ctx.t("button.back"), ClassSessions(session.class_id))],
     ]  # fmt: skip
     text = ctx.t("class_admin.session", when=_session_label(ctx, session),
                  place=place_label(ctx.texts, own_place(session), of_class))  # fmt: skip

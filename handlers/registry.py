@@ -24,6 +24,7 @@ from handlers import (
     profile,
     reminder_settings,
     results,
+    roll_call,
     schedule,
     session_place,
     training_record,
@@ -46,7 +47,7 @@ def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     for feature in (
         onboarding, profile, people_search, admin, announce, catalog, schedule, reminder_settings,
         planning, class_admin, class_sessions, session_place, class_dialogue, results, leave,
-        checkin, training_record,
+        checkin, roll_call, training_record,
     ):  # fmt: skip
         app.add_handlers(feature.handlers(), group=FEATURES)
     # 4. The main keyboard under the text box: each button runs its command.

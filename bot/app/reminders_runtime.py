@@ -1,4 +1,5 @@
 """Wakes the reminder pass: at start, every half minute, and exactly when something falls due.
+The same pass closes the attendance of sessions ended CLOSE_AFTER ago (bot/services/roll_call).
 
 The JobQueue (APScheduler) holds no reminder: it only decides when `ReminderService.run_pass`
 runs next. Everything the pass needs is in the database, so a restart loses nothing; a pass
@@ -43,6 +44,7 @@ async def _run(ctx: BotContext) -> None:
     lock: asyncio.Lock = app.bot_data.extra["reminder_lock"]
     services: Services = ctx.services
     async with lock:
+        await _close_sessions(services)
         try:
             report = await services.reminders.run_pass()
         except Exception:
@@ -64,3 +66,15 @@ async def _run(ctx: BotContext) -> None:
         for job in app.job_queue.get_jobs_by_name(_NEXT):
             job.schedule_removal()
         app.job_queue.run_once(_run, max(0.0, delay), name=_NEXT)  # type: ignore[arg-type]
+
+
+async def _close_sessions(services: Services) -> None:
+    """Sessions ended long enough ago close (their unmarked learners become absent) in the
+    same pass, before the reminders: the warnings it queues go out with them."""
+    try:
+        closed = await services.roll_call.close_due()
+    except Exception:
+        log.exception("closing sessions failed; the next pass retries")
+        return
+    if closed:
+        log.info("attendance: %d sessions closed", closed)

@@ -23,6 +23,7 @@ from bot.services.people import PeopleService
 from bot.services.planning import PlanningService
 from bot.services.reminders import ReminderService
 from bot.services.results import ResultsService
+from bot.services.roll_call import RollCallService
 from bot.services.training_record import TrainingRecordService
 from storage.database import Database
 
@@ -46,6 +47,7 @@ class Services:
     leave: LeaveService
     checkin: CheckinService
     records: TrainingRecordService
+    roll_call: RollCallService
 
     @classmethod
     def build(
@@ -96,4 +98,5 @@ class Services:
             leave=LeaveService(db, clock, superadmin_ids, notify=delivery.wake),
             checkin=CheckinService(db, clock, tz),
             records=TrainingRecordService(db, clock, tz),
+            roll_call=RollCallService(db, clock, notify=delivery.wake),
         )

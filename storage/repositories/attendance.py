@@ -305,10 +305,14 @@ class AttendanceRepository:
         return [OpenCheckin(_state(r), r.class_id, r.starts_at, r.ends_at, r.late_after)
                 for r in rows]  # fmt: skip
 
-    async def to_close(self, before: datetime, limit: int = 200) -> list[tuple[int, int, datetime]]:
+    async def to_close(
+        self, before: datetime, limit: int = 200, *, since: datetime | None = None
+    ) -> list[tuple[int, int, datetime]]:
         """(session, class, end) of sessions that ended before `before` and are not closed,
-        in classes still going on (a cancelled class's sessions take no attendance)."""
+        in classes still going on (a cancelled class's sessions take no attendance); with
+        `since`, only those that started after it (the index on starts_at bounds the scan)."""
         s = class_sessions
+        recent = s.c.starts_at >= since if since is not None else sa.true()
         rows = await self.conn.execute(
             sa.select(s.c.id, s.c.class_id, s.c.ends_at)
             .select_from(
@@ -321,6 +325,7 @@ class AttendanceRepository:
                 s.c.status == SessionStatus.SCHEDULED.value,
                 classes.c.status != "cancelled",
                 session_attendance.c.closed_at.is_(None),
+                recent,
             )
             .order_by(s.c.ends_at)
             .limit(limit)

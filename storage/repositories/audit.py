@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,6 +34,19 @@ class AuditRepository:
             .returning(audit_log.c.id)
         )  # fmt: skip
         return int(result.scalar_one())
+
+    async def record_each(
+        self, action: AuditAction, *, actor: int | None, entries: Mapping[int, dict[str, Any]]
+    ) -> None:
+        """One entry per person (a roll call's corrections), in one statement."""
+        if not entries:
+            return
+        at = utcnow()
+        await self.conn.execute(
+            audit_log.insert(),
+            [{"at": at, "actor_telegram_id": actor, "action": action.value, "person_id": person,
+              "details": details} for person, details in entries.items()],
+        )  # fmt: skip
 
     async def of_person(self, person_id: int, telegram_id: int | None = None) -> list[AuditEntry]:
         """The entries about the person, and those of what they did from this account."""

@@ -88,3 +88,9 @@ def test_warning_levels() -> None:
     done = standing(10, 80, [Mark.PRESENT] * 8 + [Mark.ABSENT] * 2)
     assert done.met and done.warning is None
     assert standing(0, 80, []).warning is None
+
+
+def test_no_warning_without_an_absence() -> None:
+    # Three sessions at 80% need all three: present at the first is not yet a warning.
+    assert standing(3, 80, [Mark.PRESENT]).warning is None
+    assert standing(3, 80, [Mark.PRESENT, Mark.ABSENT]).warning is WarningLevel.CANNOT

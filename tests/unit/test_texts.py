@@ -76,6 +76,7 @@ DYNAMIC = {
     "checkin.done_": {f"checkin.done_{m.value}" for m in Mark if m.attended},
     "record.outcome.": {f"record.outcome.{o.value}" for o in Outcome},
     "training.kind_": {f"training.kind_{k.value}" for k in ClassKind},
+    "roll.entry.": {f"roll.entry.{m.value}" for m in Mark} | {"roll.entry.unmarked"},
 }
 SAMPLE = {"number": 2668, "percent": 0.625, "date": date(2026, 3, 5), "phone": "+84912345678"}
 
