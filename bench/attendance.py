@@ -8,10 +8,11 @@ A fresh database gets, through the repositories, a class whose session began fiv
 `--learners` cadres enrolled in it (linked to Telegram, consent given) and its lecturer. The
 real bot (build_application, its pacer unbound) runs against the emulator. Untimed, the
 lecturer opens /attendance, the session's card and "📲 Mở điểm danh": the projector's photo
-arrives with its code. At the next minute's turn the learners send their codes at random
-moments over `--spread` seconds: most this minute's code, `--grace` the previous minute's
-(a slow network), `--bad` a bad one (half expired, half mistyped). Latency: from sending the
-code to the bot's answer. Then the lecturer opens the roll call, taps "all present" and
+arrives with its code. Then the learners send their codes at random moments over `--spread`
+seconds: most this minute's code, `--grace` the previous minute's (a slow network), `--bad`
+a bad one (half expired, half mistyped); all within one minute (the run waits for the next
+one when too little of the current is left). Latency: from sending the code to the bot's
+answer. Then the lecturer opens the roll call, taps "all present" and
 "save"; `rollcall_ms` is the save's tap to its answer.
 
 Prints one JSON line: learners, checkins (told so and recorded in the database), rejected
@@ -37,6 +38,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bench.common import (
+    MAX_EVENTS,
     BenchError,
     Talker,
     add_database_option,
@@ -64,12 +66,18 @@ from storage.repositories.people import PeopleRepository
 from storage.repositories.roles import RoleRepository
 from storage.schema import attendance, classes, session_attendance
 from storage.types import utcnow
+from tools.emulator import BotMessage
 
 FIRST_TELEGRAM_ID = 7_300_000
 LECTURER_ID = 7_299_999
 ANSWER_TIMEOUT_S = 60.0
 CHECKED_IN = re.compile(r"Đã điểm danh")
+SAVED = re.compile(r"Đã lưu điểm danh")
+ALL_PRESENT = "✅ Tất cả có mặt"
+SAVE = "💾 Lưu"
 ERROR_SAMPLES = 5
+#: Seconds kept free at the end of the rush's minute, for the last answers.
+MARGIN_S = 8.0
 
 
 @dataclass
@@ -110,7 +118,7 @@ async def _seed(db: Database, learners: int) -> tuple[int, int, dict[int, int]]:
     return scene.class_id, session_id, scene.people
 
 
-async def _open_checkin(lecturer: Talker, session_id: int) -> Any:
+async def _open_checkin(lecturer: Talker, session_id: int) -> BotMessage:
     """/attendance → the session's card → "📲 Mở điểm danh"; returns the card."""
     await lecturer.send("/attendance")
     listing = await next_with(lecturer, SessionAttendance, ANSWER_TIMEOUT_S, session_id=session_id)
@@ -192,6 +200,8 @@ async def run(
 ) -> dict[str, Any]:  # fmt: skip
     if bad + grace > learners:
         raise BenchError("--bad and --grace cannot exceed --learners")
+    if spread > 60 - MARGIN_S:
+        raise BenchError(f"--spread must leave {MARGIN_S:.0f} s of the minute free")
     rng = random.Random(11)
     with tempfile.TemporaryDirectory(prefix="bench-attendance-") as tmp:
         async with fresh_database(database_url, Path(tmp)) as db:
@@ -202,10 +212,12 @@ async def run(
                 lecturer = venue.user(LECTURER_ID, "Giảng")
                 card = await _open_checkin(lecturer, session_id)
                 secret = await _secret(db, session_id)
-                # The rush starts as a minute turns: the projector's code is then the previous
-                # minute's, which the grace learners send.
+                # The rush fits in one minute (so the codes stay this minute's and the previous
+                # one's): when too little of this one is left, it starts as the next turns.
                 now = utcnow()
-                await asyncio.sleep(60 - now.second - now.microsecond / 1e6 + 0.3)
+                left = 60 - now.second - now.microsecond / 1e6
+                if left < spread + MARGIN_S:
+                    await asyncio.sleep(left + 0.3)
                 minute = minute_of(utcnow())
                 ids = sorted(people)
                 rng.shuffle(ids)
@@ -246,7 +258,7 @@ async def run(
     if refused:
         errors.append(f"the emulator refused {refused} requests as Telegram would")
     latencies = [o.latency_s for o in outcomes if o.latency_s is not None]
-    result = {
+    result: dict[str, Any] = {
         "learners": learners,
         "checkins": checkins,
         "rejected": rejected,
@@ -267,12 +279,40 @@ async def run(
     return result
 
 
-async def _roll_call(lecturer: Talker, card: Any, session_id: int) -> float:
+def _labelled(event: BotMessage, label: str) -> str:
+    """The callback data of the event's button with this label."""
+    for row in event.buttons:
+        for button in row:
+            if button.text == label and button.callback_data:
+                return button.callback_data
+    raise BenchError(f"no {label!r} button on the bot's message")
+
+
+async def _edit_with(user: Talker, label: str) -> BotMessage:
+    """The user's next bot event with a button labelled so."""
+    for _ in range(MAX_EVENTS):
+        event = await user.next_message(ANSWER_TIMEOUT_S)
+        if any(b.text == label for row in event.buttons for b in row):
+            return event
+    raise BenchError(f"no {label!r} button in the bot's last {MAX_EVENTS} messages")
+
+
+async def _roll_call(lecturer: Talker, card: BotMessage, session_id: int) -> float:
     """The roll call from the session's card: "all present", then "save", timed."""
     data = button_of(card, RollCall, session_id=session_id)
     if data is None:
         raise BenchError("the session's card has no roll-call button")
-    raise NotImplementedError
+    await lecturer.tap_data(data, card.message_id)
+    roll = await _edit_with(lecturer, ALL_PRESENT)
+    await lecturer.tap_data(_labelled(roll, ALL_PRESENT), roll.message_id)
+    roll = await _edit_with(lecturer, SAVE)
+    started = time.perf_counter()
+    await lecturer.tap_data(_labelled(roll, SAVE), roll.message_id)
+    for _ in range(MAX_EVENTS):
+        answer = await lecturer.next_message(ANSWER_TIMEOUT_S)
+        if SAVED.search(answer.body):
+            return time.perf_counter() - started
+    raise BenchError("the roll call was not saved")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
