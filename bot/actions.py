@@ -816,3 +816,11 @@ class DownloadRecord(Action):
 
     fmt: RecordFormat
     person_id: int = 0
+
+
+@action("att.list")
+@dataclasses.dataclass(frozen=True, slots=True)
+class AttendanceList(Action):
+    """A lecturer's sessions to take attendance of: today's, or the past month's (`past`)."""
+
+    past: bool = False

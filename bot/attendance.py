@@ -42,6 +42,9 @@ class MarkSource(StrEnum):
     CLOSE = "close"  # unmarked when the session closed
 
 
+#: Marks that show a session's attendance was taken (an approved leave or the close do not).
+TAKEN_BY = (MarkSource.CODE, MarkSource.LINK, MarkSource.BUTTON, MarkSource.ROLL,
+            MarkSource.CORRECTION)  # fmt: skip
 #: Minutes after the start from which a check-in is late, unless the class says otherwise.
 DEFAULT_LATE_AFTER = 15
 #: The share of sessions (percent) a learner must attend to complete, unless the class says.

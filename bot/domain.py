@@ -82,6 +82,7 @@ class MessageKind(StrEnum):
     OFFICE_SESSIONS = "office_sessions"
     OFFICE_UNCLOSED = "office_unclosed"
     OFFICE_REPORT = "office_report"
+    OFFICE_ATTENDANCE = "office_attendance"
     ATTENDANCE_WARNING = "attendance_warning"
     LEAVE_REQUEST = "leave_request"
     LEAVE_DECIDED = "leave_decided"

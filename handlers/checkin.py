@@ -11,7 +11,14 @@ from datetime import timedelta
 from telegram import Message, Update
 from telegram.ext import filters
 
-from bot.actions import CheckIn, OpenCheckin, RollCall, SessionAttendance, StopCheckin
+from bot.actions import (
+    AttendanceList,
+    CheckIn,
+    OpenCheckin,
+    RollCall,
+    SessionAttendance,
+    StopCheckin,
+)
 from bot.attendance import Mark, clean_code
 from bot.deeplinks import DeepLink
 from bot.errors import DomainError, InvalidInput, PermissionDenied
@@ -65,18 +72,29 @@ def projector_caption(texts: Texts, p: Projector) -> str:
 
 async def attendance(update: Update, ctx: BotContext) -> None:
     """/attendance: today's sessions of the person (all of them, for administrators)."""
+    await say(update, ctx, *await _session_list(update, ctx, past=False))
+
+
+async def attendance_list(update: Update, ctx: BotContext, tapped: AttendanceList) -> None:
+    await show(update, ctx, *await _session_list(update, ctx, past=tapped.past))
+
+
+async def _session_list(update: Update, ctx: BotContext, *, past: bool) -> tuple[str, Markup]:
+    """Today's sessions, or the past month's (a roll call forgotten, a mark to correct)."""
     actor = await ctx.actor(update)
-    sessions = await ctx.services.checkin.teaching_today(actor)
-    if not sessions:
-        await say(update, ctx, ctx.t("checkin.list_empty"))
-        return
+    checkin = ctx.services.checkin
+    sessions = await (checkin.taught_recently(actor) if past else checkin.teaching_today(actor))
     rows: list[list[Button]] = [
         [(ctx.t("checkin.session_label", start=s.session.starts_at, code=s.class_code,
                 status=ctx.t(f"checkin.status_{s.status.value}")),
           SessionAttendance(s.session.id))]
         for s in sessions
     ]  # fmt: skip
-    await say(update, ctx, ctx.t("checkin.list_heading"), inline(rows))
+    rows.append([(ctx.t("checkin.list_today" if past else "checkin.list_past"),
+                  AttendanceList(past=not past))])  # fmt: skip
+    kind = "past" if past else "today"
+    text = ctx.t(f"checkin.list_heading_{kind}" if sessions else f"checkin.list_empty_{kind}")
+    return text, inline(rows)
 
 
 async def session_card(update: Update, ctx: BotContext, tapped: SessionAttendance) -> None:
@@ -228,6 +246,7 @@ def handlers() -> list[Handler]:
         command("attendance", attendance),
         command("checkin", checkin_command),
         button(SessionAttendance, session_card),
+        button(AttendanceList, attendance_list),
         button(OpenCheckin, open_checkin),
         button(StopCheckin, stop_checkin),
         button(CheckIn, online_button),

@@ -50,6 +50,8 @@ WINDOWS_FOR_S = 2.0
 LINK_DESTINATION = "ci"
 #: What the lecturer's list shows: sessions of today, and earlier ones not yet closed.
 UNCLOSED_BACK = timedelta(days=1)
+#: How far back a lecturer's list of past sessions goes.
+RECENT = timedelta(days=30)
 RAW_MAX = 100  # typed text looked at: a code is six digits, with a space or two
 
 
@@ -194,15 +196,27 @@ class CheckinService:
     async def teaching_today(self, actor: Actor) -> list[TaughtSession]:
         """The sessions the person teaches (administrators: all) from today's start to its
         end, and earlier ones not yet closed, up to a day back."""
+        now = self.clock.now()
+        start = datetime.combine(local_day(now, self.tz), datetime.min.time(), self.tz)
+        return await self._taught(actor, start, now - UNCLOSED_BACK, start + timedelta(days=1))
+
+    async def taught_recently(self, actor: Actor) -> list[TaughtSession]:
+        """The sessions the person taught (administrators: all) over the last RECENT days,
+        newest first: to take a forgotten roll call, or to correct one."""
+        now = self.clock.now()
+        return await self._taught(actor, now - RECENT, now - RECENT, now, newest_first=True)
+
+    async def _taught(
+        self, actor: Actor, since: datetime, unclosed_since: datetime, until: datetime,
+        *, newest_first: bool = False,
+    ) -> list[TaughtSession]:  # fmt: skip
         if not (actor.is_admin or (actor.person is not None and actor.has(Role.LECTURER))):
             raise PermissionDenied()
         now = self.clock.now()
-        day = local_day(now, self.tz)
-        start = datetime.combine(day, datetime.min.time(), self.tz)
         whose = None if actor.is_admin else actor.person.id if actor.person else None
         async with self.db.read() as conn:
             found = await CheckinRepository(conn).teaching(
-                whose, start, now - UNCLOSED_BACK, start + timedelta(days=1)
+                whose, since, unclosed_since, until, newest_first=newest_first
             )
         return [
             TaughtSession(s.session, s.class_code, s.class_name,

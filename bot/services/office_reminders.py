@@ -9,14 +9,15 @@ sessions each time, and the keys already queued (or held for quiet hours) say wh
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.actions import Action, ClassAdminCard, ShowPlans
+from bot.actions import Action, ClassAdminCard, SessionAttendance, ShowPlans
+from bot.attendance import CLOSE_AFTER
 from bot.delivery.model import NewMessage
 from bot.domain import MessageKind
 from bot.office_reminders import (
@@ -36,12 +37,20 @@ from bot.office_reminders import (
 from bot.reminders import ReminderPrefs
 from bot.services.notices import moment, notice
 from bot.services.quiet import queue_or_hold
+from storage.repositories.attendance import AttendanceRepository
 from storage.repositories.office import OfficeRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.roles import RoleRepository
 
 #: The daily digests, in the order they are made.
-DIGESTS = (MessageKind.OFFICE_DEADLINE, MessageKind.OFFICE_SESSIONS, MessageKind.OFFICE_UNCLOSED)
+DIGESTS = (
+    MessageKind.OFFICE_DEADLINE,
+    MessageKind.OFFICE_SESSIONS,
+    MessageKind.OFFICE_UNCLOSED,
+    MessageKind.OFFICE_ATTENDANCE,
+)
+#: Sessions whose attendance nobody took are listed for this many days after they end.
+UNTAKEN_DAYS = 7
 #: What a session lacks, in words: one text for each combination, so it reads naturally.
 LACKS = {
     (Gap.LECTURER,): "office.lacks_lecturer",
@@ -61,7 +70,8 @@ REPORT_NAMES = {
 }
 BUTTONS_PER_ROW = 3
 TITLE_MAX = 200
-#: One line of a digest (a nested catalog text), the class it is about, and its code.
+#: One line of a digest (a nested catalog text), the class it is about (or the session, for
+#: sessions whose attendance was not taken), and its button's label.
 Item = tuple[dict[str, Any], int, str]
 
 
@@ -134,6 +144,9 @@ class OfficeReminders:
         if kind is MessageKind.OFFICE_SESSIONS:
             return _grouped(kind, key, "office.sessions", "office.more_sessions",
                             await self._sessions(repo, now), days=SESSION_DAYS)  # fmt: skip
+        if kind is MessageKind.OFFICE_ATTENDANCE:
+            return _grouped(kind, key, "office.untaken", "office.more_sessions",
+                            await self._untaken(repo, now), card=SessionAttendance)  # fmt: skip
         return _grouped(kind, key, "office.unclosed", "office.more_classes",
                         await self._unclosed(repo, now))  # fmt: skip
 
@@ -167,6 +180,20 @@ class OfficeReminders:
             for c in await repo.unclosed(now)
         ]  # fmt: skip
 
+    async def _untaken(self, repo: OfficeRepository, now: datetime) -> list[Item]:
+        """Sessions that ended without any attendance taken: not closed by the periodic pass
+        (that would mark the whole class absent), for someone to take the roll or close."""
+        found = await AttendanceRepository(repo.conn).untaken(
+            now - CLOSE_AFTER, since=now - timedelta(days=UNTAKEN_DAYS)
+        )
+        return [
+            ({"key": "office.untaken_item", "params": {
+                "code": s.class_code, "at": moment(s.starts_at),
+                "lecturer": s.lecturer or "—"}},
+             s.session_id, f"{s.class_code} {s.starts_at.astimezone(self.tz):%d/%m}")
+            for s in found
+        ]  # fmt: skip
+
     def _report(self, due: DueReport) -> Digest:
         name = due.entry.report
         report: Any = {"key": REPORT_NAMES[name]} if name in REPORT_NAMES else name
@@ -194,26 +221,30 @@ def report_key(due: DueReport) -> str:
     return f"{MessageKind.OFFICE_REPORT.value}:{due.entry.tag}:{due.reminded_on.isoformat()}"
 
 
+def _class_card(class_id: int) -> Action:
+    return ClassAdminCard(class_id, fresh=True)
+
+
 def _grouped(
     kind: MessageKind,
     key: str,
     text_key: str,
     more_key: str,
     items: Sequence[Item],
+    card: Callable[[int], Action] = _class_card,
     **extra: Any,
 ) -> Digest | None:
-    """A digest of up to LISTED items, "and K more", with a button to each class listed."""
+    """A digest of up to LISTED items, "and K more", with a button to each class listed (or
+    to what `card` opens for each item's id)."""
     if not items:
         return None
     shown = items[:LISTED]
     left = len(items) - len(shown)
     more: Any = {"key": more_key, "params": {"count": left}} if left else ""
     classes: dict[int, str] = {}
-    for _, class_id, code in shown:
-        classes.setdefault(class_id, code)
-    cards: list[tuple[str, Action]] = [
-        (code, ClassAdminCard(class_id, fresh=True)) for class_id, code in classes.items()
-    ]
+    for _, item_id, label in shown:
+        classes.setdefault(item_id, label)
+    cards: list[tuple[str, Action]] = [(label, card(i)) for i, label in classes.items()]
     buttons = [
         [{"text": code, "data": act.pack()} for code, act in cards[i : i + BUTTONS_PER_ROW]]
         for i in range(0, len(cards), BUTTONS_PER_ROW)

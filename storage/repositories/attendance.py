@@ -11,8 +11,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.attendance import AttendanceEntry, Mark, MarkSource, Standing, standing
-from bot.training import EnrolmentStatus, SessionStatus
+from bot.attendance import TAKEN_BY, AttendanceEntry, Mark, MarkSource, Standing, standing
+from bot.training import ClassStatus, EnrolmentStatus, SessionStatus
 from storage.repositories.outbox import _insert
 from storage.schema import (
     attendance,
@@ -83,6 +83,17 @@ class OpenCheckin:
 
 
 @dataclass(frozen=True, slots=True)
+class UntakenSession:
+    """A session that ended with nobody's attendance taken."""
+
+    session_id: int
+    class_id: int
+    class_code: str
+    starts_at: datetime
+    lecturer: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class RollEntry:
     """One enrolled learner on a session's roll, with their mark so far."""
 
@@ -116,6 +127,35 @@ _MARK_COLUMNS = (
     attendance.c.checked_in_at,
     attendance.c.marked_by,
 )
+
+
+_ENDED_FROM = class_sessions.join(classes, classes.c.id == class_sessions.c.class_id).outerjoin(
+    session_attendance, session_attendance.c.session_id == class_sessions.c.id
+)
+
+
+def _ended_unclosed(before: datetime, since: datetime | None) -> list[sa.ColumnElement[bool]]:
+    s = class_sessions
+    return [
+        s.c.ends_at < before,
+        s.c.status == SessionStatus.SCHEDULED.value,
+        classes.c.status != ClassStatus.CANCELLED.value,
+        session_attendance.c.closed_at.is_(None),
+        s.c.starts_at >= since if since is not None else sa.true(),
+    ]
+
+
+def _taken() -> sa.ColumnElement[bool]:
+    """The session's attendance was taken: check-in opened, a roll saved, or a mark that
+    someone took (not a leave's, not the close's)."""
+    return sa.or_(
+        session_attendance.c.secret.is_not(None),
+        session_attendance.c.saved_at.is_not(None),
+        sa.exists().where(
+            attendance.c.session_id == class_sessions.c.id,
+            attendance.c.source.in_([m.value for m in TAKEN_BY]),
+        ),
+    )
 
 
 class AttendanceRepository:
@@ -308,29 +348,36 @@ class AttendanceRepository:
     async def to_close(
         self, before: datetime, limit: int = 200, *, since: datetime | None = None
     ) -> list[tuple[int, int, datetime]]:
-        """(session, class, end) of sessions that ended before `before` and are not closed,
+        """(session, class, end) of sessions that ended before `before`, are not closed and
+        had their attendance taken (a check-in opened, a roll saved, a learner's check-in),
         in classes still going on (a cancelled class's sessions take no attendance); with
-        `since`, only those that started after it (the index on starts_at bounds the scan)."""
+        `since`, only those that started after it (the index on starts_at bounds the scan).
+
+        A session nobody took attendance of is left open: closing it would mark its whole
+        class absent; the office is told instead (`untaken`)."""
         s = class_sessions
-        recent = s.c.starts_at >= since if since is not None else sa.true()
         rows = await self.conn.execute(
             sa.select(s.c.id, s.c.class_id, s.c.ends_at)
-            .select_from(
-                s.join(classes, classes.c.id == s.c.class_id).outerjoin(
-                    session_attendance, session_attendance.c.session_id == s.c.id
-                )
-            )
-            .where(
-                s.c.ends_at < before,
-                s.c.status == SessionStatus.SCHEDULED.value,
-                classes.c.status != "cancelled",
-                session_attendance.c.closed_at.is_(None),
-                recent,
-            )
+            .select_from(_ENDED_FROM)
+            .where(*_ended_unclosed(before, since), _taken())
             .order_by(s.c.ends_at)
             .limit(limit)
         )
         return [(r.id, r.class_id, r.ends_at) for r in rows]
+
+    async def untaken(self, before: datetime, *, since: datetime) -> list[UntakenSession]:
+        """Sessions that ended between `since` and `before` and are not closed, whose
+        attendance nobody took, soonest first."""
+        s = class_sessions
+        lecturer = people.alias("lecturer")
+        rows = await self.conn.execute(
+            sa.select(s.c.id, s.c.class_id, classes.c.code, s.c.starts_at,
+                      lecturer.c.full_name.label("lecturer"))
+            .select_from(_ENDED_FROM.outerjoin(lecturer, lecturer.c.id == s.c.lecturer_id))
+            .where(*_ended_unclosed(before, since), ~_taken())
+            .order_by(s.c.starts_at, s.c.id)
+        )  # fmt: skip
+        return [UntakenSession(r.id, r.class_id, r.code, r.starts_at, r.lecturer) for r in rows]
 
     # --- standings --------------------------------------------------------------------------
 

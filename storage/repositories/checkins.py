@@ -23,6 +23,9 @@ from storage.schema import (
     session_attendance,
 )
 
+#: The most sessions a lecturer's list shows.
+LISTED = 50
+
 
 @dataclass(frozen=True, slots=True)
 class SessionOfClass:
@@ -112,7 +115,13 @@ class CheckinRepository:
         return [_of_class(r) for r in rows]
 
     async def teaching(
-        self, person_id: int | None, since: datetime, unclosed_since: datetime, until: datetime
+        self,
+        person_id: int | None,
+        since: datetime,
+        unclosed_since: datetime,
+        until: datetime,
+        *,
+        newest_first: bool = False,
     ) -> list[SessionOfClass]:
         """Sessions starting before `until` and ending after `since` (or, not yet closed,
         after `unclosed_since`), of classes not cancelled: those the person teaches (named
@@ -138,5 +147,6 @@ class CheckinRepository:
                     ),
                 )
             )
-        rows = await self.conn.execute(query.order_by(s.c.starts_at, s.c.id).limit(50))
+        order = (s.c.starts_at.desc(), s.c.id.desc()) if newest_first else (s.c.starts_at, s.c.id)
+        rows = await self.conn.execute(query.order_by(*order).limit(LISTED))
         return [_of_class(r) for r in rows]

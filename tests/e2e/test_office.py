@@ -80,9 +80,18 @@ async def test_an_administrator_is_reminded_closes_the_class_and_reads_the_repor
         assert "HAN1" in deadline.text and "0/10" in deadline.text
         unclosed = await admin.expect("Lớp đã học xong nhưng chưa đóng")
         assert "XONG" in unclosed.text and "HAN1" not in unclosed.text
+        # Its two sessions ended with nobody's attendance taken: left open, the office told.
+        untaken = await admin.expect("Buổi học chưa được điểm danh")
+        assert untaken.text.count("XONG") == 2 and len(untaken.labels) == 2
         wake_reminders(h.app)  # a second pass the same day adds nothing
         await settled(h.db)
         await admin.no_message(0.3)
+
+        await admin.tap(untaken.labels[0], message_id=untaken.message_id)
+        session_card = await admin.expect("Điểm danh buổi học")
+        assert "XONG" in session_card.text and "Điểm danh theo danh sách" in str(
+            session_card.labels
+        )
 
         # From the reminder: the class's card below it (the list stays), then close it.
         await admin.tap("XONG", message_id=unclosed.message_id)

@@ -49,6 +49,7 @@ async def a_class(harness: Harness, clock: FrozenClock, learners: int, *, days: 
     enrolled a month ago ("Học viên 01"…, linked to Telegram), the first checked in today."""
     lecturer = await add_person(harness.db, "Hà Thị Giảng", telegram_id=LECTURER,
                                 unit_id=harness.province.root_id)  # fmt: skip
+    await add_role(harness.db, lecturer, "lecturer")
     class_id = await add_class(harness.db, "DD.01", starts=today_at(8), days=days,
                                created=clock.now() - timedelta(days=40), lecturer_ids=(lecturer,),
                                name="Bồi dưỡng kỹ năng số")  # fmt: skip
@@ -246,3 +247,12 @@ async def test_sessions_close_and_the_unmarked_are_absent_and_warned_once(
             await user.no_message(0.5)
         assert (len(warnings(a)), len(warnings(b)), len(warnings(head))) == (1, 1, 2)
         assert {m for m, _ in (await marks(harness, second)).values()} == {Mark.ABSENT}
+
+        # Later, the lecturer finds both sessions among the past ones, to correct a mark.
+        await lecturer.send("/attendance")
+        today = await lecturer.expect("Điểm danh")
+        await lecturer.tap("🗂 Các buổi đã qua", today.message_id)
+        past = await edited(lecturer, today, "30 ngày qua")
+        assert sum("Bồi dưỡng" in label or "đã kết thúc" in label for label in past.labels) >= 2
+        await lecturer.tap("📅 Các buổi hôm nay", past.message_id)
+        await edited(lecturer, past, "hôm nay")

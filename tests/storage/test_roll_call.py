@@ -225,7 +225,16 @@ async def test_closing_marks_the_unmarked_absent_once(db: Database) -> None:
     with pytest.raises(Conflict) as again:
         await roll_call.close(roll.lecturer, session)
     assert again.value.key == "roll.already_closed"
-    assert await roll_call.close_due(roll.clock.now() + timedelta(days=1)) == 1  # session 2
+    # Session 2: nobody takes its attendance, so the pass leaves it open (closing it would
+    # mark the whole class absent) and the office is told; once a roll is saved, it closes.
+    later = roll.clock.now() + timedelta(days=1)
+    assert await roll_call.close_due(later) == 0
+    async with db.read() as conn:
+        untaken = await AttendanceRepository(conn).untaken(later, since=later - timedelta(days=7))
+    assert [u.session_id for u in untaken] == [roll.sessions[1]]
+    roll.clock.advance(timedelta(hours=2))
+    await roll_call.save(roll.lecturer, roll.sessions[1], {a: Mark.PRESENT})
+    assert await roll_call.close_due(later) == 1
     assert (await roll_call.sheet(roll.lecturer, session)).closed
     # After the close, a change is a correction.
     assert await roll_call.needs_reason(roll.lecturer, session, {b: Mark.EXCUSED})
@@ -246,11 +255,17 @@ async def test_the_pass_closes_sessions_ended_long_enough_ago(db: Database) -> N
                 class_id, roll.learners[0], EnrolmentStatus.ENROLLED, at=now - timedelta(days=20)
             )
     roll_call = roll.services.roll_call
+    async with db.write() as conn:  # one learner checked in: its attendance was taken
+        await AttendanceRepository(conn).check_in(
+            roll.sessions[0], roll.class_id, roll.learners[0], Mark.PRESENT, MarkSource.CODE, now
+        )
     # Session 1 of DD01 began an hour ago: it ends in two hours, and closes two hours later.
     assert await roll_call.close_due(now + timedelta(hours=3, minutes=59)) == 0
     assert await roll_call.close_due(now + timedelta(hours=4, minutes=1)) == 1
     assert await roll_call.close_due(now + timedelta(hours=4, minutes=2)) == 0
-    assert {m for m, _ in (await _marks(db, roll.sessions[0])).values()} == {Mark.ABSENT}
+    marks = await _marks(db, roll.sessions[0])
+    assert marks[roll.learners[0]][0] is Mark.PRESENT
+    assert {m for p, (m, _) in marks.items() if p != roll.learners[0]} == {Mark.ABSENT}
     async with db.read() as conn:
         rows = await conn.execute(sa.select(attendance.c.class_id).distinct())
         assert set(rows.scalars()) == {roll.class_id}

@@ -87,6 +87,7 @@ WIRE_CODES = {
     "att": "SessionAttendance",
     "roll": "RollCall",
     "class.rules": "ClassRules",
+    "att.list": "AttendanceList",
     "res": "ResultsSheet",
     "res.pick": "PickResult",
     "res.set": "SetResult",

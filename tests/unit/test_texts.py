@@ -72,6 +72,8 @@ DYNAMIC = {
     "results.outcome.": {f"results.outcome.{o.value}" for o in Outcome},
     "results.column.": {f"results.column.{c.value}" for c in Column},
     "checkin.status_": {f"checkin.status_{s.value}" for s in CheckinStatus},
+    "checkin.list_heading_": {f"checkin.list_heading_{k}" for k in ("today", "past")},
+    "checkin.list_empty_": {f"checkin.list_empty_{k}" for k in ("today", "past")},
     "checkin.already_": {f"checkin.already_{m.value}" for m in Mark},
     "checkin.done_": {f"checkin.done_{m.value}" for m in Mark if m.attended},
     "record.outcome.": {f"record.outcome.{o.value}" for o in Outcome},
