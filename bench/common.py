@@ -332,7 +332,9 @@ def bench_settings(
     per_chat_s: float = UNBOUND_RATE,
 ) -> Settings:
     """The bot's Settings for a venue, ignoring any .env; by default its pacer never binds,
-    so the processing is measured, not Telegram's limits."""
+    so the processing is measured, not Telegram's limits. The office's daily reminders are
+    off: in office hours they would go to demo staff whose chats the emulator never opened,
+    and what a run measures would depend on the hour."""
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         bot_token=SecretStr(venue.token),
@@ -341,6 +343,7 @@ def bench_settings(
         database_url=database_url,
         send_rate_per_s=per_s,
         send_rate_per_chat_s=per_chat_s,
+        office_reminder_hours="00:00-00:00",
     )
 
 

@@ -231,8 +231,11 @@ class ClassRepository:
         return await self.get(class_id)
 
     async def code_taken(self, code: str) -> bool:
+        return await self.id_of(code) is not None
+
+    async def id_of(self, code: str) -> int | None:
         found = await self.conn.execute(sa.select(classes.c.id).where(classes.c.code == code))
-        return found.first() is not None
+        return found.scalar()
 
     async def update(self, class_id: int, **values: Any) -> None:
         if "name" in values or "code" in values:

@@ -35,6 +35,7 @@ from tools.demo.seed import (
     DEMO_NOTICE_VERSION,
     DemoSeedError,
     DemoSummary,
+    ask_demo_leave,
     has_people,
     seed_demo,
 )
@@ -301,6 +302,7 @@ async def test_the_classes_loop_can_be_tried_as_the_guide_says(db: Database) -> 
 
 async def test_the_demo_has_a_year_of_attendance_and_a_check_in_under_way(db: Database) -> None:
     services, summary = await seeded_services(db)
+    await ask_demo_leave(db, summary, services.clock.now())  # as the sandbox does
     now = services.clock.now()
     async with db.read() as conn:
         repo = AttendanceRepository(conn)

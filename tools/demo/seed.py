@@ -149,7 +149,6 @@ async def seed_demo(
         await AuditRepository(conn).record(
             AuditAction.DEMO_SEED, actor=None, people=len(data.people), seed=seed
         )
-    await _ask_leave(db, loaded.class_ids[training.practice_class], data.identities, now)
     return DemoSummary(
         units=len(data.units),
         people=len(data.people),
@@ -206,11 +205,16 @@ _RANKS = {"VC.I": 1, "VC.II": 2, "VC.III": 3, "VC.IV": 4}
 _ELECTED = {"BT", "PBT", "CT_UBND", "PCT_UBND", "CT_HDND", "CT_MTTQ"}
 
 
-async def _ask_leave(db: Database, class_id: int, staff: DemoIdentities, now: datetime) -> None:
+async def ask_demo_leave(db: Database, summary: DemoSummary, now: datetime | None = None) -> None:
     """The demo learner asks to be excused from the practice class's next session, as she
-    would in the chat: the demo lecturer finds the request waiting for a decision."""
+    would in the chat: the demo lecturer finds the request waiting for a decision. Apart
+    from the seed: the request is a message to deliver, to a chat only the sandbox has."""
+    now = now or utcnow()
+    staff = summary.identities
     async with db.read() as conn:
-        sessions = await ClassRepository(conn).sessions(class_id)
+        classes = ClassRepository(conn)
+        class_id = await classes.id_of(summary.practice_class)
+        sessions = await classes.sessions(class_id) if class_id is not None else []
     upcoming = [s for s in sessions if s.starts_at > now]
     if not upcoming or staff.learner.telegram_id is None:
         return

@@ -160,7 +160,7 @@ async def _serve(
     from bot.app.checkin_runtime import wake_checkin
     from bot.app.reminders_runtime import wake_reminders
     from storage.database import Database
-    from tools.demo.seed import has_people, seed_demo
+    from tools.demo.seed import ask_demo_leave, has_people, seed_demo
     from tools.emulator import BotApiEmulator
 
     cleanup = contextlib.AsyncExitStack()
@@ -173,6 +173,7 @@ async def _serve(
             # Demo data is placed around the real time: a new database starts the clock there.
             clock.apply(Reset())
             seeded = await seed_demo(db, people=DEMO_PEOPLE, seed=DEMO_SEED, tz=settings.tz)
+            await ask_demo_leave(db, seeded)
             console.show(classes_guide(seeded.plan_year, seeded.classes, seeded.classes_to_try))
 
         emulator = BotApiEmulator(token=SANDBOX_TOKEN)
