@@ -27,7 +27,16 @@ async def test_mydata_sends_everything_stored_as_a_file(harness: Harness) -> Non
     assert readable.document.file_name == "du-lieu-ca-nhan.xlsx"
     assert "Toàn bộ dữ liệu" in readable.caption
     book = openpyxl.load_workbook(io.BytesIO(readable.document.content))
-    assert book.sheetnames == ["Hồ sơ", "Đồng ý", "Vai trò", "Nhật ký", "Tin nhắn"]
+    assert book.sheetnames == [
+        "Hồ sơ",
+        "Đồng ý",
+        "Vai trò",
+        "Nhật ký",
+        "Tin nhắn",
+        "Điểm danh",
+        "Đơn xin nghỉ",
+        "Kết quả học tập",
+    ]
     fields = {row[0]: row[1] for row in book["Hồ sơ"].iter_rows(min_row=2, values_only=True)}
     assert fields["Họ và tên"] == "Hoàng Thị Thu" and fields["Điện thoại"] == "0912 000 333"
     assert fields["Dân tộc"] == "Mông" and fields["Số tài khoản Telegram"] == 901
@@ -52,7 +61,16 @@ async def test_mydata_comes_in_the_language_the_person_chose(harness: Harness) -
     readable = await cadre.expect("Everything the system stores about you")
     assert readable.document is not None and readable.document.file_name == "my-data.xlsx"
     book = openpyxl.load_workbook(io.BytesIO(readable.document.content))
-    assert book.sheetnames == ["Profile", "Consents", "Roles", "History", "Messages"]
+    assert book.sheetnames == [
+        "Profile",
+        "Consents",
+        "Roles",
+        "History",
+        "Messages",
+        "Attendance",
+        "Leave requests",
+        "Results",
+    ]
     fields = {row[0]: row[1] for row in book["Profile"].iter_rows(min_row=2, values_only=True)}
     assert (fields["Full name"], fields["Phone"]) == ("Hà Thị Lan", "0912 000 555")
     assert fields["Gender"] == "Female" and fields["Language"] == "🇬🇧 English"
