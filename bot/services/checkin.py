@@ -227,10 +227,7 @@ class CheckinService:
     async def card(self, actor: Actor, session_id: int) -> AttendanceCard:
         now = self.clock.now()
         async with self.db.read() as conn:
-            found = await CheckinRepository(conn).session(session_id)
-            if found is None:
-                raise NotFound("error.session_unknown")
-            await require_teacher(conn, actor, found.session)
+            found = await _taught_session(conn, actor, session_id)
             training_class = await ClassRepository(conn).get(found.session.class_id)
             marks = await AttendanceRepository(conn).marks(session_id)
         counts = dict.fromkeys(Mark, 0)
@@ -250,10 +247,7 @@ class CheckinService:
         shown again with the same codes). From CHECKIN_EARLY before the start to the end."""
         now = self.clock.now()
         async with self.db.write() as conn:
-            found = await CheckinRepository(conn).session(session_id)
-            if found is None:
-                raise NotFound("error.session_unknown")
-            await require_teacher(conn, actor, found.session)
+            found = await _taught_session(conn, actor, session_id)
             s = found.session
             if s.cancelled or found.class_cancelled:
                 raise Conflict("checkin.session_cancelled")
@@ -287,10 +281,7 @@ class CheckinService:
         """Ends self check-in before the session does; marks taken stay."""
         now = self.clock.now()
         async with self.db.write() as conn:
-            found = await CheckinRepository(conn).session(session_id)
-            if found is None:
-                raise NotFound("error.session_unknown")
-            await require_teacher(conn, actor, found.session)
+            found = await _taught_session(conn, actor, session_id)
             if found.state.secret is None or found.state.stopped_at is not None:
                 raise Conflict("checkin.not_running")
             await AttendanceRepository(conn).update_state(session_id, stopped_at=now)
@@ -522,3 +513,12 @@ async def _record(
         raise Conflict(f"checkin.already_{earlier.mark.value}",
                        at=earlier.checked_in_at or earlier.at)  # fmt: skip
     return CheckedIn(session_id, names[0], names[1], starts_at, mark, now)
+
+
+async def _taught_session(conn: AsyncConnection, actor: Actor, session_id: int) -> SessionOfClass:
+    """The session, if it exists and the actor teaches it (or is an administrator)."""
+    found = await CheckinRepository(conn).session(session_id)
+    if found is None:
+        raise NotFound("error.session_unknown")
+    await require_teacher(conn, actor, found.session)
+    return found
