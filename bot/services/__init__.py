@@ -21,6 +21,7 @@ from bot.services.leave import LeaveService
 from bot.services.office_reminders import OfficeReminders
 from bot.services.people import PeopleService
 from bot.services.planning import PlanningService
+from bot.services.quiet import Quiet
 from bot.services.reminders import ReminderService
 from bot.services.results import ResultsService
 from bot.services.roll_call import RollCallService
@@ -64,6 +65,7 @@ class Services:
     ) -> Services:
         clock = clock or SystemClock()
         defaults = ReminderPrefs(quiet=quiet or QuietHours())
+        held = Quiet(tz, defaults)
         delivery = DeliveryService(db)
         access = AccessService(db, superadmin_ids, notify=delivery.wake)
         return cls(
@@ -95,8 +97,8 @@ class Services:
                 office=OfficeReminders(tz, superadmin_ids, reports, office_hours),
             ),
             results=ResultsService(db, clock, tz),
-            leave=LeaveService(db, clock, superadmin_ids, notify=delivery.wake),
+            leave=LeaveService(db, clock, superadmin_ids, notify=delivery.wake, quiet=held),
             checkin=CheckinService(db, clock, tz),
             records=TrainingRecordService(db, clock, tz),
-            roll_call=RollCallService(db, clock, notify=delivery.wake),
+            roll_call=RollCallService(db, clock, notify=delivery.wake, quiet=held),
         )

@@ -27,6 +27,7 @@ from bot.leave import LEAVE_AHEAD, clean_reason, may_ask
 from bot.services.access import registered
 from bot.services.attendance import teaches, warn_if_due
 from bot.services.notices import moment, notice
+from bot.services.quiet import Quiet
 from bot.training import ClassStatus, EnrolmentStatus, Session, TrainingClass
 from storage.database import Database
 from storage.repositories.attendance import AttendanceRepository
@@ -104,11 +105,13 @@ class LeaveService:
         clock: Clock,
         superadmin_ids: frozenset[int],
         notify: Callable[[], None] = lambda: None,
+        quiet: Quiet | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.superadmin_ids = superadmin_ids  # asked when a session has no linked lecturer
         self.notify = notify  # wakes the outbox sender
+        self.quiet = quiet or Quiet()  # warnings wait for their readers' quiet hours
 
     # --- the learner ---------------------------------------------------------------------------
 
@@ -210,6 +213,8 @@ class LeaveService:
                 raise _already(request)
             if not await repo.decide(request_id, status, person.id, now):
                 raise _already(await repo.get(request_id))  # another decider, a moment ago
+            decided = await repo.get(request_id)
+            await self._tell_learner(conn, decided)  # before any warning the absence brings
             if approve:
                 await self._excuse(conn, request, person, now)
             await AuditRepository(conn).record(
@@ -217,8 +222,6 @@ class LeaveService:
                 request_id=request_id, session_id=request.session_id, class_id=request.class_id,
                 decision=status.value,
             )  # fmt: skip
-            decided = await repo.get(request_id)
-            await self._tell_learner(conn, decided)
             await self._settle_copies(conn, decided, actor.telegram_id)
         self.notify()
         return LeaveDecided(decided)
@@ -252,7 +255,7 @@ class LeaveService:
             source=MarkSource.LEAVE, by=decider.id, at=now,
         )  # fmt: skip
         training_class = await ClassRepository(conn).get(request.class_id)
-        await warn_if_due(conn, training_class, [request.person_id], now)
+        await warn_if_due(conn, training_class, [request.person_id], now, self.quiet)
 
     async def _tell_learner(self, conn: AsyncConnection, request: LeaveRequest) -> None:
         learner = await PeopleRepository(conn).get(request.person_id)

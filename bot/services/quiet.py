@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.delivery.model import NewMessage
+from bot.i18n import DEFAULT_TIMEZONE
 from bot.reminders import ReminderPrefs
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.reminders import ReminderRepository
@@ -41,3 +43,18 @@ async def queue_or_hold(
     await OutboxRepository(conn).add(ready)
     await repo.hold(held)
     return len(held)
+
+
+@dataclass(frozen=True, slots=True)
+class Quiet:
+    """What decides quiet hours for a service that queues news: the province's zone and the
+    settings of people who never chose their own (QUIET_HOURS)."""
+
+    tz: tzinfo = DEFAULT_TIMEZONE
+    defaults: ReminderPrefs = field(default_factory=ReminderPrefs)
+
+    async def queue(
+        self, conn: AsyncConnection, messages: Sequence[NewMessage], now: datetime
+    ) -> int:
+        """Queues them, holding those for people in their quiet hours (see queue_or_hold)."""
+        return await queue_or_hold(conn, messages, now=now, tz=self.tz, defaults=self.defaults)

@@ -24,6 +24,7 @@ from bot.clock import Clock
 from bot.domain import Actor, AuditAction
 from bot.errors import Conflict, InvalidInput
 from bot.services.attendance import require_teacher, warn_if_due
+from bot.services.quiet import Quiet
 from bot.training import ClassStatus, Session, TrainingClass
 from bot.validation import plain_text
 from storage.database import Database
@@ -107,10 +108,19 @@ def corrections(entries: list[RollEntry], marks: Mapping[int, Mark]) -> dict[int
 
 
 class RollCallService:
-    def __init__(self, db: Database, clock: Clock, *, notify: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        *,
+        notify: Callable[[], None] = lambda: None,
+        quiet: Quiet | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.notify = notify
+        #: Warnings wait for their readers' quiet hours to end.
+        self.quiet = quiet or Quiet()
 
     # --- the lecturer ----------------------------------------------------------------------
 
@@ -160,7 +170,7 @@ class RollCallService:
                 raise Conflict("roll.already_closed")
             saved = await self._save(conn, actor, session, training_class, marks or {}, why, now,
                                      audited=False)  # fmt: skip
-            absent, warned = await _close(conn, session, training_class, state, now)
+            absent, warned = await _close(conn, session, training_class, state, now, self.quiet)
             counts = (await self._sheet(conn, session, training_class)).counts
             await AuditRepository(conn).record(
                 AuditAction.ROLL_CALL_SAVED, actor=actor.telegram_id, session_id=session.id,
@@ -192,7 +202,7 @@ class RollCallService:
                         classes[class_id] = await ClassRepository(conn).get(class_id)
                     session = await ClassRepository(conn).session(session_id)
                     state = await repo.state(session_id)
-                    await _close(conn, session, classes[class_id], state, now)
+                    await _close(conn, session, classes[class_id], state, now, self.quiet)
             closed += len(due)
             if due:
                 self.notify()
@@ -268,7 +278,8 @@ class RollCallService:
                          "reason": reason} for p, m in fixed.items()},
         )  # fmt: skip
         await repo.update_state(session.id, saved_at=now, saved_by=by)
-        warned = await warn_if_due(conn, training_class, [*new, *fixed], now) if new or fixed else 0
+        changed = [*new, *fixed]
+        warned = await warn_if_due(conn, training_class, changed, now, self.quiet) if changed else 0
         return SavedRoll(counts, len(new), len(fixed), warned=warned)
 
 
@@ -282,6 +293,7 @@ async def _close(
     training_class: TrainingClass,
     state: SessionState,
     now: datetime,
+    quiet: Quiet,
 ) -> tuple[int, int]:
     """Closes a session: its check-in stops, its unmarked learners become absent (and are
     warned if need be). Returns how many were made absent, and how many of them warned."""
@@ -289,5 +301,5 @@ async def _close(
     absent = await repo.absent_unmarked(session.id, session.class_id, session.ends_at, now)
     stopped = state.stopped_at or (now if state.secret is not None else None)
     await repo.update_state(session.id, closed_at=now, stopped_at=stopped)
-    warned = await warn_if_due(conn, training_class, absent, now) if absent else 0
+    warned = await warn_if_due(conn, training_class, absent, now, quiet) if absent else 0
     return len(absent), warned

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import openpyxl
@@ -14,13 +14,15 @@ import sqlalchemy as sa
 from bot.attendance import Mark, MarkSource
 from bot.clock import FrozenClock
 from bot.i18n import Texts
+from bot.reminders import QuietHours, ReminderPrefs
 from bot.services import Services
 from bot.services.attendance import warn_if_due
+from bot.services.quiet import Quiet
 from handlers.personal_data import machine_json, workbook
 from storage.database import Database
 from storage.repositories.attendance import AttendanceRepository
 from storage.repositories.classes import ClassRepository
-from storage.schema import outbox
+from storage.schema import held_messages, outbox
 from storage.types import utcnow
 from tests.factories import add_class, add_person, add_role, make_province
 
@@ -83,12 +85,12 @@ async def test_a_warning_goes_to_the_learner_and_their_head_once(db: Database) -
         await repo.put(sessions[0].id, class_id, {a: Mark.ABSENT},
                        source=MarkSource.ROLL, by=None, at=now)  # fmt: skip
         # 5 sessions, 4 needed: one absence leaves exactly 4 reachable: one more and it fails.
-        assert await warn_if_due(conn, training_class, [a], now) == 1
-        assert await warn_if_due(conn, training_class, [a], now) == 0
+        assert await warn_if_due(conn, training_class, [a], now, Quiet()) == 1
+        assert await warn_if_due(conn, training_class, [a], now, Quiet()) == 0
         await repo.put(sessions[1].id, class_id, {a: Mark.EXCUSED},
                        source=MarkSource.LEAVE, by=None, at=now)  # fmt: skip
-        assert await warn_if_due(conn, training_class, [a], now) == 1
-        assert await warn_if_due(conn, training_class, [a], now) == 0
+        assert await warn_if_due(conn, training_class, [a], now, Quiet()) == 1
+        assert await warn_if_due(conn, training_class, [a], now, Quiet()) == 0
         rows = await conn.execute(
             sa.select(outbox.c.chat_id, outbox.c.dedup_key, outbox.c.payload)
             .where(outbox.c.kind == "attendance_warning")
@@ -124,3 +126,21 @@ async def test_mydata_holds_the_persons_marks_in_words(db: Database) -> None:
         ("đi muộn", "mã điểm danh"), ("vắng có phép", "đơn xin nghỉ được duyệt"),
     ]  # fmt: skip
     assert json.loads(machine_json(data))["attendance"][0]["mark"] == "late"
+
+
+async def test_a_warning_decided_at_night_waits_for_the_morning(db: Database) -> None:
+    class_id, (a, _, _), _ = await _class_with_learners(db)
+    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    night = datetime(2027, 3, 10, 23, 30, tzinfo=tz)
+    async with db.write() as conn:
+        classes = ClassRepository(conn)
+        session = (await classes.sessions(class_id))[0]
+        await AttendanceRepository(conn).put(
+            session.id, class_id, {a: Mark.ABSENT}, source=MarkSource.CLOSE, by=None, at=night
+        )
+        quiet = Quiet(tz, ReminderPrefs(quiet=QuietHours()))
+        assert await warn_if_due(conn, await classes.get(class_id), [a], night, quiet) == 1
+        queued = (await conn.execute(sa.select(sa.func.count()).select_from(outbox))).scalar()
+        held = (await conn.execute(sa.select(held_messages.c.release_at))).scalars().all()
+    assert queued == 0 and len(held) == 2  # the learner's and the head's, till 06:00
+    assert {at.astimezone(tz).hour for at in held} == {6}

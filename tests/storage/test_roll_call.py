@@ -271,19 +271,23 @@ async def test_the_pass_closes_sessions_ended_long_enough_ago(db: Database) -> N
         assert set(rows.scalars()) == {roll.class_id}
 
 
-async def test_a_warning_goes_out_once_as_marks_keep_changing(db: Database) -> None:
+async def test_a_warning_goes_out_once_and_a_correction_that_lifts_it_says_so(
+    db: Database,
+) -> None:
     roll = await _roll(db, 1)
     (learner,) = roll.learners
     first, second = roll.sessions[:2]
     roll_call = roll.services.roll_call
     # 5 sessions, 4 needed: one absence leaves no room for another.
     await roll_call.save(roll.lecturer, first, {learner: Mark.ABSENT})
-    await roll_call.save(roll.lecturer, first, {learner: Mark.PRESENT}, reason="Nhầm")
-    await roll_call.save(roll.lecturer, first, {learner: Mark.ABSENT}, reason="Nhầm lần nữa")
+    await roll_call.save(roll.lecturer, first, {learner: Mark.ABSENT})  # saved again: nothing
     roll.clock.advance(timedelta(days=1))
     await roll_call.close(roll.lecturer, second)  # absent again: can no longer complete
-    await roll_call.save(roll.lecturer, second, {learner: Mark.LATE}, reason="Có đến")
-    await roll_call.save(roll.lecturer, second, {learner: Mark.ABSENT}, reason="Không đến")
+    # The pass closes the first session (its roll saved, nobody unmarked): no news.
+    assert await roll_call.close_due(roll.clock.now() + timedelta(hours=6)) == 1
+    # The lecturer finds she came late after all: the learner can complete again, and is told.
+    await roll_call.save(roll.lecturer, second, {learner: Mark.LATE}, reason="Có đến muộn")
+    await roll_call.save(roll.lecturer, second, {learner: Mark.LATE})  # nothing new
     async with db.read() as conn:
         rows = await conn.execute(
             sa.select(outbox.c.chat_id, outbox.c.dedup_key)
@@ -291,4 +295,5 @@ async def test_a_warning_goes_out_once_as_marks_keep_changing(db: Database) -> N
             .order_by(outbox.c.id)
         )
         sent = [(r.chat_id, r.dedup_key.split(":")[3]) for r in rows]
-    assert sent == [(7000, "one_left"), (HEAD, "one_left"), (7000, "cannot"), (HEAD, "cannot")]
+    assert sent == [(7000, "one_left"), (HEAD, "one_left"), (7000, "cannot"), (HEAD, "cannot"),
+                    (7000, "lifted"), (HEAD, "lifted")]  # fmt: skip
