@@ -64,6 +64,8 @@ def result(texts: Texts, record: ClassRecord, now: datetime) -> str:
         return plain(texts, "record.cancelled")
     if record.status is ClassStatus.FINISHED or (record.ends_at and record.ends_at <= now):
         return plain(texts, "record.awaiting")
+    if record.starts_at is None or record.starts_at > now:
+        return plain(texts, "record.upcoming")
     return plain(texts, "record.learning")
 
 
@@ -75,6 +77,9 @@ def session_state(texts: Texts, session: SessionMark) -> str:
 
 
 def year_totals(texts: Texts, year: RecordYear) -> str:
+    """A year's figures; a year of completions from before the bot only has how many."""
+    if not year.classes:
+        return plain(texts, "record.totals_imported", completed=len(year.imported))
     return plain(
         texts, "record.totals", classes=year.class_count, attended=year.attended,
         held=year.held, hours=round(year.hours, 1), completed=year.completed,

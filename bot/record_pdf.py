@@ -17,7 +17,7 @@ from bot.training_record import RecordYear, TrainingRecord
 FONTS = Path(__file__).parent / "assets" / "fonts"
 FONT = "DejaVu"
 #: Relative widths of the columns: number, class, dates, sessions, hours, result.
-WIDTHS = (9, 64, 38, 20, 14, 35)
+WIDTHS = (11, 62, 38, 20, 14, 35)
 ALIGN = ("CENTER", "LEFT", "CENTER", "CENTER", "RIGHT", "LEFT")
 COLUMNS = (
     "record.col_number", "record.col_class", "record.col_dates", "record.col_sessions",

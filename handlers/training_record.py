@@ -93,6 +93,9 @@ def _year_lines(texts: Texts, record: TrainingRecord, year: RecordYear) -> list[
         texts("record.class_line", name=c.name, code=c.code, dates=dates(texts, c),
               attended=c.attended, held=c.held, hours=round(c.hours, 1),
               result=result(texts, c, now))
+        if c.held else
+        texts("record.class_line_ahead", name=c.name, code=c.code, dates=dates(texts, c),
+              result=result(texts, c, now))
         for c in reversed(year.classes)
     ]  # fmt: skip
     lines += [

@@ -91,7 +91,8 @@ class TrainingRecordRepository:
         found: dict[int, list[SessionMark]] = defaultdict(list)
         for row in rows:
             mark = Mark(row.mark) if row.mark else None
-            held = mark is not None or row.starts_at <= now
+            # Begun, or checked in early: an excused absence to come is not held yet.
+            held = row.starts_at <= now or (mark is not None and mark.attended)
             found[row.class_id].append(
                 SessionMark(row.starts_at, row.ends_at, mark, held, row.topic)
             )
