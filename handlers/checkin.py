@@ -25,7 +25,7 @@ from bot.errors import DomainError, InvalidInput, PermissionDenied
 from bot.i18n import Texts
 from bot.places import place_words
 from bot.qr import qr_png
-from bot.services.checkin import CheckedIn, CheckinStatus, Projector, parse_link
+from bot.services.checkin import CheckedIn, CheckinStatus, Projector, TaughtSession, parse_link
 from handlers.class_text import words
 from handlers.context import BotContext
 from handlers.dialogue import Dialogue, Flow, Move, Step, Turn, begin, register
@@ -86,7 +86,7 @@ async def _session_list(update: Update, ctx: BotContext, *, past: bool) -> tuple
     sessions = await (checkin.taught_recently(actor) if past else checkin.teaching_today(actor))
     rows: list[list[Button]] = [
         [(ctx.t("checkin.session_label", start=s.session.starts_at, code=s.class_code,
-                status=ctx.t(f"checkin.status_{s.status.value}")),
+                status=_list_status(ctx, s)),
           SessionAttendance(s.session.id))]
         for s in sessions
     ]  # fmt: skip
@@ -95,6 +95,15 @@ async def _session_list(update: Update, ctx: BotContext, *, past: bool) -> tuple
     kind = "past" if past else "today"
     text = ctx.t(f"checkin.list_heading_{kind}" if sessions else f"checkin.list_empty_{kind}")
     return text, inline(rows)
+
+
+def _list_status(ctx: BotContext, s: TaughtSession) -> str:
+    """Where the session's attendance stands, telling a closed one from one nobody took."""
+    if s.closed:
+        return ctx.t("checkin.list_closed")
+    if s.untaken:
+        return ctx.t("checkin.list_untaken")
+    return ctx.t(f"checkin.status_{s.status.value}")
 
 
 async def session_card(update: Update, ctx: BotContext, tapped: SessionAttendance) -> None:

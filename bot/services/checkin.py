@@ -140,6 +140,9 @@ class TaughtSession:
     class_code: str
     class_name: str
     status: CheckinStatus
+    #: Its attendance is closed; or, over, nobody took it (no check-in, no roll call).
+    closed: bool = False
+    untaken: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +207,8 @@ class CheckinService:
         """The sessions the person taught (administrators: all) over the last RECENT days,
         newest first: to take a forgotten roll call, or to correct one."""
         now = self.clock.now()
-        return await self._taught(actor, now - RECENT, now - RECENT, now, newest_first=True)
+        found = await self._taught(actor, now - RECENT, now - RECENT, now, newest_first=True)
+        return [t for t in found if t.session.ends_at <= now]
 
     async def _taught(
         self, actor: Actor, since: datetime, unclosed_since: datetime, until: datetime,
@@ -220,7 +224,10 @@ class CheckinService:
             )
         return [
             TaughtSession(s.session, s.class_code, s.class_name,
-                          _status(s.state.secret, s.state.stopped_at, _over(s, now)))
+                          _status(s.state.secret, s.state.stopped_at, _over(s, now)),
+                          closed=s.state.closed_at is not None,
+                          untaken=_over(s, now) and s.state.secret is None
+                          and s.state.saved_at is None)
             for s in found
         ]  # fmt: skip
 

@@ -253,6 +253,6 @@ async def test_sessions_close_and_the_unmarked_are_absent_and_warned_once(
         today = await lecturer.expect("Điểm danh")
         await lecturer.tap("🗂 Các buổi đã qua", today.message_id)
         past = await edited(lecturer, today, "30 ngày qua")
-        assert sum("Bồi dưỡng" in label or "đã kết thúc" in label for label in past.labels) >= 2
+        assert sum("DD.01 · 🔒 đã khóa sổ" in label for label in past.labels) == 2
         await lecturer.tap("📅 Các buổi hôm nay", past.message_id)
         await edited(lecturer, past, "hôm nay")
