@@ -34,7 +34,7 @@ from bot.attendance import (
 )
 from bot.clock import Clock
 from bot.domain import Actor, AuditAction, Person, Role
-from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from bot.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from bot.reminders import local_day
 from bot.services.attendance import require_teacher
 from bot.training import ClassFormat, Place, Session, TrainingClass, session_place
@@ -184,6 +184,33 @@ def _over(s: SessionOfClass, now: datetime) -> bool:
     return s.session.ends_at <= now or s.state.closed_at is not None
 
 
+#: Refusals that count as a guess: a code that is no code of the learner's session now.
+GUESSES = frozenset({"checkin.wrong_code", "checkin.expired"})
+#: After this many such refusals within GUESS_WINDOW, typed codes wait for the window's end.
+GUESS_LIMIT = 5
+GUESS_WINDOW = timedelta(minutes=10)
+_GUESSERS_MAX = 10_000
+
+
+class _Guesses:
+    """Wrong codes per learner, in this process's memory: enough to make guessing one of a
+    million codes hopeless, and forgotten by a restart, which does no harm."""
+
+    def __init__(self) -> None:
+        self._missed: dict[int, list[datetime]] = {}
+
+    def check(self, person_id: int, now: datetime) -> None:
+        recent = [t for t in self._missed.get(person_id, []) if t > now - GUESS_WINDOW]
+        self._missed[person_id] = recent
+        if len(recent) >= GUESS_LIMIT:
+            raise Conflict("checkin.too_many", until=recent[0] + GUESS_WINDOW)
+
+    def missed(self, person_id: int, now: datetime) -> None:
+        if len(self._missed) >= _GUESSERS_MAX:
+            self._missed.clear()
+        self._missed.setdefault(person_id, []).append(now)
+
+
 class CheckinService:
     def __init__(self, db: Database, clock: Clock, tz: tzinfo) -> None:
         self.db = db
@@ -191,6 +218,7 @@ class CheckinService:
         self.tz = tz
         self._cache = _Windows()
         self._reading = asyncio.Lock()
+        self._guesses = _Guesses()
         #: Called once a check-in is stopped: the runtime updates its projector at once.
         self.on_stop: Callable[[], None] = lambda: None
 
@@ -325,12 +353,22 @@ class CheckinService:
     # --- the learner's side ------------------------------------------------------------------
 
     async def by_code(self, actor: Actor, raw: str) -> CheckedIn:
-        """A typed code: matched against every open check-in, the learner's own first."""
+        """A typed code: matched against every open check-in, the learner's own first. A
+        learner who keeps typing wrong codes is made to wait: six digits can be guessed."""
         person = _learner(actor)
+        now = self.clock.now()
+        self._guesses.check(person.id, now)
+        try:
+            return await self._by_code(person, raw, now)
+        except DomainError as refused:
+            if refused.key in GUESSES:
+                self._guesses.missed(person.id, now)
+            raise
+
+    async def _by_code(self, person: Person, raw: str, now: datetime) -> CheckedIn:
         code = clean_code(raw[:RAW_MAX])
         if code is None:
             raise InvalidInput("checkin.not_a_code")
-        now = self.clock.now()
         windows, matches = await self._match(code, now)
         if not matches:
             raise await self._unmatched(code, now)

@@ -60,6 +60,9 @@ CHANGE_SETTLE = timedelta(seconds=90)
 CHANGE_MAX_WAIT = timedelta(minutes=5)
 #: A session this close says how many minutes are left ("còn 15 phút"), not just "today".
 SOON_MINUTES = 180
+#: An online session's reminder this close to it carries the check-in button (the evening's
+#: would only be told "not yet").
+CHECKIN_BUTTON_AHEAD = timedelta(minutes=75)
 #: Events told inline by the change that made them (the cadre must hear at once).
 _TOLD_INLINE = frozenset({ClassEventKind.CLASS_CANCELLED, ClassEventKind.PROMOTED})
 
@@ -227,7 +230,8 @@ class ReminderService:
         ]
         if not r.teaching:
             buttons.append([("reminder.mute_class", MuteClass(r.class_id))])
-        if not r.teaching and r.place.format is not ClassFormat.ON_SITE:
+        near = r.starts_at - now <= CHECKIN_BUTTON_AHEAD
+        if near and not r.teaching and r.place.format is not ClassFormat.ON_SITE:
             # An online session's check-in: no projector to read a code from.
             buttons.insert(0, [("checkin.button_checkin", CheckIn(r.session_id))])
         return replace(

@@ -11,7 +11,7 @@ from bot.attendance import Mark, MarkSource, checkin_code, code_age, minute_of
 from bot.clock import FrozenClock
 from bot.errors import Conflict, DomainError, InvalidInput, PermissionDenied
 from bot.services import Services
-from bot.services.checkin import link_payload, parse_link
+from bot.services.checkin import GUESS_LIMIT, GUESS_WINDOW, link_payload, parse_link
 from bot.training import ClassFormat
 from storage.database import Database
 from storage.repositories.attendance import AttendanceRepository
@@ -121,6 +121,12 @@ async def test_codes_grace_minute_late_and_every_refusal(db: Database) -> None:
     await _refused(InvalidInput, "checkin.not_a_code", checkin.by_code(await actor(L2), "12ab56"))
     wrong = _wrong(secrets, clock.now())
     await _refused(InvalidInput, "checkin.wrong_code", checkin.by_code(await actor(L2), wrong))
+    # Guessing: after five wrong codes in ten minutes, even the right one waits.
+    for _ in range(GUESS_LIMIT - 1):
+        await _refused(InvalidInput, "checkin.wrong_code", checkin.by_code(await actor(L2), wrong))
+    await _refused(Conflict, "checkin.too_many", checkin.by_code(await actor(L2), first.code))
+    clock.advance(GUESS_WINDOW)
+    first = await checkin.open(await actor(LECTURER), a)  # the code of this minute
     await _refused(InvalidInput, "checkin.other_session",
                    checkin.by_code(await actor(OTHER_HALL), first.code))  # fmt: skip
     await _refused(PermissionDenied, "checkin.not_enrolled",
