@@ -683,9 +683,11 @@ class DeliveryKindReport(Action):
 @action("att")
 @dataclasses.dataclass(frozen=True, slots=True)
 class SessionAttendance(Action):
-    """A session's attendance card for its lecturer or an administrator: check-in, roll call."""
+    """A session's attendance card for its lecturer or an administrator: check-in, roll call;
+    `fresh`: as a new message (from a reminder, whose list stays)."""
 
     session_id: int
+    fresh: bool = False
 
 
 @action("roll")

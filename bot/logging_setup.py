@@ -45,7 +45,9 @@ def configure_logging(level: str, token: str | None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("httpx", "httpcore", "apscheduler", "aiosqlite", "alembic.runtime.plugins"):
+    for noisy in (
+        "httpx", "httpcore", "apscheduler", "aiosqlite", "alembic.runtime.plugins", "fontTools",
+    ):  # fmt: skip
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # PTB's DEBUG output prints whole updates (names, phone numbers, texts): never below INFO.
     logging.getLogger("telegram").setLevel(max(root.level, logging.INFO))

@@ -126,7 +126,7 @@ async def session_card(update: Update, ctx: BotContext, tapped: SessionAttendanc
         rows.append([(ctx.t("checkin.button_open"), OpenCheckin(s.id))])
     rows.append([(ctx.t("checkin.button_roll"), RollCall(s.id))])
     rows.append([(ctx.t("checkin.button_refresh"), SessionAttendance(s.id))])
-    await show(update, ctx, text, inline(rows))
+    await (say if tapped.fresh else show)(update, ctx, text, inline(rows))
 
 
 async def open_checkin(update: Update, ctx: BotContext, tapped: OpenCheckin) -> None:

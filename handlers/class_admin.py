@@ -228,6 +228,8 @@ class RulesChange:
     code: str = ""
     late_after: int | None = None
     completion_pct: int | None = None
+    was_late: int = 0  # the rules in force, shown with each question
+    was_pct: int = 0
 
 
 async def _late_after(turn: Turn[Any], raw: str) -> int:
@@ -254,9 +256,9 @@ RULES = register(
     Dialogue(
         name="class_rules", draft=RulesChange,
         steps=[Typed("late", "late_after", prompt="class_admin.ask_late_after", parse=_late_after,
-                     params=lambda turn: {"code": turn.draft.code}),
+                     params=lambda turn: {"code": turn.draft.code, "now": turn.draft.was_late}),
                Typed("completion", "completion_pct", prompt="class_admin.ask_completion",
-                     parse=_completion)],
+                     parse=_completion, params=lambda turn: {"now": turn.draft.was_pct})],
         finish=_set_rules, cancelled="class_admin.change_cancelled",
         interrupted="class_admin.change_cancelled", timeout=timedelta(minutes=15),
     )
@@ -266,7 +268,8 @@ RULES = register(
 async def change_rules(update: Update, ctx: BotContext, tapped: ClassRules) -> None:
     c = await ctx.services.planning.admin_class(await ctx.actor(update), tapped.class_id)
     await answer(update, ctx)
-    await begin(update, ctx, RULES, RulesChange(c.id, c.code))
+    await begin(update, ctx, RULES, RulesChange(c.id, c.code, was_late=c.late_after,
+                                                was_pct=c.completion_pct))  # fmt: skip
 
 
 # --- cancelling the class ---------------------------------------------------------------------

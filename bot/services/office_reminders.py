@@ -146,7 +146,7 @@ class OfficeReminders:
                             await self._sessions(repo, now), days=SESSION_DAYS)  # fmt: skip
         if kind is MessageKind.OFFICE_ATTENDANCE:
             return _grouped(kind, key, "office.untaken", "office.more_sessions",
-                            await self._untaken(repo, now), card=SessionAttendance)  # fmt: skip
+                            await self._untaken(repo, now), card=_session_card)  # fmt: skip
         return _grouped(kind, key, "office.unclosed", "office.more_classes",
                         await self._unclosed(repo, now))  # fmt: skip
 
@@ -223,6 +223,10 @@ def report_key(due: DueReport) -> str:
 
 def _class_card(class_id: int) -> Action:
     return ClassAdminCard(class_id, fresh=True)
+
+
+def _session_card(session_id: int) -> Action:
+    return SessionAttendance(session_id, fresh=True)
 
 
 def _grouped(

@@ -90,7 +90,7 @@ async def test_a_leave_request_round_trip_with_two_deciders(harness: Harness) ->
     await mai.send("   ")
     await mai.expect("Lý do cần từ 3 đến 300 ký tự")
     await mai.send("Ốm\u202e nặng")
-    await mai.expect("Lý do cần viết bằng chữ thông thường")
+    await mai.expect("Lý do cần viết thành lời")
     await mai.send(REASON)
     summary = await mai.expect("kiểm tra lại đơn xin nghỉ")
     assert REASON in summary.body and "NGHI1" in summary.body

@@ -89,6 +89,7 @@ async def test_an_administrator_is_reminded_closes_the_class_and_reads_the_repor
 
         await admin.tap(untaken.labels[0], message_id=untaken.message_id)
         session_card = await admin.expect("Điểm danh buổi học")
+        assert session_card.message_id != untaken.message_id  # the list stays
         assert "XONG" in session_card.text and "Điểm danh theo danh sách" in str(
             session_card.labels
         )
