@@ -763,10 +763,12 @@ class AskLeave(Action):
 @action("lv.do")
 @dataclasses.dataclass(frozen=True, slots=True)
 class DecideLeave(Action):
-    """A decider approves or rejects an excused-absence request."""
+    """A decider approves or rejects an excused-absence request (from its own message, or
+    from the list of those waiting: `listed`, which is shown again)."""
 
     request_id: int
     approve: bool
+    listed: bool = False
 
 
 @action("ci.open")
@@ -826,3 +828,9 @@ class AttendanceList(Action):
     """A lecturer's sessions to take attendance of: today's, or the past month's (`past`)."""
 
     past: bool = False
+
+
+@action("lv.list")
+@dataclasses.dataclass(frozen=True, slots=True)
+class PendingLeave(Action):
+    """The excused-absence requests waiting for this lecturer (or the office) to decide."""

@@ -15,6 +15,7 @@ from bot.actions import (
     AttendanceList,
     CheckIn,
     OpenCheckin,
+    PendingLeave,
     RollCall,
     SessionAttendance,
     StopCheckin,
@@ -92,6 +93,9 @@ async def _session_list(update: Update, ctx: BotContext, *, past: bool) -> tuple
     ]  # fmt: skip
     rows.append([(ctx.t("checkin.list_today" if past else "checkin.list_past"),
                   AttendanceList(past=not past))])  # fmt: skip
+    _, waiting = await ctx.services.leave.pending(actor)
+    if waiting:
+        rows.append([(ctx.t("leave.pending_button", count=waiting), PendingLeave())])
     kind = "past" if past else "today"
     text = ctx.t(f"checkin.list_heading_{kind}" if sessions else f"checkin.list_empty_{kind}")
     return text, inline(rows)

@@ -3,21 +3,23 @@ reason, confirmed before it is sent; and a decider's Approve / Reject buttons.""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Update
 
-from bot.actions import AskLeave, DecideLeave
+from bot.actions import AskLeave, DecideLeave, PendingLeave
 from bot.errors import InvalidInput
+from bot.i18n import Texts
 from bot.leave import REASON_MAX, REASON_MIN, clean_reason
 from bot.services.leave import decision_key
 from handlers.admin_steps import Confirm, Typed
 from handlers.context import BotContext
 from handlers.dialogue import Dialogue, Flow, Move, Step, Turn, begin, register
 from handlers.routing import Handler, button, command
-from handlers.ui import Button, answer, inline, show
+from handlers.ui import Button, Markup, answer, inline, say, show
 from storage.repositories.leave import LeaveOption, LeaveRequest
 
 PAGE = 8  # sessions offered per page
@@ -43,8 +45,10 @@ class SessionPick(Step[LeaveDraft]):
 
     async def ask(self, turn: Turn[LeaveDraft]) -> None:
         offered = await self._options(turn)
+        actor = await turn.ctx.actor(turn.update)
+        sent = mine_lines(turn.texts, await turn.services.leave.mine(actor))
         if not offered:
-            await turn.show(turn.t("leave.none"), inline([turn.nav_row()]))
+            await turn.show(turn.t("leave.none") + sent, inline([turn.nav_row()]))
             return
         pages = -(-len(offered) // PAGE)
         page = min(max(turn.draft.page, 0), pages - 1)
@@ -59,7 +63,7 @@ class SessionPick(Step[LeaveDraft]):
         if page < pages - 1:
             turning.append((turn.t("leave.next"), turn.choice(f"{PAGE_PREFIX}{page + 1}")))
         rows += [turning] if turning else []
-        text = turn.t("leave.pick", page=page + 1, pages=pages)
+        text = turn.t("leave.pick", page=page + 1, pages=pages) + sent
         await turn.show(text, inline([*rows, turn.nav_row()]))
 
     async def on_choice(self, turn: Turn[LeaveDraft], value: str) -> Move:
@@ -118,11 +122,26 @@ ASK_LEAVE = register(
 )  # fmt: skip
 
 
+def mine_lines(texts: Texts, requests: Sequence[LeaveRequest]) -> str:
+    """The learner's requests and where each stands, under the sessions to pick from."""
+    if not requests:
+        return ""
+    lines = [texts("leave.mine")]
+    lines += [
+        texts("leave.mine_line", at=r.starts_at, code=r.class_code,
+              status=texts(f"leave.mine_{r.status.value}"))
+        for r in requests
+    ]  # fmt: skip
+    return "\n\n" + "\n".join(lines)
+
+
 async def start(update: Update, ctx: BotContext) -> None:
-    """/leave, or the timetable's button: the sessions to choose from, if there are any."""
+    """/leave, or the timetable's button: the sessions to choose from, if there are any, and
+    the requests already sent."""
     actor = await ctx.actor(update)
     if not await ctx.services.leave.options(actor):
-        await show(update, ctx, ctx.t("leave.none"))
+        sent = mine_lines(ctx.texts, await ctx.services.leave.mine(actor))
+        await show(update, ctx, ctx.t("leave.none") + sent)
         return
     await answer(update, ctx)
     await begin(update, ctx, ASK_LEAVE, LeaveDraft())
@@ -143,11 +162,37 @@ def closed_text(ctx: BotContext, request: LeaveRequest) -> str:
 
 
 async def decide(update: Update, ctx: BotContext, tapped: DecideLeave) -> None:
-    """A decider's tap: the first decision wins, and their message shows it."""
+    """A decider's tap: the first decision wins, and their message shows it (or, tapped in
+    the list of requests waiting, the list shows what still waits)."""
     actor = await ctx.actor(update)
     decided = await ctx.services.leave.decide(actor, tapped.request_id, tapped.approve)
     await answer(update, ctx, ctx.t("leave.recorded"))
-    await show(update, ctx, closed_text(ctx, decided.request))
+    if tapped.listed:
+        await show(update, ctx, *await pending_list(update, ctx))
+    else:
+        await show(update, ctx, closed_text(ctx, decided.request))
+
+
+async def pending_list(update: Update, ctx: BotContext) -> tuple[str, Markup]:
+    """The requests waiting for this decider, each with its two buttons."""
+    waiting, _ = await ctx.services.leave.pending(await ctx.actor(update))
+    if not waiting:
+        return ctx.t("leave.pending_none"), inline([])
+    lines = [ctx.t("leave.pending_heading")]
+    rows: list[list[Button]] = []
+    for n, r in enumerate(waiting, start=1):
+        lines.append(ctx.t("leave.pending_line", n=n, name=r.learner_name,
+                           unit=r.learner_unit or "—", code=r.class_code, at=r.starts_at,
+                           reason=r.reason))  # fmt: skip
+        approve = (ctx.t("leave.pending_approve", n=n, name=r.learner_name),
+                   DecideLeave(r.id, True, listed=True))  # fmt: skip
+        reject = (ctx.t("leave.pending_reject", n=n), DecideLeave(r.id, False, listed=True))
+        rows.append([approve, reject])
+    return "\n".join(lines), inline(rows)
+
+
+async def show_pending(update: Update, ctx: BotContext, tapped: PendingLeave) -> None:
+    await say(update, ctx, *await pending_list(update, ctx))
 
 
 def handlers() -> list[Handler]:
@@ -155,4 +200,5 @@ def handlers() -> list[Handler]:
         command("leave", start),
         button(AskLeave, start_from_button),
         button(DecideLeave, decide),
+        button(PendingLeave, show_pending),
     ]

@@ -12,13 +12,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.actions import DecideLeave
-from bot.attendance import LEAVE_AFTER, LeaveStatus, Mark, MarkSource
+from bot.attendance import LEAVE_AFTER, LeaveStatus, Mark, MarkSource, Standing
 from bot.clock import Clock
 from bot.delivery.model import NewMessage
 from bot.domain import Actor, AuditAction, MessageKind, Person, Role
@@ -64,21 +64,38 @@ class LeaveDecided:
         return self.request.status is LeaveStatus.APPROVED
 
 
+#: A learner's own requests shown: those of sessions since this long ago, at most this many.
+MINE_SINCE = timedelta(days=30)
+MINE_LISTED = 8
+#: Requests listed at once for a decider.
+PENDING_LISTED = 10
+
+
 def request_key(request_id: int) -> str:
     """The prefix of every decider's copy of one request."""
     return f"{KIND}:{request_id}:"
 
 
-def request_params(request: LeaveRequest) -> dict[str, Any]:
-    """What a decider's message names: the learner, their unit, the class, the session, why."""
-    return {
+def request_params(request: LeaveRequest, standing: Standing | None = None) -> dict[str, Any]:
+    """What a decider's message names: the learner, their unit, the class, the session, why;
+    and how many absences the learner has left before this one would cost completion."""
+    params: dict[str, Any] = {
         "name": request.learner_name,
         "unit": request.learner_unit or "—",
         "class_name": request.class_name,
         "code": request.class_code,
         "at": moment(request.starts_at),
         "reason": request.reason,
+        "standing": "",
     }
+    if standing is not None and standing.total:
+        spare = standing.reachable - standing.required
+        params["standing"] = {
+            "key": "leave.standing" if spare > 0 else "leave.standing_none_spare",
+            "params": {"missed": standing.missed, "required": standing.required,
+                       "total": standing.total, "spare": spare},
+        }  # fmt: skip
+    return params
 
 
 #: The texts of each decision: how it reads, the refusal of a later tap, the learner's notice.
@@ -124,6 +141,23 @@ class LeaveService:
                 person.id, now - LEAVE_AFTER, now + LEAVE_AHEAD
             )
 
+    async def mine(self, actor: Actor) -> list[LeaveRequest]:
+        """The learner's requests for sessions of the last month and to come."""
+        person = registered(actor)
+        async with self.db.read() as conn:
+            return await LeaveRepository(conn).of_learner(
+                person.id, self.clock.now() - MINE_SINCE, MINE_LISTED
+            )
+
+    async def pending(self, actor: Actor) -> tuple[list[LeaveRequest], int]:
+        """What waits for this decider: the requests of the sessions they teach (all of them,
+        for administrators), the first PENDING_LISTED; and how many in all."""
+        if not (actor.is_admin or actor.has(Role.LECTURER)):
+            raise PermissionDenied()
+        whose = None if actor.is_admin else registered(actor).id
+        async with self.db.read() as conn:
+            return await LeaveRepository(conn).pending_for(whose, PENDING_LISTED)
+
     async def option(self, actor: Actor, session_id: int) -> LeaveOption:
         """One session the learner picked, checked as asking would (the button may be forged
         or old)."""
@@ -147,7 +181,11 @@ class LeaveService:
             deciders, lecturers = await self._deciders(conn, session, person.id)
             buttons = [[("leave.approve", DecideLeave(request_id, True)),
                         ("leave.reject", DecideLeave(request_id, False))]]  # fmt: skip
-            params = request_params(request)
+            training_class = await ClassRepository(conn).get(option.class_id)
+            standings = await AttendanceRepository(conn).standings(
+                option.class_id, training_class.completion_pct, [person.id]
+            )
+            params = request_params(request, standings[person.id])
             await OutboxRepository(conn).add(
                 [
                     notice(MessageKind.LEAVE_REQUEST, f"{request_key(request_id)}{d.person_id}",

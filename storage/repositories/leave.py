@@ -223,3 +223,42 @@ class LeaveRepository:
                        r.decided_at)
             for r in rows
         ]  # fmt: skip
+
+    async def of_learner(self, person_id: int, since: datetime, limit: int) -> list[LeaveRequest]:
+        """A learner's requests for sessions from `since` on, the latest session first."""
+        rows = await self.conn.execute(
+            _REQUEST_SELECT.where(
+                leave_requests.c.person_id == person_id, class_sessions.c.starts_at >= since
+            )
+            .order_by(class_sessions.c.starts_at.desc())
+            .limit(limit)
+        )
+        return [_request(r) for r in rows]
+
+    async def pending_for(
+        self, person_id: int | None, limit: int
+    ) -> tuple[list[LeaveRequest], int]:
+        """Requests waiting for a decision, soonest session first, of the sessions a lecturer
+        teaches (None: all, for administrators); and how many there are in all."""
+        where = [leave_requests.c.status == LeaveStatus.PENDING.value]
+        if person_id is not None:
+            taught = sa.select(class_lecturers.c.class_id).where(
+                class_lecturers.c.person_id == person_id
+            )
+            where.append(
+                sa.or_(class_sessions.c.lecturer_id == person_id,
+                       leave_requests.c.class_id.in_(taught))
+            )  # fmt: skip
+        rows = await self.conn.execute(
+            _REQUEST_SELECT.where(*where).order_by(class_sessions.c.starts_at).limit(limit)
+        )
+        total = await self.conn.execute(
+            sa.select(sa.func.count())
+            .select_from(
+                leave_requests.join(
+                    class_sessions, class_sessions.c.id == leave_requests.c.session_id
+                )
+            )
+            .where(*where)
+        )
+        return [_request(r) for r in rows], int(total.scalar_one())

@@ -104,7 +104,14 @@ async def test_a_leave_request_round_trip_with_two_deciders(harness: Harness) ->
     copy = await dua.expect("Đơn xin nghỉ học")
     for message in (asked, copy):
         assert "Lò Thị Mai (Xã Đồng Văn)" in message.body and REASON in message.body
+        assert "còn được vắng 2 buổi nữa" in message.body  # 8 of 10 needed, none missed
         assert message.labels == ["✅ Đồng ý", "❌ Không đồng ý"]
+    # A lecturer who lost the message finds it among the requests waiting, from /attendance.
+    await dua.send("/attendance")
+    listing = await dua.expect("điểm danh")
+    await dua.tap("📝 Đơn xin nghỉ chờ duyệt (1)", listing.message_id)
+    waiting = await dua.expect("Đơn xin nghỉ chờ duyệt")
+    assert REASON in waiting.body and waiting.labels == ["✅ 1. Lò Thị Mai", "❌ 1"]
     async with db.read() as conn:
         request_id = (await conn.execute(sa.select(leave_requests.c.id))).scalar_one()
     await _all_sent(harness, f"leave_request:{request_id}:", 2)
@@ -137,6 +144,7 @@ async def test_a_leave_request_round_trip_with_two_deciders(harness: Harness) ->
     # The session asked for is no longer offered; the nine others are, eight to a page.
     await mai.send("/leave")
     again = await mai.expect("trang 1/2")
+    assert "Đơn đã gửi" in again.body and "NGHI1: được đồng ý" in again.body
     assert again.labels[:-3] == [
         vi("leave.option", at=s.starts_at, code="NGHI1") for s in sessions[1:9]
     ]

@@ -88,6 +88,7 @@ WIRE_CODES = {
     "roll": "RollCall",
     "class.rules": "ClassRules",
     "att.list": "AttendanceList",
+    "lv.list": "PendingLeave",
     "res": "ResultsSheet",
     "res.pick": "PickResult",
     "res.set": "SetResult",

@@ -69,6 +69,7 @@ DYNAMIC = {
     "attendance.mark.": {f"attendance.mark.{m.value}" for m in Mark},
     "mydata.source_": {f"mydata.source_{s.value}" for s in MarkSource},
     "mydata.leave_": {f"mydata.leave_{s.value}" for s in LeaveStatus},
+    "leave.mine_": {f"leave.mine_{s.value}" for s in LeaveStatus},
     "results.outcome.": {f"results.outcome.{o.value}" for o in Outcome},
     "results.column.": {f"results.column.{c.value}" for c in Column},
     "checkin.status_": {f"checkin.status_{s.value}" for s in CheckinStatus},
