@@ -148,7 +148,7 @@ async def test_a_hall_checks_in_by_code_and_link_and_each_refusal_is_answered(
         card = await lecturer.expect("Điểm danh buổi học")
         assert "3/4 học viên: có mặt 2, đi muộn 1" in card.body
         await lecturer.tap("Dừng điểm danh")
-        ended = await lecturer.expect("Đã kết thúc điểm danh")
+        ended = await lecturer.expect("Mã điểm danh đã hết hiệu lực")
         assert ended.edited and ended.message_id == projector.message_id
         await latecomer.send(_code(projector))
         await latecomer.expect("đã dừng điểm danh")
