@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from bot.attendance import DEFAULT_COMPLETION, DEFAULT_LATE_AFTER
+
 
 class ClassKind(StrEnum):
     """The kinds of class (loại lớp) a plan sets targets for (../shared/domain.md)."""
@@ -328,8 +330,8 @@ class TrainingClass:
     cancelled_reason: str | None = None
     #: Attendance rules (bot/attendance.py): late from this many minutes after the start;
     #: completion needs this share (percent) of the sessions attended.
-    late_after: int = 15
-    completion_pct: int = 80
+    late_after: int = DEFAULT_LATE_AFTER
+    completion_pct: int = DEFAULT_COMPLETION
 
     @property
     def seats_left(self) -> int:
@@ -377,8 +379,8 @@ class NewClass:
     enrol_opens_at: datetime | None = None
     enrol_deadline: datetime | None = None
     status: ClassStatus = ClassStatus.PLANNED
-    late_after: int = 15
-    completion_pct: int = 80
+    late_after: int = DEFAULT_LATE_AFTER
+    completion_pct: int = DEFAULT_COMPLETION
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,10 +55,6 @@ RECENT = timedelta(days=30)
 RAW_MAX = 100  # typed text looked at: a code is six digits, with a space or two
 
 
-#: How old a code of `back` minutes ago is (older ones, up to EXPIRED_WITHIN, are expired).
-_AGES = {0: CodeAge.CURRENT, 1: CodeAge.GRACE}
-
-
 def link_payload(session_id: int, code: str) -> str:
     return f"{LINK_DESTINATION}-{session_id}_{code}"
 
