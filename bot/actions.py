@@ -684,7 +684,10 @@ class DeliveryKindReport(Action):
 @dataclasses.dataclass(frozen=True, slots=True)
 class SessionAttendance(Action):
     """A session's attendance card for its lecturer or an administrator: check-in, roll call;
-    `fresh`: as a new message (from a reminder, whose list stays)."""
+    `fresh`: as a new message (from a reminder, whose list stays). A roll call in progress
+    stays open under it."""
+
+    keeps_dialogue = True
 
     session_id: int
     fresh: bool = False
@@ -693,7 +696,10 @@ class SessionAttendance(Action):
 @action("roll")
 @dataclasses.dataclass(frozen=True, slots=True)
 class RollCall(Action):
-    """The roll call of a session, at a page of its class list."""
+    """The roll call of a session, at a page of its class list; tapped while that roll call
+    is open, it goes back to it."""
+
+    keeps_dialogue = True
 
     session_id: int
     page: int = 0

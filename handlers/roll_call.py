@@ -21,7 +21,7 @@ from bot.services.roll_call import RollCounts, RollSheet, SavedRoll, clean_reaso
 from handlers.admin_steps import Typed
 from handlers.class_labels import moment
 from handlers.context import BotContext
-from handlers.dialogue import Dialogue, Flow, Goto, Move, Step, Turn, begin, register
+from handlers.dialogue import Dialogue, Flow, Goto, Move, Step, Turn, ask_again, begin, register
 from handlers.routing import Handler, button
 from handlers.ui import Button, answer, inline
 
@@ -232,6 +232,8 @@ ROLL_CALL = register(
                Typed(REASON_STEP, "reason", prompt="roll.ask_reason", parse=_reason)],
         finish=_save, cancelled="roll.cancelled", interrupted="roll.interrupted",
         timeout=timedelta(hours=2),
+        # /attendance during a roll call brings the card back, its unsaved taps kept.
+        entry_command="attendance",
     )
 )  # fmt: skip
 
@@ -241,6 +243,12 @@ async def roll_call(update: Update, ctx: BotContext, tapped: RollCall) -> None:
     started) to anyone who does not teach the session."""
     await ctx.services.roll_call.sheet(await ctx.actor(update), tapped.session_id)
     await answer(update, ctx)
+    assert update.effective_user is not None
+    open_now = ctx.services.dialogues.current(update.effective_user.id)
+    if (open_now is not None and open_now.dialogue == ROLL_CALL.name
+            and open_now.draft.get("session_id") == tapped.session_id):  # fmt: skip
+        await ask_again(update, ctx)  # the same roll call, opened again: its taps are kept
+        return
     await begin(update, ctx, ROLL_CALL, RollDraft(tapped.session_id, tapped.page))
 
 

@@ -76,9 +76,12 @@ def request_key(request_id: int) -> str:
     return f"{KIND}:{request_id}:"
 
 
-def request_params(request: LeaveRequest, standing: Standing | None = None) -> dict[str, Any]:
+def request_params(
+    request: LeaveRequest, standing: Standing | None = None, *, counted: bool = False
+) -> dict[str, Any]:
     """What a decider's message names: the learner, their unit, the class, the session, why;
-    and how many absences the learner has left before this one would cost completion."""
+    and how many absences the learner could still afford were this one excused (`counted`:
+    the session is among those missed already)."""
     params: dict[str, Any] = {
         "name": request.learner_name,
         "unit": request.learner_unit or "—",
@@ -89,9 +92,9 @@ def request_params(request: LeaveRequest, standing: Standing | None = None) -> d
         "standing": "",
     }
     if standing is not None and standing.total:
-        spare = standing.reachable - standing.required
+        spare = standing.reachable - standing.required - (0 if counted else 1)
         params["standing"] = {
-            "key": "leave.standing" if spare > 0 else "leave.standing_none_spare",
+            "key": "leave.standing" if spare >= 0 else "leave.standing_none_spare",
             "params": {"missed": standing.missed, "required": standing.required,
                        "total": standing.total, "spare": spare},
         }  # fmt: skip
@@ -185,7 +188,8 @@ class LeaveService:
             standings = await AttendanceRepository(conn).standings(
                 option.class_id, training_class.completion_pct, [person.id]
             )
-            params = request_params(request, standings[person.id])
+            mark = await AttendanceRepository(conn).mark_of(session_id, person.id)
+            params = request_params(request, standings[person.id], counted=mark is not None)
             await OutboxRepository(conn).add(
                 [
                     notice(MessageKind.LEAVE_REQUEST, f"{request_key(request_id)}{d.person_id}",

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from bot.actions import RollCall
+from bot.actions import RollCall, SessionAttendance
 from bot.app.reminders_runtime import wake_reminders
 from bot.attendance import Mark, MarkSource
 from bot.clock import FrozenClock
@@ -142,6 +142,14 @@ async def test_a_roll_call_all_present_then_the_exceptions_and_a_correction(
         assert "✏️ Có 10 thay đổi chưa lưu" in card.body
         assert card.labels[1:3] == ["⏰ Học viên 02", "⏰ Học viên 03"]
         await harness.restart()  # the draft is in the database
+        # Back from elsewhere (/attendance, or the roll-call button again): the same card,
+        # its unsaved taps kept.
+        await lecturer.send("/attendance")
+        back = await lecturer.expect("✏️ Có 10 thay đổi chưa lưu")
+        await lecturer.tap_data(SessionAttendance(first).pack(), back.message_id)
+        attendance_card = await lecturer.expect("Điểm danh buổi học")
+        await lecturer.tap("📋 Điểm danh theo danh sách", attendance_card.message_id)
+        card = await lecturer.expect("✏️ Có 10 thay đổi chưa lưu")
         card = await tap_on(lecturer, card, "▶️", "Trang 2/2")
         assert card.labels[:2] == ["✅ Học viên 11", "✅ Học viên 12"]
         card = await tap_on(lecturer, card, "Học viên 12", "⏰ Đi muộn: 3")
