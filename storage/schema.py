@@ -120,6 +120,19 @@ people = sa.Table(
     sa.CheckConstraint(
         "professional_rank IS NULL OR professional_rank BETWEEN 1 AND 4", name="professional_rank"
     ),
+    # Everything coverage reports read of the roster: they scan this, not the table.
+    sa.Index(
+        "ix_people_roster",
+        "unit_id",
+        "grade_id",
+        "title_id",
+        "birth_year",
+        "gender",
+        "ethnicity_id",
+        "source_pool",
+        "source",
+        "verified",
+    ),
 )
 
 consents = sa.Table(
@@ -578,4 +591,24 @@ results = sa.Table(
         "outcome IN ('excellent', 'very_good', 'good', 'passed', 'not_completed')",
         name="outcome",
     ),
+)
+
+#: The marks (bot.attendance.Mark), one count column each in the tallies below.
+MARKS = ("present", "late", "excused", "absent")
+
+#: Marks per session, kept by triggers on `attendance` (migration 0011): reports sum these.
+session_tallies = sa.Table(
+    "session_tallies",
+    metadata,
+    sa.Column("session_id", Id, sa.ForeignKey("class_sessions.id"), primary_key=True),
+    *(sa.Column(m, sa.Integer, nullable=False, server_default="0") for m in MARKS),
+)
+
+#: Marks per learner in a class, of its sessions still scheduled, kept by the same triggers.
+learner_tallies = sa.Table(
+    "learner_tallies",
+    metadata,
+    sa.Column("class_id", Id, sa.ForeignKey("classes.id"), primary_key=True),
+    sa.Column("person_id", Id, sa.ForeignKey("people.id"), primary_key=True, index=True),
+    *(sa.Column(m, sa.Integer, nullable=False, server_default="0") for m in MARKS),
 )

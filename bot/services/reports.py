@@ -1,0 +1,181 @@
+"""Progress summaries against the plan: what the training office reports upward.
+
+Administrators see the province; unit heads their units and sub-units (their staff's
+learning, without the province's targets); anyone else is refused, on every call.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, tzinfo
+
+from bot.clock import Clock
+from bot.dates import parse_day
+from bot.domain import Actor, UnitScope
+from bot.errors import InvalidInput
+from bot.report import (
+    Coverage,
+    Covered,
+    KindProgress,
+    MonthProgress,
+    NamedCoverage,
+    Period,
+    Summary,
+    choices,
+    kind_order,
+    unit_coverage,
+)
+from bot.services.access import staff_scope
+from bot.training import ALL_KINDS, YOUNG_UNDER, Plan, PriorityGroup, Target
+from storage.database import Database
+from storage.repositories.plans import PlanRepository
+from storage.repositories.reports import ClassFact, ReportRepository
+
+#: "01/10/2026 - 31/12/2026", "1/10 đến 31/12": two days (with / or .) and a dash or word.
+DATES_MAX = 40
+_RANGE = re.compile(r"([\d/.]+)\s*(?:-|–|—|đến|den|to)\s*([\d/.]+)", re.IGNORECASE)
+
+
+class ReportService:
+    def __init__(
+        self, db: Database, clock: Clock, tz: tzinfo, young_under: int = YOUNG_UNDER
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.tz = tz
+        self.young_under = young_under
+
+    def today(self) -> date:
+        return self.clock.now().astimezone(self.tz).date()
+
+    def periods(self, actor: Actor) -> list[Period]:
+        staff_scope(actor)
+        return choices(self.today())
+
+    def typed_period(self, actor: Actor, raw: str) -> Period:
+        """Dates typed as "01/10/2026 - 31/12/2026" (a year left out is this year's)."""
+        staff_scope(actor)
+        found = _RANGE.fullmatch(raw.strip()) if len(raw) <= DATES_MAX else None
+        if found is None:
+            raise InvalidInput("report.dates_usage")
+        year = self.today().year
+        return Period.dates(parse_day(found[1], year), parse_day(found[2], year))
+
+    # --- plan against actual and attendance -------------------------------------------------
+
+    async def summary(self, actor: Actor, period: Period) -> Summary:
+        scope = staff_scope(actor)
+        now = self.clock.now()
+        start, end = period.bounds(self.tz)
+        year_start = period.year_start(self.tz)
+        async with self.db.read() as conn:
+            plan = await PlanRepository(conn).of_year(period.year)
+            repo = ReportRepository(conn)
+            facts = await repo.class_facts(year_start, end, scope)
+            classes = await repo.class_marks(start, end, now, scope)
+            at_risk = await repo.at_risk(scope, now)
+        plan_id = plan.id if plan else None
+
+        def new(f: ClassFact, since: datetime) -> bool:
+            return f.plan_id == plan_id and f.starts_at is not None and since <= f.starts_at < end
+
+        def carried(f: ClassFact, into: datetime) -> bool:
+            return (
+                f.starts_at is not None
+                and f.ends_at is not None
+                and (f.starts_at < into <= f.ends_at)
+            )
+
+        def progress(kind: str, chosen: list[ClassFact]) -> KindProgress:
+            in_period = [f for f in chosen if new(f, start) or carried(f, start)]
+            to_date = [f for f in chosen if new(f, year_start) or carried(f, year_start)]
+            ended = [f for f in chosen if f.ends_at is not None and start <= f.ends_at < end]
+            return KindProgress(
+                kind=kind,
+                target=_target(plan, kind, scope),
+                new=sum(new(f, start) for f in chosen),
+                carried=sum(carried(f, start) for f in chosen),
+                managed_to_date=len(to_date),
+                learners=sum(f.enrolled for f in in_period),
+                learners_to_date=sum(f.enrolled for f in to_date),
+                attending=sum(f.attending for f in in_period),
+                completed=sum(f.completed for f in ended),
+                results=sum(f.results for f in ended),
+            )
+
+        present = {f.kind for f in facts} | (
+            set(plan.targets) if plan and not scope.roots else set()
+        )
+        kinds = [
+            progress(kind, facts if kind == ALL_KINDS else [f for f in facts if f.kind == kind])
+            for kind in kind_order(sorted(present))
+        ]
+        months = [
+            MonthProgress(
+                month,
+                sum(1 for f in facts if new(f, year_start) and _month(f, self.tz) == month),
+                sum(
+                    f.enrolled for f in facts if new(f, year_start) and _month(f, self.tz) == month
+                ),
+            )
+            for month in period.months()
+        ]
+        return Summary(
+            period=period, plan=plan, scoped=not scope.is_province, generated_at=now,
+            kinds=kinds, months=months, classes=classes, at_risk=at_risk,
+        )  # fmt: skip
+
+    # --- coverage ---------------------------------------------------------------------------
+
+    async def coverage(self, actor: Actor, period: Period) -> Coverage:
+        scope = staff_scope(actor)
+        now = self.clock.now()
+        start, end = period.bounds(self.tz)
+        async with self.db.read() as conn:
+            plan = await PlanRepository(conn).of_year(period.year)
+            repo = ReportRepository(conn)
+            rows = await repo.coverage(
+                plan.id if plan else None, start, end, scope,
+                year=period.year, young_under=self.young_under,
+            )  # fmt: skip
+            tree = await repo.units_in(scope)
+            grade_names = await repo.grade_names([k for k in rows.grades if k is not None])
+            title_names = await repo.title_names([k for k in rows.titles if k is not None])
+        groups = {
+            group: sum((g.get(group, Covered()) for g in rows.unit_groups.values()), Covered())
+            for group in PriorityGroup
+        }
+        return Coverage(
+            period=period,
+            scoped=not scope.is_province,
+            generated_at=now,
+            young_under=self.young_under,
+            total=sum(rows.units.values(), Covered()),
+            units=unit_coverage(tree, rows.units, rows.unit_groups),
+            groups=[NamedCoverage(g.value, None, c) for g, c in groups.items()],
+            grades=_named(rows.grades, grade_names),
+            titles=_named(rows.titles, title_names),
+        )
+
+
+def _target(plan: Plan | None, kind: str, scope: UnitScope) -> Target | None:
+    """The plan's target for the kind: the province's, so not for one unit's report."""
+    if plan is None or not scope.is_province:
+        return None
+    return plan.targets.get(kind)
+
+
+def _month(fact: ClassFact, tz: tzinfo) -> date | None:
+    if fact.starts_at is None:
+        return None
+    return fact.starts_at.astimezone(tz).date().replace(day=1)
+
+
+def _named(rows: dict[int | None, Covered], names: dict[int, str]) -> list[NamedCoverage]:
+    """Named rows by name, the roster's blanks last."""
+    known = sorted(
+        (NamedCoverage(str(k), names.get(k, str(k)), c) for k, c in rows.items() if k is not None),
+        key=lambda n: n.name or "",
+    )
+    blank = [NamedCoverage(None, None, rows[None])] if None in rows else []
+    return known + blank

@@ -1,0 +1,446 @@
+"""The sums behind progress reports (bot/report.py says what each figure means).
+
+Attendance is summed from the tallies the database keeps (session_tallies, learner_tallies),
+a few thousand rows for a year, rather than from millions of marks. A unit head's report
+counts only the marks of their own staff, which the session tallies cannot tell apart: it
+sums the marks of those people instead (far fewer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.attendance import Mark, standing
+from bot.domain import UnitScope
+from bot.report import HELD, AtRisk, ClassFigures, Covered, Marks, SessionFigures
+from bot.training import (
+    MAJORITY_ETHNICITY,
+    ClassStatus,
+    EnrolmentStatus,
+    PriorityGroup,
+    SessionStatus,
+)
+from storage.repositories.units import in_scope
+from storage.schema import (
+    attendance,
+    class_sessions,
+    classes,
+    enrolments,
+    ethnicities,
+    grades,
+    learner_tallies,
+    people,
+    results,
+    session_tallies,
+    titles,
+    units,
+)
+
+ENROLLED = EnrolmentStatus.ENROLLED.value
+SCHEDULED = SessionStatus.SCHEDULED.value
+COMPLETING = ("excellent", "very_good", "good", "passed")
+
+
+@dataclass(frozen=True, slots=True)
+class ClassFact:
+    """A held class that may count in the report, with its learners in the scope."""
+
+    id: int
+    code: str
+    name: str
+    kind: str
+    plan_id: int
+    starts_at: datetime | None
+    ends_at: datetime | None
+    enrolled: int
+    attending: int
+    completed: int
+    results: int
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageRows:
+    """Staff and trained people of the scope, by own unit, priority group, grade, title."""
+
+    units: dict[int | None, Covered]
+    unit_groups: dict[int | None, dict[PriorityGroup, Covered]]
+    grades: dict[int | None, Covered]
+    titles: dict[int | None, Covered]
+
+    def add(
+        self,
+        unit: int | None,
+        grade: int | None,
+        title: int | None,
+        count: int,
+        trained: bool,
+        groups: dict[PriorityGroup, int],
+    ) -> None:
+        """Counts a cell of people (staff, or trained) in every breakdown."""
+        one = Covered(0, count) if trained else Covered(count, 0)
+        for table, key in ((self.units, unit), (self.grades, grade), (self.titles, title)):
+            table[key] = table.get(key, Covered()) + one
+        in_unit = self.unit_groups.setdefault(unit, {})
+        for group, n in groups.items():
+            in_unit[group] = in_unit.get(group, Covered()) + (
+                Covered(0, n) if trained else Covered(n, 0)
+            )
+
+
+def staff_in(scope: UnitScope) -> list[sa.ColumnElement[bool]]:
+    """People on the roster of the scope: imported, or self-declared and confirmed."""
+    return [
+        sa.or_(people.c.source == "roster", people.c.verified.is_(True)),
+        in_scope(people.c.unit_id, scope),
+    ]
+
+
+def _people_in(scope: UnitScope) -> sa.Select[Any]:
+    """Everyone of the scope's units, roster or not: whoever learns counts as a learner."""
+    return sa.select(people.c.id).where(in_scope(people.c.unit_id, scope))
+
+
+def managed(plan_id: int | None, start: datetime, end: datetime) -> sa.ColumnElement[bool]:
+    """Held classes newly opened in [start, end) under the plan, or carried over into it."""
+    new = (
+        sa.and_(classes.c.plan_id == plan_id, classes.c.starts_at >= start,
+                classes.c.starts_at < end)
+        if plan_id is not None
+        else sa.false()
+    )  # fmt: skip
+    carried = sa.and_(classes.c.starts_at < start, classes.c.ends_at >= start)
+    return sa.and_(classes.c.status.in_([s.value for s in HELD]), sa.or_(new, carried))
+
+
+def group_conditions(year: int, young_under: int) -> dict[PriorityGroup, sa.ColumnElement[bool]]:
+    """Who belongs to each priority group in `year` (bot.training.priority_groups in SQL)."""
+    return {
+        PriorityGroup.YOUNG: sa.and_(
+            people.c.birth_year.is_not(None), people.c.birth_year > year - young_under
+        ),
+        PriorityGroup.WOMEN: people.c.gender == "female",
+        PriorityGroup.MINORITY: people.c.ethnicity_id.in_(
+            sa.select(ethnicities.c.id).where(ethnicities.c.code != MAJORITY_ETHNICITY)
+        ),
+        PriorityGroup.SOURCE_POOL: people.c.source_pool.is_(True),
+    }
+
+
+def _held_sessions(start: datetime, end: datetime) -> sa.ColumnElement[bool]:
+    """Scheduled sessions of held classes that started in [start, end)."""
+    return sa.and_(
+        class_sessions.c.status == SCHEDULED,
+        class_sessions.c.starts_at >= start,
+        class_sessions.c.starts_at < end,
+        class_sessions.c.class_id.in_(
+            sa.select(classes.c.id).where(classes.c.status.in_([s.value for s in HELD]))
+        ),
+    )
+
+
+def _tally_of(enrolment: sa.Table) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        learner_tallies.c.class_id == enrolment.c.class_id,
+        learner_tallies.c.person_id == enrolment.c.person_id,
+    )
+
+
+def _count_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+
+def _marks(row: Any) -> Marks:
+    return Marks(int(row.present), int(row.late), int(row.excused), int(row.absent))
+
+
+def _summed(source: Any) -> list[sa.ColumnElement[Any]]:
+    return [sa.func.coalesce(sa.func.sum(getattr(source.c, m.value)), 0).label(m.value)
+            for m in Mark]  # fmt: skip
+
+
+def _counted(mark_column: sa.ColumnElement[str]) -> list[sa.ColumnElement[Any]]:
+    return [_count_if(mark_column == m.value).label(m.value) for m in Mark]
+
+
+class ReportRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    # --- classes against the plan -----------------------------------------------------------
+
+    async def class_facts(
+        self, year_start: datetime, end: datetime, scope: UnitScope
+    ) -> list[ClassFact]:
+        """Held classes under way at some point from 1 January to `end`, with their
+        learners (of the scope's units), those of them who attended, and their results."""
+        candidates = sa.and_(
+            classes.c.status.in_([s.value for s in HELD]),
+            classes.c.starts_at < end,
+            classes.c.ends_at >= year_start,
+        )
+        learner = sa.and_(enrolments.c.class_id == classes.c.id, enrolments.c.status == ENROLLED)
+        source = classes.outerjoin(enrolments, learner)
+        if not scope.is_province:
+            source = classes.join(
+                enrolments.join(people, people.c.id == enrolments.c.person_id),
+                sa.and_(learner, in_scope(people.c.unit_id, scope)),
+            )
+        source = source.outerjoin(learner_tallies, _tally_of(enrolments))
+        attended = learner_tallies.c.present + learner_tallies.c.late > 0
+        rows = await self.conn.execute(
+            sa.select(
+                classes.c.id, classes.c.code, classes.c.name, classes.c.kind, classes.c.plan_id,
+                classes.c.starts_at, classes.c.ends_at,
+                sa.func.count(enrolments.c.person_id).label("enrolled"),
+                _count_if(attended).label("attending"),
+            )
+            .select_from(source)
+            .where(candidates)
+            .group_by(classes.c.id, classes.c.code, classes.c.name, classes.c.kind,
+                      classes.c.plan_id, classes.c.starts_at, classes.c.ends_at)
+        )  # fmt: skip
+        found = {r.id: r for r in rows}
+        recorded_from = results.join(classes, classes.c.id == results.c.class_id)
+        if not scope.is_province:
+            recorded_from = recorded_from.join(people, people.c.id == results.c.person_id)
+        recorded = {
+            r.class_id: r
+            for r in await self.conn.execute(
+                sa.select(results.c.class_id,
+                          _count_if(results.c.outcome.in_(COMPLETING)).label("completed"),
+                          sa.func.count().label("n"))
+                .select_from(recorded_from)
+                .where(candidates, *([] if scope.is_province
+                                     else [in_scope(people.c.unit_id, scope)]))
+                .group_by(results.c.class_id)
+            )
+        }  # fmt: skip
+        if not scope.is_province:  # classes their staff finished but left afterwards
+            missing = [c for c in recorded if c not in found]
+            if missing:
+                extra = await self.conn.execute(
+                    sa.select(classes.c.id, classes.c.code, classes.c.name, classes.c.kind,
+                              classes.c.plan_id, classes.c.starts_at, classes.c.ends_at,
+                              sa.literal(0).label("enrolled"), sa.literal(0).label("attending"))
+                    .where(classes.c.id.in_(missing))
+                )  # fmt: skip
+                found |= {r.id: r for r in extra}
+        facts = []
+        for r in sorted(found.values(), key=lambda r: (r.starts_at, r.id)):
+            done = recorded.get(r.id)
+            facts.append(
+                ClassFact(r.id, r.code, r.name, r.kind, r.plan_id, r.starts_at, r.ends_at,
+                          int(r.enrolled), int(r.attending),
+                          int(done.completed) if done else 0, int(done.n) if done else 0)
+            )  # fmt: skip
+        return facts
+
+    # --- attendance ------------------------------------------------------------------------
+
+    async def class_marks(
+        self, start: datetime, end: datetime, now: datetime, scope: UnitScope
+    ) -> list[ClassFigures]:
+        """Each class's sessions held in [start, end) (started by `now`) and their marks:
+        of everyone, or of the scope's staff only (then only classes they were marked in)."""
+        held = _held_sessions(start, min(end, now))
+        sessions = {
+            r.class_id: r
+            for r in await self.conn.execute(
+                sa.select(class_sessions.c.class_id, classes.c.code, classes.c.name,
+                          classes.c.kind, sa.func.count().label("n"))
+                .select_from(class_sessions.join(classes,
+                                                 classes.c.id == class_sessions.c.class_id))
+                .where(held)
+                .group_by(class_sessions.c.class_id, classes.c.code, classes.c.name,
+                          classes.c.kind)
+            )
+        }  # fmt: skip
+        if scope.is_province:
+            query = (
+                sa.select(class_sessions.c.class_id, *_summed(session_tallies))
+                .select_from(
+                    class_sessions.join(
+                        session_tallies, session_tallies.c.session_id == class_sessions.c.id
+                    )
+                )
+                .where(held)
+                .group_by(class_sessions.c.class_id)
+            )
+        else:
+            query = (
+                sa.select(class_sessions.c.class_id, *_counted(attendance.c.mark))
+                .select_from(
+                    attendance.join(class_sessions, class_sessions.c.id == attendance.c.session_id)
+                )
+                .where(held, attendance.c.person_id.in_(_people_in(scope)))
+                .group_by(class_sessions.c.class_id)
+            )  # fmt: skip
+        marks = {row.class_id: _marks(row) for row in await self.conn.execute(query)}
+        shown = sessions.keys() if scope.is_province else marks.keys()
+        return [
+            ClassFigures(c, sessions[c].code, sessions[c].name, sessions[c].kind,
+                         int(sessions[c].n), marks.get(c, Marks()))
+            for c in sorted(shown, key=lambda c: (sessions[c].code, c))
+        ]  # fmt: skip
+
+    async def session_marks(
+        self, start: datetime, end: datetime, now: datetime, scope: UnitScope
+    ) -> list[SessionFigures]:
+        """Every session held in [start, end), in order, with its marks (the workbook)."""
+        held = _held_sessions(start, min(end, now))
+        base = class_sessions.join(classes, classes.c.id == class_sessions.c.class_id)
+        if scope.is_province:
+            query = sa.select(
+                class_sessions.c.id, classes.c.code, class_sessions.c.starts_at,
+                *_summed(session_tallies),
+            ).select_from(
+                base.outerjoin(session_tallies, session_tallies.c.session_id == class_sessions.c.id)
+            )  # fmt: skip
+        else:
+            query = (
+                sa.select(class_sessions.c.id, classes.c.code, class_sessions.c.starts_at,
+                          *_counted(attendance.c.mark))
+                .select_from(
+                    base.join(attendance, attendance.c.session_id == class_sessions.c.id)
+                )
+                .where(attendance.c.person_id.in_(_people_in(scope)))
+            )  # fmt: skip
+        query = (
+            query.where(held)
+            .group_by(class_sessions.c.id, classes.c.code, class_sessions.c.starts_at)
+            .order_by(class_sessions.c.starts_at, class_sessions.c.id)
+        )
+        return [
+            SessionFigures(r.id, r.code, r.starts_at, _marks(r))
+            for r in await self.conn.execute(query)
+        ]
+
+    async def at_risk(self, scope: UnitScope, now: datetime) -> list[AtRisk]:
+        """Enrolled learners of classes under way whose attendance puts completion at risk."""
+        running = (
+            sa.select(classes.c.id)
+            .where(
+                classes.c.status.in_([ClassStatus.OPEN.value, ClassStatus.RUNNING.value]),
+                classes.c.starts_at <= now,
+            )
+            .scalar_subquery()
+        )
+        totals: dict[int, int] = dict(
+            (
+                await self.conn.execute(
+                    sa.select(class_sessions.c.class_id, sa.func.count())
+                    .where(class_sessions.c.class_id.in_(running),
+                           class_sessions.c.status == SCHEDULED)
+                    .group_by(class_sessions.c.class_id)
+                )
+            ).all()
+        )  # fmt: skip
+        rows = await self.conn.execute(
+            sa.select(
+                people.c.id, people.c.full_name, units.c.name.label("unit"), classes.c.id.label(
+                    "class_id"), classes.c.code, classes.c.name, classes.c.completion_pct,
+                learner_tallies.c.present, learner_tallies.c.late, learner_tallies.c.excused,
+                learner_tallies.c.absent,
+            )
+            .select_from(
+                learner_tallies.join(
+                    enrolments,
+                    sa.and_(enrolments.c.class_id == learner_tallies.c.class_id,
+                            enrolments.c.person_id == learner_tallies.c.person_id),
+                )
+                .join(classes, classes.c.id == learner_tallies.c.class_id)
+                .join(people, people.c.id == learner_tallies.c.person_id)
+                .outerjoin(units, units.c.id == people.c.unit_id)
+            )
+            .where(
+                learner_tallies.c.class_id.in_(running),
+                enrolments.c.status == ENROLLED,
+                learner_tallies.c.excused + learner_tallies.c.absent > 0,
+                in_scope(people.c.unit_id, scope),
+            )
+            .order_by(classes.c.code, people.c.name_search)
+        )  # fmt: skip
+        found = []
+        for r in rows:
+            marks = ([Mark.PRESENT] * r.present + [Mark.LATE] * r.late
+                     + [Mark.EXCUSED] * r.excused + [Mark.ABSENT] * r.absent)  # fmt: skip
+            learner = standing(int(totals.get(r.class_id, 0)), r.completion_pct, marks)
+            if learner.warning is not None:
+                found.append(AtRisk(r.id, r.full_name, r.unit, r.code, r.name, learner))
+        return found
+
+    # --- coverage --------------------------------------------------------------------------
+
+    async def coverage(
+        self,
+        plan_id: int | None,
+        start: datetime,
+        end: datetime,
+        scope: UnitScope,
+        *,
+        year: int,
+        young_under: int,
+    ) -> CoverageRows:
+        """The scope's staff, and those trained in [start, end), by own unit, priority
+        group within the unit, grade and position.
+
+        Two grouped queries, one over the roster (an index holds every column it reads) and
+        one over the people trained; each row a (unit, grade, position) cell, summed here."""
+        trained_ids = (
+            sa.select(learner_tallies.c.person_id.label("id"))
+            .select_from(classes.join(learner_tallies, learner_tallies.c.class_id == classes.c.id))
+            .where(
+                managed(plan_id, start, end),
+                learner_tallies.c.present + learner_tallies.c.late > 0,
+            )
+            .group_by(learner_tallies.c.person_id)
+            .subquery()
+        )
+        groups = group_conditions(year, young_under)
+        cells = (people.c.unit_id, people.c.grade_id, people.c.title_id)
+        columns = [
+            *cells,
+            sa.func.count().label("n"),
+            *(_count_if(condition).label(group.value) for group, condition in groups.items()),
+        ]
+        staff = await self.conn.execute(
+            sa.select(*columns).where(*staff_in(scope)).group_by(*cells)
+        )
+        trained = await self.conn.execute(
+            sa.select(*columns)
+            .select_from(trained_ids.join(people, people.c.id == trained_ids.c.id))
+            .where(*staff_in(scope))
+            .group_by(*cells)
+        )
+        rows = CoverageRows({}, {}, {}, {})
+        for row, done in [(r, False) for r in staff] + [(r, True) for r in trained]:
+            rows.add(row.unit_id, row.grade_id, row.title_id, int(row.n), done,
+                     {g: int(getattr(row, g.value)) for g in PriorityGroup})  # fmt: skip
+        return rows
+
+    async def units_in(self, scope: UnitScope) -> list[tuple[int, str, int | None]]:
+        """(id, name, parent id) of every unit in the scope."""
+        rows = await self.conn.execute(
+            sa.select(units.c.id, units.c.name, units.c.parent_id)
+            .where(in_scope(units.c.id, scope))
+            .order_by(units.c.name_search, units.c.id)
+        )
+        return [(r.id, r.name, r.parent_id) for r in rows]
+
+    async def names(self, table: sa.Table, ids: list[int]) -> dict[int, str]:
+        if not ids:
+            return {}
+        rows = await self.conn.execute(sa.select(table.c.id, table.c.name).where(
+            table.c.id.in_(ids)))  # fmt: skip
+        return {r.id: r.name for r in rows}
+
+    async def grade_names(self, ids: list[int]) -> dict[int, str]:
+        return await self.names(grades, ids)
+
+    async def title_names(self, ids: list[int]) -> dict[int, str]:
+        return await self.names(titles, ids)
