@@ -26,6 +26,7 @@ from typing import Any, ClassVar, Self, TypeVar
 from bot.attendance import Outcome
 from bot.domain import MessageKind, NavOp, ProfileField, ReturnReason, Role
 from bot.reminders import Lead
+from bot.report import ReportView
 from bot.text_search import fold
 from bot.training_record import RecordFormat
 
@@ -840,3 +841,47 @@ class AttendanceList(Action):
 @dataclasses.dataclass(frozen=True, slots=True)
 class PendingLeave(Action):
     """The excused-absence requests waiting for this lecturer (or the office) to decide."""
+
+
+@action("rp")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ReportPeriods(Action):
+    """The progress report's choice of periods."""
+
+
+@action("rp.show")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ShowReport(Action):
+    """One view of the progress report of a period (its token, bot.report.Period.token)."""
+
+    period: str
+    view: ReportView = ReportView.OVERVIEW
+
+
+@action("rp.dates")
+@dataclasses.dataclass(frozen=True, slots=True)
+class TypeReportDates(Action):
+    """The progress report of dates the staff member types."""
+
+
+@action("rp.xlsx")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ReportWorkbook(Action):
+    """The progress report of a period as one workbook, every breakdown a sheet."""
+
+    period: str
+
+
+@action("rp.chart")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ReportChart(Action):
+    """The chart of one view of the progress report."""
+
+    period: str
+    view: ReportView = ReportView.OVERVIEW
+
+
+@action("rp.person")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ReportPerson(Action):
+    """From the progress report: find a person, whose card opens their training record."""

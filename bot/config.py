@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     report_reminders: str = DEFAULT_CALENDAR
     # The local hours in which administrators get their reminders; equal times: none.
     office_reminder_hours: str = "08:00-20:00"
+    # Progress reports count a cadre as young below this age (the seeds: under 35).
+    young_cadre_under: int = Field(default=35, ge=18, le=70)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -14,16 +14,32 @@ LEARNER_COMMANDS = (
 )  # fmt: skip
 STAFF_COMMANDS: dict[Role, tuple[str, ...]] = {
     Role.LECTURER: ("attendance",),
-    Role.UNIT_HEAD: ("pending", "people", "announce", "delivery"),
-    Role.ADMIN: ("pending", "people", "announce", "delivery", *TRAINING_OFFICE, "attendance"),
-    Role.SUPERADMIN: ("pending", "people", "announce", "delivery", *TRAINING_OFFICE, "attendance"),
+    Role.UNIT_HEAD: ("pending", "people", "announce", "delivery", "report"),
+    Role.ADMIN: (
+        "pending",
+        "people",
+        "announce",
+        "delivery",
+        *TRAINING_OFFICE,
+        "attendance",
+        "report",
+    ),
+    Role.SUPERADMIN: (
+        "pending",
+        "people",
+        "announce",
+        "delivery",
+        *TRAINING_OFFICE,
+        "attendance",
+        "report",
+    ),
 }
 
 
 #: The commands on the main keyboard under the text box, in its order: what people do most.
 MAIN_KEYBOARD = (
     "classes", "schedule", "profile", "help", "pending", "people", "announce", "delivery",
-    "newclass", "attendance", "record",
+    "newclass", "attendance", "record", "report",
 )  # fmt: skip
 
 

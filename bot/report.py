@@ -38,6 +38,22 @@ HELD = (ClassStatus.OPEN, ClassStatus.RUNNING, ClassStatus.FINISHED)
 DATES_MAX_DAYS = 366
 
 
+class ReportView(StrEnum):
+    """The views of a report: the summary and its breakdowns."""
+
+    OVERVIEW = "o"
+    KINDS = "k"
+    ATTENDANCE = "a"
+    RISK = "r"
+    UNITS = "u"
+    GROUPS = "g"
+    GRADES = "t"
+
+    @property
+    def of_coverage(self) -> bool:
+        return self in (ReportView.UNITS, ReportView.GROUPS, ReportView.GRADES)
+
+
 class PeriodKind(StrEnum):
     YEAR = "y"
     HALF = "h"

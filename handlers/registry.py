@@ -23,6 +23,7 @@ from handlers import (
     planning,
     profile,
     reminder_settings,
+    report,
     results,
     roll_call,
     schedule,
@@ -47,7 +48,7 @@ def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     for feature in (
         onboarding, profile, people_search, admin, announce, catalog, schedule, reminder_settings,
         planning, class_admin, class_sessions, session_place, class_dialogue, results, leave,
-        checkin, roll_call, training_record,
+        checkin, roll_call, training_record, report,
     ):  # fmt: skip
         app.add_handlers(feature.handlers(), group=FEATURES)
     # 4. The main keyboard under the text box: each button runs its command.
@@ -57,7 +58,7 @@ def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             profile=profile.send_profile, help=fallback.send_help, pending=people_search.pending,
             people=people_search.people, announce=announce.start, delivery=announce.delivery_report,
             newclass=class_dialogue.start, attendance=checkin.attendance,
-            record=training_record.send_record,
+            record=training_record.send_record, report=report.start,
         ),
         group=FEATURES,
     )  # fmt: skip

@@ -81,12 +81,12 @@ async def build_world(db: Database, seed: int = 7) -> World:
             await conn.execute(unit_closure.insert(), rows)
             return unit_id
 
-        root = await unit("TINH", "Tỉnh Sơn Lâm", None)
-        department = await unit("SNV", "Sở Nội vụ", root)
-        sub_unit = await unit("SNV.VP", "Văn phòng Sở Nội vụ", department)
-        commune = await unit("XA.DV", "Xã Đồng Văn", root)
-        empty = await unit("XA.MV", "Xã Mèo Vạc", root)
-        await unit("XA.KHONG", "Xã không có người", root)
+        root = await unit("W.TINH", "Tỉnh Sơn Lâm", None)
+        department = await unit("W.SNV", "Sở Nội vụ", root)
+        sub_unit = await unit("W.SNV.VP", "Văn phòng Sở Nội vụ", department)
+        commune = await unit("W.XA.DV", "Xã Hồng Ngài", root)
+        empty = await unit("W.XA.MV", "Xã Mèo Vạc", root)
+        await unit("W.XA.KHONG", "Xã không có người", root)
 
         staff_units = [department, sub_unit, commune, commune, root, empty]
         person_ids: list[int] = []

@@ -60,6 +60,7 @@ def build_application(
         quiet=settings.quiet,
         reports=settings.report_calendar,
         office_hours=settings.office_hours,
+        young_under=settings.young_cadre_under,
     )
     pacer = PriorityPacer(settings.send_rate_per_s)
     spacing = ChatSpacing(settings.send_rate_per_chat_s, settings.send_group_per_min)

@@ -23,9 +23,11 @@ from bot.services.people import PeopleService
 from bot.services.planning import PlanningService
 from bot.services.quiet import Quiet
 from bot.services.reminders import ReminderService
+from bot.services.reports import ReportService
 from bot.services.results import ResultsService
 from bot.services.roll_call import RollCallService
 from bot.services.training_record import TrainingRecordService
+from bot.training import YOUNG_UNDER
 from storage.database import Database
 
 
@@ -49,6 +51,7 @@ class Services:
     checkin: CheckinService
     records: TrainingRecordService
     roll_call: RollCallService
+    reports: ReportService
 
     @classmethod
     def build(
@@ -62,6 +65,7 @@ class Services:
         quiet: QuietHours | None = None,
         reports: Sequence[ReportEntry] = DEFAULT_REPORTS,
         office_hours: OfficeHours = DEFAULT_OFFICE_HOURS,
+        young_under: int = YOUNG_UNDER,
     ) -> Services:
         clock = clock or SystemClock()
         defaults = ReminderPrefs(quiet=quiet or QuietHours())
@@ -101,4 +105,5 @@ class Services:
             checkin=CheckinService(db, clock, tz),
             records=TrainingRecordService(db, clock, tz),
             roll_call=RollCallService(db, clock, notify=delivery.wake, quiet=held),
+            reports=ReportService(db, clock, tz, young_under),
         )

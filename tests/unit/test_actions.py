@@ -16,11 +16,13 @@ from bot.actions import (
     OpenPerson,
     SetRole,
     SetSourcePool,
+    ShowReport,
     action,
     registered,
     unpack,
 )
 from bot.domain import NavOp, ProfileField, Role
+from bot.report import ReportView
 
 #: The wire codes of every action. Buttons under messages already sent (and queued in the
 #: outbox) carry these: a code must never be renamed or reused. Add new ones at the end.
@@ -102,6 +104,12 @@ WIRE_CODES = {
     "rec": "ShowRecord",
     "rec.class": "RecordClass",
     "rec.file": "DownloadRecord",
+    "rp": "ReportPeriods",
+    "rp.show": "ShowReport",
+    "rp.dates": "TypeReportDates",
+    "rp.xlsx": "ReportWorkbook",
+    "rp.chart": "ReportChart",
+    "rp.person": "ReportPerson",
 }
 
 
@@ -122,6 +130,7 @@ def test_the_wire_codes_never_change() -> None:
             DialogueNav("onboarding", "review", NavOp.EDIT, "name"),
             "nav:onboarding:review:edit:name",
         ),
+        (ShowReport("d20260105.20261231", ReportView.ATTENDANCE), "rp.show:d20260105.20261231:a"),
     ],
 )
 def test_actions_pack_and_unpack_to_the_same_value(tapped: Action, data: str) -> None:

@@ -26,7 +26,7 @@ from bot.menus import LEARNER_COMMANDS, MAIN_KEYBOARD, STAFF_COMMANDS
 from bot.results_workbook import Column
 from bot.services.catalog import FILTERS
 from bot.services.checkin import CheckinStatus
-from bot.training import ACTIVE_ENROLMENT, ClassKind
+from bot.training import ACTIVE_ENROLMENT, ClassKind, PriorityGroup
 from handlers.schedule import SPANS
 from storage.schema import OUTBOX_STATES
 from tools.emulator.entities import parse_html
@@ -80,6 +80,8 @@ DYNAMIC = {
     "record.outcome.": {f"record.outcome.{o.value}" for o in Outcome},
     "training.kind_": {f"training.kind_{k.value}" for k in ClassKind},
     "roll.entry.": {f"roll.entry.{m.value}" for m in Mark} | {"roll.entry.unmarked"},
+    "training.group_": {f"training.group_{g.value}" for g in PriorityGroup},
+    "report.period_h": {"report.period_h1", "report.period_h2"},
 }
 SAMPLE = {"number": 2668, "percent": 0.625, "date": date(2026, 3, 5), "phone": "+84912345678"}
 

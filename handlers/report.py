@@ -1,0 +1,162 @@
+"""/report ("Báo cáo tiến độ"): progress against the plan for a period chosen by buttons,
+each breakdown one tap away, the workbook and the charts as files. Administrators see the
+province, unit heads their units; the service refuses anyone else on every tap."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Update
+
+from bot import report_text
+from bot.actions import (
+    ReportChart,
+    ReportPeriods,
+    ReportPerson,
+    ReportWorkbook,
+    ShowReport,
+    TypeReportDates,
+)
+from bot.domain import Actor
+from bot.report import Period, ReportView
+from handlers import people_search
+from handlers.context import BotContext
+from handlers.dialogue import Dialogue, Turn, register
+from handlers.dialogue import begin as begin_dialogue
+from handlers.routing import Handler, button, command
+from handlers.steps import TextStep
+from handlers.ui import Button, inline, say, show
+
+#: The breakdowns, two to a row, in the order a superior asks for them.
+VIEWS = (
+    (ReportView.OVERVIEW, "report.view_overview"),
+    (ReportView.KINDS, "report.view_kinds"),
+    (ReportView.ATTENDANCE, "report.view_attendance"),
+    (ReportView.RISK, "report.view_risk"),
+    (ReportView.UNITS, "report.view_units"),
+    (ReportView.GROUPS, "report.view_groups"),
+    (ReportView.GRADES, "report.view_grades"),
+)
+
+
+async def start(update: Update, ctx: BotContext) -> None:
+    """/report and the main keyboard's button: the periods to choose from."""
+    await _periods(update, ctx, fresh=True)
+
+
+async def periods(update: Update, ctx: BotContext, tapped: ReportPeriods) -> None:
+    await _periods(update, ctx, fresh=False)
+
+
+async def _periods(update: Update, ctx: BotContext, *, fresh: bool) -> None:
+    actor = await ctx.actor(update)
+    choices = ctx.services.reports.periods(actor)
+    buttons: list[Button] = [
+        (report_text.period_name(ctx.texts, p), ShowReport(p.token)) for p in choices
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([(ctx.t("report.typed_dates"), TypeReportDates())])
+    key = "report.choose_period" if actor.is_admin else "report.choose_period_unit"
+    send = say if fresh else show
+    await send(update, ctx, ctx.t(key), inline(rows))
+
+
+async def show_report(update: Update, ctx: BotContext, tapped: ShowReport) -> None:
+    actor = await ctx.actor(update)
+    period = Period.from_token(tapped.period)
+    text = await render(ctx, actor, period, tapped.view)
+    await show(update, ctx, text, _views(ctx, period, tapped.view))
+
+
+async def render(ctx: BotContext, actor: Actor, period: Period, view: ReportView) -> str:
+    """One view of the report as the actor may see it, as of now."""
+    reports, texts = ctx.services.reports, ctx.texts
+    if view.of_coverage:
+        coverage = await reports.coverage(actor, period)
+        if view is ReportView.UNITS:
+            return report_text.units(texts, coverage)
+        if view is ReportView.GROUPS:
+            return report_text.groups(texts, coverage)
+        return report_text.grades(texts, coverage)
+    summary = await reports.summary(actor, period)
+    if view is ReportView.KINDS:
+        return report_text.by_kind(texts, summary)
+    if view is ReportView.ATTENDANCE:
+        return report_text.attendance(texts, summary)
+    if view is ReportView.RISK:
+        return report_text.at_risk(texts, summary)
+    units = None if actor.is_admin else _units(actor)
+    return report_text.overview(texts, summary, units) + "\n\n" + ctx.t("report.pick_view")
+
+
+def _units(actor: Actor) -> str:
+    return ", ".join(g.unit.label for g in actor.grants if g.unit is not None)
+
+
+def _views(ctx: BotContext, period: Period, current: ReportView) -> InlineKeyboardMarkup:
+    token = period.token
+    buttons: list[Button] = [
+        (ctx.t(label), ShowReport(token, view)) for view, label in VIEWS if view is not current
+    ]
+    buttons.append((ctx.t("report.view_person"), ReportPerson()))
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([(ctx.t("report.xlsx"), ReportWorkbook(token)),
+                 (ctx.t("report.chart"), ReportChart(token, current))])  # fmt: skip
+    rows.append([(ctx.t("report.other_period"), ReportPeriods())])
+    return inline(rows)
+
+
+# --- dates typed -------------------------------------------------------------------------------
+
+
+@dataclass
+class DatesDraft:
+    period: str | None = None  # the period's token
+
+
+async def _typed(turn: Turn[Any], text: str) -> str:
+    actor = await turn.ctx.actor(turn.update)
+    return turn.services.reports.typed_period(actor, text).token
+
+
+async def _show_typed(turn: Turn[DatesDraft]) -> None:
+    assert turn.draft.period is not None
+    actor = await turn.ctx.actor(turn.update)
+    period = Period.from_token(turn.draft.period)
+    text = await render(turn.ctx, actor, period, ReportView.OVERVIEW)
+    await turn.say(text, _views(turn.ctx, period, ReportView.OVERVIEW))
+
+
+DATES = register(
+    Dialogue(
+        name="report_dates",
+        draft=DatesDraft,
+        steps=[TextStep("dates", "period", prompt="report.ask_dates", parse=_typed)],
+        finish=_show_typed,
+        cancelled="report.dates_cancelled",
+        interrupted="report.dates_stopped",
+        retry="report.dates_text_only",
+    )
+)
+
+
+async def type_dates(update: Update, ctx: BotContext, tapped: TypeReportDates) -> None:
+    ctx.services.reports.periods(await ctx.actor(update))  # refused before being asked
+    await begin_dialogue(update, ctx, DATES, DatesDraft())
+
+
+async def find_person(update: Update, ctx: BotContext, tapped: ReportPerson) -> None:
+    """A person's record is on their card: the people search leads there."""
+    ctx.services.reports.periods(await ctx.actor(update))
+    await begin_dialogue(update, ctx, people_search.SEARCH, people_search.Search())
+
+
+def handlers() -> list[Handler]:
+    return [
+        command("report", start),
+        button(ReportPeriods, periods),
+        button(ShowReport, show_report),
+        button(TypeReportDates, type_dates),
+        button(ReportPerson, find_person),
+    ]
