@@ -18,6 +18,9 @@ STAFF_COMMANDS: dict[Role, tuple[str, ...]] = {
     Role.ADMIN: ("pending", "people", "announce", "delivery", *TRAINING_OFFICE, "attendance"),
     Role.SUPERADMIN: ("pending", "people", "announce", "delivery", *TRAINING_OFFICE, "attendance"),
 }
+#: The audit log (who changed what, and when): administrators only, after the rest.
+STAFF_COMMANDS[Role.ADMIN] += ("audit",)
+STAFF_COMMANDS[Role.SUPERADMIN] += ("audit",)
 
 
 #: The commands on the main keyboard under the text box, in its order: what people do most.

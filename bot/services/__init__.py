@@ -11,6 +11,7 @@ from bot.i18n import DEFAULT_TIMEZONE
 from bot.office_reminders import DEFAULT_OFFICE_HOURS, DEFAULT_REPORTS, OfficeHours, ReportEntry
 from bot.reminders import DEFAULT_EVENING, QuietHours, ReminderPrefs
 from bot.services.access import AccessService
+from bot.services.audit_log import AuditLogService
 from bot.services.catalog import CatalogService
 from bot.services.checkin import CheckinService
 from bot.services.delivery import DeliveryService
@@ -49,6 +50,7 @@ class Services:
     checkin: CheckinService
     records: TrainingRecordService
     roll_call: RollCallService
+    audit_log: AuditLogService
 
     @classmethod
     def build(
@@ -101,4 +103,5 @@ class Services:
             checkin=CheckinService(db, clock, tz),
             records=TrainingRecordService(db, clock, tz),
             roll_call=RollCallService(db, clock, notify=delivery.wake, quiet=held),
+            audit_log=AuditLogService(db, clock, tz),
         )

@@ -102,6 +102,13 @@ WIRE_CODES = {
     "rec": "ShowRecord",
     "rec.class": "RecordClass",
     "rec.file": "DownloadRecord",
+    "aud": "ShowAuditLog",
+    "aud.when": "AuditPeriods",
+    "aud.pre": "AuditPreset",
+    "aud.type": "TypeAuditPeriod",
+    "aud.who": "PickAuditPerson",
+    "aud.kinds": "AuditKinds",
+    "aud.xlsx": "ExportAuditLog",
 }
 
 

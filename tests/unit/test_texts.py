@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.attendance import LeaveStatus, Mark, MarkSource, Outcome, WarningLevel
+from bot.audit_log import PeriodPreset
 from bot.domain import (
     GRANTABLE_ROLES,
     AuditAction,
@@ -80,6 +81,7 @@ DYNAMIC = {
     "record.outcome.": {f"record.outcome.{o.value}" for o in Outcome},
     "training.kind_": {f"training.kind_{k.value}" for k in ClassKind},
     "roll.entry.": {f"roll.entry.{m.value}" for m in Mark} | {"roll.entry.unmarked"},
+    "audit_log.preset_": {f"audit_log.preset_{p.value}" for p in PeriodPreset},
 }
 SAMPLE = {"number": 2668, "percent": 0.625, "date": date(2026, 3, 5), "phone": "+84912345678"}
 
