@@ -24,6 +24,7 @@ from enum import StrEnum
 from typing import Any, ClassVar, Self, TypeVar
 
 from bot.attendance import Outcome
+from bot.audit_log import PeriodPreset
 from bot.domain import MessageKind, NavOp, ProfileField, ReturnReason, Role
 from bot.reminders import Lead
 from bot.report import ReportView
@@ -885,3 +886,77 @@ class ReportChart(Action):
 @dataclasses.dataclass(frozen=True, slots=True)
 class ReportPerson(Action):
     """From the progress report: find a person, whose card opens their training record."""
+
+
+@action("aud")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ShowAuditLog(Action):
+    """A page of the audit log: a period (days as 20261001), optionally a person (0: anyone)
+    and a kind of action ("": all). The server checks the administrator on every tap."""
+
+    first: int
+    last: int
+    person_id: int = 0
+    kind: str = ""
+    page: int = 0
+
+
+@action("aud.when")
+@dataclasses.dataclass(frozen=True, slots=True)
+class AuditPeriods(Action):
+    """The periods to choose from, keeping the person and the kind."""
+
+    first: int
+    last: int
+    person_id: int = 0
+    kind: str = ""
+
+
+@action("aud.pre")
+@dataclasses.dataclass(frozen=True, slots=True)
+class AuditPreset(Action):
+    """A period named by a button (this month, …), counted from the day it is tapped."""
+
+    preset: PeriodPreset
+    person_id: int = 0
+    kind: str = ""
+
+
+@action("aud.type")
+@dataclasses.dataclass(frozen=True, slots=True)
+class TypeAuditPeriod(Action):
+    """Asks for the days of the period, typed."""
+
+    person_id: int = 0
+    kind: str = ""
+
+
+@action("aud.who")
+@dataclasses.dataclass(frozen=True, slots=True)
+class PickAuditPerson(Action):
+    """Asks for a person's name, to narrow the log to what concerns them."""
+
+    first: int
+    last: int
+    kind: str = ""
+
+
+@action("aud.kinds")
+@dataclasses.dataclass(frozen=True, slots=True)
+class AuditKinds(Action):
+    """The kinds of action in the period, to narrow the log to one."""
+
+    first: int
+    last: int
+    person_id: int = 0
+
+
+@action("aud.xlsx")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ExportAuditLog(Action):
+    """The entries of the view as a workbook."""
+
+    first: int
+    last: int
+    person_id: int = 0
+    kind: str = ""

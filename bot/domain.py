@@ -61,6 +61,7 @@ class AuditAction(StrEnum):
     LEAVE_DECIDED = "leave_decided"
     RESULT_RECORDED = "result_recorded"
     RESULT_OVERRIDE = "result_override"
+    AUDIT_EXPORTED = "audit_exported"
 
 
 class MessageKind(StrEnum):

@@ -12,27 +12,15 @@ LEARNER_COMMANDS = (
     "start", "classes", "schedule", "checkin", "leave", "record", "settings", "profile", "mydata",
     "language", "help",
 )  # fmt: skip
+#: What the training office does from the chat: administrators and super-administrators.
+OFFICE_COMMANDS = (
+    "pending", "people", "announce", "delivery", *TRAINING_OFFICE, "attendance", "report", "audit",
+)  # fmt: skip
 STAFF_COMMANDS: dict[Role, tuple[str, ...]] = {
     Role.LECTURER: ("attendance",),
     Role.UNIT_HEAD: ("pending", "people", "announce", "delivery", "report"),
-    Role.ADMIN: (
-        "pending",
-        "people",
-        "announce",
-        "delivery",
-        *TRAINING_OFFICE,
-        "attendance",
-        "report",
-    ),
-    Role.SUPERADMIN: (
-        "pending",
-        "people",
-        "announce",
-        "delivery",
-        *TRAINING_OFFICE,
-        "attendance",
-        "report",
-    ),
+    Role.ADMIN: OFFICE_COMMANDS,
+    Role.SUPERADMIN: OFFICE_COMMANDS,
 }
 
 

@@ -14,13 +14,8 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.domain import (
-    GRANTABLE_ROLES,
-    AuditAction,
-    PersonalData,
-    ProfileField,
-    ReturnReason,
-)
+from bot.audit_words import DetailNames, action_name, details_text
+from bot.domain import PersonalData
 from bot.i18n import Texts
 from handlers.ui import ROMAN, kind_name
 
@@ -59,12 +54,13 @@ def workbook(texts: Texts, data: PersonalData, tz: tzinfo) -> bytes:
         [[texts(f"role.{r.role.value}"), r.unit.label if r.unit else dash, local(r.granted_at)]
          for r in data.roles],
     )  # fmt: skip
+    names = DetailNames(units=data.unit_labels)
     _fill(
         book.create_sheet(),
         texts("mydata.sheet_history"),
         [texts("mydata.at"), texts("mydata.action"), texts("mydata.details")],
         [
-            [local(a.at), _action(texts, a.action), _details(texts, a.details, data.unit_labels)]
+            [local(a.at), action_name(texts, a.action), details_text(texts, a.details, names)]
             for a in data.audit
         ],
     )
@@ -154,58 +150,6 @@ def _fill(sheet: Worksheet, title: str, header: list[str], rows: Sequence[Sequen
         for c in cells:
             if isinstance(c.value, datetime):
                 c.number_format = DATE_TIME
-
-
-def _action(texts: Texts, action: str) -> str:
-    known = action in {a.value for a in AuditAction}
-    return texts(f"audit.{action}") if known else action
-
-
-#: The labels of what audit entries record (their other details are internal ids).
-DETAIL_LABELS = {
-    "field": "mydata.detail_field",
-    "reason": "mydata.detail_reason",
-    "role": "mydata.detail_role",
-    "unit_id": "mydata.detail_unit_id",
-    "flag": "mydata.detail_flag",
-    "merged_name": "mydata.detail_merged_name",
-    "recipients": "mydata.detail_recipients",
-}
-FIELD_LABELS = {
-    ProfileField.FULL_NAME: "mydata.full_name",
-    ProfileField.UNIT: "mydata.unit",
-    ProfileField.TITLE: "mydata.title",
-    ProfileField.GENDER: "mydata.gender",
-    ProfileField.BIRTH_YEAR: "mydata.birth_year",
-    ProfileField.ETHNICITY: "mydata.ethnicity",
-}
-
-
-def _details(texts: Texts, details: dict[str, object], units: dict[int, str]) -> str:
-    """What an audit entry records, in words ("Thông tin: Đơn vị; Lý do: Không thuộc đơn
-    vị"), not the codes and ids it is stored with."""
-    parts = []
-    for key, value in details.items():
-        label = DETAIL_LABELS.get(key)
-        if label is not None and value is not None:
-            parts.append(f"{texts(label)}: {_detail_value(texts, key, value, units)}")
-    return "; ".join(parts)
-
-
-def _detail_value(texts: Texts, key: str, value: object, units: dict[int, str]) -> str:
-    match key, value:
-        case "field", str() if value in FIELD_LABELS:
-            return texts(FIELD_LABELS[ProfileField(value)])
-        case "reason", str() if value in {r.value for r in ReturnReason}:
-            return texts(f"admin.reason_{value}")
-        case "role", str() if value in {r.value for r in GRANTABLE_ROLES}:
-            return texts(f"role.{value}")
-        case "unit_id", int():
-            return units.get(value, "—")
-        case "flag", bool():
-            return texts("mydata.yes" if value else "mydata.no")
-        case _:
-            return str(value)
 
 
 def machine_json(data: PersonalData) -> bytes:

@@ -164,7 +164,8 @@ audit_log = sa.Table(
     metadata,
     sa.Column("id", Id, primary_key=True),
     sa.Column("at", UTCDateTime, nullable=False, index=True),
-    sa.Column("actor_telegram_id", sa.BigInteger),
+    # Indexed: the office's audit log finds what a person did from their account.
+    sa.Column("actor_telegram_id", sa.BigInteger, index=True),
     sa.Column("action", sa.String(40), nullable=False),
     sa.Column("person_id", Id, sa.ForeignKey("people.id"), index=True),
     sa.Column("details", sa.JSON, nullable=False, default=dict),

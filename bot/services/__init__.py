@@ -11,6 +11,7 @@ from bot.i18n import DEFAULT_TIMEZONE
 from bot.office_reminders import DEFAULT_OFFICE_HOURS, DEFAULT_REPORTS, OfficeHours, ReportEntry
 from bot.reminders import DEFAULT_EVENING, QuietHours, ReminderPrefs
 from bot.services.access import AccessService
+from bot.services.audit_log import AuditLogService
 from bot.services.catalog import CatalogService
 from bot.services.checkin import CheckinService
 from bot.services.delivery import DeliveryService
@@ -52,6 +53,7 @@ class Services:
     records: TrainingRecordService
     roll_call: RollCallService
     reports: ReportService
+    audit_log: AuditLogService
 
     @classmethod
     def build(
@@ -106,4 +108,5 @@ class Services:
             records=TrainingRecordService(db, clock, tz),
             roll_call=RollCallService(db, clock, notify=delivery.wake, quiet=held),
             reports=ReportService(db, clock, tz, young_under),
+            audit_log=AuditLogService(db, clock, tz),
         )

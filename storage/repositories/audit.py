@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.audit_log import AuditLine
 from bot.domain import AuditAction, AuditEntry
-from storage.schema import audit_log
+from storage.schema import audit_log, people
 from storage.types import utcnow
+
+EXPORT_CHUNK = 1_000
 
 
 class AuditRepository:
@@ -73,6 +77,119 @@ class AuditRepository:
             )
         ).first()
         return _entry(row) if row else None
+
+    async def page(
+        self,
+        since: datetime,
+        until: datetime,
+        person_id: int | None = None,
+        telegram_id: int | None = None,
+        action: AuditAction | None = None,
+        *,
+        offset: int = 0,
+        limit: int = 20,
+    ) -> list[AuditLine]:
+        """Entries from `since` (included) to `until` (excluded), the newest first: all, or
+        those about the person or done from the account, or of one action."""
+        where = _where(since, until, person_id, telegram_id, action)
+        rows = await self.conn.execute(
+            _LINE.where(*where).order_by(*_NEWEST_FIRST).offset(offset).limit(limit)
+        )
+        return [_line(r) for r in rows]
+
+    async def count(
+        self,
+        since: datetime,
+        until: datetime,
+        person_id: int | None = None,
+        telegram_id: int | None = None,
+        action: AuditAction | None = None,
+    ) -> int:
+        where = _where(since, until, person_id, telegram_id, action)
+        found = await self.conn.execute(
+            sa.select(sa.func.count()).select_from(audit_log).where(*where)
+        )
+        return int(found.scalar_one())
+
+    async def actions(
+        self,
+        since: datetime,
+        until: datetime,
+        person_id: int | None = None,
+        telegram_id: int | None = None,
+    ) -> list[tuple[str, int]]:
+        """The actions recorded in the period (and of the person), the most frequent first."""
+        where = _where(since, until, person_id, telegram_id, None)
+        entries = sa.func.count().label("entries")
+        rows = await self.conn.execute(
+            sa.select(audit_log.c.action, entries)
+            .where(*where)
+            .group_by(audit_log.c.action)
+            .order_by(entries.desc(), audit_log.c.action)
+        )
+        return [(r.action, int(r.entries)) for r in rows]
+
+    async def stream(
+        self,
+        since: datetime,
+        until: datetime,
+        person_id: int | None = None,
+        telegram_id: int | None = None,
+        action: AuditAction | None = None,
+        *,
+        chunk: int = EXPORT_CHUNK,
+    ) -> AsyncIterator[list[AuditLine]]:
+        """The same entries as `page`, all of them, `chunk` at a time from a server-side
+        cursor: an export of a million entries holds one chunk in memory."""
+        where = _where(since, until, person_id, telegram_id, action)
+        result = await self.conn.stream(
+            _LINE.where(*where).order_by(*_NEWEST_FIRST).execution_options(yield_per=chunk)
+        )
+        async for rows in result.partitions(chunk):
+            yield [_line(r) for r in rows]
+
+
+def _where(
+    since: datetime,
+    until: datetime,
+    person_id: int | None,
+    telegram_id: int | None,
+    action: AuditAction | None,
+) -> list[sa.ColumnElement[bool]]:
+    where = [audit_log.c.at >= since, audit_log.c.at < until]
+    whose = []
+    if person_id is not None:
+        whose.append(audit_log.c.person_id == person_id)
+    if telegram_id is not None:
+        whose.append(audit_log.c.actor_telegram_id == telegram_id)
+    if whose:
+        where.append(sa.or_(*whose))
+    if action is not None:
+        where.append(audit_log.c.action == action.value)
+    return where
+
+
+#: Newest first. Ids and times grow together; ordering by time (then id) lets SQLite walk
+#: ix_audit_log_at backwards (it holds the rowid) instead of sorting a year of entries: page
+#: 400 of a year with a million entries takes 25 ms rather than 2 s.
+_NEWEST_FIRST = (audit_log.c.at.desc(), audit_log.c.id.desc())
+_actor = people.alias("actor")
+_about = people.alias("about")
+_LINE = sa.select(
+    audit_log.c.id, audit_log.c.at, audit_log.c.action, audit_log.c.details,
+    audit_log.c.actor_telegram_id, _actor.c.full_name.label("actor_name"),
+    audit_log.c.person_id, _about.c.full_name.label("person_name"),
+).select_from(
+    audit_log.outerjoin(_actor, _actor.c.telegram_id == audit_log.c.actor_telegram_id)
+    .outerjoin(_about, _about.c.id == audit_log.c.person_id)
+)  # fmt: skip
+
+
+def _line(row: Any) -> AuditLine:
+    return AuditLine(
+        row.id, row.at, row.action, dict(row.details), row.actor_telegram_id, row.actor_name,
+        row.person_id, row.person_name,
+    )  # fmt: skip
 
 
 _ENTRY = (audit_log.c.at, audit_log.c.action, audit_log.c.details, audit_log.c.actor_telegram_id)

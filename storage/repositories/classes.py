@@ -629,3 +629,12 @@ class ClassRepository:
             )
             for r in rows
         ]
+
+    async def codes(self, class_ids: Sequence[int]) -> dict[int, str]:
+        """Class id → its code, for the ids that exist (the audit log names classes so)."""
+        if not class_ids:
+            return {}
+        rows = await self.conn.execute(
+            sa.select(classes.c.id, classes.c.code).where(classes.c.id.in_(set(class_ids)))
+        )
+        return {r.id: r.code for r in rows}

@@ -110,6 +110,13 @@ WIRE_CODES = {
     "rp.xlsx": "ReportWorkbook",
     "rp.chart": "ReportChart",
     "rp.person": "ReportPerson",
+    "aud": "ShowAuditLog",
+    "aud.when": "AuditPeriods",
+    "aud.pre": "AuditPreset",
+    "aud.type": "TypeAuditPeriod",
+    "aud.who": "PickAuditPerson",
+    "aud.kinds": "AuditKinds",
+    "aud.xlsx": "ExportAuditLog",
 }
 
 
