@@ -4,12 +4,15 @@ province, unit heads their units; the service refuses anyone else on every tap."
 
 from __future__ import annotations
 
+import asyncio
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, InputFile, Update
 
-from bot import report_text
+from bot import report_export, report_text
 from bot.actions import (
     ReportChart,
     ReportPeriods,
@@ -26,7 +29,7 @@ from handlers.dialogue import Dialogue, Turn, register
 from handlers.dialogue import begin as begin_dialogue
 from handlers.routing import Handler, button, command
 from handlers.steps import TextStep
-from handlers.ui import Button, inline, say, show
+from handlers.ui import Button, answer, inline, say, show
 
 #: The breakdowns, two to a row, in the order a superior asks for them.
 VIEWS = (
@@ -146,6 +149,48 @@ async def type_dates(update: Update, ctx: BotContext, tapped: TypeReportDates) -
     await begin_dialogue(update, ctx, DATES, DatesDraft())
 
 
+async def send_workbook(update: Update, ctx: BotContext, tapped: ReportWorkbook) -> None:
+    """Every breakdown as one workbook; made in a worker thread, in a folder of its own that
+    goes once the file is sent."""
+    data, period = await _data(update, ctx, tapped.period)
+    name = report_export.file_name(ctx.texts, data, ".xlsx")
+    with tempfile.TemporaryDirectory() as folder:
+        path = await asyncio.to_thread(
+            report_export.workbook, Path(folder) / name, ctx.texts, data, ctx.settings.tz
+        )
+        caption = ctx.t("report.caption", period=report_text.period_name(ctx.texts, period),
+                        at=data.summary.generated_at)  # fmt: skip
+        chat = update.effective_chat
+        assert chat is not None
+        with path.open("rb") as content:
+            await ctx.bot.send_document(chat.id, InputFile(content, filename=name), caption=caption)
+
+
+async def send_chart(update: Update, ctx: BotContext, tapped: ReportChart) -> None:
+    data, _period = await _data(update, ctx, tapped.period)
+    png = await asyncio.to_thread(report_export.chart, ctx.texts, data, tapped.view)
+    chat = update.effective_chat
+    assert chat is not None
+    name = report_export.file_name(ctx.texts, data, ".png")
+    await ctx.bot.send_photo(chat.id, InputFile(png, filename=name))
+
+
+async def _data(
+    update: Update, ctx: BotContext, token: str
+) -> tuple[report_export.ReportData, Period]:
+    """The report's figures for its files; the tap is answered first (files take a moment)."""
+    actor = await ctx.actor(update)
+    period = Period.from_token(token)
+    reports = ctx.services.reports
+    summary = await reports.summary(actor, period)
+    await answer(update, ctx, ctx.t("report.preparing"))
+    coverage = await reports.coverage(actor, period)
+    sessions = await reports.sessions(actor, period)
+    scope = ctx.t("report.province") if actor.is_admin else _units(actor)
+    author = actor.person.full_name if actor.person else ctx.settings.office_name
+    return report_export.ReportData(summary, coverage, sessions, scope, author), period
+
+
 async def find_person(update: Update, ctx: BotContext, tapped: ReportPerson) -> None:
     """A person's record is on their card: the people search leads there."""
     ctx.services.reports.periods(await ctx.actor(update))
@@ -159,4 +204,6 @@ def handlers() -> list[Handler]:
         button(ShowReport, show_report),
         button(TypeReportDates, type_dates),
         button(ReportPerson, find_person),
+        button(ReportWorkbook, send_workbook),
+        button(ReportChart, send_chart),
     ]

@@ -20,6 +20,7 @@ from bot.report import (
     MonthProgress,
     NamedCoverage,
     Period,
+    SessionFigures,
     Summary,
     choices,
     kind_order,
@@ -124,6 +125,13 @@ class ReportService:
             period=period, plan=plan, scoped=not scope.is_province, generated_at=now,
             kinds=kinds, months=months, classes=classes, at_risk=at_risk,
         )  # fmt: skip
+
+    async def sessions(self, actor: Actor, period: Period) -> list[SessionFigures]:
+        """Every session held in the period with its marks (the workbook's longest sheet)."""
+        scope = staff_scope(actor)
+        start, end = period.bounds(self.tz)
+        async with self.db.read() as conn:
+            return await ReportRepository(conn).session_marks(start, end, self.clock.now(), scope)
 
     # --- coverage ---------------------------------------------------------------------------
 

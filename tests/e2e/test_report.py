@@ -5,8 +5,10 @@ refused; typed dates that make no period are explained and nothing else happens.
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 
+import openpyxl
 import pytest
 
 from bot.clock import FrozenClock
@@ -16,6 +18,7 @@ from bot.training import PriorityGroup
 from tests.e2e.conftest import SUPERADMIN_ID, Harness, running_bot
 from tests.factories import add_person, add_role
 from tests.report_world import NOW, TZ, World, build_world, expected
+from tools.emulator.users import ScriptedUser
 
 HEAD, LEARNER = 4101, 4102
 VI = texts("vi", TZ)
@@ -135,3 +138,55 @@ async def test_a_unit_head_sees_only_their_units_and_a_learner_is_refused(
     learner = harness.user(LEARNER)
     await learner.send("/report")
     await learner.expect("chỉ dành cho cán bộ quản lý")
+
+
+def _sheet(book: openpyxl.Workbook, title: str) -> list[tuple[object, ...]]:
+    return [tuple(row) for row in book[title].iter_rows(values_only=True)]
+
+
+async def test_the_workbook_and_the_charts_carry_the_same_figures(
+    harness: Harness, world: World
+) -> None:
+    """The workbook read back with openpyxl equals the plain-Python count; each view's chart
+    is a PNG a phone shows."""
+    want = await expected(harness.db, Period.of_year(2026), None)
+    admin = harness.user(SUPERADMIN_ID)
+    await admin.send("/report")
+    await admin.tap("Năm 2026")
+    await admin.expect("BÁO CÁO TIẾN ĐỘ")
+    await admin.tap("Tải Excel")
+    sent = await admin.expect("Báo cáo tiến độ — Năm 2026", timeout=30)
+    assert sent.document is not None and sent.document.file_name == "bao-cao-tien-do-nam-2026.xlsx"
+    book = openpyxl.load_workbook(io.BytesIO(sent.document.content))
+    assert book.sheetnames[:3] == ["Thông tin", "Theo loại lớp", "Theo tháng"]
+    kinds = {row[0]: row for row in _sheet(book, "Theo loại lớp")[2:]}
+    total = kinds["Tổng"]
+    assert total[1:3] == (24, want.managed_to_date["all"])
+    assert total[4:6] == (want.new["all"], want.carried["all"])
+    assert total[9:13] == (want.learners["all"], want.attending["all"], want.results["all"],
+                           want.completed["all"])  # fmt: skip
+    classes = {row[0]: row for row in _sheet(book, "Chuyên cần theo lớp")[1:]}
+    for code, (sessions, present, late, excused, absent) in want.class_marks.items():
+        assert classes[code][3:8] == (sessions, present, late, excused, absent), code
+    groups = {row[0]: row[1:3] for row in _sheet(book, "Đối tượng ưu tiên")[1:]}
+    assert groups["Cán bộ nữ"] == want.groups[PriorityGroup.WOMEN]
+    units = _sheet(book, "Theo đơn vị")
+    assert units[-1][2:4] == (len(want.staff), len(want.trained))  # the totals row
+    risk = _sheet(book, "Học viên có nguy cơ")[1:]
+    assert len(risk) == len(want.at_risk)
+    assert book["Theo đơn vị"].freeze_panes == "A2"
+
+    await admin.tap("Biểu đồ")  # the summary's: classes opened month by month
+    assert (await _photo(admin)).startswith(b"\x89PNG")
+    await admin.tap("Đối tượng ưu tiên")
+    await admin.expect("Đối tượng ưu tiên")
+    await admin.tap("Biểu đồ")
+    assert (await _photo(admin)).startswith(b"\x89PNG")
+
+
+async def _photo(user: ScriptedUser) -> bytes:
+    for _ in range(5):
+        message = await user.next_message(timeout=30)
+        if message.photo is not None:
+            return message.photo
+    raise AssertionError("no chart came")

@@ -1,0 +1,262 @@
+"""A progress report as files: one workbook with a sheet per breakdown, and a chart per view.
+
+The figures come from bot.services.reports (Summary, Coverage, the sessions); the texts from
+the catalogs, in the reader's language; the drawing and the writing from bot.report_charts
+and bot.report_workbook. Both run in a worker thread: nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import tzinfo
+from pathlib import Path
+
+from bot import report_charts
+from bot.i18n import Texts
+from bot.report import (
+    Coverage,
+    Covered,
+    NamedCoverage,
+    ReportView,
+    SessionFigures,
+    Summary,
+    share,
+)
+from bot.report_text import group_label, kind_label, period_name
+from bot.report_workbook import Column, Cover, Kind, Sheet, Value, write_workbook
+from bot.text_search import fold
+from bot.training import ALL_KINDS
+
+#: The classes a chart of attendance shows: the lowest rates, where the office should look.
+CHART_CLASSES = 15
+#: Completion needs this share of sessions by default: the line drawn on attendance charts.
+CHART_THRESHOLD = 0.8
+
+
+@dataclass(frozen=True, slots=True)
+class ReportData:
+    """Everything one report's files are made of."""
+
+    summary: Summary
+    coverage: Coverage
+    sessions: Sequence[SessionFigures]
+    scope: str  # the province, or the unit head's units
+    author: str
+
+
+def file_name(texts: Texts, data: ReportData, extension: str) -> str:
+    """ "bao-cao-tien-do-nam-2026.xlsx": folded, no spaces."""
+    words = fold(f"{texts('report.file_name')} {period_name(texts, data.summary.period)}")
+    return "-".join("".join(c if c.isalnum() else " " for c in words).split()) + extension
+
+
+# --- the workbook -------------------------------------------------------------------------------
+
+
+def workbook(path: Path, texts: Texts, data: ReportData, tz: tzinfo) -> Path:
+    summary, coverage = data.summary, data.coverage
+    period = summary.period
+    c = _columns(texts)
+    cover = Cover(
+        name=texts("report.sheet_cover"),
+        title=texts("report.workbook_title"),
+        lines=[
+            (texts("report.cover_scope"), data.scope),
+            (texts("report.cover_period"), period_name(texts, period)),
+            (texts("report.cover_first"), period.first),
+            (texts("report.cover_last"), period.last),
+            (texts("report.cover_plan"), summary.plan.name if summary.plan else "—"),
+            (texts("report.cover_generated"), summary.generated_at),
+            (texts("report.cover_author"), data.author),
+            (texts("report.cover_definitions"), texts("report.definitions")),
+        ],
+    )
+    sheets = [
+        Sheet(texts("report.sheet_kinds"), c.kinds, _kinds(texts, summary),
+              notes=[texts("report.note_kinds", last=period.last)]),
+        Sheet(texts("report.sheet_months"), c.months, _months(summary)),
+        Sheet(texts("report.sheet_classes"), c.classes, _classes(summary),
+              totals=_marks_total(texts, summary)),
+        Sheet(texts("report.sheet_sessions"), c.sessions, _sessions(data.sessions),
+              totals=_sessions_total(texts, data.sessions)),
+        Sheet(texts("report.sheet_risk"), c.risk, _risk(texts, summary)),
+        Sheet(texts("report.sheet_units"), c.units, _units(coverage),
+              totals=_covered_row(texts("report.total"), coverage.total)),
+        Sheet(texts("report.sheet_untrained"), c.untrained,
+              ([u.name, u.own.staff] for u in coverage.untrained_units)),
+        Sheet(texts("report.sheet_groups"), c.covered,
+              (_covered_row(group_label(texts, g.key or "", coverage.young_under), g.covered)
+               for g in coverage.groups)),
+        Sheet(texts("report.sheet_grades"), c.covered, _named(texts, coverage.grades),
+              totals=_covered_row(texts("report.total"), coverage.total)),
+        Sheet(texts("report.sheet_titles"), c.covered, _named(texts, coverage.titles),
+              totals=_covered_row(texts("report.total"), coverage.total)),
+    ]  # fmt: skip
+    return write_workbook(path, cover, sheets, tz)
+
+
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    kinds: list[Column]
+    months: list[Column]
+    classes: list[Column]
+    sessions: list[Column]
+    risk: list[Column]
+    units: list[Column]
+    untrained: list[Column]
+    covered: list[Column]
+
+
+def _columns(texts: Texts) -> _Columns:
+    def col(key: str, width: float = 12, kind: Kind = Kind.INT) -> Column:
+        return Column(texts(f"report.column.{key}"), width, kind)
+
+    text, pct = Kind.TEXT, Kind.PERCENT
+    marks = [col("present"), col("late"), col("excused"), col("absent"), col("rate", 11, pct)]
+    covered = [col("staff"), col("trained"), col("coverage", 11, pct)]
+    return _Columns(
+        kinds=[col("kind", 40, text), col("target_classes"), col("managed"),
+               col("classes_share", 11, pct), col("new"), col("carried"),
+               col("target_learners"), col("learners_to_date"), col("learners_share", 11, pct),
+               col("learners"), col("attending"), col("results"), col("completed"),
+               col("completion", 11, pct)],
+        months=[col("month", 12, Kind.DATE), col("opened"), col("month_learners"),
+                col("opened_to_date"), col("learners_to_date")],
+        classes=[col("code", 16, text), col("class", 48, text), col("kind", 30, text),
+                 col("sessions"), *marks],
+        sessions=[col("code", 16, text), col("starts_at", 18, Kind.DATETIME), *marks],
+        risk=[col("name", 28, text), col("unit", 36, text), col("code", 16, text),
+              col("class", 44, text), col("attended"), col("total"), col("required"),
+              col("level", 34, text)],
+        units=[col("unit", 48, text), col("level_in_tree", 8), *covered, col("own_staff"),
+               col("own_trained")],
+        untrained=[col("unit", 48, text), col("staff")],
+        covered=[col("group", 40, text), *covered],
+    )  # fmt: skip
+
+
+def _kinds(texts: Texts, summary: Summary) -> Iterator[list[Value]]:
+    for k in summary.kinds:
+        target = k.target
+        yield [kind_label(texts, k.kind), target.classes if target else None, k.managed_to_date,
+               k.classes_share, k.new, k.carried, target.learners if target else None,
+               k.learners_to_date, k.learners_share, k.learners, k.attending, k.results,
+               k.completed, k.completion]  # fmt: skip
+
+
+def _months(summary: Summary) -> Iterator[list[Value]]:
+    opened = learners = 0
+    for m in summary.months:
+        opened += m.opened
+        learners += m.learners
+        yield [m.month, m.opened, m.learners, opened, learners]
+
+
+def _classes(summary: Summary) -> Iterator[list[Value]]:
+    for c in summary.classes:
+        m = c.marks
+        yield [c.code, c.name, c.kind, c.sessions, m.present, m.late, m.excused, m.absent, m.rate]
+
+
+def _marks_total(texts: Texts, summary: Summary) -> list[Value]:
+    m = summary.marks
+    return [texts("report.total"), None, None, summary.sessions, m.present, m.late, m.excused,
+            m.absent, m.rate]  # fmt: skip
+
+
+def _sessions(sessions: Sequence[SessionFigures]) -> Iterator[list[Value]]:
+    for s in sessions:
+        m = s.marks
+        yield [s.class_code, s.starts_at, m.present, m.late, m.excused, m.absent, m.rate]
+
+
+def _sessions_total(texts: Texts, sessions: Sequence[SessionFigures]) -> list[Value]:
+    present = sum(s.marks.present for s in sessions)
+    late = sum(s.marks.late for s in sessions)
+    excused = sum(s.marks.excused for s in sessions)
+    absent = sum(s.marks.absent for s in sessions)
+    return [texts("report.total"), len(sessions), present, late, excused, absent,
+            share(present + late, present + late + excused + absent)]  # fmt: skip
+
+
+def _risk(texts: Texts, summary: Summary) -> Iterator[list[Value]]:
+    for r in summary.at_risk:
+        s = r.standing
+        level = texts(f"report.level_{r.level.value}")
+        yield [r.name, r.unit, r.class_code, r.class_name, s.attended, s.total, s.required, level]
+
+
+def _units(coverage: Coverage) -> Iterator[list[Value]]:
+    for u in coverage.units:
+        yield [
+            "    " * u.depth + u.name, u.depth + 1, u.subtree.staff, u.subtree.trained,
+            u.subtree.rate, u.own.staff, u.own.trained,
+        ]  # fmt: skip
+
+
+def _covered_row(label: str, covered: Covered) -> list[Value]:
+    return [label, covered.staff, covered.trained, covered.rate]
+
+
+def _named(texts: Texts, rows: Sequence[NamedCoverage]) -> Iterator[list[Value]]:
+    for r in rows:
+        yield _covered_row(r.name or texts("report.not_recorded"), r.covered)
+
+
+# --- the charts ---------------------------------------------------------------------------------
+
+
+def chart(texts: Texts, data: ReportData, view: ReportView) -> bytes:
+    """The chart of a view, as PNG: plan against actual by kind (the summary and its kinds),
+    attendance by class (attendance and risk), coverage (units, groups, grades)."""
+    summary, coverage = data.summary, data.coverage
+    period = period_name(texts, summary.period)
+    language, empty = texts.language, texts("report.chart_empty")
+    if view is ReportView.OVERVIEW:
+        months = [texts.format("{m:short}", m=m.month)[3:] for m in summary.months]
+        target = summary.total.target
+        return report_charts.monthly_progress(
+            texts("report.chart_months", period=period), months,
+            [m.opened for m in summary.months], target.classes if target else None,
+            monthly=texts("report.chart_opened"), cumulative=texts("report.chart_to_date"),
+            target_label=texts("report.chart_target"), empty=empty, language=language,
+        )  # fmt: skip
+    if view is ReportView.KINDS:
+        rows = [(kind_label(texts, k.kind), k.target.classes if k.target else 0,
+                 k.managed_to_date) for k in summary.kinds if k.kind != ALL_KINDS]  # fmt: skip
+        return report_charts.plan_vs_actual(
+            texts("report.chart_kinds", period=period),
+            rows,
+            target=texts("report.chart_target"),
+            actual=texts("report.chart_actual"),
+            empty=empty,
+            language=language,
+        )
+    if view in (ReportView.ATTENDANCE, ReportView.RISK):
+        marked = sorted((c for c in summary.classes if c.marks.rate is not None),
+                        key=lambda c: (c.marks.rate or 0.0, c.code))[:CHART_CLASSES]  # fmt: skip
+        return report_charts.rates_by_item(
+            texts("report.chart_attendance", period=period),
+            [(c.code, c.marks.rate or 0.0) for c in marked], CHART_THRESHOLD,
+            threshold_label=texts("report.chart_threshold"), empty=empty, language=language,
+        )  # fmt: skip
+    if view is ReportView.UNITS:
+        top = min((u.depth for u in coverage.units), default=0)
+        rows = [(u.name, u.subtree.trained, u.subtree.staff)
+                for u in coverage.units if u.depth == top + 1] or [
+            (u.name, u.subtree.trained, u.subtree.staff) for u in coverage.units
+            if u.depth == top]  # fmt: skip
+        title = texts("report.chart_units", period=period)
+    elif view is ReportView.GROUPS:
+        rows = [(group_label(texts, g.key or "", coverage.young_under), g.covered.trained,
+                 g.covered.staff) for g in coverage.groups]  # fmt: skip
+        title = texts("report.chart_groups", period=period)
+    else:
+        rows = [(g.name or texts("report.not_recorded"), g.covered.trained, g.covered.staff)
+                for g in coverage.grades]  # fmt: skip
+        title = texts("report.chart_grades", period=period)
+    return report_charts.coverage(
+        title, rows, trained=texts("report.chart_trained"),
+        untrained=texts("report.chart_untrained"), empty=empty, language=language,
+    )  # fmt: skip
