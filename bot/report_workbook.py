@@ -6,8 +6,8 @@ by whom), then `Sheet`s, each with its `Column`s (title, width in characters, `K
 (any iterable, a generator included: each row is written as it comes, in openpyxl's write-only
 mode), an optional bold totals row and note lines above the header. Every sheet gets a bold,
 frozen header, its widths and the number formats offices expect: 2.668 (`#,##0`), 62,5%
-(`0.0%`, from fractions: 0.625), 05/03/2026 (`dd/mm/yyyy`), 08:30 05/03/2026 is written
-`dd/mm/yyyy hh:mm`; Excel and LibreOffice show the separators of the reader's locale.
+(`0.0%`, from fractions: 0.625), 05/03/2026 (`dd/mm/yyyy`), 05/03/2026 08:30
+(`dd/mm/yyyy hh:mm`); Excel and LibreOffice show the separators of the reader's locale.
 
 Values are written as given, never as formulas ("=1+1" stays text); None leaves a cell empty,
 as does a NaN. Aware datetimes are written in `tz` (Excel has no time zones). Sheet names are
@@ -77,6 +77,8 @@ TITLE = Font(bold=True, size=14)
 
 @dataclass(frozen=True, slots=True)
 class Column:
+    """A sheet's column: its header, its width and what it holds."""
+
     title: str
     #: In characters, as Excel measures columns.
     width: float = 14
