@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
 
-from bot import report_charts
+import bot.report_charts as charts
 from bot.i18n import Texts
 from bot.report import (
     Coverage,
@@ -82,7 +82,8 @@ def workbook(path: Path, texts: Texts, data: ReportData, tz: tzinfo) -> Path:
               totals=_sessions_total(texts, data.sessions)),
         Sheet(texts("report.sheet_risk"), c.risk, _risk(texts, summary)),
         Sheet(texts("report.sheet_units"), c.units, _units(coverage),
-              totals=_covered_row(texts("report.total"), coverage.total)),
+              totals=[texts("report.total"), None, coverage.total.staff, coverage.total.trained,
+                      coverage.total.rate, coverage.total.staff, coverage.total.trained]),
         Sheet(texts("report.sheet_untrained"), c.untrained,
               ([u.name, u.own.staff] for u in coverage.untrained_units)),
         Sheet(texts("report.sheet_groups"), c.covered,
@@ -110,30 +111,77 @@ class _Columns:
 
 def _columns(texts: Texts) -> _Columns:
     def col(key: str, width: float = 12, kind: Kind = Kind.INT) -> Column:
-        return Column(texts(f"report.column.{key}"), width, kind)
+        return Column(texts(key), width, kind)
 
     text, pct = Kind.TEXT, Kind.PERCENT
-    marks = [col("present"), col("late"), col("excused"), col("absent"), col("rate", 11, pct)]
-    covered = [col("staff"), col("trained"), col("coverage", 11, pct)]
+    marks = [
+        col("report.column.present"),
+        col("report.column.late"),
+        col("report.column.excused"),
+        col("report.column.absent"),
+        col("report.column.rate", 11, pct),
+    ]
+    covered = [
+        col("report.column.staff"),
+        col("report.column.trained"),
+        col("report.column.coverage", 11, pct),
+    ]
     return _Columns(
-        kinds=[col("kind", 40, text), col("target_classes"), col("managed"),
-               col("classes_share", 11, pct), col("new"), col("carried"),
-               col("target_learners"), col("learners_to_date"), col("learners_share", 11, pct),
-               col("learners"), col("attending"), col("results"), col("completed"),
-               col("completion", 11, pct)],
-        months=[col("month", 12, Kind.DATE), col("opened"), col("month_learners"),
-                col("opened_to_date"), col("learners_to_date")],
-        classes=[col("code", 16, text), col("class", 48, text), col("kind", 30, text),
-                 col("sessions"), *marks],
-        sessions=[col("code", 16, text), col("starts_at", 18, Kind.DATETIME), *marks],
-        risk=[col("name", 28, text), col("unit", 36, text), col("code", 16, text),
-              col("class", 44, text), col("attended"), col("total"), col("required"),
-              col("level", 34, text)],
-        units=[col("unit", 48, text), col("level_in_tree", 8), *covered, col("own_staff"),
-               col("own_trained")],
-        untrained=[col("unit", 48, text), col("staff")],
-        covered=[col("group", 40, text), *covered],
-    )  # fmt: skip
+        kinds=[
+            col("report.column.kind", 40, text),
+            col("report.column.target_classes"),
+            col("report.column.managed"),
+            col("report.column.classes_share", 11, pct),
+            col("report.column.new"),
+            col("report.column.carried"),
+            col("report.column.target_learners"),
+            col("report.column.learners_to_date"),
+            col("report.column.learners_share", 11, pct),
+            col("report.column.learners"),
+            col("report.column.attending"),
+            col("report.column.results"),
+            col("report.column.completed"),
+            col("report.column.completion", 11, pct),
+        ],
+        months=[
+            col("report.column.month", 12, Kind.DATE),
+            col("report.column.opened"),
+            col("report.column.month_learners"),
+            col("report.column.opened_to_date"),
+            col("report.column.learners_to_date"),
+        ],
+        classes=[
+            col("report.column.code", 16, text),
+            col("report.column.class", 48, text),
+            col("report.column.kind", 30, text),
+            col("report.column.sessions"),
+            *marks,
+        ],
+        sessions=[
+            col("report.column.code", 16, text),
+            col("report.column.starts_at", 18, Kind.DATETIME),
+            *marks,
+        ],
+        risk=[
+            col("report.column.name", 28, text),
+            col("report.column.unit", 36, text),
+            col("report.column.code", 16, text),
+            col("report.column.class", 44, text),
+            col("report.column.attended"),
+            col("report.column.total"),
+            col("report.column.required"),
+            col("report.column.level", 34, text),
+        ],
+        units=[
+            col("report.column.unit", 48, text),
+            col("report.column.level_in_tree", 8),
+            *covered,
+            col("report.column.own_staff"),
+            col("report.column.own_trained"),
+        ],
+        untrained=[col("report.column.unit", 48, text), col("report.column.staff")],
+        covered=[col("report.column.group", 40, text), *covered],
+    )
 
 
 def _kinds(texts: Texts, summary: Summary) -> Iterator[list[Value]]:
@@ -216,7 +264,7 @@ def chart(texts: Texts, data: ReportData, view: ReportView) -> bytes:
     if view is ReportView.OVERVIEW:
         months = [texts.format("{m:short}", m=m.month)[3:] for m in summary.months]
         target = summary.total.target
-        return report_charts.monthly_progress(
+        return charts.monthly_progress(
             texts("report.chart_months", period=period), months,
             [m.opened for m in summary.months], target.classes if target else None,
             monthly=texts("report.chart_opened"), cumulative=texts("report.chart_to_date"),
@@ -225,7 +273,7 @@ def chart(texts: Texts, data: ReportData, view: ReportView) -> bytes:
     if view is ReportView.KINDS:
         rows = [(kind_label(texts, k.kind), k.target.classes if k.target else 0,
                  k.managed_to_date) for k in summary.kinds if k.kind != ALL_KINDS]  # fmt: skip
-        return report_charts.plan_vs_actual(
+        return charts.plan_vs_actual(
             texts("report.chart_kinds", period=period),
             rows,
             target=texts("report.chart_target"),
@@ -236,7 +284,7 @@ def chart(texts: Texts, data: ReportData, view: ReportView) -> bytes:
     if view in (ReportView.ATTENDANCE, ReportView.RISK):
         marked = sorted((c for c in summary.classes if c.marks.rate is not None),
                         key=lambda c: (c.marks.rate or 0.0, c.code))[:CHART_CLASSES]  # fmt: skip
-        return report_charts.rates_by_item(
+        return charts.rates_by_item(
             texts("report.chart_attendance", period=period),
             [(c.code, c.marks.rate or 0.0) for c in marked], CHART_THRESHOLD,
             threshold_label=texts("report.chart_threshold"), empty=empty, language=language,
@@ -256,7 +304,7 @@ def chart(texts: Texts, data: ReportData, view: ReportView) -> bytes:
         rows = [(g.name or texts("report.not_recorded"), g.covered.trained, g.covered.staff)
                 for g in coverage.grades]  # fmt: skip
         title = texts("report.chart_grades", period=period)
-    return report_charts.coverage(
+    return charts.coverage(
         title, rows, trained=texts("report.chart_trained"),
         untrained=texts("report.chart_untrained"), empty=empty, language=language,
     )  # fmt: skip

@@ -83,6 +83,7 @@ DYNAMIC = {
     "roll.entry.": {f"roll.entry.{m.value}" for m in Mark} | {"roll.entry.unmarked"},
     "training.group_": {f"training.group_{g.value}" for g in PriorityGroup},
     "report.period_h": {"report.period_h1", "report.period_h2"},
+    "report.level_": {f"report.level_{level.value}" for level in WarningLevel},
     "audit_log.preset_": {f"audit_log.preset_{p.value}" for p in PeriodPreset},
 }
 SAMPLE = {"number": 2668, "percent": 0.625, "date": date(2026, 3, 5), "phone": "+84912345678"}
