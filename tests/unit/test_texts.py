@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.attendance import LeaveStatus, Mark, MarkSource, Outcome, WarningLevel
+from bot.audience import AudienceKind
 from bot.domain import (
     GRANTABLE_ROLES,
     AuditAction,
@@ -80,6 +81,8 @@ DYNAMIC = {
     "record.outcome.": {f"record.outcome.{o.value}" for o in Outcome},
     "training.kind_": {f"training.kind_{k.value}" for k in ClassKind},
     "roll.entry.": {f"roll.entry.{m.value}" for m in Mark} | {"roll.entry.unmarked"},
+    "announce.pick_": {f"announce.pick_{k.value}" for k in AudienceKind},
+    "delivery.to_": {f"delivery.to_{k.value}" for k in AudienceKind},
 }
 SAMPLE = {"number": 2668, "percent": 0.625, "date": date(2026, 3, 5), "phone": "+84912345678"}
 
