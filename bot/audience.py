@@ -72,3 +72,12 @@ class AudienceSize:
     label: AudienceLabel
     reachable: int
     blocked: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClassOption:
+    """A class to announce to, as a search offers it."""
+
+    id: int
+    code: str
+    name: str

@@ -29,10 +29,13 @@ from handlers.context import BotContext
 from handlers.dialogue import Dialogue, Flow, Goto, Move, Step, Turn, begin, register
 from handlers.profile_fields import unit_options
 from handlers.routing import Handler, argument_text, button, command
-from handlers.steps import ChoiceStep, Option, TextStep
+from handlers.steps import SEARCH_SHOWN, ChoiceStep, Option, TextStep
 from handlers.ui import Button, answer, inline, kind_name, say, show
 
 REPORT_NAMES_MAX = 3000  # characters of names listed: the report stays one message (4096)
+MESSAGE_MAX = 4096
+#: Room kept for the line that says how many more were left out.
+MORE_LINE_MAX = 80
 #: What may follow /delivery to ask for the report by kind.
 BY_KIND = frozenset({"kinds", "loai"})
 #: The audience buttons, row by row.
@@ -137,7 +140,8 @@ async def _target(turn: Turn[AnnouncementDraft], value: str) -> AudienceSize:
 
 
 async def _classes(turn: Turn[Any], query: str) -> Sequence[Option]:
-    found = await turn.services.delivery.find_classes(await turn.ctx.actor(turn.update), query)
+    actor = await turn.ctx.actor(turn.update)
+    found = await turn.services.delivery.find_classes(actor, query, SEARCH_SHOWN + 1)
     return [Option(str(c.id), f"{c.code} · {c.name}") for c in found]
 
 
@@ -272,7 +276,9 @@ def audience_words(texts: Texts, label: AudienceLabel) -> str:
     return words
 
 
-def render_report(texts: Texts, report: BatchReport) -> str:
+def render_report(texts: Texts, report: BatchReport, room: int = MESSAGE_MAX) -> str:
+    """A batch's report, with whom to phone by unit, in at most `room` characters as
+    Telegram counts them (the names listed are cut to fit)."""
     sent = (
         texts("delivery.sent_by", at=report.created_at, who=report.created_by_name or "—")
         if report.created_by is not None
@@ -289,7 +295,8 @@ def render_report(texts: Texts, report: BatchReport) -> str:
         lines.insert(1, texts("delivery.audience_line", audience=Raw(words)))
     if report.unreachable_by_unit:
         lines.append(texts("delivery.unreachable_heading"))
-        lines += unreached_lines(texts, report.unreachable_by_unit)
+        left = room - telegram_length("\n".join(lines)) - MORE_LINE_MAX
+        lines += unreached_lines(texts, report.unreachable_by_unit, min(REPORT_NAMES_MAX, left))
     return "\n".join(lines)
 
 
@@ -300,9 +307,10 @@ def progress_view(
     report with whom to phone (and, if it was followed long enough without finishing, the
     report as it stands), with its refresh button."""
     if final:
-        heading = "delivery.progress_done" if not report.pending else "delivery.progress_stopped"
-        text = texts(heading, batch=report.batch_id) + "\n\n" + render_report(texts, report)
-        return text, _refresh(texts, report)
+        key = "delivery.progress_done" if not report.pending else "delivery.progress_stopped"
+        heading = texts(key, batch=report.batch_id) + "\n\n"
+        room = MESSAGE_MAX - telegram_length(heading)
+        return heading + render_report(texts, report, room), _refresh(texts, report)
     done = report.delivered + report.unreachable + report.failed
     text = texts("delivery.progress", done=done, total=report.total, batch=report.batch_id,
                  title=report.title, delivered=report.delivered, unreachable=report.unreachable,

@@ -9,7 +9,7 @@ from datetime import timedelta, tzinfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.audience import AudienceKind, AudienceLabel, AudienceSize, Recipients
+from bot.audience import AudienceKind, AudienceLabel, AudienceSize, ClassOption, Recipients
 from bot.clock import Clock, SystemClock
 from bot.delivery.model import BatchReport, BatchSummary, KindReport, ProgressMessage
 from bot.domain import Actor, AuditAction, MessageKind, Role
@@ -18,7 +18,6 @@ from bot.i18n import DEFAULT_TIMEZONE
 from bot.services.access import require, staff_scope
 from bot.services.notices import notice
 from bot.text_search import fold
-from bot.training import TrainingClass
 from bot.validation import plain_text, shorten, telegram_length, without_controls
 from storage.database import Database
 from storage.repositories.audience import AudienceRepository
@@ -121,15 +120,15 @@ class DeliveryService:
             )
         return AudienceSize(recipients, label, reachable, blocked)
 
-    async def find_classes(self, actor: Actor, query: str) -> list[TrainingClass]:
-        """Classes whose code or name has every word typed, to announce to (a unit head's
-        announcement reaches their own staff among the class's people only)."""
-        staff_scope(actor)
+    async def find_classes(self, actor: Actor, query: str, limit: int) -> list[ClassOption]:
+        """At most `limit` classes whose code or name has every word typed, to announce to;
+        a unit head reaches only their own staff in a class: they are offered those classes."""
+        scope = staff_scope(actor)
         words = fold(plain_text(query)[:CLASS_QUERY_MAX]).split()
         if not words:
             raise InvalidInput("catalog.query_short")
         async with self.db.read() as conn:
-            return await ClassRepository(conn).search(words)
+            return await AudienceRepository(conn).classes(words, scope, limit)
 
     async def _label(
         self, conn: AsyncConnection, actor: Actor, recipients: Recipients

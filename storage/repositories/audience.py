@@ -3,15 +3,17 @@ its waitlist, a unit or a priority group names; counted, or listed to queue."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.audience import AudienceKind, Recipients
+from bot.audience import AudienceKind, ClassOption, Recipients
 from bot.domain import UnitScope
-from bot.training import EnrolmentStatus
+from bot.training import ACTIVE_ENROLMENT, EnrolmentStatus
 from storage.repositories.people import PeopleRepository, group_condition
 from storage.repositories.units import in_scope
-from storage.schema import enrolments, people, units, unreachable_chats
+from storage.schema import classes, enrolments, people, units, unreachable_chats
 
 #: Linked, but Telegram told us they blocked the bot (or their account is gone).
 _BLOCKED = people.c.telegram_id.in_(sa.select(unreachable_chats.c.chat_id))
@@ -66,3 +68,29 @@ class AudienceRepository:
             sa.select(units.c.id).where(units.c.id == unit_id, in_scope(units.c.id, scope))
         )
         return found.first() is not None
+
+    async def classes(
+        self, words: Sequence[str], scope: UnitScope, limit: int
+    ) -> list[ClassOption]:
+        """Classes whose code or name has every word, latest first; for a unit head, only
+        those someone of their units is enrolled in or waiting for."""
+        query = sa.select(classes.c.id, classes.c.code, classes.c.name).where(
+            *(classes.c.search_text.contains(word, autoescape=True) for word in words)
+        )
+        if not scope.is_province:
+            staff = (
+                sa.select(enrolments.c.id)
+                .join(people, people.c.id == enrolments.c.person_id)
+                .where(
+                    enrolments.c.class_id == classes.c.id,
+                    enrolments.c.status.in_([s.value for s in ACTIVE_ENROLMENT]),
+                    in_scope(people.c.unit_id, scope),
+                )
+            )
+            query = query.where(sa.exists(staff))
+        rows = await self.conn.execute(
+            query.order_by(classes.c.starts_at.desc().nulls_last(), classes.c.id.desc()).limit(
+                limit
+            )
+        )
+        return [ClassOption(*row) for row in rows]

@@ -168,6 +168,12 @@ async def test_a_unit_head_reaches_their_own_staff_only(db: Database) -> None:
     for n, (recipients, members) in enumerate(expected.items()):
         batch = await delivery.announce(head, f"Thông báo {n}", f"h:{n}", recipients)
         assert await _queued(db, batch) == members, recipients
+    other = await add_class(db, "BD.03", name="Bồi dưỡng kỹ năng số")  # none of theirs in it
+    async with db.write() as conn:
+        await EnrolmentRepository(conn).put(other, town.ids["hoa"], EnrolmentStatus.ENROLLED)
+    found = await delivery.find_classes(await town.services.access.actor(ADMIN), "boi duong", 9)
+    assert {c.code for c in found} == {"BD.01", "BD.03"}
+    assert [c.code for c in await delivery.find_classes(head, "boi duong", 9)] == ["BD.01"]
     size = await delivery.audience(head, Recipients(AudienceKind.CLASS, town.class_id))
     assert size.label == AudienceLabel(
         AudienceKind.CLASS, "Bồi dưỡng chuyển đổi số (BD.01)", "Xã Đồng Văn"
@@ -211,9 +217,9 @@ async def test_a_learner_and_unknown_classes_or_units_are_refused(db: Database) 
         )
     assert nobody.value.key == "announce.nobody"
     with pytest.raises(InvalidInput):
-        await delivery.find_classes(admin, "\x00\u200b  ")
-    assert [c.code for c in await delivery.find_classes(admin, "chuyen doi SO")] == ["BD.01"]
-    assert await delivery.find_classes(admin, "🙂" * 5000) == []
+        await delivery.find_classes(admin, "\x00\u200b  ", 9)
+    assert [c.code for c in await delivery.find_classes(admin, "chuyen doi SO", 9)] == ["BD.01"]
+    assert await delivery.find_classes(admin, "🙂" * 5000, 9) == []
     assert await count(db, outbox) == await count(db, delivery_batches) == 0
 
 
