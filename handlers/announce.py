@@ -38,6 +38,7 @@ MESSAGE_MAX = 4096
 MORE_LINE_MAX = 80
 #: What may follow /delivery to ask for the report by kind.
 BY_KIND = frozenset({"kinds", "loai"})
+ID_DIGITS_MAX = 18  # a database id has no more: a longer "id" is forged
 #: The audience buttons, row by row.
 AUDIENCE_ROWS = (
     (AudienceKind.ALL,),
@@ -131,9 +132,8 @@ class Target(ChoiceStep[AnnouncementDraft]):
 async def _target(turn: Turn[AnnouncementDraft], value: str) -> AudienceSize:
     """The audience a tapped class or unit makes (a forged one is refused)."""
     kind = turn.draft.picking
-    if kind is None or not kind.needs_ref or not (value.isascii() and value.isdigit()):
-        raise InvalidInput("announce.target_buttons")
-    if len(value) > 18:  # more than any id
+    is_id = value.isascii() and value.isdigit() and len(value) <= ID_DIGITS_MAX
+    if kind is None or not kind.needs_ref or not is_id:
         raise InvalidInput("announce.target_buttons")
     actor = await turn.ctx.actor(turn.update)
     return await turn.services.delivery.audience(actor, Recipients(kind, int(value)))
