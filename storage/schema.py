@@ -182,7 +182,20 @@ delivery_batches = sa.Table(
     sa.Column("total", sa.Integer, nullable=False),
     # Chosen by the requester so that a request repeated (after a crash) queues nothing twice.
     sa.Column("request_key", sa.String(80)),
+    # An announcement's audience (bot/audience.py): its kind, the class or unit it named, that
+    # class's or unit's name then, and the units a unit head's announcement was kept within.
+    sa.Column("audience_kind", sa.String(20)),
+    sa.Column("audience_ref", Id),
+    sa.Column("audience_name", sa.String(200)),
+    sa.Column("audience_within", sa.String(200)),
+    # The sender's message that follows the delivery ("Đang gửi: x/y"), what it shows now,
+    # and until when it is kept up to date (NULL once it shows the final report).
+    sa.Column("progress_chat_id", sa.BigInteger),
+    sa.Column("progress_message_id", sa.BigInteger),
+    sa.Column("progress_shown", sa.String(20)),
+    sa.Column("progress_until", UTCDateTime),
     sa.Index("ix_delivery_batches_request_key", "request_key", unique=True),
+    sa.Index("ix_delivery_batches_progress_until", "progress_until"),
 )
 
 #: States of an outbox message; 'sending' is written just before the request goes out, so

@@ -11,6 +11,7 @@ from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
+from bot.app.broadcast_progress import start_broadcast_progress
 from bot.app.checkin_runtime import start_checkin_rotation, wake_checkin
 from bot.app.delivery_runtime import DeliveryRuntime
 from bot.app.ordering import PerUserOrderedProcessor
@@ -110,6 +111,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.bot_data.extra["menus"] = asyncio.create_task(_publish_staff_menus(app, services, settings))
     start_reminders(app)
     start_checkin_rotation(app)
+    start_broadcast_progress(app)
     app.bot_data.delivery.on_active = lambda: _on_active(app)
     await app.bot_data.delivery.start(app.bot, services)
     log.info("bot ready")

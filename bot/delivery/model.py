@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.audience import AudienceLabel
+
 
 @dataclass(frozen=True, slots=True)
 class NewMessage:
@@ -113,6 +115,8 @@ class BatchReport:
     failed: int
     #: unit label → people who could not be reached, so the office can phone them.
     unreachable_by_unit: dict[str, list[Unreached]] = field(default_factory=dict)
+    #: Whom an announcement went to; None for other batches, and those of earlier releases.
+    audience: AudienceLabel | None = None
 
     @property
     def digest(self) -> str:
@@ -140,3 +144,15 @@ class KindReport:
     @property
     def total(self) -> int:
         return self.delivered + self.pending + self.unreachable + self.failed + self.cancelled
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressMessage:
+    """The message that follows a batch's delivery in its sender's chat: where it is, what it
+    shows now (a digest), and until when it is kept up to date."""
+
+    batch_id: int
+    chat_id: int
+    message_id: int
+    shown: str | None
+    until: datetime

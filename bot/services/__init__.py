@@ -72,7 +72,7 @@ class Services:
         clock = clock or SystemClock()
         defaults = ReminderPrefs(quiet=quiet or QuietHours())
         held = Quiet(tz, defaults)
-        delivery = DeliveryService(db)
+        delivery = DeliveryService(db, clock, tz)
         access = AccessService(db, superadmin_ids, notify=delivery.wake)
         return cls(
             db=db,

@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import timedelta, tzinfo
 
-from bot.delivery.model import BatchReport, BatchSummary, KindReport
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.audience import AudienceKind, AudienceLabel, AudienceSize, ClassOption, Recipients
+from bot.clock import Clock, SystemClock
+from bot.delivery.model import BatchReport, BatchSummary, KindReport, ProgressMessage
 from bot.domain import Actor, AuditAction, MessageKind, Role
-from bot.errors import InvalidInput, NotFound
+from bot.errors import InvalidInput, NotFound, PermissionDenied
+from bot.i18n import DEFAULT_TIMEZONE
 from bot.services.access import require, staff_scope
 from bot.services.notices import notice
-from bot.validation import shorten, telegram_length, without_controls
+from bot.text_search import fold
+from bot.validation import plain_text, shorten, telegram_length, without_controls
 from storage.database import Database
+from storage.repositories.audience import AudienceRepository
 from storage.repositories.audit import AuditRepository
+from storage.repositories.classes import ClassRepository
 from storage.repositories.outbox import OutboxRepository
-from storage.repositories.people import PeopleRepository
+from storage.repositories.units import UnitRepository
+from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -23,11 +33,46 @@ ANNOUNCEMENT_MAX = 3500  # leaves room for the heading within Telegram's 4096
 SIGNATURE_MAX = 200  # the units a head signs with (they may head many): within that room
 #: The report by kind covers what was queued in this many last days.
 KIND_REPORT_DAYS = 7
+#: An audience's class or unit, as the report names it (the column holds 200).
+AUDIENCE_NAME_MAX = 200
+#: Words of a class search that count (a longer text is cut, not refused).
+CLASS_QUERY_MAX = 60
+#: The sender's progress message is kept up to date this long at most: a delivery stuck
+#: longer (Telegram down for hours) ends with the report as it stands.
+FOLLOW_FOR = timedelta(hours=6)
+#: Marks the digest of a final report, so that it replaces the last progress figures even
+#: when they were the same.
+FINAL = "!"
+EVERYONE = Recipients()
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """A progress message and its batch's report now. Final once nothing is pending (or it
+    was followed long enough): then it shows the report, once, and is left alone."""
+
+    message: ProgressMessage
+    report: BatchReport
+    final: bool
+
+    @property
+    def shown(self) -> str:
+        """What the message will show, as a digest."""
+        return self.report.digest + (FINAL if self.final else "")
+
+    @property
+    def changed(self) -> bool:
+        """Only a change is edited in: Telegram refuses an edit that changes nothing."""
+        return self.shown != self.message.shown
 
 
 class DeliveryService:
-    def __init__(self, db: Database) -> None:
+    def __init__(
+        self, db: Database, clock: Clock | None = None, tz: tzinfo = DEFAULT_TIMEZONE
+    ) -> None:
         self.db = db
+        self.clock = clock or SystemClock()
+        self.tz = tz
         self._wake: Callable[[], None] = lambda: None
         self._unreachable: set[int] = set()
 
@@ -64,11 +109,53 @@ class DeliveryService:
 
     # --- announcements -----------------------------------------------------------------------
 
-    async def audience(self, actor: Actor) -> int:
-        """How many people an announcement from this actor would reach (not the sender)."""
+    async def audience(self, actor: Actor, recipients: Recipients = EVERYONE) -> AudienceSize:
+        """Whom an announcement from this actor to `recipients` would reach now (never the
+        sender), in words and in numbers; refuses a unit outside a unit head's units."""
         scope = staff_scope(actor)
         async with self.db.read() as conn:
-            return await PeopleRepository(conn).count_reachable(scope, but=_own_id(actor))
+            label = await self._label(conn, actor, recipients)
+            reachable, blocked = await AudienceRepository(conn).size(
+                recipients, scope, self._year(), _own_id(actor)
+            )
+        return AudienceSize(recipients, label, reachable, blocked)
+
+    async def find_classes(self, actor: Actor, query: str, limit: int) -> list[ClassOption]:
+        """At most `limit` classes whose code or name has every word typed, to announce to;
+        a unit head reaches only their own staff in a class: they are offered those classes."""
+        scope = staff_scope(actor)
+        words = fold(plain_text(query)[:CLASS_QUERY_MAX]).split()
+        if not words:
+            raise InvalidInput("catalog.query_short")
+        async with self.db.read() as conn:
+            return await AudienceRepository(conn).classes(words, scope, limit)
+
+    async def _label(
+        self, conn: AsyncConnection, actor: Actor, recipients: Recipients
+    ) -> AudienceLabel:
+        """The audience in words; the rights to it checked: a unit must lie in the actor's
+        reach, and what else a unit head names is kept within their units."""
+        kind, ref = recipients.kind, recipients.ref
+        within = None
+        if not actor.scope.is_province:
+            heads = [g.unit.label for g in actor.grants if g.role is Role.UNIT_HEAD and g.unit]
+            within = shorten(", ".join(heads), SIGNATURE_MAX)
+        if kind.of_class:
+            assert ref is not None
+            found = await ClassRepository(conn).get(ref)
+            return AudienceLabel(kind, shorten(f"{found.name} ({found.code})", AUDIENCE_NAME_MAX),
+                                 within)  # fmt: skip
+        if kind is AudienceKind.UNIT:
+            assert ref is not None
+            unit = await UnitRepository(conn).get(ref)
+            if not await AudienceRepository(conn).unit_in_scope(ref, actor.scope):
+                raise PermissionDenied("announce.unit_outside")
+            return AudienceLabel(kind, shorten(unit.label, AUDIENCE_NAME_MAX))
+        return AudienceLabel(kind, None, within)
+
+    def _year(self) -> int:
+        """The year priority groups are reckoned in (young: under 35 this year)."""
+        return self.clock.now().astimezone(self.tz).year
 
     def check_announcement(self, text: str) -> str:
         """The text as it will be sent; refuses an empty or overlong one (measured as
@@ -88,8 +175,15 @@ class DeliveryService:
         units = ", ".join(g.unit.label for g in actor.grants if g.unit is not None)
         return "notice.announcement_unit", {"text": text, "unit": shorten(units, SIGNATURE_MAX)}
 
-    async def announce(self, actor: Actor, text: str, request_key: str | None = None) -> int:
-        """Queues one announcement to everyone in the actor's reach, as one batch.
+    async def announce(
+        self,
+        actor: Actor,
+        text: str,
+        request_key: str | None = None,
+        audience: Recipients = EVERYONE,
+    ) -> int:
+        """Queues one announcement to the audience, within the actor's reach, as one batch;
+        refuses an audience no one in it can be sent to.
 
         A request repeated with the same `request_key` (after a crash, a double tap) returns
         the batch the first one queued and queues nothing.
@@ -100,12 +194,18 @@ class DeliveryService:
             repo = OutboxRepository(conn)
             if request_key and (done := await repo.batch_for_request(request_key)) is not None:
                 return done
-            recipients = await PeopleRepository(conn).reachable(scope, but=_own_id(actor))
+            label = await self._label(conn, actor, audience)
+            chosen = AudienceRepository(conn)
+            reachable, _ = await chosen.size(audience, scope, self._year(), _own_id(actor))
+            if not reachable:
+                raise InvalidInput("announce.nobody")
+            recipients = await chosen.recipients(audience, scope, self._year(), _own_id(actor))
             title = text.splitlines()[0][:200]
             text_key, params = self.announcement(actor, text)
             batch = await repo.new_batch(
-                "announcement", title, actor.telegram_id, len(recipients), request_key
-            )
+                "announcement", title, actor.telegram_id, len(recipients), request_key,
+                audience=label, audience_ref=audience.ref,
+            )  # fmt: skip
             await repo.add(
                 [
                     notice(
@@ -125,6 +225,9 @@ class DeliveryService:
                 actor=actor.telegram_id,
                 batch=batch,
                 recipients=len(recipients),
+                audience=audience.kind.value,
+                audience_ref=audience.ref,
+                audience_name=label.name,
             )
         self.wake()
         return batch
@@ -168,6 +271,44 @@ class DeliveryService:
                 unreached = await repo.unreached_of_kind(kind.value, KIND_REPORT_DAYS)
                 report = replace(report, unreachable_by_unit=unreached)
         return report
+
+    # --- the sender's progress message --------------------------------------------------------
+
+    async def follow(
+        self, actor: Actor, batch: int, chat_id: int, message_id: int, shown: str
+    ) -> None:
+        """Keeps the sender's message about their batch up to date as it is delivered
+        (bot/app/broadcast_progress.py), across restarts; `shown` is the digest it shows."""
+        report = await self.report(actor, batch)  # theirs to see
+        async with self.db.write() as conn:
+            await OutboxRepository(conn).watch(
+                report.batch_id, chat_id, message_id, shown, utcnow() + FOLLOW_FOR
+            )
+
+    async def progress(self) -> list[Progress]:
+        """The progress messages whose figures changed since they were last shown. The
+        batches are stamped with the system's time, so the bound is measured with it too."""
+        now = utcnow()
+        found: list[Progress] = []
+        async with self.db.read() as conn:
+            repo = OutboxRepository(conn)
+            for message in await repo.watched():
+                report = await repo.report(message.batch_id)
+                if report is None:
+                    continue
+                final = report.pending == 0 or message.until <= now
+                progress = Progress(message, report, final)
+                if progress.changed:
+                    found.append(progress)
+        return found
+
+    async def progress_shown(self, progress: Progress, *, stop: bool = False) -> None:
+        """The progress message shows these figures now; a final one (or one that can no
+        longer be edited: `stop`) is left alone from now on."""
+        async with self.db.write() as conn:
+            await OutboxRepository(conn).progress_shown(
+                progress.message.batch_id, progress.shown, final=progress.final or stop
+            )
 
 
 def _own_id(actor: Actor) -> int | None:

@@ -11,12 +11,14 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.audience import AudienceKind, AudienceLabel
 from bot.delivery.model import (
     BatchReport,
     BatchSummary,
     KindReport,
     NewMessage,
     OutboxMessage,
+    ProgressMessage,
     Unreached,
 )
 from bot.domain import MessageRecord, unit_label
@@ -86,11 +88,21 @@ class OutboxRepository:
         created_by: int | None,
         total: int,
         request_key: str | None = None,
+        *,
+        audience: AudienceLabel | None = None,
+        audience_ref: int | None = None,
     ) -> int:
+        """A batch; an announcement's with its audience (the class or unit it named, by id
+        and by its name then)."""
+        named: dict[str, Any] = {}
+        if audience is not None:
+            named = {"audience_kind": audience.kind.value, "audience_ref": audience_ref,
+                     "audience_name": audience.name,
+                     "audience_within": audience.within}  # fmt: skip
         result = await self.conn.execute(
             delivery_batches.insert()
             .values(kind=kind, title=title, created_by=created_by, created_at=utcnow(),
-                    total=total, request_key=request_key)
+                    total=total, request_key=request_key, **named)
             .returning(delivery_batches.c.id)
         )  # fmt: skip
         return int(result.scalar_one())
@@ -314,6 +326,7 @@ class OutboxRepository:
             unreachable=counts.get("unreachable", 0),
             failed=counts.get("failed", 0) + counts.get("cancelled", 0),
             unreachable_by_unit=by_unit,
+            audience=_audience(batch),
         )
 
     async def recent_batches(self, created_by: int | None, limit: int = 10) -> list[BatchSummary]:
@@ -400,3 +413,45 @@ class OutboxRepository:
             label = unit_label(row.unit, row.parent) if row.unit else "—"
             by_unit.setdefault(label, []).append(Unreached(row.full_name, row.phone))
         return by_unit
+
+    # --- the sender's progress message --------------------------------------------------------
+
+    async def watch(
+        self, batch_id: int, chat_id: int, message_id: int, shown: str, until: datetime
+    ) -> None:
+        """The message in the sender's chat that follows this batch until `until`."""
+        await self.conn.execute(
+            delivery_batches.update()
+            .where(delivery_batches.c.id == batch_id)
+            .values(progress_chat_id=chat_id, progress_message_id=message_id,
+                    progress_shown=shown, progress_until=until)
+        )  # fmt: skip
+
+    async def watched(self) -> list[ProgressMessage]:
+        """The progress messages still kept up to date, oldest batch first."""
+        c = delivery_batches.c
+        rows = await self.conn.execute(
+            sa.select(c.id, c.progress_chat_id, c.progress_message_id, c.progress_shown,
+                      c.progress_until)
+            .where(c.progress_until.is_not(None), c.progress_message_id.is_not(None))
+            .order_by(c.id)
+        )  # fmt: skip
+        return [ProgressMessage(*row) for row in rows]
+
+    async def progress_shown(self, batch_id: int, shown: str, *, final: bool) -> None:
+        """What the progress message shows now; once `final`, it is left alone."""
+        values: dict[str, Any] = {"progress_shown": shown}
+        if final:
+            values["progress_until"] = None
+        await self.conn.execute(
+            delivery_batches.update().where(delivery_batches.c.id == batch_id).values(**values)
+        )
+
+
+def _audience(batch: Any) -> AudienceLabel | None:
+    """A batch's audience as stored; none for batches of other kinds, of earlier releases,
+    or of a kind a later release added."""
+    if batch.audience_kind not in {k.value for k in AudienceKind}:
+        return None
+    return AudienceLabel(AudienceKind(batch.audience_kind), batch.audience_name,
+                         batch.audience_within)  # fmt: skip

@@ -28,6 +28,7 @@ from bot.domain import (
 )
 from bot.errors import NotFound
 from bot.text_search import fold
+from bot.training import MAJORITY_ETHNICITY, YOUNG_UNDER, PriorityGroup
 from storage.repositories.units import in_scope
 from storage.schema import (
     attendance,
@@ -122,11 +123,32 @@ _REACHABLE = sa.and_(
 )
 
 
-def _reachable(scope: UnitScope, but: int | None) -> list[sa.ColumnElement[bool]]:
+def _reachable(
+    scope: UnitScope, but: int | None, among: sa.ColumnElement[bool] | None = None
+) -> list[sa.ColumnElement[bool]]:
     conditions = [_REACHABLE, in_scope(people.c.unit_id, scope)]
     if but is not None:
         conditions.append(people.c.id != but)
+    if among is not None:
+        conditions.append(among)
     return conditions
+
+
+def group_condition(
+    group: PriorityGroup, year: int, young_under: int = YOUNG_UNDER
+) -> sa.ColumnElement[bool]:
+    """A condition: the person belongs to the priority group in `year`, by the rule of
+    bot.training.priority_groups, in SQL (announcements, reports)."""
+    match group:
+        case PriorityGroup.YOUNG:  # an unknown birth year is not young
+            return people.c.birth_year > year - young_under
+        case PriorityGroup.WOMEN:
+            return people.c.gender == Gender.FEMALE.value
+        case PriorityGroup.MINORITY:
+            minority = sa.select(ethnicities.c.id).where(ethnicities.c.code != MAJORITY_ETHNICITY)
+            return people.c.ethnicity_id.in_(minority)
+        case PriorityGroup.SOURCE_POOL:
+            return people.c.source_pool.is_(True)
 
 
 def _item(row: Any, key: str, prefix: str) -> CodeItem | None:
@@ -348,18 +370,28 @@ class PeopleRepository:
         )
         return [_person(r) for r in rows]
 
-    async def count_reachable(self, scope: UnitScope, but: int | None = None) -> int:
+    async def count_reachable(
+        self,
+        scope: UnitScope,
+        but: int | None = None,
+        among: sa.ColumnElement[bool] | None = None,
+    ) -> int:
         result = await self.conn.execute(
-            sa.select(sa.func.count()).select_from(people).where(*_reachable(scope, but))
+            sa.select(sa.func.count()).select_from(people).where(*_reachable(scope, but, among))
         )
         return int(result.scalar_one())
 
-    async def reachable(self, scope: UnitScope, but: int | None = None) -> list[tuple[int, int]]:
-        """(person id, Telegram id) of everyone who may be sent announcements in the scope,
-        but one person (the sender)."""
+    async def reachable(
+        self,
+        scope: UnitScope,
+        but: int | None = None,
+        among: sa.ColumnElement[bool] | None = None,
+    ) -> list[tuple[int, int]]:
+        """(person id, Telegram id) of everyone who may be sent announcements in the scope
+        (and `among` those matching a condition), but one person (the sender)."""
         rows = await self.conn.execute(
             sa.select(people.c.id, people.c.telegram_id)
-            .where(*_reachable(scope, but))
+            .where(*_reachable(scope, but, among))
             .order_by(people.c.id)
         )
         return [(r.id, r.telegram_id) for r in rows]

@@ -161,6 +161,7 @@ async def test_an_announcement_reaches_cadres_and_reports_the_unreachable_by_uni
         h.emulator.faults.blocked.add(7202)
         admin = h.user(SUPERADMIN_ID)
         await admin.send("/announce")
+        await admin.tap("Tất cả cán bộ")
         await admin.expect("gửi đến 3 cán bộ")
         await admin.send("Họp trực tuyến lúc 14:00 <thứ Sáu> & đúng giờ")
         preview = await admin.expect("Thông báo")

@@ -87,6 +87,7 @@ async def test_an_announcement_waiting_for_confirmation_survives_a_restart(
     cadre = harness.user(1203)
     admin = harness.user(SUPERADMIN_ID)
     await admin.send("/announce")
+    await admin.tap("Tất cả cán bộ")
     await admin.expect("Nhập nội dung thông báo")
     await admin.send("Họp giao ban lúc 14:00 thứ Hai.")
     await admin.expect("xác nhận gửi")
@@ -140,8 +141,10 @@ async def test_a_button_of_a_past_step_is_expired_and_the_current_step_is_asked_
 async def test_another_command_ends_an_announcement_and_runs(harness: Harness) -> None:
     await add_person(harness.db, "Đinh Văn Quản", unit_id=harness.province.root_id,
                      telegram_id=SUPERADMIN_ID)  # fmt: skip
+    await add_person(harness.db, "Mùa A Dế", unit_id=harness.province.commune_id, telegram_id=1291)
     admin = harness.user(SUPERADMIN_ID)
     await admin.send("/announce")
+    await admin.tap("Tất cả cán bộ")
     await admin.expect("Nhập nội dung thông báo")
     await admin.send("/help")  # help keeps the dialogue, and asks its question again
     await admin.expect("/announce")
@@ -192,8 +195,10 @@ async def test_a_dialogue_left_by_an_older_version_is_closed_politely(harness: H
 async def test_a_send_button_of_a_cancelled_announcement_sends_nothing(harness: Harness) -> None:
     await add_person(harness.db, "Đinh Văn Quản", unit_id=harness.province.root_id,
                      telegram_id=SUPERADMIN_ID)  # fmt: skip
+    await add_person(harness.db, "Mùa A Dế", unit_id=harness.province.commune_id, telegram_id=1292)
     admin = harness.user(SUPERADMIN_ID)
     await admin.send("/announce")
+    await admin.tap("Tất cả cán bộ")
     await admin.send("Bản nháp MỘT")
     first = await admin.expect("xác nhận gửi")
     send = next(b.callback_data for row in first.buttons for b in row if "Gửi" in b.text)
@@ -202,6 +207,7 @@ async def test_a_send_button_of_a_cancelled_announcement_sends_nothing(harness: 
     cancelled = await admin.expect("không gửi thông báo nào")
     assert cancelled.edited and not cancelled.buttons  # the preview's buttons are gone
     await admin.send("/announce")
+    await admin.tap("Tất cả cán bộ")
     await admin.send("Bản nháp HAI")
     await admin.expect("xác nhận gửi")
     assert "bước đã qua" in await forged_tap(admin, send)  # kept from the cancelled preview
@@ -213,8 +219,10 @@ async def test_typing_at_the_preview_replaces_the_text_and_old_previews_expire(
 ) -> None:
     await add_person(harness.db, "Đinh Văn Quản", unit_id=harness.province.root_id,
                      telegram_id=SUPERADMIN_ID)  # fmt: skip
+    await add_person(harness.db, "Mùa A Dế", unit_id=harness.province.commune_id, telegram_id=1293)
     admin = harness.user(SUPERADMIN_ID)
     await admin.send("/announce")
+    await admin.tap("Tất cả cán bộ")
     await admin.send("Bản nháp có lỗi chính tả")
     old = await admin.expect("xác nhận gửi")
     await admin.send("Bản nháp đã sửa")
@@ -285,8 +293,10 @@ async def test_a_button_of_another_dialogue_leaves_the_current_one_alone(
 ) -> None:
     await add_person(harness.db, "Đinh Văn Quản", unit_id=harness.province.root_id,
                      telegram_id=SUPERADMIN_ID)  # fmt: skip
+    await add_person(harness.db, "Mùa A Dế", unit_id=harness.province.commune_id, telegram_id=1294)
     admin = harness.user(SUPERADMIN_ID)
     await admin.send("/announce")
+    await admin.tap("Tất cả cán bộ")
     await admin.expect("Nhập nội dung thông báo")
     other = DialogueChoice("profile", _token(harness, SUPERADMIN_ID), "1").pack()
     assert "bước đã qua" in await forged_tap(admin, other)

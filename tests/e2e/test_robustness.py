@@ -44,8 +44,10 @@ async def test_an_update_the_library_cannot_read_is_skipped_and_nobody_else_wait
 async def test_the_same_update_delivered_twice_is_acted_on_once(harness: Harness) -> None:
     await add_person(harness.db, "Đinh Văn Quản", unit_id=harness.province.root_id,
                      telegram_id=SUPERADMIN_ID)  # fmt: skip
+    await add_person(harness.db, "Mùa A Dế", unit_id=harness.province.commune_id, telegram_id=1391)
     admin = harness.user(SUPERADMIN_ID)
     await admin.send("/announce")
+    await admin.tap("Tất cả cán bộ")
     await admin.send("Họp lúc 8 giờ")
     preview = await admin.expect("xác nhận gửi")
     send = next(b.callback_data for row in preview.buttons for b in row if "Gửi" in b.text)
@@ -87,6 +89,7 @@ async def test_a_foreign_number_shared_as_a_contact_never_matches_the_roster(
 async def test_odd_input_gets_an_answer_not_an_apology(harness: Harness) -> None:
     await add_person(harness.db, "Đinh Văn Quản", unit_id=harness.province.root_id,
                      telegram_id=SUPERADMIN_ID)  # fmt: skip
+    await add_person(harness.db, "Mùa A Dế", unit_id=harness.province.commune_id, telegram_id=1392)
     admin = harness.user(SUPERADMIN_ID)
     await admin.send("/delivery ²")
     await admin.expect("/delivery số_đợt")
@@ -95,6 +98,7 @@ async def test_odd_input_gets_an_answer_not_an_apology(harness: Harness) -> None
     assert "hết hiệu lực" in await forged_tap(admin, "person:" + "9" * 20)
     assert "hết hiệu lực" in await forged_tap(admin, OpenPerson(1).pack() + "\n")
     await admin.send("/announce")
+    await admin.tap("Tất cả cán bộ")
     await admin.send("😀" * 2100)  # 4,200 units as Telegram counts: over the limit
     refused = await admin.expect("4.200")
     assert "3.500" in refused.text
@@ -146,8 +150,10 @@ async def test_a_revoked_administrator_pressing_send_is_told_and_nothing_is_sent
     admin_id = await add_person(harness.db, "Đinh Văn Quản", unit_id=harness.province.root_id,
                                 telegram_id=1308)  # fmt: skip
     await add_role(harness.db, admin_id, "admin")
+    await add_person(harness.db, "Mùa A Dế", unit_id=harness.province.commune_id, telegram_id=1393)
     admin = harness.user(1308)
     await admin.send("/announce")
+    await admin.tap("Tất cả cán bộ")
     await admin.send("Họp lúc 8 giờ")
     await admin.expect("xác nhận gửi")
     async with harness.db.write() as conn:

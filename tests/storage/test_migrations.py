@@ -15,6 +15,7 @@ from bot.actions import EditProfile, OpenPerson, unpack
 from bot.domain import ProfileField, UnitScope
 from storage.database import Database
 from storage.migrate import downgrade, upgrade
+from storage.repositories.outbox import OutboxRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.units import UnitRepository
 from storage.schema import outbox, units
@@ -215,3 +216,29 @@ async def _filed_before_grades(db: Database) -> list[tuple[object, ...]]:
             )
         )
         return [tuple(r) for r in rows.all()]
+
+
+async def test_batches_of_release_10_keep_their_reports_without_an_audience(
+    database_kind: str, tmp_path: Path
+) -> None:
+    db, schema = await _at("0010", database_kind, tmp_path)
+    try:
+        async with db.write() as conn:
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO delivery_batches (kind, title, created_by, created_at, total) "
+                    "VALUES ('announcement', 'Họp', 5, :now, 0)"
+                ),
+                {"now": utcnow()},
+            )
+
+        await upgrade(db)
+
+        async with db.read() as conn:
+            report = await OutboxRepository(conn).report(1)
+            assert await OutboxRepository(conn).watched() == []
+        assert report is not None and (report.title, report.audience) == ("Họp", None)
+        await downgrade(db, "0010")
+        await upgrade(db)
+    finally:
+        await close_database(db, schema)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.attendance import LeaveStatus, Mark, MarkSource, Outcome, WarningLevel
+from bot.audience import AudienceKind
 from bot.audit_log import PeriodPreset
 from bot.domain import (
     GRANTABLE_ROLES,
@@ -85,6 +86,8 @@ DYNAMIC = {
     "report.period_h": {"report.period_h1", "report.period_h2"},
     "report.level_": {f"report.level_{level.value}" for level in WarningLevel},
     "audit_log.preset_": {f"audit_log.preset_{p.value}" for p in PeriodPreset},
+    "announce.pick_": {f"announce.pick_{k.value}" for k in AudienceKind},
+    "delivery.to_": {f"delivery.to_{k.value}" for k in AudienceKind},
 }
 SAMPLE = {"number": 2668, "percent": 0.625, "date": date(2026, 3, 5), "phone": "+84912345678"}
 
