@@ -960,3 +960,12 @@ class ExportAuditLog(Action):
     last: int
     person_id: int = 0
     kind: str = ""
+
+
+@action("rp.class")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ReportClass(Action):
+    """One class in detail, from the progress report of a period (to come back to)."""
+
+    period: str
+    class_id: int

@@ -30,7 +30,15 @@ from enum import StrEnum
 
 from bot.attendance import Mark, Standing, WarningLevel
 from bot.errors import InvalidInput
-from bot.training import ALL_KINDS, ClassKind, ClassStatus, Plan, PriorityGroup, Target
+from bot.training import (
+    ALL_KINDS,
+    ClassKind,
+    ClassStatus,
+    Plan,
+    PriorityGroup,
+    Target,
+    TrainingClass,
+)
 
 #: Classes that opened: they count towards the plan.
 HELD = (ClassStatus.OPEN, ClassStatus.RUNNING, ClassStatus.FINISHED)
@@ -412,3 +420,27 @@ def unit_coverage(
     for root, name in children.get(None, []):
         walk(root, name, None, 0)
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class ClassReport:
+    """One class in detail: its learners (of the scope), sessions, standings and results."""
+
+    training: TrainingClass
+    scoped: bool
+    generated_at: datetime
+    statuses: dict[str, int]  # enrolment status → learners
+    sessions: list[SessionFigures]  # every session still scheduled, held or to come
+    standings: list[Standing]  # of the enrolled learners
+    outcomes: dict[str, int]  # result → learners
+
+    @property
+    def marks(self) -> Marks:
+        return sum((s.marks for s in self.sessions), Marks())
+
+    @property
+    def met(self) -> int:
+        return sum(1 for s in self.standings if s.met)
+
+    def warned(self, level: WarningLevel) -> int:
+        return sum(1 for s in self.standings if s.warning is level)

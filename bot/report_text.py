@@ -6,8 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.attendance import Outcome, WarningLevel
 from bot.i18n import Raw, Texts
-from bot.report import Coverage, KindProgress, NamedCoverage, Period, PeriodKind, Summary
+from bot.report import (
+    ClassReport,
+    Coverage,
+    KindProgress,
+    NamedCoverage,
+    Period,
+    PeriodKind,
+    Summary,
+)
 from bot.training import ALL_KINDS, PriorityGroup
 from bot.validation import telegram_length
 
@@ -230,3 +239,52 @@ def fitted(texts: Texts, lines: Sequence[str], budget: int, separator: str = "\n
         kept.append(line)
         used += cost
     return separator.join(kept)
+
+
+def class_detail(texts: Texts, report: ClassReport) -> str:
+    """A class as its own report: learners, sessions, standings, results, then session by
+    session (the latest that fit)."""
+    c = report.training
+    head = [texts("report.class_heading", code=c.code, name=c.name)]
+    status = texts(f"training.status_{c.status.value}")
+    if c.starts_at and c.ends_at:
+        head.append(texts("report.class_dates", status=status, first=c.starts_at,
+                          last=c.ends_at, pct=c.completion_pct))  # fmt: skip
+    else:
+        head.append(texts("report.class_dates_none", status=status))
+    if report.scoped:
+        head.append(texts("report.class_scoped"))
+    counts = report.statuses
+    head.append(texts("report.class_learners", enrolled=counts.get("enrolled", 0),
+                      waiting=counts.get("waitlisted", 0),
+                      withdrawn=counts.get("withdrawn", 0)))  # fmt: skip
+    now = report.generated_at
+    held = [s for s in report.sessions if s.starts_at <= now]
+    marks = report.marks
+    head.append(texts("report.class_sessions", held=len(held), total=len(report.sessions),
+                      rate=percent(texts, marks.rate), late=marks.late, excused=marks.excused,
+                      absent=marks.absent))  # fmt: skip
+    head.append(texts("report.class_standings", met=report.met,
+                      one_left=report.warned(WarningLevel.ONE_LEFT),
+                      cannot=report.warned(WarningLevel.CANNOT)))  # fmt: skip
+    outcomes = [
+        texts("report.class_result_part", outcome=texts(f"results.outcome.{o.value}"),
+              count=report.outcomes[o.value])
+        for o in Outcome if report.outcomes.get(o.value)
+    ]  # fmt: skip
+    head.append(
+        texts("report.class_results", results=", ".join(outcomes))
+        if outcomes else texts("report.class_no_results")
+    )  # fmt: skip
+    lines = [
+        texts("report.class_session_line", at=s.starts_at, rate=percent(texts, s.marks.rate),
+              attended=s.marks.attended, marked=s.marks.total)
+        if s.starts_at <= now else texts("report.class_session_ahead", at=s.starts_at)
+        for s in report.sessions
+    ]  # fmt: skip
+    text = "\n".join(head)
+    if not lines:
+        return text
+    heading = texts("report.class_sessions_heading")
+    budget = BUDGET - telegram_length(text) - telegram_length(heading) - 4
+    return text + "\n\n" + heading + "\n" + fitted(texts, lines, budget)

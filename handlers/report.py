@@ -15,6 +15,7 @@ from telegram import InlineKeyboardMarkup, InputFile, Update
 from bot import report_export, report_text
 from bot.actions import (
     ReportChart,
+    ReportClass,
     ReportPeriods,
     ReportPerson,
     ReportWorkbook,
@@ -22,7 +23,7 @@ from bot.actions import (
     TypeReportDates,
 )
 from bot.domain import Actor
-from bot.report import Period, ReportView
+from bot.report import Period, ReportView, Summary
 from handlers import people_search
 from handlers.context import BotContext
 from handlers.dialogue import Dialogue, Turn, register
@@ -31,6 +32,8 @@ from handlers.routing import Handler, button, command
 from handlers.steps import TextStep
 from handlers.ui import Button, answer, inline, say, show
 
+#: Classes of the attendance view with a button to open them: the lowest rates.
+CLASS_BUTTONS = 6
 #: The breakdowns, two to a row, in the order a superior asks for them.
 VIEWS = (
     (ReportView.OVERVIEW, "report.view_overview"),
@@ -68,8 +71,37 @@ async def _periods(update: Update, ctx: BotContext, *, fresh: bool) -> None:
 async def show_report(update: Update, ctx: BotContext, tapped: ShowReport) -> None:
     actor = await ctx.actor(update)
     period = Period.from_token(tapped.period)
-    text = await render(ctx, actor, period, tapped.view)
-    await show(update, ctx, text, _views(ctx, period, tapped.view))
+    markup = _views(ctx, period, tapped.view)
+    if tapped.view is ReportView.ATTENDANCE:  # with a button to each class it lists first
+        summary = await ctx.services.reports.summary(actor, period)
+        text = report_text.attendance(ctx.texts, summary)
+        markup = _with_classes(ctx, period, summary, markup)
+    else:
+        text = await render(ctx, actor, period, tapped.view)
+    await show(update, ctx, text, markup)
+
+
+def _with_classes(
+    ctx: BotContext, period: Period, summary: Summary, markup: InlineKeyboardMarkup
+) -> InlineKeyboardMarkup:
+    """The classes with the lowest attendance first, a button each to open one in detail."""
+    marked = sorted((c for c in summary.classes if c.marks.total),
+                    key=lambda c: (c.marks.rate or 0.0, c.code))[:CLASS_BUTTONS]  # fmt: skip
+    buttons: list[Button] = [
+        (ctx.t("report.class_button", code=c.code), ReportClass(period.token, c.class_id))
+        for c in marked
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    return InlineKeyboardMarkup([*inline(rows).inline_keyboard, *markup.inline_keyboard])
+
+
+async def show_class(update: Update, ctx: BotContext, tapped: ReportClass) -> None:
+    actor = await ctx.actor(update)
+    period = Period.from_token(tapped.period)
+    report = await ctx.services.reports.class_report(actor, tapped.class_id)
+    back = [[(ctx.t("report.back_to_attendance"), ShowReport(period.token,
+                                                              ReportView.ATTENDANCE))]]  # fmt: skip
+    await show(update, ctx, report_text.class_detail(ctx.texts, report), inline(back))
 
 
 async def render(ctx: BotContext, actor: Actor, period: Period, view: ReportView) -> str:
@@ -85,8 +117,6 @@ async def render(ctx: BotContext, actor: Actor, period: Period, view: ReportView
     summary = await reports.summary(actor, period)
     if view is ReportView.KINDS:
         return report_text.by_kind(texts, summary)
-    if view is ReportView.ATTENDANCE:
-        return report_text.attendance(texts, summary)
     if view is ReportView.RISK:
         return report_text.at_risk(texts, summary)
     units = None if actor.is_admin else _units(actor)
@@ -206,4 +236,5 @@ def handlers() -> list[Handler]:
         button(ReportPerson, find_person),
         button(ReportWorkbook, send_workbook),
         button(ReportChart, send_chart),
+        button(ReportClass, show_class),
     ]

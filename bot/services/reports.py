@@ -12,8 +12,9 @@ from datetime import date, datetime, tzinfo
 from bot.clock import Clock
 from bot.dates import parse_day
 from bot.domain import Actor, UnitScope
-from bot.errors import InvalidInput
+from bot.errors import InvalidInput, NotFound
 from bot.report import (
+    ClassReport,
     Coverage,
     Covered,
     KindProgress,
@@ -29,6 +30,7 @@ from bot.report import (
 from bot.services.access import staff_scope
 from bot.training import ALL_KINDS, YOUNG_UNDER, Plan, PriorityGroup, Target
 from storage.database import Database
+from storage.repositories.classes import ClassRepository
 from storage.repositories.plans import PlanRepository
 from storage.repositories.reports import ClassFact, ReportRepository
 
@@ -132,6 +134,20 @@ class ReportService:
         start, end = period.bounds(self.tz)
         async with self.db.read() as conn:
             return await ReportRepository(conn).session_marks(start, end, self.clock.now(), scope)
+
+    async def class_report(self, actor: Actor, class_id: int) -> ClassReport:
+        """One class in detail. A unit head sees a class their staff learn in, and only
+        their staff's figures; any other class is unknown to them."""
+        scope = staff_scope(actor)
+        async with self.db.read() as conn:
+            training = await ClassRepository(conn).get(class_id)
+            statuses, sessions, standings, outcomes = await ReportRepository(conn).class_detail(
+                class_id, scope
+            )
+        if not scope.is_province and not (statuses or outcomes):
+            raise NotFound("error.class_unknown")
+        return ClassReport(training, not scope.is_province, self.clock.now(), statuses,
+                           sessions, standings, outcomes)  # fmt: skip
 
     # --- coverage ---------------------------------------------------------------------------
 

@@ -15,23 +15,22 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.attendance import Mark, standing
+from bot.attendance import Mark, Standing, standing
 from bot.domain import UnitScope
 from bot.report import HELD, AtRisk, ClassFigures, Covered, Marks, SessionFigures
 from bot.training import (
-    MAJORITY_ETHNICITY,
     ClassStatus,
     EnrolmentStatus,
     PriorityGroup,
     SessionStatus,
 )
+from storage.repositories.people import group_condition
 from storage.repositories.units import in_scope
 from storage.schema import (
     attendance,
     class_sessions,
     classes,
     enrolments,
-    ethnicities,
     grades,
     learner_tallies,
     people,
@@ -115,20 +114,6 @@ def managed(plan_id: int | None, start: datetime, end: datetime) -> sa.ColumnEle
     )  # fmt: skip
     carried = sa.and_(classes.c.starts_at < start, classes.c.ends_at >= start)
     return sa.and_(classes.c.status.in_([s.value for s in HELD]), sa.or_(new, carried))
-
-
-def group_conditions(year: int, young_under: int) -> dict[PriorityGroup, sa.ColumnElement[bool]]:
-    """Who belongs to each priority group in `year` (bot.training.priority_groups in SQL)."""
-    return {
-        PriorityGroup.YOUNG: sa.and_(
-            people.c.birth_year.is_not(None), people.c.birth_year > year - young_under
-        ),
-        PriorityGroup.WOMEN: people.c.gender == "female",
-        PriorityGroup.MINORITY: people.c.ethnicity_id.in_(
-            sa.select(ethnicities.c.id).where(ethnicities.c.code != MAJORITY_ETHNICITY)
-        ),
-        PriorityGroup.SOURCE_POOL: people.c.source_pool.is_(True),
-    }
 
 
 def _held_sessions(start: datetime, end: datetime) -> sa.ColumnElement[bool]:
@@ -374,6 +359,68 @@ class ReportRepository:
                 found.append(AtRisk(r.id, r.full_name, r.unit, r.code, r.name, learner))
         return found
 
+    async def class_detail(
+        self, class_id: int, scope: UnitScope
+    ) -> tuple[dict[str, int], list[SessionFigures], list[Standing], dict[str, int]]:
+        """A class's learners by enrolment status, its scheduled sessions with their marks,
+        its enrolled learners' standings and its results: of everyone, or of the scope's
+        people only."""
+        reach = _people_in(scope)
+        statuses: dict[str, int] = dict((await self.conn.execute(
+            sa.select(enrolments.c.status, sa.func.count())
+            .where(enrolments.c.class_id == class_id, enrolments.c.person_id.in_(reach))
+            .group_by(enrolments.c.status)
+        )).all())  # fmt: skip
+        sessions_of = sa.and_(class_sessions.c.class_id == class_id,
+                              class_sessions.c.status == SCHEDULED)  # fmt: skip
+        if scope.is_province:
+            marks = (
+                sa.select(class_sessions.c.id, classes.c.code, class_sessions.c.starts_at,
+                          *_summed(session_tallies))
+                .select_from(class_sessions.join(classes, classes.c.id == class_sessions.c.class_id)
+                             .outerjoin(session_tallies,
+                                        session_tallies.c.session_id == class_sessions.c.id))
+            )  # fmt: skip
+        else:
+            marks = (
+                sa.select(class_sessions.c.id, classes.c.code, class_sessions.c.starts_at,
+                          *_counted(attendance.c.mark))
+                .select_from(class_sessions.join(classes, classes.c.id == class_sessions.c.class_id)
+                             .outerjoin(attendance, sa.and_(
+                                 attendance.c.session_id == class_sessions.c.id,
+                                 attendance.c.person_id.in_(reach))))
+            )  # fmt: skip
+        rows = await self.conn.execute(
+            marks.where(sessions_of)
+            .group_by(class_sessions.c.id, classes.c.code, class_sessions.c.starts_at)
+            .order_by(class_sessions.c.starts_at, class_sessions.c.id)
+        )
+        sessions = [SessionFigures(r.id, r.code, r.starts_at, _marks(r)) for r in rows]
+        completion = (
+            await self.conn.execute(
+                sa.select(classes.c.completion_pct).where(classes.c.id == class_id)
+            )
+        ).scalar_one()
+        learners = await self.conn.execute(
+            sa.select(*(sa.func.coalesce(getattr(learner_tallies.c, m.value), 0).label(m.value)
+                        for m in Mark))
+            .select_from(enrolments.outerjoin(learner_tallies, _tally_of(enrolments)))
+            .where(enrolments.c.class_id == class_id, enrolments.c.status == ENROLLED,
+                   enrolments.c.person_id.in_(reach))
+        )  # fmt: skip
+        standings = [
+            standing(len(sessions), completion,
+                     [Mark.PRESENT] * r.present + [Mark.LATE] * r.late
+                     + [Mark.EXCUSED] * r.excused + [Mark.ABSENT] * r.absent)
+            for r in learners
+        ]  # fmt: skip
+        outcomes: dict[str, int] = dict((await self.conn.execute(
+            sa.select(results.c.outcome, sa.func.count())
+            .where(results.c.class_id == class_id, results.c.person_id.in_(reach))
+            .group_by(results.c.outcome)
+        )).all())  # fmt: skip
+        return statuses, sessions, standings, outcomes
+
     # --- coverage --------------------------------------------------------------------------
 
     async def coverage(
@@ -401,7 +448,7 @@ class ReportRepository:
             .group_by(learner_tallies.c.person_id)
             .subquery()
         )
-        groups = group_conditions(year, young_under)
+        groups = {g: group_condition(g, year, young_under) for g in PriorityGroup}
         cells = (people.c.unit_id, people.c.grade_id, people.c.title_id)
         columns = [
             *cells,

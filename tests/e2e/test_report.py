@@ -66,6 +66,15 @@ async def test_an_administrator_reads_every_breakdown_with_the_right_figures(
     sessions, present, late, excused, absent = want.class_marks["SPAN"]
     rate = pct(present + late, present + late + excused + absent)
     assert f"SPAN — Lớp SPAN: {sessions} buổi, có mặt {rate}" in by_class.text
+    lowest = min(
+        (code for code, m in want.class_marks.items() if sum(m[1:])),
+        key=lambda code: ((m := want.class_marks[code])[1] + m[2]) / sum(m[1:]),
+    )
+    await admin.tap(f"🔍 {lowest}")
+    detail = await admin.expect(f"{lowest} — Lớp {lowest}")
+    assert "Học viên:" in detail.text and "Từng buổi:" in detail.text
+    await admin.tap("⬅️ Chuyên cần theo lớp")
+    await admin.expect("Chuyên cần theo lớp")
 
     await admin.tap("Học viên có nguy cơ")
     risk = await admin.expect("nguy cơ không hoàn thành")

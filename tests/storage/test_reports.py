@@ -3,6 +3,7 @@ the stored rows (tests/report_world.py), on both databases, for every kind of pe
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 
 import pytest
@@ -11,12 +12,19 @@ import sqlalchemy as sa
 from bot.attendance import Mark
 from bot.clock import FrozenClock
 from bot.domain import Actor, Role, RoleGrant, UnitRef
-from bot.errors import InvalidInput, PermissionDenied
+from bot.errors import InvalidInput, NotFound, PermissionDenied
 from bot.report import Coverage, Period, Summary
 from bot.services.reports import ReportService
 from bot.training import ALL_KINDS
 from storage.database import Database
-from storage.schema import attendance, class_sessions, learner_tallies, session_tallies
+from storage.schema import (
+    attendance,
+    class_sessions,
+    enrolments,
+    learner_tallies,
+    results,
+    session_tallies,
+)
 from tests.report_world import NOW, TZ, Expected, World, build_world, expected
 
 ADMIN = Actor(telegram_id=1, is_superadmin=True)
@@ -168,3 +176,25 @@ async def test_typed_dates_make_a_period(db: Database) -> None:
         date(2026, 10, 1), date(2026, 12, 31)
     )
     assert service.typed_period(ADMIN, "01/10/2026-15/10/2026").last == date(2026, 10, 15)
+
+
+async def test_one_class_in_detail_matches_its_rows(db: Database, world: World) -> None:
+    service = _service(db)
+    report = await service.class_report(ADMIN, world.spanning_class_id)
+    async with db.read() as conn:
+        states = (await conn.execute(
+            sa.select(enrolments.c.status).where(enrolments.c.class_id == world.spanning_class_id)
+        )).scalars().all()  # fmt: skip
+        outcomes = (await conn.execute(
+            sa.select(results.c.outcome).where(results.c.class_id == world.spanning_class_id)
+        )).scalars().all()  # fmt: skip
+    assert report.statuses == dict(Counter(states))
+    assert report.outcomes == dict(Counter(outcomes))
+    assert len(report.sessions) == 4 and report.training.code == "SPAN"
+    assert len(report.standings) == report.statuses["enrolled"]
+    mine = await service.class_report(_head(world), world.spanning_class_id)
+    assert sum(mine.statuses.values()) <= sum(report.statuses.values())
+    head_only = await expected(db, Period.of_year(2026), {world.department_id, world.sub_unit_id})
+    assert mine.marks.total == sum(head_only.class_marks.get("SPAN", (0, 0, 0, 0, 0))[1:])
+    with pytest.raises(NotFound):
+        await service.class_report(ADMIN, 10**9)

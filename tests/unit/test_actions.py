@@ -117,6 +117,7 @@ WIRE_CODES = {
     "aud.who": "PickAuditPerson",
     "aud.kinds": "AuditKinds",
     "aud.xlsx": "ExportAuditLog",
+    "rp.class": "ReportClass",
 }
 
 

@@ -28,7 +28,7 @@ from bot.menus import LEARNER_COMMANDS, MAIN_KEYBOARD, STAFF_COMMANDS
 from bot.results_workbook import Column
 from bot.services.catalog import FILTERS
 from bot.services.checkin import CheckinStatus
-from bot.training import ACTIVE_ENROLMENT, ClassKind, PriorityGroup
+from bot.training import ACTIVE_ENROLMENT, ClassKind, ClassStatus, PriorityGroup
 from handlers.schedule import SPANS
 from storage.schema import OUTBOX_STATES
 from tools.emulator.entities import parse_html
@@ -85,6 +85,7 @@ DYNAMIC = {
     "training.group_": {f"training.group_{g.value}" for g in PriorityGroup},
     "report.period_h": {"report.period_h1", "report.period_h2"},
     "report.level_": {f"report.level_{level.value}" for level in WarningLevel},
+    "training.status_": {f"training.status_{s.value}" for s in ClassStatus},
     "audit_log.preset_": {f"audit_log.preset_{p.value}" for p in PeriodPreset},
     "announce.pick_": {f"announce.pick_{k.value}" for k in AudienceKind},
     "delivery.to_": {f"delivery.to_{k.value}" for k in AudienceKind},
