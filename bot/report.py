@@ -161,7 +161,7 @@ class Period:
             if not 1 <= int(number) <= build[1]:
                 raise ValueError(number)
             return build[0](_year(year), int(number))
-        except (ValueError, KeyError) as exc:
+        except (ValueError, KeyError, InvalidInput) as exc:
             raise InvalidInput("report.period_unknown") from exc
 
 

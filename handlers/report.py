@@ -28,7 +28,7 @@ from handlers import people_search
 from handlers.context import BotContext
 from handlers.dialogue import Dialogue, Turn, register
 from handlers.dialogue import begin as begin_dialogue
-from handlers.routing import Handler, button, command
+from handlers.routing import Handler, argument_text, button, command
 from handlers.steps import TextStep
 from handlers.ui import Button, answer, inline, say, show
 
@@ -47,8 +47,17 @@ VIEWS = (
 
 
 async def start(update: Update, ctx: BotContext) -> None:
-    """/report and the main keyboard's button: the periods to choose from."""
-    await _periods(update, ctx, fresh=True)
+    """/report and the main keyboard's button: the periods to choose from; `/report 2025`
+    or `/report 01/10/2026 - 31/12/2026` opens that period's summary straight away."""
+    typed = argument_text(ctx).strip()
+    if not typed:
+        await _periods(update, ctx, fresh=True)
+        return
+    actor = await ctx.actor(update)
+    reports = ctx.services.reports
+    period = reports.typed_year(actor, typed) or reports.typed_period(actor, typed)
+    text = await render(ctx, actor, period, ReportView.OVERVIEW)
+    await say(update, ctx, text, _views(ctx, period, ReportView.OVERVIEW))
 
 
 async def periods(update: Update, ctx: BotContext, tapped: ReportPeriods) -> None:

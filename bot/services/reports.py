@@ -55,6 +55,14 @@ class ReportService:
         staff_scope(actor)
         return choices(self.today())
 
+    def typed_year(self, actor: Actor, raw: str) -> Period | None:
+        """A year typed alone ("2025"), or None when it is something else."""
+        staff_scope(actor)
+        text = raw.strip()
+        if text.isascii() and text.isdigit() and len(text) == 4:
+            return Period.from_token(f"y{text}")
+        return None
+
     def typed_period(self, actor: Actor, raw: str) -> Period:
         """Dates typed as "01/10/2026 - 31/12/2026" (a year left out is this year's)."""
         staff_scope(actor)

@@ -15,7 +15,7 @@ from bot.clock import FrozenClock
 from bot.i18n import texts
 from bot.report import Period
 from bot.training import PriorityGroup
-from tests.e2e.conftest import SUPERADMIN_ID, Harness, running_bot
+from tests.e2e.conftest import SUPERADMIN_ID, Harness, forged_tap, running_bot
 from tests.factories import add_person, add_role
 from tests.report_world import NOW, TZ, World, build_world, expected
 from tools.emulator.users import ScriptedUser
@@ -199,3 +199,25 @@ async def _photo(user: ScriptedUser) -> bytes:
         if message.photo is not None:
             return message.photo
     raise AssertionError("no chart came")
+
+
+async def test_a_period_typed_after_the_command_and_forged_buttons(
+    harness: Harness, world: World
+) -> None:
+    admin = harness.user(SUPERADMIN_ID)
+    await admin.send("/report 2025")
+    await admin.expect("Kỳ báo cáo: Năm 2025")
+    await admin.send("/report 01/01/2026 - 31/03/2026")
+    await admin.expect("Từ 01/01/2026 đến 31/03/2026")
+    for typed, answer in (
+        ("/report 1999", "Kỳ báo cáo này không hợp lệ"),
+        ("/report năm ngoái", "Chưa đọc được khoảng ngày"),
+        ("/report " + "ꙮ" * 4000, "Chưa đọc được khoảng ngày"),
+    ):
+        await admin.send(typed)
+        await admin.expect(answer)
+    for data in ("rp.show:y1800", "rp.show:q2026.9", "rp.show:d20261231.20260101",
+                 "rp.class:y2026:999999", "rp.xlsx:m2026.13"):  # fmt: skip
+        answer = await forged_tap(admin, data)
+        assert "không hợp lệ" in answer or "Không tìm thấy" in answer or "hết hạn" in answer, (
+            data, answer)  # fmt: skip
