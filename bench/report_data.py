@@ -68,9 +68,9 @@ UNIT_HEAD_TELEGRAM_ID = 900_101
 #: Roster people already using the bot get Telegram ids from here.
 LINKED_TELEGRAM_ID = 910_000
 #: Rows handed to the driver at a time.
-CHUNK = 50_000
+CHUNK = 20_000
 #: SQLite's page cache while generating (KiB): the marks' person index is written at random.
-SQLITE_CACHE_KIB = 65_536
+SQLITE_CACHE_KIB = 32_768
 #: No class has more learners than this.
 MAX_SEATS = 120
 
@@ -147,22 +147,25 @@ class _Sink:
 
 
 @asynccontextmanager
-async def _writing(db: Database) -> AsyncIterator[_Sink]:
-    """A write transaction with a sink; SQLite gets a larger page cache for its duration."""
+async def _loading(db: Database) -> AsyncIterator[_Sink]:
+    """One write transaction for the whole load, each database set up for bulk rows: on
+    SQLite a larger page cache, on PostgreSQL foreign keys checked once at the end."""
     async with db.write() as conn:
         raw = await conn.get_raw_connection()
-        if conn.dialect.name == "sqlite":
+        sink = _Sink(conn, raw.driver_connection)
+        if sink.sqlite:
             cache = await conn.scalar(sa.text("PRAGMA cache_size"))
             await conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
-        else:
-            # Also begins the driver's transaction, which COPY then joins.
-            await conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-        sink = _Sink(conn, raw.driver_connection)
-        try:
-            yield sink
-        finally:
-            if sink.sqlite:
+            try:
+                yield sink
+            finally:
                 await conn.exec_driver_sql(f"PRAGMA cache_size={int(cache)}")
+            return
+        # Also begins the driver's transaction, which COPY then joins.
+        await conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+        async with _foreign_keys_after(conn):
+            yield sink
+        await _finish_postgres(conn)
 
 
 # --- weighted choices ---------------------------------------------------------------------------
@@ -656,6 +659,13 @@ class _Class:
         return min(MAX_SEATS, len(self.pool) - 10)
 
     @property
+    def link(self) -> str | None:
+        """Its meeting link, online or blended."""
+        if self.format is ClassFormat.ON_SITE:
+            return None
+        return f"https://hop.sonlam.example/{self.code.lower()}"
+
+    @property
     def opens_at(self) -> datetime:
         return self.starts_at - _ENROL_OPENS
 
@@ -832,31 +842,24 @@ def _calibrate(rng: random.Random, made: list[_Class], marks: int) -> int:
 
 
 def _fill(rng: random.Random, made: list[_Class], mean: float) -> None:
-    """Capacity, learners, waitlist and withdrawals of each class. Classes not yet begun
-    are filling up; a full one has a waitlist; cancelled ones had some learners."""
+    """Capacity, learners, waitlist and withdrawals of each class. A full class has a
+    waitlist; one still enrolling is part full; a cancelled one had had learners, whose
+    enrolments were cancelled with it."""
     for c in made:
-        if c.status is ClassStatus.PLANNED:
-            c.capacity = 5 * rng.randint(6, 12)
-            continue
+        begun = c.status in (ClassStatus.RUNNING, ClassStatus.FINISHED)
+        size = c.seats if begun else min(c.most, round(mean * rng.uniform(0.7, 1.3)))
         if c.status is ClassStatus.OPEN:
-            c.seats = min(c.most, round(mean * rng.uniform(0.2, 0.9)))
-        full = c.status is not ClassStatus.CANCELLED and rng.random() < _FULL_SHARE
-        if full and c.seats:
-            c.capacity = c.seats
-            waiting = rng.randint(1, 6)
+            c.seats = round(size * rng.uniform(0.2, 1.0))
+        full = c.seats > 0 and rng.random() < _FULL_SHARE
+        waiting = rng.randint(1, 6) if full else 0
+        c.capacity = c.seats if full else 5 * math.ceil((size + rng.randint(3, 15)) / 5)
+        if c.status is ClassStatus.CANCELLED:
+            gone = round(size * rng.uniform(0.0, 0.6)) if c.opens_at <= NOW else 0
         else:
-            c.capacity = 5 * math.ceil((c.seats + rng.randint(3, 15)) / 5)
-            waiting = 0
-        gone = sum(rng.random() < 0.04 for _ in range(c.seats))
-        if c.status is ClassStatus.CANCELLED:
-            gone = round(mean * rng.uniform(0.0, 0.5)) if c.opens_at <= NOW else 0
-        wanted = min(len(c.pool), c.seats + waiting + gone)
-        chosen = rng.sample(c.pool, wanted)
-        learners, rest = chosen[: c.seats], chosen[c.seats :]
-        c.learners = sorted(learners)
-        c.waitlist, c.withdrawn = rest[:waiting], rest[waiting:]
-        if c.status is ClassStatus.CANCELLED:
-            c.withdrawn, c.learners, c.seats = [*c.learners, *c.withdrawn], [], 0
+            gone = sum(rng.random() < 0.04 for _ in range(c.seats))
+        chosen = rng.sample(c.pool, min(len(c.pool), c.seats + waiting + gone))
+        c.learners = sorted(chosen[: c.seats])
+        c.waitlist, c.withdrawn = chosen[c.seats : c.seats + waiting], chosen[c.seats + waiting :]
 
 
 # --- the training's rows ------------------------------------------------------------------------
@@ -904,16 +907,13 @@ async def _write_training(
         [(p.id, p.code, p.name, fold(p.name), p.kind.value, p.validity_months,
           ts(_ROSTER_LOADED)) for p in catalogue],
     )  # fmt: skip
-    class_rows, audience_rows, lecturer_rows, session_rows = [], [], [], []
+    class_rows, audience_rows, lecturer_rows = [], [], []
     for c in made:
         created = c.opens_at - timedelta(days=14)
         updated = max(created, min(NOW, c.ends_at))
-        link = None
-        if c.format is not ClassFormat.ON_SITE:
-            link = f"https://hop.sonlam.example/{c.code.lower()}"
         class_rows.append((
             c.id, c.code, c.name, fold(f"{c.name} {c.code}"), c.programme.id, c.plan_id,
-            c.programme.kind.value, c.format.value, c.location, link, c.organiser, c.capacity,
+            c.programme.kind.value, c.format.value, c.location, c.link, c.organiser, c.capacity,
             len(c.learners), len(c.waitlist), ts(c.opens_at), ts(c.starts_at - _ENROL_CLOSES),
             c.status.value, ts(c.starts_at), ts(c.ends_at), c.cancelled_reason, c.late_after,
             c.completion_pct, admin_telegram_id, ts(created), ts(updated),
@@ -921,13 +921,6 @@ async def _write_training(
         if c.audience:
             audience_rows.append((c.id, c.audience))
         lecturer_rows += [(c.id, person) for person in c.lecturers]
-        for k, s in enumerate(c.sessions):
-            session_rows.append((
-                s.id, c.id, ts(s.starts_at), ts(s.ends_at), f"Chuyên đề {k + 1}", s.lecturer_id,
-                None if c.format is ClassFormat.ONLINE else f"Phòng {101 + c.id % 12}",
-                link, "cancelled" if s.cancelled else "scheduled", ts(created), ts(created),
-                ts(created),
-            ))  # fmt: skip
     await sink.write(
         classes, ("id", "code", "name", "search_text", "programme_id", "plan_id", "kind",
                   "format", "location", "meeting_link", "organiser", "capacity",
@@ -938,13 +931,27 @@ async def _write_training(
     )  # fmt: skip
     await sink.write(class_audience, ("class_id", "target"), audience_rows)
     await sink.write(class_lecturers, ("class_id", "person_id"), lecturer_rows)
-    for start in range(0, len(session_rows), CHUNK):
-        await sink.write(
-            class_sessions, ("id", "class_id", "starts_at", "ends_at", "topic", "lecturer_id",
-                             "room", "link", "status", "timed_at", "created_at", "updated_at"),
-            session_rows[start : start + CHUNK],
-        )  # fmt: skip
+    await _write_sessions(sink, made)
     await _write_enrolments(sink, rng, made)
+
+
+async def _write_sessions(sink: _Sink, made: list[_Class]) -> None:
+    ts = sink.ts
+    rows: list[tuple[Any, ...]] = []
+    for c in made:
+        created = ts(c.opens_at - timedelta(days=14))
+        room = None if c.format is ClassFormat.ONLINE else f"Phòng {101 + c.id % 12}"
+        for k, s in enumerate(c.sessions):
+            rows.append((s.id, c.id, ts(s.starts_at), ts(s.ends_at), f"Chuyên đề {k + 1}",
+                         s.lecturer_id, room, c.link, "cancelled" if s.cancelled else "scheduled",
+                         created, created, created))  # fmt: skip
+        if len(rows) >= CHUNK or c is made[-1]:
+            await sink.write(
+                class_sessions, ("id", "class_id", "starts_at", "ends_at", "topic",
+                                 "lecturer_id", "room", "link", "status", "timed_at",
+                                 "created_at", "updated_at"), rows,
+            )  # fmt: skip
+            rows = []
 
 
 async def _write_enrolments(sink: _Sink, rng: random.Random, made: list[_Class]) -> None:
@@ -1152,6 +1159,29 @@ _FILLED = (*_WITH_IDS, unit_closure, plan_targets, class_audience, class_lecture
            session_attendance, results)  # fmt: skip
 
 
+_FOREIGN_KEYS = sa.text("""
+    SELECT rel.relname, con.conname, pg_get_constraintdef(con.oid)
+    FROM pg_constraint con JOIN pg_class rel ON rel.oid = con.conrelid
+    WHERE con.contype = 'f' AND rel.relnamespace = current_schema()::regnamespace
+      AND rel.relname = ANY(:tables)
+    ORDER BY rel.relname, con.conname
+""")
+
+
+@asynccontextmanager
+async def _foreign_keys_after(conn: AsyncConnection) -> AsyncIterator[None]:
+    """PostgreSQL checks a foreign key row by row, locking the row referred to: millions of
+    rows would take minutes. The foreign keys of the tables filled here are dropped for the
+    load and added back after it, which checks every row again, in one pass each."""
+    names = [t.name for t in _FILLED]
+    keys = (await conn.execute(_FOREIGN_KEYS, {"tables": names})).all()
+    for table, name, _ in keys:
+        await conn.exec_driver_sql(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    yield
+    for table, name, definition in keys:
+        await conn.exec_driver_sql(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+
+
 async def _finish_postgres(conn: AsyncConnection) -> None:
     """Sequences past the ids chosen here, and the statistics autovacuum would gather soon
     after a load (of these tables only: the server may hold other schemas)."""
@@ -1181,7 +1211,7 @@ async def generate(
     tree = _unit_tree(rng)
     plan_ids = {PREVIOUS_YEAR: 1, CURRENT_YEAR: 2}
     catalogue = [_Programme(n + 1, *p) for n, p in enumerate(_PROGRAMMES)]
-    async with _writing(db) as sink:
+    async with _loading(db) as sink:
         await _require_empty(sink.conn)
         codes = await _code_lists(sink.conn)
         progress(f"{len(tree)} units, {people:,} people")
@@ -1200,8 +1230,6 @@ async def generate(
             if c.learners and c.status is not ClassStatus.CANCELLED:
                 await marks.add_class(c, live)
         await marks.flush(force=True)
-        if not sink.sqlite:
-            await _finish_postgres(sink.conn)
     district = next(u for u in tree if u.kind == "district")
     return Generated(
         now=NOW, year=CURRENT_YEAR, plan_id=plan_ids[CURRENT_YEAR],
