@@ -604,6 +604,7 @@ _ENROL_CLOSES = timedelta(days=3)
 _UNCLOSED_WITHIN, _UNCLOSED_SHARE = timedelta(days=14), 0.15
 #: The class with a session under way at NOW has at least this many learners.
 _FORCED_SEATS = 30
+_MIN_CLASSES = 10
 
 
 @dataclass(slots=True)
@@ -716,12 +717,13 @@ def _classes(
 ) -> list[_Class]:  # fmt: skip
     """The classes of both plans, with their timetables and states as of NOW. The first of
     this year's meets every day of NOW's week, so some session is always under way."""
-    if sessions < 2 * count:
-        raise ValueError("give at least two sessions a class")
+    if count < _MIN_CLASSES or sessions < 2 * count:
+        raise ValueError(f"give at least {_MIN_CLASSES} classes, and two sessions a class")
     pick = _Pick([(p, p.weight) for p in catalogue])
     previous = round(count * _PREVIOUS_SHARE)
     years = [CURRENT_YEAR] + [PREVIOUS_YEAR] * previous + [CURRENT_YEAR] * (count - previous - 1)
-    drawn: list[_Programme] = [catalogue[3]] + [pick(rng) for _ in range(count - 1)]
+    under_way = next(p for p in catalogue if p.kind is ClassKind.UPDATE and p.sessions[0] >= 6)
+    drawn: list[_Programme] = [under_way] + [pick(rng) for _ in range(count - 1)]
     counts = _session_counts(rng, drawn, sessions)
     tops = {u.id: u for u in tree if u.parent is not None and u.parent.parent is None}
     big = [t for t, members in roster.by_top.items() if len(members) >= _AUDIENCE_MIN]
@@ -737,11 +739,9 @@ def _classes(
         weekly = programme.kind is ClassKind.THEORY
         lecturers = rng.sample(roster.lecturers, k=min(len(roster.lecturers), rng.randint(1, 3)))
         timetable = _timetable(first, sessions_n, weekly)
-        class_sessions_ = []
+        meetings = []
         for k, (start, end) in enumerate(timetable):
-            class_sessions_.append(
-                _Session(next_session, start, end, lecturers[k % len(lecturers)])
-            )
+            meetings.append(_Session(next_session, start, end, lecturers[k % len(lecturers)]))
             next_session += 1
         pool, audience, organiser = roster.everyone, None, "Trường Chính trị tỉnh"
         location = "Trường Chính trị tỉnh, hội trường " + rng.choice("ABC")
@@ -761,7 +761,7 @@ def _classes(
             _Class(
                 id=n + 1, code=f"{programme.code}.{year % 100}.{number:03d}",
                 name=f"{programme.name}, khóa {number}/{year}", programme=programme,
-                plan_id=plan_ids[year], format=fmt, sessions=class_sessions_,
+                plan_id=plan_ids[year], format=fmt, sessions=meetings,
                 lecturers=lecturers, pool=pool, audience=audience,
                 late_after=15 if forced else int(_LATE_AFTER(rng)),
                 completion_pct=int(_COMPLETION(rng)),
@@ -960,11 +960,11 @@ async def _write_enrolments(sink: _Sink, rng: random.Random, made: list[_Class])
     rows: list[tuple[Any, ...]] = []
     next_id = 1
     for c in made:
-        opens = c.opens_at
-        span = max(0.0, (min(c.starts_at - _ENROL_CLOSES, NOW) - opens).total_seconds())
+        window = (c.opens_at, min(c.starts_at - _ENROL_CLOSES, NOW))
 
-        def at(low: float, high: float, opens: datetime = opens, span: float = span) -> datetime:
-            return opens + timedelta(seconds=int(span * rng.uniform(low, high)))
+        def at(low: float, high: float, window: tuple[datetime, datetime] = window) -> datetime:
+            """A moment in the enrolment window, between these shares of it."""
+            return window[0] + (window[1] - window[0]) * rng.uniform(low, high)
 
         for person in c.learners:
             when = sink.ts(at(0.0, 0.8))
