@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bench.report import main
 from bench.report_data import NOW, Generated, generate
 from bot.attendance import CHECKIN_EARLY
+from bot.clock import FrozenClock
+from bot.services import Services
 from storage.database import Database
 from storage.schema import (
     attendance,
@@ -79,6 +81,8 @@ async def test_generates_the_sizes_asked_for_within_every_rule(db: Database) -> 
         await check_results(conn)
         await check_people_and_staff(conn, generated)
         await check_foreign_keys(conn, keys_before)
+        learner = int(await conn.scalar(sa.select(sa.func.min(results.c.person_id))) or 0)
+    await check_the_bot_reads_it(db, generated, learner)
     with pytest.raises(ValueError, match="already has"):
         await tiny(db)
     async with db.read() as conn:
@@ -107,6 +111,18 @@ async def check_foreign_keys(conn: AsyncConnection, before: list[Any]) -> None:
     after = await foreign_keys(conn)
     assert after == before and len(after) > 30 and all(row[3] for row in after)
     assert await conn.scalar(sa.text("SELECT nextval('people_id_seq')")) == 1_001
+
+
+async def check_the_bot_reads_it(db: Database, generated: Generated, learner: int) -> None:
+    """The office's services, as of NOW, see the plan's progress and a learner's record."""
+    services = Services.build(db, superadmin_ids=frozenset(), clock=FrozenClock(generated.now))
+    admin = await services.access.actor(generated.admin_telegram_id)
+    plans = await services.planning.plans(admin)
+    assert [plan.year for plan in plans] == [generated.year, generated.year - 1]
+    progress = (await services.planning.progress(admin, plans))[generated.plan_id]
+    assert progress.opened > 0 and progress.learners > 0
+    record = await services.records.record(admin, learner)
+    assert record.totals.held > 0 and record.totals.attended > 0
 
 
 async def check_spans_and_states(conn: AsyncConnection) -> None:
