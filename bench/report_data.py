@@ -1230,6 +1230,10 @@ async def generate(
             if c.learners and c.status is not ClassStatus.CANCELLED:
                 await marks.add_class(c, live)
         await marks.flush(force=True)
+    if db.dialect == "sqlite":
+        # The load went through the WAL: back into the file, as a settled database would be.
+        async with db.lookup() as conn:
+            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     district = next(u for u in tree if u.kind == "district")
     return Generated(
         now=NOW, year=CURRENT_YEAR, plan_id=plan_ids[CURRENT_YEAR],
