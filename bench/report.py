@@ -15,11 +15,14 @@ but not used: the reports are timed at the service, not through the chat.
 Prints one JSON line: people, classes, sessions, rows (attendance marks), generate_s, rss_mb
 (this process's peak resident memory; a PostgreSQL server's own is not counted), db_mb (the
 database's size on disk), database, scale, seed, api_url, and for each report timed its
-median as <name>_ms.
+median as <name>_ms: summary_ms (the year's summary), coverage_ms (the province by unit,
+priority group, grade and position), xlsx_ms (the year's workbook, its figures fetched and
+written), chart_ms (one chart drawn from the summary).
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import statistics
 import sys
@@ -43,6 +46,12 @@ from bench.common import (
     run_main,
 )
 from bench.report_data import Generated, generate
+from bot.clock import FrozenClock
+from bot.domain import Actor
+from bot.i18n import DEFAULT_TIMEZONE, texts
+from bot.report import Coverage, Period, ReportView, Summary
+from bot.report_export import ReportData, chart, workbook
+from bot.services.reports import ReportService
 from storage.database import Database
 
 #: Sizes at scale 1 (issue 12).
@@ -57,10 +66,59 @@ class Report:
     make: Callable[[Database, Generated], Awaitable[object]]
 
 
-#: The reports timed. The integrator adds here the year summary, the unit coverage (as the
-#: head of Generated.unit_id), the XLSX export and the chart, each made as the bot makes it
-#: (through the report service, with Generated.admin_telegram_id's rights and Generated.now).
-REPORTS: tuple[Report, ...] = ()
+def _service(db: Database, generated: Generated) -> ReportService:
+    return ReportService(db, FrozenClock(generated.now), DEFAULT_TIMEZONE)
+
+
+def _admin(generated: Generated) -> Actor:
+    return Actor(generated.admin_telegram_id, is_superadmin=True)
+
+
+async def _summary(db: Database, generated: Generated) -> Summary:
+    """The year's summary: plan against actual, attendance by class, learners at risk."""
+    return await _service(db, generated).summary(_admin(generated), Period.of_year(generated.year))
+
+
+async def _coverage(db: Database, generated: Generated) -> Coverage:
+    """Coverage of the province by unit, priority group, grade and position."""
+    period = Period.of_year(generated.year)
+    return await _service(db, generated).coverage(_admin(generated), period)
+
+
+async def _xlsx(db: Database, generated: Generated) -> Path:
+    """The year's workbook as the bot makes it: every figure fetched, then written."""
+    service, admin, period = (
+        _service(db, generated),
+        _admin(generated),
+        Period.of_year(generated.year),
+    )
+    data = ReportData(
+        await service.summary(admin, period), await service.coverage(admin, period),
+        await service.sessions(admin, period), "Toàn tỉnh", "bench",
+    )  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="bench-xlsx-") as folder:
+        path = Path(folder) / "report.xlsx"
+        await asyncio.to_thread(workbook, path, texts("vi"), data, DEFAULT_TIMEZONE)
+        return path
+
+
+async def time_chart(summary: Summary, repeat: int) -> float:
+    """chart_ms: plan against actual by kind drawn from the year's summary (whose own time is
+    summary_ms), median of `repeat` after one untimed, as the bot draws it: in a thread."""
+    runs = []
+    for _ in range(repeat + 1):
+        started = time.perf_counter()
+        await asyncio.to_thread(chart, texts("vi"), ReportView.KINDS, summary)
+        runs.append(time.perf_counter() - started)
+    return round(statistics.median(runs[1:]) * 1000, 1)
+
+
+#: The reports timed, each made as the bot makes it, with an administrator's rights.
+REPORTS: tuple[Report, ...] = (
+    Report("summary", _summary),
+    Report("coverage", _coverage),
+    Report("xlsx", _xlsx),
+)
 
 
 def positive_float(value: str) -> float:
@@ -119,6 +177,7 @@ async def run(
             generate_s = time.perf_counter() - started
             progress(f"generated in {generate_s:.1f} s")
             timings = await time_reports(db, generated, REPORTS, repeat)
+            timings["chart_ms"] = await time_chart(await _summary(db, generated), repeat)
             size = await database_mb(db)
             dialect = db.dialect
     return {

@@ -18,6 +18,7 @@ from bot.report import (
     Coverage,
     Covered,
     NamedCoverage,
+    Period,
     ReportView,
     SessionFigures,
     Summary,
@@ -45,10 +46,14 @@ class ReportData:
     author: str
 
 
-def file_name(texts: Texts, data: ReportData, extension: str) -> str:
+def file_name(texts: Texts, period: Period, extension: str) -> str:
     """ "bao-cao-tien-do-nam-2026.xlsx": folded, no spaces."""
-    words = fold(f"{texts('report.file_name')} {period_name(texts, data.summary.period)}")
+    words = fold(f"{texts('report.file_name')} {period_name(texts, period)}")
     return "-".join("".join(c if c.isalnum() else " " for c in words).split()) + extension
+
+
+def chart_name(texts: Texts, period: Period, view: ReportView) -> str:
+    return file_name(texts, period, f"-{view.name.lower()}.png")
 
 
 # --- the workbook -------------------------------------------------------------------------------
@@ -255,12 +260,15 @@ def _named(texts: Texts, rows: Sequence[NamedCoverage]) -> Iterator[list[Value]]
 # --- the charts ---------------------------------------------------------------------------------
 
 
-def chart(texts: Texts, data: ReportData, view: ReportView) -> bytes:
-    """The chart of a view, as PNG: plan against actual by kind (the summary and its kinds),
-    attendance by class (attendance and risk), coverage (units, groups, grades)."""
-    summary, coverage = data.summary, data.coverage
-    period = period_name(texts, summary.period)
+def chart(texts: Texts, view: ReportView, figures: Summary | Coverage) -> bytes:
+    """The chart of a view, as PNG, from its figures (a summary, or a coverage for the units,
+    groups and grades): classes opened month by month (the summary), plan against actual
+    by kind, attendance by class (attendance and risk), coverage."""
+    period = period_name(texts, figures.period)
     language, empty = texts.language, texts("report.chart_empty")
+    if isinstance(figures, Coverage):
+        return _coverage_chart(texts, view, figures, period)
+    summary = figures
     if view is ReportView.OVERVIEW:
         months = [texts.format("{m:short}", m=m.month)[3:] for m in summary.months]
         target = summary.total.target
@@ -289,6 +297,10 @@ def chart(texts: Texts, data: ReportData, view: ReportView) -> bytes:
             [(c.code, c.marks.rate or 0.0) for c in marked], CHART_THRESHOLD,
             threshold_label=texts("report.chart_threshold"), empty=empty, language=language,
         )  # fmt: skip
+    raise ValueError(f"the {view} view charts a coverage")
+
+
+def _coverage_chart(texts: Texts, view: ReportView, coverage: Coverage, period: str) -> bytes:
     if view is ReportView.UNITS:
         top = min((u.depth for u in coverage.units), default=0)
         rows = [(u.name, u.subtree.trained, u.subtree.staff)
@@ -306,5 +318,6 @@ def chart(texts: Texts, data: ReportData, view: ReportView) -> bytes:
         title = texts("report.chart_grades", period=period)
     return charts.coverage(
         title, rows, trained=texts("report.chart_trained"),
-        untrained=texts("report.chart_untrained"), empty=empty, language=language,
+        untrained=texts("report.chart_untrained"), empty=texts("report.chart_empty"),
+        language=texts.language,
     )  # fmt: skip

@@ -23,7 +23,7 @@ from bot.actions import (
     TypeReportDates,
 )
 from bot.domain import Actor
-from bot.report import Period, ReportView, Summary
+from bot.report import Coverage, Period, ReportView, Summary
 from handlers import people_search
 from handlers.context import BotContext
 from handlers.dialogue import Dialogue, Turn, register
@@ -192,7 +192,7 @@ async def send_workbook(update: Update, ctx: BotContext, tapped: ReportWorkbook)
     """Every breakdown as one workbook; made in a worker thread, in a folder of its own that
     goes once the file is sent."""
     data, period = await _data(update, ctx, tapped.period)
-    name = report_export.file_name(ctx.texts, data, ".xlsx")
+    name = report_export.file_name(ctx.texts, period, ".xlsx")
     with tempfile.TemporaryDirectory() as folder:
         path = await asyncio.to_thread(
             report_export.workbook, Path(folder) / name, ctx.texts, data, ctx.settings.tz
@@ -206,11 +206,19 @@ async def send_workbook(update: Update, ctx: BotContext, tapped: ReportWorkbook)
 
 
 async def send_chart(update: Update, ctx: BotContext, tapped: ReportChart) -> None:
-    data, _period = await _data(update, ctx, tapped.period)
-    png = await asyncio.to_thread(report_export.chart, ctx.texts, data, tapped.view)
+    """The view's chart, from the figures it needs alone, drawn in a worker thread."""
+    actor = await ctx.actor(update)
+    period = Period.from_token(tapped.period)
+    reports = ctx.services.reports
+    figures: Summary | Coverage = await (
+        reports.coverage(actor, period) if tapped.view.of_coverage
+        else reports.summary(actor, period)
+    )  # fmt: skip
+    await answer(update, ctx, ctx.t("report.preparing"))
+    png = await asyncio.to_thread(report_export.chart, ctx.texts, tapped.view, figures)
     chat = update.effective_chat
     assert chat is not None
-    name = report_export.file_name(ctx.texts, data, ".png")
+    name = report_export.chart_name(ctx.texts, period, tapped.view)
     await ctx.bot.send_photo(chat.id, InputFile(png, filename=name))
 
 

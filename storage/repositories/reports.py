@@ -63,6 +63,19 @@ class ClassFact:
 
 
 @dataclass(frozen=True, slots=True)
+class _Learners:
+    """A class row with its learners and those of them who attended."""
+
+    row: Any
+    enrolled: int
+    attending: int
+
+
+_FACT_COLUMNS = (classes.c.id, classes.c.code, classes.c.name, classes.c.kind, classes.c.plan_id,
+                 classes.c.starts_at, classes.c.ends_at)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
 class CoverageRows:
     """Staff and trained people of the scope, by own unit, priority group, grade, title."""
 
@@ -168,28 +181,11 @@ class ReportRepository:
             classes.c.starts_at < end,
             classes.c.ends_at >= year_start,
         )
-        learner = sa.and_(enrolments.c.class_id == classes.c.id, enrolments.c.status == ENROLLED)
-        source = classes.outerjoin(enrolments, learner)
-        if not scope.is_province:
-            source = classes.join(
-                enrolments.join(people, people.c.id == enrolments.c.person_id),
-                sa.and_(learner, in_scope(people.c.unit_id, scope)),
-            )
-        source = source.outerjoin(learner_tallies, _tally_of(enrolments))
-        attended = learner_tallies.c.present + learner_tallies.c.late > 0
-        rows = await self.conn.execute(
-            sa.select(
-                classes.c.id, classes.c.code, classes.c.name, classes.c.kind, classes.c.plan_id,
-                classes.c.starts_at, classes.c.ends_at,
-                sa.func.count(enrolments.c.person_id).label("enrolled"),
-                _count_if(attended).label("attending"),
-            )
-            .select_from(source)
-            .where(candidates)
-            .group_by(classes.c.id, classes.c.code, classes.c.name, classes.c.kind,
-                      classes.c.plan_id, classes.c.starts_at, classes.c.ends_at)
-        )  # fmt: skip
-        found = {r.id: r for r in rows}
+        if scope.is_province:
+            rows = await self._province_learners(candidates)
+        else:
+            rows = await self._scope_learners(candidates, scope)
+        found = {r.row.id: r for r in rows}
         recorded_from = results.join(classes, classes.c.id == results.c.class_id)
         if not scope.is_province:
             recorded_from = recorded_from.join(people, people.c.id == results.c.person_id)
@@ -209,21 +205,60 @@ class ReportRepository:
             missing = [c for c in recorded if c not in found]
             if missing:
                 extra = await self.conn.execute(
-                    sa.select(classes.c.id, classes.c.code, classes.c.name, classes.c.kind,
-                              classes.c.plan_id, classes.c.starts_at, classes.c.ends_at,
-                              sa.literal(0).label("enrolled"), sa.literal(0).label("attending"))
-                    .where(classes.c.id.in_(missing))
-                )  # fmt: skip
-                found |= {r.id: r for r in extra}
+                    sa.select(*_FACT_COLUMNS).where(classes.c.id.in_(missing))
+                )
+                found |= {r.id: _Learners(r, 0, 0) for r in extra}
         facts = []
-        for r in sorted(found.values(), key=lambda r: (r.starts_at, r.id)):
-            done = recorded.get(r.id)
+        for learners in sorted(found.values(), key=lambda f: (f.row.starts_at, f.row.id)):
+            r, done = learners.row, recorded.get(learners.row.id)
             facts.append(
                 ClassFact(r.id, r.code, r.name, r.kind, r.plan_id, r.starts_at, r.ends_at,
-                          int(r.enrolled), int(r.attending),
+                          learners.enrolled, learners.attending,
                           int(done.completed) if done else 0, int(done.n) if done else 0)
             )  # fmt: skip
         return facts
+
+    async def _province_learners(self, candidates: sa.ColumnElement[bool]) -> list[_Learners]:
+        """Every learner: the seats taken are kept on the class row; the attending are the
+        tallies with a session attended, less those of enrolments no longer enrolled (few)."""
+        ids = sa.select(classes.c.id).where(candidates)
+        attended = learner_tallies.c.present + learner_tallies.c.late > 0
+        with_marks: dict[int, int] = dict((await self.conn.execute(
+            sa.select(learner_tallies.c.class_id, sa.func.count())
+            .where(learner_tallies.c.class_id.in_(ids), attended)
+            .group_by(learner_tallies.c.class_id)
+        )).all())  # fmt: skip
+        left: dict[int, int] = dict((await self.conn.execute(
+            sa.select(enrolments.c.class_id, sa.func.count())
+            .select_from(enrolments.join(learner_tallies, _tally_of(enrolments)))
+            .where(enrolments.c.class_id.in_(ids), enrolments.c.status != ENROLLED, attended)
+            .group_by(enrolments.c.class_id)
+        )).all())  # fmt: skip
+        rows = await self.conn.execute(
+            sa.select(*_FACT_COLUMNS, classes.c.enrolled_count.label("enrolled")).where(candidates)
+        )
+        return [
+            _Learners(r, int(r.enrolled), with_marks.get(r.id, 0) - left.get(r.id, 0)) for r in rows
+        ]
+
+    async def _scope_learners(
+        self, candidates: sa.ColumnElement[bool], scope: UnitScope
+    ) -> list[_Learners]:
+        """The scope's learners, class by class (a unit's staff: far fewer rows)."""
+        learner = sa.and_(enrolments.c.class_id == classes.c.id, enrolments.c.status == ENROLLED)
+        source = classes.join(
+            enrolments.join(people, people.c.id == enrolments.c.person_id),
+            sa.and_(learner, in_scope(people.c.unit_id, scope)),
+        ).outerjoin(learner_tallies, _tally_of(enrolments))
+        attended = learner_tallies.c.present + learner_tallies.c.late > 0
+        rows = await self.conn.execute(
+            sa.select(*_FACT_COLUMNS, sa.func.count(enrolments.c.person_id).label("enrolled"),
+                      _count_if(attended).label("attending"))
+            .select_from(source)
+            .where(candidates)
+            .group_by(*_FACT_COLUMNS)
+        )  # fmt: skip
+        return [_Learners(r, int(r.enrolled), int(r.attending)) for r in rows]
 
     # --- attendance ------------------------------------------------------------------------
 
