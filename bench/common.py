@@ -344,6 +344,8 @@ def bench_settings(
         send_rate_per_s=per_s,
         send_rate_per_chat_s=per_chat_s,
         office_reminder_hours="00:00-00:00",
+        digest_weekly="off",
+        digest_monthly="off",
     )
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import time
+from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.digests import DEFAULT_AT, DigestSchedule, parse_month_day, parse_weekday
 from bot.i18n import DEFAULT_OFFICE, LANGUAGES, Office
 from bot.office_reminders import DEFAULT_CALENDAR, OfficeHours, ReportEntry, parse_calendar
 from bot.phones import normalize_phone
@@ -50,6 +52,13 @@ class Settings(BaseSettings):
     office_reminder_hours: str = "08:00-20:00"
     # Progress reports count a cadre as young below this age (the seeds: under 35).
     young_cadre_under: int = Field(default=35, ge=18, le=70)
+    # Progress digests (bot/digests.py): the administrators' weekday ("mon" … "sun", "t2" …
+    # "cn") or "off", the unit heads' day of the month (1–28) or "off", their local time, and
+    # the folder their workbooks wait in until sent (empty: beside the SQLite database).
+    digest_weekly: str = "mon"
+    digest_monthly: str = "1"
+    digest_at: time = DEFAULT_AT
+    digest_dir: str = ""
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -131,6 +140,38 @@ class Settings(BaseSettings):
     @property
     def token(self) -> str | None:
         return self.bot_token.get_secret_value() if self.bot_token else None
+
+    @field_validator("digest_weekly", mode="before")
+    @classmethod
+    def _digest_weekday(cls, value: object) -> str:
+        text = str(value).strip().lower()
+        parse_weekday(text)
+        return text
+
+    @field_validator("digest_monthly", mode="before")
+    @classmethod
+    def _digest_month_day(cls, value: object) -> str:
+        text = str(value).strip().lower()
+        parse_month_day(text)
+        return text
+
+    @property
+    def digest_schedule(self) -> DigestSchedule:
+        return DigestSchedule(
+            parse_weekday(self.digest_weekly), parse_month_day(self.digest_monthly), self.digest_at
+        )
+
+    @property
+    def digest_folder(self) -> Path:
+        """DIGEST_DIR, else `digests` beside the SQLite database (the sandbox keeps its own),
+        else data/digests."""
+        if self.digest_dir:
+            return Path(self.digest_dir)
+        prefix = "sqlite+aiosqlite:///"
+        database = self.database_url.removeprefix(prefix).split("?")[0]
+        if self.database_url.startswith(prefix) and database and ":memory:" not in database:
+            return Path(database).parent / "digests"
+        return Path("data/digests")
 
 
 def describe_error(exc: Exception) -> str:

@@ -87,6 +87,9 @@ class MessageKind(StrEnum):
     ATTENDANCE_WARNING = "attendance_warning"
     LEAVE_REQUEST = "leave_request"
     LEAVE_DECIDED = "leave_decided"
+    # Progress digests (bot/services/digests.py).
+    DIGEST_WEEKLY = "digest_weekly"
+    DIGEST_MONTHLY = "digest_monthly"
 
 
 class Gender(StrEnum):

@@ -22,6 +22,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery.pacing import ChatSpacing, PriorityPacer
 from bot.services import Services
+from bot.services.digests import DigestConfig
 from handlers.context import AppData, Arrivals, BotContext
 from handlers.menus import set_default_menus, sync_chat_menu
 from handlers.registry import register_all
@@ -62,6 +63,12 @@ def build_application(
         reports=settings.report_calendar,
         office_hours=settings.office_hours,
         young_under=settings.young_cadre_under,
+        digests=DigestConfig(
+            settings.digest_schedule,
+            settings.digest_folder,
+            settings.office,
+            settings.default_language,
+        ),
     )
     pacer = PriorityPacer(settings.send_rate_per_s)
     spacing = ChatSpacing(settings.send_rate_per_chat_s, settings.send_group_per_min)

@@ -1,5 +1,6 @@
 """Wakes the reminder pass: at start, every half minute, and exactly when something falls due.
-The same pass closes the attendance of sessions ended CLOSE_AFTER ago (bot/services/roll_call).
+The same pass closes the attendance of sessions ended CLOSE_AFTER ago (bot/services/roll_call),
+and then queues the progress digests that are due (bot/services/digests.py).
 
 The JobQueue (APScheduler) holds no reminder: it only decides when `ReminderService.run_pass`
 runs next. Everything the pass needs is in the database, so a restart loses nothing; a pass
@@ -50,6 +51,7 @@ async def _run(ctx: BotContext) -> None:
         except Exception:
             log.exception("reminder pass failed; the next one retries")
             return
+        await _queue_digests(services)
     if report.queued or report.skipped:
         log.info(
             "reminder pass: %d reminders, %d merged, %d skipped, %d change notices, %d released, "
@@ -78,3 +80,15 @@ async def _close_sessions(services: Services) -> None:
         return
     if closed:
         log.info("attendance: %d sessions closed", closed)
+
+
+async def _queue_digests(services: Services) -> None:
+    """The progress digests due, after the reminders (bot/services/digests.py): most passes
+    find none due, or all queued, in a query or two."""
+    try:
+        queued = await services.digests.queue_due()
+    except Exception:
+        log.exception("progress digests failed; the next pass retries")
+        return
+    if queued:
+        log.info("progress digests: %d messages queued", queued)

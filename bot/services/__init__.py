@@ -16,6 +16,7 @@ from bot.services.catalog import CatalogService
 from bot.services.checkin import CheckinService
 from bot.services.delivery import DeliveryService
 from bot.services.dialogues import DialogueStore
+from bot.services.digests import DigestConfig, DigestService
 from bot.services.directory import DirectoryService
 from bot.services.enrolment import EnrolmentService
 from bot.services.leave import LeaveService
@@ -54,6 +55,7 @@ class Services:
     roll_call: RollCallService
     reports: ReportService
     audit_log: AuditLogService
+    digests: DigestService
 
     @classmethod
     def build(
@@ -68,6 +70,7 @@ class Services:
         reports: Sequence[ReportEntry] = DEFAULT_REPORTS,
         office_hours: OfficeHours = DEFAULT_OFFICE_HOURS,
         young_under: int = YOUNG_UNDER,
+        digests: DigestConfig | None = None,
     ) -> Services:
         clock = clock or SystemClock()
         defaults = ReminderPrefs(quiet=quiet or QuietHours())
@@ -109,4 +112,14 @@ class Services:
             roll_call=RollCallService(db, clock, notify=delivery.wake, quiet=held),
             reports=ReportService(db, clock, tz, young_under),
             audit_log=AuditLogService(db, clock, tz),
+            digests=DigestService(
+                db,
+                clock,
+                tz,
+                ReportService(db, clock, tz, young_under),
+                access,
+                digests,
+                defaults=defaults,
+                notify=delivery.wake,
+            ),
         )

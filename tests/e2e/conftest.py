@@ -65,6 +65,9 @@ async def running_bot(
     overrides.setdefault("quiet_hours", "00:00-00:00")
     # Nor on the day: the office's own reminders only where a test asks for them.
     overrides.setdefault("office_reminder_hours", "00:00-00:00")
+    # Nor the progress digests (on Mondays and the 1st by default).
+    overrides.setdefault("digest_weekly", "off")
+    overrides.setdefault("digest_monthly", "off")
     db, schema = await open_database(kind, tmp_path)
     province = await make_province(db)
     url = f"sqlite+aiosqlite:///{tmp_path}/test.db" if kind == "sqlite" else POSTGRES_URL
