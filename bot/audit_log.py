@@ -9,15 +9,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 
-from bot.dates import parse_day
+from bot.dates import TYPED_DAY, parse_day, split_day_range
 from bot.domain import AuditAction
 from bot.errors import InvalidInput
 
 #: Days outside these years are typing mistakes (and would overflow the clock's range).
 FIRST_YEAR, LAST_YEAR = 2000, 2099
 TYPED_MAX = 60  # "01/10/2026 - 31/10/2026" is 23 characters
-_DAY = r"\d{1,2}\s*[/.]\s*\d{1,2}(?:\s*[/.]\s*\d{2,4})?"
-_RANGE = re.compile(rf"({_DAY})\s*(?:-|–|—|đến|den|to)\s*({_DAY})", re.IGNORECASE)
 
 
 class PeriodPreset(StrEnum):
@@ -99,9 +97,9 @@ def parse_period(raw: str, today: date) -> Period:
     shown = text[:40]
     if len(text) > TYPED_MAX:
         raise InvalidInput("audit_log.period_format", typed=shown)
-    if (found := _RANGE.fullmatch(text)) is not None:
-        first, last = found[1], found[2]
-    elif re.fullmatch(_DAY, text):
+    if (found := split_day_range(text)) is not None:
+        first, last = found
+    elif re.fullmatch(TYPED_DAY, text):
         first = last = text
     else:
         raise InvalidInput("audit_log.period_format", typed=shown)

@@ -49,6 +49,17 @@ def parse_day(raw: str, year: int) -> date:
         raise InvalidInput("error.date_invalid", typed=raw.strip()[:40]) from exc
 
 
+#: A typed day, "5/3", "05.03.2026"; two of them with a dash or a word between make a range.
+TYPED_DAY = r"\d{1,2}\s*[/.]\s*\d{1,2}(?:\s*[/.]\s*\d{2,4})?"
+_DAY_RANGE = re.compile(rf"({TYPED_DAY})\s*(?:-|–|—|đến|den|to)\s*({TYPED_DAY})", re.IGNORECASE)
+
+
+def split_day_range(text: str) -> tuple[str, str] | None:
+    """ "01/10/2026 - 31/12/2026", "1.10 đến 31.12" → the two days as typed; else None."""
+    found = _DAY_RANGE.fullmatch(text.strip())
+    return (found[1], found[2]) if found else None
+
+
 def parse_time(raw: str) -> time:
     """`7h30`, `7h`, `07:30`, `13g30`, `7 giờ 30` → the time of day."""
     found = _TIME.fullmatch(raw.strip())

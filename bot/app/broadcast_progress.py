@@ -13,9 +13,7 @@ import asyncio
 import logging
 from typing import Any
 
-from telegram.error import BadRequest, Forbidden, TelegramError
-
-from bot.i18n import Texts, texts
+from bot.app.live_edits import chat_texts, try_edit
 from bot.services import Services
 from bot.services.delivery import Progress
 from handlers.announce import progress_view
@@ -60,28 +58,11 @@ async def _edit(ctx: BotContext, progress: Progress) -> bool | None:
     """True once edited; False if the message can no longer be edited (deleted, the chat
     blocked): it is left alone; None if Telegram failed for now (the next round retries)."""
     message = progress.message
-    shown = await _texts(ctx, message.chat_id)
+    shown = await chat_texts(ctx, message.chat_id)
     text, markup = progress_view(shown, progress.report, final=progress.final)
-    try:
-        await ctx.bot.edit_message_text(
+    return await try_edit(
+        ctx.bot.edit_message_text(
             text, chat_id=message.chat_id, message_id=message.message_id, reply_markup=markup
-        )
-    except BadRequest as exc:
-        if "not modified" in str(exc):
-            return True
-        log.info("a progress message can no longer be edited: %s", exc)
-        return False
-    except Forbidden:
-        return False
-    except TelegramError as exc:
-        log.info("a progress edit failed, retried next round: %s", exc.__class__.__name__)
-        return None
-    return True
-
-
-async def _texts(ctx: BotContext, chat_id: int) -> Texts:
-    """The texts of the sender, in whose chat the progress message is."""
-    actor = await ctx.services.access.actor(chat_id)
-    language = actor.person.language if actor.person else None
-    settings = ctx.settings
-    return texts(language or settings.default_language, settings.tz, settings.office)
+        ),
+        "progress",
+    )

@@ -15,9 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from telegram import InputMediaPhoto
-from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.i18n import Texts, texts
+from bot.app.live_edits import chat_texts, try_edit
 from bot.qr import qr_png
 from bot.services import Services
 from bot.services.checkin import Projector
@@ -88,32 +87,13 @@ async def _edit(ctx: BotContext, projector: Projector) -> bool:
     """The new code and QR, or, once over, the caption saying so (the photo stays); False if
     the message can no longer be edited (deleted, the chat gone)."""
     assert projector.chat_id is not None and projector.message_id is not None
-    texts = await _texts(ctx, projector.chat_id)
+    texts = await chat_texts(ctx, projector.chat_id)
     caption = projector_caption(texts, projector)
     chat_id, message_id = projector.chat_id, projector.message_id
-    try:
-        if projector.ended:
-            await ctx.bot.edit_message_caption(chat_id, message_id, caption=caption)
-        else:
-            png = qr_png(deep_link(ctx.bot.username, projector.payload))
-            media = InputMediaPhoto(png, caption=caption)
-            await ctx.bot.edit_message_media(media, chat_id, message_id)
-    except BadRequest as exc:
-        if "not modified" in str(exc):
-            return True
-        log.info("a projector message can no longer be edited: %s", exc)
-        return False
-    except Forbidden:
-        return False
-    except TelegramError as exc:
-        log.info("a projector edit failed, retried next minute: %s", exc.__class__.__name__)
-        return True
-    return True
-
-
-async def _texts(ctx: BotContext, chat_id: int) -> Texts:
-    """The texts of the person whose chat shows the projector."""
-    actor = await ctx.services.access.actor(chat_id)
-    language = actor.person.language if actor.person else None
-    settings = ctx.settings
-    return texts(language or settings.default_language, settings.tz, settings.office)
+    if projector.ended:
+        edit = ctx.bot.edit_message_caption(chat_id, message_id, caption=caption)
+    else:
+        png = qr_png(deep_link(ctx.bot.username, projector.payload))
+        edit = ctx.bot.edit_message_media(InputMediaPhoto(png, caption=caption), chat_id,
+                                          message_id)  # fmt: skip
+    return await try_edit(edit, "projector") is not False  # a failure: next minute retries

@@ -6,11 +6,10 @@ learning, without the province's targets); anyone else is refused, on every call
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, tzinfo
 
 from bot.clock import Clock
-from bot.dates import parse_day
+from bot.dates import parse_day, split_day_range
 from bot.domain import Actor, UnitScope
 from bot.errors import InvalidInput, NotFound
 from bot.report import (
@@ -36,7 +35,6 @@ from storage.repositories.reports import ClassFact, ReportRepository
 
 #: "01/10/2026 - 31/12/2026", "1/10 đến 31/12": two days (with / or .) and a dash or word.
 DATES_MAX = 40
-_RANGE = re.compile(r"([\d/.]+)\s*(?:-|–|—|đến|den|to)\s*([\d/.]+)", re.IGNORECASE)
 
 
 class ReportService:
@@ -66,11 +64,11 @@ class ReportService:
     def typed_period(self, actor: Actor, raw: str) -> Period:
         """Dates typed as "01/10/2026 - 31/12/2026" (a year left out is this year's)."""
         staff_scope(actor)
-        found = _RANGE.fullmatch(raw.strip()) if len(raw) <= DATES_MAX else None
+        found = split_day_range(raw) if len(raw) <= DATES_MAX else None
         if found is None:
             raise InvalidInput("report.dates_usage")
         year = self.today().year
-        return Period.dates(parse_day(found[1], year), parse_day(found[2], year))
+        return Period.dates(parse_day(found[0], year), parse_day(found[1], year))
 
     # --- plan against actual and attendance -------------------------------------------------
 
