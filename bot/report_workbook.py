@@ -257,13 +257,14 @@ class Rows:
             raise ValueError(f"sheet {self.sheet.name!r} has more rows than Excel holds")
         if len(values) > len(self.kinds):
             raise ValueError(f"a row of sheet {self.sheet.name!r} has more values than columns")
-        row, sheet, put = self.next, self.sheet, self.book._put
-        formats, numbers, plain = self._formats, self._numbers, style is Style.PLAIN
+        row, sheet, put, tz = self.next, self.sheet, self.book._put, self.book.tz
+        kinds, formats, numbers = self.kinds, self._formats, self._numbers
+        plain = style is Style.PLAIN
         for col, value in enumerate(values):
             if value is None:
                 continue
             # The common cells straight to XlsxWriter (a year's report has half a million);
-            # zones, days among numbers and bold rows through `_put`.
+            # days among numbers, odd values and bold rows through `_put`.
             cls = value.__class__
             if plain and numbers[col] and (cls is str or cls is int or cls is float):
                 if isinstance(value, str):
@@ -273,8 +274,12 @@ class Rows:
                     sheet.write_number(row, col, value, formats[col])
             elif plain and cls is date and not numbers[col]:
                 sheet.write_datetime(row, col, value, formats[col])
+            elif plain and isinstance(value, datetime) and kinds[col] is Kind.DATETIME:
+                if value.tzinfo is not None:
+                    value = value.astimezone(tz).replace(tzinfo=None)
+                sheet.write_datetime(row, col, value, formats[col])
             else:
-                put(sheet, row, col, self.kinds[col], value, style)
+                put(sheet, row, col, kinds[col], value, style)
         self.next += 1
 
     def totals(self, values: Sequence[Value]) -> None:
