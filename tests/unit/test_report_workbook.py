@@ -8,6 +8,7 @@ import csv
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from openpyxl.worksheet._writer import ALL_TEMP_FILES
+from openpyxl.worksheet.worksheet import Worksheet
 
 from bot import report_workbook
 from bot.report_workbook import Column, Cover, Kind, Sheet, Value, sheet_name, write_workbook
@@ -53,6 +54,17 @@ def _write(path: Path, *sheets: Sheet) -> Path:
     return write_workbook(path, COVER, sheets)
 
 
+def _widths(sheet: Worksheet) -> list[float]:
+    """The columns' widths as Excel shows them: the file holds each with the cell's padding
+    (5 pixels of a 7-pixel digit) added, and a run of equal widths once, as Excel writes them."""
+    widths = {
+        number: round(dimension.width - 5 / 7, 1)
+        for dimension in sheet.column_dimensions.values()
+        for number in range(dimension.min, dimension.max + 1)
+    }
+    return [widths[number] for number in sorted(widths)]
+
+
 def test_a_report_reads_back_as_written(tmp_path: Path) -> None:
     by_kind = Sheet(
         "Theo loại lớp", KINDS, iter(KIND_ROWS),
@@ -73,7 +85,7 @@ def test_a_report_reads_back_as_written(tmp_path: Path) -> None:
     assert cover["B5"].number_format == "dd/mm/yyyy hh:mm"
     assert (cover["B6"].value, cover["B6"].number_format) == (datetime(2026, 6, 30), "dd/mm/yyyy")
     assert (cover["B7"].value, cover["B7"].number_format) == (1234, "#,##0")
-    assert cover.column_dimensions["A"].width == 28
+    assert _widths(cover) == list(COVER.widths)
 
     sheet = book["Theo loại lớp"]
     assert [sheet.cell(row, 1).value for row in (1, 2, 3)] == [*by_kind.notes, None]
@@ -81,7 +93,7 @@ def test_a_report_reads_back_as_written(tmp_path: Path) -> None:
     assert [cell.value for cell in header] == [column.title for column in KINDS]
     assert all(cell.font.b and cell.alignment.wrap_text for cell in header)
     assert sheet.freeze_panes == "A5"
-    assert [sheet.column_dimensions[c].width for c in "ABCDEF"] == [c.width for c in KINDS]
+    assert _widths(sheet) == [c.width for c in KINDS]
     rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=5)]
     assert rows == [
         ["Lý luận chính trị cao cấp", 128, 160, 1.25, datetime(2026, 3, 2), None],
@@ -166,15 +178,21 @@ def _failing(rows: int) -> Iterator[Sequence[Value]]:
     ],
 )
 def test_a_failed_write_leaves_nothing_behind(
-    tmp_path: Path, sheet: Sheet, error: type[Exception]
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    sheet: Sheet,
+    error: type[Exception],
 ) -> None:
+    scratch = tmp_path_factory.mktemp("scratch")  # where the sheets' rows wait to be packed
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     existing = tmp_path / "report.xlsx"
     existing.write_bytes(b"the previous report")
     with pytest.raises(error):
         _write(existing, Sheet("Trước", [Column("A")], [["ok"]]), sheet)
     assert list(tmp_path.iterdir()) == [existing]
     assert existing.read_bytes() == b"the previous report"
-    assert [name for name in ALL_TEMP_FILES if os.path.exists(name)] == []
+    assert list(scratch.iterdir()) == []
 
 
 def test_rows_beyond_what_excel_holds_are_refused(
