@@ -6,32 +6,30 @@ learning, without the province's targets); anyone else is refused, on every call
 
 from __future__ import annotations
 
-from datetime import date, datetime, tzinfo
+from datetime import date, tzinfo
 
 from bot.clock import Clock
 from bot.dates import parse_day, split_day_range
-from bot.domain import Actor, UnitScope
+from bot.domain import Actor
 from bot.errors import InvalidInput, NotFound
 from bot.report import (
     ClassReport,
     Coverage,
     Covered,
-    KindProgress,
-    MonthProgress,
     NamedCoverage,
     Period,
     SessionFigures,
     Summary,
     choices,
-    kind_order,
+    plan_progress,
     unit_coverage,
 )
 from bot.services.access import staff_scope
-from bot.training import ALL_KINDS, YOUNG_UNDER, Plan, PriorityGroup, Target
+from bot.training import YOUNG_UNDER, PriorityGroup
 from storage.database import Database
 from storage.repositories.classes import ClassRepository
 from storage.repositories.plans import PlanRepository
-from storage.repositories.reports import ClassFact, ReportRepository
+from storage.repositories.reports import ReportRepository
 
 #: "01/10/2026 - 31/12/2026", "1/10 đến 31/12": two days (with / or .) and a dash or word.
 DATES_MAX = 40
@@ -83,52 +81,10 @@ class ReportService:
             facts = await repo.class_facts(year_start, end, scope)
             classes = await repo.class_marks(start, end, now, scope)
             at_risk = await repo.at_risk(scope, now)
-        plan_id = plan.id if plan else None
-
-        def new(f: ClassFact, since: datetime) -> bool:
-            return f.plan_id == plan_id and f.starts_at is not None and since <= f.starts_at < end
-
-        def carried(f: ClassFact, into: datetime) -> bool:
-            return (
-                f.starts_at is not None
-                and f.ends_at is not None
-                and (f.starts_at < into <= f.ends_at)
-            )
-
-        def progress(kind: str, chosen: list[ClassFact]) -> KindProgress:
-            in_period = [f for f in chosen if new(f, start) or carried(f, start)]
-            to_date = [f for f in chosen if new(f, year_start) or carried(f, year_start)]
-            ended = [f for f in chosen if f.ends_at is not None and start <= f.ends_at < end]
-            return KindProgress(
-                kind=kind,
-                target=_target(plan, kind, scope),
-                new=sum(new(f, start) for f in chosen),
-                carried=sum(carried(f, start) for f in chosen),
-                managed_to_date=len(to_date),
-                learners=sum(f.enrolled for f in in_period),
-                learners_to_date=sum(f.enrolled for f in to_date),
-                attending=sum(f.attending for f in in_period),
-                completed=sum(f.completed for f in ended),
-                results=sum(f.results for f in ended),
-            )
-
-        present = {f.kind for f in facts} | (
-            set(plan.targets) if plan and not scope.roots else set()
-        )
-        kinds = [
-            progress(kind, facts if kind == ALL_KINDS else [f for f in facts if f.kind == kind])
-            for kind in kind_order(sorted(present))
-        ]
-        months = [
-            MonthProgress(
-                month,
-                sum(1 for f in facts if new(f, year_start) and _month(f, self.tz) == month),
-                sum(
-                    f.enrolled for f in facts if new(f, year_start) and _month(f, self.tz) == month
-                ),
-            )
-            for month in period.months()
-        ]
+        kinds, months = plan_progress(
+            facts, plan, scoped=not scope.is_province, start=start, end=end,
+            year_start=year_start, months=period.months(), tz=self.tz,
+        )  # fmt: skip
         return Summary(
             period=period, plan=plan, scoped=not scope.is_province, generated_at=now,
             kinds=kinds, months=months, classes=classes, at_risk=at_risk,
@@ -186,19 +142,6 @@ class ReportService:
             grades=_named(rows.grades, grade_names),
             titles=_named(rows.titles, title_names),
         )
-
-
-def _target(plan: Plan | None, kind: str, scope: UnitScope) -> Target | None:
-    """The plan's target for the kind: the province's, so not for one unit's report."""
-    if plan is None or not scope.is_province:
-        return None
-    return plan.targets.get(kind)
-
-
-def _month(fact: ClassFact, tz: tzinfo) -> date | None:
-    if fact.starts_at is None:
-        return None
-    return fact.starts_at.astimezone(tz).date().replace(day=1)
 
 
 def _named(rows: dict[int | None, Covered], names: dict[int, str]) -> list[NamedCoverage]:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.attendance import Mark, Standing, standing
 from bot.domain import UnitScope
-from bot.report import HELD, AtRisk, ClassFigures, Covered, Marks, SessionFigures
+from bot.report import HELD, AtRisk, ClassFact, ClassFigures, Covered, Marks, SessionFigures
 from bot.training import (
     ClassStatus,
     EnrolmentStatus,
@@ -43,23 +43,6 @@ from storage.schema import (
 ENROLLED = EnrolmentStatus.ENROLLED.value
 SCHEDULED = SessionStatus.SCHEDULED.value
 COMPLETING = ("excellent", "very_good", "good", "passed")
-
-
-@dataclass(frozen=True, slots=True)
-class ClassFact:
-    """A held class that may count in the report, with its learners in the scope."""
-
-    id: int
-    code: str
-    name: str
-    kind: str
-    plan_id: int
-    starts_at: datetime | None
-    ends_at: datetime | None
-    enrolled: int
-    attending: int
-    completed: int
-    results: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,9 +169,11 @@ class ReportRepository:
         else:
             rows = await self._scope_learners(candidates, scope)
         found = {r.row.id: r for r in rows}
-        recorded_from = results.join(classes, classes.c.id == results.c.class_id)
+        recorded_from: Any = results
+        reach: list[sa.ColumnElement[bool]] = []
         if not scope.is_province:
-            recorded_from = recorded_from.join(people, people.c.id == results.c.person_id)
+            recorded_from = results.join(people, people.c.id == results.c.person_id)
+            reach = [in_scope(people.c.unit_id, scope)]
         recorded = {
             r.class_id: r
             for r in await self.conn.execute(
@@ -196,8 +181,7 @@ class ReportRepository:
                           _count_if(results.c.outcome.in_(COMPLETING)).label("completed"),
                           sa.func.count().label("n"))
                 .select_from(recorded_from)
-                .where(candidates, *([] if scope.is_province
-                                     else [in_scope(people.c.unit_id, scope)]))
+                .where(results.c.class_id.in_(sa.select(classes.c.id).where(candidates)), *reach)
                 .group_by(results.c.class_id)
             )
         }  # fmt: skip
@@ -268,44 +252,43 @@ class ReportRepository:
         """Each class's sessions held in [start, end) (started by `now`) and their marks:
         of everyone, or of the scope's staff only (then only classes they were marked in)."""
         held = _held_sessions(start, min(end, now))
+        named = (class_sessions.c.class_id, classes.c.code, classes.c.name, classes.c.kind)
+        of_class = class_sessions.join(classes, classes.c.id == class_sessions.c.class_id)
+        if scope.is_province:  # sessions and their tallies in one pass
+            rows = await self.conn.execute(
+                sa.select(*named, sa.func.count().label("n"), *_summed(session_tallies))
+                .select_from(of_class.outerjoin(
+                    session_tallies, session_tallies.c.session_id == class_sessions.c.id))
+                .where(held)
+                .group_by(*named)
+            )  # fmt: skip
+            return sorted(
+                (ClassFigures(r.class_id, r.code, r.name, r.kind, int(r.n), _marks(r))
+                 for r in rows),
+                key=lambda c: (c.code, c.class_id),
+            )  # fmt: skip
         sessions = {
             r.class_id: r
             for r in await self.conn.execute(
-                sa.select(class_sessions.c.class_id, classes.c.code, classes.c.name,
-                          classes.c.kind, sa.func.count().label("n"))
-                .select_from(class_sessions.join(classes,
-                                                 classes.c.id == class_sessions.c.class_id))
+                sa.select(*named, sa.func.count().label("n"))
+                .select_from(of_class)
                 .where(held)
-                .group_by(class_sessions.c.class_id, classes.c.code, classes.c.name,
-                          classes.c.kind)
+                .group_by(*named)
             )
-        }  # fmt: skip
-        if scope.is_province:
-            query = (
-                sa.select(class_sessions.c.class_id, *_summed(session_tallies))
-                .select_from(
-                    class_sessions.join(
-                        session_tallies, session_tallies.c.session_id == class_sessions.c.id
-                    )
-                )
-                .where(held)
-                .group_by(class_sessions.c.class_id)
+        }
+        query = (
+            sa.select(class_sessions.c.class_id, *_counted(attendance.c.mark))
+            .select_from(
+                attendance.join(class_sessions, class_sessions.c.id == attendance.c.session_id)
             )
-        else:
-            query = (
-                sa.select(class_sessions.c.class_id, *_counted(attendance.c.mark))
-                .select_from(
-                    attendance.join(class_sessions, class_sessions.c.id == attendance.c.session_id)
-                )
-                .where(held, attendance.c.person_id.in_(_people_in(scope)))
-                .group_by(class_sessions.c.class_id)
-            )  # fmt: skip
+            .where(held, attendance.c.person_id.in_(_people_in(scope)))
+            .group_by(class_sessions.c.class_id)
+        )
         marks = {row.class_id: _marks(row) for row in await self.conn.execute(query)}
-        shown = sessions.keys() if scope.is_province else marks.keys()
         return [
             ClassFigures(c, sessions[c].code, sessions[c].name, sessions[c].kind,
-                         int(sessions[c].n), marks.get(c, Marks()))
-            for c in sorted(shown, key=lambda c: (sessions[c].code, c))
+                         int(sessions[c].n), marks[c])
+            for c in sorted(marks, key=lambda c: (sessions[c].code, c))
         ]  # fmt: skip
 
     async def session_marks(
@@ -341,47 +324,42 @@ class ReportRepository:
         ]
 
     async def at_risk(self, scope: UnitScope, now: datetime) -> list[AtRisk]:
-        """Enrolled learners of classes under way whose attendance puts completion at risk."""
-        running = (
-            sa.select(classes.c.id)
+        """Enrolled learners of classes under way whose attendance puts completion at risk.
+
+        The database keeps those who could at best just reach the threshold (bot.attendance's
+        rule, in integers: required = ceil(total × pct / 100)); their standing says which."""
+        totals = (
+            sa.select(class_sessions.c.class_id, sa.func.count().label("total"))
+            .select_from(class_sessions.join(classes, classes.c.id == class_sessions.c.class_id))
             .where(
                 classes.c.status.in_([ClassStatus.OPEN.value, ClassStatus.RUNNING.value]),
                 classes.c.starts_at <= now,
+                class_sessions.c.status == SCHEDULED,
             )
-            .scalar_subquery()
+            .group_by(class_sessions.c.class_id)
+            .subquery()
         )
-        totals: dict[int, int] = dict(
-            (
-                await self.conn.execute(
-                    sa.select(class_sessions.c.class_id, sa.func.count())
-                    .where(class_sessions.c.class_id.in_(running),
-                           class_sessions.c.status == SCHEDULED)
-                    .group_by(class_sessions.c.class_id)
-                )
-            ).all()
-        )  # fmt: skip
+        t = learner_tallies.c
+        attended, missed = t.present + t.late, t.excused + t.absent
+        required = (totals.c.total * classes.c.completion_pct + 99) / 100
+        reachable = totals.c.total - missed
         rows = await self.conn.execute(
             sa.select(
-                people.c.id, people.c.full_name, units.c.name.label("unit"), classes.c.id.label(
-                    "class_id"), classes.c.code, classes.c.name, classes.c.completion_pct,
-                learner_tallies.c.present, learner_tallies.c.late, learner_tallies.c.excused,
-                learner_tallies.c.absent,
+                people.c.id, people.c.full_name, units.c.name.label("unit"), classes.c.code,
+                classes.c.name, classes.c.completion_pct, totals.c.total, t.present, t.late,
+                t.excused, t.absent,
             )
             .select_from(
-                learner_tallies.join(
-                    enrolments,
-                    sa.and_(enrolments.c.class_id == learner_tallies.c.class_id,
-                            enrolments.c.person_id == learner_tallies.c.person_id),
-                )
-                .join(classes, classes.c.id == learner_tallies.c.class_id)
-                .join(people, people.c.id == learner_tallies.c.person_id)
+                learner_tallies.join(totals, totals.c.class_id == t.class_id)
+                .join(enrolments, sa.and_(enrolments.c.class_id == t.class_id,
+                                          enrolments.c.person_id == t.person_id))
+                .join(classes, classes.c.id == t.class_id)
+                .join(people, people.c.id == t.person_id)
                 .outerjoin(units, units.c.id == people.c.unit_id)
             )
             .where(
-                learner_tallies.c.class_id.in_(running),
-                enrolments.c.status == ENROLLED,
-                learner_tallies.c.excused + learner_tallies.c.absent > 0,
-                in_scope(people.c.unit_id, scope),
+                enrolments.c.status == ENROLLED, missed > 0, attended < required,
+                reachable <= required, in_scope(people.c.unit_id, scope),
             )
             .order_by(classes.c.code, people.c.name_search)
         )  # fmt: skip
@@ -389,7 +367,7 @@ class ReportRepository:
         for r in rows:
             marks = ([Mark.PRESENT] * r.present + [Mark.LATE] * r.late
                      + [Mark.EXCUSED] * r.excused + [Mark.ABSENT] * r.absent)  # fmt: skip
-            learner = standing(int(totals.get(r.class_id, 0)), r.completion_pct, marks)
+            learner = standing(int(r.total), r.completion_pct, marks)
             if learner.warning is not None:
                 found.append(AtRisk(r.id, r.full_name, r.unit, r.code, r.name, learner))
         return found
