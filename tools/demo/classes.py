@@ -520,8 +520,9 @@ class _Builder:
                 if programme.code in long_starts:
                     week = long_starts[programme.code][i]
                 else:
-                    at = (i * len(weeks)) // max(1, count) + self.rng.randint(0, 2)
-                    week = weeks[min(at, len(weeks) - 1)]
+                    # The middle of the i-th of `count` equal stretches, give or take a week.
+                    at = (2 * i + 1) * len(weeks) // (2 * count) + self.rng.randint(-1, 1)
+                    week = weeks[max(0, min(at, len(weeks) - 1))]
                 first = date.fromisocalendar(year, week, 1)
                 last = first + timedelta(weeks=shape.weeks, days=-3)
                 audience = DemoAudience()
