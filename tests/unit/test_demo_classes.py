@@ -320,6 +320,8 @@ def test_last_year_was_held_and_its_long_courses_run_into_this_one(
     others = Counter(c.status for c in last if c not in carried)
     assert others == {ClassStatus.FINISHED: len(last) - 4, ClassStatus.CANCELLED: 1}
     assert all(c.learners for c in last if c.status is ClassStatus.FINISHED)
-    # No long course meets in the weeks around Tết.
+    # No long course meets in the weeks around Tết, and last year's classes kept holidays.
     for c in (c for c in training.classes if c.programme_code in ("TCLLCT", "CVC")):
         assert not any(5 <= s.starts_at.astimezone(TZ).isocalendar().week <= 8 for s in c.sessions)
+    days = {s.starts_at.astimezone(TZ).date() for c in last for s in c.sessions}
+    assert not {(d.month, d.day) for d in days} & {(1, 1), (4, 30), (5, 1), (9, 2)}

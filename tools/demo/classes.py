@@ -21,7 +21,7 @@ so 100,000 people cost no more than 500.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 
@@ -320,7 +320,7 @@ _BLOCKS = {"TCLLCT": (5, 4), "CVC": (3, 3)}
 #: The ISO weeks the long courses of this year's plan and of last year's start in: those
 #: starting in November or December run into the next year.
 _LONG_STARTS = {"TCLLCT": (12, 45), "CVC": (20,)}
-_LAST_YEAR_LONG_STARTS = {"TCLLCT": (10, 45, 50), "CVC": (18, 47)}
+_LAST_YEAR_LONG_STARTS = {"TCLLCT": (10, 45, 50), "CVC": (18, 48)}
 #: Around Tết (late January to February) no class starts and no long course meets.
 _TET_WEEKS = range(5, 9)
 _HALLS = ("Hội trường A", "Hội trường B", "Phòng học 201", "Phòng học 305")
@@ -556,8 +556,10 @@ class _Builder:
         if code in _BLOCKS and not weekdays:
             times = self._blocks(first, shape, *_BLOCKS[code])
         else:
+            # The guide's classes meet when the guide says, holiday or not.
+            skip = () if key else _holidays(year or self.year)
             times = self._times(first, last, weekdays or shape.weekdays, slots or shape.slots,
-                                year or self.year)  # fmt: skip
+                                year or self.year, skip)  # fmt: skip
         times = sorted({*times, *extra})
         topics = _TOPICS[programme.kind]
         sessions = [
@@ -577,19 +579,22 @@ class _Builder:
         for _ in range(blocks):
             while monday.isocalendar().week in _TET_WEEKS:
                 monday += timedelta(weeks=1)
-            times += recurring(monday, monday + timedelta(days=4), shape.weekdays, shape.slots,
-                               self.tz)  # fmt: skip
+            friday = monday + timedelta(days=4)
+            times += recurring(monday, friday, shape.weekdays, shape.slots, self.tz,
+                               _holidays(monday.year) | _holidays(friday.year))  # fmt: skip
             monday += timedelta(weeks=apart)
         return times
 
     def _times(self, first: date, last: date, weekdays: Sequence[int], slots: Sequence[Slot],
-               year: int) -> list[tuple[datetime, datetime]]:  # fmt: skip
-        """Sessions from `first` to `last`, kept inside the plan's year: near its ends a class
-        is cut short rather than spilling into another year's plan."""
+               year: int, skip: Collection[date] = ()
+               ) -> list[tuple[datetime, datetime]]:  # fmt: skip
+        """Sessions from `first` to `last` but on the days skipped, kept inside the plan's
+        year: near its ends a class is cut short rather than spilling into another year's
+        plan."""
         first, last = max(first, date(year, 1, 2)), min(last, date(year, 12, 31))
         if first > last:
             first = last = min(max(first, date(year, 1, 2)), date(year, 12, 31))
-        times = recurring(first, last, weekdays, slots, self.tz)
+        times = recurring(first, last, weekdays, slots, self.tz, skip)
         return times or recurring(last, last, range(7), slots[:1], self.tz)
 
     def _cancel_some(self, drafts: list[_Draft]) -> None:
@@ -805,6 +810,11 @@ class _Builder:
             self._frozen(d, f"{d.programme.code}.{year}.01", 1, year, ClassStatus.PLANNED)
             for d in drafts
         )
+
+
+def _holidays(year: int) -> set[date]:
+    """Public holidays on fixed dates: New Year, Reunification Day, May Day, National Day."""
+    return {date(year, 1, 1), date(year, 4, 30), date(year, 5, 1), date(year, 9, 2)}
 
 
 def _plan_name(year: int) -> str:
