@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from bot.dates import Slot, end_of_day, recurring
-from bot.report import HELD as _HELD
+from bot.report import HELD
 from bot.training import (
     ALL_KINDS,
     ClassFormat,
@@ -85,38 +85,23 @@ class DemoProgramme:
 #: for good. This year's plan holds fewer classes than its targets in some kinds (the AI
 #: course and the Party courses lag), as a real year does.
 PROGRAMMES = (
-    DemoProgramme(
-        "CNKT4", "Bồi dưỡng cập nhật kiến thức đối tượng 4", ClassKind.UPDATE, 36, 12, 11
-    ),
-    DemoProgramme(
-        "CBCX",
-        "Bồi dưỡng cập nhật kiến thức cán bộ, công chức cấp xã",
-        ClassKind.UPDATE,
-        24,
-        12,
-        11,
-    ),
+    DemoProgramme("CNKT4", "Bồi dưỡng cập nhật kiến thức đối tượng 4", ClassKind.UPDATE,
+                  36, 12, 11),
+    DemoProgramme("CBCX", "Bồi dưỡng cập nhật kiến thức cán bộ, công chức cấp xã",
+                  ClassKind.UPDATE, 24, 12, 11),
     DemoProgramme("LDCP", "Bồi dưỡng lãnh đạo, quản lý cấp phòng", ClassKind.TITLE, None, 6, 5),
     DemoProgramme("CVC", "Bồi dưỡng ngạch chuyên viên chính", ClassKind.GRADE, None, 1, 2),
     DemoProgramme("CV", "Bồi dưỡng ngạch chuyên viên", ClassKind.GRADE, None, 3, 3),
     DemoProgramme("TCLLCT", "Trung cấp lý luận chính trị", ClassKind.THEORY, None, 2, 3),
     DemoProgramme("CDS", "Chuyển đổi số trong cơ quan nhà nước", ClassKind.THEMATIC, 24, 5, 4),
-    DemoProgramme(
-        "AI", "Ứng dụng trí tuệ nhân tạo trong thực thi công vụ", ClassKind.THEMATIC, 24, 3, 2
-    ),
-    DemoProgramme(
-        "QPAN",
-        "Bồi dưỡng kiến thức quốc phòng và an ninh đối tượng 4",
-        ClassKind.THEMATIC,
-        60,
-        3,
-        3,
-    ),
-    DemoProgramme(
-        "DVM", "Bồi dưỡng lý luận chính trị cho đảng viên mới", ClassKind.PARTY, None, 5, 5
-    ),
+    DemoProgramme("AI", "Ứng dụng trí tuệ nhân tạo trong thực thi công vụ", ClassKind.THEMATIC,
+                  24, 3, 2),
+    DemoProgramme("QPAN", "Bồi dưỡng kiến thức quốc phòng và an ninh đối tượng 4",
+                  ClassKind.THEMATIC, 60, 3, 3),
+    DemoProgramme("DVM", "Bồi dưỡng lý luận chính trị cho đảng viên mới", ClassKind.PARTY,
+                  None, 5, 5),
     DemoProgramme("NTVD", "Bồi dưỡng nhận thức về Đảng", ClassKind.PARTY, None, 3, 3),
-)
+)  # fmt: skip
 
 #: The approved plan's targets (chỉ tiêu), as in seeds 002 and 004: 24 refresher classes with
 #: 2,668 learners, four intermediate-theory classes with 188, about 60 classes and 4,563 in all.
@@ -256,7 +241,7 @@ class DemoCompletion:
 class DemoTraining:
     """Everything training, and the classes the sandbox's guide points people to."""
 
-    plans: tuple[DemoPlan, ...]
+    plans: tuple[DemoPlan, ...]  # this year's, next year's draft, last year's
     programmes: tuple[DemoProgramme, ...]
     classes: tuple[DemoClass, ...]
     completions: tuple[DemoCompletion, ...]
@@ -407,7 +392,7 @@ class _Builder:
                      LAST_YEAR_TARGETS),
         )  # fmt: skip
         year_start = datetime.combine(date(self.year, 1, 1), time(0), self.tz)
-        carried = [c for c in last_year if c.status in _HELD and c.ends_at > year_start]
+        carried = [c for c in last_year if c.status in HELD and c.ends_at > year_start]
         all_classes = (*last_year, *sorted(classes.values(), key=_order), *draft_year)
         return DemoTraining(
             plans=plans,
