@@ -17,6 +17,7 @@ from sqlalchemy.pool import NullPool
 
 from bot.clock import FrozenClock
 from bot.errors import Conflict
+from bot.report import Period
 from bot.services import Services
 from bot.text_search import fold
 from bot.training import ClassStatus, EnrolmentStatus, Target
@@ -215,10 +216,11 @@ async def seeded_services(db: Database) -> tuple[Services, DemoSummary]:
 
 async def test_the_years_plan_classes_and_seats_are_consistent(db: Database) -> None:
     _services, summary = await seeded_services(db)
-    assert (summary.plan_year, summary.classes) == (2026, 60)
+    assert (summary.plan_year, summary.classes) == (2026, 55)
     async with db.read() as conn:
         plan = await PlanRepository(conn).of_year(2026)
         draft = await PlanRepository(conn).of_year(2027)
+        last = await PlanRepository(conn).of_year(2025)
         counted = (
             await conn.execute(
                 sa.select(schema.classes.c.code, schema.classes.c.enrolled_count,
@@ -251,14 +253,18 @@ async def test_the_years_plan_classes_and_seats_are_consistent(db: Database) -> 
     assert plan is not None and plan.approved and plan.approved_by == "Ban Thường vụ Tỉnh ủy"
     assert plan.targets["update"] == Target(24, 2668) and plan.targets["all"] == Target(60, 4563)
     assert draft is not None and not draft.approved
+    assert last is not None and last.approved and last.targets["all"] == Target(53, 4120)
     assert {r.status for r in counted} == {s.value for s in ClassStatus}
     for code, enrolled_count, capacity, _status, rows in counted:
         assert enrolled_count == rows <= capacity, code
     full = next(r for r in counted if r.code == summary.full_class)
     assert full.enrolled_count == full.capacity and tickets == [1, 2, 3, 4, 5]
+    # Sessions lie in their plan's year, but those of long courses carried into the next.
     assert sessions and all(
         s.first <= s.starts_at < s.ends_at <= s.last
-        and s.starts_at.astimezone(TZ).year == s.ends_at.astimezone(TZ).year == s.year
+        and s.starts_at.astimezone(TZ).year == s.ends_at.astimezone(TZ).year
+        and s.first.astimezone(TZ).year == s.year
+        and (s.starts_at.astimezone(TZ).year == s.year or s.first.astimezone(TZ).month >= 11)
         for s in sessions
     )
 
@@ -337,3 +343,30 @@ async def test_the_demo_has_a_year_of_attendance_and_a_check_in_under_way(db: Da
     assert marks > 10_000
     assert requests == ["pending"]  # the demo learner's, for the lecturer to decide
     assert summary.results_class not in recorded and len(recorded) > 10
+
+
+async def test_progress_reports_have_a_past_year_carried_classes_and_gaps(db: Database) -> None:
+    """/report over the demo: this year's plan partly met with classes carried over, last
+    year's figures, and a coverage with gaps; a unit head sees their commune only."""
+    services, _summary = await seeded_services(db)
+    admin = await services.access.actor(DEMO_IDENTITIES.admin.telegram_id or 0)
+    this_year = await services.reports.summary(admin, Period.of_year(2026))
+    assert this_year.plan is not None and this_year.plan.approved
+    assert this_year.total.carried == 3 and this_year.total.new > 0
+    behind = [k.kind for k in this_year.kinds
+              if k.target and k.managed_to_date < k.target.classes]  # fmt: skip
+    assert "thematic" in behind and "party" in behind
+    assert this_year.at_risk
+
+    last_year = await services.reports.summary(admin, Period.of_year(2025))
+    assert last_year.plan is not None and last_year.plan.approved
+    assert last_year.total.new == 51 and last_year.total.carried == 0
+    assert 0 < last_year.total.completed < last_year.total.results
+    assert last_year.marks.total > 10_000
+
+    coverage = await services.reports.coverage(admin, Period.of_year(2025))
+    assert 0 < coverage.total.trained < coverage.total.staff
+    assert coverage.untrained_units
+    head = await services.access.actor(DEMO_IDENTITIES.unit_head.telegram_id or 0)
+    theirs = await services.reports.coverage(head, Period.of_year(2026))
+    assert [u.name for u in theirs.units] == ["Xã Lũng Cú"]

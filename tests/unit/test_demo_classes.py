@@ -50,7 +50,7 @@ def months_between(earlier: date, later: date) -> int:
 
 def test_the_years_plan_is_approved_with_the_seeds_targets(roster: DemoData) -> None:
     training = generate_training(roster, MARCH, TZ)
-    plan, draft = training.plans
+    plan, draft, last = training.plans
     assert (plan.year, plan.approved_by) == (2026, APPROVED_BY) == (2026, "Ban Thường vụ Tỉnh ủy")
     assert plan.approved_on is not None and plan.approved_on.month == 1
     assert plan.targets[ClassKind.UPDATE] == Target(24, 2668)
@@ -58,9 +58,20 @@ def test_the_years_plan_is_approved_with_the_seeds_targets(roster: DemoData) -> 
     kinds = [t for kind, t in plan.targets.items() if kind != ALL_KINDS]
     assert set(plan.targets) == {*ClassKind, ALL_KINDS}
     assert sum(t.classes for t in kinds) == 60 and sum(t.learners for t in kinds) == 4563
-    assert len(this_year(training)) == 60
-    per_kind = Counter(c.kind.value for c in this_year(training))
-    assert per_kind == {kind: plan.targets[kind].classes for kind in ClassKind}
+    # Last year's long courses carried over make up this year's theory and grade targets;
+    # the thematic and Party courses fall short of theirs, as in a real year.
+    assert len(this_year(training)) == 55
+    carried = [training.by_code(code) for code in training.carried_over]
+    per_kind = Counter(c.kind.value for c in [*this_year(training), *carried])
+    short = {kind for kind in ClassKind if per_kind[kind] < plan.targets[kind].classes}
+    assert short == {ClassKind.THEMATIC, ClassKind.PARTY}
+    assert all(per_kind[kind] <= plan.targets[kind].classes for kind in ClassKind)
+
+    assert (last.year, last.approved_by) == (2025, APPROVED_BY) and last.approved_on is not None
+    assert set(last.targets) == set(plan.targets)
+    last_kinds = [t for kind, t in last.targets.items() if kind != ALL_KINDS]
+    assert sum(t.classes for t in last_kinds) == last.targets[ALL_KINDS].classes
+    assert sum(t.learners for t in last_kinds) == last.targets[ALL_KINDS].learners
 
     assert draft.year == 2027 and draft.approved_on is None and draft.approved_by is None
     planned = [c for c in training.classes if c.plan_year == 2027]
@@ -98,9 +109,14 @@ def test_sessions_lie_in_the_plans_year_and_statuses_follow_the_clock(
         assert re.fullmatch(rf"[A-Z0-9]+\.{c.plan_year}\.\d\d", c.code)
         starts = [s.starts_at for s in c.sessions]
         assert c.sessions and starts == sorted(starts)
+        first_day = c.starts_at.astimezone(TZ).date()
+        assert first_day.year == c.plan_year
         for s in c.sessions:
             assert c.starts_at <= s.starts_at < s.ends_at <= c.ends_at
-            assert s.starts_at.astimezone(TZ).year == s.ends_at.astimezone(TZ).year == c.plan_year
+            year = s.starts_at.astimezone(TZ).year
+            assert year == s.ends_at.astimezone(TZ).year
+            # Only a long course begun in November or December runs into the next year.
+            assert year == c.plan_year or (year == c.plan_year + 1 and first_day.month >= 11)
         stage = {
             ClassStatus.FINISHED: c.ends_at <= now,
             ClassStatus.RUNNING: c.starts_at <= now < c.ends_at,
@@ -257,7 +273,7 @@ def test_the_same_seed_and_moment_give_the_same_training(roster: DemoData) -> No
 
 def test_a_tiny_roster_still_gives_a_consistent_year() -> None:
     training = generate_training(generate_demo_data(seed=1, people=20), MARCH, TZ)
-    assert len(training.classes) == 63
+    assert len(training.classes) == sum(p.per_year + p.last_year for p in training.programmes) + 3
     assert all(len(c.learners) <= c.capacity for c in training.classes)
 
 
@@ -282,3 +298,30 @@ def test_a_class_meets_now_for_attendance_and_the_learner_has_a_past_year(
     for code in training.learner_past:
         past = training.by_code(code)
         assert past.status is ClassStatus.FINISHED and LEARNER in past.learners
+
+
+@pytest.mark.parametrize("now", USUAL_DAYS + EDGES)
+def test_last_year_was_held_and_its_long_courses_run_into_this_one(
+    roster: DemoData, now: datetime
+) -> None:
+    """Last year's report has figures, and this year's counts classes carried over: long
+    courses begun last November or December that meet into this year."""
+    training = generate_training(roster, now, TZ)
+    year = training.plans[0].year
+    last = [c for c in training.classes if c.plan_year == year - 1]
+    assert len(last) == sum(p.last_year for p in training.programmes)
+    carried = [training.by_code(code) for code in training.carried_over]
+    assert len(carried) == 3 and {c.programme_code for c in carried} == {"TCLLCT", "CVC"}
+    assert {c.starts_at.astimezone(TZ).month for c in carried} == {11, 12}
+    for c in carried:
+        assert c.plan_year == year - 1 and c.ends_at.astimezone(TZ).year == year
+        assert c.status is (ClassStatus.FINISHED if c.ends_at <= now else ClassStatus.RUNNING)
+        assert len(c.learners) >= 30
+    others = Counter(c.status for c in last if c not in carried)
+    assert others == {ClassStatus.FINISHED: len(last) - 4, ClassStatus.CANCELLED: 1}
+    assert all(c.learners for c in last if c.status is ClassStatus.FINISHED)
+    # No long course meets in the weeks around Tết, and last year's classes kept holidays.
+    for c in (c for c in training.classes if c.programme_code in ("TCLLCT", "CVC")):
+        assert not any(5 <= s.starts_at.astimezone(TZ).isocalendar().week <= 8 for s in c.sessions)
+    days = {s.starts_at.astimezone(TZ).date() for c in last for s in c.sessions}
+    assert not {(d.month, d.day) for d in days} & {(1, 1), (4, 30), (5, 1), (9, 2)}

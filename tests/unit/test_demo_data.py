@@ -144,6 +144,11 @@ def test_priority_groups_have_plausible_shares(big: DemoData) -> None:
     assert 0.12 <= ethnicity["01"] / n <= 0.18  # Kinh
     assert 0.07 <= ethnicity["07"] / n <= 0.13  # Nùng
     assert len(ethnicity) >= 10
+    # Kinh cadres work mostly in the provincial town, the minorities in their communes.
+    local = {u.code for u in big.units if u.kind in ("commune", "ward")}
+    kinh_local = share([p.ethnicity_code == "01" for p in people if p.unit_code in local])
+    kinh_town = share([p.ethnicity_code == "01" for p in people if p.unit_code not in local])
+    assert kinh_local < 0.12 < 0.18 < kinh_town
 
 
 def test_titles_match_units(big: DemoData) -> None:
@@ -151,8 +156,12 @@ def test_titles_match_units(big: DemoData) -> None:
     for person in big.people:
         if person.title_code in ("CC_XA", "CT_UBND", "BT", "PBT"):
             assert kind[person.unit_code] in ("commune", "ward", "province", "party")
+        # Elected commune cadres have no grade; commune civil servants have a civil one.
         if kind[person.unit_code] in ("commune", "ward"):
-            assert person.grade_code == "CX"
+            elected = person.title_code in ("BT", "PBT", "CT_UBND", "PCT_UBND", "CT_HDND",
+                                            "CT_MTTQ")  # fmt: skip
+            assert (person.grade_code == "CX") is elected
+            assert elected or person.grade_code.startswith("01.")
     titles = Counter(p.title_code for p in big.people)
     assert titles["CC_XA"] > titles["TP"] > 0 and titles["GV"] > 0
 

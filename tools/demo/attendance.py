@@ -1,10 +1,12 @@
-"""Demo attendance for the sandbox: a year of marks, results and one check-in under way.
+"""Demo attendance for the sandbox: last year's and this year's marks, results, and one
+check-in under way.
 
 Pure, like `tools.demo.classes`: the same training and moment always give the same marks.
 Every session that has ended has its roll called (most learners checked in themselves,
 the lecturer marked the rest) and is closed, so the sandbox's first pass closes nothing and
-warns nobody; learners differ in how reliably they come, so summaries show real spreads and
-some learners fall short of completion. The finished classes have their results, except
+warns nobody; learners differ in how reliably they come, and classes in how strictly they
+are attended (online evenings least), so summaries show real spreads and some learners
+fall short of completion. The finished classes have their results, except
 the latest, left for the office to record. The practice class's session under way has its
 check-in open with some learners already in, and the demo learner's own record has an
 excused absence there: one unexcused absence more and she is warned.
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.attendance import DEFAULT_COMPLETION, Mark, MarkSource, Outcome, standing
-from bot.training import ClassStatus
+from bot.training import ClassFormat, ClassStatus
 from tools.demo.classes import DemoClass, DemoTraining
 from tools.demo.data import DEMO_IDENTITIES
 
@@ -29,6 +31,9 @@ LEARNER_PRACTICE = (Mark.PRESENT, Mark.PRESENT, Mark.EXCUSED, Mark.PRESENT)
 RELIABLE_MISS = (0.0, 0.06)
 WAVERING_MISS = (0.12, 0.3)
 WAVERING_SHARE = 0.1
+#: How much more or less than usual a class's learners miss; online classes miss more.
+CLASS_MISS = (0.6, 1.6)
+ONLINE_MISS = 1.4
 GRADES = ((Outcome.EXCELLENT, 0.12), (Outcome.VERY_GOOD, 0.33), (Outcome.GOOD, 0.4),
           (Outcome.PASSED, 0.15))  # fmt: skip
 
@@ -80,6 +85,7 @@ def generate_attendance(training: DemoTraining, now: datetime, seed: int) -> Dem
     miss[learner] = 0.0
     for c in classes:
         ended = [i for i, s in enumerate(c.sessions) if s.ends_at <= now]
+        laxity = rng.uniform(*CLASS_MISS) * (ONLINE_MISS if c.format is ClassFormat.ONLINE else 1)
         for i in ended:
             closed.append((c.code, i))
             for phone in c.learners:
@@ -87,7 +93,7 @@ def generate_attendance(training: DemoTraining, now: datetime, seed: int) -> Dem
                     mark = LEARNER_PRACTICE[i % len(LEARNER_PRACTICE)]
                     marks.append(DemoMark(c.code, i, phone, mark, MarkSource.ROLL))
                 else:
-                    marks.append(_mark(c, i, phone, miss[phone], rng))
+                    marks.append(_mark(c, i, phone, min(1.0, miss[phone] * laxity), rng))
         if c.code != to_record and c.status is ClassStatus.FINISHED:
             results += _results(c, [m for m in marks if m.class_code == c.code], rng)
     practice = training.by_code(training.practice_class)

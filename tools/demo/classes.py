@@ -1,4 +1,4 @@
-"""Demo training for the sandbox: the year's plan, programmes, classes, enrolments, completions.
+"""Demo training for the sandbox: plans, programmes, classes, enrolments, completions.
 
 Pure, like `tools.demo.data`: `tools.demo.seed` loads it. The same seed, roster and moment
 always give the same training; the moment matters because the sandbox must be right on any
@@ -9,6 +9,11 @@ time and the next two mornings (for the sandbox's reminders), and a later one fo
 learner; a full class with a waitlist, and an open class the learner is refused because she
 completed its programme.
 
+Progress reports need a past as well: last year's approved plan and its classes, all held
+(one cancelled), and its long courses that began in November and December and run into this
+year (carried over, "chuyển tiếp"); this year's plan is not met in every kind, and learners
+come from some units more than others (tools.demo.learners).
+
 Work is bounded by the number of classes, not the roster: learners are drawn by sampling,
 so 100,000 people cost no more than 500.
 """
@@ -16,11 +21,12 @@ so 100,000 people cost no more than 500.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from bot.dates import Slot, end_of_day, recurring
+from bot.report import HELD
 from bot.training import (
     ALL_KINDS,
     ClassFormat,
@@ -39,6 +45,7 @@ from tools.demo.data import (
     DemoPerson,
     DemoUnit,
 )
+from tools.demo.learners import LearnerDraw, Propensity
 
 APPROVED_BY = "Ban Thường vụ Tỉnh ủy"
 SCHOOL = "Trường Chính trị tỉnh"
@@ -69,31 +76,32 @@ class DemoProgramme:
     name: str
     kind: ClassKind
     validity_months: int | None
-    #: How many classes of it the current year's plan holds.
+    #: How many classes of it the current year's plan holds, and last year's held.
     per_year: int
+    last_year: int
 
 
 #: Names from the seed documents; validity: refreshers recur, grade and title courses count
-#: for good.
+#: for good. This year's plan holds fewer classes than its targets in some kinds (the AI
+#: course and the Party courses lag), as a real year does.
 PROGRAMMES = (
-    DemoProgramme("CNKT4", "Bồi dưỡng cập nhật kiến thức đối tượng 4", ClassKind.UPDATE, 36, 12),
-    DemoProgramme(
-        "CBCX", "Bồi dưỡng cập nhật kiến thức cán bộ, công chức cấp xã", ClassKind.UPDATE, 24, 12
-    ),
-    DemoProgramme("LDCP", "Bồi dưỡng lãnh đạo, quản lý cấp phòng", ClassKind.TITLE, None, 6),
-    DemoProgramme("CVC", "Bồi dưỡng ngạch chuyên viên chính", ClassKind.GRADE, None, 2),
-    DemoProgramme("CV", "Bồi dưỡng ngạch chuyên viên", ClassKind.GRADE, None, 3),
-    DemoProgramme("TCLLCT", "Trung cấp lý luận chính trị", ClassKind.THEORY, None, 4),
-    DemoProgramme("CDS", "Chuyển đổi số trong cơ quan nhà nước", ClassKind.THEMATIC, 24, 5),
-    DemoProgramme(
-        "AI", "Ứng dụng trí tuệ nhân tạo trong thực thi công vụ", ClassKind.THEMATIC, 24, 4
-    ),
-    DemoProgramme(
-        "QPAN", "Bồi dưỡng kiến thức quốc phòng và an ninh đối tượng 4", ClassKind.THEMATIC, 60, 3
-    ),
-    DemoProgramme("DVM", "Bồi dưỡng lý luận chính trị cho đảng viên mới", ClassKind.PARTY, None, 6),
-    DemoProgramme("NTVD", "Bồi dưỡng nhận thức về Đảng", ClassKind.PARTY, None, 3),
-)
+    DemoProgramme("CNKT4", "Bồi dưỡng cập nhật kiến thức đối tượng 4", ClassKind.UPDATE,
+                  36, 12, 11),
+    DemoProgramme("CBCX", "Bồi dưỡng cập nhật kiến thức cán bộ, công chức cấp xã",
+                  ClassKind.UPDATE, 24, 12, 11),
+    DemoProgramme("LDCP", "Bồi dưỡng lãnh đạo, quản lý cấp phòng", ClassKind.TITLE, None, 6, 5),
+    DemoProgramme("CVC", "Bồi dưỡng ngạch chuyên viên chính", ClassKind.GRADE, None, 1, 2),
+    DemoProgramme("CV", "Bồi dưỡng ngạch chuyên viên", ClassKind.GRADE, None, 3, 3),
+    DemoProgramme("TCLLCT", "Trung cấp lý luận chính trị", ClassKind.THEORY, None, 2, 3),
+    DemoProgramme("CDS", "Chuyển đổi số trong cơ quan nhà nước", ClassKind.THEMATIC, 24, 5, 4),
+    DemoProgramme("AI", "Ứng dụng trí tuệ nhân tạo trong thực thi công vụ", ClassKind.THEMATIC,
+                  24, 3, 2),
+    DemoProgramme("QPAN", "Bồi dưỡng kiến thức quốc phòng và an ninh đối tượng 4",
+                  ClassKind.THEMATIC, 60, 3, 3),
+    DemoProgramme("DVM", "Bồi dưỡng lý luận chính trị cho đảng viên mới", ClassKind.PARTY,
+                  None, 5, 5),
+    DemoProgramme("NTVD", "Bồi dưỡng nhận thức về Đảng", ClassKind.PARTY, None, 3, 3),
+)  # fmt: skip
 
 #: The approved plan's targets (chỉ tiêu), as in seeds 002 and 004: 24 refresher classes with
 #: 2,668 learners, four intermediate-theory classes with 188, about 60 classes and 4,563 in all.
@@ -105,6 +113,16 @@ TARGETS = {
     ClassKind.THEMATIC.value: Target(12, 600),
     ClassKind.PARTY.value: Target(9, 337),
     ALL_KINDS: Target(60, 4563),
+}
+#: Last year's plan, a little smaller; its classes are all held but one, cancelled.
+LAST_YEAR_TARGETS = {
+    ClassKind.UPDATE.value: Target(22, 2450),
+    ClassKind.TITLE.value: Target(5, 350),
+    ClassKind.GRADE.value: Target(5, 330),
+    ClassKind.THEORY.value: Target(3, 150),
+    ClassKind.THEMATIC.value: Target(10, 520),
+    ClassKind.PARTY.value: Target(8, 320),
+    ALL_KINDS: Target(53, 4120),
 }
 NEXT_YEAR_TARGETS = {
     ClassKind.UPDATE.value: Target(26, 2800),
@@ -223,7 +241,7 @@ class DemoCompletion:
 class DemoTraining:
     """Everything training, and the classes the sandbox's guide points people to."""
 
-    plans: tuple[DemoPlan, ...]
+    plans: tuple[DemoPlan, ...]  # this year's, next year's draft, last year's
     programmes: tuple[DemoProgramme, ...]
     classes: tuple[DemoClass, ...]
     completions: tuple[DemoCompletion, ...]
@@ -237,6 +255,8 @@ class DemoTraining:
     practice_class: str = ""
     #: Finished classes of this year the demo learner took (her training record).
     learner_past: tuple[str, ...] = ()
+    #: Last year's classes that run into this year: carried over ("chuyển tiếp").
+    carried_over: tuple[str, ...] = ()
 
     def by_code(self, code: str) -> DemoClass:
         return next(c for c in self.classes if c.code == code)
@@ -261,10 +281,10 @@ class _Shape:
 
 
 _SHAPES = {
-    "CNKT4": _Shape(1, MON_FRI, FULL_DAY, (ClassFormat.ON_SITE,), (80, 120), SCHOOL),
-    "CBCX": _Shape(1, MON_FRI, FULL_DAY, (ClassFormat.ON_SITE, ClassFormat.BLENDED), (40, 80),
+    "CNKT4": _Shape(1, MON_FRI, FULL_DAY, (ClassFormat.ON_SITE,), (90, 120), SCHOOL),
+    "CBCX": _Shape(1, MON_FRI, FULL_DAY, (ClassFormat.ON_SITE, ClassFormat.BLENDED), (70, 110),
                    SCHOOL, at_commune=True),
-    "LDCP": _Shape(2, MON_FRI, FULL_DAY, (ClassFormat.ON_SITE,), (40, 60), "Ban Tổ chức Tỉnh ủy"),
+    "LDCP": _Shape(2, MON_FRI, FULL_DAY, (ClassFormat.ON_SITE,), (50, 70), "Ban Tổ chức Tỉnh ủy"),
     "CVC": _Shape(2, MON_FRI, FULL_DAY, (ClassFormat.ON_SITE, ClassFormat.BLENDED), (50, 80),
                   "Sở Nội vụ"),
     "CV": _Shape(2, MON_FRI, FULL_DAY, (ClassFormat.ON_SITE,), (50, 80), "Sở Nội vụ"),
@@ -280,6 +300,14 @@ _SHAPES = {
     "NTVD": _Shape(1, MON_FRI[:3], FULL_DAY, (ClassFormat.ON_SITE,), (30, 60),
                    "Ban Tuyên giáo và Dân vận Tỉnh ủy", at_commune=True),
 }  # fmt: skip
+#: Long courses meet a week at a time ("đợt"): (weeks of classes, weeks from one to the next).
+_BLOCKS = {"TCLLCT": (5, 4), "CVC": (3, 3)}
+#: The ISO weeks the long courses of this year's plan and of last year's start in: those
+#: starting in November or December run into the next year.
+_LONG_STARTS = {"TCLLCT": (12, 45), "CVC": (20,)}
+_LAST_YEAR_LONG_STARTS = {"TCLLCT": (10, 45, 50), "CVC": (18, 48)}
+#: Around Tết (late January to February) no class starts and no long course meets.
+_TET_WEEKS = range(5, 9)
 _HALLS = ("Hội trường A", "Hội trường B", "Phòng học 201", "Phòng học 305")
 #: Audience rules some ordinary classes carry, by programme: a unit and its sub-units, titles,
 #: grades, priority groups.
@@ -290,6 +318,11 @@ _AUDIENCES = {
     "CNKT4": DemoAudience(groups=(PriorityGroup.YOUNG, PriorityGroup.SOURCE_POOL)),
     "CBCX": DemoAudience(groups=(PriorityGroup.WOMEN,)),
 }
+
+#: Units that always send learners (tools.demo.learners lets a few others lag each year):
+#: the unit head's commune, whose staff the guide shows in classes, and the units of the
+#: audience rules, whose classes would otherwise stay empty.
+NEVER_LAGGING = (HOME_COMMUNE_CODE, *(c for a in _AUDIENCES.values() for c in a.unit_codes))
 
 
 @dataclass
@@ -309,6 +342,10 @@ class _Draft:
     waitlist: list[str] = field(default_factory=list)
     fill: float | None = None  # share of seats the sampled learners take, if any
     key: str = ""  # the role a special class plays
+    year: int = 0  # of the plan
+
+    def days(self, tz: tzinfo) -> frozenset[date]:
+        return frozenset(s.starts_at.astimezone(tz).date() for s in self.sessions)
 
 
 class _Builder:
@@ -324,7 +361,8 @@ class _Builder:
         # Sampled learners come from the generated roster: no identity, no unconfirmed profile.
         self.pool = range(len(DEMO_IDENTITIES.all()), len(self.people) - len(DEMO_SELF_DECLARED))
         self.lecturers = (DEMO_IDENTITIES.lecturer.phone, *self._school_lecturers())
-        self.not_learners = {*self.lecturers}
+        propensity = Propensity(data, (self.year - 1, self.year), NEVER_LAGGING)
+        self.draw = LearnerDraw(self.people, self.pool, propensity, self.rng, {*self.lecturers})
         self.learner_past: list[str] = []
 
     # --- the whole ---------------------------------------------------------------------------
@@ -332,25 +370,35 @@ class _Builder:
     def build(self) -> DemoTraining:
         special = self._special()
         self._free_the_lecturer(special)
-        drafts = [*special.values(), *self._ordinary(special)]
+        taken = [d.programme.code for d in special.values()]
+        counts = {p.code: p.per_year - taken.count(p.code) for p in PROGRAMMES}
+        drafts = [*special.values(), *self._ordinary(self.year, counts, _LONG_STARTS)]
         self._cancel_some(drafts)
-        self._enrol(drafts, special)
+        last_counts = {p.code: p.last_year for p in PROGRAMMES}
+        past = self._ordinary(self.year - 1, last_counts, _LAST_YEAR_LONG_STARTS)
+        self._cancel_one_of_last_year(past)
+        completions = self._completions()
+        self._enrol(past, drafts, special, completions)
+        last_year = sorted(self._freeze(past, self.year - 1).values(), key=_order)
         classes = self._freeze(drafts, self.year)
         codes = {key: demo_class.code for key, demo_class in classes.items()}
         draft_year = self._next_year()
         plans = (
-            DemoPlan(self.year, f"Kế hoạch đào tạo, bồi dưỡng cán bộ, công chức năm {self.year}",
-                     min(date(self.year, 1, 8), self.today), TARGETS),
-            DemoPlan(self.year + 1,
-                     f"Kế hoạch đào tạo, bồi dưỡng cán bộ, công chức năm {self.year + 1} (dự thảo)",
-                     None, NEXT_YEAR_TARGETS),
+            DemoPlan(self.year, _plan_name(self.year), min(date(self.year, 1, 8), self.today),
+                     TARGETS),
+            DemoPlan(self.year + 1, f"{_plan_name(self.year + 1)} (dự thảo)", None,
+                     NEXT_YEAR_TARGETS),
+            DemoPlan(self.year - 1, _plan_name(self.year - 1), date(self.year - 1, 1, 10),
+                     LAST_YEAR_TARGETS),
         )  # fmt: skip
-        all_classes = (*sorted(classes.values(), key=_order), *draft_year)
+        year_start = datetime.combine(date(self.year, 1, 1), time(0), self.tz)
+        carried = [c for c in last_year if c.status in HELD and c.ends_at > year_start]
+        all_classes = (*last_year, *sorted(classes.values(), key=_order), *draft_year)
         return DemoTraining(
             plans=plans,
             programmes=PROGRAMMES,
             classes=all_classes,
-            completions=self._completions(),
+            completions=completions,
             lecturer_phones=self.lecturers[1:],
             running_class=codes["running"],
             full_class=codes["full"],
@@ -359,6 +407,7 @@ class _Builder:
             draft_class=draft_year[0].code,
             practice_class=codes["practice"],
             learner_past=tuple(codes[f"past:{p}"] for p in self.learner_past),
+            carried_over=tuple(c.code for c in carried),
         )
 
     # --- placing classes ---------------------------------------------------------------------
@@ -443,22 +492,30 @@ class _Builder:
         draft.format, draft.capacity = ClassFormat.ON_SITE, PRACTICE_SEATS
         return draft
 
-    def _ordinary(self, special: dict[str, _Draft]) -> list[_Draft]:
-        """The rest of each programme's classes, spread over the year's weeks."""
-        taken = [d.programme.code for d in special.values()]
+    def _ordinary(self, year: int, counts: dict[str, int],
+                  long_starts: dict[str, tuple[int, ...]]) -> list[_Draft]:  # fmt: skip
+        """`counts` classes of each programme in `year`'s plan: long courses from their
+        start weeks, the others spread over the year's weeks but those around Tết."""
         drafts = []
         for programme in PROGRAMMES:
-            count = programme.per_year - taken.count(programme.code)
+            count = counts[programme.code]
             shape = _SHAPES[programme.code]
-            last_week = 50 - shape.weeks
+            weeks = [w for w in range(2, 51 - shape.weeks) if w not in _TET_WEEKS]
             for i in range(count):
-                week = 2 + (i * (last_week - 2)) // max(1, count) + self.rng.randint(0, 2)
-                first = date.fromisocalendar(self.year, min(week, last_week), 1)
+                if programme.code in long_starts:
+                    week = long_starts[programme.code][i]
+                else:
+                    # The middle of the i-th of `count` equal stretches, give or take a week.
+                    at = (2 * i + 1) * len(weeks) // (2 * count) + self.rng.randint(-1, 1)
+                    week = weeks[max(0, min(at, len(weeks) - 1))]
+                first = date.fromisocalendar(year, week, 1)
                 last = first + timedelta(weeks=shape.weeks, days=-3)
                 audience = DemoAudience()
                 if programme.code in _AUDIENCES and i % 3 == 1:
                     audience = _AUDIENCES[programme.code]
-                drafts.append(self._draft(programme.code, first, last, audience=audience))
+                drafts.append(
+                    self._draft(programme.code, first, last, audience=audience, year=year)
+                )
         return drafts
 
     def _draft(self, code: str, first: date, last: date, *, weekdays: Sequence[int] = (),
@@ -481,8 +538,13 @@ class _Builder:
                         else f"{SCHOOL}, {rng.choice(_HALLS)}")  # fmt: skip
         if class_format is ClassFormat.ONLINE:
             location = None
-        times = self._times(first, last, weekdays or shape.weekdays, slots or shape.slots,
-                            year or self.year)  # fmt: skip
+        if code in _BLOCKS and not weekdays:
+            times = self._blocks(first, shape, *_BLOCKS[code])
+        else:
+            # The guide's classes meet when the guide says, holiday or not.
+            skip = () if key else _holidays(year or self.year)
+            times = self._times(first, last, weekdays or shape.weekdays, slots or shape.slots,
+                                year or self.year, skip)  # fmt: skip
         times = sorted({*times, *extra})
         topics = _TOPICS[programme.kind]
         sessions = [
@@ -490,16 +552,34 @@ class _Builder:
             for i, (start, end) in enumerate(times)
         ]
         return _Draft(programme, sessions, class_format, rng.randint(*shape.capacity), location,
-                      shape.organiser, lecturers, audience, fill=fill, key=key)  # fmt: skip
+                      shape.organiser, lecturers, audience, fill=fill, key=key,
+                      year=year or self.year)  # fmt: skip
+
+    def _blocks(self, first: date, shape: _Shape, blocks: int,
+                apart: int) -> list[tuple[datetime, datetime]]:  # fmt: skip
+        """A long course's weeks of classes from the week of `first`, `apart` weeks from one
+        to the next, none around Tết; it may run into the next year."""
+        times: list[tuple[datetime, datetime]] = []
+        monday = _week_start(first)
+        for _ in range(blocks):
+            while monday.isocalendar().week in _TET_WEEKS:
+                monday += timedelta(weeks=1)
+            friday = monday + timedelta(days=4)
+            times += recurring(monday, friday, shape.weekdays, shape.slots, self.tz,
+                               _holidays(monday.year) | _holidays(friday.year))  # fmt: skip
+            monday += timedelta(weeks=apart)
+        return times
 
     def _times(self, first: date, last: date, weekdays: Sequence[int], slots: Sequence[Slot],
-               year: int) -> list[tuple[datetime, datetime]]:  # fmt: skip
-        """Sessions from `first` to `last`, kept inside the plan's year: near its ends a class
-        is cut short rather than spilling into another year's plan."""
+               year: int, skip: Collection[date] = ()
+               ) -> list[tuple[datetime, datetime]]:  # fmt: skip
+        """Sessions from `first` to `last` but on the days skipped, kept inside the plan's
+        year: near its ends a class is cut short rather than spilling into another year's
+        plan."""
         first, last = max(first, date(year, 1, 2)), min(last, date(year, 12, 31))
         if first > last:
             first = last = min(max(first, date(year, 1, 2)), date(year, 12, 31))
-        times = recurring(first, last, weekdays, slots, self.tz)
+        times = recurring(first, last, weekdays, slots, self.tz, skip)
         return times or recurring(last, last, range(7), slots[:1], self.tz)
 
     def _cancel_some(self, drafts: list[_Draft]) -> None:
@@ -511,6 +591,12 @@ class _Builder:
         chosen += self.rng.sample(future, min(3 - len(chosen), len(future)))
         for draft, reason in zip(chosen, _CANCEL_REASONS, strict=False):
             draft.cancelled_reason = reason
+
+    def _cancel_one_of_last_year(self, drafts: list[_Draft]) -> None:
+        """Last year one short class did not gather enough learners."""
+        short = [d for d in drafts if d.programme.code not in _BLOCKS]
+        if short:
+            self.rng.choice(short).cancelled_reason = _CANCEL_REASONS[0]
 
     # --- people ------------------------------------------------------------------------------
 
@@ -525,19 +611,26 @@ class _Builder:
                     break
         return found
 
-    def _enrol(self, drafts: list[_Draft], special: dict[str, _Draft]) -> None:
-        """Learners for the classes that have begun and some for those open; the full class
-        gets a waitlist; the demo learner and a few of the unit head's staff their places."""
+    def _enrol(self, past: list[_Draft], drafts: list[_Draft], special: dict[str, _Draft],
+               completions: Sequence[DemoCompletion]) -> None:  # fmt: skip
+        """Learners for the classes that have begun and some for those open, last year's
+        first (who took a programme then, or before the bot, is not drawn for it again); the
+        full class gets a waitlist; the demo learner and a few of the unit head's staff their
+        places."""
         learner = DEMO_IDENTITIES.learner.phone
-        special["week"].learners.append(learner)
-        special["later"].learners.append(learner)
-        special["practice"].learners.append(learner)
+        for key in ("week", "later", "practice"):
+            special[key].learners.append(learner)
+            self.draw.book(learner, special[key].programme.code, special[key].days(self.tz))
         special["practice"].fill = 1.0
         home = self._home_staff()
         half = len(home) // 2
-        special["running"].learners.extend(home[:half])
-        special["later"].learners.extend(home[half:])
-        for draft in drafts:
+        for key, staff in (("running", home[:half]), ("later", home[half:])):
+            special[key].learners.extend(staff)
+            for phone in staff:
+                self.draw.book(phone, special[key].programme.code, special[key].days(self.tz))
+        for done in completions:
+            self.draw.book(done.phone, done.programme_code)
+        for draft in [*past, *drafts]:
             if draft.cancelled_reason:
                 continue
             fill = draft.fill
@@ -558,15 +651,18 @@ class _Builder:
 
     def _past_for_learner(self, drafts: list[_Draft]) -> None:
         """Two classes the demo learner finished earlier this year, for her training record:
-        open to everyone, of programmes she has not completed nor is taking."""
+        open to everyone, of programmes she has not completed nor is taking, on days she was
+        free."""
         learner = DEMO_IDENTITIES.learner.phone
         latest_first = sorted(drafts, key=lambda d: d.sessions[-1].ends_at, reverse=True)
         for code in LEARNER_PAST:
             for draft in latest_first:
                 ended = draft.sessions[-1].ends_at <= self.now - timedelta(days=7)
+                free = draft.days(self.tz).isdisjoint(self.draw.busy[learner])
                 if (draft.programme.code == code and not draft.key and not draft.cancelled_reason
-                        and draft.audience == DemoAudience() and ended):  # fmt: skip
+                        and draft.audience == DemoAudience() and ended and free):  # fmt: skip
                     draft.learners.insert(0, learner)
+                    self.draw.book(learner, code, draft.days(self.tz))
                     draft.key = f"past:{code}"
                     self.learner_past.append(code)
                     break
@@ -581,26 +677,18 @@ class _Builder:
     def _sample(self, draft: _Draft, want: int) -> list[str]:
         """Up to `want` roster people the class's audience takes and who are not in it yet,
         drawn without looking at the rest of the roster."""
-        if want <= 0:
-            return []
-        taken = {*draft.learners, *draft.waitlist, *self.not_learners}
-        draws = self.rng.sample(self.pool, min(len(self.pool), want * 4 + 40))
-        found: list[str] = []
-        for i in draws:
-            person = self.people[i]
-            if person.phone not in taken and self._fits(person, draft.audience):
-                found.append(person.phone)
-                taken.add(person.phone)
-                if len(found) == want:
-                    break
-        return found
+        return self.draw.draw(
+            want, draft.programme.code, draft.days(self.tz), draft.year,
+            lambda person: self._fits(person, draft.audience, draft.year),
+            besides={*draft.learners, *draft.waitlist},
+        )  # fmt: skip
 
-    def _fits(self, person: DemoPerson, audience: DemoAudience) -> bool:
+    def _fits(self, person: DemoPerson, audience: DemoAudience, year: int) -> bool:
         """The audience rule as the enrolment service applies it (../../bot/services)."""
         if audience == DemoAudience():
             return True
         groups = priority_groups(
-            year=self.year,
+            year=year,
             birth_year=person.birth_year,
             female=person.gender == "female",
             ethnicity_code=person.ethnicity_code,
@@ -707,6 +795,15 @@ class _Builder:
             self._frozen(d, f"{d.programme.code}.{year}.01", 1, year, ClassStatus.PLANNED)
             for d in drafts
         )
+
+
+def _holidays(year: int) -> set[date]:
+    """Public holidays on fixed dates: New Year, Reunification Day, May Day, National Day."""
+    return {date(year, 1, 1), date(year, 4, 30), date(year, 5, 1), date(year, 9, 2)}
+
+
+def _plan_name(year: int) -> str:
+    return f"Kế hoạch đào tạo, bồi dưỡng cán bộ, công chức năm {year}"
 
 
 def _week_start(day: date) -> date:

@@ -65,8 +65,9 @@ class DemoPerson:
     """One roster record; codes refer to the code lists seeded by migration 0001.
 
     `title_code` is the person's job as the first release listed it (a position, or one of
-    CV, NV, GV, CC_XA) and `grade_code` their grade or rank (01.x, VC.x, CX): tools.demo.seed
-    files each where it now belongs (migration 0006).
+    CV, NV, GV, CC_XA) and `grade_code` their grade or rank (01.x, VC.x, or CX for an
+    elected commune cadre, who has none): tools.demo.seed files each where it now belongs
+    (migration 0006).
     """
 
     full_name: str
@@ -157,7 +158,7 @@ DEMO_IDENTITIES = DemoIdentities(
         ethnicity_code="44",  # Lô Lô
         unit_code=HOME_COMMUNE_CODE,
         title_code="CC_XA",
-        grade_code="CX",
+        grade_code="01.003",
         phone="+84912000004",
         telegram_id=LEARNER_TELEGRAM_ID,
         source_pool=True,
@@ -169,7 +170,7 @@ DEMO_IDENTITIES = DemoIdentities(
         ethnicity_code="09",  # Dao
         unit_code=HOME_COMMUNE_CODE,
         title_code="CC_XA",
-        grade_code="CX",
+        grade_code="01.004",
         phone=NEWCOMER_PHONE,
         telegram_id=None,
         source_pool=False,
@@ -185,17 +186,17 @@ DEMO_SELF_DECLARED = tuple(
         ethnicity_code=ethnicity,
         unit_code=HOME_COMMUNE_CODE,
         title_code="CC_XA",
-        grade_code="CX",
+        grade_code=grade,
         phone=f"+849120001{n:02d}",
         telegram_id=900010 + n,
         source_pool=False,
         self_declared=True,
     )
-    for n, (name, gender, year, ethnicity) in enumerate(
+    for n, (name, gender, year, ethnicity, grade) in enumerate(
         [
-            ("Vàng Thị Mai", "female", 1996, "08"),  # Mông
-            ("Lù Văn Pao", "male", 1991, "44"),  # Lô Lô
-            ("Nông Thị Hạnh", "female", 1999, "02"),  # Tày
+            ("Vàng Thị Mai", "female", 1996, "08", "01.004"),  # Mông
+            ("Lù Văn Pao", "male", 1991, "44", "01.003"),  # Lô Lô
+            ("Nông Thị Hạnh", "female", 1999, "02", "01.004"),  # Tày
         ],
         start=1,
     )
@@ -480,12 +481,18 @@ def _even(items: Sequence[str]) -> _Pick:
     return _Pick((item, 1.0) for item in items)
 
 
-#: Ethnicity codes (migration 0001) with shares plausible for a northern mountain province.
-_ETHNICITY = _Pick([
-    ("08", 30), ("02", 20), ("09", 15), ("01", 15), ("07", 10),  # Mông Tày Dao Kinh Nùng
+#: Ethnicity codes (migration 0001) with shares plausible for a northern mountain province:
+#: Kinh cadres mostly work in the provincial town, the minorities in their communes (over
+#: the whole roster about 30% Mông, 20% Tày, 15% Dao, 15% Kinh, 10% Nùng).
+_MINORITIES = (
+    ("08", 30), ("02", 20), ("09", 15), ("07", 10),  # Mông Tày Dao Nùng
     ("26", 2.0), ("44", 1.2), ("38", 1.2), ("06", 1.2), ("37", 1.0), ("41", 0.8),
     ("03", 0.6), ("13", 0.6), ("51", 0.5), ("47", 0.5), ("46", 0.4),
-])  # fmt: skip
+)  # fmt: skip
+_ETHNICITY = {
+    "local": _Pick([("01", 9), *_MINORITIES]),
+    "provincial": _Pick([("01", 25), *_MINORITIES]),
+}
 
 _FAMILY_NAMES: dict[str, _Pick] = {
     "01": _Pick([
@@ -599,6 +606,11 @@ _PUBLIC_GRADES: dict[str, _Pick] = {
     "NV": _Pick([("VC.III", 20), ("VC.IV", 80)]),
     "GV": _Pick([("VC.I", 10), ("VC.II", 35), ("VC.III", 55)]),
 }
+#: Commune civil servants hold the grades of the provincial ones, mostly "Chuyên viên".
+_COMMUNE_GRADES = {
+    "CC_XA": _Pick([("01.002", 4), ("01.003", 71), ("01.004", 25)]),
+    "NV": _Pick([("01.004", 20), ("01.005", 80)]),
+}
 #: Leaders are older than staff; (youngest, oldest) age for each leadership title.
 _LEADER_AGES = {
     "BT": (40, 60), "PBT": (36, 59), "CT_UBND": (38, 60), "PCT_UBND": (35, 59),
@@ -624,8 +636,9 @@ def _phone(rand: Callable[[], float]) -> str:
 
 
 def _grade(profile: str, title: str, rng: random.Random) -> str:
+    """Civil servants have a grade, commune ones included; elected commune cadres "CX"."""
     if profile == "local":
-        return "CX"
+        return "CX" if title in _TOP else _COMMUNE_GRADES[title](rng)
     table = _PUBLIC_GRADES if profile in ("public", "school") else _CIVIL_GRADES
     pick = table.get(title) or _CIVIL_GRADES[title]
     return pick(rng)
@@ -689,7 +702,7 @@ def generate_demo_data(seed: int = DEFAULT_SEED, people: int = DEFAULT_PEOPLE) -
             else:
                 age = int(rng.triangular(MIN_AGE, MAX_AGE + 1, _STAFF_AGE_MODE))
             female = rand() < _FEMALE_SHARE[title]
-            ethnicity = _ETHNICITY(rng)
+            ethnicity = _ETHNICITY["local" if profile == "local" else "provincial"](rng)
             name = _full_name(ethnicity, female, rng)
             while name in reserved_names:
                 name = _full_name(ethnicity, female, rng)

@@ -32,7 +32,7 @@ from tools.sandbox.terminal import banner, classes_guide, display_path
 
 #: Any well-formed token: the emulator accepts whatever it is given.
 SANDBOX_TOKEN = "123456:SANDBOX"
-DEMO_PEOPLE = 2000
+DEMO_PEOPLE = 6000
 DEMO_SEED = 2026
 #: The emulator answers a long poll as soon as an update arrives; this only bounds idle polls.
 POLL_TIMEOUT_S = 5
