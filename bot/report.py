@@ -330,7 +330,8 @@ class Summary:
     kinds: list[KindProgress]  # one per kind that has a target or a class, then ALL_KINDS
     months: list[MonthProgress]
     classes: list[ClassFigures]
-    at_risk: list[AtRisk]
+    at_risk: list[AtRisk]  # as of now, so only when the period runs now
+    current: bool = True  # the period runs now
 
     @property
     def total(self) -> KindProgress:

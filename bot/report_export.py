@@ -31,6 +31,8 @@ from bot.training import ALL_KINDS
 
 #: The classes a chart of attendance shows: the lowest rates, where the office should look.
 CHART_CLASSES = 15
+#: The units a coverage chart shows: those with the lowest share of their staff trained.
+CHART_UNITS = 15
 #: Completion needs this share of sessions by default: the line drawn on attendance charts.
 CHART_THRESHOLD = 0.8
 
@@ -81,7 +83,7 @@ def workbook(path: Path, texts: Texts, data: ReportData, tz: tzinfo) -> Path:
         Sheet(texts("report.sheet_kinds"), c.kinds, _kinds(texts, summary),
               notes=[texts("report.note_kinds", last=period.last)]),
         Sheet(texts("report.sheet_months"), c.months, _months(summary)),
-        Sheet(texts("report.sheet_classes"), c.classes, _classes(summary),
+        Sheet(texts("report.sheet_classes"), c.classes, _classes(texts, summary),
               totals=_marks_total(texts, summary)),
         Sheet(texts("report.sheet_sessions"), c.sessions, _sessions(data.sessions),
               totals=_sessions_total(texts, data.sessions)),
@@ -94,9 +96,11 @@ def workbook(path: Path, texts: Texts, data: ReportData, tz: tzinfo) -> Path:
         Sheet(texts("report.sheet_groups"), c.covered,
               (_covered_row(group_label(texts, g.key or "", coverage.young_under), g.covered)
                for g in coverage.groups)),
-        Sheet(texts("report.sheet_grades"), c.covered, _named(texts, coverage.grades),
+        Sheet(texts("report.sheet_grades"), c.covered,
+              _named(texts, coverage.grades, "report.no_grade"),
               totals=_covered_row(texts("report.total"), coverage.total)),
-        Sheet(texts("report.sheet_titles"), c.covered, _named(texts, coverage.titles),
+        Sheet(texts("report.sheet_titles"), c.covered,
+              _named(texts, coverage.titles, "report.no_title"),
               totals=_covered_row(texts("report.total"), coverage.total)),
     ]  # fmt: skip
     return write_workbook(path, cover, sheets, tz)
@@ -206,10 +210,11 @@ def _months(summary: Summary) -> Iterator[list[Value]]:
         yield [m.month, m.opened, m.learners, opened, learners]
 
 
-def _classes(summary: Summary) -> Iterator[list[Value]]:
+def _classes(texts: Texts, summary: Summary) -> Iterator[list[Value]]:
     for c in summary.classes:
         m = c.marks
-        yield [c.code, c.name, c.kind, c.sessions, m.present, m.late, m.excused, m.absent, m.rate]
+        yield [c.code, c.name, kind_label(texts, c.kind), c.sessions, m.present, m.late,
+               m.excused, m.absent, m.rate]  # fmt: skip
 
 
 def _marks_total(texts: Texts, summary: Summary) -> list[Value]:
@@ -252,9 +257,9 @@ def _covered_row(label: str, covered: Covered) -> list[Value]:
     return [label, covered.staff, covered.trained, covered.rate]
 
 
-def _named(texts: Texts, rows: Sequence[NamedCoverage]) -> Iterator[list[Value]]:
+def _named(texts: Texts, rows: Sequence[NamedCoverage], blank: str) -> Iterator[list[Value]]:
     for r in rows:
-        yield _covered_row(r.name or texts("report.not_recorded"), r.covered)
+        yield _covered_row(r.name or texts(blank), r.covered)
 
 
 # --- the charts ---------------------------------------------------------------------------------
@@ -269,12 +274,16 @@ def chart(texts: Texts, view: ReportView, figures: Summary | Coverage) -> bytes:
     if isinstance(figures, Coverage):
         return _coverage_chart(texts, view, figures, period)
     summary = figures
-    if view is ReportView.OVERVIEW:
+    if view is ReportView.OVERVIEW:  # carried over into January first: the total is the text's
         months = [texts.format("{m:short}", m=m.month)[3:] for m in summary.months]
+        opened = [m.opened for m in summary.months]
+        carried = summary.total.managed_to_date - sum(opened)
+        if carried:
+            months, opened = [texts("report.chart_carried"), *months], [carried, *opened]
         target = summary.total.target
         return charts.monthly_progress(
             texts("report.chart_months", period=period), months,
-            [m.opened for m in summary.months], target.classes if target else None,
+            opened, target.classes if target else None,
             monthly=texts("report.chart_opened"), cumulative=texts("report.chart_to_date"),
             target_label=texts("report.chart_target"), empty=empty, language=language,
         )  # fmt: skip
@@ -301,19 +310,18 @@ def chart(texts: Texts, view: ReportView, figures: Summary | Coverage) -> bytes:
 
 
 def _coverage_chart(texts: Texts, view: ReportView, coverage: Coverage, period: str) -> bytes:
-    if view is ReportView.UNITS:
+    if view is ReportView.UNITS:  # the units below the top, the lowest share trained first
         top = min((u.depth for u in coverage.units), default=0)
-        rows = [(u.name, u.subtree.trained, u.subtree.staff)
-                for u in coverage.units if u.depth == top + 1] or [
-            (u.name, u.subtree.trained, u.subtree.staff) for u in coverage.units
-            if u.depth == top]  # fmt: skip
+        below = [u for u in coverage.units if u.depth == top + 1 and u.subtree.staff]
+        below.sort(key=lambda u: (u.subtree.rate or 0.0, fold(u.name)))
+        rows = [(u.name, u.subtree.trained, u.subtree.staff) for u in below[:CHART_UNITS]]
         title = texts("report.chart_units", period=period)
     elif view is ReportView.GROUPS:
         rows = [(group_label(texts, g.key or "", coverage.young_under), g.covered.trained,
                  g.covered.staff) for g in coverage.groups]  # fmt: skip
         title = texts("report.chart_groups", period=period)
     else:
-        rows = [(g.name or texts("report.not_recorded"), g.covered.trained, g.covered.staff)
+        rows = [(g.name or texts("report.no_grade"), g.covered.trained, g.covered.staff)
                 for g in coverage.grades]  # fmt: skip
         title = texts("report.chart_grades", period=period)
     return charts.coverage(

@@ -12,7 +12,6 @@ from bot.report import (
     ClassReport,
     Coverage,
     KindProgress,
-    NamedCoverage,
     Period,
     PeriodKind,
     Summary,
@@ -95,8 +94,9 @@ def overview(texts: Texts, summary: Summary, units: str | None = None) -> str:
               late=marks.late, excused=marks.excused, absent=marks.absent)
         if marks.total else texts("report.attendance_none")
     )  # fmt: skip
-    lines += ["", texts("report.section_risk", count=len(summary.at_risk)), "",
-              texts("report.generated", at=summary.generated_at)]  # fmt: skip
+    if summary.current:
+        lines += ["", texts("report.section_risk", count=len(summary.at_risk))]
+    lines += ["", texts("report.generated", at=summary.generated_at)]
     return "\n".join(lines)
 
 
@@ -154,6 +154,8 @@ def attendance(texts: Texts, summary: Summary) -> str:
 
 def at_risk(texts: Texts, summary: Summary) -> str:
     head = texts("report.risk_heading", count=len(summary.at_risk), at=summary.generated_at)
+    if not summary.current:
+        return texts("report.risk_past", period=period_name(texts, summary.period))
     if not summary.at_risk:
         return head + "\n\n" + texts("report.risk_none")
     lines = []
@@ -209,19 +211,17 @@ def grades(texts: Texts, coverage: Coverage) -> str:
     head = texts("report.grades_heading", period=period_name(texts, coverage.period))
     half = (BUDGET - telegram_length(head)) // 2
     parts = [head]
-    for section, rows in (("report.grades_section", coverage.grades),
-                          ("report.titles_section", coverage.titles)):  # fmt: skip
-        parts.append(texts(section) + "\n" + fitted(texts, _named(texts, rows), half - 40))
+    for section, rows, blank in (
+        ("report.grades_section", coverage.grades, "report.no_grade"),
+        ("report.titles_section", coverage.titles, "report.no_title"),
+    ):
+        lines = [
+            texts("report.named_line", name=r.name or texts(blank), trained=r.covered.trained,
+                  staff=r.covered.staff, share=percent(texts, r.covered.rate))
+            for r in rows
+        ]  # fmt: skip
+        parts.append(texts(section) + "\n" + fitted(texts, lines, half - 40))
     return "\n\n".join(parts)
-
-
-def _named(texts: Texts, rows: Sequence[NamedCoverage]) -> list[str]:
-    return [
-        texts("report.named_line", name=r.name or texts("report.not_recorded"),
-              trained=r.covered.trained, staff=r.covered.staff,
-              share=percent(texts, r.covered.rate))
-        for r in rows
-    ]  # fmt: skip
 
 
 def fitted(texts: Texts, lines: Sequence[str], budget: int, separator: str = "\n") -> str:

@@ -219,7 +219,8 @@ async def send_chart(update: Update, ctx: BotContext, tapped: ReportChart) -> No
     chat = update.effective_chat
     assert chat is not None
     name = report_export.chart_name(ctx.texts, period, tapped.view)
-    await ctx.bot.send_photo(chat.id, InputFile(png, filename=name))
+    caption = ctx.t("report.chart_caption", period=report_text.period_name(ctx.texts, period))
+    await ctx.bot.send_photo(chat.id, InputFile(png, filename=name), caption=caption)
 
 
 async def _data(

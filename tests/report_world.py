@@ -387,8 +387,8 @@ async def expected(db: Database, period: Period, scope_units: set[int] | None) -
             sum(member(persons[p], g) for p in trained))
         for g in PriorityGroup
     }  # fmt: skip
-    at_risk = set()
-    for e in enrolled:
+    at_risk = set()  # as of now, so only in a period running now
+    for e in enrolled if start <= NOW < end else []:
         c = all_classes[e.class_id]
         if (
             e.person_id not in staff

@@ -80,14 +80,15 @@ class ReportService:
             repo = ReportRepository(conn)
             facts = await repo.class_facts(year_start, end, scope)
             classes = await repo.class_marks(start, end, now, scope)
-            at_risk = await repo.at_risk(scope, now)
+            current = start <= now < end
+            at_risk = await repo.at_risk(scope, now) if current else []
         kinds, months = plan_progress(
             facts, plan, scoped=not scope.is_province, start=start, end=end,
             year_start=year_start, months=period.months(), tz=self.tz,
         )  # fmt: skip
         return Summary(
             period=period, plan=plan, scoped=not scope.is_province, generated_at=now,
-            kinds=kinds, months=months, classes=classes, at_risk=at_risk,
+            kinds=kinds, months=months, classes=classes, at_risk=at_risk, current=current,
         )  # fmt: skip
 
     async def sessions(self, actor: Actor, period: Period) -> list[SessionFigures]:
@@ -145,10 +146,9 @@ class ReportService:
 
 
 def _named(rows: dict[int | None, Covered], names: dict[int, str]) -> list[NamedCoverage]:
-    """Named rows by name, the roster's blanks last."""
-    known = sorted(
-        (NamedCoverage(str(k), names.get(k, str(k)), c) for k, c in rows.items() if k is not None),
-        key=lambda n: n.name or "",
-    )
+    """Named rows in the code list's order (grades from the highest, positions as listed),
+    those without one last."""
+    known = [NamedCoverage(str(k), names.get(k, str(k)), rows[k])
+             for k in sorted(k for k in rows if k is not None)]  # fmt: skip
     blank = [NamedCoverage(None, None, rows[None])] if None in rows else []
     return known + blank

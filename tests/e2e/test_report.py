@@ -95,7 +95,7 @@ async def test_an_administrator_reads_every_breakdown_with_the_right_figures(
 
     await admin.tap("Ngạch, chức vụ")
     grades = await admin.expect("Theo ngạch và chức vụ")
-    assert "Chuyên viên chính" in grades.text and "Chưa ghi nhận" in grades.text
+    assert "Chuyên viên chính" in grades.text and "Không thuộc ngạch công chức" in grades.text
 
 
 async def test_typed_dates_make_a_period_and_bad_ones_are_explained(
