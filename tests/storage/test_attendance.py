@@ -24,7 +24,7 @@ from storage.repositories.attendance import AttendanceRepository
 from storage.repositories.classes import ClassRepository
 from storage.schema import held_messages, outbox
 from storage.types import utcnow
-from tests.factories import add_class, add_person, add_role, make_province
+from tests.factories import NEVER_QUIET, add_class, add_person, add_role, make_province
 
 ADMIN = 42
 
@@ -74,6 +74,10 @@ async def test_first_check_in_wins_and_a_roll_call_replaces(db: Database) -> Non
     assert standings[a].total == 5 and standings[a].required == 4
 
 
+#: Quiet hours off: the test must not depend on the hour it runs at.
+ALWAYS = Quiet(defaults=ReminderPrefs(quiet=NEVER_QUIET))
+
+
 async def test_a_warning_goes_to_the_learner_and_their_head_once(db: Database) -> None:
     class_id, (a, _, _), head = await _class_with_learners(db)
     now = utcnow()
@@ -85,12 +89,32 @@ async def test_a_warning_goes_to_the_learner_and_their_head_once(db: Database) -
         await repo.put(sessions[0].id, class_id, {a: Mark.ABSENT},
                        source=MarkSource.ROLL, by=None, at=now)  # fmt: skip
         # 5 sessions, 4 needed: one absence leaves exactly 4 reachable: one more and it fails.
-        assert await warn_if_due(conn, training_class, [a], now, Quiet()) == 1
-        assert await warn_if_due(conn, training_class, [a], now, Quiet()) == 0
+        assert (
+            await warn_if_due(
+                conn, training_class, [a], now, Quiet(defaults=ReminderPrefs(quiet=NEVER_QUIET))
+            )
+            == 1
+        )
+        assert (
+            await warn_if_due(
+                conn, training_class, [a], now, Quiet(defaults=ReminderPrefs(quiet=NEVER_QUIET))
+            )
+            == 0
+        )
         await repo.put(sessions[1].id, class_id, {a: Mark.EXCUSED},
                        source=MarkSource.LEAVE, by=None, at=now)  # fmt: skip
-        assert await warn_if_due(conn, training_class, [a], now, Quiet()) == 1
-        assert await warn_if_due(conn, training_class, [a], now, Quiet()) == 0
+        assert (
+            await warn_if_due(
+                conn, training_class, [a], now, Quiet(defaults=ReminderPrefs(quiet=NEVER_QUIET))
+            )
+            == 1
+        )
+        assert (
+            await warn_if_due(
+                conn, training_class, [a], now, Quiet(defaults=ReminderPrefs(quiet=NEVER_QUIET))
+            )
+            == 0
+        )
         rows = await conn.execute(
             sa.select(outbox.c.chat_id, outbox.c.dedup_key, outbox.c.payload)
             .where(outbox.c.kind == "attendance_warning")

@@ -23,7 +23,7 @@ from storage.repositories.classes import ClassRepository
 from storage.repositories.enrolments import EnrolmentRepository
 from storage.schema import attendance, audit_log, class_sessions, classes, outbox, people
 from storage.types import utcnow
-from tests.factories import Province, add_class, add_person, add_role, make_province
+from tests.factories import NEVER_QUIET, Province, add_class, add_person, add_role, make_province
 
 ADMIN = 42
 LECTURER = 4242
@@ -60,7 +60,8 @@ async def _roll(db: Database, learners: int = 3, *, linked: int = 1, days: int =
     first `linked` of them on Telegram; a unit head over them; a lecturer of the class."""
     now = utcnow().replace(microsecond=0)
     clock = FrozenClock(now)
-    services = Services.build(db, superadmin_ids=frozenset({ADMIN}), clock=clock)
+    # Quiet hours off: the test must not depend on the hour it runs at.
+    services = Services.build(db, superadmin_ids=frozenset({ADMIN}), clock=clock, quiet=NEVER_QUIET)
     province = await make_province(db)
     head = await add_person(db, "Thủ Trưởng", unit_id=province.commune_id, telegram_id=HEAD)
     await add_role(db, head, "unit_head", province.commune_id)

@@ -31,6 +31,9 @@ def _counts() -> list[sa.Column[int]]:
     return [sa.Column(m, sa.Integer, nullable=False, server_default="0") for m in MARKS]
 
 
+_EMPTY = " AND ".join(f"{m} = 0" for m in MARKS)
+
+
 def _apply(row: str, sign: str) -> str:
     """Adds (sign 1) or takes away (sign -1) one mark, given as the trigger's NEW or OLD row."""
     values = ", ".join(f"{sign} * CASE WHEN {row}.mark = '{m}' THEN 1 ELSE 0 END" for m in MARKS)
@@ -39,13 +42,21 @@ def _apply(row: str, sign: str) -> str:
     def summed(table: str) -> str:
         return ", ".join(f"{m} = {table}.{m} + excluded.{m}" for m in MARKS)
 
-    return (
+    added = (
         f"INSERT INTO session_tallies (session_id, {names}) VALUES ({row}.session_id, {values}) "
         f"ON CONFLICT (session_id) DO UPDATE SET {summed('session_tallies')};\n"
         f"INSERT INTO learner_tallies (class_id, person_id, {names}) "
         f"SELECT {row}.class_id, {row}.person_id, {values} FROM class_sessions "
         f"WHERE class_sessions.id = {row}.session_id AND class_sessions.status = 'scheduled' "
         f"ON CONFLICT (class_id, person_id) DO UPDATE SET {summed('learner_tallies')};\n"
+    )
+    if sign == "1":
+        return added
+    # A tally taken back to nothing goes: a person or a session may then be deleted.
+    return added + (
+        f"DELETE FROM session_tallies WHERE session_id = {row}.session_id AND {_EMPTY};\n"
+        f"DELETE FROM learner_tallies WHERE class_id = {row}.class_id "
+        f"AND person_id = {row}.person_id AND {_EMPTY};\n"
     )
 
 
@@ -59,6 +70,7 @@ def _session_status(sign: str) -> str:
         f"SELECT a.class_id, a.person_id, {values} FROM attendance a "
         f"WHERE a.session_id = NEW.id "
         f"ON CONFLICT (class_id, person_id) DO UPDATE SET {summed};\n"
+        f"DELETE FROM learner_tallies WHERE class_id = NEW.class_id AND {_EMPTY};\n"
     )
 
 
