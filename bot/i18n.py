@@ -24,6 +24,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any, Final
@@ -112,7 +113,9 @@ class _Formatter(string.Formatter):
             case "number":
                 return format_decimal(value, locale=self.locale)
             case "percent":  # a share between 0 and 1, to one decimal as reports write it
-                return format_percent(value, "#,##0.0%", locale=self.locale)
+                # Half up, as Excel rounds: 0.8125 reads 81,3% in the chat and the workbook.
+                share = Decimal(str(value)).quantize(Decimal("0.001"), ROUND_HALF_UP)
+                return format_percent(share, "#,##0.0%", locale=self.locale)
             case "date":
                 return format_date(_local_day(value, self.tz), "dd/MM/yyyy", locale=self.locale)
             case "day":  # a day in a timetable, with its weekday

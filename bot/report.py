@@ -12,7 +12,8 @@ independent checks in the tests follow it:
 - *Learners*: enrolments still enrolled (a withdrawn learner no longer counts) in the classes
   managed; *attending*: those of them who attended at least one session of their class;
   *completed*: results with a completing outcome in held classes that ended in the period.
-- Attendance rates: marks of the scheduled sessions that started in the period; a rate is
+- Attendance rates: marks of the scheduled sessions that started in the period, counting
+  the sessions marked (a session nobody took the roll of is not yet a figure); a rate is
   (present + late) / all marks.
 - *Trained* (coverage): people who attended at least one session of a class managed in the
   period (one who withdrew later still took part), counted under the unit they belong to

@@ -82,7 +82,8 @@ def workbook(path: Path, texts: Texts, data: ReportData, tz: tzinfo) -> Path:
     sheets = [
         Sheet(texts("report.sheet_kinds"), c.kinds, _kinds(texts, summary),
               notes=[texts("report.note_kinds", last=period.last)]),
-        Sheet(texts("report.sheet_months"), c.months, _months(summary)),
+        Sheet(texts("report.sheet_months"), c.months, _months(summary),
+              notes=[texts("report.note_months", carried=_carried(summary))]),
         Sheet(texts("report.sheet_classes"), c.classes, _classes(texts, summary),
               totals=_marks_total(texts, summary)),
         Sheet(texts("report.sheet_sessions"), c.sessions, _sessions(data.sessions),
@@ -153,7 +154,7 @@ def _columns(texts: Texts) -> _Columns:
             col("report.column.completion", 11, pct),
         ],
         months=[
-            col("report.column.month", 12, Kind.DATE),
+            col("report.column.month", 12, text),
             col("report.column.opened"),
             col("report.column.month_learners"),
             col("report.column.opened_to_date"),
@@ -202,12 +203,17 @@ def _kinds(texts: Texts, summary: Summary) -> Iterator[list[Value]]:
                k.completed, k.completion]  # fmt: skip
 
 
+def _carried(summary: Summary) -> int:
+    """Classes carried over into January: counted to date, opened in no month."""
+    return summary.total.managed_to_date - sum(m.opened for m in summary.months)
+
+
 def _months(summary: Summary) -> Iterator[list[Value]]:
     opened = learners = 0
     for m in summary.months:
         opened += m.opened
         learners += m.learners
-        yield [m.month, m.opened, m.learners, opened, learners]
+        yield [f"{m.month:%m/%Y}", m.opened, m.learners, opened, learners]
 
 
 def _classes(texts: Texts, summary: Summary) -> Iterator[list[Value]]:
@@ -277,7 +283,7 @@ def chart(texts: Texts, view: ReportView, figures: Summary | Coverage) -> bytes:
     if view is ReportView.OVERVIEW:  # carried over into January first: the total is the text's
         months = [texts.format("{m:short}", m=m.month)[3:] for m in summary.months]
         opened = [m.opened for m in summary.months]
-        carried = summary.total.managed_to_date - sum(opened)
+        carried = _carried(summary)
         if carried:
             months, opened = [texts("report.chart_carried"), *months], [carried, *opened]
         target = summary.total.target

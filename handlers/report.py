@@ -143,8 +143,10 @@ def _views(ctx: BotContext, period: Period, current: ReportView) -> InlineKeyboa
     ]
     buttons.append((ctx.t("report.view_person"), ReportPerson()))
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([(ctx.t("report.xlsx"), ReportWorkbook(token)),
-                 (ctx.t("report.chart"), ReportChart(token, current))])  # fmt: skip
+    files: list[Button] = [(ctx.t("report.xlsx"), ReportWorkbook(token))]
+    if current is not ReportView.RISK:  # a list of people: nothing to draw
+        files.append((ctx.t("report.chart"), ReportChart(token, current)))
+    rows.append(files)
     rows.append([(ctx.t("report.other_period"), ReportPeriods())])
     return inline(rows)
 
@@ -164,6 +166,7 @@ async def _typed(turn: Turn[Any], text: str) -> str:
 
 async def _show_typed(turn: Turn[DatesDraft]) -> None:
     assert turn.draft.period is not None
+    await turn.say(turn.t("report.dates_taken"), await turn.resting_keyboard())
     actor = await turn.ctx.actor(turn.update)
     period = Period.from_token(turn.draft.period)
     text = await render(turn.ctx, actor, period, ReportView.OVERVIEW)
@@ -219,7 +222,9 @@ async def send_chart(update: Update, ctx: BotContext, tapped: ReportChart) -> No
     chat = update.effective_chat
     assert chat is not None
     name = report_export.chart_name(ctx.texts, period, tapped.view)
-    caption = ctx.t("report.chart_caption", period=report_text.period_name(ctx.texts, period))
+    view = ctx.t(dict(VIEWS)[tapped.view])
+    caption = ctx.t("report.chart_caption", view=view,
+                    period=report_text.period_name(ctx.texts, period))  # fmt: skip
     await ctx.bot.send_photo(chat.id, InputFile(png, filename=name), caption=caption)
 
 

@@ -342,29 +342,22 @@ async def expected(db: Database, period: Period, scope_units: set[int] | None) -
     def pick(name: str) -> dict[str, int]:
         return {k: v[name] for k, v in figures.items() if v[name]}
 
+    # sessions marked (by someone in reach) in the period, and those marks, by class
     class_marks: dict[str, list[int]] = {}
-    for s in sessions.values():
-        in_period = s.status == "scheduled" and start <= aware(s.starts_at) < min(end, NOW)
-        if in_period and scope_units is None and s.class_id in held:
-            class_marks.setdefault(all_classes[s.class_id].code, [0, 0, 0, 0, 0])[0] += 1
+    marked: dict[str, set[int]] = defaultdict(set)
     order = ["present", "late", "excused", "absent"]
     for m in marks:
         s = sessions[m.session_id]
         if s.status != "scheduled" or not start <= aware(s.starts_at) < min(end, NOW):
             continue
-        if s.class_id not in held:
+        if s.class_id not in held or m.person_id not in reach:
             continue
-        if m.person_id not in reach:
-            continue
-        row = class_marks.setdefault(all_classes[s.class_id].code, [0, 0, 0, 0, 0])
+        code = all_classes[s.class_id].code
+        row = class_marks.setdefault(code, [0, 0, 0, 0, 0])
         row[1 + order.index(m.mark)] += 1
-    if scope_units is not None:  # sessions counted for the classes their staff were marked in
-        for code, row in class_marks.items():
-            row[0] = sum(
-                1 for s in sessions.values()
-                if all_classes[s.class_id].code == code and s.status == "scheduled"
-                and start <= aware(s.starts_at) < min(end, NOW)
-            )  # fmt: skip
+        marked[code].add(s.id)
+    for code, row in class_marks.items():
+        row[0] = len(marked[code])
 
     trained_all = {
         p for (c, p) in attended

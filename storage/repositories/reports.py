@@ -254,10 +254,10 @@ class ReportRepository:
         held = _held_sessions(start, min(end, now))
         named = (class_sessions.c.class_id, classes.c.code, classes.c.name, classes.c.kind)
         of_class = class_sessions.join(classes, classes.c.id == class_sessions.c.class_id)
-        if scope.is_province:  # sessions and their tallies in one pass
+        if scope.is_province:  # sessions marked (a tally kept) and their tallies in one pass
             rows = await self.conn.execute(
                 sa.select(*named, sa.func.count().label("n"), *_summed(session_tallies))
-                .select_from(of_class.outerjoin(
+                .select_from(of_class.join(
                     session_tallies, session_tallies.c.session_id == class_sessions.c.id))
                 .where(held)
                 .group_by(*named)
@@ -267,29 +267,18 @@ class ReportRepository:
                  for r in rows),
                 key=lambda c: (c.code, c.class_id),
             )  # fmt: skip
-        sessions = {
-            r.class_id: r
-            for r in await self.conn.execute(
-                sa.select(*named, sa.func.count().label("n"))
-                .select_from(of_class)
-                .where(held)
-                .group_by(*named)
-            )
-        }
-        query = (
-            sa.select(class_sessions.c.class_id, *_counted(attendance.c.mark))
-            .select_from(
-                attendance.join(class_sessions, class_sessions.c.id == attendance.c.session_id)
-            )
+        rows = await self.conn.execute(
+            sa.select(*named, sa.func.count(sa.distinct(class_sessions.c.id)).label("n"),
+                      *_counted(attendance.c.mark))
+            .select_from(of_class.join(attendance,
+                                       attendance.c.session_id == class_sessions.c.id))
             .where(held, attendance.c.person_id.in_(_people_in(scope)))
-            .group_by(class_sessions.c.class_id)
+            .group_by(*named)
+        )  # fmt: skip
+        return sorted(
+            (ClassFigures(r.class_id, r.code, r.name, r.kind, int(r.n), _marks(r)) for r in rows),
+            key=lambda c: (c.code, c.class_id),
         )
-        marks = {row.class_id: _marks(row) for row in await self.conn.execute(query)}
-        return [
-            ClassFigures(c, sessions[c].code, sessions[c].name, sessions[c].kind,
-                         int(sessions[c].n), marks[c])
-            for c in sorted(marks, key=lambda c: (sessions[c].code, c))
-        ]  # fmt: skip
 
     async def session_marks(
         self, start: datetime, end: datetime, now: datetime, scope: UnitScope
@@ -302,7 +291,7 @@ class ReportRepository:
                 class_sessions.c.id, classes.c.code, class_sessions.c.starts_at,
                 *_summed(session_tallies),
             ).select_from(
-                base.outerjoin(session_tallies, session_tallies.c.session_id == class_sessions.c.id)
+                base.join(session_tallies, session_tallies.c.session_id == class_sessions.c.id)
             )  # fmt: skip
         else:
             query = (

@@ -117,6 +117,9 @@ async def test_typed_dates_make_a_period_and_bad_ones_are_explained(
         await admin.send(typed)
         await admin.expect(answer)
     await admin.send("25/03/2026 - 05/04/2026")
+    taken = await admin.expect("Đang lập báo cáo")
+    # Back/Cancel go: the main keyboard is back (this administrator, with no profile, has none)
+    assert taken.remove_keyboard or "📈 Báo cáo tiến độ" in str(taken.reply_keyboard)
     summary = await admin.expect("Từ 25/03/2026 đến 05/04/2026")
     carried = want.carried.get("all", 0)
     assert f"{want.new.get('all', 0)} lớp mở mới, {carried} lớp chuyển tiếp" in summary.text
