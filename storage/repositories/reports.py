@@ -317,20 +317,19 @@ class ReportRepository:
 
         The database keeps those who could at best just reach the threshold (bot.attendance's
         rule, in integers: required = ceil(total × pct / 100)); their standing says which."""
+        running = sa.select(classes.c.id).where(
+            classes.c.status.in_([ClassStatus.OPEN.value, ClassStatus.RUNNING.value]),
+            classes.c.starts_at <= now,
+        )
         totals = (
             sa.select(class_sessions.c.class_id, sa.func.count().label("total"))
-            .select_from(class_sessions.join(classes, classes.c.id == class_sessions.c.class_id))
-            .where(
-                classes.c.status.in_([ClassStatus.OPEN.value, ClassStatus.RUNNING.value]),
-                classes.c.starts_at <= now,
-                class_sessions.c.status == SCHEDULED,
-            )
+            .where(class_sessions.c.class_id.in_(running), class_sessions.c.status == SCHEDULED)
             .group_by(class_sessions.c.class_id)
             .subquery()
         )
         t = learner_tallies.c
         attended, missed = t.present + t.late, t.excused + t.absent
-        required = (totals.c.total * classes.c.completion_pct + 99) / 100
+        required = (totals.c.total * classes.c.completion_pct + 99) // 100
         reachable = totals.c.total - missed
         rows = await self.conn.execute(
             sa.select(
@@ -347,7 +346,8 @@ class ReportRepository:
                 .outerjoin(units, units.c.id == people.c.unit_id)
             )
             .where(
-                enrolments.c.status == ENROLLED, missed > 0, attended < required,
+                t.class_id.in_(running), enrolments.c.status == ENROLLED, missed > 0,
+                attended < required,
                 reachable <= required, in_scope(people.c.unit_id, scope),
             )
             .order_by(classes.c.code, people.c.name_search)
