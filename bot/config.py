@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     digest_monthly: str = "1"
     digest_at: time = DEFAULT_AT
     digest_dir: str = ""
+    # An enrolment waiting for its unit head's approval gives its seat back after this many
+    # days (or at the class's enrolment deadline, if sooner).
+    approval_days: int = Field(default=3, ge=1, le=30)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

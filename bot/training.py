@@ -52,12 +52,16 @@ class SessionStatus(StrEnum):
 class EnrolmentStatus(StrEnum):
     ENROLLED = "enrolled"
     WAITLISTED = "waitlisted"
+    PENDING = "pending"  # waits for the unit head's approval, holding its seat
     WITHDRAWN = "withdrawn"
     CANCELLED = "cancelled"  # the class was cancelled
+    DECLINED = "declined"  # the learner declined a nomination
+    REJECTED = "rejected"  # the unit head did not approve
+    EXPIRED = "expired"  # nobody decided in time; the seat went back
 
 
 #: Enrolments that hold (or wait for) a seat.
-ACTIVE_ENROLMENT = (EnrolmentStatus.ENROLLED, EnrolmentStatus.WAITLISTED)
+ACTIVE_ENROLMENT = (EnrolmentStatus.ENROLLED, EnrolmentStatus.WAITLISTED, EnrolmentStatus.PENDING)
 
 
 class PriorityGroup(StrEnum):
@@ -332,6 +336,8 @@ class TrainingClass:
     #: completion needs this share (percent) of the sessions attended.
     late_after: int = DEFAULT_LATE_AFTER
     completion_pct: int = DEFAULT_COMPLETION
+    #: Enrolments wait for the learner's unit head to approve them.
+    requires_approval: bool = False
 
     @property
     def seats_left(self) -> int:
@@ -381,6 +387,7 @@ class NewClass:
     status: ClassStatus = ClassStatus.PLANNED
     late_after: int = DEFAULT_LATE_AFTER
     completion_pct: int = DEFAULT_COMPLETION
+    requires_approval: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,6 +99,8 @@ people = sa.Table(
     sa.Column("ethnicity_id", Id, sa.ForeignKey("ethnicities.id")),
     sa.Column("phone", sa.String(20), index=True),
     sa.Column("telegram_id", sa.BigInteger, unique=True),
+    # The office's own code for the person (mã cán bộ): roster imports update by it.
+    sa.Column("staff_code", sa.String(32), unique=True),
     sa.Column("source", sa.String(10), nullable=False),
     sa.Column("verified", sa.Boolean, nullable=False, default=False),
     sa.Column("verified_by", Id, sa.ForeignKey("people.id")),
@@ -330,6 +332,8 @@ classes = sa.Table(
     # completes by attending this share (percent) of the sessions.
     sa.Column("late_after", sa.SmallInteger, nullable=False, server_default="15"),
     sa.Column("completion_pct", sa.SmallInteger, nullable=False, server_default="80"),
+    # An enrolment waits for the learner's unit head to approve it (holding its seat).
+    sa.Column("requires_approval", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_by", sa.BigInteger),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
@@ -413,13 +417,41 @@ enrolments = sa.Table(
     # The waitlist ticket: first come, first served (the position is the rank among those
     # still waiting).
     sa.Column("ticket", sa.Integer),
+    # The unit head who nominated the learner (cử đi học); such an enrolment needs no approval.
+    sa.Column("nominated_by", Id, sa.ForeignKey("people.id")),
+    # Who approved or rejected a pending enrolment, and when.
+    sa.Column("decided_by", Id, sa.ForeignKey("people.id")),
+    sa.Column("decided_at", UTCDateTime),
+    # A pending enrolment gives its seat back then, unless decided before.
+    sa.Column("expires_at", UTCDateTime),
+    # Why a learner declined a nomination, or a unit head rejected an enrolment.
+    sa.Column("reason", sa.String(300)),
+    # When a nominated learner was told (one not yet on Telegram: when they first came).
+    sa.Column("told_at", UTCDateTime),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.CheckConstraint(
-        "status IN ('enrolled', 'waitlisted', 'withdrawn', 'cancelled')", name="status"
+        "status IN ('enrolled', 'waitlisted', 'pending', 'withdrawn', 'cancelled', "
+        "'declined', 'rejected', 'expired')",
+        name="status",
     ),
     sa.UniqueConstraint("class_id", "person_id"),
     sa.Index("ix_enrolments_class_id_status_ticket", "class_id", "status", "ticket"),
+    sa.Index("ix_enrolments_status_expires_at", "status", "expires_at"),
+)
+
+#: A class's deep link for posters and Zalo groups: an opaque token, never the class's id;
+#: a revoked token leads nowhere (a new one can be made).
+class_links = sa.Table(
+    "class_links",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("class_id", Id, sa.ForeignKey("classes.id"), nullable=False, index=True),
+    sa.Column("token", sa.String(32), nullable=False, unique=True),
+    sa.Column("created_by", sa.BigInteger),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("revoked_by", sa.BigInteger),
+    sa.Column("revoked_at", UTCDateTime),
 )
 
 #: An administrator's leave for one person to take a class despite the duplicated-training

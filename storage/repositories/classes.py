@@ -114,6 +114,7 @@ def _class(
         cancelled_reason=row.cancelled_reason,
         late_after=row.late_after,
         completion_pct=row.completion_pct,
+        requires_approval=row.requires_approval,
     )
 
 
@@ -191,6 +192,7 @@ class ClassRepository:
                 status=new.status.value,
                 late_after=new.late_after,
                 completion_pct=new.completion_pct,
+                requires_approval=new.requires_approval,
                 created_by=by,
                 created_at=now,
                 updated_at=now,
