@@ -111,6 +111,8 @@ class ClassEventKind(StrEnum):
     SESSION_PLACE = "session_place"
     CLASS_CANCELLED = "class_cancelled"
     PROMOTED = "promoted"
+    #: A session added to a class that has learners (an imported timetable).
+    SESSION_ADDED = "session_added"
 
 
 @dataclass(frozen=True, slots=True)

@@ -417,6 +417,8 @@ class SessionChange:
     cancelled: bool
     old_place: Place
     new_place: Place
+    #: A session new to the class (its timetable imported): told with its time and place.
+    added: bool = False
 
     @property
     def days(self) -> list[datetime]:
@@ -431,9 +433,12 @@ def session_changes(
     first time to the last); a session moved and moved back is left out."""
     was: dict[int, dict[str, Any]] = {}
     now: dict[int, dict[str, Any]] = {}
+    added: set[int] = set()
     for event in events:
         if event.session_id is None:
             continue
+        if event.kind is ClassEventKind.SESSION_ADDED:
+            added.add(event.session_id)
         earliest = was.setdefault(event.session_id, {})
         for name, value in event.before.items():
             earliest.setdefault(name, value)
@@ -444,6 +449,8 @@ def session_changes(
     found: list[SessionChange] = []
     for sid, before in was.items():
         after = {**before, **now[sid]}
+        if sid in added:  # new: nothing to compare with, what it is now is told
+            before = after
         old_place, new_place = (
             session_place(
                 state.get("room"), state.get("link"), c.format, c.location, c.meeting_link
@@ -457,16 +464,34 @@ def session_changes(
             new_start=datetime.fromisoformat(after["starts_at"]),
             new_end=datetime.fromisoformat(after.get("ends_at", after["starts_at"])),
             moved=moved, cancelled=after["cancelled"], old_place=old_place, new_place=new_place,
+            added=sid in added,
         )  # fmt: skip
-        if change.cancelled or change.moved or new_place != old_place:
+        if change.added:
+            if not change.cancelled:  # added and cancelled before anyone heard: nothing
+                found.append(change)
+        elif change.cancelled or change.moved or new_place != old_place:
             found.append(change)
     return found
+
+
+#: New sessions a notice lists one by one; the others are counted (the timetable has them).
+ADDED_LISTED = 10
 
 
 def change_lines(changes: Sequence[SessionChange], *, shows_link: bool) -> list[Text]:
     """The changes as a notice tells them, each with the old and the new time or place."""
     lines: list[Text] = []
+    added = [change for change in changes if change.added]
+    for change in added[:ADDED_LISTED]:
+        lines.append({"key": "change.added", "params": {
+            "at": moment(change.new_start), "end": moment(change.new_end),
+            "place": place_words(change.new_place, shows_link=shows_link),
+        }})  # fmt: skip
+    if len(added) > ADDED_LISTED:
+        lines.append({"key": "change.added_more", "params": {"count": len(added) - ADDED_LISTED}})
     for change in changes:
+        if change.added:
+            continue
         if change.cancelled:
             lines.append({"key": "change.cancelled", "params": {"at": moment(change.old_start)}})
             continue

@@ -1,0 +1,160 @@
+"""One row's cells read with the bot's own parsers: a bad cell becomes a RowError naming its
+row and column, and the row goes on being read so that the office sees every mistake at once."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from datetime import date
+from typing import Any, Generic, TypeVar
+
+from bot.errors import DomainError, InvalidInput
+from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalog, t
+from bot.imports.model import ImportKind, RowError, SourceRow
+from bot.services.planning import clean_code
+from bot.text_search import fold
+
+T = TypeVar("T")
+V = TypeVar("V")
+
+#: How often the progress callback hears how far the rows have been read.
+PROGRESS_EVERY = 500
+#: A cell listing several codes separates them with commas, semicolons or line breaks.
+_LIST = re.compile(r"[,;\n]+")
+
+
+def words(text: str) -> str:
+    """ "🏫 Trực tiếp" → "truc tiep": what a typed choice is compared by."""
+    return " ".join(re.findall(r"[a-z0-9]+", fold(text)))
+
+
+def catalog_text(language: str, key: str) -> str:
+    template = catalog(language)[key]
+    assert isinstance(template, str), key
+    return template
+
+
+class Choice(Generic[V]):
+    """A cell naming one value by its words in any catalog language, without diacritics or
+    emoji ("Tập trung", "tap trung", "On site")."""
+
+    def __init__(self, keys: Mapping[str, V]) -> None:
+        self.values: dict[str, V] = {}
+        for language in LANGUAGES:
+            for key, value in keys.items():
+                self.values.setdefault(words(catalog_text(language, key)), value)
+        labels = (_label(catalog_text(DEFAULT_LANGUAGE, key)) for key in keys)
+        self.shown = " / ".join(dict.fromkeys(labels))
+
+    def parse(self, raw: str) -> V:
+        found = self.values.get(words(raw))
+        if found is None:
+            raise InvalidInput("import.error.cell.choice", typed=raw[:40], choices=self.shown)
+        return found
+
+
+def _label(text: str) -> str:
+    """A catalog label without its leading emoji: what the office writes in a cell."""
+    return text.lstrip("".join(c for c in text if not (c.isalnum() or c.isspace()))).strip()
+
+
+class RowReader:
+    """Reads the cells of one row, keeping every error found on it."""
+
+    def __init__(self, row: SourceRow) -> None:
+        self.row = row
+        self.errors: list[RowError] = []
+
+    def text(self, column: str) -> str:
+        return self.row.cells.get(column, "").strip()
+
+    def read(self, column: str, parse: Callable[[str], T], *, required: bool = False) -> T | None:
+        """The cell parsed; None when it is empty (an error if required) or bad."""
+        raw = self.text(column)
+        if not raw:
+            if required:
+                self.fail(column, "import.error.cell.required")
+            return None
+        try:
+            return parse(raw)
+        except DomainError as error:
+            self.errors.append(RowError.of(self.row.number, column, error))
+            return None
+
+    def fail(self, column: str | None, key: str, **params: Any) -> None:
+        self.errors.append(RowError(self.row.number, column, key, params))
+
+    def codes(self, column: str) -> list[str]:
+        """A cell listing codes ("SNV, XA.DONGVAN"); each well formed, else an error."""
+        found: list[str] = []
+        for part in _LIST.split(self.text(column)):
+            if part.strip():
+                code = self.read_value(column, part, clean_code)
+                if code is not None and code not in found:
+                    found.append(code)
+        return found
+
+    def check(self, column: str, rule: Callable[[], None]) -> None:
+        """A rule across cells (a deadline after the opening), its error on `column`."""
+        try:
+            rule()
+        except DomainError as error:
+            self.errors.append(RowError.of(self.row.number, column, error))
+
+    def staff(self, column: str) -> list[str]:
+        """A cell listing staff codes (mã cán bộ), compared without case."""
+        return list(dict.fromkeys(p.strip().upper() for p in _LIST.split(self.text(column))
+                                  if p.strip()))  # fmt: skip
+
+    def read_value(self, column: str, raw: str, parse: Callable[[str], T]) -> T | None:
+        try:
+            return parse(raw)
+        except DomainError as error:
+            self.errors.append(RowError.of(self.row.number, column, error))
+            return None
+
+
+#: A column's header text: `import.col.<kind>.<column>` (model.Column).
+HEADER = "import.col.{kind}.{column}"
+
+
+def header(kind: ImportKind, column: str) -> str:
+    """A column's header in Vietnamese, as the notes of a dry run name it."""
+    return catalog_text(DEFAULT_LANGUAGE, HEADER.format(kind=kind.value, column=column))
+
+
+def note(key: str, **params: Any) -> str:
+    """A line for the dry run's samples, in Vietnamese, as plain text (whoever shows it
+    escapes it)."""
+    return html.unescape(t(DEFAULT_LANGUAGE, key, **params))
+
+
+def changed_note(row: int, kind: ImportKind, changes: Iterable[tuple[str, object, object]]) -> str:
+    """ "Dòng 12: Sĩ số: 40 → 50; Đi muộn sau (phút): 15 → 10"."""
+    parts = [
+        note("import.row_note.change", what=header(kind, column), before=_shown(before),
+             after=_shown(after))
+        for column, before, after in changes
+    ]  # fmt: skip
+    return note("import.row_note.row", row=row, changes="; ".join(parts))
+
+
+def _shown(value: object) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    return str(value)
+
+
+def duplicates(keys: Sequence[tuple[int, Hashable]]) -> dict[int, int]:
+    """Row number → the earlier row with the same key, for every repeated key of a file."""
+    first: dict[Hashable, int] = {}
+    repeated: dict[int, int] = {}
+    for number, key in keys:
+        if key in first:
+            repeated[number] = first[key]
+        else:
+            first[key] = number
+    return repeated
