@@ -91,8 +91,8 @@ class _Row:
 
 
 class ClassImporter:
-    kind = ImportKind.CLASSES
-    columns = (
+    kind: ImportKind = ImportKind.CLASSES
+    columns: Sequence[Column] = (
         Column("code", required=True, example="CV.2026.01"),
         Column("name", required=True, example="Bồi dưỡng ngạch chuyên viên khóa 1"),
         Column("programme", required=True, example="CT.CV"),

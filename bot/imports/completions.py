@@ -33,8 +33,8 @@ class _Row:
 
 
 class CompletionImporter:
-    kind = ImportKind.COMPLETIONS
-    columns = (
+    kind: ImportKind = ImportKind.COMPLETIONS
+    columns: Sequence[Column] = (
         Column("staff_code", required=True, example="CB000123"),
         Column("programme", required=True, example="CT.CV"),
         Column("class_name", example="Lớp bồi dưỡng ngạch chuyên viên khóa 3"),

@@ -45,8 +45,8 @@ class _PlanRows:
 
 
 class PlanImporter:
-    kind = ImportKind.PLAN
-    columns = (
+    kind: ImportKind = ImportKind.PLAN
+    columns: Sequence[Column] = (
         Column("year", required=True, example="2026"),
         Column("name", required=True, example="Kế hoạch đào tạo, bồi dưỡng CBCCVC năm 2026"),
         Column("kind", required=True, example="Tổng"),

@@ -45,8 +45,8 @@ class _Row:
 
 
 class ProgrammeImporter:
-    kind = ImportKind.PROGRAMMES
-    columns = (
+    kind: ImportKind = ImportKind.PROGRAMMES
+    columns: Sequence[Column] = (
         Column("code", required=True, example="CT.CV"),
         Column("name", required=True, example="Bồi dưỡng ngạch chuyên viên"),
         Column("kind", required=True, example="Bồi dưỡng theo ngạch"),

@@ -60,8 +60,8 @@ class _Slot:
 
 
 class SessionImporter:
-    kind = ImportKind.SESSIONS
-    columns = (
+    kind: ImportKind = ImportKind.SESSIONS
+    columns: Sequence[Column] = (
         Column("class", required=True, example="CV.2026.01"),
         Column("date", required=True, example="02/03/2026"),
         Column("start", required=True, example="07:30"),
