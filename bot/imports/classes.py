@@ -89,6 +89,21 @@ class _Row:
     units: list[str] = field(default_factory=list)
     lecturers: list[str] = field(default_factory=list)
 
+    @property
+    def refs(self) -> _Refs:
+        return _Refs(self.number, self.programme, self.year, self.units, self.lecturers)
+
+
+@dataclass(frozen=True, slots=True)
+class _Refs:
+    """What a row refers to, checked even when other cells of the row are wrong."""
+
+    number: int
+    programme: str | None
+    year: int | None
+    units: list[str]
+    lecturers: list[str]
+
 
 class ClassImporter:
     kind: ImportKind = ImportKind.CLASSES
@@ -128,12 +143,15 @@ class ClassImporter:
         now = self.clock.now()
         today = now.astimezone(self.tz).date()
         found: list[_Row] = []
+        refs: list[_Refs] = []
         for done, source in enumerate(rows, 1):
             read = RowReader(source)
-            checked = self._read(read, today)
+            checked, refers = self._read(read, today)
             outcome.errors += read.errors
             if checked is not None:
                 found.append(checked)
+            else:
+                refs.append(refers)
             if done % PROGRESS_EVERY == 0:
                 await progress(done)
         repeated = duplicates([(r.number, r.code) for r in found])
@@ -142,16 +160,17 @@ class ClassImporter:
                 RowError(number, "code", "import.error.cell.duplicate", {"first": first})
             )
         found = [r for r in found if r.number not in repeated]
-        world = await _World.read(conn, found)
+        world = await _World.read(conn, found, refs)
+        for refers in refs:
+            world.resolve(refers, outcome.errors)
         adds: list[NewClass] = []
         updates: list[tuple[int, SavedClass, dict[str, Any]]] = []
         for row in found:
             errors_before = len(outcome.errors)
-            resolved = world.resolve(row, outcome.errors)
+            programme, plan, unit_ids, lecturer_ids = world.resolve(row.refs, outcome.errors)
             saved = world.classes.get(row.code)
-            if len(outcome.errors) > errors_before or resolved is None:
+            if len(outcome.errors) > errors_before or programme is None or plan is None:
                 continue
-            programme, plan, unit_ids, lecturer_ids = resolved
             if saved is None:
                 new = self._new(outcome, row, programme, plan, unit_ids, lecturer_ids, now)
                 if new is not None:
@@ -167,9 +186,10 @@ class ClassImporter:
         if save and outcome.clean:
             await self._save(conn, outcome, adds, updates, actor_telegram_id)
             outcome.saved = outcome.clean
+        outcome.errors.sort(key=lambda e: e.row)
         return outcome
 
-    def _read(self, read: RowReader, today: date) -> _Row | None:
+    def _read(self, read: RowReader, today: date) -> tuple[_Row | None, _Refs]:
         code = read.read("code", clean_code, required=True)
         name = read.read("name", clean_name, required=True)
         programme = read.read("programme", clean_code, required=True)
@@ -199,13 +219,14 @@ class ClassImporter:
             _check_place(read, fmt)
         if opens is not None and deadline is not None:
             read.check("enrol_deadline", lambda: check_window(opens, deadline))
+        refs = _Refs(read.row.number, programme, year, units, lecturers)
         if read.errors:
-            return None
+            return None, refs
         assert code and name and programme and year and fmt and capacity and deadline
         return _Row(
             read.row.number, code, name, programme, year, fmt, capacity, deadline, opens,
             location, link, organiser, approval, late_after, completion, units, lecturers,
-        )  # fmt: skip
+        ), refs  # fmt: skip
 
     def _new(
         self,
@@ -368,29 +389,32 @@ class _World:
     lecturers: frozenset[int]
 
     @classmethod
-    async def read(cls, conn: AsyncConnection, rows: Sequence[_Row]) -> _World:
+    async def read(
+        cls, conn: AsyncConnection, rows: Sequence[_Row], refs: Sequence[_Refs]
+    ) -> _World:
         imports = TrainingImportRepository(conn)
+        every = [*refs, *(r.refs for r in rows)]
         return cls(
             classes=await imports.classes_by_code(r.code for r in rows),
             programmes={p.code: p for p in await ProgrammeRepository(conn).all()},
             plans={p.year: p for p in await PlanRepository(conn).all()},
-            units=await imports.unit_ids(u for r in rows for u in r.units),
-            staff=await imports.staff_ids(s for r in rows for s in r.lecturers),
+            units=await imports.unit_ids(u for r in every for u in r.units),
+            staff=await imports.staff_ids(s for r in every for s in r.lecturers),
             lecturers=frozenset(await RoleRepository(conn).holders(Role.LECTURER)),
         )
 
     def resolve(
-        self, row: _Row, errors: list[RowError]
-    ) -> tuple[Programme, Plan, tuple[int, ...], tuple[int, ...]] | None:
+        self, row: _Refs, errors: list[RowError]
+    ) -> tuple[Programme | None, Plan | None, tuple[int, ...], tuple[int, ...]]:
         """The row's programme, plan, audience units and lecturers; each unknown one is an
-        error of its column."""
+        error of its column (one not read is not looked for)."""
         n = row.number
-        programme = self.programmes.get(row.programme)
-        if programme is None:
+        programme = self.programmes.get(row.programme) if row.programme else None
+        if row.programme and programme is None:
             errors.append(RowError(n, "programme", "import.error.class.programme_unknown",
                                    {"code": row.programme}))  # fmt: skip
-        plan = self.plans.get(row.year)
-        if plan is None:
+        plan = self.plans.get(row.year) if row.year else None
+        if row.year and plan is None:
             errors.append(RowError(n, "plan_year", "import.error.class.plan_unknown",
                                    {"year": row.year}))  # fmt: skip
         unit_ids: list[int] = []
@@ -411,6 +435,4 @@ class _World:
                                        {"code": code}))  # fmt: skip
             else:
                 lecturer_ids.append(person_id)
-        if programme is None or plan is None:
-            return None
         return programme, plan, tuple(sorted(unit_ids)), tuple(sorted(lecturer_ids))

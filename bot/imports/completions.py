@@ -57,6 +57,8 @@ class CompletionImporter:
         outcome = Outcome(self.kind, rows=len(rows))
         today = self.clock.now().astimezone(self.tz).date()
         found: list[_Row] = []
+        #: Rows with a bad cell: their person and programme are still looked for.
+        unread: list[tuple[int, str | None, str | None]] = []
         for done, source in enumerate(rows, 1):
             read = RowReader(source)
             staff = read.staff("staff_code")
@@ -70,6 +72,8 @@ class CompletionImporter:
             outcome.errors += read.errors
             if not read.errors and programme and day:
                 found.append(_Row(source.number, staff[0], programme, class_name, day))
+            else:
+                unread.append((source.number, staff[0] if len(staff) == 1 else None, programme))
             if done % PROGRESS_EVERY == 0:
                 await progress(done)
         repeated = duplicates([(r.number, (r.staff_code, r.programme, r.completed_on))
@@ -79,8 +83,11 @@ class CompletionImporter:
                 RowError(number, "completed_on", "import.error.cell.duplicate", {"first": first})
             )
         imports = TrainingImportRepository(conn)
-        people = await imports.staff_ids(r.staff_code for r in found)
+        people = await imports.staff_ids([*(r.staff_code for r in found),
+                                          *(code for _, code, _ in unread if code)])  # fmt: skip
         programmes = {p.code: p.id for p in await ProgrammeRepository(conn).all()}
+        for number, staff_code, programme_code in unread:
+            _known(outcome, number, staff_code, programme_code, people, programmes)
         saved = await imports.completions_of(people.values())
         adds: list[dict[str, object]] = []
         renames: list[tuple[int, str | None]] = []
@@ -88,15 +95,8 @@ class CompletionImporter:
             if row.number in repeated:
                 continue
             person_id, programme_id = people.get(row.staff_code), programmes.get(row.programme)
-            if person_id is None:
-                outcome.errors.append(RowError(row.number, "staff_code",
-                                               "import.error.cell.staff_unknown",
-                                               {"code": row.staff_code}))  # fmt: skip
-            if programme_id is None:
-                outcome.errors.append(RowError(row.number, "programme",
-                                               "import.error.completion.programme_unknown",
-                                               {"code": row.programme}))  # fmt: skip
             if person_id is None or programme_id is None:
+                _known(outcome, row.number, row.staff_code, row.programme, people, programmes)
                 continue
             before = saved.get((person_id, programme_id, row.completed_on))
             if before is None:
@@ -122,7 +122,20 @@ class CompletionImporter:
             for completion_id, class_name in renames:
                 await imports.rename_completion(completion_id, class_name)
             outcome.saved = True
+        outcome.errors.sort(key=lambda e: e.row)
         return outcome
+
+
+def _known(outcome: Outcome, number: int, staff_code: str | None, programme: str | None,
+           people: dict[str, int], programmes: dict[str, int]) -> None:  # fmt: skip
+    """A staff code or programme code the database does not know is an error of its cell."""
+    if staff_code and staff_code not in people:
+        outcome.errors.append(RowError(number, "staff_code", "import.error.cell.staff_unknown",
+                                       {"code": staff_code}))  # fmt: skip
+    if programme and programme not in programmes:
+        outcome.errors.append(RowError(number, "programme",
+                                       "import.error.completion.programme_unknown",
+                                       {"code": programme}))  # fmt: skip
 
 
 def _completed_on(raw: str, today: date) -> date:

@@ -92,6 +92,7 @@ class PlanImporter:
             for year, plan_rows in sorted(years.items()):
                 await self._save(conn, plan_rows, year, saved.get(year), actor_telegram_id)
             outcome.saved = True
+        outcome.errors.sort(key=lambda e: e.row)
         return outcome
 
     def _read(self, read: RowReader, today: date, years: dict[int, _PlanRows]) -> _TargetRow | None:

@@ -115,6 +115,7 @@ class ProgrammeImporter:
         if save and outcome.clean:
             await self._save(conn, writes, actor_telegram_id)
             outcome.saved = True
+        outcome.errors.sort(key=lambda e: e.row)
         return outcome
 
     async def _save(

@@ -89,12 +89,16 @@ class SessionImporter:
         now = self.clock.now()
         today = now.astimezone(self.tz).date()
         found: list[_Row] = []
+        #: Rows with a bad cell, and their class's code: the class is still looked for.
+        unread: list[tuple[int, str]] = []
         for done, source in enumerate(rows, 1):
             read = RowReader(source)
             checked = self._read(read, today)
             outcome.errors += read.errors
             if checked is not None:
                 found.append(checked)
+            elif code := _quiet_code(read.text("class")):
+                unread.append((source.number, code))
             if done % PROGRESS_EVERY == 0:
                 await progress(done)
         repeated = duplicates([(r.number, (r.class_code, r.starts_at)) for r in found])
@@ -104,7 +108,14 @@ class SessionImporter:
             )
         found = [r for r in found if r.number not in repeated]
         imports = TrainingImportRepository(conn)
-        classes = await imports.classes_by_code(r.class_code for r in found)
+        classes = await imports.classes_by_code(
+            [*(r.class_code for r in found), *(code for _, code in unread)]
+        )
+        for number, code in unread:
+            if code not in classes:
+                outcome.errors.append(RowError(number, "class",
+                                               "import.error.session.class_unknown",
+                                               {"code": code}))  # fmt: skip
         staff = await imports.staff_ids(r.lecturer for r in found if r.lecturer)
         lecturers = frozenset(await RoleRepository(conn).holders(Role.LECTURER))
         saved = await ClassRepository(conn).sessions_of(
@@ -169,6 +180,7 @@ class SessionImporter:
             by_id = {c.training_class.id: c for c in classes.values()}
             await self._save(conn, by_id, adds, updates, actor_telegram_id, now)
             outcome.saved = True
+        outcome.errors.sort(key=lambda e: e.row)
         return outcome
 
     def _read(self, read: RowReader, today: date) -> _Row | None:
@@ -327,6 +339,14 @@ def _changes(saved: Session, new: NewSession) -> dict[str, Any]:
     return {
         name: getattr(new, name) for name in _COLUMN if getattr(new, name) != getattr(saved, name)
     }
+
+
+def _quiet_code(raw: str) -> str | None:
+    """A class code read again for the lookup alone: a bad one was reported already."""
+    try:
+        return clean_code(raw)
+    except DomainError:
+        return None
 
 
 def _closed(c: SavedClass) -> DomainError | None:

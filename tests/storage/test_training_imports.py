@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from python_calamine import CalamineWorkbook
 
 from bot.clock import FrozenClock
+from bot.imports.cells import header
 from bot.imports.classes import ClassImporter
 from bot.imports.completions import CompletionImporter
 from bot.imports.model import Importer, Outcome, SourceRow
@@ -32,8 +35,10 @@ from storage.schema import (
     plans,
     programmes,
 )
-from tests.factories import add_class, add_person, add_role, count, make_province
+from tests.factories import add_class, add_person, add_role, add_unit, count, make_province
 from tests.storage.test_reminders import chats, local, world
+from tools.demo.data import HOME_COMMUNE_CODE
+from tools.demo.import_files import write_import_files
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 #: Today for every test: 10/01/2026, 08:00 in the province.
@@ -141,8 +146,8 @@ async def test_plan_bad_cells_name_their_row_and_column_and_nothing_is_saved(db:
         (4, "year", "planning.year_range"),
         (4, "approved_by", "import.error.plan.approval_pair"),
         (5, "name", "import.error.plan.name_differs"),
-        (7, "approved_on", "planning.approval_ahead"),
         (6, "kind", "import.error.cell.duplicate"),
+        (7, "approved_on", "planning.approval_ahead"),
     ]
     assert outcome.errors[0].params["choices"].startswith("Tổng / Bồi dưỡng cập nhật kiến thức")
     assert await count(db, plans) == 0
@@ -295,6 +300,11 @@ async def test_class_rows_with_unknown_references_and_bad_cells(db: Database) ->
     )  # fmt: skip
     outcome = await run(db, ClassImporter(clock(), TZ), bad)
     assert errors(outcome) == [
+        (2, "programme", "import.error.class.programme_unknown"),
+        (2, "plan_year", "import.error.class.plan_unknown"),
+        (2, "audience", "import.error.cell.unit_unknown"),
+        (2, "lecturers", "import.error.cell.not_lecturer"),
+        (2, "lecturers", "import.error.cell.staff_unknown"),
         (3, "format", "import.error.cell.choice"),
         (3, "meeting_link", "planning.link_format"),
         (3, "capacity", "planning.count_range"),
@@ -302,14 +312,9 @@ async def test_class_rows_with_unknown_references_and_bad_cells(db: Database) ->
         (3, "requires_approval", "import.error.cell.choice"),
         (4, "location", "import.error.class.place_unused"),
         (4, "enrol_deadline", "planning.deadline_order"),
+        (5, "enrol_deadline", "planning.in_the_past"),
         (6, "name", "planning.name_length"),
         (6, "meeting_link", "import.error.class.place_needed"),
-        (2, "programme", "import.error.class.programme_unknown"),
-        (2, "plan_year", "import.error.class.plan_unknown"),
-        (2, "audience", "import.error.cell.unit_unknown"),
-        (2, "lecturers", "import.error.cell.not_lecturer"),
-        (2, "lecturers", "import.error.cell.staff_unknown"),
-        (5, "enrol_deadline", "planning.in_the_past"),
     ]
     assert await count(db, classes) == 0
 
@@ -372,18 +377,18 @@ async def test_session_overlaps_and_bad_rows_are_refused(db: Database) -> None:
     )
     outcome = await run(db, SessionImporter(clock(), TZ), bad)
     assert errors(outcome) == [
+        (2, "start", "import.error.session.overlap"),
+        (4, "start", "import.error.session.overlap"),
         (5, "end", "error.slot_order"),
         (6, "date", "error.date_invalid"),
         (6, "start", "error.time_format"),
         (6, "end", "import.error.cell.required"),
-        (10, "start", "import.error.cell.duplicate"),
         (7, "date", "planning.in_the_past"),
         (8, "class", "import.error.session.class_unknown"),
         (9, "class", "planning.already_cancelled"),
-        (2, "start", "import.error.session.overlap"),
-        (4, "start", "import.error.session.overlap"),
+        (10, "start", "import.error.cell.duplicate"),
     ]
-    assert outcome.errors[-2].params["start"] == starts.astimezone(UTC)
+    assert outcome.errors[0].params["start"] == starts.astimezone(UTC)
     assert await count(db, class_sessions) == 3
 
 
@@ -421,14 +426,14 @@ async def test_completions_of_the_past_once_each(db: Database) -> None:
     )
     outcome = await run(db, importer, bad)
     assert errors(outcome) == [
+        (2, "staff_code", "import.error.cell.staff_unknown"),
+        (2, "programme", "import.error.completion.programme_unknown"),
         (3, "completed_on", "import.error.completion.day_range"),
         (4, "completed_on", "error.date_format"),
         (4, "staff_code", "import.error.completion.one_person"),
         (5, "staff_code", "import.error.cell.required"),
         (5, "programme", "import.error.cell.required"),
         (5, "completed_on", "import.error.cell.required"),
-        (2, "staff_code", "import.error.cell.staff_unknown"),
-        (2, "programme", "import.error.completion.programme_unknown"),
     ]
     assert await count(db, completions) == 2
 
@@ -465,3 +470,46 @@ async def test_learners_hear_of_sessions_added_to_their_class(db: Database) -> N
     async with db.read() as conn:
         handled = list(await conn.scalars(sa.select(class_events.c.handled_at)))
     assert len(handled) == 2 and all(handled)
+
+
+def _read_sheet(path: Path, importer: Importer) -> list[SourceRow]:
+    """The example file read back as the import's reader gives rows: by header, dates as
+    dd/mm/yyyy, whole numbers without ".0" (enough of the reader for these files)."""
+    table = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+    keys = {header(importer.kind, c.key): c.key for c in importer.columns}
+    columns = [keys[str(title)] for title in table[0]]
+
+    def text(value: object) -> str:
+        if isinstance(value, datetime | date):
+            return value.strftime("%d/%m/%Y")
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value).strip()
+
+    return [SourceRow(n, {c: text(v) for c, v in zip(columns, row, strict=True)})
+            for n, row in enumerate(table[1:], 2)]  # fmt: skip
+
+
+async def test_the_example_files_import_cleanly_and_the_faulty_one_says_why(
+    db: Database, tmp_path: Path
+) -> None:
+    province = await make_province(db)
+    await add_unit(db, HOME_COMMUNE_CODE, "Xã Lũng Cú", province.root_id, "commune")
+    await run(db, PlanImporter(clock(), TZ), plan_rows())  # this year's plan, approved
+    await run(db, ProgrammeImporter(), rows(PROGRAMMES[1]))  # CT.CDS
+    files = write_import_files(tmp_path / "files", NOW.date())
+    assert [f.name for f in files] == ["ke-hoach-2027.xlsx", "chuong-trinh.xlsx", "lop-hoc.xlsx",
+                                       "buoi-hoc.xlsx", "lop-hoc-co-loi.xlsx"]  # fmt: skip
+    importers: list[Importer] = [
+        PlanImporter(clock(), TZ), ProgrammeImporter(), ClassImporter(clock(), TZ),
+        SessionImporter(clock(), TZ), ClassImporter(clock(), TZ),
+    ]  # fmt: skip
+    outcomes = [await run(db, i, _read_sheet(f, i)) for f, i in zip(files, importers, strict=True)]
+    assert [counts(o) for o in outcomes[:4]] == [(4, 0, 0), (3, 0, 0), (3, 0, 0), (10, 0, 0)]
+    assert all(o.saved for o in outcomes[:4])
+    assert errors(outcomes[4]) == [
+        (2, "format", "import.error.cell.choice"),
+        (2, "capacity", "planning.count_range"),
+        (3, "enrol_deadline", "error.date_invalid"),
+        (3, "programme", "import.error.class.programme_unknown"),
+    ]
