@@ -108,9 +108,10 @@ class SessionImporter:
             )
         found = [r for r in found if r.number not in repeated]
         imports = TrainingImportRepository(conn)
-        classes = await imports.classes_by_code(
-            [*(r.class_code for r in found), *(code for _, code in unread)]
-        )
+        codes = [*(r.class_code for r in found), *(code for _, code in unread)]
+        if save:  # read what is saved once no one else can change it
+            await imports.lock_classes(codes)
+        classes = await imports.classes_by_code(codes)
         for number, code in unread:
             if code not in classes:
                 outcome.errors.append(RowError(number, "class",
@@ -269,7 +270,6 @@ class SessionImporter:
     ) -> None:
         repo, audit = ClassRepository(conn), AuditRepository(conn)
         for class_id, added in adds.items():
-            await repo.lock(class_id)
             await repo.add_sessions(class_id, [new for _, new in added], at=now)
             await audit.record(AuditAction.SESSIONS_ADDED, actor=actor, class_id=class_id,
                                count=len(added), source="import")  # fmt: skip

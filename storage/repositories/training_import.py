@@ -104,6 +104,17 @@ class TrainingImportRepository:
                 )
         return found
 
+    async def lock_classes(self, codes: Iterable[str]) -> None:
+        """Holds the rows of these classes until the transaction ends (PostgreSQL), always in
+        the same order, so that two imports of the same classes wait rather than deadlock."""
+        for chunk in _chunks(sorted(set(codes))):
+            await self.conn.execute(
+                sa.select(classes.c.id)
+                .where(classes.c.code.in_(chunk))
+                .order_by(classes.c.id)
+                .with_for_update()
+            )
+
     async def programmes_in_use(self) -> set[int]:
         """Programmes that have classes: their kind is their classes' kind."""
         rows = await self.conn.execute(sa.select(classes.c.programme_id).distinct())
