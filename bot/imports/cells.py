@@ -12,8 +12,9 @@ from typing import Any, Generic, TypeVar
 from bot.errors import DomainError, InvalidInput
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalog, t
 from bot.imports.model import ImportKind, RowError, SourceRow
-from bot.services.planning import clean_code
+from bot.services.planning import clean_code, clean_link, clean_place
 from bot.text_search import fold
+from bot.validation import plain_text, telegram_length
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -33,6 +34,21 @@ def catalog_text(language: str, key: str) -> str:
     template = catalog(language)[key]
     assert isinstance(template, str), key
     return template
+
+
+def link(raw: str) -> str:
+    """A meeting link, without the invisible characters a spreadsheet may hide in it (a NUL
+    byte PostgreSQL refuses)."""
+    return clean_link(plain_text(raw))
+
+
+def place(raw: str, limit: int) -> str:
+    """A room or a place, as in the chat, within what its column holds."""
+    found = clean_place(raw)
+    length = telegram_length(found)
+    if length > limit:
+        raise InvalidInput("planning.place_length", max=limit, length=length)
+    return found
 
 
 class Choice(Generic[V]):
@@ -104,8 +120,8 @@ class RowReader:
 
     def staff(self, column: str) -> list[str]:
         """A cell listing staff codes (mã cán bộ), compared without case."""
-        return list(dict.fromkeys(p.strip().upper() for p in _LIST.split(self.text(column))
-                                  if p.strip()))  # fmt: skip
+        parts = _LIST.split(plain_text(self.text(column)))
+        return list(dict.fromkeys(p.strip().upper() for p in parts if p.strip()))
 
     def read_value(self, column: str, raw: str, parse: Callable[[str], T]) -> T | None:
         try:

@@ -24,18 +24,19 @@ from bot.imports.cells import (
     catalog_text,
     changed_note,
     duplicates,
+    link,
     note,
+    place,
 )
 from bot.imports.model import Column, ImportKind, Outcome, Progress, RowError, SourceRow
 from bot.services.enrolment import CAPACITY_MAX
 from bot.services.planning import (
     LATE_AFTER_MAX,
+    PLACE_MAX,
     check_not_past,
     check_window,
     clean_code,
-    clean_link,
     clean_name,
-    clean_place,
     parse_count,
 )
 from bot.training import (
@@ -63,8 +64,8 @@ FORMATS: Choice[ClassFormat] = Choice(
     }
 )
 YES_NO: Choice[bool] = Choice({"import.word.yes": True, "import.word.no": False})
-#: Columns a saved class takes from a file; the others must agree with what is saved.
-CHANGEABLE = ("capacity", "requires_approval", "late_after", "completion_pct")
+#: What `classes.organiser` holds.
+ORGANISER_MAX = 200
 
 
 @dataclass(slots=True)
@@ -197,9 +198,9 @@ class ClassImporter:
             "plan_year", lambda raw: parse_count(raw, low=2000, high=today.year + 2), required=True
         )
         fmt = read.read("format", FORMATS.parse, required=True)
-        location = read.read("location", clean_place)
-        link = read.read("meeting_link", clean_link)
-        organiser = read.read("organiser", clean_place)
+        location = read.read("location", lambda raw: place(raw, PLACE_MAX))
+        meeting_link = read.read("meeting_link", link)
+        organiser = read.read("organiser", lambda raw: place(raw, ORGANISER_MAX))
         capacity = read.read(
             "capacity", lambda raw: parse_count(raw, low=1, high=CAPACITY_MAX), required=True
         )
@@ -225,7 +226,7 @@ class ClassImporter:
         assert code and name and programme and year and fmt and capacity and deadline
         return _Row(
             read.row.number, code, name, programme, year, fmt, capacity, deadline, opens,
-            location, link, organiser, approval, late_after, completion, units, lecturers,
+            location, meeting_link, organiser, approval, late_after, completion, units, lecturers,
         ), refs  # fmt: skip
 
     def _new(

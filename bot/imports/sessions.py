@@ -18,16 +18,14 @@ from bot.clock import Clock
 from bot.dates import parse_day, parse_time
 from bot.domain import AuditAction, Role
 from bot.errors import Conflict, DomainError
-from bot.imports.cells import PROGRESS_EVERY, RowReader, changed_note, duplicates
+from bot.imports.cells import PROGRESS_EVERY, RowReader, changed_note, duplicates, link, place
 from bot.imports.model import Column, ImportKind, Outcome, Progress, RowError, SourceRow
 from bot.services.planning import (
     SESSIONS_MAX,
     check_changeable,
     check_not_past,
     clean_code,
-    clean_link,
     clean_name,
-    clean_place,
 )
 from bot.training import ClassEventKind, ClassStatus, NewSession, Session
 from storage.repositories.audit import AuditRepository
@@ -36,6 +34,8 @@ from storage.repositories.roles import RoleRepository
 from storage.repositories.training_import import SavedClass, TrainingImportRepository
 
 TOPIC_MAX = 300
+#: What `class_sessions.room` holds.
+ROOM_MAX = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,8 +190,8 @@ class SessionImporter:
         start = read.read("start", parse_time, required=True)
         end = read.read("end", parse_time, required=True)
         topic = read.read("topic", lambda raw: clean_name(raw, TOPIC_MAX))
-        room = read.read("room", clean_place)
-        link = read.read("link", clean_link)
+        room = read.read("room", lambda raw: place(raw, ROOM_MAX))
+        meeting_link = read.read("link", link)
         named = read.staff("lecturer")
         if len(named) > 1:
             read.fail("lecturer", "import.error.session.one_lecturer")
@@ -203,7 +203,7 @@ class SessionImporter:
         assert code and day and start and end
         return _Row(
             read.row.number, code, datetime.combine(day, start, self.tz),
-            datetime.combine(day, end, self.tz), topic, room, link, lecturer,
+            datetime.combine(day, end, self.tz), topic, room, meeting_link, lecturer,
         )  # fmt: skip
 
     def _shown(self, saved: Session, row: _Row, name: str, value: object) -> tuple[object, object]:

@@ -513,3 +513,33 @@ async def test_the_example_files_import_cleanly_and_the_faulty_one_says_why(
         (3, "enrol_deadline", "error.date_invalid"),
         (3, "programme", "import.error.class.programme_unknown"),
     ]
+
+
+async def test_odd_text_is_cleaned_or_refused_never_a_database_error(db: Database) -> None:
+    await _ready_for_classes(db)
+    importer = ClassImporter(clock(), TZ)
+    odd = {**CLASS_ROWS[0], "code": "ODD.01", "name": "Lớp\x00 chuyển đổi số 🚀\u202e",
+           "organiser": "Phòng " * 50, "lecturers": "GV\x00001\u200b"}  # fmt: skip
+    online = {**CLASS_ROWS[1], "code": "ODD.02", "meeting_link": "https://meet.vn/a\x00b"}
+    refused = await run(db, importer, rows(odd, online))
+    assert errors(refused) == [(2, "organiser", "planning.place_length")]
+    odd["organiser"] = "Phòng Quản lý đào tạo 🏫"
+    assert counts(await run(db, importer, rows(odd, online))) == (2, 0, 0)
+    async with db.read() as conn:
+        repo = ClassRepository(conn)
+        saved = await repo.get(await repo.id_of("ODD.01") or 0)
+        link = (await repo.get(await repo.id_of("ODD.02") or 0)).meeting_link
+    assert (saved.name, saved.lecturers, link) == (
+        "Lớp chuyển đổi số 🚀",
+        ("Hà Thị Giảng",),
+        "https://meet.vn/ab",
+    )
+    sessions = rows(
+        {"class": "ODD.01", "date": "02/03/2026", "start": "07:30", "end": "11:00",
+         "topic": "Chuyên đề\x00 1 " + "🚀" * 400, "room": "Phòng " * 40},
+    )  # fmt: skip
+    outcome = await run(db, SessionImporter(clock(), TZ), sessions)
+    assert errors(outcome) == [
+        (2, "topic", "planning.name_length"),
+        (2, "room", "planning.place_length"),
+    ]
