@@ -122,6 +122,9 @@ class SessionImporter:
         saved = await ClassRepository(conn).sessions_of(
             [c.training_class.id for c in classes.values()]
         )
+        # A saved session by its class and start; a scheduled one before a cancelled one.
+        by_start = {(x.class_id, x.starts_at): x for xs in saved.values()
+                    for x in sorted(xs, key=lambda x: not x.cancelled)}  # fmt: skip
         adds: dict[int, list[tuple[_Row, NewSession]]] = defaultdict(list)
         updates: list[tuple[_Row, Session, dict[str, Any]]] = []
         slots: dict[int, list[_Slot]] = defaultdict(list)
@@ -135,7 +138,7 @@ class SessionImporter:
             lecturer_id = self._lecturer(outcome, row, staff, lecturers)
             class_id = c.training_class.id
             error = _closed(c)
-            same = next((s for s in saved[class_id] if s.starts_at == row.starts_at), None)
+            same = by_start.get((class_id, row.starts_at))
             try:
                 if error is not None:
                     raise error
