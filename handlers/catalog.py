@@ -271,7 +271,14 @@ async def open_class(update: Update, ctx: BotContext, tapped: OpenClass) -> None
     await _show_card(update, ctx, tapped.class_id, tapped.view)
 
 
-async def _show_card(update: Update, ctx: BotContext, class_id: int, view: str) -> None:
+async def send_card(update: Update, ctx: BotContext, class_id: int) -> None:
+    """A class's card in a new message, outside any list: where a class's link lands."""
+    await _show_card(update, ctx, class_id, "", new_message=True)
+
+
+async def _show_card(
+    update: Update, ctx: BotContext, class_id: int, view: str, *, new_message: bool = False
+) -> None:
     actor = await ctx.actor(update)
     card = await ctx.services.catalog.card(actor, class_id)
     c = card.training_class
@@ -286,7 +293,7 @@ async def _show_card(update: Update, ctx: BotContext, class_id: int, view: str) 
                 "catalog.not_for_you", reason=Raw(ctx.t(refused.key, **refused.params))
             )
     markup = _card_buttons(ctx, c.id, view, card.enrolment, c.full, can_enrol)
-    await show(update, ctx, text, markup)
+    await (say if new_message else show)(update, ctx, text, markup)
 
 
 async def class_timetable(update: Update, ctx: BotContext, tapped: ClassTimetable) -> None:

@@ -60,21 +60,23 @@ class ClassLinkService:
                 latest = await self._make(conn, actor, class_id)
         return _panel(training_class, latest)
 
-    async def revoke(self, actor: Actor, class_id: int, link_id: int) -> LinkPanel:
-        """Revokes that link; a second tap, or a link already replaced, changes nothing."""
+    async def revoke(self, actor: Actor, class_id: int, link_id: int) -> tuple[LinkPanel, bool]:
+        """Revokes that link; False, and nothing changed, after a second tap or once the link
+        was replaced (the link shown then is not the one the person meant)."""
         require(actor, Role.ADMIN)
         async with self.db.write() as conn:
             training_class = await ClassRepository(conn).lock(class_id)
             links = ClassLinkRepository(conn)
             live = await links.live(class_id)
-            if live is not None and live.id == link_id:
+            revoked = live is not None and live.id == link_id
+            if live is not None and revoked:
                 await links.revoke(live.id, by=actor.telegram_id, at=self.clock.now())
                 await AuditRepository(conn).record(
                     AuditAction.CLASS_LINK_REVOKED, actor=actor.telegram_id,
                     class_id=class_id, link_id=live.id,
                 )  # fmt: skip
             latest = await links.latest(class_id)
-        return _panel(training_class, latest)
+        return _panel(training_class, latest), revoked
 
     async def renew(self, actor: Actor, class_id: int, replaces: int) -> tuple[LinkPanel, bool]:
         """A new link in place of link `replaces` (0: none was live), which stops working.

@@ -69,8 +69,10 @@ async def test_a_revoked_link_leads_nowhere_and_is_not_made_again(db: Database) 
     office = await _actor(services, OFFICE)
     link = (await services.class_links.panel(office, class_id)).link
     assert link is not None
-    after = await services.class_links.revoke(office, class_id, link.id)
-    assert after.link is None and after.revoked is not None and after.revoked.id == link.id
+    after, revoked = await services.class_links.revoke(office, class_id, link.id)
+    assert (
+        revoked and after.link is None and after.revoked is not None and after.revoked.id == link.id
+    )
     assert after.revoked.revoked_by == OFFICE
     with pytest.raises(Conflict) as refused:
         await services.class_links.resolve(link.token)
@@ -79,7 +81,7 @@ async def test_a_revoked_link_leads_nowhere_and_is_not_made_again(db: Database) 
     again = await services.class_links.panel(office, class_id)
     assert again.link is None and again.revoked is not None
     # A second tap of "revoke" changes nothing.
-    await services.class_links.revoke(office, class_id, link.id)
+    assert not (await services.class_links.revoke(office, class_id, link.id))[1]
     assert await _actions(db) == ["class_link_created", "class_link_revoked"]
 
 

@@ -118,6 +118,10 @@ WIRE_CODES = {
     "aud.kinds": "AuditKinds",
     "aud.xlsx": "ExportAuditLog",
     "rp.class": "ReportClass",
+    "clink": "ClassLinks",
+    "clink.poster": "ClassPoster",
+    "clink.revoke": "RevokeClassLink",
+    "clink.new": "RenewClassLink",
 }
 
 
