@@ -25,8 +25,9 @@ WIDTH, HEIGHT = 1240, 1754
 DPI = 150
 MARGIN = 90
 BAND = 130  # the coloured band at the top
-#: The class's name: as big as fits in TITLE_LINES lines, from TITLE_PX down to TITLE_MIN_PX.
-TITLE_PX, TITLE_MIN_PX, TITLE_LINES = 76, 44, 4
+#: The class's name: as big as fits in TITLE_LINES lines, from TITLE_PX down to TITLE_MIN_PX;
+#: a long name shrinks rather than the QR code.
+TITLE_PX, TITLE_MIN_PX, TITLE_LINES = 72, 44, 3
 DETAIL_PX, DETAIL_LINES = 34, 2
 CALL_PX = 58
 URL_PX = 30

@@ -202,7 +202,7 @@ async def test_only_the_office_gets_or_changes_links_even_by_forged_taps(
     await cadre.send(f"/start c-{token}")
     await cadre.expect("Mã lớp: CDS.06")
     async with harness.db.read() as conn:
-        link_id = await conn.scalar(sa.select(class_links.c.id))
+        link_id = int(await conn.scalar(sa.select(class_links.c.id)) or 0)
     before = (await count(harness.db, class_links), await count(harness.db, audit_log))
     for forged in (
         ClassLinks(class_id), ClassPoster(class_id), RevokeClassLink(class_id, link_id, True),
