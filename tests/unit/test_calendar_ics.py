@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from icalendar import Calendar, Event
+from pydantic import ValidationError
 
 from bot.calendar_ics import (
     CalendarEntry,
@@ -15,6 +17,7 @@ from bot.calendar_ics import (
     event_status,
     sequence,
 )
+from bot.config import Settings
 from bot.i18n import texts
 from bot.reminders import Lead, ReminderPrefs
 from bot.training import ClassFormat, Place, Session, SessionStatus
@@ -171,3 +174,11 @@ def test_long_vietnamese_text_is_folded_and_comes_back_intact() -> None:
     content.decode("utf-8")  # folding never splits a character
     (event,) = events(content)
     assert event["SUMMARY"] == f"{odd} — Tiếng Việt có dấu: ắ ặ ẫ ỡ ự ỹ"
+
+
+def test_the_configured_host_is_a_host_name_or_nothing() -> None:
+    assert Settings(_env_file=None, calendar_host="lich.truongchinhtri.example").calendar_host
+    assert Settings(_env_file=None).calendar_host == ""
+    for bad in ("a b", "x@y", "lịch.vn", "h" * 101):
+        with pytest.raises(ValidationError):
+            Settings(_env_file=None, calendar_host=bad)
