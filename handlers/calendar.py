@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from functools import partial
 
 from telegram import InputFile, Update
 
@@ -46,15 +48,19 @@ async def _send(
     update: Update, ctx: BotContext, made: LearnerCalendar, title: str, name: str, caption: str
 ) -> None:
     await answer(update, ctx)
-    content = calendar_file(
-        ctx.texts,
-        title,
-        made.entries,
-        host=ctx.settings.calendar_host or ctx.bot.username,
-        stamp=made.made_at,
-        prefs=made.prefs,
-        tz=ctx.settings.tz,
-        evening=ctx.settings.reminder_evening,
+    # In a worker thread: a long course's file takes icalendar a fraction of a second.
+    content = await asyncio.to_thread(
+        partial(
+            calendar_file,
+            ctx.texts,
+            title,
+            made.entries,
+            host=ctx.settings.calendar_host or ctx.bot.username,
+            stamp=made.made_at,
+            prefs=made.prefs,
+            tz=ctx.settings.tz,
+            evening=ctx.settings.reminder_evening,
+        )
     )
     chat = update.effective_chat
     assert chat is not None

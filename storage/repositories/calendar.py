@@ -34,6 +34,7 @@ _IN_CALENDAR = (
 _session_changes = (
     sa.select(sa.func.count())
     .where(
+        class_events.c.class_id == class_sessions.c.class_id,  # its index: no scan of all
         class_events.c.session_id == class_sessions.c.id,
         class_events.c.kind.in_(_SESSION_CHANGES),
     )
