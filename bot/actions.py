@@ -969,3 +969,17 @@ class ReportClass(Action):
 
     period: str
     class_id: int
+
+
+@action("cal.mine")
+@dataclasses.dataclass(frozen=True, slots=True)
+class MyCalendarFile(Action):
+    """The learner's sessions as a calendar file (.ics) for their phone."""
+
+
+@action("cal.class")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ClassCalendarFile(Action):
+    """One class's sessions as a calendar file, for a learner of that class."""
+
+    class_id: int
