@@ -971,6 +971,20 @@ class ReportClass(Action):
     class_id: int
 
 
+@action("cal.mine")
+@dataclasses.dataclass(frozen=True, slots=True)
+class MyCalendarFile(Action):
+    """The learner's sessions as a calendar file (.ics) for their phone."""
+
+
+@action("cal.class")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ClassCalendarFile(Action):
+    """One class's sessions as a calendar file, for a learner of that class."""
+
+    class_id: int
+
+
 @action("clink")
 @dataclasses.dataclass(frozen=True, slots=True)
 class ClassLinks(Action):

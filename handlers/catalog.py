@@ -15,6 +15,7 @@ from bot.actions import (
     CatalogFilterMenu,
     CatalogSearch,
     CatalogSetFilter,
+    ClassCalendarFile,
     ClassTimetable,
     Enrol,
     OpenClass,
@@ -23,6 +24,7 @@ from bot.actions import (
 )
 from bot.errors import DomainError, NotFound
 from bot.i18n import Raw
+from bot.services.calendar import CLASS_FILE_FOR
 from bot.services.catalog import CatalogView
 from bot.timetable import summarise
 from bot.training import (
@@ -264,6 +266,8 @@ def _card_buttons(
     rows.append([(ctx.t("catalog.timetable"), ClassTimetable(class_id, view))])
     if view:
         rows.append([(ctx.t("catalog.back_to_list"), BrowseCatalog(view))])
+    if enrolment is not None and enrolment.status in CLASS_FILE_FOR:
+        rows.append([(ctx.t("calendar.button_class"), ClassCalendarFile(class_id))])
     return inline(rows)
 
 

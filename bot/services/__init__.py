@@ -12,6 +12,7 @@ from bot.office_reminders import DEFAULT_OFFICE_HOURS, DEFAULT_REPORTS, OfficeHo
 from bot.reminders import DEFAULT_EVENING, QuietHours, ReminderPrefs
 from bot.services.access import AccessService
 from bot.services.audit_log import AuditLogService
+from bot.services.calendar import CalendarService
 from bot.services.catalog import CatalogService
 from bot.services.checkin import CheckinService
 from bot.services.class_links import ClassLinkService
@@ -57,6 +58,7 @@ class Services:
     reports: ReportService
     audit_log: AuditLogService
     digests: DigestService
+    calendar: CalendarService
     class_links: ClassLinkService
 
     @classmethod
@@ -124,5 +126,6 @@ class Services:
                 defaults=defaults,
                 notify=delivery.wake,
             ),
+            calendar=CalendarService(db, clock, tz, defaults),
             class_links=ClassLinkService(db, clock),
         )
