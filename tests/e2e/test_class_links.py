@@ -126,7 +126,7 @@ async def test_revoked_unknown_and_forged_links_say_why_and_change_nothing(
     for payload in ("c-", "c-AAAAAAAAAAAAAAAA", "c-" + "x" * 62, f"c-{token[:-1]}", "c-1"):
         await cadre.send(f"/start {payload}")
         await cadre.expect("Liên kết lớp học này không đúng")
-    for garbage in ("c-abc%20def", "c-" + "x" * 63, "c-Đào"):
+    for garbage in ("c-abc%20def", "c-" + "x" * 63, "c-Đào", "c-" + "𝔘\u202e" * 1500):
         await cadre.send(f"/start {garbage}")
         await cadre.expect("không hợp lệ")
     assert await _enrolled(harness) == []
@@ -183,6 +183,10 @@ async def test_the_office_gets_the_link_the_poster_and_revokes_or_renews_it(
     assert [a for a in actions if a.startswith("class_link")] == [
         "class_link_created", "class_link_revoked", "class_link_created", "class_link_revoked",
     ]  # fmt: skip
+
+    # A class that does not exist, by a forged tap: refused, nothing made.
+    assert "Không tìm thấy lớp học này" in await forged_tap(admin, ClassLinks(999_999).pack())
+    assert await count(harness.db, class_links) == 2
 
     learner = harness.user(CADRE)
     await add_person(harness.db, "Lò Thị Dung", unit_id=harness.province.commune_id,
