@@ -969,3 +969,53 @@ class ReportClass(Action):
 
     period: str
     class_id: int
+
+
+@action("cal.mine")
+@dataclasses.dataclass(frozen=True, slots=True)
+class MyCalendarFile(Action):
+    """The learner's sessions as a calendar file (.ics) for their phone."""
+
+
+@action("cal.class")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ClassCalendarFile(Action):
+    """One class's sessions as a calendar file, for a learner of that class."""
+
+    class_id: int
+
+
+@action("clink")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ClassLinks(Action):
+    """A class's deep link for posters and Zalo groups (made on the first ask)."""
+
+    class_id: int
+
+
+@action("clink.poster")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ClassPoster(Action):
+    """The printable poster with the class's QR code, and the link to paste."""
+
+    class_id: int
+
+
+@action("clink.revoke")
+@dataclasses.dataclass(frozen=True, slots=True)
+class RevokeClassLink(Action):
+    """Revoke link `link_id` of the class: unconfirmed, it asks first."""
+
+    class_id: int
+    link_id: int
+    confirmed: bool = False
+
+
+@action("clink.new")
+@dataclasses.dataclass(frozen=True, slots=True)
+class RenewClassLink(Action):
+    """A new link in place of `link_id` (0: none is live); unconfirmed, it asks first."""
+
+    class_id: int
+    link_id: int = 0
+    confirmed: bool = False

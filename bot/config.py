@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     # An enrolment waiting for its unit head's approval gives its seat back after this many
     # days (or at the class's enrolment deadline, if sooner).
     approval_days: int = Field(default=3, ge=1, le=30)
+    # The host in the UIDs of calendar files' events (session-12@host); empty: the bot's
+    # username. Set it once and keep it: another host makes phones see new events.
+    calendar_host: str = Field(default="", max_length=100, pattern=r"^[A-Za-z0-9._-]*$")
 
     @field_validator("admin_ids", mode="before")
     @classmethod

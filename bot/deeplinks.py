@@ -9,7 +9,8 @@ _PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 #: Destinations a link may point to; later features add theirs (a class, a session).
 #: "ci-<session>_<code>" is a session's check-in, scanned off the projector.
-DESTINATIONS = ("profile", "mydata", "help", "ci")
+#: "c-<token>" is a class, from its poster or a message in a Zalo group (bot/class_links.py).
+DESTINATIONS = ("profile", "mydata", "help", "ci", "c")
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,6 +62,8 @@ class AuditAction(StrEnum):
     RESULT_RECORDED = "result_recorded"
     RESULT_OVERRIDE = "result_override"
     AUDIT_EXPORTED = "audit_exported"
+    CLASS_LINK_CREATED = "class_link_created"
+    CLASS_LINK_REVOKED = "class_link_revoked"
 
 
 class MessageKind(StrEnum):

@@ -15,6 +15,7 @@ from bot.actions import (
     CatalogFilterMenu,
     CatalogSearch,
     CatalogSetFilter,
+    ClassCalendarFile,
     ClassTimetable,
     Enrol,
     OpenClass,
@@ -23,6 +24,7 @@ from bot.actions import (
 )
 from bot.errors import DomainError, NotFound
 from bot.i18n import Raw
+from bot.services.calendar import CLASS_FILE_FOR
 from bot.services.catalog import CatalogView
 from bot.timetable import summarise
 from bot.training import (
@@ -264,6 +266,8 @@ def _card_buttons(
     rows.append([(ctx.t("catalog.timetable"), ClassTimetable(class_id, view))])
     if view:
         rows.append([(ctx.t("catalog.back_to_list"), BrowseCatalog(view))])
+    if enrolment is not None and enrolment.status in CLASS_FILE_FOR:
+        rows.append([(ctx.t("calendar.button_class"), ClassCalendarFile(class_id))])
     return inline(rows)
 
 
@@ -271,7 +275,14 @@ async def open_class(update: Update, ctx: BotContext, tapped: OpenClass) -> None
     await _show_card(update, ctx, tapped.class_id, tapped.view)
 
 
-async def _show_card(update: Update, ctx: BotContext, class_id: int, view: str) -> None:
+async def send_card(update: Update, ctx: BotContext, class_id: int) -> None:
+    """A class's card in a new message, outside any list: where a class's link lands."""
+    await _show_card(update, ctx, class_id, "", new_message=True)
+
+
+async def _show_card(
+    update: Update, ctx: BotContext, class_id: int, view: str, *, new_message: bool = False
+) -> None:
     actor = await ctx.actor(update)
     card = await ctx.services.catalog.card(actor, class_id)
     c = card.training_class
@@ -286,7 +297,7 @@ async def _show_card(update: Update, ctx: BotContext, class_id: int, view: str) 
                 "catalog.not_for_you", reason=Raw(ctx.t(refused.key, **refused.params))
             )
     markup = _card_buttons(ctx, c.id, view, card.enrolment, c.full, can_enrol)
-    await show(update, ctx, text, markup)
+    await (say if new_message else show)(update, ctx, text, markup)
 
 
 async def class_timetable(update: Update, ctx: BotContext, tapped: ClassTimetable) -> None:

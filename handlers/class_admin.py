@@ -17,6 +17,7 @@ from bot.actions import (
     CancelClass,
     ChangeCapacity,
     ClassAdminCard,
+    ClassLinks,
     ClassRoster,
     ClassRules,
     ClassSessions,
@@ -97,6 +98,8 @@ async def card(
             [(ctx.t("class_admin.rules"), ClassRules(c.id)),
              (ctx.t("class_admin.cancel_class"), CancelClass(c.id))],
         ]  # fmt: skip
+    if c.status not in (ClassStatus.CANCELLED, ClassStatus.FINISHED):
+        rows.append([(ctx.t("class_links.button"), ClassLinks(c.id))])
     rows.append([(ctx.t("class_admin.plan_classes", year=c.plan_year), PlanClasses(c.plan_id))])
     send = say if new_message else show
     await send(update, ctx, card_text(ctx, c), inline(rows))

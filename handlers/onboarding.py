@@ -291,10 +291,13 @@ async def _resumed(turn: Turn[SignUp], payload: str) -> None:
     """/start again during sign-up: a deep link in it is followed once registered."""
     if not payload:
         return
-    if parse_payload(payload) is None:
+    link = parse_payload(payload)
+    if link is None:
         await turn.say(turn.t("deeplink.unknown"))
-    else:
-        turn.draft.landing = payload
+        return
+    turn.draft.landing = payload
+    if (note := newcomer_note(link)) is not None:  # where the link will lead, once registered
+        await turn.say(turn.t(note))
 
 
 SIGN_UP = register(

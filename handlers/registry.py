@@ -11,10 +11,12 @@ from handlers import (
     admin,
     announce,
     audit_log,
+    calendar,
     catalog,
     checkin,
     class_admin,
     class_dialogue,
+    class_links,
     class_sessions,
     fallback,
     landing,
@@ -49,7 +51,7 @@ def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     for feature in (
         onboarding, profile, people_search, admin, announce, catalog, schedule, reminder_settings,
         planning, class_admin, class_sessions, session_place, class_dialogue, results, leave,
-        checkin, roll_call, training_record, report, audit_log,
+        checkin, roll_call, training_record, report, audit_log, calendar, class_links,
     ):  # fmt: skip
         app.add_handlers(feature.handlers(), group=FEATURES)
     # 4. The main keyboard under the text box: each button runs its command.
@@ -70,6 +72,7 @@ def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         mydata=landing.ignoring_link(profile.send_my_data),
         help=landing.ignoring_link(fallback.send_help),
         ci=checkin.scanned,
+        c=class_links.landed,
     )
-    landing.tell_newcomers(ci="checkin.newcomer")
+    landing.tell_newcomers(ci="checkin.newcomer", c="class_links.newcomer")
     app.add_error_handler(on_error)

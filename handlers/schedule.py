@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.actions import AskLeave, BrowseCatalog, ReminderSettings, ShowSchedule
+from bot.actions import AskLeave, BrowseCatalog, MyCalendarFile, ReminderSettings, ShowSchedule
 from bot.domain import Role
 from bot.validation import telegram_length
 from handlers.class_text import by_day, entry_line
@@ -109,6 +109,7 @@ def _buttons(
         rows.append([(ctx.t("schedule.find_classes"), BrowseCatalog(""))])
     if not empty and not tapped.teaching and tapped.span != "staff":
         rows.append([(ctx.t("leave.button"), AskLeave())])
+        rows.append([(ctx.t("calendar.button_mine"), MyCalendarFile())])
     rows.append([(ctx.t("schedule.reminders"), ReminderSettings())])
     return inline(rows)
 

@@ -12,8 +12,10 @@ from bot.office_reminders import DEFAULT_OFFICE_HOURS, DEFAULT_REPORTS, OfficeHo
 from bot.reminders import DEFAULT_EVENING, QuietHours, ReminderPrefs
 from bot.services.access import AccessService
 from bot.services.audit_log import AuditLogService
+from bot.services.calendar import CalendarService
 from bot.services.catalog import CatalogService
 from bot.services.checkin import CheckinService
+from bot.services.class_links import ClassLinkService
 from bot.services.delivery import DeliveryService
 from bot.services.dialogues import DialogueStore
 from bot.services.digests import DigestConfig, DigestService
@@ -56,6 +58,8 @@ class Services:
     reports: ReportService
     audit_log: AuditLogService
     digests: DigestService
+    calendar: CalendarService
+    class_links: ClassLinkService
 
     @classmethod
     def build(
@@ -122,4 +126,6 @@ class Services:
                 defaults=defaults,
                 notify=delivery.wake,
             ),
+            calendar=CalendarService(db, clock, tz, defaults),
+            class_links=ClassLinkService(db, clock),
         )

@@ -280,3 +280,18 @@ def test_saved_files_never_overwrite(tmp_path: Path) -> None:
     first.write_bytes(b"1")
     assert free_path(tmp_path, "bao-cao.pdf") == tmp_path / "bao-cao-2.pdf"
     assert free_path(tmp_path, "").name == "file"
+
+
+async def test_a_class_link_typed_or_pasted_reaches_the_bot_as_start_with_its_payload(
+    terminal: Terminal,
+) -> None:
+    await terminal.expect("newcomer› /start")
+    await terminal.type("https://t.me/cadre_demo_bot?start=c-AbCdEfGhIjKlMnOp")
+    await terminal.expect("newcomer› https://t.me/cadre_demo_bot?start=c-AbCdEfGhIjKlMnOp")
+    await terminal.type("/start c-AbCdEfGhIjKlMnOp")
+    await terminal.expect("newcomer› /start c-AbCdEfGhIjKlMnOp")
+    await asyncio.sleep(0.2)
+    sent = [u["message"] for u in await updates(terminal)]
+    assert [m["text"] for m in sent] == ["/start", *["/start c-AbCdEfGhIjKlMnOp"] * 2]
+    # A command, as Telegram marks it, so that the bot reads the payload as its argument.
+    assert sent[1]["entities"] == [{"type": "bot_command", "offset": 0, "length": 6}]

@@ -217,3 +217,14 @@ def test_output_is_plain_when_not_a_terminal() -> None:
     console.prompt = "newcomer› "
     console.show("🤖 Nhắc lịch")
     assert out.getvalue() == "🤖 Nhắc lịch\n"
+
+
+def test_a_bots_link_pasted_opens_it_as_telegram_does() -> None:
+    view = ChatView()
+    link = "https://t.me/cadre_demo_bot?start=c-AbCdEfGh-_KlMnOp"
+    assert parse_line(link, view) == Say("/start c-AbCdEfGh-_KlMnOp")
+    assert parse_line(" t.me/cadre_demo_bot?start=profile ", view) == Say("/start profile")
+    # Typed as a command it goes as it is; anything else that looks like a link is text.
+    assert parse_line("/start c-AbCdEfGhIjKlMnOp", view) == Say("/start c-AbCdEfGhIjKlMnOp")
+    for text in ("https://t.me/cadre_demo_bot", "https://t.me/x?start=a b", "https://zalo.me/g/1"):
+        assert parse_line(text, view) == Say(text)

@@ -118,6 +118,12 @@ WIRE_CODES = {
     "aud.kinds": "AuditKinds",
     "aud.xlsx": "ExportAuditLog",
     "rp.class": "ReportClass",
+    "cal.mine": "MyCalendarFile",
+    "cal.class": "ClassCalendarFile",
+    "clink": "ClassLinks",
+    "clink.poster": "ClassPoster",
+    "clink.revoke": "RevokeClassLink",
+    "clink.new": "RenewClassLink",
 }
 
 

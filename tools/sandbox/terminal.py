@@ -27,6 +27,9 @@ _SNIPPET = 60
 
 _TAP = re.compile(r"\[?(\d{1,3})\]?")
 _PRESS = re.compile(r"\(?([a-z]{1,2})\)?")
+#: A bot's deep link pasted as it is (a class's link from a poster or a Zalo group): opening
+#: it in Telegram sends "/start <payload>", and so does the sandbox.
+_DEEP_LINK = re.compile(r"(?:https?://)?t\.me/\w+/?\?start=([A-Za-z0-9_-]{1,64})")
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,8 @@ def parse_line(line: str, view: ChatView) -> Action | None:
     """What a typed line means in this chat; None for a blank line.
 
     A number taps an inline button and a letter a reply button, but only when such a button
-    is on screen: otherwise the line goes to the bot as text (a birth year stays a year).
+    is on screen: otherwise the line goes to the bot as text (a birth year stays a year). A
+    bot's link pasted opens it, as a tap on it does in Telegram.
     """
     text = line.strip()
     if not text:
@@ -109,6 +113,8 @@ def parse_line(line: str, view: ChatView) -> Action | None:
     if text.startswith(":"):
         name, _, arg = text[1:].partition(" ")
         return Command(name.lower(), arg.strip())
+    if m := _DEEP_LINK.fullmatch(text):
+        return Say(f"/start {m.group(1)}")
     inline = view.inline
     if (m := _TAP.fullmatch(text)) and 1 <= int(m.group(1)) <= len(inline):
         assert view.inline_message is not None
@@ -251,6 +257,7 @@ HELP = "\n".join(
         "  :clock           xem giờ sandbox · the sandbox's time",
         "  :clock +2h       cho giờ chạy tới: +30m, +1d, 19:00, 18/03 19:00 · move it on",
         "  :clock reset     về giờ thật · back to the real time",
+        "  https://t.me/…?start=…  mở liên kết của bot (như bấm vào nó) · open a bot link",
         "  :help            trợ giúp này · this help",
         "  :quit            thoát (hoặc Ctrl-D, Ctrl-C) · quit",
         "Lệnh của bot bắt đầu bằng / (ví dụ /help, /profile) · bot commands start with /",
