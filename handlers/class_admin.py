@@ -24,6 +24,7 @@ from bot.actions import (
     OpenEnrolment,
     PlanClasses,
     ResultsSheet,
+    ShowClassList,
 )
 from bot.domain import Role
 from bot.errors import Conflict, InvalidInput
@@ -97,6 +98,7 @@ async def card(
             [(ctx.t("class_admin.rules"), ClassRules(c.id)),
              (ctx.t("class_admin.cancel_class"), CancelClass(c.id))],
         ]  # fmt: skip
+    rows.append([(ctx.t("class_list.button"), ShowClassList(c.id))])
     rows.append([(ctx.t("class_admin.plan_classes", year=c.plan_year), PlanClasses(c.plan_id))])
     send = say if new_message else show
     await send(update, ctx, card_text(ctx, c), inline(rows))

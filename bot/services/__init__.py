@@ -14,6 +14,7 @@ from bot.services.access import AccessService
 from bot.services.audit_log import AuditLogService
 from bot.services.catalog import CatalogService
 from bot.services.checkin import CheckinService
+from bot.services.class_lists import ClassListService
 from bot.services.delivery import DeliveryService
 from bot.services.dialogues import DialogueStore
 from bot.services.digests import DigestConfig, DigestService
@@ -56,6 +57,7 @@ class Services:
     reports: ReportService
     audit_log: AuditLogService
     digests: DigestService
+    class_lists: ClassListService
 
     @classmethod
     def build(
@@ -122,4 +124,5 @@ class Services:
                 defaults=defaults,
                 notify=delivery.wake,
             ),
+            class_lists=ClassListService(db, clock, tz, young_under),
         )

@@ -118,6 +118,8 @@ WIRE_CODES = {
     "aud.kinds": "AuditKinds",
     "aud.xlsx": "ExportAuditLog",
     "rp.class": "ReportClass",
+    "cl": "ShowClassList",
+    "cl.xlsx": "ClassListWorkbook",
 }
 
 
