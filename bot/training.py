@@ -466,6 +466,8 @@ class StaffEnrolment:
     class_name: str
     status: EnrolmentStatus
     starts_at: datetime | None
+    #: The class's id: the head's view offers its list.
+    class_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,11 +60,11 @@ async def _set_post(db: Database, person_id: int, title: str | None, grade: str 
 
 
 async def class_list_world(
-    db: Database, province: Province, extra_enrolled: int = 0
+    db: Database, province: Province, extra_enrolled: int = 0, *, pending: bool = True
 ) -> ClassListWorld:
-    """Class "DS.01" (capacity 4 + `extra_enrolled`): three enrolled, one pending, two waiting,
-    one who declined, and one each rejected, expired and withdrawn; from the commune and from
-    a division of the department (whose list names the department too)."""
+    """Class "DS.01" (capacity 4 + `extra_enrolled`): three enrolled, one pending (unless not
+    `pending`), two waiting, one who declined, and one each rejected, expired and withdrawn;
+    from the commune and from a division of the department (whose list names it too)."""
     office = await add_unit(db, "SNV.VP", "Văn phòng", province.department_id, "division")
     commune, now = province.commune_id, utcnow().replace(microsecond=0)
     people_ids = {
@@ -112,8 +112,9 @@ async def class_list_world(
     until = now + 3 * day
     for key in ("phuong", "binh", "an"):
         await _enrol(db, class_id, people_ids[key], EnrolmentStatus.ENROLLED, at=now - 9 * day)
-    await _enrol(db, class_id, people_ids["em"], EnrolmentStatus.PENDING, at=now - day,
-                 expires_at=until, nominated_by=people_ids["head"])  # fmt: skip
+    if pending:
+        await _enrol(db, class_id, people_ids["em"], EnrolmentStatus.PENDING, at=now - day,
+                     expires_at=until, nominated_by=people_ids["head"])  # fmt: skip
     await _enrol(db, class_id, people_ids["dung"], EnrolmentStatus.WAITLISTED, at=now - 5 * day,
                  ticket=1)  # fmt: skip
     await _enrol(db, class_id, people_ids["cuong"], EnrolmentStatus.WAITLISTED, at=now - 4 * day,
