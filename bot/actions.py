@@ -1019,3 +1019,21 @@ class RenewClassLink(Action):
     class_id: int
     link_id: int = 0
     confirmed: bool = False
+
+
+@action("cl")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ShowClassList(Action):
+    """A page of a class's list (administrators, its lecturers, unit heads for their staff:
+    the server checks on every tap)."""
+
+    class_id: int
+    page: int = 0
+
+
+@action("cl.xlsx")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ClassListWorkbook(Action):
+    """A class's list as a workbook to print."""
+
+    class_id: int

@@ -64,6 +64,7 @@ class AuditAction(StrEnum):
     AUDIT_EXPORTED = "audit_exported"
     CLASS_LINK_CREATED = "class_link_created"
     CLASS_LINK_REVOKED = "class_link_revoked"
+    CLASS_LIST_EXPORTED = "class_list_exported"
 
 
 class MessageKind(StrEnum):

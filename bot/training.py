@@ -87,11 +87,12 @@ def priority_groups(
     female: bool,
     ethnicity_code: str | None,
     source_pool: bool,
+    young_under: int = YOUNG_UNDER,
 ) -> frozenset[PriorityGroup]:
     """The priority groups a cadre belongs to in `year`: the one rule audiences, reports and
-    the demo data all use."""
+    the demo data all use (young: under `young_under`, YOUNG_CADRE_UNDER when configured)."""
     found = set()
-    if birth_year and year - birth_year < YOUNG_UNDER:
+    if birth_year and year - birth_year < young_under:
         found.add(PriorityGroup.YOUNG)
     if female:
         found.add(PriorityGroup.WOMEN)
@@ -467,6 +468,8 @@ class StaffEnrolment:
     class_name: str
     status: EnrolmentStatus
     starts_at: datetime | None
+    #: The class's id: the head's view offers its list.
+    class_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from bot.actions import (
     ClassTimetable,
     Enrol,
     OpenClass,
+    ShowClassList,
     ShowSchedule,
     Withdraw,
 )
@@ -251,6 +252,7 @@ def _card_buttons(
     enrolment: Enrolment | None,
     full: bool,
     can_enrol: bool,
+    class_list: bool = False,
 ) -> InlineKeyboardMarkup:
     rows: list[list[Button]] = []
     if enrolment is None and can_enrol:
@@ -264,6 +266,8 @@ def _card_buttons(
         )
         rows.append([(ctx.t(label), Withdraw(class_id, view=view))])
     rows.append([(ctx.t("catalog.timetable"), ClassTimetable(class_id, view))])
+    if class_list:
+        rows.append([(ctx.t("class_list.button"), ShowClassList(class_id))])
     if view:
         rows.append([(ctx.t("catalog.back_to_list"), BrowseCatalog(view))])
     if enrolment is not None and enrolment.status in CLASS_FILE_FOR:
@@ -296,7 +300,8 @@ async def _show_card(
             text += "\n\n" + ctx.t(
                 "catalog.not_for_you", reason=Raw(ctx.t(refused.key, **refused.params))
             )
-    markup = _card_buttons(ctx, c.id, view, card.enrolment, c.full, can_enrol)
+    class_list = ctx.services.class_lists.may_offer(actor, card.teaches)
+    markup = _card_buttons(ctx, c.id, view, card.enrolment, c.full, can_enrol, class_list)
     await (say if new_message else show)(update, ctx, text, markup)
 
 

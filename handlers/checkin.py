@@ -18,6 +18,7 @@ from bot.actions import (
     PendingLeave,
     RollCall,
     SessionAttendance,
+    ShowClassList,
     StopCheckin,
 )
 from bot.attendance import Mark, clean_code
@@ -129,6 +130,7 @@ async def session_card(update: Update, ctx: BotContext, tapped: SessionAttendanc
     elif card.status is not CheckinStatus.OVER:
         rows.append([(ctx.t("checkin.button_open"), OpenCheckin(s.id))])
     rows.append([(ctx.t("checkin.button_roll"), RollCall(s.id))])
+    rows.append([(ctx.t("class_list.button"), ShowClassList(c.id))])
     rows.append([(ctx.t("checkin.button_refresh"), SessionAttendance(s.id))])
     await (say if tapped.fresh else show)(update, ctx, text, inline(rows))
 

@@ -25,6 +25,7 @@ from bot.actions import (
     OpenEnrolment,
     PlanClasses,
     ResultsSheet,
+    ShowClassList,
 )
 from bot.domain import Role
 from bot.errors import Conflict, InvalidInput
@@ -100,6 +101,7 @@ async def card(
         ]  # fmt: skip
     if c.status not in (ClassStatus.CANCELLED, ClassStatus.FINISHED):
         rows.append([(ctx.t("class_links.button"), ClassLinks(c.id))])
+    rows.append([(ctx.t("class_list.button"), ShowClassList(c.id))])
     rows.append([(ctx.t("class_admin.plan_classes", year=c.plan_year), PlanClasses(c.plan_id))])
     send = say if new_message else show
     await send(update, ctx, card_text(ctx, c), inline(rows))

@@ -17,6 +17,7 @@ from handlers import (
     class_admin,
     class_dialogue,
     class_links,
+    class_lists,
     class_sessions,
     fallback,
     landing,
@@ -52,6 +53,7 @@ def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         onboarding, profile, people_search, admin, announce, catalog, schedule, reminder_settings,
         planning, class_admin, class_sessions, session_place, class_dialogue, results, leave,
         checkin, roll_call, training_record, report, audit_log, calendar, class_links,
+        class_lists,
     ):  # fmt: skip
         app.add_handlers(feature.handlers(), group=FEATURES)
     # 4. The main keyboard under the text box: each button runs its command.

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.actions import AskLeave, BrowseCatalog, MyCalendarFile, ReminderSettings, ShowSchedule
+from bot.actions import (
+    AskLeave,
+    BrowseCatalog,
+    MyCalendarFile,
+    ReminderSettings,
+    ShowClassList,
+    ShowSchedule,
+)
 from bot.domain import Role
 from bot.validation import telegram_length
 from handlers.class_text import by_day, entry_line
@@ -15,6 +22,7 @@ from handlers.ui import Button, inline, say, show
 
 BUDGET = 3300  # characters of sessions in one message (Telegram takes 4096)
 SPANS = ("today", "week", "all")
+STAFF_LISTS = 8  # classes whose list the staff view offers
 
 
 async def schedule(update: Update, ctx: BotContext) -> None:
@@ -37,7 +45,8 @@ async def _render(
 ) -> tuple[str, InlineKeyboardMarkup]:
     actor = await ctx.actor(update)
     if tapped.span == "staff":
-        return await _staff(update, ctx), _buttons(ctx, tapped, actor.roles)
+        text, shown = await _staff(update, ctx)
+        return text, _buttons(ctx, tapped, actor.roles, lists=shown)
     entries = await ctx.services.catalog.timetable(actor, tapped.span, teaching=tapped.teaching)
     kind = "teaching" if tapped.teaching else "mine"
     heading = ctx.t(f"schedule.heading_{kind}_{tapped.span}")
@@ -49,11 +58,13 @@ async def _render(
     return heading + "\n\n" + body, _buttons(ctx, tapped, actor.roles, empty=not entries)
 
 
-async def _staff(update: Update, ctx: BotContext) -> str:
-    """A head's staff in classes not yet over, by class."""
+async def _staff(update: Update, ctx: BotContext) -> tuple[str, dict[str, int]]:
+    """A head's staff in classes not yet over, by class; and the classes shown (code → id),
+    whose lists the view offers."""
     rows = await ctx.services.catalog.staff_enrolments(await ctx.actor(update))
+    shown: dict[str, int] = {}
     if not rows:
-        return ctx.t("schedule.staff_none")
+        return ctx.t("schedule.staff_none"), shown
     lines = [ctx.t("schedule.staff_heading")]
     budget = BUDGET
     current = None
@@ -82,19 +93,32 @@ async def _staff(update: Update, ctx: BotContext) -> str:
             break
         budget -= cost
         lines += block
-    return "\n".join(lines)
+        if row.class_id is not None:
+            shown.setdefault(row.class_code, row.class_id)
+    return "\n".join(lines), shown
 
 
 def _buttons(
-    ctx: BotContext, tapped: ShowSchedule, roles: frozenset[Role], *, empty: bool = False
+    ctx: BotContext,
+    tapped: ShowSchedule,
+    roles: frozenset[Role],
+    *,
+    empty: bool = False,
+    lists: dict[str, int] | None = None,
 ) -> InlineKeyboardMarkup:
-    """The other spans (the one shown is left out, so a tap always changes the message)."""
+    """The other spans (the one shown is left out, so a tap always changes the message);
+    under a head's staff, the lists of their classes."""
     spans: list[Button] = [
         (ctx.t(f"schedule.span_{span}"), ShowSchedule(span, tapped.teaching))
         for span in SPANS
         if span != tapped.span
     ]
     rows = [spans]
+    listed: list[Button] = [
+        (ctx.t("class_list.of_class", code=code), ShowClassList(class_id))
+        for code, class_id in list((lists or {}).items())[:STAFF_LISTS]
+    ]
+    rows += [listed[i : i + 2] for i in range(0, len(listed), 2)]
     other: list[Button] = []
     if Role.LECTURER in roles or Role.ADMIN in roles:
         if tapped.teaching or tapped.span == "staff":

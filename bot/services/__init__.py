@@ -16,6 +16,7 @@ from bot.services.calendar import CalendarService
 from bot.services.catalog import CatalogService
 from bot.services.checkin import CheckinService
 from bot.services.class_links import ClassLinkService
+from bot.services.class_lists import ClassListService
 from bot.services.delivery import DeliveryService
 from bot.services.dialogues import DialogueStore
 from bot.services.digests import DigestConfig, DigestService
@@ -60,6 +61,7 @@ class Services:
     digests: DigestService
     calendar: CalendarService
     class_links: ClassLinkService
+    class_lists: ClassListService
 
     @classmethod
     def build(
@@ -128,4 +130,5 @@ class Services:
             ),
             calendar=CalendarService(db, clock, tz, defaults),
             class_links=ClassLinkService(db, clock),
+            class_lists=ClassListService(db, clock, tz, young_under),
         )

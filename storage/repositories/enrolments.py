@@ -213,6 +213,7 @@ class EnrolmentRepository:
                 classes.c.name,
                 enrolments.c.status,
                 classes.c.starts_at,
+                classes.c.id.label("class_id"),
             )
             .select_from(
                 enrolments.join(people, people.c.id == enrolments.c.person_id)
@@ -230,7 +231,13 @@ class EnrolmentRepository:
         )
         return [
             StaffEnrolment(
-                r.full_name, r.unit, r.code, r.name, EnrolmentStatus(r.status), r.starts_at
+                r.full_name,
+                r.unit,
+                r.code,
+                r.name,
+                EnrolmentStatus(r.status),
+                r.starts_at,
+                r.class_id,
             )
             for r in rows
         ]

@@ -124,6 +124,8 @@ WIRE_CODES = {
     "clink.poster": "ClassPoster",
     "clink.revoke": "RevokeClassLink",
     "clink.new": "RenewClassLink",
+    "cl": "ShowClassList",
+    "cl.xlsx": "ClassListWorkbook",
 }
 
 
