@@ -482,13 +482,3 @@ class ClassMember:
     phone: str | None
     unit: str | None
     status: EnrolmentStatus
-
-
-@dataclass(frozen=True, slots=True)
-class RosterEntry:
-    """One line of a class's list for administrators: a learner, or a place on the waitlist."""
-
-    name: str
-    unit: str | None
-    status: EnrolmentStatus
-    ticket: int | None

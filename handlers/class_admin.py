@@ -32,19 +32,17 @@ from bot.errors import Conflict, InvalidInput
 from bot.services.access import require
 from bot.services.enrolment import CAPACITY_MAX
 from bot.services.planning import LATE_AFTER_MAX, parse_count
-from bot.training import ClassFormat, ClassStatus, EnrolmentStatus, TrainingClass
-from bot.validation import clean_note, telegram_length
+from bot.training import ClassFormat, ClassStatus, TrainingClass
+from bot.validation import clean_note
 from handlers.admin_steps import Confirm, Typed
 from handlers.announce import unreached_lines
 from handlers.class_labels import FORMAT, KIND, STATUS, moment
+from handlers.class_lists import show_list
 from handlers.context import BotContext
 from handlers.dialogue import Dialogue, Flow, Turn, begin, register
 from handlers.routing import Handler, argument_text, button, command
 from handlers.steps import SEARCH_SHOWN, ChoiceStep, Option
 from handlers.ui import Button, answer, inline, person_label, say, show
-
-ROSTER_BUDGET = 3000  # characters of names: the list stays one message
-
 
 # --- the card ---------------------------------------------------------------------------------
 
@@ -82,7 +80,7 @@ async def card(
 ) -> None:
     actor = await ctx.actor(update)
     c = await ctx.services.planning.admin_class(actor, class_id)
-    rows: list[list[Button]] = [[(ctx.t("class_admin.roster"), ClassRoster(c.id))]]
+    rows: list[list[Button]] = [[(ctx.t("class_list.button"), ShowClassList(c.id))]]
     ended = c.ends_at is not None and c.ends_at <= ctx.services.clock.now()
     if ended and c.status is not ClassStatus.CANCELLED:
         rows.append([(ctx.t("results.card_button"), ResultsSheet(c.id))])
@@ -101,7 +99,6 @@ async def card(
         ]  # fmt: skip
     if c.status not in (ClassStatus.CANCELLED, ClassStatus.FINISHED):
         rows.append([(ctx.t("class_links.button"), ClassLinks(c.id))])
-    rows.append([(ctx.t("class_list.button"), ShowClassList(c.id))])
     rows.append([(ctx.t("class_admin.plan_classes", year=c.plan_year), PlanClasses(c.plan_id))])
     send = say if new_message else show
     await send(update, ctx, card_text(ctx, c), inline(rows))
@@ -135,33 +132,8 @@ async def class_admin(update: Update, ctx: BotContext) -> None:
 
 
 async def roster(update: Update, ctx: BotContext, tapped: ClassRoster) -> None:
-    actor = await ctx.actor(update)
-    c, entries = await ctx.services.planning.roster(actor, tapped.class_id)
-    lines = [ctx.t("class_admin.roster_head", code=c.code, enrolled=c.enrolled,
-                   waiting=c.waiting, capacity=c.capacity)]  # fmt: skip
-    budget, shown = ROSTER_BUDGET, 0
-    seated = [e for e in entries if e.status is EnrolmentStatus.ENROLLED]
-    waiting = [e for e in entries if e.status is EnrolmentStatus.WAITLISTED]
-    for heading, group in (("class_admin.roster_enrolled", seated),
-                           ("class_admin.roster_waiting", waiting)):  # fmt: skip
-        if not group or budget <= 0:
-            continue
-        lines.append(ctx.t(heading))
-        for number, entry in enumerate(group, 1):
-            line = ctx.t("class_admin.roster_line", n=number, name=entry.name,
-                         unit=entry.unit or "—")  # fmt: skip
-            budget -= telegram_length(line) + 1
-            if budget < 0:
-                break
-            lines.append(line)
-            shown += 1
-    left = c.enrolled + c.waiting - shown
-    if left > 0:
-        lines.append(ctx.t("class_admin.roster_more", count=left))
-    if not entries:
-        lines.append(ctx.t("class_admin.roster_empty"))
-    back = [[(ctx.t("button.back"), ClassAdminCard(c.id))]]
-    await show(update, ctx, "\n".join(lines), inline(back))
+    """The button of cards sent before class lists existed opens the class list."""
+    await show_list(update, ctx, ShowClassList(tapped.class_id))
 
 
 # --- enrolment and seats ----------------------------------------------------------------------

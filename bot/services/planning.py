@@ -24,7 +24,6 @@ from bot.training import (
     Plan,
     PlanProgress,
     Programme,
-    RosterEntry,
     Session,
     SessionStatus,
     Target,
@@ -34,7 +33,6 @@ from bot.validation import plain_text, telegram_length
 from storage.database import Database
 from storage.repositories.audit import AuditRepository
 from storage.repositories.classes import ClassRepository
-from storage.repositories.enrolments import EnrolmentRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.plans import PlanRepository, ProgrammeRepository
@@ -48,7 +46,6 @@ LINK = re.compile(r"https://[^\s<>\"]{3,490}")
 LINK_LIKE = re.compile(r"[a-z][a-z0-9+.-]*://|www\.|[\w-]+(\.[\w-]+)*\.[a-z]{2,}/", re.IGNORECASE)
 TARGET_MAX = 1_000_000
 SESSIONS_MAX = 400  # a political-theory course runs for months, two sessions a day
-ROSTER_SHOWN = 80
 
 
 def clean_code(raw: str) -> str:
@@ -432,14 +429,6 @@ class PlanningService:
             raise InvalidInput("catalog.query_short")
         async with self.db.read() as conn:
             return await ClassRepository(conn).search(words)
-
-    async def roster(self, actor: Actor, class_id: int) -> tuple[TrainingClass, list[RosterEntry]]:
-        """A class with its learners, then its waitlist in order (administrators)."""
-        require(actor, Role.ADMIN)
-        async with self.db.read() as conn:
-            training_class = await ClassRepository(conn).get(class_id)
-            entries = await EnrolmentRepository(conn).roster(class_id, ROSTER_SHOWN)
-        return training_class, entries
 
     # --- sessions -----------------------------------------------------------------------------
 

@@ -17,7 +17,6 @@ from bot.training import (
     EarlierTraining,
     Enrolment,
     EnrolmentStatus,
-    RosterEntry,
     StaffEnrolment,
 )
 from storage.repositories.units import in_scope
@@ -164,26 +163,6 @@ class EnrolmentRepository:
                         r.unit, EnrolmentStatus(r.status))
             for r in rows
         ]  # fmt: skip
-
-    async def roster(self, class_id: int, limit: int) -> list[RosterEntry]:
-        """Everyone enrolled, then the waitlist in order."""
-        rows = await self.conn.execute(
-            sa.select(
-                people.c.full_name,
-                units.c.name.label("unit"),
-                enrolments.c.status,
-                enrolments.c.ticket,
-            )
-            .select_from(
-                enrolments.join(people, people.c.id == enrolments.c.person_id).outerjoin(
-                    units, units.c.id == people.c.unit_id
-                )
-            )
-            .where(enrolments.c.class_id == class_id, enrolments.c.status.in_(_ACTIVE))
-            .order_by(enrolments.c.status, enrolments.c.ticket, people.c.name_search)
-            .limit(limit)
-        )
-        return [RosterEntry(r.full_name, r.unit, EnrolmentStatus(r.status), r.ticket) for r in rows]
 
     async def cancel_class(self, class_id: int) -> None:
         await self.conn.execute(

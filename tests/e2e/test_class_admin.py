@@ -272,8 +272,8 @@ async def test_a_capacity_raised_promotes_the_waitlist_and_cancelling_tells_lear
     await admin.send("/classadmin cv.full")
     card = await admin.expect("CV.FULL")
     assert "Đã đăng ký: 1 · Chờ: 1 · Còn trống: 0" in card.text
-    await admin.tap("Danh sách học viên")
-    roster = await admin.expect("Học viên:")
+    await admin.tap("Danh sách lớp")
+    roster = await admin.expect("Danh sách lớp CV.FULL")
     assert "Lò Thị Ngồi" in roster.text and "Sùng Văn Chờ" in roster.text
     await admin.tap("Quay lại")
     await admin.tap("Đổi sĩ số")
@@ -404,10 +404,10 @@ async def test_a_long_roster_is_cut_with_a_count(harness: Harness) -> None:
         )
         await _enrol(harness, class_id, person, "enrolled" if n < 60 else "waitlisted")
     await admin.send("/classadmin CV.BIG")
-    await admin.tap("Danh sách học viên")
-    roster = await admin.expect("Học viên:")
-    assert "60/60 học viên, 40 người chờ" in roster.text
-    assert "người khác" in roster.text and len(roster.text) < 4096
+    await admin.tap("Danh sách lớp")
+    roster = await admin.expect("Danh sách lớp CV.BIG")
+    assert "Học viên: 60/60" in roster.text and "Danh sách chờ: 40" in roster.text
+    assert "Trang 1/" in roster.text and len(roster.text) < 4096
 
 
 async def test_the_plan_says_its_progress_as_the_office_reports_it(harness: Harness) -> None:
