@@ -62,6 +62,7 @@ class AuditAction(StrEnum):
     RESULT_RECORDED = "result_recorded"
     RESULT_OVERRIDE = "result_override"
     AUDIT_EXPORTED = "audit_exported"
+    IMPORT_SAVED = "import_saved"
 
 
 class MessageKind(StrEnum):

@@ -19,6 +19,7 @@ from bot.services.dialogues import DialogueStore
 from bot.services.digests import DigestConfig, DigestService
 from bot.services.directory import DirectoryService
 from bot.services.enrolment import EnrolmentService
+from bot.services.imports import ImportService
 from bot.services.leave import LeaveService
 from bot.services.office_reminders import OfficeReminders
 from bot.services.people import PeopleService
@@ -56,6 +57,7 @@ class Services:
     reports: ReportService
     audit_log: AuditLogService
     digests: DigestService
+    imports: ImportService
 
     @classmethod
     def build(
@@ -122,4 +124,5 @@ class Services:
                 defaults=defaults,
                 notify=delivery.wake,
             ),
+            imports=ImportService(db),
         )
