@@ -186,12 +186,13 @@ class UnitsImporter:
         if not save or outcome.errors or not (added or changed):
             return outcome
         ids = {code: u.id for code, u in stored.items()} | await repo.add_units(added)
-        await repo.set_units([
-            {"b_id": ids[code], "name": read[code][1],
-             "kind": read[code][3] or stored[code].kind if code in stored else read[code][3],
-             "parent_id": ids[read[code][2]] if read[code][2] else None}
-            for code in [c for c, _, _ in added] + changed
-        ])  # fmt: skip
+        updates = []
+        for code in [c for c, _, _ in added] + changed:
+            _, name, parent, kind = read[code]
+            updates.append({"b_id": ids[code], "name": name,
+                            "kind": kind or stored[code].kind,  # a new unit has its own
+                            "parent_id": ids[parent] if parent else None})  # fmt: skip
+        await repo.set_units(updates)
         tree = {ids[code]: ids[p] if p else None for code, p in parents.items()}
         await repo.rebuild_closure(tree)
         outcome.saved = True
@@ -318,11 +319,13 @@ class RosterImporter:
         repo = RosterImportRepository(conn)
         lists = _Lists(await repo.units(), await repo.code_lists())
         everyone = await repo.people()
-        by_code = {p.staff_code: p for p in everyone if p.staff_code}
+        by_code: dict[str, RosterPerson | None] = {
+            p.staff_code: p for p in everyone if p.staff_code
+        }
         by_phone: dict[str, list[RosterPerson]] = {}
-        for person in everyone:
-            if person.staff_code is None and person.phone:
-                by_phone.setdefault(person.phone, []).append(person)
+        for known in everyone:
+            if known.staff_code is None and known.phone:
+                by_phone.setdefault(known.phone, []).append(known)
         outcome = Outcome(self.kind, rows=len(rows))
         today = self.today()
         seen: dict[str, int] = {}

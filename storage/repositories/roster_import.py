@@ -129,7 +129,8 @@ class RosterImportRepository:
         """The closure table anew from every unit's parent (the tree has no cycle)."""
         pairs: list[dict[str, int]] = []
         for unit_id in parents:
-            depth, current = 0, unit_id
+            depth = 0
+            current: int | None = unit_id
             while current is not None:
                 pairs.append({"ancestor_id": current, "descendant_id": unit_id, "depth": depth})
                 current, depth = parents.get(current), depth + 1
