@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -35,21 +35,22 @@ _DELIMITERS = ",;\t"
 
 @dataclass(frozen=True, slots=True)
 class Table:
-    """One sheet as text: its name and its non-empty rows with their numbers in the sheet."""
+    """One sheet: its name and its rows, read when matched (a 50,000-row sheet is never held
+    twice: each row becomes a SourceRow as it is read)."""
 
     name: str
-    rows: list[tuple[int, list[str]]]
+    rows: Callable[[], Iterator[Sequence[Any]]]
 
 
 @dataclass(frozen=True, slots=True)
 class Matched:
     """A table's rows under a kind's columns; `missing` required column keys; `ignored` the
-    headers no column has (said in the dry run)."""
+    headers no column has (said in the dry run); `header_row` None for an empty table."""
 
     rows: list[SourceRow]
     missing: list[str]
     ignored: list[str]
-    header_row: int = 1
+    header_row: int | None = 1
 
 
 def read_tables(data: bytes, file_name: str) -> list[Table]:
@@ -60,7 +61,7 @@ def read_tables(data: bytes, file_name: str) -> list[Table]:
     if name.endswith(SPREADSHEETS):
         return _workbook(data)
     if name.endswith(TEXT_TABLES):
-        return [Table("", _numbered(_csv_rows(data)))]
+        return [_csv_table(data)]
     raise InvalidInput("import.file_kind")
 
 
@@ -74,28 +75,62 @@ def header_forms(kind: ImportKind, columns: Sequence[Column]) -> dict[str, str]:
 
 
 def match(table: Table, kind: ImportKind, columns: Sequence[Column]) -> Matched:
-    """The rows under the header row (the first non-empty one), as SourceRows."""
-    if not table.rows:
-        return Matched([], [c.key for c in columns if c.required], [])
+    """The rows under the header row (the first non-empty one), as SourceRows numbered as
+    the office sees them (the sheet's first row is 1); empty rows skipped."""
     forms = header_forms(kind, columns)
-    (_, header), body = table.rows[0], table.rows[1:]
-    if len(body) > MAX_ROWS:
-        raise InvalidInput("import.too_many_rows", max=MAX_ROWS)
     positions: dict[str, int] = {}
     ignored: list[str] = []
-    for index, text in enumerate(header):
-        key = forms.get(fold(text))
-        if key is not None and key not in positions:
-            positions[key] = index
-        elif text:
-            ignored.append(text)
+    rows: list[SourceRow] = []
+    repeated: dict[str, str] = {}
+    keys: dict[str, int] = {}
+    header_row: int | None = None
+    for number, raw in enumerate(table.rows(), 1):
+        if header_row is None:
+            header = [_cell(value) for value in raw]
+            if not any(header):
+                continue
+            header_row = number
+            for index, text in enumerate(header):
+                key = forms.get(fold(text))
+                if key is not None and key not in positions:
+                    positions[key] = index
+                elif text:
+                    ignored.append(text)
+            keys = {key: n for n, key in enumerate(positions)}
+            continue
+        width = len(raw)
+        values = tuple(
+            repeated.setdefault(text, text)  # one copy of "Nam", a unit code, "Công chức"…
+            for text in (_cell(raw[i]) if i < width else "" for i in positions.values())
+        )
+        if any(values):
+            rows.append(SourceRow(number, Cells(keys, values)))
+            if len(rows) > MAX_ROWS:
+                raise InvalidInput("import.too_many_rows", max=MAX_ROWS)
+    if header_row is None:
+        return Matched([], [], [], None)
     missing = [c.key for c in columns if c.required and c.key not in positions]
-    rows = [
-        SourceRow(number, {key: cells[i] if i < len(cells) else "" for key, i in positions.items()})
-        for number, cells in body
-    ]
-    kept = [r for r in rows if any(r.cells.values())]
-    return Matched(kept, missing, ignored, table.rows[0][0])
+    return Matched(rows, missing, ignored, header_row)
+
+
+class Cells(Mapping[str, str]):
+    """A row's cells by column key: the values in a tuple, the keys shared by every row of
+    the table (a dict per row would take three times the memory on 50,000 rows)."""
+
+    __slots__ = ("_keys", "_values")
+
+    def __init__(self, keys: Mapping[str, int], values: tuple[str, ...]) -> None:
+        self._keys = keys
+        self._values = values
+
+    def __getitem__(self, key: str) -> str:
+        return self._values[self._keys[key]]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
 
 
 # --- XLSX -------------------------------------------------------------------------------------
@@ -106,29 +141,24 @@ def _workbook(data: bytes) -> list[Table]:
         raise InvalidInput("import.file_broken")
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        tables = []
-        for sheet_name in book.sheet_names:
-            sheet = book.get_sheet_by_name(sheet_name)
-            rows = _numbered(([_cell(v) for v in row] for row in sheet.iter_rows()), sheet.start)
-            tables.append(Table(sheet_name, rows))
+        names = list(book.sheet_names)
     except (CalamineError, ValueError, TypeError) as exc:
         raise InvalidInput("import.file_broken") from exc
-    return tables
 
+    def rows_of(sheet_name: str) -> Callable[[], Iterator[Sequence[Any]]]:
+        def rows() -> Iterator[Sequence[Any]]:
+            try:
+                sheet = book.get_sheet_by_name(sheet_name)
+                start = sheet.start
+                # Rows above the used range are not in it: they count in the numbering.
+                yield from [[]] * (start[0] if start else 0)
+                yield from sheet.iter_rows()
+            except (CalamineError, ValueError, TypeError) as exc:
+                raise InvalidInput("import.file_broken") from exc
 
-def _numbered(
-    rows: Iterable[list[str]], start: tuple[int, int] | None = None
-) -> list[tuple[int, list[str]]]:
-    """Non-empty rows with their numbers as the office sees them (the first row is 1)."""
-    first_row = start[0] if start else 0
-    first_column = start[1] if start else 0
-    kept = []
-    for index, cells in enumerate(rows):
-        if any(cells):
-            kept.append((first_row + index + 1, [""] * first_column + cells))
-            if len(kept) > MAX_ROWS + 1:
-                raise InvalidInput("import.too_many_rows", max=MAX_ROWS)
-    return kept
+        return rows
+
+    return [Table(name, rows_of(name)) for name in names]
 
 
 def _cell(value: Any) -> str:
@@ -160,7 +190,7 @@ def _cell(value: Any) -> str:
 # --- CSV --------------------------------------------------------------------------------------
 
 
-def _csv_rows(data: bytes) -> Iterator[list[str]]:
+def _csv_table(data: bytes) -> Table:
     if b"\x00" in data[:4096]:  # UTF-16, a renamed workbook or picture: not a text table
         raise InvalidInput("import.file_kind")
     text = _decode(data)
@@ -170,8 +200,11 @@ def _csv_rows(data: bytes) -> Iterator[list[str]]:
     except csv.Error:
         firsts = sample.split("\n", 1)[0]
         delimiter = max(_DELIMITERS, key=firsts.count)
-    for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
-        yield [" ".join(cell.split()) for cell in row]
+
+    def rows() -> Iterator[Sequence[Any]]:
+        return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+    return Table("", rows)
 
 
 def _decode(data: bytes) -> str:

@@ -330,8 +330,9 @@ class RosterImporter:
         today = self.today()
         seen: dict[str, int] = {}
         claimed: set[int] = set()
-        added: list[dict[str, Any]] = []
-        changed: list[dict[str, Any]] = []
+        # Rows to write as tuples in ROSTER_FIELDS order (a dict each would double the memory).
+        added: list[tuple[Any, ...]] = []
+        changed: list[tuple[Any, ...]] = []
         for done, source in enumerate(rows, 1):
             if done % PROGRESS_EVERY == 0:
                 await progress(done)
@@ -348,15 +349,14 @@ class RosterImporter:
                 matches = [p for p in by_phone.get(values["phone"], []) if p.id not in claimed]
                 person = matches[0] if len(matches) == 1 else None
             if person is None:
-                added.append({name: values.get(name) for name in ROSTER_FIELDS}
-                             | {"source_pool": values.get("source_pool", False)})  # fmt: skip
+                added.append(tuple(values.get(name) for name in ROSTER_FIELDS))
                 continue
             claimed.add(person.id)
             before = asdict(person)
             after = {**before, **values}
             diffs = [name for name in ROSTER_FIELDS if after[name] != before[name]]
             if diffs:
-                changed.append({"b_id": person.id, **{n: after[n] for n in ROSTER_FIELDS}})
+                changed.append((person.id, *(after[n] for n in ROSTER_FIELDS)))
                 _note(outcome, (self._change(source.number, n, before, after, lists)
                                 for n in diffs if n != "title_other"))  # fmt: skip
             else:

@@ -167,11 +167,13 @@ class ImportService:
                 if fold(table.name) in units_sheet:
                     plan.append((units, reading.match(table, units.kind, units.columns)))
             data_tables = [table for table in data_tables if fold(table.name) not in units_sheet]
-        main = next((table for table in data_tables if table.rows), None)
-        if main is None:
-            raise InvalidInput("import.empty")
         importer = self.importers[kind]
-        matched = reading.match(main, kind, importer.columns)
+        for table in data_tables:  # the first sheet with anything in it
+            matched = reading.match(table, kind, importer.columns)
+            if matched.header_row is not None:
+                break
+        else:
+            raise InvalidInput("import.empty")
         if not matched.rows and not matched.missing:
             raise InvalidInput("import.empty")
         plan.append((importer, matched))
@@ -185,7 +187,7 @@ class ImportService:
         """One sheet of the plan; progress counts the rows of every sheet."""
         importer, matched = plan[index]
         if matched.missing:
-            errors = [RowError(matched.header_row, key, "import.err.missing_column")
+            errors = [RowError(matched.header_row or 1, key, "import.err.missing_column")
                       for key in matched.missing]  # fmt: skip
             return Outcome(importer.kind, rows=len(matched.rows), errors=errors)
         before = sum(len(m.rows) for _, m in plan[:index])

@@ -166,24 +166,27 @@ class RosterImportRepository:
         )
         return [RosterPerson(**row._mapping) for row in rows]
 
-    async def add_people(self, new: Sequence[Mapping[str, Any]], now: datetime) -> None:
-        """Roster people (the office's list, so confirmed), each a dict of ROSTER_FIELDS."""
+    async def add_people(self, new: Sequence[Sequence[Any]], now: datetime) -> None:
+        """Roster people (the office's list, so confirmed): values in ROSTER_FIELDS order."""
+        fixed = {"source": "roster", "verified": True, "verified_at": now, "created_at": now,
+                 "updated_at": now}  # fmt: skip
         for chunk in _chunks(new):
+            rows = [dict(zip(ROSTER_FIELDS, values, strict=True)) for values in chunk]
             await self.conn.execute(
                 people.insert(),
-                [{**row, "name_search": fold(row["full_name"]), "source": "roster",
-                  "verified": True, "verified_at": now, "created_at": now, "updated_at": now}
-                 for row in chunk],
-            )  # fmt: skip
+                [{**row, **fixed, "name_search": fold(row["full_name"])} for row in rows],
+            )
 
-    async def set_people(self, changed: Sequence[Mapping[str, Any]], now: datetime) -> None:
-        """Every roster field of people, by id (`b_id`); the search form follows the name."""
+    async def set_people(self, changed: Sequence[Sequence[Any]], now: datetime) -> None:
+        """Every roster field of people: the id, then values in ROSTER_FIELDS order; the
+        search form follows the name."""
         if not changed:
             return
         statement = (
             people.update().where(people.c.id == sa.bindparam("b_id")).values(updated_at=now)
         )
         for chunk in _chunks(changed):
+            rows = [dict(zip(("b_id", *ROSTER_FIELDS), values, strict=True)) for values in chunk]
             await self.conn.execute(
-                statement, [{**row, "name_search": fold(row["full_name"])} for row in chunk]
+                statement, [{**row, "name_search": fold(row["full_name"])} for row in rows]
             )
