@@ -190,3 +190,15 @@ class RosterImportRepository:
             await self.conn.execute(
                 statement, [{**row, "name_search": fold(row["full_name"])} for row in rows]
             )
+
+    async def give_staff_codes(self, prefix: str) -> None:
+        """A code to every roster person without one, from their id ("CB000042"): what an
+        office that never kept codes gets, so that its next import can update by them."""
+        ids = await self.conn.execute(
+            sa.select(people.c.id).where(people.c.source == "roster", people.c.staff_code.is_(None))
+        )
+        codes = [{"b_id": person_id, "staff_code": f"{prefix}{person_id:06d}"}
+                 for person_id in ids.scalars()]  # fmt: skip
+        statement = people.update().where(people.c.id == sa.bindparam("b_id"))
+        for chunk in _chunks(codes):
+            await self.conn.execute(statement, list(chunk))
