@@ -23,7 +23,15 @@ from bot.i18n import LANGUAGES, t
 from bot.imports.model import Change, Column, ImportKind, Outcome, Progress, RowError, SourceRow
 from bot.phones import format_phone, normalize_phone
 from bot.text_search import compact, fold
-from bot.validation import clean_full_name, clean_title, parse_birth_year, plain_text
+from bot.validation import (
+    NAME_MAX,
+    TITLE_MAX,
+    clean_full_name,
+    clean_title,
+    parse_birth_year,
+    plain_text,
+    shorten,
+)
 from storage.repositories.roster_import import (
     ROSTER_FIELDS,
     ListItem,
@@ -38,6 +46,8 @@ PROGRESS_EVERY = 2_000
 #: Changes listed in the dry run, at most.
 CHANGES_SHOWN = 8
 UNIT_NAME_MAX = 200
+#: Characters of a wrong cell repeated in its error.
+CELL_SHOWN = 40
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,31}")
 _KIND = re.compile(r"[a-z][a-z_]{0,19}")
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
@@ -245,7 +255,7 @@ class _Lists:
     def unit(self, text: str) -> int:
         unit_id = self.unit_ids.get(text) or self.unit_ids_folded.get(text.casefold())
         if unit_id is None:
-            raise InvalidInput("import.err.unit_unknown", code=text)
+            raise InvalidInput("import.err.unit_unknown", code=shorten(text, CELL_SHOWN))
         return unit_id
 
 
@@ -272,8 +282,34 @@ def roster_phone(text: str) -> str:
         return "+84" + digits[1:]  # a mobile number: what normalize_phone gives, faster
     phone = normalize_phone(text)
     if phone is None:
-        raise InvalidInput("import.err.phone", value=text)
+        raise InvalidInput("import.err.phone", value=shorten(text, CELL_SHOWN))
     return phone
+
+
+def _full_name(text: str) -> str:
+    try:
+        return clean_full_name(text)
+    except InvalidInput as exc:
+        raise InvalidInput("import.err.full_name", max=NAME_MAX) from exc
+
+
+def _other_title(text: str) -> str:
+    try:
+        return clean_title(text)
+    except InvalidInput as exc:
+        raise InvalidInput("import.err.title", max=TITLE_MAX) from exc
+
+
+def _birth_year(today: date) -> Callable[[str], int]:
+    low, high = today.year - 75, today.year - 18
+
+    def parse(text: str) -> int:
+        try:
+            return parse_birth_year(text, today)
+        except InvalidInput as exc:
+            raise InvalidInput("import.err.birth_year", low=low, high=high) from exc
+
+    return parse
 
 
 def _staff_code(text: str) -> str:
@@ -382,7 +418,7 @@ class RosterImporter:
                 values[key] = value
 
         put("staff_code", _staff_code)
-        put("full_name", clean_full_name)
+        put("full_name", _full_name)
         unit = row.read("unit", lists.unit)
         if unit is not None:
             values["unit_id"] = unit
@@ -392,14 +428,16 @@ class RosterImporter:
             if item is not None:
                 values["title_id"], values["title_other"] = item.id, None
             else:
-                other = row.read("title", clean_title)
+                other = row.read("title", _other_title)
                 if other is not None:
                     values["title_id"], values["title_other"] = None, other
         employment = row.cell("employment")
         if employment:
             kind = lists.employments.get(fold(employment))
             if kind is None:
-                row.fail("employment", "import.err.employment", value=employment)
+                row.fail(
+                    "employment", "import.err.employment", value=shorten(employment, CELL_SHOWN)
+                )
             else:
                 values["employment"] = kind.value
         grade = row.cell("grade")
@@ -409,29 +447,33 @@ class RosterImporter:
             elif (item := _lookup(lists.professional, grade)) is not None:
                 values["professional_title_id"], values["grade_id"] = item.id, None
             else:
-                row.fail("grade", "import.err.grade", value=grade)
+                row.fail("grade", "import.err.grade", value=shorten(grade, CELL_SHOWN))
         rank = row.read("rank", _rank)
         if rank is not None:
             values["professional_rank"] = rank
         gender = row.cell("gender")
         if gender:
             if (chosen := lists.genders.get(fold(gender))) is None:
-                row.fail("gender", "import.err.gender", value=gender)
+                row.fail("gender", "import.err.gender", value=shorten(gender, CELL_SHOWN))
             else:
                 values["gender"] = chosen.value
-        year = row.read("birth_year", lambda text: parse_birth_year(text, today))
+        year = row.read("birth_year", _birth_year(today))
         if year is not None:
             values["birth_year"] = year
         ethnicity = row.cell("ethnicity")
         if ethnicity:
             if (item := _lookup(lists.ethnicities, ethnicity)) is None:
-                row.fail("ethnicity", "import.err.ethnicity", value=ethnicity)
+                row.fail("ethnicity", "import.err.ethnicity", value=shorten(ethnicity, CELL_SHOWN))
             else:
                 values["ethnicity_id"] = item.id
         put("phone", roster_phone)
         pool = _yes_no(row.cell("source_pool"))
         if pool is None:
-            row.fail("source_pool", "import.err.yes_no", value=row.cell("source_pool"))
+            row.fail(
+                "source_pool",
+                "import.err.yes_no",
+                value=shorten(row.cell("source_pool"), CELL_SHOWN),
+            )
         else:
             values["source_pool"] = pool
         return values

@@ -72,11 +72,17 @@ async def test_an_administrator_imports_the_roster(harness: Harness) -> None:
     await admin.expect("không mở được như một file Excel")
 
     # Errors named by row and column; nothing saved, no save button.
-    bad = [list(GOOD[0]), ["CB102", "Lò Văn Pó", "KHONGCO", "Nam", 1879, "0987654321"]]
+    bad = [
+        list(GOOD[0]),
+        ["CB102", "Lò Văn Pó", "KHONGCO", "Nam", 1879, "0987654321"],
+        ["CB103", "😀\u202e" * 3000, "SNV", "<b>nữ</b>" * 500, 1990, "0987654322"],
+    ]
     await admin.upload("danh-sach.xlsx", _xlsx(bad), XLSX)
-    refused = await admin.expect("Có 2 lỗi")
+    refused = await admin.expect("Có 4 lỗi")
     assert "Dòng 3, cột «Mã đơn vị»: không có đơn vị mã «KHONGCO»" in refused.text
-    assert "Dòng 3, cột «Năm sinh»" in refused.text
+    assert "Dòng 3, cột «Năm sinh»: năm sinh cần là 4 chữ số" in refused.text
+    assert "Dòng 4, cột «Họ và tên»: họ tên cần có cả họ và tên" in refused.text
+    assert "Dòng 4, cột «Giới tính»: «<b>nữ</b><b>nữ</b>" in refused.text
     corrected = await admin.expect("Đồng chí gửi file đã sửa")
     assert not any("Lưu" in label for label in corrected.labels)
     assert await _coded(harness) == {}

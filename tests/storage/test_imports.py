@@ -114,7 +114,7 @@ async def test_one_bad_row_saves_nothing(db: Database) -> None:
     report = await service.save(ADMIN, ImportKind.ROSTER, data, "ds.xlsx", _progress)
     assert not report.saved
     assert [(e.row, e.column, e.key) for e in report.outcomes[0].errors] == [
-        (3, "unit", "import.err.unit_unknown"), (4, "birth_year", "error.birth_year"),
+        (3, "unit", "import.err.unit_unknown"), (4, "birth_year", "import.err.birth_year"),
     ]  # fmt: skip
     assert await count(db, people) == 0 and await count(db, audit_log) == 0
 
