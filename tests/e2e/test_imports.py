@@ -48,7 +48,10 @@ async def test_an_administrator_imports_the_roster(harness: Harness) -> None:
     await add_person(harness.db, "Đinh Văn Quản", unit_id=harness.province.root_id,
                      telegram_id=SUPERADMIN_ID)  # fmt: skip
     admin = harness.user(SUPERADMIN_ID)
-    await admin.send("/import")
+    await admin.send("/start")
+    await admin.next_message()
+    assert "import" in harness.menu(SUPERADMIN_ID)
+    await admin.press("📥 Nhập từ Excel")  # the main keyboard's button runs /import
     await admin.expect("Đồng chí chọn loại dữ liệu cần nhập")
     await admin.tap("Danh sách cán bộ")
     asked = await admin.expect("• Mã cán bộ (bắt buộc)")
