@@ -19,7 +19,7 @@ from bot.domain import NavOp
 from bot.errors import InvalidInput
 from bot.i18n import Raw, Texts
 from bot.imports.model import Change, ImportKind, Outcome, RowError
-from bot.imports.reading import MAX_BYTES
+from bot.imports.reading import MAX_BYTES, SPREADSHEETS, TEXT_TABLES
 from bot.imports.workbooks import column_name
 from bot.services.imports import ImportReport
 from bot.validation import shorten, telegram_length
@@ -217,6 +217,8 @@ class FileStep(Step[ImportDraft]):
         if document.file_size is not None and document.file_size > MAX_BYTES:
             raise InvalidInput("import.file_too_large", mb=MAX_BYTES // (1024 * 1024))
         name = document.file_name or ""
+        if not name.lower().endswith(SPREADSHEETS + TEXT_TABLES):  # refused before download
+            raise InvalidInput("import.file_kind")
         data = await _download(turn, document.file_id)
         progress = await _Progress.start(turn, "import.checking_start")
         actor = await turn.ctx.actor(turn.update)
