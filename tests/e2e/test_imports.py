@@ -90,6 +90,15 @@ async def test_an_administrator_imports_the_roster(harness: Harness) -> None:
     assert not any("Lưu" in label for label in corrected.labels)
     assert await _coded(harness) == {}
 
+    # More errors than the chat shows: the first ten, and all of them in a workbook.
+    many = [[f"CB2{n:02d}", "Lò Văn Pó", "SNV", "Nam", 1979, f"12{n}"] for n in range(12)]
+    await admin.upload("danh-sach.xlsx", _xlsx(many), XLSX)
+    listed = await admin.expect("Có 12 lỗi")
+    assert listed.text.count("cột «Số điện thoại»") == 10 and "… và 2 lỗi khác" in listed.text
+    report = await admin.expect("Danh sách đủ 12 lỗi của file")
+    assert report.document is not None and report.document.file_name == "danh-sach-loi.xlsx"
+    await admin.expect("Đồng chí gửi file đã sửa")
+
     # The good file: the dry run, a deploy, then the save.
     await admin.upload("danh-sach.xlsx", _xlsx(GOOD), XLSX)
     await admin.expect("Đã kiểm tra xong")
