@@ -57,18 +57,17 @@ def _kind(turn: Turn[ImportDraft]) -> ImportKind:
 
 
 def _value(texts: Texts, text: str, keyed: bool) -> str:
+    """A value before or after a change: a catalog word (already HTML) or a cell's text."""
     if not text:
-        return texts("import.empty_value")
-    return texts(text) if keyed else shorten(text, CELL_SHOWN)
+        return Raw(texts("import.empty_value"))
+    return Raw(texts(text)) if keyed else shorten(text, CELL_SHOWN)
 
 
 def change_line(texts: Texts, kind: ImportKind, change: Change) -> str:
     return texts("import.change_line", row=change.row,
                  column=column_name(texts, kind, change.column),
-                 before=Raw(_value(texts, change.before, change.keyed)) if change.keyed
-                 else _value(texts, change.before, False),
-                 after=Raw(_value(texts, change.after, change.keyed)) if change.keyed
-                 else _value(texts, change.after, False))  # fmt: skip
+                 before=_value(texts, change.before, change.keyed),
+                 after=_value(texts, change.after, change.keyed))  # fmt: skip
 
 
 def error_line(texts: Texts, kind: ImportKind, error: RowError) -> str:

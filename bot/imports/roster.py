@@ -34,6 +34,7 @@ from bot.validation import (
 )
 from storage.repositories.roster_import import (
     ROSTER_FIELDS,
+    CodeLists,
     ListItem,
     RosterImportRepository,
     RosterPerson,
@@ -210,12 +211,15 @@ class UnitsImporter:
 
 
 def _in_cycle(code: str, parents: Mapping[str, str | None]) -> bool:
-    """Whether going up from the unit comes back to it."""
+    """Whether going up from the unit comes back to it (a loop further up, which does not
+    pass through it, is reported on the rows of its own units)."""
     seen = {code}
     current = parents.get(code)
     while current is not None:
-        if current in seen:
+        if current == code:
             return True
+        if current in seen:
+            return False
         seen.add(current)
         current = parents.get(current)
     return False
@@ -227,7 +231,7 @@ def _in_cycle(code: str, parents: Mapping[str, str | None]) -> bool:
 class _Lists:
     """What cells may name, looked up by code or by folded name."""
 
-    def __init__(self, units: Sequence[UnitRow], lists: Any) -> None:
+    def __init__(self, units: Sequence[UnitRow], lists: CodeLists) -> None:
         self.unit_ids = {u.code: u.id for u in units}
         self.unit_ids_folded = {u.code.casefold(): u.id for u in units}
         self.unit_codes = {u.id: u.code for u in units}
