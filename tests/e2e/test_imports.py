@@ -10,8 +10,9 @@ import io
 import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
 
+from bot.actions import DialogueChoice
 from storage.schema import people
-from tests.e2e.conftest import SUPERADMIN_ID, Harness, no_dialogue_left
+from tests.e2e.conftest import SUPERADMIN_ID, Harness, forged_tap, no_dialogue_left
 from tests.factories import add_person, count
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -104,6 +105,9 @@ async def test_an_administrator_imports_the_roster(harness: Harness) -> None:
     await admin.expect("Đã kiểm tra xong")
     dry = await admin.expect("Kết quả kiểm tra file «danh-sach.xlsx»")
     assert "2 dòng: thêm mới 2, cập nhật 0, giữ nguyên 0" in dry.text
+    await admin.expect("Đồng chí có lưu không?")
+    forged = DialogueChoice("import", "0" * 8, "save").pack()  # a save of another step's token
+    assert "bước đã qua" in await forged_tap(admin, forged)
     await admin.expect("Đồng chí có lưu không?")
     assert await _coded(harness) == {}
     await harness.restart()
