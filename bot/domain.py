@@ -65,6 +65,7 @@ class AuditAction(StrEnum):
     CLASS_LINK_CREATED = "class_link_created"
     CLASS_LINK_REVOKED = "class_link_revoked"
     CLASS_LIST_EXPORTED = "class_list_exported"
+    IMPORT_SAVED = "import_saved"
 
 
 class MessageKind(StrEnum):

@@ -15,6 +15,7 @@ LEARNER_COMMANDS = (
 #: What the training office does from the chat: administrators and super-administrators.
 OFFICE_COMMANDS = (
     "pending", "people", "announce", "delivery", *TRAINING_OFFICE, "attendance", "report", "audit",
+    "import",
 )  # fmt: skip
 STAFF_COMMANDS: dict[Role, tuple[str, ...]] = {
     Role.LECTURER: ("attendance",),
@@ -27,7 +28,7 @@ STAFF_COMMANDS: dict[Role, tuple[str, ...]] = {
 #: The commands on the main keyboard under the text box, in its order: what people do most.
 MAIN_KEYBOARD = (
     "classes", "schedule", "profile", "help", "pending", "people", "announce", "delivery",
-    "newclass", "attendance", "record", "report",
+    "newclass", "attendance", "record", "report", "import",
 )  # fmt: skip
 
 

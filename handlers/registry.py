@@ -20,6 +20,7 @@ from handlers import (
     class_lists,
     class_sessions,
     fallback,
+    imports,
     landing,
     leave,
     onboarding,
@@ -53,7 +54,7 @@ def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         onboarding, profile, people_search, admin, announce, catalog, schedule, reminder_settings,
         planning, class_admin, class_sessions, session_place, class_dialogue, results, leave,
         checkin, roll_call, training_record, report, audit_log, calendar, class_links,
-        class_lists,
+        class_lists, imports,
     ):  # fmt: skip
         app.add_handlers(feature.handlers(), group=FEATURES)
     # 4. The main keyboard under the text box: each button runs its command.
@@ -64,6 +65,7 @@ def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             people=people_search.people, announce=announce.start, delivery=announce.delivery_report,
             newclass=class_dialogue.start, attendance=checkin.attendance,
             record=training_record.send_record, report=report.start,
+            **{"import": imports.start},
         ),
         group=FEATURES,
     )  # fmt: skip

@@ -66,6 +66,18 @@ class RowError:
         return cls(row, column, error.key, error.params)
 
 
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One field a row changes, for the dry run to show: `column` a Column.key; `before` and
+    `after` as the office reads them, or catalog keys when `keyed` (a gender, "yes")."""
+
+    row: int
+    column: str
+    before: str
+    after: str
+    keyed: bool = False
+
+
 @dataclass(slots=True)
 class Outcome:
     """What a run found: rows that would be (or were) added, changed, left alone; errors."""
@@ -79,6 +91,8 @@ class Outcome:
     #: A few of the changes, "row 12: phone 0912… → 0987…", for the dry run to show.
     samples: list[str] = field(default_factory=list)
     saved: bool = False
+    #: A few of the changes, field by field (shown in the reader's language).
+    changes: list[Change] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:

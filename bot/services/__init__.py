@@ -22,6 +22,7 @@ from bot.services.dialogues import DialogueStore
 from bot.services.digests import DigestConfig, DigestService
 from bot.services.directory import DirectoryService
 from bot.services.enrolment import EnrolmentService
+from bot.services.imports import ImportService
 from bot.services.leave import LeaveService
 from bot.services.office_reminders import OfficeReminders
 from bot.services.people import PeopleService
@@ -62,6 +63,7 @@ class Services:
     calendar: CalendarService
     class_links: ClassLinkService
     class_lists: ClassListService
+    imports: ImportService
 
     @classmethod
     def build(
@@ -131,4 +133,5 @@ class Services:
             calendar=CalendarService(db, clock, tz, defaults),
             class_links=ClassLinkService(db, clock),
             class_lists=ClassListService(db, clock, tz, young_under),
+            imports=ImportService(db),
         )

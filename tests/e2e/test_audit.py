@@ -115,7 +115,7 @@ async def test_an_administrator_reads_narrows_and_downloads_the_audit_log(
     admin = harness.user(ADMIN)
     await admin.send("/audit")
     view = await admin.expect("Nhật ký thay đổi")
-    assert harness.menu(ADMIN)[-1] == "audit"
+    assert "audit" in harness.menu(ADMIN)
     week = f"{day - timedelta(days=6):%d/%m/%Y} – {day:%d/%m/%Y}"
     assert f"Thời gian: {week}" in view.body
     assert "Có 30 mục, mới nhất ở trên. Trang 1/3." in view.body

@@ -198,3 +198,26 @@ async def test_the_clock_brings_a_reminder_and_a_restart_keeps_the_moved_time(
     await reset.expect(r"sandbox time: [^\n]*\(giờ thật · real time\)")
     await reset.type(":quit")
     assert await reset.exit_code() == 0
+
+
+async def test_the_admin_imports_the_demo_roster_files(sandbox: Launch, tmp_path: Path) -> None:
+    bot = await sandbox()
+    await bot.expect(r"\[\d+\] ✅ Tôi đồng ý", within=SEED_S)
+    assert (tmp_path / "sandbox-files" / "roster-update.xlsx").is_file()
+    await bot.type(":as admin")
+    await bot.expect(r"Chào mừng đồng chí Hoàng Thị Thu Hằng")
+    await bot.type("/import")
+    roster = await bot.expect(r"\[(\d+)\] 👥 Danh sách cán bộ")
+    await bot.type(roster[1])
+    await bot.expect(r"Mã cán bộ \(bắt buộc\)")
+    await bot.type(":file sandbox-files/roster-error.xlsx")
+    await bot.expect(r"Có 2 lỗi")
+    await bot.expect(r"Dòng 9, cột «Mã đơn vị»: không có đơn vị mã «XA.KHONGCO»")
+    await bot.type(":file sandbox-files/roster-update.xlsx")
+    await bot.expect(r"thêm mới 3, cập nhật 3, giữ nguyên 3")
+    save = await bot.expect(r"\[(\d+)\] ✅ Lưu")
+    await bot.type(save[1])
+    await bot.expect(r"Đã lưu file «roster-update.xlsx»")
+    await bot.type(":quit")
+    assert await bot.exit_code() == 0
+    assert "Traceback" not in await bot.stderr()

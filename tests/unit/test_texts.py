@@ -24,11 +24,7 @@ from bot.domain import (
     ReturnReason,
 )
 from bot.i18n import LANGUAGES, MissingText, Template, Texts, catalog, t
-from bot.imports.classes import ClassImporter
-from bot.imports.completions import CompletionImporter
-from bot.imports.plan import PlanImporter
-from bot.imports.programmes import ProgrammeImporter
-from bot.imports.sessions import SessionImporter
+from bot.imports.kinds import IMPORTERS
 from bot.menus import LEARNER_COMMANDS, MAIN_KEYBOARD, STAFF_COMMANDS
 from bot.results_workbook import Column
 from bot.services.catalog import FILTERS
@@ -94,19 +90,16 @@ DYNAMIC = {
     "audit_log.preset_": {f"audit_log.preset_{p.value}" for p in PeriodPreset},
     "announce.pick_": {f"announce.pick_{k.value}" for k in AudienceKind},
     "delivery.to_": {f"delivery.to_{k.value}" for k in AudienceKind},
-    **{
-        f"import.col.{kind.value}.": {f"import.col.{kind.value}.{c.key}" for c in columns}
-        for kind, columns in (
-            (i.kind, i.columns)
-            for i in (
-                PlanImporter,
-                ProgrammeImporter,
-                ClassImporter,
-                SessionImporter,
-                CompletionImporter,
-            )
-        )
+    "import.col.": {
+        f"import.col.{k.value}.{c.key}" for k, i in IMPORTERS.items() for c in i.columns
     },
+    "import.help.": {
+        f"import.help.{k.value}.{c.key}" for k, i in IMPORTERS.items() for c in i.columns
+    },
+    "import.kind.": {f"import.kind.{k.value}" for k in IMPORTERS},
+    "import.sheet.": {f"import.sheet.{k.value}" for k in IMPORTERS},
+    "import.file_name.": {f"import.file_name.{k.value}" for k in IMPORTERS},
+    "import.key_note.": {f"import.key_note.{k.value}" for k in IMPORTERS},
 }
 SAMPLE = {"number": 2668, "percent": 0.625, "date": date(2026, 3, 5), "phone": "+84912345678"}
 

@@ -25,6 +25,7 @@ from storage.repositories.classes import ClassRepository
 from storage.repositories.code_lists import CodeListRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.roles import RoleRepository
+from storage.repositories.roster_import import RosterImportRepository
 from storage.repositories.units import UnitRepository
 from storage.types import utcnow
 from tools.demo.attendance import generate_attendance
@@ -47,6 +48,8 @@ DEMO_NOTICE_VERSION = "2026-11"
 LEAVE_REASON = "Đi công tác theo quyết định của Ủy ban nhân dân xã"
 #: The province's zone, unless the caller (the sandbox, from its settings) gives another.
 DEMO_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+#: The demo roster's staff codes (mã cán bộ): "CB" and the person's id, "CB000042".
+STAFF_CODE_PREFIX = "CB"
 
 
 class DemoSeedError(RuntimeError):
@@ -133,6 +136,7 @@ async def seed_demo(
             ]
         )
         linked = await repo.linked_ids()
+        await RosterImportRepository(conn).give_staff_codes(STAFF_CODE_PREFIX)
         await repo.add_consents([person_id for person_id, _ in linked], DEMO_NOTICE_VERSION, now)
         staff = data.identities
         roles = RoleRepository(conn)

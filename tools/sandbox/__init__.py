@@ -162,6 +162,7 @@ async def _serve(
     from storage.database import Database
     from tools.demo.seed import ask_demo_leave, has_people, seed_demo
     from tools.emulator import BotApiEmulator
+    from tools.sandbox.import_files import write_import_files
 
     cleanup = contextlib.AsyncExitStack()
     try:
@@ -175,6 +176,7 @@ async def _serve(
             seeded = await seed_demo(db, people=DEMO_PEOPLE, seed=DEMO_SEED, tz=settings.tz)
             await ask_demo_leave(db, seeded)
             console.show(classes_guide(seeded.plan_year, seeded.classes, seeded.classes_to_try))
+        await write_import_files(db, paths.files)
 
         emulator = BotApiEmulator(token=SANDBOX_TOKEN)
         await emulator.start()
