@@ -62,6 +62,8 @@ class AuditAction(StrEnum):
     RESULT_RECORDED = "result_recorded"
     RESULT_OVERRIDE = "result_override"
     AUDIT_EXPORTED = "audit_exported"
+    NOMINATED = "nominated"
+    NOMINATION_DECLINED = "nomination_declined"
 
 
 class MessageKind(StrEnum):
@@ -90,6 +92,9 @@ class MessageKind(StrEnum):
     # Progress digests (bot/services/digests.py).
     DIGEST_WEEKLY = "digest_weekly"
     DIGEST_MONTHLY = "digest_monthly"
+    # Nominations by unit heads (bot/services/nomination.py).
+    NOMINATED = "nominated"
+    NOMINATION_DECLINED = "nomination_declined"
 
 
 class Gender(StrEnum):

@@ -33,6 +33,7 @@ from bot.training import (
     EnrolmentStatus,
     session_place,
 )
+from handlers import nomination
 from handlers.class_labels import FORMAT, KIND
 from handlers.class_text import by_day, card_text, list_line, session_line, summary_text
 from handlers.context import BotContext
@@ -249,6 +250,7 @@ def _card_buttons(
     enrolment: Enrolment | None,
     full: bool,
     can_enrol: bool,
+    staff_rows: list[list[Button]] | None = None,
 ) -> InlineKeyboardMarkup:
     rows: list[list[Button]] = []
     if enrolment is None and can_enrol:
@@ -262,6 +264,7 @@ def _card_buttons(
         )
         rows.append([(ctx.t(label), Withdraw(class_id, view=view))])
     rows.append([(ctx.t("catalog.timetable"), ClassTimetable(class_id, view))])
+    rows += staff_rows or []
     if view:
         rows.append([(ctx.t("catalog.back_to_list"), BrowseCatalog(view))])
     return inline(rows)
@@ -285,7 +288,9 @@ async def _show_card(update: Update, ctx: BotContext, class_id: int, view: str) 
             text += "\n\n" + ctx.t(
                 "catalog.not_for_you", reason=Raw(ctx.t(refused.key, **refused.params))
             )
-    markup = _card_buttons(ctx, c.id, view, card.enrolment, c.full, can_enrol)
+    open_now = c.enrolment_open(ctx.services.clock.now())
+    staff_rows = nomination.card_rows(ctx, actor.roles, c, open_now=open_now)
+    markup = _card_buttons(ctx, c.id, view, card.enrolment, c.full, can_enrol, staff_rows)
     await show(update, ctx, text, markup)
 
 

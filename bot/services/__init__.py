@@ -20,6 +20,7 @@ from bot.services.digests import DigestConfig, DigestService
 from bot.services.directory import DirectoryService
 from bot.services.enrolment import EnrolmentService
 from bot.services.leave import LeaveService
+from bot.services.nomination import NominationService
 from bot.services.office_reminders import OfficeReminders
 from bot.services.people import PeopleService
 from bot.services.planning import PlanningService
@@ -56,6 +57,7 @@ class Services:
     reports: ReportService
     audit_log: AuditLogService
     digests: DigestService
+    nomination: NominationService
 
     @classmethod
     def build(
@@ -77,6 +79,9 @@ class Services:
         held = Quiet(tz, defaults)
         delivery = DeliveryService(db, clock, tz)
         access = AccessService(db, superadmin_ids, notify=delivery.wake)
+        enrolment = EnrolmentService(
+            db, clock, tz, notify=delivery.wake, reminder_defaults=defaults
+        )
         return cls(
             db=db,
             clock=clock,
@@ -92,9 +97,7 @@ class Services:
             delivery=delivery,
             dialogues=DialogueStore(db, clock),
             planning=PlanningService(db, clock, tz),
-            enrolment=EnrolmentService(
-                db, clock, tz, notify=delivery.wake, reminder_defaults=defaults
-            ),
+            enrolment=enrolment,
             catalog=CatalogService(db, clock, tz),
             reminders=ReminderService(
                 db,
@@ -121,5 +124,8 @@ class Services:
                 digests,
                 defaults=defaults,
                 notify=delivery.wake,
+            ),
+            nomination=NominationService(
+                db, clock, tz, enrolment, notify=delivery.wake, reminder_defaults=defaults
             ),
         )

@@ -34,6 +34,7 @@ from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from bot.i18n import LANGUAGES
 from bot.phones import is_vietnamese, normalize_contact_phone
 from bot.services.access import registered, require, staff_scope
+from bot.services.nomination import tell_untold
 from bot.services.notices import note_line, notice, tell
 from bot.validation import clean_full_name, clean_note, clean_title, parse_birth_year, plain_text
 from storage.database import Database
@@ -184,6 +185,8 @@ class PeopleService:
             await AuditRepository(conn).record(
                 AuditAction.LINKED_BY_CONTACT, actor=telegram_id, person_id=person_id
             )
+            # Nominated before they were on Telegram: told now, on first contact.
+            await tell_untold(conn, person_id, telegram_id, self.clock.now())
             return await repo.get(person_id)
 
     async def register(

@@ -118,6 +118,9 @@ WIRE_CODES = {
     "aud.kinds": "AuditKinds",
     "aud.xlsx": "ExportAuditLog",
     "rp.class": "ReportClass",
+    "nom": "NominateStaff",
+    "nom.no": "DeclineNomination",
+    "nom.list": "NominatedStaff",
 }
 
 

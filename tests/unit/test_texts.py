@@ -89,6 +89,11 @@ DYNAMIC = {
     "audit_log.preset_": {f"audit_log.preset_{p.value}" for p in PeriodPreset},
     "announce.pick_": {f"announce.pick_{k.value}" for k in AudienceKind},
     "delivery.to_": {f"delivery.to_{k.value}" for k in AudienceKind},
+    "nomination.blocked_": {f"nomination.blocked_{s.value}" for s in ACTIVE_ENROLMENT},
+    "nomination.status_": {
+        f"nomination.status_{s}"
+        for s in ("nominated", "enrolled", "waitlisted", "pending", "declined")
+    },
 }
 SAMPLE = {"number": 2668, "percent": 0.625, "date": date(2026, 3, 5), "phone": "+84912345678"}
 
