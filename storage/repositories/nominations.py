@@ -21,6 +21,13 @@ from storage.schema import classes, enrolments, people, units
 _STANDING = (EnrolmentStatus.ENROLLED.value, EnrolmentStatus.WAITLISTED.value)
 #: What a head's list of their staff shows.
 _LISTED = (*_STANDING, EnrolmentStatus.PENDING.value, EnrolmentStatus.DECLINED.value)
+#: In that list: those in the class first, then pending, waiting, declined.
+_LISTED_ORDER = sa.case(
+    {EnrolmentStatus.ENROLLED.value: 0, EnrolmentStatus.PENDING.value: 1,
+     EnrolmentStatus.WAITLISTED.value: 2},
+    value=enrolments.c.status,
+    else_=3,
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,8 +197,8 @@ class NominationRepository:
                       enrolments.c.reason)
             .select_from(joined)
             .where(*where)
-            .order_by(classes.c.starts_at, classes.c.code, enrolments.c.status,
-                      people.c.name_search, people.c.id)
+            .order_by(classes.c.starts_at, classes.c.code, _LISTED_ORDER, people.c.name_search,
+                      people.c.id)
             .offset(page * size)
             .limit(size)
         )  # fmt: skip
