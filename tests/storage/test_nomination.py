@@ -40,9 +40,7 @@ async def _actor(services: Services, telegram_id: int = HEAD) -> Actor:
 
 async def _rows(db: Database, class_id: int) -> dict[int, sa.Row[tuple[object, ...]]]:
     async with db.read() as conn:
-        found = await conn.execute(
-            sa.select(enrolments).where(enrolments.c.class_id == class_id)
-        )
+        found = await conn.execute(sa.select(enrolments).where(enrolments.c.class_id == class_id))
         return {r.person_id: r for r in found}
 
 
@@ -237,9 +235,7 @@ async def test_first_contact_queues_the_untold_nominations_once(
 ) -> None:
     province = await make_province(db)
     await _head(db, province)
-    offline = await add_person(
-        db, "Lần đầu", unit_id=province.commune_id, phone="+84912000111"
-    )
+    offline = await add_person(db, "Lần đầu", unit_id=province.commune_id, phone="+84912000111")
     first = await add_class(db, "NOM7A")
     second = await add_class(db, "NOM7B", capacity=1)
     cancelled = await add_class(db, "NOM7C")
