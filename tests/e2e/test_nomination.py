@@ -1,8 +1,9 @@
 """Nomination through the real app: a unit head opens a class's card, searches and picks two
-of their staff (one on Telegram, one not yet), confirms; the one on Telegram is told and
-declines with a reason (odd and empty reasons refused), the head is told and the seat is
-freed; the other is told when they first link their account. A forged tap for someone outside
-the head's units, and a learner's tap, change nothing."""
+of their staff (one on Telegram, one not yet; a restart in between keeps the choice) and
+confirms; the one on Telegram is told and declines with a reason (odd and empty reasons
+refused), the head is told and the seat is freed; the other is told when they first link
+their account. A forged tap for someone outside the head's units, and a learner's tap,
+change nothing."""
 
 from __future__ import annotations
 
@@ -79,6 +80,7 @@ async def test_a_head_nominates_one_declines_and_the_other_is_told_on_first_cont
     assert "Hà Thị Mai" in found.body and "Vàng A Chứ" not in found.body
     await head.tap("Hà Thị Mai")
     await head.expect("đã chọn 1 đồng chí")
+    await harness.restart()  # a deploy mid-way: the selection is kept with the dialogue
     await head.tap("Bỏ tìm kiếm")
     await head.tap("Vàng A Chứ")
     chosen = await head.expect("đã chọn 2 đồng chí")
