@@ -312,7 +312,7 @@ async def staff(update: Update, ctx: BotContext, tapped: NominatedStaff) -> None
         rows.append(turning)
     if tapped.class_id:
         rows.append([(ctx.t("catalog.back_to_class"), OpenClass(tapped.class_id))])
-    await show(update, ctx, staff_text(ctx.texts, found), inline(rows))
+    await show(update, ctx, staff_text(ctx.texts, found), inline(rows) if rows else None)
 
 
 async def nominated(update: Update, ctx: BotContext) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from bot.actions import DialogueChoice, NominateStaff, unpack
+from bot.actions import DeclineNomination, DialogueChoice, NominateStaff, unpack
 from storage.schema import classes, enrolments
 from tests.e2e.conftest import Harness, forged_tap, link_by_contact, no_dialogue_left
 from tests.factories import add_class, add_person, add_role
@@ -104,6 +104,8 @@ async def test_a_head_nominates_one_declines_and_the_other_is_told_on_first_cont
     await mai.expect("Lý do cần từ 3 đến 300 ký tự")
     await mai.send("x" * 2000)
     await mai.expect("Lý do cần từ 3 đến 300 ký tự")
+    await mai.send("Bận\u202e việc")
+    await mai.expect("Lý do cần viết thành lời")
     await mai.send(REASON)
     await mai.expect("Đã ghi nhận đồng chí từ chối lớp")
     declined = await head.expect("từ chối tham gia lớp")
@@ -114,6 +116,10 @@ async def test_a_head_nominates_one_declines_and_the_other_is_told_on_first_cont
     listed = await head.expect("Cán bộ của đơn vị ở lớp")
     assert "Vàng A Chứ — Xã Đồng Văn: được cử" in listed.body
     assert "Hà Thị Mai — Xã Đồng Văn: từ chối" in listed.body and REASON in listed.body
+
+    await head.send("/nominated")  # every class not over: the class named on each line
+    overall = await head.expect("Cán bộ của đơn vị đi học")
+    assert "Vàng A Chứ — Xã Đồng Văn: được cử\n   lớp Chuyển đổi số cấp xã (CU1)" in overall.body
 
     # The newcomer links their account and is told then, on first contact.
     chu = harness.user(NEWCOMER, phone=NEWCOMER_PHONE)
@@ -129,4 +135,6 @@ async def test_a_head_nominates_one_declines_and_the_other_is_told_on_first_cont
     assert "👥 Cử cán bộ đi học" not in plain.labels
     refused = await forged_tap(learner, NominateStaff(class_id).pack())
     assert refused == "Xin lỗi, chức năng này chỉ dành cho cán bộ quản lý được phân quyền."
+    not_nominated = await forged_tap(learner, DeclineNomination(class_id).pack())
+    assert "không còn được cử tham gia lớp này" in not_nominated
     assert (await _state(harness, class_id))[0] == {on_telegram: "declined", newcomer: "enrolled"}
