@@ -974,9 +974,11 @@ class ReportClass(Action):
 @action("nom")
 @dataclasses.dataclass(frozen=True, slots=True)
 class NominateStaff(Action):
-    """A unit head starts choosing staff of their units to send to a class (cử đi học)."""
+    """A unit head starts choosing staff of their units to send to a class (cử đi học); with
+    no class, a page of the classes open to choose one from."""
 
     class_id: int
+    page: int = 0
 
 
 @action("nom.no")

@@ -15,6 +15,7 @@ from bot.errors import InvalidInput
 from bot.i18n import Texts
 from bot.leave import REASON_MAX, REASON_MIN
 from bot.services.nomination import (
+    CLASSES_PAGE,
     LIST_PAGE,
     NOMINEES_MAX,
     PICKER_PAGE,
@@ -207,10 +208,37 @@ NOMINATE = register(
 
 
 async def start(update: Update, ctx: BotContext, tapped: NominateStaff) -> None:
-    """The card's button: the picker, after the rights and the class are checked."""
+    """The card's button: the picker, after the rights and the class are checked; without a
+    class (from /nominated), the classes open to choose one from."""
     actor = await ctx.actor(update)
+    if not tapped.class_id:
+        await _choose_class(update, ctx, tapped.page)
+        return
     await ctx.services.nomination.picker(actor, tapped.class_id)
     await begin(update, ctx, NOMINATE, NominateDraft(class_id=tapped.class_id))
+
+
+async def _choose_class(update: Update, ctx: BotContext, page: int) -> None:
+    found = await ctx.services.nomination.open_classes(await ctx.actor(update), max(page, 0))
+    if not found.classes:
+        back = inline([[(ctx.t("button.back"), NominatedStaff())]])
+        await show(update, ctx, ctx.t("nomination.classes_none"), back)
+        return
+    lines = [ctx.t("nomination.classes_heading", count=found.total)]
+    rows: list[list[Button]] = []
+    for n, c in enumerate(found.classes, start=found.page * CLASSES_PAGE + 1):
+        lines.append(ctx.t("nomination.class_line", n=n, name=c.name, code=c.code,
+                           seats=c.seats_left, capacity=c.capacity))  # fmt: skip
+        rows.append([(ctx.t("nomination.button", n=n, name=c.name), NominateStaff(c.id))])
+    turning: list[Button] = []
+    if found.page > 0:
+        turning.append((ctx.t("nomination.previous"), NominateStaff(0, found.page - 1)))
+    if found.page + 1 < found.pages:
+        turning.append((ctx.t("nomination.next"), NominateStaff(0, found.page + 1)))
+    if turning:
+        rows.append(turning)
+    rows.append([(ctx.t("button.back"), NominatedStaff())])
+    await show(update, ctx, "\n".join(lines), inline(rows))
 
 
 def card_rows(ctx: BotContext, roles: frozenset[Role], training_class: TrainingClass,
@@ -312,7 +340,9 @@ async def staff(update: Update, ctx: BotContext, tapped: NominatedStaff) -> None
         rows.append(turning)
     if tapped.class_id:
         rows.append([(ctx.t("catalog.back_to_class"), OpenClass(tapped.class_id))])
-    await show(update, ctx, staff_text(ctx.texts, found), inline(rows) if rows else None)
+    else:  # a class to send staff to, even one whose audience leaves out the head
+        rows.append([(ctx.t("nomination.start_button"), NominateStaff(0))])
+    await show(update, ctx, staff_text(ctx.texts, found), inline(rows))
 
 
 async def nominated(update: Update, ctx: BotContext) -> None:

@@ -50,8 +50,9 @@ PICKER_PAGE = 8
 NOMINEES_MAX = 30
 #: The longest name search typed.
 QUERY_MAX = 50
-#: Entries per page of a head's list of their staff.
+#: Entries per page of a head's list of their staff, and classes per page to choose from.
 LIST_PAGE = 15
+CLASSES_PAGE = 8
 #: Why a cadre may not take a class, as the enrolment rules say it to them → as a head
 #: reads it about one of their staff.
 _BLOCKED = {
@@ -78,6 +79,16 @@ class Candidate:
 class Picker:
     training_class: TrainingClass
     candidates: list[Candidate]
+    total: int
+    page: int
+    pages: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClassChoice:
+    """A page of the classes open to nominate to."""
+
+    classes: list[TrainingClass]
     total: int
     page: int
     pages: int
@@ -239,6 +250,21 @@ class NominationService:
                 person = await people.get(person_id)
                 candidates.append(await self._candidate(conn, person, training_class, year))
         return Picker(training_class, candidates, total, max(page, 0), pages)
+
+    async def open_classes(self, actor: Actor, page: int = 0) -> ClassChoice:
+        """The classes a head may nominate to now, a page at a time: every class open for
+        enrolment, including those whose audience leaves out the head themselves."""
+        staff_scope(actor)
+        size = CLASSES_PAGE
+        async with self.db.read() as conn:
+            repo = NominationRepository(conn)
+            ids, total = await repo.open_classes(self.clock.now(), max(page, 0), size)
+            pages = max(1, -(-total // size))
+            if page >= pages:
+                page = pages - 1
+                ids, total = await repo.open_classes(self.clock.now(), page, size)
+            found = [await ClassRepository(conn).get(class_id) for class_id in ids]
+        return ClassChoice(found, total, max(page, 0), pages)
 
     async def pick(self, actor: Actor, class_id: int, person_id: int) -> Candidate:
         """One of the head's staff, checked before they join the selection: refused if outside

@@ -13,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.domain import PersonSource, UnitScope
 from bot.text_search import fold
 from bot.training import ClassStatus, EnrolmentStatus, PriorityGroup
+from storage.repositories.classes import open_for_enrolment
 from storage.repositories.people import group_condition
 from storage.repositories.units import in_scope
-from storage.schema import classes, enrolments, people, units
+from storage.schema import classes, enrolments, people, plans, units
 
 #: A nomination still standing: the nominee holds a seat or a waitlist place.
 _STANDING = (EnrolmentStatus.ENROLLED.value, EnrolmentStatus.WAITLISTED.value)
@@ -94,6 +95,24 @@ class NominationRepository:
             sa.select(people.c.id)
             .where(*where)
             .order_by(people.c.name_search, people.c.id)
+            .offset(page * size)
+            .limit(size)
+        )
+        return [r.id for r in rows], int(total.scalar_one())
+
+    async def open_classes(self, now: datetime, page: int, size: int) -> tuple[list[int], int]:
+        """Ids of one page of the classes open for enrolment now, soonest first, whoever
+        their audience (the head's staff, not the head, are to go); and how many in all."""
+        where = open_for_enrolment(now)
+        joined = classes.join(plans, plans.c.id == classes.c.plan_id)
+        total = await self.conn.execute(
+            sa.select(sa.func.count()).select_from(joined).where(*where)
+        )
+        rows = await self.conn.execute(
+            sa.select(classes.c.id)
+            .select_from(joined)
+            .where(*where)
+            .order_by(classes.c.starts_at, classes.c.id)
             .offset(page * size)
             .limit(size)
         )

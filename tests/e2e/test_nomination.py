@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from bot.actions import DeclineNomination, DialogueChoice, NominateStaff, unpack
+from bot.training import Audience, PriorityGroup
 from storage.schema import classes, enrolments
 from tests.e2e.conftest import Harness, forged_tap, link_by_contact, no_dialogue_left
 from tests.factories import add_class, add_person, add_role
@@ -55,6 +56,8 @@ async def test_a_head_nominates_one_declines_and_the_other_is_told_on_first_cont
     outsider = await add_person(db, "Người Sở Khác", unit_id=harness.province.department_id)
     await add_person(db, "Học Viên Thường", unit_id=commune, telegram_id=LEARNER)
     class_id = await add_class(db, "CU1", name="Chuyển đổi số cấp xã", capacity=5)
+    await add_class(db, "TRE1", name="Bồi dưỡng cán bộ trẻ",
+                    audience=Audience(groups=(PriorityGroup.YOUNG,)))  # fmt: skip
     head, mai = harness.user(HEAD), harness.user(ON_TELEGRAM)  # their chats are open
 
     # The class's card offers the head to nominate; the picker lists the commune's staff.
@@ -120,6 +123,16 @@ async def test_a_head_nominates_one_declines_and_the_other_is_told_on_first_cont
     await head.send("/nominated")  # every class not over: the class named on each line
     overall = await head.expect("Cán bộ của đơn vị đi học")
     assert "Vàng A Chứ — Xã Đồng Văn: được cử\n   lớp Chuyển đổi số cấp xã (CU1)" in overall.body
+    # A class for the young, not in the head's own catalog, is reached from there.
+    await head.tap("👥 Cử cán bộ đi học")
+    choice = await head.expect("chọn lớp (2 lớp đang nhận đăng ký)")
+    assert "Bồi dưỡng cán bộ trẻ (TRE1)" in choice.body
+    await head.tap("Bồi dưỡng cán bộ trẻ")
+    young = await head.expect("Bồi dưỡng cán bộ trẻ (TRE1)\nCòn 30 chỗ trống")
+    assert "Hà Thị Mai (Xã Đồng Văn): không thuộc đối tượng của lớp." in young.body
+    assert any("Vàng A Chứ" in label for label in young.labels)
+    await head.tap("✖️ Hủy")
+    await head.expect("Đã hủy, chưa cử ai.")
 
     # The newcomer links their account and is told then, on first contact.
     chu = harness.user(NEWCOMER, phone=NEWCOMER_PHONE)
