@@ -4,6 +4,7 @@ their staff in a class, or in every class (/nominated)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -25,6 +26,7 @@ from bot.services.nomination import (
     clean_query,
 )
 from bot.training import EnrolmentStatus, PriorityGroup, TrainingClass
+from bot.validation import shorten
 from handlers.admin_steps import Typed
 from handlers.context import BotContext
 from handlers.dialogue import Dialogue, Flow, Move, Step, Turn, begin, register
@@ -33,6 +35,10 @@ from handlers.ui import Button, inline, show
 
 #: The values of the picker's buttons besides a person's id ("t<id>" toggles them).
 TOGGLE, PAGE, PRIORITY, ALL_SHOWN, CLEAR, DONE, CONFIRM = "t", "p", "f", "a", "c", "ok", "yes"
+#: The most characters of a message's text (Telegram takes 4096, counted after the HTML tags,
+#: so counting them too leaves room); a class name and a decline's reason in the head's list.
+MESSAGE_BUDGET = 4000
+NAME_SHOWN, REASON_SHOWN = 80, 120
 #: How each priority group is marked beside a name, in the seeds' order.
 GROUP_MARKS = {
     PriorityGroup.YOUNG: "nomination.group_young",
@@ -50,6 +56,21 @@ class NominateDraft:
     priority: bool = False
     page: int = 0
     reason: str = ""
+
+
+def compose(texts: Texts, head: list[str], lines: list[str], tail: Sequence[str] = ()) -> str:
+    """A heading, lines and a closing part within Telegram's length: the lines that do not
+    fit (very long names and units) are counted rather than shown."""
+    top, bottom = "\n\n".join(head), "\n".join(tail)
+    room = MESSAGE_BUDGET - len(top) - len(bottom) - 4
+    kept: list[str] = []
+    for i, line in enumerate(lines):
+        if len(line) + 1 > room:
+            kept.append(texts("nomination.more", count=len(lines) - i))
+            break
+        kept.append(line)
+        room -= len(line) + 1
+    return "\n\n".join(part for part in (top, "\n".join(kept), bottom) if part)
 
 
 def _groups(texts: Texts, candidate: Candidate) -> str:
@@ -79,17 +100,18 @@ class StaffPick(Step[NominateDraft]):
         )
         draft.page = view.page
         c = view.training_class
-        lines = [turn.t("nomination.pick_heading", name=c.name, code=c.code,
-                        seats=c.seats_left, chosen=len(draft.chosen))]  # fmt: skip
+        head = [turn.t("nomination.pick_heading", name=c.name, code=c.code,
+                       seats=c.seats_left, chosen=len(draft.chosen))]  # fmt: skip
         if draft.query or draft.priority:
             shown = [turn.t("nomination.searching", query=draft.query)] if draft.query else []
             shown += [turn.t("nomination.priority_only")] if draft.priority else []
-            lines.append(" · ".join(shown))
+            head.append(" · ".join(shown))
         if not view.candidates:
-            lines.append(turn.t("nomination.nobody"))
+            head.append(turn.t("nomination.nobody"))
         else:
-            lines.append(turn.t("nomination.page", page=view.page + 1, pages=view.pages,
-                                count=view.total))  # fmt: skip
+            head.append(turn.t("nomination.page", page=view.page + 1, pages=view.pages,
+                               count=view.total))  # fmt: skip
+        lines: list[str] = []
         rows: list[list[Button]] = []
         first = view.page * PICKER_PAGE + 1
         for number, candidate in enumerate(view.candidates, start=first):
@@ -99,7 +121,6 @@ class StaffPick(Step[NominateDraft]):
                 label = turn.t("nomination.button_chosen" if chosen else "nomination.button",
                                n=number, name=candidate.full_name)  # fmt: skip
                 rows.append([(label, turn.choice(f"{TOGGLE}{candidate.person_id}"))])
-        lines.append(turn.t("nomination.pick_hint"))
         turning: list[Button] = []
         if view.page > 0:
             turning.append((turn.t("nomination.previous"), turn.choice(f"{PAGE}{view.page - 1}")))
@@ -118,7 +139,8 @@ class StaffPick(Step[NominateDraft]):
         if draft.chosen:
             rows.append([(turn.t("nomination.go_on", count=len(draft.chosen)), turn.choice(DONE))])
         rows.append(turn.nav_row())
-        await turn.show("\n\n".join(lines[:2]) + "\n\n" + "\n".join(lines[2:]), inline(rows))
+        text = compose(turn.texts, head, lines, [turn.t("nomination.pick_hint")])
+        await turn.show(text, inline(rows))
 
     async def on_text(self, turn: Turn[NominateDraft], text: str) -> Move:
         turn.draft.query = clean_query(text)
@@ -162,14 +184,15 @@ class Review(Step[NominateDraft]):
         actor = await turn.ctx.actor(turn.update)
         view = await turn.services.nomination.chosen(actor, draft.class_id, draft.chosen)
         c = view.training_class
-        lines = [turn.t("nomination.review", name=c.name, code=c.code, count=len(draft.chosen))]
-        lines += [_line(turn.texts, n, p, False) for n, p in enumerate(view.candidates, start=1)]
+        head = [turn.t("nomination.review", name=c.name, code=c.code, count=len(draft.chosen))]
+        lines = [_line(turn.texts, n, p, False) for n, p in enumerate(view.candidates, start=1)]
+        tail = []
         if len(draft.chosen) > c.seats_left:
-            lines.append(turn.t("nomination.review_waitlist", seats=c.seats_left,
-                                waiting=len(draft.chosen) - c.seats_left))  # fmt: skip
+            tail.append(turn.t("nomination.review_waitlist", seats=c.seats_left,
+                               waiting=len(draft.chosen) - c.seats_left))  # fmt: skip
         confirm = turn.t("nomination.confirm", count=len(draft.chosen))
-        await turn.show("\n".join(lines), inline([[(confirm, turn.choice(CONFIRM))],
-                                                 turn.nav_row()]))  # fmt: skip
+        await turn.show(compose(turn.texts, head, lines, tail),
+                        inline([[(confirm, turn.choice(CONFIRM))], turn.nav_row()]))  # fmt: skip
 
     async def on_choice(self, turn: Turn[NominateDraft], value: str) -> Move:
         return Flow.FINISH if value == CONFIRM else Flow.RETRY
@@ -177,16 +200,21 @@ class Review(Step[NominateDraft]):
 
 def done_text(texts: Texts, done: Nominated) -> str:
     c = done.training_class
-    lines = [texts("nomination.done", name=c.name, code=c.code, count=len(done.nominees))]
+    lines = []
     for n in done.nominees:
         key = "nomination.done_enrolled"
         if n.status is EnrolmentStatus.WAITLISTED:
             key = "nomination.done_waiting"
-        lines.append(texts(key, name=n.full_name, unit=n.unit or "—", position=n.position or 0))
+        line = texts(key, name=n.full_name, unit=n.unit or "—", position=n.position or 0)
         if not n.on_telegram:
-            lines.append(texts("nomination.done_not_on_telegram"))
-    lines.append(texts("nomination.done_seats", seats=c.seats_left))
-    return "\n".join(lines)
+            line += "\n" + texts("nomination.done_not_on_telegram")
+        lines.append(line)
+    return compose(
+        texts,
+        [texts("nomination.done", name=c.name, code=c.code, count=len(done.nominees))],
+        lines,
+        [texts("nomination.done_seats", seats=c.seats_left)],
+    )
 
 
 async def _nominate(turn: Turn[NominateDraft]) -> None:
@@ -224,7 +252,7 @@ async def _choose_class(update: Update, ctx: BotContext, page: int) -> None:
         back = inline([[(ctx.t("button.back"), NominatedStaff())]])
         await show(update, ctx, ctx.t("nomination.classes_none"), back)
         return
-    lines = [ctx.t("nomination.classes_heading", count=found.total)]
+    lines = []
     rows: list[list[Button]] = []
     for n, c in enumerate(found.classes, start=found.page * CLASSES_PAGE + 1):
         lines.append(ctx.t("nomination.class_line", n=n, name=c.name, code=c.code,
@@ -238,7 +266,8 @@ async def _choose_class(update: Update, ctx: BotContext, page: int) -> None:
     if turning:
         rows.append(turning)
     rows.append([(ctx.t("button.back"), NominatedStaff())])
-    await show(update, ctx, "\n".join(lines), inline(rows))
+    text = compose(ctx.texts, [ctx.t("nomination.classes_heading", count=found.total)], lines)
+    await show(update, ctx, text, inline(rows))
 
 
 def card_rows(ctx: BotContext, roles: frozenset[Role], training_class: TrainingClass,
@@ -300,12 +329,13 @@ async def decline(update: Update, ctx: BotContext, tapped: DeclineNomination) ->
 def staff_text(texts: Texts, found: StaffList) -> str:
     c = found.training_class
     if c is not None:
-        lines = [texts("nomination.staff_heading_class", name=c.name, code=c.code,
-                       count=found.total)]  # fmt: skip
+        head = [texts("nomination.staff_heading_class", name=c.name, code=c.code,
+                      count=found.total)]  # fmt: skip
     else:
-        lines = [texts("nomination.staff_heading", count=found.total)]
+        head = [texts("nomination.staff_heading", count=found.total)]
     if not found.entries:
-        lines.append(texts("nomination.staff_none"))
+        head.append(texts("nomination.staff_none"))
+    lines = []
     for n, e in enumerate(found.entries, start=found.page * LIST_PAGE + 1):
         status = (
             "nominated"
@@ -315,14 +345,16 @@ def staff_text(texts: Texts, found: StaffList) -> str:
         line = texts("nomination.staff_line", n=n, name=e.full_name, unit=e.unit or "—",
                      status=texts(f"nomination.status_{status}"))  # fmt: skip
         if c is None:
-            line += texts("nomination.staff_class", code=e.class_code, name=e.class_name)
+            line += texts("nomination.staff_class", code=e.class_code,
+                          name=shorten(e.class_name, NAME_SHOWN))  # fmt: skip
         if e.status is EnrolmentStatus.DECLINED and e.reason:
-            line += texts("nomination.staff_reason", reason=e.reason)
+            line += texts("nomination.staff_reason", reason=shorten(e.reason, REASON_SHOWN))
         lines.append(line)
+    tail = []
     if found.pages > 1:
-        lines.append(texts("nomination.page", page=found.page + 1, pages=found.pages,
-                           count=found.total))  # fmt: skip
-    return "\n".join(lines)
+        tail.append(texts("nomination.page", page=found.page + 1, pages=found.pages,
+                          count=found.total))  # fmt: skip
+    return compose(texts, head, lines, tail)
 
 
 async def staff(update: Update, ctx: BotContext, tapped: NominatedStaff) -> None:
