@@ -558,6 +558,8 @@ class PeopleService:
             )  # fmt: skip
             merged = await repo.get(keeper.id)
             await tell(conn, merged, MessageKind.PROFILE_MERGED, change, "notice.profile_merged")
+            if merged.telegram_id is not None:  # the roster record's first link: as on contact
+                await tell_untold(conn, merged.id, merged.telegram_id, self.clock.now())
             return merged
 
     async def source_pool_change(self, actor: Actor, person_id: int) -> Person:

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from bot.domain import Actor
+from bot.domain import Actor, Gender, NewProfile
 from bot.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from bot.services import Services
 from bot.services.nomination import clean_query, tell_untold
@@ -286,3 +286,18 @@ async def test_the_picker_searches_without_diacritics_and_filters_priority_group
         with pytest.raises(InvalidInput):
             clean_query(odd)
     assert clean_query("  nguyen\u200b  thi ") == "nguyen thi"
+
+
+async def test_a_merge_that_links_the_roster_record_tells_its_nominations(
+    db: Database, services: Services
+) -> None:
+    province = await make_province(db)
+    await _head(db, province)
+    roster = await add_person(db, "Lò Văn Hải", unit_id=province.commune_id, birth_year=1990)
+    class_id = await add_class(db, "NOM9")
+    await services.nomination.nominate(await _actor(services), class_id, [roster])
+    profile = NewProfile("Lò Văn Hải", province.commune_id, Gender.MALE, 1990, 8)
+    duplicate = await services.people.register(7500, profile, "vi", utcnow())
+    assert await _notices(db, "nominated") == []
+    await services.people.merge(await _actor(services, ADMIN), duplicate.id, roster)
+    assert [n.chat_id for n in await _notices(db, "nominated")] == [7500]
