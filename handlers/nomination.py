@@ -160,7 +160,7 @@ class StaffPick(Step[NominateDraft]):
             await turn.services.nomination.pick(actor, draft.class_id, person_id)  # forged: no
             draft.chosen.append(person_id)
             return Flow.REASK
-        if value.startswith(PAGE) and value[1:].isdigit():
+        if value.startswith(PAGE) and value[1:].isdigit() and len(value) <= 6:
             draft.page = int(value[1:])
             return Flow.REASK
         if value in (PRIORITY, ALL_SHOWN):

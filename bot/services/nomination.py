@@ -53,6 +53,8 @@ QUERY_MAX = 50
 #: Entries per page of a head's list of their staff, and classes per page to choose from.
 LIST_PAGE = 15
 CLASSES_PAGE = 8
+#: The furthest page asked for by a button (which can be forged): past it, the last page.
+PAGE_MAX = 10_000
 #: Why a cadre may not take a class, as the enrolment rules say it to them → as a head
 #: reads it about one of their staff.
 _BLOCKED = {
@@ -231,13 +233,12 @@ class NominationService:
         scope = staff_scope(actor)
         registered(actor)
         year = self._year()
+        page = min(max(page, 0), PAGE_MAX)
         async with self.db.read() as conn:
             training_class = await self._open_class(conn, class_id)
             repo = NominationRepository(conn)
             size = PICKER_PAGE
-            ids, total = await repo.staff(
-                scope, query, year if priority_only else None, max(page, 0), size
-            )
+            ids, total = await repo.staff(scope, query, year if priority_only else None, page, size)
             pages = max(1, -(-total // size))
             if page >= pages and total:  # the list shrank under a page kept in the draft
                 page = pages - 1
@@ -249,22 +250,23 @@ class NominationService:
             for person_id in ids:
                 person = await people.get(person_id)
                 candidates.append(await self._candidate(conn, person, training_class, year))
-        return Picker(training_class, candidates, total, max(page, 0), pages)
+        return Picker(training_class, candidates, total, page, pages)
 
     async def open_classes(self, actor: Actor, page: int = 0) -> ClassChoice:
         """The classes a head may nominate to now, a page at a time: every class open for
         enrolment, including those whose audience leaves out the head themselves."""
         staff_scope(actor)
         size = CLASSES_PAGE
+        page = min(max(page, 0), PAGE_MAX)
         async with self.db.read() as conn:
             repo = NominationRepository(conn)
-            ids, total = await repo.open_classes(self.clock.now(), max(page, 0), size)
+            ids, total = await repo.open_classes(self.clock.now(), page, size)
             pages = max(1, -(-total // size))
             if page >= pages:
                 page = pages - 1
                 ids, total = await repo.open_classes(self.clock.now(), page, size)
             found = [await ClassRepository(conn).get(class_id) for class_id in ids]
-        return ClassChoice(found, total, max(page, 0), pages)
+        return ClassChoice(found, total, page, pages)
 
     async def pick(self, actor: Actor, class_id: int, person_id: int) -> Candidate:
         """One of the head's staff, checked before they join the selection: refused if outside
@@ -415,6 +417,7 @@ class NominationService:
         one class, or (no class) in every class not over."""
         scope = staff_scope(actor)
         size = LIST_PAGE
+        page = min(max(page, 0), PAGE_MAX)
         async with self.db.read() as conn:
             training_class = await ClassRepository(conn).get(class_id) if class_id else None
             since = self.clock.now() - timedelta(days=1)

@@ -282,6 +282,10 @@ async def test_the_picker_searches_without_diacritics_and_filters_priority_group
     assert (everyone.total, everyone.pages, everyone.page) == (12, 2, 1)
     beyond = await services.nomination.picker(actor, class_id, page=9)  # a page kept too long
     assert beyond.page == 1 and len(beyond.candidates) == 4
+    forged = 10**18  # a forged button's page: the last one, not an overflow
+    assert (await services.nomination.picker(actor, class_id, page=forged)).page == 1
+    assert (await services.nomination.staff(actor, page=forged)).page == 0
+    assert (await services.nomination.open_classes(actor, page=forged)).page == 0
     for odd in ("x" * 51, " \u202e\u200b ", ""):
         with pytest.raises(InvalidInput):
             clean_query(odd)
