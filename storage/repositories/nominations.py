@@ -47,6 +47,8 @@ class Untold:
     class_name: str
     class_code: str
     status: EnrolmentStatus
+    #: When the head nominated them: names this nomination among any earlier ones.
+    decided_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +160,13 @@ class NominationRepository:
         """The person's nominations still standing that they were never told of, in classes
         not cancelled."""
         rows = await self.conn.execute(
-            sa.select(classes.c.id, classes.c.name, classes.c.code, enrolments.c.status)
+            sa.select(
+                classes.c.id,
+                classes.c.name,
+                classes.c.code,
+                enrolments.c.status,
+                enrolments.c.decided_at,
+            )
             .select_from(enrolments.join(classes, classes.c.id == enrolments.c.class_id))
             .where(
                 enrolments.c.person_id == person_id,
@@ -169,7 +177,7 @@ class NominationRepository:
             )
             .order_by(classes.c.id)
         )
-        return [Untold(r.id, r.name, r.code, EnrolmentStatus(r.status)) for r in rows]
+        return [Untold(r.id, r.name, r.code, EnrolmentStatus(r.status), r.decided_at) for r in rows]
 
     async def set_told(self, person_id: int, class_ids: Sequence[int], at: datetime) -> None:
         if class_ids:

@@ -305,3 +305,22 @@ async def test_a_merge_that_links_the_roster_record_tells_its_nominations(
     assert await _notices(db, "nominated") == []
     await services.people.merge(await _actor(services, ADMIN), duplicate.id, roster)
     assert [n.chat_id for n in await _notices(db, "nominated")] == [7500]
+
+
+async def test_a_second_nomination_after_a_decline_is_told_on_the_next_first_contact(
+    db: Database, services: Services
+) -> None:
+    province = await make_province(db)
+    await _head(db, province)
+    phone = "+84912000333"
+    person = await add_person(db, "Hai Lần Cử", unit_id=province.commune_id, phone=phone)
+    class_id = await add_class(db, "NOM10")
+    head = await _actor(services)
+    await services.nomination.nominate(head, class_id, [person])
+    await services.people.link(7600, person, phone, "vi", utcnow())
+    await services.nomination.decline(await _actor(services, 7600), class_id, "Bận việc gia đình")
+    await services.people.withdraw_consent(7600)  # off Telegram again
+    await services.nomination.nominate(head, class_id, [person])
+    assert (await _rows(db, class_id))[person].told_at is None
+    await services.people.link(7601, person, phone, "vi", utcnow())
+    assert sorted(n.chat_id for n in await _notices(db, "nominated")) == [7600, 7601]
