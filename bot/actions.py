@@ -1031,9 +1031,36 @@ class ShowClassList(Action):
     page: int = 0
 
 
+@action("nom")
+@dataclasses.dataclass(frozen=True, slots=True)
+class NominateStaff(Action):
+    """A unit head starts choosing staff of their units to send to a class (cử đi học); with
+    no class, a page of the classes open to choose one from."""
+
+    class_id: int
+    page: int = 0
+
+
 @action("cl.xlsx")
 @dataclasses.dataclass(frozen=True, slots=True)
 class ClassListWorkbook(Action):
     """A class's list as a workbook to print."""
 
     class_id: int
+
+
+@action("nom.no")
+@dataclasses.dataclass(frozen=True, slots=True)
+class DeclineNomination(Action):
+    """A nominee declines the class they were nominated to (a reason is asked)."""
+
+    class_id: int
+
+
+@action("nom.list")
+@dataclasses.dataclass(frozen=True, slots=True)
+class NominatedStaff(Action):
+    """A unit head's staff in one class (or, with no class, in every class not over)."""
+
+    class_id: int = 0
+    page: int = 0

@@ -66,6 +66,8 @@ class AuditAction(StrEnum):
     CLASS_LINK_REVOKED = "class_link_revoked"
     CLASS_LIST_EXPORTED = "class_list_exported"
     IMPORT_SAVED = "import_saved"
+    NOMINATED = "nominated"
+    NOMINATION_DECLINED = "nomination_declined"
 
 
 class MessageKind(StrEnum):
@@ -94,6 +96,9 @@ class MessageKind(StrEnum):
     # Progress digests (bot/services/digests.py).
     DIGEST_WEEKLY = "digest_weekly"
     DIGEST_MONTHLY = "digest_monthly"
+    # Nominations by unit heads (bot/services/nomination.py).
+    NOMINATED = "nominated"
+    NOMINATION_DECLINED = "nomination_declined"
 
 
 class Gender(StrEnum):

@@ -19,7 +19,7 @@ OFFICE_COMMANDS = (
 )  # fmt: skip
 STAFF_COMMANDS: dict[Role, tuple[str, ...]] = {
     Role.LECTURER: ("attendance",),
-    Role.UNIT_HEAD: ("pending", "people", "announce", "delivery", "report"),
+    Role.UNIT_HEAD: ("pending", "people", "announce", "delivery", "report", "nominated"),
     Role.ADMIN: OFFICE_COMMANDS,
     Role.SUPERADMIN: OFFICE_COMMANDS,
 }

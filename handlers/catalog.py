@@ -36,6 +36,7 @@ from bot.training import (
     EnrolmentStatus,
     session_place,
 )
+from handlers import nomination
 from handlers.class_labels import FORMAT, KIND
 from handlers.class_text import by_day, card_text, list_line, session_line, summary_text
 from handlers.context import BotContext
@@ -253,6 +254,7 @@ def _card_buttons(
     full: bool,
     can_enrol: bool,
     class_list: bool = False,
+    staff_rows: list[list[Button]] | None = None,
 ) -> InlineKeyboardMarkup:
     rows: list[list[Button]] = []
     if enrolment is None and can_enrol:
@@ -266,6 +268,7 @@ def _card_buttons(
         )
         rows.append([(ctx.t(label), Withdraw(class_id, view=view))])
     rows.append([(ctx.t("catalog.timetable"), ClassTimetable(class_id, view))])
+    rows += staff_rows or []
     if class_list:
         rows.append([(ctx.t("class_list.button"), ShowClassList(class_id))])
     if view:
@@ -300,8 +303,12 @@ async def _show_card(
             text += "\n\n" + ctx.t(
                 "catalog.not_for_you", reason=Raw(ctx.t(refused.key, **refused.params))
             )
+    open_now = c.enrolment_open(ctx.services.clock.now())
+    staff_rows = nomination.card_rows(ctx, actor.roles, c, open_now=open_now)
     class_list = ctx.services.class_lists.may_offer(actor, card.teaches)
-    markup = _card_buttons(ctx, c.id, view, card.enrolment, c.full, can_enrol, class_list)
+    markup = _card_buttons(
+        ctx, c.id, view, card.enrolment, c.full, can_enrol, class_list, staff_rows
+    )
     await (say if new_message else show)(update, ctx, text, markup)
 
 

@@ -23,6 +23,7 @@ from handlers import (
     imports,
     landing,
     leave,
+    nomination,
     onboarding,
     people_search,
     planning,
@@ -54,7 +55,7 @@ def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         onboarding, profile, people_search, admin, announce, catalog, schedule, reminder_settings,
         planning, class_admin, class_sessions, session_place, class_dialogue, results, leave,
         checkin, roll_call, training_record, report, audit_log, calendar, class_links,
-        class_lists, imports,
+        class_lists, imports, nomination,
     ):  # fmt: skip
         app.add_handlers(feature.handlers(), group=FEATURES)
     # 4. The main keyboard under the text box: each button runs its command.

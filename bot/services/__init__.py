@@ -24,6 +24,7 @@ from bot.services.directory import DirectoryService
 from bot.services.enrolment import EnrolmentService
 from bot.services.imports import ImportService
 from bot.services.leave import LeaveService
+from bot.services.nomination import NominationService
 from bot.services.office_reminders import OfficeReminders
 from bot.services.people import PeopleService
 from bot.services.planning import PlanningService
@@ -64,6 +65,7 @@ class Services:
     class_links: ClassLinkService
     class_lists: ClassListService
     imports: ImportService
+    nomination: NominationService
 
     @classmethod
     def build(
@@ -85,6 +87,9 @@ class Services:
         held = Quiet(tz, defaults)
         delivery = DeliveryService(db, clock, tz)
         access = AccessService(db, superadmin_ids, notify=delivery.wake)
+        enrolment = EnrolmentService(
+            db, clock, tz, notify=delivery.wake, reminder_defaults=defaults
+        )
         return cls(
             db=db,
             clock=clock,
@@ -100,9 +105,7 @@ class Services:
             delivery=delivery,
             dialogues=DialogueStore(db, clock),
             planning=PlanningService(db, clock, tz),
-            enrolment=EnrolmentService(
-                db, clock, tz, notify=delivery.wake, reminder_defaults=defaults
-            ),
+            enrolment=enrolment,
             catalog=CatalogService(db, clock, tz),
             reminders=ReminderService(
                 db,
@@ -134,4 +137,7 @@ class Services:
             class_links=ClassLinkService(db, clock),
             class_lists=ClassListService(db, clock, tz, young_under),
             imports=ImportService(db),
+            nomination=NominationService(
+                db, clock, tz, enrolment, notify=delivery.wake, reminder_defaults=defaults
+            ),
         )

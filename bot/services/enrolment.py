@@ -19,7 +19,7 @@ from bot.actions import OpenClass
 from bot.clock import Clock
 from bot.delivery.model import Unreached
 from bot.domain import Actor, AuditAction, Gender, MessageKind, Person, Role
-from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from bot.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from bot.reminders import ReminderPrefs, local_day, session_reminders_prefix
 from bot.services.access import registered, require
 from bot.services.notices import notice
@@ -406,3 +406,23 @@ class EnrolmentService:
                 )
             promoted.append(person)
         return promoted
+
+
+async def refusal(
+    service: EnrolmentService, conn: AsyncConnection, person: Person, training_class: TrainingClass
+) -> DomainError | None:
+    """Why this cadre may not take this class now, or None: the enrolment rules (audience,
+    duplicated training, the class open), which nominations obey too."""
+    try:
+        await service._check(conn, person, training_class)
+    except DomainError as refused:
+        return refused
+    return None
+
+
+async def promote_waiting(
+    service: EnrolmentService, conn: AsyncConnection, training_class: TrainingClass, actor: int
+) -> list[Person]:
+    """Fills the seats freed in the caller's transaction from the waitlist (a declined
+    nomination), each promoted cadre told as on any promotion."""
+    return await service._promote(conn, training_class, actor)

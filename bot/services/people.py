@@ -34,6 +34,7 @@ from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from bot.i18n import LANGUAGES
 from bot.phones import is_vietnamese, normalize_contact_phone
 from bot.services.access import registered, require, staff_scope
+from bot.services.nomination import tell_untold
 from bot.services.notices import note_line, notice, tell
 from bot.validation import clean_full_name, clean_note, clean_title, parse_birth_year, plain_text
 from storage.database import Database
@@ -184,6 +185,8 @@ class PeopleService:
             await AuditRepository(conn).record(
                 AuditAction.LINKED_BY_CONTACT, actor=telegram_id, person_id=person_id
             )
+            # Nominated before they were on Telegram: told now, on first contact.
+            await tell_untold(conn, person_id, telegram_id, self.clock.now())
             return await repo.get(person_id)
 
     async def register(
@@ -555,6 +558,8 @@ class PeopleService:
             )  # fmt: skip
             merged = await repo.get(keeper.id)
             await tell(conn, merged, MessageKind.PROFILE_MERGED, change, "notice.profile_merged")
+            if merged.telegram_id is not None:  # the roster record's first link: as on contact
+                await tell_untold(conn, merged.id, merged.telegram_id, self.clock.now())
             return merged
 
     async def source_pool_change(self, actor: Actor, person_id: int) -> Person:

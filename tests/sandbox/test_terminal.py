@@ -190,7 +190,7 @@ def test_answers_menu_banner_and_help() -> None:
 def test_the_classes_guide_names_the_classes_to_try() -> None:
     codes = {"week": "AI.2026.04", "full": "LDCP.2026.06", "duplicate": "CDS.2026.05",
              "running": "CNKT4.2026.12", "draft": "CNKT4.2027.01", "practice": "QPAN.2026.03",
-             "results": "CNKT4.2026.11"}  # fmt: skip
+             "results": "CNKT4.2026.11", "nominate": "CBCX.2026.10"}  # fmt: skip
     guide = classes_guide(2026, 60, codes)
     assert len(guide.splitlines()) <= 12
     assert all(len(line) <= 90 for line in guide.splitlines())

@@ -126,6 +126,9 @@ WIRE_CODES = {
     "clink.new": "RenewClassLink",
     "cl": "ShowClassList",
     "cl.xlsx": "ClassListWorkbook",
+    "nom": "NominateStaff",
+    "nom.no": "DeclineNomination",
+    "nom.list": "NominatedStaff",
 }
 
 

@@ -100,6 +100,11 @@ DYNAMIC = {
     "import.sheet.": {f"import.sheet.{k.value}" for k in IMPORTERS},
     "import.file_name.": {f"import.file_name.{k.value}" for k in IMPORTERS},
     "import.key_note.": {f"import.key_note.{k.value}" for k in IMPORTERS},
+    "nomination.blocked_": {f"nomination.blocked_{s.value}" for s in ACTIVE_ENROLMENT},
+    "nomination.status_": {
+        f"nomination.status_{s}"
+        for s in ("nominated", "enrolled", "waitlisted", "pending", "declined")
+    },
 }
 SAMPLE = {"number": 2668, "percent": 0.625, "date": date(2026, 3, 5), "phone": "+84912345678"}
 

@@ -82,7 +82,7 @@ class DemoSummary:
         return {"week": self.learner_classes[0], "full": self.full_class,
                 "running": self.running_class, "duplicate": self.duplicate_class,
                 "draft": self.draft_class, "practice": self.practice_class,
-                "results": self.results_class}  # fmt: skip
+                "results": self.results_class, "nominate": self.learner_classes[1]}  # fmt: skip
 
 
 async def has_people(db: Database) -> bool:

@@ -225,7 +225,8 @@ def classes_guide(year: int, classes: int, codes: dict[str, str]) -> str:
     """What to try with the demo's classes, printed once, when the sandbox seeds them: the
     codes change with the year (and the week) the database was made in. `codes`: the
     classes "week" (the learner's this week), "full", "duplicate", "running", "draft",
-    "practice" (meeting now: attendance) and "results" (its results to record)."""
+    "practice" (meeting now: attendance), "results" (its results to record) and "nominate"
+    (open, of the head's commune: staff to send)."""
     return "\n".join(
         [
             f"Lớp mẫu · demo classes: {classes} lớp trong kế hoạch năm {year} đã duyệt.",
@@ -233,7 +234,7 @@ def classes_guide(year: int, classes: int, codes: dict[str, str]) -> str:
             f"               {codes['full']} đã đầy: vào hàng chờ · full: join its waitlist",
             f"               {codes['duplicate']} bị từ chối vì đã học · refused: already trained",
             f"  :as lecturer /schedule: dạy {codes['running']} tuần này · teaching this week",
-            "  :as head     cán bộ của xã đã đăng ký lớp · the commune's staff in classes",
+            f"  :as head     thẻ lớp {codes['nominate']}: 👥 Cử cán bộ đi học · nominate staff",
             f"  :as admin    /plan, /newclass, thẻ lớp {codes['full']} · a class's admin card",
             f"               {codes['draft']}: kế hoạch {year + 1} chưa duyệt · plan not approved",
             f"Điểm danh · attendance: {codes['practice']} đang học · meets now",
