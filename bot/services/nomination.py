@@ -186,7 +186,7 @@ async def tell_untold(conn: AsyncConnection, person_id: int, chat_id: int, now: 
                 u.class_id,
                 person_id,
                 chat_id,
-                f"first.{int(u.decided_at.timestamp() * 1e6) if u.decided_at else 0}",
+                f"first-{int(u.decided_at.timestamp() * 1e6) if u.decided_at else 0}",
                 {
                     "name": u.class_name,
                     "code": u.class_code,
