@@ -62,6 +62,10 @@ class AuditAction(StrEnum):
     RESULT_RECORDED = "result_recorded"
     RESULT_OVERRIDE = "result_override"
     AUDIT_EXPORTED = "audit_exported"
+    APPROVAL_REQUIRED = "approval_required"
+    ENROLMENT_APPROVED = "enrolment_approved"
+    ENROLMENT_REJECTED = "enrolment_rejected"
+    ENROLMENT_EXPIRED = "enrolment_expired"
 
 
 class MessageKind(StrEnum):
@@ -90,6 +94,10 @@ class MessageKind(StrEnum):
     # Progress digests (bot/services/digests.py).
     DIGEST_WEEKLY = "digest_weekly"
     DIGEST_MONTHLY = "digest_monthly"
+    # Approval of enrolments by the unit head (bot/services/approval.py).
+    APPROVAL_REQUEST = "approval_request"
+    APPROVAL_DECIDED = "approval_decided"
+    APPROVAL_REMINDER = "approval_reminder"
 
 
 class Gender(StrEnum):

@@ -15,10 +15,11 @@ LEARNER_COMMANDS = (
 #: What the training office does from the chat: administrators and super-administrators.
 OFFICE_COMMANDS = (
     "pending", "people", "announce", "delivery", *TRAINING_OFFICE, "attendance", "report", "audit",
+    "approvals",
 )  # fmt: skip
 STAFF_COMMANDS: dict[Role, tuple[str, ...]] = {
     Role.LECTURER: ("attendance",),
-    Role.UNIT_HEAD: ("pending", "people", "announce", "delivery", "report"),
+    Role.UNIT_HEAD: ("pending", "people", "announce", "delivery", "report", "approvals"),
     Role.ADMIN: OFFICE_COMMANDS,
     Role.SUPERADMIN: OFFICE_COMMANDS,
 }

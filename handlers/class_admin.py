@@ -24,6 +24,7 @@ from bot.actions import (
     OpenEnrolment,
     PlanClasses,
     ResultsSheet,
+    SetApprovalRequired,
 )
 from bot.domain import Role
 from bot.errors import Conflict, InvalidInput
@@ -70,6 +71,8 @@ def card_text(ctx: BotContext, c: TrainingClass) -> str:
     deadline = moment(ctx.texts, c.enrol_deadline) if c.enrol_deadline else dash
     lines.append(ctx.t("class_admin.card_enrolment", opens=opens, deadline=deadline))
     lines.append(ctx.t("class_admin.card_rules", late=c.late_after, percent=c.completion_pct))
+    if c.requires_approval:
+        lines.append(ctx.t("catalog.needs_approval"))
     if c.cancelled_reason:
         lines.append(ctx.t("class_admin.card_reason", reason=c.cancelled_reason))
     return "\n".join(lines)
@@ -96,6 +99,9 @@ async def card(
              (ctx.t("class_admin.repeat"), AllowRepeat(c.id))],
             [(ctx.t("class_admin.rules"), ClassRules(c.id)),
              (ctx.t("class_admin.cancel_class"), CancelClass(c.id))],
+            [(ctx.t("class_admin.approval_off" if c.requires_approval
+                    else "class_admin.approval_on"),
+              SetApprovalRequired(c.id, not c.requires_approval))],
         ]  # fmt: skip
     rows.append([(ctx.t("class_admin.plan_classes", year=c.plan_year), PlanClasses(c.plan_id))])
     send = say if new_message else show
@@ -137,7 +143,9 @@ async def roster(update: Update, ctx: BotContext, tapped: ClassRoster) -> None:
     budget, shown = ROSTER_BUDGET, 0
     seated = [e for e in entries if e.status is EnrolmentStatus.ENROLLED]
     waiting = [e for e in entries if e.status is EnrolmentStatus.WAITLISTED]
+    pending = [e for e in entries if e.status is EnrolmentStatus.PENDING]
     for heading, group in (("class_admin.roster_enrolled", seated),
+                           ("class_admin.roster_pending", pending),
                            ("class_admin.roster_waiting", waiting)):  # fmt: skip
         if not group or budget <= 0:
             continue
@@ -395,6 +403,15 @@ async def allow_repeat(update: Update, ctx: BotContext, tapped: AllowRepeat) -> 
     await begin(update, ctx, REPEAT, Repeat(c.id, c.code))
 
 
+async def set_approval(update: Update, ctx: BotContext, tapped: SetApprovalRequired) -> None:
+    """Turns the unit head's approval on or off; enrolments already made stay as they are."""
+    actor = await ctx.actor(update)
+    await ctx.services.approval.set_required(actor, tapped.class_id, tapped.required)
+    key = "class_admin.approval_set_on" if tapped.required else "class_admin.approval_set_off"
+    await answer(update, ctx, ctx.t(key))
+    await card(update, ctx, tapped.class_id)
+
+
 def handlers() -> list[Handler]:
     return [
         command("classadmin", class_admin),
@@ -406,4 +423,5 @@ def handlers() -> list[Handler]:
         button(CancelClass, cancel_class),
         button(CloseClass, close_class),
         button(AllowRepeat, allow_repeat),
+        button(SetApprovalRequired, set_approval),
     ]

@@ -11,6 +11,8 @@ from bot.i18n import DEFAULT_TIMEZONE
 from bot.office_reminders import DEFAULT_OFFICE_HOURS, DEFAULT_REPORTS, OfficeHours, ReportEntry
 from bot.reminders import DEFAULT_EVENING, QuietHours, ReminderPrefs
 from bot.services.access import AccessService
+from bot.services.approval import ApprovalService
+from bot.services.approval_requests import ApprovalPolicy
 from bot.services.audit_log import AuditLogService
 from bot.services.catalog import CatalogService
 from bot.services.checkin import CheckinService
@@ -56,6 +58,7 @@ class Services:
     reports: ReportService
     audit_log: AuditLogService
     digests: DigestService
+    approval: ApprovalService
 
     @classmethod
     def build(
@@ -71,12 +74,17 @@ class Services:
         office_hours: OfficeHours = DEFAULT_OFFICE_HOURS,
         young_under: int = YOUNG_UNDER,
         digests: DigestConfig | None = None,
+        approval_days: int = 3,
     ) -> Services:
         clock = clock or SystemClock()
         defaults = ReminderPrefs(quiet=quiet or QuietHours())
         held = Quiet(tz, defaults)
         delivery = DeliveryService(db, clock, tz)
         access = AccessService(db, superadmin_ids, notify=delivery.wake)
+        policy = ApprovalPolicy(approval_days, superadmin_ids, tz)
+        enrolment = EnrolmentService(
+            db, clock, tz, notify=delivery.wake, reminder_defaults=defaults, approval=policy
+        )
         return cls(
             db=db,
             clock=clock,
@@ -92,9 +100,7 @@ class Services:
             delivery=delivery,
             dialogues=DialogueStore(db, clock),
             planning=PlanningService(db, clock, tz),
-            enrolment=EnrolmentService(
-                db, clock, tz, notify=delivery.wake, reminder_defaults=defaults
-            ),
+            enrolment=enrolment,
             catalog=CatalogService(db, clock, tz),
             reminders=ReminderService(
                 db,
@@ -119,6 +125,15 @@ class Services:
                 ReportService(db, clock, tz, young_under),
                 access,
                 digests,
+                defaults=defaults,
+                notify=delivery.wake,
+            ),
+            approval=ApprovalService(
+                db,
+                clock,
+                enrolment,
+                policy,
+                hours=office_hours,
                 defaults=defaults,
                 notify=delivery.wake,
             ),

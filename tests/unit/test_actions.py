@@ -118,6 +118,10 @@ WIRE_CODES = {
     "aud.kinds": "AuditKinds",
     "aud.xlsx": "ExportAuditLog",
     "rp.class": "ReportClass",
+    "ap.yes": "ApproveEnrolment",
+    "ap.no": "RejectEnrolment",
+    "ap.list": "PendingApprovals",
+    "class.approval": "SetApprovalRequired",
 }
 
 

@@ -157,6 +157,7 @@ async def _serve(
     """Start everything, chat until told to stop, then stop everything in reverse order."""
     # Imported here, so that "starting…" shows before the heavier imports.
     from bot.app import build_application, start_application, stop_application
+    from bot.app.approval_runtime import wake_approvals
     from bot.app.checkin_runtime import wake_checkin
     from bot.app.reminders_runtime import wake_reminders
     from storage.database import Database
@@ -194,6 +195,7 @@ async def _serve(
             """Reminders fall due, and the projectors' codes turn, at the new time."""
             wake_reminders(app)
             wake_checkin(app)
+            wake_approvals(app)
 
         session.on_clock_moved = clock_moved
         await start_application(app, poll_timeout=POLL_TIMEOUT_S)
