@@ -80,7 +80,7 @@ async def pending_list(update: Update, ctx: BotContext) -> tuple[str, Markup]:
     """The enrolments waiting for this decider, each with its two buttons."""
     waiting = await ctx.services.approval.pending(await ctx.actor(update))
     if not waiting.approvals:
-        return ctx.t("approval.pending_none"), inline([])
+        return ctx.t("approval.pending_none"), None
     lines = [ctx.t("approval.pending_heading", count=waiting.total)]
     rows: list[list[Button]] = []
     for n, a in enumerate(waiting.approvals, start=1):

@@ -146,7 +146,7 @@ class ApprovalService:
             if not await repo.decide(enrolment_id, status, person.id, now, reason or None):
                 raise _already(await repo.get(enrolment_id))  # another decider, a moment ago
             decided = await repo.get(enrolment_id)
-            await AuditRepository(conn).record(
+            change = await AuditRepository(conn).record(
                 AuditAction.ENROLMENT_APPROVED if approve else AuditAction.ENROLMENT_REJECTED,
                 actor=actor.telegram_id, person_id=approval.person_id,
                 class_id=approval.class_id, reason=reason or None,
@@ -155,7 +155,7 @@ class ApprovalService:
                        "params": {"by": person.full_name, "at": moment(now),
                                   "reason": _reason_line(reason)}}  # fmt: skip
             await settle(conn, decided, outcome, now, self.policy.tz)
-            await self._tell_learner(conn, decided, now)
+            await self._tell_learner(conn, decided, change, now)
             if not approve:
                 await ClassRepository(conn).free_seat(approval.class_id)
                 await self.enrolment.promote(conn, training_class, actor.telegram_id)
@@ -176,7 +176,10 @@ class ApprovalService:
         if person.id not in ids:
             raise PermissionDenied()
 
-    async def _tell_learner(self, conn: AsyncConnection, approval: Approval, now: datetime) -> None:
+    async def _tell_learner(
+        self, conn: AsyncConnection, approval: Approval, change: int, now: datetime
+    ) -> None:
+        """The learner hears the outcome, keyed by the decision's audit entry (told once)."""
         learner = await PeopleRepository(conn).get(approval.person_id)
         if learner.telegram_id is None:
             return
@@ -188,11 +191,10 @@ class ApprovalService:
                   "by": approval.decided_by_name or "—",
                   "reason": _reason_line(approval.reason)}  # fmt: skip
         buttons = [[("catalog.open_card", OpenClass(approval.class_id))]]
-        stamp = int(approval.decided_at.timestamp()) if approval.decided_at else 0
+        kind = MessageKind.APPROVAL_DECIDED
         message = notice(
-            MessageKind.APPROVAL_DECIDED, f"{MessageKind.APPROVAL_DECIDED.value}:{approval.id}:"
-            f"{stamp}", chat_id=learner.telegram_id, person_id=learner.id, text_key=text,
-            params=params, buttons=buttons,
+            kind, f"{kind.value}:{approval.id}:{change}", chat_id=learner.telegram_id,
+            person_id=learner.id, text_key=text, params=params, buttons=buttons,
         )  # fmt: skip
         await queue_or_hold(conn, [message], now=now, tz=self.policy.tz, defaults=self.defaults)
 
@@ -213,13 +215,13 @@ class ApprovalService:
                 if not await repo.decide(enrolment_id, EnrolmentStatus.EXPIRED, None, now):
                     continue
                 approval = await repo.get(enrolment_id)
-                await AuditRepository(conn).record(
+                change = await AuditRepository(conn).record(
                     AuditAction.ENROLMENT_EXPIRED, actor=None, person_id=approval.person_id,
                     class_id=class_id,
                 )  # fmt: skip
                 await settle(conn, approval, {"key": "approval.outcome_expired"}, now,
                              self.policy.tz)  # fmt: skip
-                await self._tell_learner(conn, approval, now)
+                await self._tell_learner(conn, approval, change, now)
                 await ClassRepository(conn).free_seat(class_id)
                 await self.enrolment.promote(conn, training_class, None)
             expired += 1

@@ -1,8 +1,9 @@
 """Requests to approve an enrolment, as the enrolment service and the approval service both
 make and close them: who decides, the request each decider receives, and its closing edit.
 
-A request round is keyed by the enrolment and the moment its seat is held until, so a cadre
-who withdraws and enrols again starts a new round whose copies are not the old ones.
+Requests are keyed by the enrolment and a round, so a cadre rejected (or withdrawn) who
+enrols again starts a new round whose copies are not the old ones: the round is one more
+than the last found in the outbox, and only the last is ever open.
 """
 
 from __future__ import annotations
@@ -45,10 +46,15 @@ class ApprovalPolicy:
     tz: tzinfo
 
 
-def request_key(approval: Approval) -> str:
+def request_key(enrolment_id: int, round_: int) -> str:
     """The prefix of every decider's copy of one request round."""
-    stamp = int(approval.expires_at.timestamp()) if approval.expires_at else 0
-    return f"{KIND.value}:{approval.id}:{stamp}:"
+    return f"{KIND.value}:{enrolment_id}:{round_}:"
+
+
+async def last_round(conn: AsyncConnection, enrolment_id: int) -> int:
+    """The enrolment's latest request round (0: none yet)."""
+    copies = await OutboxRepository(conn).copies(f"{KIND.value}:{enrolment_id}:")
+    return max((int(c.dedup_key.split(":")[2]) for c in copies), default=0)
 
 
 async def deciders(
@@ -95,12 +101,13 @@ async def hold_for_approval(
     )
     await repo.hold(enrolment_id, until, now)
     approval = await repo.get(enrolment_id)
+    prefix = request_key(enrolment_id, await last_round(conn, enrolment_id) + 1)
     params = request_params(approval, learner, now, policy.tz)
     buttons = [[("approval.approve", ApproveEnrolment(enrolment_id)),
                 ("approval.reject", RejectEnrolment(enrolment_id))]]  # fmt: skip
     await OutboxRepository(conn).add(
         [
-            notice(KIND, f"{request_key(approval)}{d.person_id}", chat_id=d.telegram_id,
+            notice(KIND, f"{prefix}{d.person_id}", chat_id=d.telegram_id,
                    person_id=d.person_id, text_key="approval.request", params=params,
                    buttons=buttons)
             for d in await recipients(conn, learner, policy)
@@ -151,7 +158,7 @@ async def settle(
     """Every decider's copy of the request says how it ended and loses its buttons: edited if
     sent, cancelled if not yet sent, told anew if being sent this very moment."""
     outbox = OutboxRepository(conn)
-    prefix = request_key(approval)
+    prefix = request_key(approval.id, await last_round(conn, approval.id))
     copies = [c for c in await outbox.copies(prefix) if not c.dedup_key.endswith(":closed")]
     await outbox.cancel_pending(prefix)
     learner = await PeopleRepository(conn).get(approval.person_id)
