@@ -14,8 +14,8 @@ LEARNER_COMMANDS = (
 )  # fmt: skip
 #: What the training office does from the chat: administrators and super-administrators.
 OFFICE_COMMANDS = (
-    "pending", "people", "announce", "delivery", *TRAINING_OFFICE, "attendance", "report", "audit",
-    "approvals",
+    "pending", "people", "announce", "delivery", *TRAINING_OFFICE, "attendance", "report",
+    "approvals", "audit",
 )  # fmt: skip
 STAFF_COMMANDS: dict[Role, tuple[str, ...]] = {
     Role.LECTURER: ("attendance",),
