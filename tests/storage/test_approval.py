@@ -20,6 +20,7 @@ from storage.database import Database
 from storage.schema import audit_log, classes, enrolments, outbox
 from tests.conftest import POSTGRES_URL, close_database, open_database
 from tests.factories import NEVER_QUIET, Province, add_class, add_person, add_role, make_province
+from tools.demo.seed import ask_demo_approvals, seed_demo
 
 ADMIN = 42
 HEAD, CO_HEAD, PROVINCE_HEAD, OUTSIDER = 4001, 4002, 4003, 4004
@@ -320,3 +321,31 @@ async def test_the_daily_reminder_goes_once_to_each_decider_within_office_hours(
     assert await again.approval.remind_due() == 0
     clock.advance(timedelta(hours=12))  # the next morning
     assert await again.approval.remind_due() == 2
+
+
+async def test_the_demo_head_has_enrolments_waiting_one_expiring_soon(db: Database) -> None:
+    now = datetime(2026, 3, 18, 3, 0, tzinfo=UTC)  # 10:00 in Vietnam
+    summary = await seed_demo(db, people=500, seed=2026, now=now)
+    code = await ask_demo_approvals(db, summary, now)
+    assert code is not None
+    clock = FrozenClock(now)
+    services = build(db, clock)
+    head = await actor(services, summary.identities.unit_head.telegram_id or 0)
+    waiting = await services.approval.pending(head)
+    assert waiting.total == 3 and {a.class_code for a in waiting.approvals} == {code}
+    soonest = waiting.approvals[0].expires_at
+    assert soonest is not None and soonest - now == timedelta(hours=2)
+    async with db.read() as conn:
+        asked = (
+            (
+                await conn.execute(
+                    sa.select(outbox.c.chat_id).where(outbox.c.kind == "approval_request")
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert set(asked) == {summary.identities.unit_head.telegram_id}
+    clock.advance(timedelta(hours=2))
+    assert await services.approval.expire_due() == 1
+    assert (await services.approval.pending(head)).total == 2

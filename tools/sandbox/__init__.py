@@ -28,7 +28,7 @@ from tools.demo.data import ADMIN_TELEGRAM_ID, DEMO_OFFICE_PHONE, generate_demo_
 from tools.sandbox.clock import Reset, SandboxClock
 from tools.sandbox.console import Console, LineSource, open_source
 from tools.sandbox.session import Session, roster_users
-from tools.sandbox.terminal import banner, classes_guide, display_path
+from tools.sandbox.terminal import approvals_guide, banner, classes_guide, display_path
 
 #: Any well-formed token: the emulator accepts whatever it is given.
 SANDBOX_TOKEN = "123456:SANDBOX"
@@ -161,7 +161,7 @@ async def _serve(
     from bot.app.checkin_runtime import wake_checkin
     from bot.app.reminders_runtime import wake_reminders
     from storage.database import Database
-    from tools.demo.seed import ask_demo_leave, has_people, seed_demo
+    from tools.demo.seed import ask_demo_approvals, ask_demo_leave, has_people, seed_demo
     from tools.emulator import BotApiEmulator
 
     cleanup = contextlib.AsyncExitStack()
@@ -175,7 +175,10 @@ async def _serve(
             clock.apply(Reset())
             seeded = await seed_demo(db, people=DEMO_PEOPLE, seed=DEMO_SEED, tz=settings.tz)
             await ask_demo_leave(db, seeded)
+            approval = await ask_demo_approvals(db, seeded, tz=settings.tz)
             console.show(classes_guide(seeded.plan_year, seeded.classes, seeded.classes_to_try))
+            if approval is not None:
+                console.show(approvals_guide(approval))
 
         emulator = BotApiEmulator(token=SANDBOX_TOKEN)
         await emulator.start()
