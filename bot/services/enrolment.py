@@ -280,6 +280,9 @@ class EnrolmentService:
                 raise Conflict("planning.already_finished")
             repo = EnrolmentRepository(conn)
             affected = await repo.active_people(class_id)
+            for approval in await ApprovalRepository(conn).pending_of_class(class_id):
+                outcome = {"key": "approval.outcome_cancelled"}
+                await settle(conn, approval, outcome, self.clock.now(), self.tz)
             await repo.cancel_class(class_id)
             await classes.update(
                 class_id, status=ClassStatus.CANCELLED.value, cancelled_reason=reason or None

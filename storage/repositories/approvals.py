@@ -132,6 +132,13 @@ class ApprovalRepository:
         )
         return [(r.id, r.class_id) for r in rows]
 
+    async def pending_of_class(self, class_id: int) -> list[Approval]:
+        """The class's enrolments still waiting for a decision (a cancelled class settles them)."""
+        rows = await self.conn.execute(
+            _SELECT.where(enrolments.c.class_id == class_id, enrolments.c.status == _PENDING)
+        )
+        return [_approval(r) for r in rows]
+
     async def heads(self, unit_id: int) -> list[HeadOf]:
         """The unit heads of this unit and every unit above it, with how far up they are."""
         rows = await self.conn.execute(

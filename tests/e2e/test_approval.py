@@ -15,12 +15,19 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from bot.actions import ApproveEnrolment, RejectEnrolment
+from bot.actions import ApproveEnrolment, RejectEnrolment, SetApprovalRequired
 from bot.app.approval_runtime import wake_approvals
 from bot.clock import FrozenClock
 from storage.database import Database
-from storage.schema import classes, enrolments, outbox
-from tests.e2e.conftest import Harness, forged_tap, no_dialogue_left, running_bot, tap_answer
+from storage.schema import audit_log, classes, enrolments, outbox
+from tests.e2e.conftest import (
+    SUPERADMIN_ID,
+    Harness,
+    forged_tap,
+    no_dialogue_left,
+    running_bot,
+    tap_answer,
+)
 from tests.factories import add_class, add_person, add_role
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -261,3 +268,56 @@ async def test_forged_taps_by_outsiders_or_on_unknown_enrolments_change_nothing(
     assert await status_of(h, class_id, found["learner"]) == "pending"
     async with h.db.read() as conn:
         assert await conn.scalar(sa.select(classes.c.enrolled_count)) == 1
+
+
+@pytest.mark.parametrize("database_kind", ["sqlite", "postgres"], indirect=True)
+async def test_an_administrator_turns_approval_on_and_a_withdrawal_updates_the_requests(
+    h: Harness,
+) -> None:
+    found = await people(h)
+    await add_person(h.db, "Đinh Văn Quản", unit_id=h.province.root_id, telegram_id=SUPERADMIN_ID)
+    class_id = await add_class(h.db, "BAT1", starts=NOW + timedelta(days=10))
+    admin, mai, pao = h.user(SUPERADMIN_ID), h.user(LEARNER), h.user(HEAD)
+    # A learner's forged tap on the switch is refused and changes nothing.
+    await mai.send("/help")
+    await mai.next_message()
+    assert "chỉ dành cho" in await forged_tap(mai, SetApprovalRequired(class_id, True).pack())
+
+    await admin.send("/classadmin BAT1")
+    await admin.expect("BAT1")
+    answer = await tap_answer(admin, "🔏 Cần thủ trưởng duyệt: bật")
+    assert answer == "Từ nay, đăng ký vào lớp cần thủ trưởng đơn vị duyệt."
+    card = await admin.expect("Lớp cần thủ trưởng đơn vị duyệt")
+    assert "🔓 Cần thủ trưởng duyệt: tắt" in card.labels
+    async with h.db.read() as conn:
+        required = await conn.scalar(
+            sa.select(classes.c.requires_approval).where(classes.c.id == class_id)
+        )
+        audited = await conn.scalar(
+            sa.select(sa.func.count()).where(audit_log.c.action == "approval_required")
+        )
+    assert required is True and audited == 1
+    # A second tap on the old card's button changes nothing more.
+    again = await forged_tap(admin, SetApprovalRequired(class_id, True).pack())
+    assert again == "Từ nay, đăng ký vào lớp cần thủ trưởng đơn vị duyệt."
+
+    # The learner enrols, then withdraws from the card: the heads' requests say so.
+    await enrol_by_service(h, LEARNER, class_id)
+    asked = await pao.expect("Đề nghị duyệt đăng ký học")
+    await h.user(CO_HEAD).expect("Đề nghị duyệt đăng ký học")
+    the_id = await enrolment_id(h, class_id, found["learner"])
+    await all_sent(h.db, f"approval_request:{the_id}:", 2)
+    await mai.send("/schedule")
+    await mai.expect("Lịch học 7 ngày tới")
+    await mai.tap("Tất cả")
+    timetable = await mai.expect("Tất cả buổi học sắp tới")
+    assert "BAT1) ⏳ Chờ thủ trưởng duyệt (đến 09:00 12/03)" in timetable.body
+    await mai.send("/classes")
+    await mai.tap("1. Lớp bồi dưỡng BAT1")
+    card = await mai.expect("Chờ thủ trưởng duyệt (đến 09:00 12/03)")
+    await mai.tap("Rút tên khỏi lớp", card.message_id)
+    await mai.tap("Có, rút tên")
+    await mai.expect("Đã rút tên đồng chí khỏi lớp")
+    withdrawn = await pao.expect("Học viên đã rút đăng ký, chỗ đã trả lại.")
+    assert withdrawn.message_id == asked.message_id and withdrawn.buttons == []
+    assert await status_of(h, class_id, found["learner"]) == "withdrawn"
