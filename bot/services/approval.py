@@ -237,19 +237,22 @@ class ApprovalService:
         today = self.hours.day(now, self.policy.tz)
         if today is None or today == self._reminded_on:
             return 0
-        async with self.db.write() as conn:
-            counts: dict[tuple[int, int], int] = {}
+        counts: dict[tuple[int, int], int] = {}
+        async with self.db.read() as conn:  # the long part reads; only the queueing writes
             people = PeopleRepository(conn)
             for approval in await ApprovalRepository(conn).pending(UnitScope.province(), SCANNED):
                 learner = await people.get(approval.person_id)
                 for d in await recipients(conn, learner, self.policy):
-                    counts[(d.person_id, d.telegram_id)] = (
-                        counts.get((d.person_id, d.telegram_id), 0) + 1
-                    )
-            kind = MessageKind.APPROVAL_REMINDER
-            keys = {who: f"{kind.value}:{today.isoformat()}:{who[0]}" for who in counts}
+                    who = (d.person_id, d.telegram_id)
+                    counts[who] = counts.get(who, 0) + 1
+        self._reminded_on = today
+        if not counts:
+            return 0
+        kind = MessageKind.APPROVAL_REMINDER
+        keys = {who: f"{kind.value}:{today.isoformat()}:{who[0]}" for who in counts}
+        buttons = [[("approval.list_button", PendingApprovals(fresh=True))]]
+        async with self.db.write() as conn:
             known = await OfficeRepository(conn).known_keys(keys.values())
-            buttons = [[("approval.list_button", PendingApprovals(fresh=True))]]
             messages = [
                 notice(kind, key, chat_id=chat, person_id=pid, text_key="approval.reminder",
                        params={"count": counts[(pid, chat)]}, buttons=buttons)
@@ -257,7 +260,6 @@ class ApprovalService:
                 if key not in known
             ]  # fmt: skip
             await queue_or_hold(conn, messages, now=now, tz=self.policy.tz, defaults=self.defaults)
-        self._reminded_on = today
         if messages:
             self.notify()
         return len(messages)
