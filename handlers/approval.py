@@ -43,8 +43,13 @@ async def _reject(turn: Turn[RejectDraft]) -> None:
     actor = await turn.ctx.actor(turn.update)
     draft = turn.draft
     await turn.services.approval.decide(actor, draft.enrolment_id, False, draft.reason)
-    back = inline([[(turn.t("approval.list_button"), PendingApprovals())]])
-    await turn.say(turn.t("approval.rejected_done", name=draft.name, code=draft.code), back)
+    done = turn.t("approval.rejected_done", name=draft.name, code=draft.code)
+    if draft.listed:  # from the list: what still waits, below
+        text, markup = await pending_list(turn.update, turn.ctx)
+        await turn.say(done + "\n\n" + text, markup)
+    else:
+        back = inline([[(turn.t("approval.list_button"), PendingApprovals())]])
+        await turn.say(done, back)
 
 
 REJECT = register(

@@ -185,7 +185,8 @@ async def test_a_rejection_with_a_reason_is_told_to_the_learner(h: Harness) -> N
     await pao.expect("Lý do cần")
     assert await status_of(h, class_id, found["learner"]) == "pending"
     await pao.send(REASON)
-    await pao.expect("Đã ghi nhận: không duyệt đăng ký của đồng chí Lò Thị Mai")
+    rejected = await pao.expect("Đã ghi nhận: không duyệt đăng ký của đồng chí Lò Thị Mai")
+    assert "Không có đăng ký học nào chờ đồng chí duyệt." in rejected.body  # the list again
     await no_dialogue_left(h.db)
 
     told = await mai.expect("không được đồng chí Giàng A Páo duyệt")
