@@ -254,7 +254,8 @@ async def ask_demo_approvals(
         if head.unit is None or plan is None:
             return None
         classes = ClassRepository(conn)
-        taken = {summary.full_class, *summary.learner_classes}
+        taken = {summary.full_class, summary.duplicate_class, summary.running_class,
+                 summary.practice_class, *summary.learner_classes}  # fmt: skip
         fits = [
             c for c in await classes.of_plan(plan.id)
             if c.stage(now) is ClassStatus.OPEN and c.code not in taken
