@@ -200,9 +200,8 @@ class EnrolmentService:
             if training_class.stage(self.clock.now()) is not ClassStatus.OPEN and seated:
                 raise Conflict("enrol.withdraw_started")
             if had.status is EnrolmentStatus.PENDING:
-                approval = await ApprovalRepository(conn).get(
-                    await ApprovalRepository(conn).id_of(class_id, person.id)
-                )
+                approvals = ApprovalRepository(conn)
+                approval = await approvals.get(await approvals.id_of(class_id, person.id))
                 outcome = {"key": "approval.outcome_withdrawn"}
                 await settle(conn, approval, outcome, self.clock.now(), self.tz)
             await repo.set_status(
