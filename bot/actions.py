@@ -1064,3 +1064,41 @@ class NominatedStaff(Action):
 
     class_id: int = 0
     page: int = 0
+
+
+@action("ap.yes")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ApproveEnrolment(Action):
+    """A decider approves an enrolment waiting for approval: from the request itself, or
+    from the list of those waiting (`listed`, which is shown again)."""
+
+    enrolment_id: int
+    listed: bool = False
+
+
+@action("ap.no")
+@dataclasses.dataclass(frozen=True, slots=True)
+class RejectEnrolment(Action):
+    """A decider means to reject an enrolment: a short reason is asked first (or none)."""
+
+    enrolment_id: int
+    listed: bool = False
+
+
+@action("ap.list")
+@dataclasses.dataclass(frozen=True, slots=True)
+class PendingApprovals(Action):
+    """The enrolments waiting for this decider's approval; `fresh`: in a new message (from a
+    reminder, which stays)."""
+
+    fresh: bool = False
+
+
+@action("class.approval")
+@dataclasses.dataclass(frozen=True, slots=True)
+class SetApprovalRequired(Action):
+    """An administrator turns on (or off) the unit head's approval of a class's enrolments:
+    the wanted state, so a second tap on an old card changes nothing."""
+
+    class_id: int
+    required: bool

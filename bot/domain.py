@@ -68,6 +68,10 @@ class AuditAction(StrEnum):
     IMPORT_SAVED = "import_saved"
     NOMINATED = "nominated"
     NOMINATION_DECLINED = "nomination_declined"
+    APPROVAL_REQUIRED = "approval_required"
+    ENROLMENT_APPROVED = "enrolment_approved"
+    ENROLMENT_REJECTED = "enrolment_rejected"
+    ENROLMENT_EXPIRED = "enrolment_expired"
 
 
 class MessageKind(StrEnum):
@@ -99,6 +103,10 @@ class MessageKind(StrEnum):
     # Nominations by unit heads (bot/services/nomination.py).
     NOMINATED = "nominated"
     NOMINATION_DECLINED = "nomination_declined"
+    # Approval of enrolments by the unit head (bot/services/approval.py).
+    APPROVAL_REQUEST = "approval_request"
+    APPROVAL_DECIDED = "approval_decided"
+    APPROVAL_REMINDER = "approval_reminder"
 
 
 class Gender(StrEnum):

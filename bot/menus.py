@@ -14,12 +14,20 @@ LEARNER_COMMANDS = (
 )  # fmt: skip
 #: What the training office does from the chat: administrators and super-administrators.
 OFFICE_COMMANDS = (
-    "pending", "people", "announce", "delivery", *TRAINING_OFFICE, "attendance", "report", "audit",
-    "import",
+    "pending", "people", "announce", "delivery", *TRAINING_OFFICE, "attendance", "report",
+    "approvals", "audit", "import",
 )  # fmt: skip
 STAFF_COMMANDS: dict[Role, tuple[str, ...]] = {
     Role.LECTURER: ("attendance",),
-    Role.UNIT_HEAD: ("pending", "people", "announce", "delivery", "report", "nominated"),
+    Role.UNIT_HEAD: (
+        "pending",
+        "people",
+        "announce",
+        "delivery",
+        "report",
+        "approvals",
+        "nominated",
+    ),
     Role.ADMIN: OFFICE_COMMANDS,
     Role.SUPERADMIN: OFFICE_COMMANDS,
 }

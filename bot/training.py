@@ -395,12 +395,14 @@ class NewClass:
 
 @dataclass(frozen=True, slots=True)
 class Enrolment:
-    """A cadre's place in a class: a seat, or a waitlist position (1 = next)."""
+    """A cadre's place in a class: a seat, or a waitlist position (1 = next); a seat that
+    waits for approval is held until `expires_at`."""
 
     class_id: int
     person_id: int
     status: EnrolmentStatus
     position: int | None = None
+    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -456,6 +458,8 @@ class TimetableEntry:
     format: ClassFormat
     location: str | None
     meeting_link: str | None
+    #: The enrolment waits for the unit head's approval until then (its seat held).
+    pending_until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -353,6 +353,8 @@ async def enrol(update: Update, ctx: BotContext, tapped: Enrol) -> None:
         text = ctx.t("enrol.done", name=c.name, code=c.code)
         if c.meeting_link:  # for enrolled learners only, which this cadre now is
             text += "\n" + ctx.t("enrol.link", link=c.meeting_link)
+    elif result.status is EnrolmentStatus.PENDING:
+        text = ctx.t("enrol.pending", name=c.name, code=c.code, until=result.enrolment.expires_at)
     else:
         text = ctx.t("enrol.waiting", name=c.name, code=c.code, position=result.position)
     markup = inline(
@@ -396,6 +398,8 @@ async def _confirm_enrolment(update: Update, ctx: BotContext, tapped: Enrol) -> 
             lines.append(ctx.t("schedule.more", count=len(prospect.clashes) - 10))
     if prospect.waitlist:
         lines.append(ctx.t("enrol.will_wait", waiting=c.waiting))
+    if c.requires_approval:
+        lines.append(ctx.t("enrol.will_need_approval"))
     label = "enrol.confirm_wait" if prospect.waitlist else "enrol.confirm_yes"
     if prospect.clashes:
         label = "enrol.confirm_despite"

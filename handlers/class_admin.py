@@ -25,6 +25,7 @@ from bot.actions import (
     OpenEnrolment,
     PlanClasses,
     ResultsSheet,
+    SetApprovalRequired,
     ShowClassList,
 )
 from bot.domain import Role
@@ -70,6 +71,8 @@ def card_text(ctx: BotContext, c: TrainingClass) -> str:
     deadline = moment(ctx.texts, c.enrol_deadline) if c.enrol_deadline else dash
     lines.append(ctx.t("class_admin.card_enrolment", opens=opens, deadline=deadline))
     lines.append(ctx.t("class_admin.card_rules", late=c.late_after, percent=c.completion_pct))
+    if c.requires_approval:
+        lines.append(ctx.t("catalog.needs_approval"))
     if c.cancelled_reason:
         lines.append(ctx.t("class_admin.card_reason", reason=c.cancelled_reason))
     return "\n".join(lines)
@@ -96,6 +99,9 @@ async def card(
              (ctx.t("class_admin.repeat"), AllowRepeat(c.id))],
             [(ctx.t("class_admin.rules"), ClassRules(c.id)),
              (ctx.t("class_admin.cancel_class"), CancelClass(c.id))],
+            [(ctx.t("class_admin.approval_off" if c.requires_approval
+                    else "class_admin.approval_on"),
+              SetApprovalRequired(c.id, not c.requires_approval))],
         ]  # fmt: skip
     if c.status not in (ClassStatus.CANCELLED, ClassStatus.FINISHED):
         rows.append([(ctx.t("class_links.button"), ClassLinks(c.id))])
@@ -372,6 +378,15 @@ async def allow_repeat(update: Update, ctx: BotContext, tapped: AllowRepeat) -> 
     await begin(update, ctx, REPEAT, Repeat(c.id, c.code))
 
 
+async def set_approval(update: Update, ctx: BotContext, tapped: SetApprovalRequired) -> None:
+    """Turns the unit head's approval on or off; enrolments already made stay as they are."""
+    actor = await ctx.actor(update)
+    await ctx.services.approval.set_required(actor, tapped.class_id, tapped.required)
+    key = "class_admin.approval_set_on" if tapped.required else "class_admin.approval_set_off"
+    await answer(update, ctx, ctx.t(key))
+    await card(update, ctx, tapped.class_id)
+
+
 def handlers() -> list[Handler]:
     return [
         command("classadmin", class_admin),
@@ -383,4 +398,5 @@ def handlers() -> list[Handler]:
         button(CancelClass, cancel_class),
         button(CloseClass, close_class),
         button(AllowRepeat, allow_repeat),
+        button(SetApprovalRequired, set_approval),
     ]

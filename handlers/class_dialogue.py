@@ -60,6 +60,7 @@ class ClassDraft(Recurrence):
     grade_ids: list[int] = field(default_factory=list)
     title_ids: list[int] = field(default_factory=list)
     open_now: bool | None = None
+    requires_approval: bool = False
 
 
 # --- answers read through the service layer ---------------------------------------------------
@@ -352,6 +353,19 @@ async def _open_now(turn: Turn[ClassDraft], raw: str) -> bool:
     return raw == "yes" and turn.draft.plan_approved
 
 
+async def _approval_options(turn: Turn[Any]) -> Sequence[Option]:
+    return [
+        Option("yes", turn.t("class_admin.approval_yes")),
+        Option("no", turn.t("class_admin.approval_no")),
+    ]
+
+
+async def _approval(turn: Turn[ClassDraft], raw: str) -> bool:
+    if raw not in ("yes", "no"):
+        raise InvalidInput()
+    return raw == "yes"
+
+
 # --- the summary and saving -------------------------------------------------------------------
 
 
@@ -378,6 +392,10 @@ async def _summary(turn: Turn[ClassDraft]) -> str:
         audience=Raw(await audience_text(turn)),
         open_now=turn.t("class_admin.open_yes" if draft.open_now else "class_admin.open_no"),
         sessions=describe(turn.texts, draft, tz),
+    ) + "\n" + turn.t(
+        "class_admin.summary_approval",
+        answer=turn.t("class_admin.approval_yes" if draft.requires_approval
+                      else "class_admin.approval_no"),
     )  # fmt: skip
 
 
@@ -401,6 +419,7 @@ def _edits(turn: Turn[ClassDraft]) -> Sequence[tuple[str, str]]:
     if turn.draft.plan_approved:
         edits.append(("class_admin.edit_open_now", "open_now"))
     edits.append(("class_admin.edit_sessions", "first_day"))
+    edits.append(("class_admin.edit_approval", "approval"))
     return edits  # fmt: skip
 
 
@@ -419,6 +438,7 @@ async def _save(turn: Turn[ClassDraft]) -> None:
         lecturer_ids=tuple(draft.lecturer_ids), enrol_opens_at=draft.opens_at,
         enrol_deadline=draft.deadline,
         status=ClassStatus.OPEN if draft.open_now else ClassStatus.PLANNED,
+        requires_approval=draft.requires_approval,
     )  # fmt: skip
     sessions = sessions_of(draft, turn.ctx.settings.tz)
     actor = await turn.ctx.actor(turn.update)
@@ -460,6 +480,9 @@ NEW_CLASS = register(
                        options=_yes_no, resolve=_open_now),
             *recurrence_steps(),
             Summary("summary", render=_summary, edits=_edits, save="class_admin.save"),
+            # Reached from the summary only: most classes need no approval.
+            ChoiceStep("approval", "requires_approval", prompt="class_admin.ask_approval",
+                       options=_approval_options, resolve=_approval, echo="class_admin.chosen"),
         ],
         finish=_save,
         cancelled="class_admin.cancelled",

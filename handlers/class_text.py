@@ -119,8 +119,12 @@ def card_text(texts: Texts, card: ClassCard, tz: tzinfo) -> str:
         lines.append(texts("catalog.organiser", organiser=c.organiser))
     if c.enrol_deadline is not None:
         lines.append(texts("catalog.deadline", deadline=c.enrol_deadline))
+    if c.requires_approval:
+        lines.append(texts("catalog.needs_approval"))
     if card.enrolment is not None and card.enrolment.status is EnrolmentStatus.ENROLLED:
         lines.append(texts("catalog.you_enrolled"))
+    elif card.enrolment is not None and card.enrolment.status is EnrolmentStatus.PENDING:
+        lines.append(texts("catalog.you_pending", until=card.enrolment.expires_at))
     elif card.enrolment is not None and card.enrolment.status is EnrolmentStatus.WAITLISTED:
         lines.append(texts("catalog.you_wait", position=card.enrolment.position))
     if c.cancelled_reason:
@@ -163,7 +167,11 @@ def entry_line(texts: Texts, entry: TimetableEntry) -> str:
         session.room, session.link, entry.format, entry.location, entry.meeting_link
     )
     heading = f"{entry.class_name} ({entry.class_code})"
-    return session_line(texts, session, place, shows_link=True, heading=heading)
+    if entry.pending_until is not None:  # no meeting link before the seat is approved
+        heading += " " + texts("schedule.pending", until=entry.pending_until)
+    return session_line(
+        texts, session, place, shows_link=entry.pending_until is None, heading=heading
+    )
 
 
 def by_day(texts: Texts, sessions: Sequence[tuple[Session, str]], tz: tzinfo, budget: int) -> str:

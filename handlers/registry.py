@@ -10,6 +10,7 @@ from telegram.ext import Application, TypeHandler
 from handlers import (
     admin,
     announce,
+    approval,
     audit_log,
     calendar,
     catalog,
@@ -55,7 +56,7 @@ def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         onboarding, profile, people_search, admin, announce, catalog, schedule, reminder_settings,
         planning, class_admin, class_sessions, session_place, class_dialogue, results, leave,
         checkin, roll_call, training_record, report, audit_log, calendar, class_links,
-        class_lists, imports, nomination,
+        class_lists, imports, nomination, approval,
     ):  # fmt: skip
         app.add_handlers(feature.handlers(), group=FEATURES)
     # 4. The main keyboard under the text box: each button runs its command.

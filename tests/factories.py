@@ -112,6 +112,7 @@ async def add_class(
     location: str | None = "Hội trường A",
     link: str | None = None,
     lecturer_ids: tuple[int, ...] = (),
+    requires_approval: bool = False,
 ) -> int:
     """An open class of an approved plan, with a morning session on each of `days` days
     from `starts` (by default a month from now); its programme, and the plan of
@@ -164,6 +165,7 @@ async def add_class(
                 lecturer_ids=lecturer_ids,
                 enrol_deadline=deadline,
                 status=ClassStatus(status),
+                requires_approval=requires_approval,
             ),
             by=None,
         )

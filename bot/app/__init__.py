@@ -11,6 +11,7 @@ from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
+from bot.app.approval_runtime import start_approvals, wake_approvals
 from bot.app.broadcast_progress import start_broadcast_progress
 from bot.app.checkin_runtime import start_checkin_rotation, wake_checkin
 from bot.app.delivery_runtime import DeliveryRuntime
@@ -63,6 +64,7 @@ def build_application(
         reports=settings.report_calendar,
         office_hours=settings.office_hours,
         young_under=settings.young_cadre_under,
+        approval_days=settings.approval_days,
         digests=DigestConfig(
             settings.digest_schedule,
             settings.digest_folder,
@@ -119,6 +121,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     start_reminders(app)
     start_checkin_rotation(app)
     start_broadcast_progress(app)
+    start_approvals(app)
     app.bot_data.delivery.on_active = lambda: _on_active(app)
     await app.bot_data.delivery.start(app.bot, services)
     log.info("bot ready")
@@ -128,6 +131,7 @@ def _on_active(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """This process took the sender lock: what fell due meanwhile goes out now."""
     wake_reminders(app)
     wake_checkin(app)
+    wake_approvals(app)
 
 
 async def _publish_staff_menus(

@@ -11,6 +11,8 @@ from bot.i18n import DEFAULT_TIMEZONE
 from bot.office_reminders import DEFAULT_OFFICE_HOURS, DEFAULT_REPORTS, OfficeHours, ReportEntry
 from bot.reminders import DEFAULT_EVENING, QuietHours, ReminderPrefs
 from bot.services.access import AccessService
+from bot.services.approval import ApprovalService
+from bot.services.approval_requests import ApprovalPolicy
 from bot.services.audit_log import AuditLogService
 from bot.services.calendar import CalendarService
 from bot.services.catalog import CatalogService
@@ -66,6 +68,7 @@ class Services:
     class_lists: ClassListService
     imports: ImportService
     nomination: NominationService
+    approval: ApprovalService
 
     @classmethod
     def build(
@@ -81,14 +84,16 @@ class Services:
         office_hours: OfficeHours = DEFAULT_OFFICE_HOURS,
         young_under: int = YOUNG_UNDER,
         digests: DigestConfig | None = None,
+        approval_days: int = 3,
     ) -> Services:
         clock = clock or SystemClock()
         defaults = ReminderPrefs(quiet=quiet or QuietHours())
         held = Quiet(tz, defaults)
         delivery = DeliveryService(db, clock, tz)
         access = AccessService(db, superadmin_ids, notify=delivery.wake)
+        policy = ApprovalPolicy(approval_days, superadmin_ids, tz)
         enrolment = EnrolmentService(
-            db, clock, tz, notify=delivery.wake, reminder_defaults=defaults
+            db, clock, tz, notify=delivery.wake, reminder_defaults=defaults, approval=policy
         )
         return cls(
             db=db,
@@ -139,5 +144,14 @@ class Services:
             imports=ImportService(db),
             nomination=NominationService(
                 db, clock, tz, enrolment, notify=delivery.wake, reminder_defaults=defaults
+            ),
+            approval=ApprovalService(
+                db,
+                clock,
+                enrolment,
+                policy,
+                hours=office_hours,
+                defaults=defaults,
+                notify=delivery.wake,
             ),
         )

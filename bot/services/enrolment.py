@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -22,9 +23,11 @@ from bot.domain import Actor, AuditAction, Gender, MessageKind, Person, Role
 from bot.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from bot.reminders import ReminderPrefs, local_day, session_reminders_prefix
 from bot.services.access import registered, require
-from bot.services.notices import notice
+from bot.services.approval_requests import ApprovalPolicy, hold_for_approval, settle
+from bot.services.notices import moment, notice
 from bot.services.quiet import queue_or_hold
 from bot.training import (
+    ACTIVE_ENROLMENT,
     Clash,
     ClassEventKind,
     ClassStatus,
@@ -36,6 +39,7 @@ from bot.training import (
     priority_groups,
 )
 from storage.database import Database
+from storage.repositories.approvals import ApprovalRepository
 from storage.repositories.audit import AuditRepository
 from storage.repositories.classes import ClassRepository
 from storage.repositories.enrolments import EnrolmentRepository
@@ -109,6 +113,7 @@ class EnrolmentService:
         tz: tzinfo,
         notify: Callable[[], None] = lambda: None,
         reminder_defaults: ReminderPrefs | None = None,
+        approval: ApprovalPolicy | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -116,6 +121,8 @@ class EnrolmentService:
         self.notify = notify  # wakes the outbox sender
         #: Whose quiet hours hold the notices of promotions and cancellations.
         self.reminder_defaults = reminder_defaults or ReminderPrefs()
+        #: How classes that need a unit head's approval hold a seat, and who is asked.
+        self.approval = approval or ApprovalPolicy(3, frozenset(), tz)
 
     # --- a cadre enrols ------------------------------------------------------------------------
 
@@ -146,8 +153,15 @@ class EnrolmentService:
                 raise Conflict("enrol.clash_appeared")
             repo = EnrolmentRepository(conn)
             if await classes.take_seat(class_id):
-                await repo.put(class_id, person.id, EnrolmentStatus.ENROLLED, at=self.clock.now())
-                result = Enrolment(class_id, person.id, EnrolmentStatus.ENROLLED)
+                now = self.clock.now()
+                pending = training_class.requires_approval
+                status = EnrolmentStatus.PENDING if pending else EnrolmentStatus.ENROLLED
+                await repo.put(class_id, person.id, status, at=now)
+                until = None
+                if pending:  # the seat is held while the unit head decides
+                    held = await hold_for_approval(conn, training_class, person, now, self.approval)
+                    until = held.expires_at
+                result = Enrolment(class_id, person.id, status, expires_at=until)
             else:
                 ticket = await classes.next_ticket(class_id)
                 await repo.put(
@@ -156,9 +170,9 @@ class EnrolmentService:
                 position = await repo.position(class_id, ticket)
                 result = Enrolment(class_id, person.id, EnrolmentStatus.WAITLISTED, position)
             action = (
-                AuditAction.ENROLLED
-                if result.status is EnrolmentStatus.ENROLLED
-                else AuditAction.WAITLISTED
+                AuditAction.WAITLISTED
+                if result.status is EnrolmentStatus.WAITLISTED
+                else AuditAction.ENROLLED
             )
             await AuditRepository(conn).record(
                 action,
@@ -166,7 +180,9 @@ class EnrolmentService:
                 person_id=person.id,
                 class_id=class_id,
                 position=result.position,
+                **({"pending": True} if result.status is EnrolmentStatus.PENDING else {}),
             )
+        self.notify()
         return EnrolmentOutcome(result, training_class)
 
     async def withdraw(self, actor: Actor, class_id: int) -> Enrolment:
@@ -178,16 +194,16 @@ class EnrolmentService:
             training_class = await classes.lock(class_id)
             repo = EnrolmentRepository(conn)
             had = await repo.of(class_id, person.id)
-            if had is None or had.status not in (
-                EnrolmentStatus.ENROLLED,
-                EnrolmentStatus.WAITLISTED,
-            ):
+            if had is None or had.status not in ACTIVE_ENROLMENT:
                 raise NotFound("enrol.not_enrolled")
-            if (
-                training_class.stage(self.clock.now()) is not ClassStatus.OPEN
-                and had.status is EnrolmentStatus.ENROLLED
-            ):
+            seated = had.status is not EnrolmentStatus.WAITLISTED
+            if training_class.stage(self.clock.now()) is not ClassStatus.OPEN and seated:
                 raise Conflict("enrol.withdraw_started")
+            if had.status is EnrolmentStatus.PENDING:
+                approvals = ApprovalRepository(conn)
+                approval = await approvals.get(await approvals.id_of(class_id, person.id))
+                outcome = {"key": "approval.outcome_withdrawn"}
+                await settle(conn, approval, outcome, self.clock.now(), self.tz)
             await repo.set_status(
                 class_id, person.id, EnrolmentStatus.WITHDRAWN, at=self.clock.now()
             )
@@ -198,7 +214,7 @@ class EnrolmentService:
                 class_id=class_id,
                 was=had.status.value,
             )
-            if had.status is EnrolmentStatus.ENROLLED:
+            if seated:
                 await classes.free_seat(class_id)
                 await self._promote(conn, training_class, actor.telegram_id)
         self.notify()
@@ -263,6 +279,9 @@ class EnrolmentService:
                 raise Conflict("planning.already_finished")
             repo = EnrolmentRepository(conn)
             affected = await repo.active_people(class_id)
+            for approval in await ApprovalRepository(conn).pending_of_class(class_id):
+                outcome = {"key": "approval.outcome_cancelled"}
+                await settle(conn, approval, outcome, self.clock.now(), self.tz)
             await repo.cancel_class(class_id)
             await classes.update(
                 class_id, status=ClassStatus.CANCELLED.value, cancelled_reason=reason or None
@@ -311,6 +330,12 @@ class EnrolmentService:
             for s in await ClassRepository(conn).sessions(class_id)
         )
 
+    async def promote(
+        self, conn: AsyncConnection, training_class: TrainingClass, actor: int | None
+    ) -> list[Person]:
+        """Fills the seats freed in the caller's transaction (a rejection, an expiry)."""
+        return await self._promote(conn, training_class, actor)
+
     # --- rules ---------------------------------------------------------------------------------
 
     async def _check(
@@ -335,6 +360,8 @@ class EnrolmentService:
         held = await repo.of(training_class.id, person.id)
         if held is not None and held.status is EnrolmentStatus.ENROLLED:
             raise Conflict("enrol.already_enrolled")
+        if held is not None and held.status is EnrolmentStatus.PENDING:
+            raise Conflict("enrol.already_pending", until=held.expires_at)
         if held is not None and held.status is EnrolmentStatus.WAITLISTED:
             raise Conflict("enrol.already_waiting", position=held.position)
         today = now.astimezone(self.tz).date()
@@ -372,7 +399,17 @@ class EnrolmentService:
             if person_id is None or not await classes.take_seat(training_class.id):
                 break
             now = self.clock.now()
-            await repo.set_status(training_class.id, person_id, EnrolmentStatus.ENROLLED, at=now)
+            person = await PeopleRepository(conn).get(person_id)
+            text_key = "notice.waitlist_promoted"
+            params: dict[str, Any] = {"name": training_class.name, "code": training_class.code}
+            if training_class.requires_approval:  # the seat is held while the head decides
+                held = await hold_for_approval(conn, training_class, person, now, self.approval)
+                text_key = "notice.waitlist_promoted_pending"
+                params["until"] = moment(held.expires_at or now)
+            else:
+                await repo.set_status(
+                    training_class.id, person_id, EnrolmentStatus.ENROLLED, at=now
+                )
             event = await classes.record_event(
                 training_class.id,
                 ClassEventKind.PROMOTED,
@@ -383,9 +420,7 @@ class EnrolmentService:
             await AuditRepository(conn).record(
                 AuditAction.PROMOTED, actor=actor, person_id=person_id, class_id=training_class.id
             )
-            person = await PeopleRepository(conn).get(person_id)
             if person.telegram_id is not None:
-                params = {"name": training_class.name, "code": training_class.code}
                 await queue_or_hold(
                     conn,
                     [
@@ -394,7 +429,7 @@ class EnrolmentService:
                             f"promoted:{event}",
                             chat_id=person.telegram_id,
                             person_id=person_id,
-                            text_key="notice.waitlist_promoted",
+                            text_key=text_key,
                             params=params,
                             buttons=[[("catalog.open_card", OpenClass(training_class.id))]],
                         )

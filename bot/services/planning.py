@@ -349,6 +349,7 @@ class PlanningService:
                 code=new.code,
                 sessions=len(sessions),
                 capacity=new.capacity,
+                **({"requires_approval": True} if new.requires_approval else {}),
             )
             return await repo.get(class_id)
 

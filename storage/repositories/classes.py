@@ -597,9 +597,20 @@ class ClassRepository:
             mine = class_sessions.c.class_id.in_(
                 sa.select(enrolments.c.class_id).where(
                     enrolments.c.person_id == person_id,
-                    enrolments.c.status == EnrolmentStatus.ENROLLED.value,
+                    enrolments.c.status.in_(
+                        [EnrolmentStatus.ENROLLED.value, EnrolmentStatus.PENDING.value]
+                    ),
                 )
             )
+        pending_until = (
+            sa.select(enrolments.c.expires_at)
+            .where(
+                enrolments.c.class_id == class_sessions.c.class_id,
+                enrolments.c.person_id == person_id,
+                enrolments.c.status == EnrolmentStatus.PENDING.value,
+            )
+            .scalar_subquery()
+        )
         query = (
             _SESSION_SELECT.add_columns(
                 classes.c.code.label("class_code"),
@@ -607,6 +618,7 @@ class ClassRepository:
                 classes.c.format.label("class_format"),
                 classes.c.location.label("class_location"),
                 classes.c.meeting_link.label("class_link"),
+                (sa.null() if teaching else pending_until).label("pending_until"),
             )
             .join(classes, classes.c.id == class_sessions.c.class_id)
             .where(
@@ -628,6 +640,7 @@ class ClassRepository:
                 ClassFormat(r.class_format),
                 r.class_location,
                 r.class_link,
+                r.pending_until,
             )
             for r in rows
         ]

@@ -42,7 +42,7 @@ class EnrolmentRepository:
     async def of(self, class_id: int, person_id: int) -> Enrolment | None:
         row = (
             await self.conn.execute(
-                sa.select(enrolments.c.status, enrolments.c.ticket).where(
+                sa.select(enrolments.c.status, enrolments.c.ticket, enrolments.c.expires_at).where(
                     enrolments.c.class_id == class_id, enrolments.c.person_id == person_id
                 )
             )
@@ -55,7 +55,8 @@ class EnrolmentRepository:
             if status is EnrolmentStatus.WAITLISTED
             else None
         )
-        return Enrolment(class_id, person_id, status, position)
+        expires_at = row.expires_at if status is EnrolmentStatus.PENDING else None
+        return Enrolment(class_id, person_id, status, position, expires_at)
 
     async def position(self, class_id: int, ticket: int) -> int:
         """The rank of a ticket among those still waiting: 1 is next."""

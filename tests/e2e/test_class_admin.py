@@ -170,6 +170,12 @@ async def test_an_administrator_makes_a_plan_a_programme_and_a_class_with_its_se
     await admin.tap("Chuyên đề, tập huấn")
     summary = await admin.expect("kiểm tra lại lớp")
     assert "(Chuyên đề, tập huấn nghiệp vụ)" in summary.text
+    assert "Duyệt đăng ký: Không cần duyệt" in summary.text
+    await admin.tap("Duyệt đăng ký")  # asked from the summary only: the unit head approves
+    await admin.expect("cần thủ trưởng đơn vị của học viên duyệt")
+    await admin.tap("🔏 Cần thủ trưởng duyệt")
+    summary = await admin.expect("kiểm tra lại lớp")
+    assert "Duyệt đăng ký: 🔏 Cần thủ trưởng duyệt" in summary.text
     await admin.tap("Lưu")
     await admin.expect("Đã lưu lớp CV.2027.01 với 18 buổi học")
     card = await admin.expect("Còn trống: 40")
@@ -177,6 +183,7 @@ async def test_an_administrator_makes_a_plan_a_programme_and_a_class_with_its_se
         targets = (await conn.execute(sa.select(class_audience.c.target))).scalars().all()
     assert sorted(t.split(":")[0] for t in targets) == ["grade", "group", "unit"]
     assert "đang mở đăng ký" in card.text and "Hà Thị Giảng" in card.text
+    assert "Lớp cần thủ trưởng đơn vị duyệt" in card.text
     await no_dialogue_left(harness.db)
     assert await count(harness.db, class_sessions) == 18 + 2  # and CV.OLD's two
 

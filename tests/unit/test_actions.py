@@ -129,6 +129,10 @@ WIRE_CODES = {
     "nom": "NominateStaff",
     "nom.no": "DeclineNomination",
     "nom.list": "NominatedStaff",
+    "ap.yes": "ApproveEnrolment",
+    "ap.no": "RejectEnrolment",
+    "ap.list": "PendingApprovals",
+    "class.approval": "SetApprovalRequired",
 }
 
 

@@ -10,20 +10,33 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import FrozenClock
-from bot.domain import AuditAction, Employment, Gender, NewPerson, NewUnit, PersonSource, Role
+from bot.domain import (
+    AuditAction,
+    Employment,
+    Gender,
+    NewPerson,
+    NewUnit,
+    PersonSource,
+    Role,
+    UnitScope,
+)
 from bot.services.access import AccessService
+from bot.services.approval_requests import ApprovalPolicy, hold_for_approval
 from bot.services.leave import LeaveService
+from bot.training import ClassStatus, EnrolmentStatus
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.repositories.audit import AuditRepository
 from storage.repositories.classes import ClassRepository
 from storage.repositories.code_lists import CodeListRepository
+from storage.repositories.enrolments import EnrolmentRepository
 from storage.repositories.people import PeopleRepository
+from storage.repositories.plans import PlanRepository
 from storage.repositories.roles import RoleRepository
 from storage.repositories.roster_import import RosterImportRepository
 from storage.repositories.units import UnitRepository
@@ -46,6 +59,10 @@ from tools.demo.load_training import load_training
 DEMO_NOTICE_VERSION = "2026-11"
 #: Why the demo learner asks to be excused from a session.
 LEAVE_REASON = "Đi công tác theo quyết định của Ủy ban nhân dân xã"
+#: How many of the demo unit head's staff wait for approval, and how soon the first expires.
+DEMO_PENDING = 3
+EXPIRING_IN = timedelta(hours=2)
+APPROVAL_DAYS = 3
 #: The province's zone, unless the caller (the sandbox, from its settings) gives another.
 DEMO_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 #: The demo roster's staff codes (mã cán bộ): "CB" and the person's id, "CB000042".
@@ -224,6 +241,51 @@ async def ask_demo_leave(db: Database, summary: DemoSummary, now: datetime | Non
         return
     learner = await AccessService(db, frozenset()).actor(staff.learner.telegram_id)
     await LeaveService(db, FrozenClock(now), frozenset()).ask(learner, upcoming[0].id, LEAVE_REASON)
+
+
+async def ask_demo_approvals(
+    db: Database, summary: DemoSummary, now: datetime | None = None, *, tz: tzinfo = DEMO_TZ
+) -> str | None:
+    """A class of this year's plan comes to need the unit head's approval, and a few of the
+    demo head's staff wait for it (one seat held only a couple of hours more): the head finds
+    the requests, and /approvals. Apart from the seed, as the leave request: the requests are
+    messages to deliver. Returns the class's code (None if no class fits)."""
+    now = now or utcnow()
+    async with db.write() as conn:
+        people = PeopleRepository(conn)
+        (head,) = await people.by_phone(summary.identities.unit_head.phone)
+        plan = await PlanRepository(conn).of_year(summary.plan_year)
+        if head.unit is None or plan is None:
+            return None
+        classes = ClassRepository(conn)
+        taken = {summary.full_class, summary.duplicate_class, summary.running_class,
+                 summary.practice_class, *summary.learner_classes}  # fmt: skip
+        fits = [
+            c for c in await classes.of_plan(plan.id)
+            if c.stage(now) is ClassStatus.OPEN and c.code not in taken
+            and c.starts_at is not None and c.starts_at > now + timedelta(days=APPROVAL_DAYS)
+            and (c.enrol_deadline is None or c.enrol_deadline > now)
+            and c.seats_left >= DEMO_PENDING
+        ]  # fmt: skip
+        if not fits:
+            return None
+        chosen = min(fits, key=lambda c: (c.starts_at or now, c.code))
+        await classes.update(chosen.id, requires_approval=True)
+        training_class = await classes.get(chosen.id)
+        enrolments = EnrolmentRepository(conn)
+        staff = [
+            p for p in (await people.search("", [UnitScope((head.unit.id,))], size=50)).people
+            if p.id != head.id and await enrolments.of(chosen.id, p.id) is None
+        ][:DEMO_PENDING]  # fmt: skip
+        policy = ApprovalPolicy(APPROVAL_DAYS, frozenset(), tz)
+        for n, person in enumerate(staff):
+            # The first asked long enough ago that its seat is held only a while longer.
+            asked = now - timedelta(days=APPROVAL_DAYS) + EXPIRING_IN if n == 0 else now
+            if not await classes.take_seat(chosen.id):
+                break
+            await enrolments.put(chosen.id, person.id, EnrolmentStatus.PENDING, at=asked)
+            await hold_for_approval(conn, training_class, person, asked, policy)
+    return chosen.code
 
 
 async def _add_units(repo: UnitRepository, demo_units: Sequence[DemoUnit]) -> dict[str, int]:

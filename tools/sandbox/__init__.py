@@ -28,7 +28,7 @@ from tools.demo.data import ADMIN_TELEGRAM_ID, DEMO_OFFICE_PHONE, generate_demo_
 from tools.sandbox.clock import Reset, SandboxClock
 from tools.sandbox.console import Console, LineSource, open_source
 from tools.sandbox.session import Session, roster_users
-from tools.sandbox.terminal import banner, classes_guide, display_path
+from tools.sandbox.terminal import approvals_guide, banner, classes_guide, display_path
 
 #: Any well-formed token: the emulator accepts whatever it is given.
 SANDBOX_TOKEN = "123456:SANDBOX"
@@ -157,10 +157,11 @@ async def _serve(
     """Start everything, chat until told to stop, then stop everything in reverse order."""
     # Imported here, so that "starting…" shows before the heavier imports.
     from bot.app import build_application, start_application, stop_application
+    from bot.app.approval_runtime import wake_approvals
     from bot.app.checkin_runtime import wake_checkin
     from bot.app.reminders_runtime import wake_reminders
     from storage.database import Database
-    from tools.demo.seed import ask_demo_leave, has_people, seed_demo
+    from tools.demo.seed import ask_demo_approvals, ask_demo_leave, has_people, seed_demo
     from tools.emulator import BotApiEmulator
     from tools.sandbox.import_files import write_import_files
 
@@ -175,7 +176,10 @@ async def _serve(
             clock.apply(Reset())
             seeded = await seed_demo(db, people=DEMO_PEOPLE, seed=DEMO_SEED, tz=settings.tz)
             await ask_demo_leave(db, seeded)
+            approval = await ask_demo_approvals(db, seeded, tz=settings.tz)
             console.show(classes_guide(seeded.plan_year, seeded.classes, seeded.classes_to_try))
+            if approval is not None:
+                console.show(approvals_guide(approval))
         await write_import_files(db, paths.files)
 
         emulator = BotApiEmulator(token=SANDBOX_TOKEN)
@@ -196,6 +200,7 @@ async def _serve(
             """Reminders fall due, and the projectors' codes turn, at the new time."""
             wake_reminders(app)
             wake_checkin(app)
+            wake_approvals(app)
 
         session.on_clock_moved = clock_moved
         await start_application(app, poll_timeout=POLL_TIMEOUT_S)

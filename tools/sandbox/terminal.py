@@ -245,6 +245,17 @@ def classes_guide(year: int, classes: int, codes: dict[str, str]) -> str:
     )
 
 
+def approvals_guide(code: str) -> str:
+    """Where the demo's enrolments waiting for the unit head's approval are."""
+    return "\n".join(
+        [
+            f"Duyệt đăng ký · approvals: lớp {code} cần thủ trưởng duyệt; 3 cán bộ của xã chờ",
+            "  :as head     /approvals: ✅ Duyệt / ❌ Không duyệt (một đăng ký sắp hết hạn)",
+            "  :clock +3h   đăng ký sắp hết hạn trả lại chỗ · one expires, its seat goes back",
+        ]
+    )
+
+
 HELP = "\n".join(
     [
         "Lệnh sandbox, bắt đầu bằng dấu hai chấm · sandbox commands:",
