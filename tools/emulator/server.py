@@ -840,18 +840,20 @@ def _remote_document(document: Any) -> tuple[str, bytes, str]:
     field raises ValueError or TypeError, a missing one KeyError."""
     if not isinstance(document, dict):
         raise TypeError("document must be a JSON object")
-    file_name, mime_type = document["file_name"], document.get("mime_type")
+    for name in ("file_name", "content_base64"):
+        if name not in document:
+            raise KeyError(f"document.{name}")
+    file_name, encoded = document["file_name"], document["content_base64"]
+    mime_type = document.get("mime_type") or "application/octet-stream"
     if not isinstance(file_name, str) or not file_name.strip():
         raise ValueError("document.file_name must be a non-empty string")
-    if mime_type is None:
-        mime_type = "application/octet-stream"
-    if not isinstance(mime_type, str) or not mime_type:
-        raise ValueError("document.mime_type must be a non-empty string")
-    encoded = document["content_base64"]
+    if not isinstance(mime_type, str):
+        raise TypeError("document.mime_type must be a string")
     if not isinstance(encoded, str):
         raise TypeError("document.content_base64 must be a string")
-    if len(encoded) > _DOWNLOAD_LIMIT // 3 * 4 + 4:
-        raise ValueError(f"document is larger than {_DOWNLOAD_LIMIT // 2**20} MB")
+    too_big = f"document is larger than {_DOWNLOAD_LIMIT} bytes, what a bot may download"
+    if len(encoded) > (_DOWNLOAD_LIMIT + 2) // 3 * 4:  # refused before decoding it
+        raise ValueError(too_big)
     try:
         content = base64.b64decode(encoded, validate=True)
     except binascii.Error:
@@ -859,7 +861,7 @@ def _remote_document(document: Any) -> tuple[str, bytes, str]:
     if not content:
         raise ValueError("document is empty")
     if len(content) > _DOWNLOAD_LIMIT:
-        raise ValueError(f"document is larger than {_DOWNLOAD_LIMIT // 2**20} MB")
+        raise ValueError(too_big)
     return file_name, content, mime_type
 
 
