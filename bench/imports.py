@@ -156,13 +156,14 @@ async def bench(rows: int, database_url: str | None, api_url: str | None) -> dic
             finally:
                 await bot.kill()
             refused = await venue.refused() - refused_before
+            dialect = db.dialect
     if refused:
         progress(f"the emulator refused {refused} requests as Telegram would")
     return {
         "rows": rows, "inserted": inserted, "updated": updated, "errors": refused,
         "seconds": round(seconds, 2), "rss_mb": round(rss, 1), "stored": before,
         "reimport_changed": changed_again + abs(after - before) + int(offered_again),
-        "database": "sqlite" if database_url is None else database_url.split(":", 1)[0],
+        "database": "sqlite" if dialect == "sqlite" else "postgresql",
         "api_url": api_url,
     }  # fmt: skip
 
