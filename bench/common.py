@@ -254,6 +254,10 @@ class Talker(Protocol):
 
     async def tap_data(self, callback_data: str, message_id: int, /) -> str: ...
 
+    async def upload(
+        self, filename: str, content: bytes, mime_type: str = ..., caption: str | None = ..., /
+    ) -> dict[str, Any]: ...
+
     async def next_message(self, timeout: float = ..., /) -> BotMessage: ...  # noqa: ASYNC109
 
 
@@ -391,6 +395,18 @@ def button_of(event: BotMessage, wanted: type[Action], **fields: Any) -> str | N
             ):
                 return button.callback_data
     return None
+
+
+async def tap_label(user: Talker, event: BotMessage, label: str) -> str:
+    """Taps the button of `event` labelled `label` (exact, else a substring, like
+    ScriptedUser.tap); a RemoteUser taps only by callback data. Returns the query id."""
+    buttons = [button for row in event.buttons for button in row if button.callback_data]
+    found = next((b for b in buttons if b.text == label), None) or next(
+        (b for b in buttons if label in b.text), None
+    )
+    if found is None or found.callback_data is None:
+        raise BenchError(f"no button {label!r} on the bot's message; it has {event.labels}")
+    return await user.tap_data(found.callback_data, event.message_id)
 
 
 async def next_with(user: Talker, wanted: type[Action], wait_s: float, **fields: Any) -> BotMessage:

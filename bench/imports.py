@@ -2,10 +2,11 @@
 report, the bot process's peak memory, and a second import of the same file that must
 change nothing.
 
-The bot runs as a child process (`python -m bot`) against the emulator, on a fresh database;
-an administrator sends the workbook (a "Đơn vị" sheet of 120 units, then the roster) as a
-document, reads the dry run and taps "Lưu". Prints `rows`, `inserted`, `updated`, `errors`,
-`seconds`, `rss_mb` and `reimport_changed`.
+The bot runs as a child process (`python -m bot`) against the emulator (in this process, or
+a standalone one at --api-url), on a fresh database; an administrator sends the workbook (a
+"Đơn vị" sheet of 120 units, then the roster) as a document, reads the dry run and taps "Lưu".
+Prints `rows`, `inserted`, `updated`, `errors` (requests the emulator refused as Telegram
+would), `seconds`, `rss_mb`, `reimport_changed`, `database` and `api_url`.
 """
 
 from __future__ import annotations
@@ -24,17 +25,19 @@ from openpyxl import Workbook
 from bench.bot_process import BotProcess
 from bench.common import (
     BenchError,
+    Talker,
     add_database_option,
     base_parser,
     fresh_database,
     positive_int,
     progress,
     run_main,
+    tap_label,
     url_of,
+    venues_for,
 )
 from storage.schema import people
-from tools.emulator import BotApiEmulator
-from tools.emulator.users import BotMessage, ScriptedUser
+from tools.emulator.users import BotMessage
 
 ADMIN_ID = 9_100_001
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -72,7 +75,7 @@ def roster_workbook(rows: int, seed: int = 7) -> bytes:
     return out.getvalue()
 
 
-async def _until(user: ScriptedUser, wanted: str, wait_s: float) -> BotMessage:
+async def _until(user: Talker, wanted: str, wait_s: float) -> BotMessage:
     """The next message containing `wanted`; a refusal of the file on the way is an error."""
     deadline = time.monotonic() + wait_s
     while True:
@@ -91,44 +94,48 @@ def _rss_peak_mb(pid: int) -> float:
     raise BenchError("no VmHWM for the bot process")
 
 
-async def _import(admin: ScriptedUser, data: bytes, wait_s: float) -> tuple[BotMessage, bool]:
-    """Sends the file; the dry run, and whether it offers to save."""
+async def _import(admin: Talker, data: bytes, wait_s: float) -> tuple[BotMessage, BotMessage, bool]:
+    """Sends the file; the dry run, the message that follows it, and whether that offers
+    to save."""
     await admin.send("/import")
-    await _until(admin, "chọn loại dữ liệu", 30)
-    await admin.tap("Danh sách cán bộ")
+    kinds = await _until(admin, "chọn loại dữ liệu", 30)
+    await tap_label(admin, kinds, "Danh sách cán bộ")
     await _until(admin, "Mã cán bộ (bắt buộc)", 30)
     await admin.upload("danh-sach-can-bo.xlsx", data, XLSX)
     dry = await _until(admin, "Kết quả kiểm tra file", wait_s)
     follow = await _until(admin, "không?" if "thêm mới 0, cập nhật 0" not in dry.body
                           else "không có gì cần thay đổi", 30)  # fmt: skip
-    return dry, "Lưu" in " ".join(follow.labels)
+    return dry, follow, "Lưu" in " ".join(follow.labels)
 
 
 def _number(text: str) -> int:
     return int(text.replace(".", ""))
 
 
-async def bench(rows: int, database_url: str | None) -> dict[str, Any]:
+async def bench(rows: int, database_url: str | None, api_url: str | None) -> dict[str, Any]:
     progress(f"generating a roster of {rows:,} rows")
     data = roster_workbook(rows)
+    venues = venues_for(api_url)
     with tempfile.TemporaryDirectory(prefix="bench-imports-") as tmp:
-        async with fresh_database(database_url, Path(tmp)) as db, BotApiEmulator() as emulator:
+        async with fresh_database(database_url, Path(tmp)) as db, venues("imports") as venue:
+            admin = venue.user(ADMIN_ID, "Quản")
+            # A fresh database has no staff, so the bot's start sets no menu Telegram refuses.
+            refused_before = await venue.refused()
             bot = BotProcess(
-                {"BOT_TOKEN": emulator.token, "TELEGRAM_BASE_URL": emulator.base_url,
-                 "TELEGRAM_BASE_FILE_URL": emulator.base_file_url, "DATABASE_URL": url_of(db),
+                {"BOT_TOKEN": venue.token, "TELEGRAM_BASE_URL": venue.base_url,
+                 "TELEGRAM_BASE_FILE_URL": venue.base_file_url, "DATABASE_URL": url_of(db),
                  "ADMIN_IDS": str(ADMIN_ID), "OFFICE_REMINDER_HOURS": "00:00-00:00",
                  "DIGEST_WEEKLY": "off", "DIGEST_MONTHLY": "off"},
                 Path(tmp),
             )  # fmt: skip
             await bot.start()
             try:
-                admin = emulator.user(ADMIN_ID, first_name="Quản")
                 progress(f"sending {len(data) / 1e6:.1f} MB")
                 started = time.monotonic()
-                dry, offered = await _import(admin, data, 600)
+                dry, follow, offered = await _import(admin, data, 600)
                 if not offered:
                     raise BenchError(f"no save offered: {dry.body[:300]}")
-                await admin.tap("Lưu")
+                await tap_label(admin, follow, "Lưu")
                 saved = await _until(admin, "Đã lưu file", 600)
                 seconds = time.monotonic() - started
                 _, added, changed = COUNTS.findall(saved.body)[-1]  # the roster, after the units
@@ -137,7 +144,7 @@ async def bench(rows: int, database_url: str | None) -> dict[str, Any]:
                     stored = await conn.execute(sa.select(sa.func.count()).select_from(people))
                     before = stored.scalar_one()
                 progress("importing the same file again")
-                again, offered_again = await _import(admin, data, 600)
+                again, _, offered_again = await _import(admin, data, 600)
                 changed_again = sum(_number(a) + _number(c) for _, a, c in
                                     COUNTS.findall(again.body))  # fmt: skip
                 async with db.read() as conn:
@@ -148,11 +155,16 @@ async def bench(rows: int, database_url: str | None) -> dict[str, Any]:
                 rss = _rss_peak_mb(bot.process.pid)
             finally:
                 await bot.kill()
+            refused = await venue.refused() - refused_before
+            dialect = db.dialect
+    if refused:
+        progress(f"the emulator refused {refused} requests as Telegram would")
     return {
-        "rows": rows, "inserted": inserted, "updated": updated, "errors": 0,
+        "rows": rows, "inserted": inserted, "updated": updated, "errors": refused,
         "seconds": round(seconds, 2), "rss_mb": round(rss, 1), "stored": before,
         "reimport_changed": changed_again + abs(after - before) + int(offered_again),
-        "database": "sqlite" if database_url is None else database_url.split(":", 1)[0],
+        "database": "sqlite" if dialect == "sqlite" else "postgresql",
+        "api_url": api_url,
     }  # fmt: skip
 
 
@@ -161,10 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=positive_int, default=50_000)
     add_database_option(parser)
     args = parser.parse_args(argv)
-    if args.api_url:
-        parser.error("--api-url: users of a standalone emulator cannot send files yet")
-    return run_main("bench.imports", None, args.timeout,
-                    lambda: bench(args.rows, args.database_url))  # fmt: skip
+    return run_main("bench.imports", args.api_url, args.timeout,
+                    lambda: bench(args.rows, args.database_url, args.api_url))  # fmt: skip
 
 
 if __name__ == "__main__":

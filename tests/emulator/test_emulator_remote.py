@@ -1,4 +1,5 @@
-"""Users in another process: /_emulator/updates and /_emulator/inbox, and RemoteUser over them.
+"""Users in another process: /_emulator/updates (texts, taps, documents) and /_emulator/inbox,
+and RemoteUser over them.
 
 A real PTB echo Application polls the emulator throughout, so what goes in through HTTP is
 exactly what a bot receives and what comes out is what it really sent.
@@ -7,6 +8,7 @@ exactly what a bot receives and what comes out is what it really sent.
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
 from typing import Any
 
@@ -14,7 +16,7 @@ import httpx
 import pytest
 from telegram.ext import Application
 
-from tools.emulator import ApiError, BotApiEmulator, BotMessage, RemoteEmulator
+from tools.emulator import ApiError, BotApiEmulator, BotMessage, RemoteEmulator, server
 from tools.emulator.users import Attachment, InlineButton, ReplyButton
 
 
@@ -176,3 +178,88 @@ async def test_remote_user_taps_an_inline_button(emu: BotApiEmulator, app: Appli
         edited = await hoa.next_message(5)
         assert edited.edited and edited.message_id == offer.message_id
         assert query_id in emu.bot().users[4003].answer_of  # the bot answered this very tap
+
+
+def _document_body(token: str, **document: Any) -> dict[str, Any]:
+    return {"token": token, "user": {"id": 4004, "first_name": "Hoa"}, "document": document}
+
+
+async def test_injected_document_reaches_the_bot_which_downloads_the_same_bytes(
+    emu: BotApiEmulator, app: Application, client: httpx.AsyncClient
+) -> None:
+    content = bytes(range(256)) * 3
+    body = _document_body(
+        emu.token,
+        file_name="bảng kê.xlsx",
+        mime_type="application/vnd.ms-excel",
+        content_base64=base64.b64encode(content).decode(),
+    )
+    response = await client.post("/_emulator/updates", json={**body, "caption": "Danh sách"})
+    assert response.status_code == 200, response.text
+    sent = response.json()["result"]
+    # Built by ScriptedUser.upload: the document as Telegram describes it, and the caption.
+    assert sent["document"]["file_name"] == "bảng kê.xlsx"
+    assert sent["document"]["mime_type"] == "application/vnd.ms-excel"
+    assert sent["document"]["file_size"] == len(content) and sent["caption"] == "Danh sách"
+
+    # The echo bot getFile-s and downloads the document, then sends it back reversed.
+    reply = (await _inbox(client, emu.token, chat_id=4004, timeout=5)).json()["result"]
+    [event] = reply["events"]
+    echoed = BotMessage.from_json(event)
+    assert echoed.caption == f"{len(content)} bytes"
+    assert echoed.document is not None and echoed.document.content == content[::-1]
+
+
+async def test_remote_user_uploads_a_document(emu: BotApiEmulator, app: Application) -> None:
+    async with RemoteEmulator(emu.url, emu.token) as remote:
+        hoa = remote.user(4005, first_name="Hoa")
+        sent = await hoa.upload("ghi-chú.txt", "Tệp nhỏ".encode(), "text/plain")
+        assert sent["document"]["mime_type"] == "text/plain" and "caption" not in sent
+        reply = await hoa.next_message(5)
+        assert reply.document is not None
+        assert reply.document.content == "Tệp nhỏ".encode()[::-1]
+        await hoa.upload("trống.bin", b"\x00", caption="một byte")
+        assert (await hoa.next_message(5)).caption == "1 bytes"
+
+
+@pytest.mark.parametrize(
+    ("document", "description"),
+    [
+        ({"content_base64": "AAAA"}, "field 'document.file_name' is missing"),
+        ({"file_name": "a.xlsx"}, "field 'document.content_base64' is missing"),
+        ({"file_name": " ", "content_base64": "AAAA"}, "document.file_name must be a non-empty"),
+        ({"file_name": "a.xlsx", "content_base64": "AA*A"}, "is not valid base64"),
+        ({"file_name": "a.xlsx", "content_base64": "AAA"}, "is not valid base64"),
+        ({"file_name": "a.xlsx", "content_base64": ""}, "document is empty"),
+        ({"file_name": "a.xlsx", "content_base64": 12}, "content_base64 must be a string"),
+        ({"file_name": "a", "mime_type": 3, "content_base64": "AA=="}, "mime_type must be"),
+    ],
+)
+async def test_bad_documents_are_refused_and_reach_no_bot(
+    emu: BotApiEmulator, client: httpx.AsyncClient, document: dict[str, Any], description: str
+) -> None:
+    response = await client.post("/_emulator/updates", json=_document_body(emu.token, **document))
+    body = response.json()
+    assert response.status_code == 400 and not body["ok"]
+    assert body["description"].startswith("Bad Request: ") and description in body["description"]
+    assert emu.bot().updates == [] and 4004 not in emu.bot().users
+
+
+async def test_a_document_over_the_download_limit_is_refused(
+    emu: BotApiEmulator, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(server, "_DOWNLOAD_LIMIT", 1024)
+    post = client.post
+    for size, status in ((1025, 400), (4096, 400), (1024, 200)):
+        encoded = base64.b64encode(b"x" * size).decode()
+        body = _document_body(emu.token, file_name="to.bin", content_base64=encoded)
+        response = await post("/_emulator/updates", json=body)
+        assert response.status_code == status, (size, response.text)
+        if status == 400:
+            assert "larger than 1024 bytes" in response.json()["description"]
+            assert emu.bot().updates == []
+    assert (await post("/_emulator/updates", json={**body, "caption": 5})).json()[
+        "description"
+    ] == "Bad Request: caption must be a string"
+    [update] = emu.bot().updates  # only the document at the limit
+    assert update["message"]["document"]["file_size"] == 1024

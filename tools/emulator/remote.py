@@ -2,9 +2,9 @@
 
 A standalone emulator (`python -m tools.emulator`) keeps its users' chats in its own memory, so
 a benchmark or test elsewhere cannot hold a ScriptedUser. A RemoteUser offers the part of its
-interface that drives a conversation (send a text, tap a button, wait for the next bot
-event) and gets the same BotMessage objects back: code written against ScriptedUser runs
-unchanged. The server builds the updates with ScriptedUser itself, so both kinds of user look
+interface that drives a conversation (send a text or a file, tap a button, wait for the
+next bot event) and gets the same BotMessage objects back: code written against ScriptedUser
+runs unchanged. The server builds the updates with ScriptedUser itself, so both kinds of user look
 alike to the bot.
 """
 
@@ -14,6 +14,7 @@ alike to the bot.
 from __future__ import annotations
 
 import asyncio
+import base64
 from types import TracebackType
 from typing import Any
 
@@ -137,6 +138,30 @@ class RemoteUser:
         # An absent language_code means the server's default ("vi"); None must stay None.
         user = {**self.user, "language_code": self.language_code}
         body = {"token": self._emulator.token, "user": user, "text": text}
+        result: dict[str, Any] = await self._emulator.call("POST", "updates", json=body)
+        return result
+
+    async def upload(
+        self,
+        filename: str,
+        content: bytes,
+        mime_type: str = "application/octet-stream",
+        caption: str | None = None,
+    ) -> dict[str, Any]:
+        """Send a document (base64 in the request); the bot can getFile and download these
+        bytes. Returns the Message."""
+        document = {
+            "file_name": filename,
+            "mime_type": mime_type,
+            "content_base64": base64.b64encode(content).decode("ascii"),
+        }
+        body: dict[str, Any] = {
+            "token": self._emulator.token,
+            "user": {**self.user, "language_code": self.language_code},
+            "document": document,
+        }
+        if caption:
+            body["caption"] = caption
         result: dict[str, Any] = await self._emulator.call("POST", "updates", json=body)
         return result
 

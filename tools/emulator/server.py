@@ -11,7 +11,11 @@ another process than a standalone emulator (`python -m tools.emulator`):
     GET  /_emulator/stats        counters (?log=1 adds every delivery)
     POST /_emulator/users        {"token", "ids": [...]}: make private chats known
     POST /_emulator/updates      {"token", "user": {"id", "first_name", ...}, "text"}: a user
-                                 sends a text message, exactly as ScriptedUser.send does
+                                 sends a text message, exactly as ScriptedUser.send does;
+                                 with "data" and "message_id" instead, taps an inline button;
+                                 with "document": {"file_name", "mime_type", "content_base64"}
+                                 (and an optional "caption") instead, sends a file of at most
+                                 20 MB (what a bot may download), as ScriptedUser.upload does
     GET  /_emulator/inbox        ?token&chat_id&after&timeout: the bot's messages, edits and
                                  deletions in a private chat past the first `after` of them,
                                  long-polled up to `timeout` s (at most 30)
@@ -22,6 +26,8 @@ scripted users (tools.emulator.remote) live in another process.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import math
 import re
@@ -400,29 +406,34 @@ class BotApiEmulator:
 
     async def _handle_updates(self, request: web.Request) -> web.StreamResponse:
         """A user's text message from another process, built and queued by ScriptedUser.send;
-        or, with `data` and `message_id` instead of `text`, a tap on an inline button of that
-        message, built by ScriptedUser.tap_data.
+        with `data` and `message_id` instead of `text`, a tap on an inline button of that
+        message, built by ScriptedUser.tap_data; with `document` instead, a file sent with an
+        optional `caption`, stored and built by ScriptedUser.upload.
 
         The user (and the private chat) becomes known on first use, as does the token's bot.
-        The answer to a text is the Message the bot will receive (its message_id orders it
-        among the bot's replies); to a tap, {"callback_query_id": ...}.
+        The answer to a text or a document is the Message the bot will receive (its
+        message_id orders it among the bot's replies); to a tap, {"callback_query_id": ...}.
         """
         try:
             body = await request.json()
             if not isinstance(body, dict):
                 raise TypeError("expected a JSON object")
             person, token = body["user"], body.get("token")
-            tap = "data" in body
-            text = None if tap else body["text"]
             if not isinstance(person, dict):
                 raise TypeError("user must be a JSON object")
-            if tap and not (isinstance(body["data"], str) and body["data"]):
-                raise ValueError("data must be a non-empty string")
-            message_id = int(body["message_id"]) if tap else 0
-            if not tap and (not isinstance(text, str) or not text):
-                raise ValueError("text must be a non-empty string")
             if token is not None and not isinstance(token, str):
                 raise TypeError("token must be a string")
+            if "data" in body:
+                if not (isinstance(body["data"], str) and body["data"]):
+                    raise ValueError("data must be a non-empty string")
+                message_id = int(body["message_id"])
+            elif "document" in body:
+                file_name, content, mime_type = _remote_document(body["document"])
+                caption = body.get("caption")
+                if caption is not None and not isinstance(caption, str):
+                    raise TypeError("caption must be a string")
+            elif not isinstance(body["text"], str) or not body["text"]:
+                raise ValueError("text must be a non-empty string")
             user = self.user(
                 int(person["id"]),
                 first_name=str(person.get("first_name") or "Lan"),
@@ -435,11 +446,13 @@ class BotApiEmulator:
             return _error(bad_request(f"field {exc} is missing"))
         except (ValueError, TypeError) as exc:
             return _error(bad_request(str(exc)))
-        if tap:
+        if "data" in body:
             query_id = await user.tap_data(body["data"], message_id)
             return web.json_response({"ok": True, "result": {"callback_query_id": query_id}})
-        assert text is not None
-        return web.json_response({"ok": True, "result": await user.send(text)})
+        if "document" in body:
+            message = await user.upload(file_name, content, mime_type, caption)
+            return web.json_response({"ok": True, "result": message})
+        return web.json_response({"ok": True, "result": await user.send(body["text"])})
 
     async def _handle_inbox(self, request: web.Request) -> web.StreamResponse:
         """The bot's actions in a private chat past a cursor, long-polled like getUpdates.
@@ -820,6 +833,36 @@ class BotApiEmulator:
             return {field: bot.profile.get((field, lang)) or bot.profile.get((field, ""), "")}
 
         return handler
+
+
+def _remote_document(document: Any) -> tuple[str, bytes, str]:
+    """The file name, bytes and MIME type of a document sent to /_emulator/updates; a bad
+    field raises ValueError or TypeError, a missing one KeyError."""
+    if not isinstance(document, dict):
+        raise TypeError("document must be a JSON object")
+    for name in ("file_name", "content_base64"):
+        if name not in document:
+            raise KeyError(f"document.{name}")
+    file_name, encoded = document["file_name"], document["content_base64"]
+    mime_type = document.get("mime_type") or "application/octet-stream"
+    if not isinstance(file_name, str) or not file_name.strip():
+        raise ValueError("document.file_name must be a non-empty string")
+    if not isinstance(mime_type, str):
+        raise TypeError("document.mime_type must be a string")
+    if not isinstance(encoded, str):
+        raise TypeError("document.content_base64 must be a string")
+    too_big = f"document is larger than {_DOWNLOAD_LIMIT} bytes, what a bot may download"
+    if len(encoded) > (_DOWNLOAD_LIMIT + 2) // 3 * 4:  # refused before decoding it
+        raise ValueError(too_big)
+    try:
+        content = base64.b64decode(encoded, validate=True)
+    except binascii.Error:
+        raise ValueError("document.content_base64 is not valid base64") from None
+    if not content:
+        raise ValueError("document is empty")
+    if len(content) > _DOWNLOAD_LIMIT:
+        raise ValueError(too_big)
+    return file_name, content, mime_type
 
 
 def _error(exc: ApiError) -> web.Response:
