@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.training import ALL_KINDS, ClassFormat, ClassKind, ClassStatus, Target
+from tools.demo.attendance import generate_attendance
 from tools.demo.classes import (
     APPROVED_BY,
     DemoAudience,
@@ -325,3 +326,13 @@ def test_last_year_was_held_and_its_long_courses_run_into_this_one(
         assert not any(5 <= s.starts_at.astimezone(TZ).isocalendar().week <= 8 for s in c.sessions)
     days = {s.starts_at.astimezone(TZ).date() for c in last for s in c.sessions}
     assert not {(d.month, d.day) for d in days} & {(1, 1), (4, 30), (5, 1), (9, 2)}
+
+
+@pytest.mark.parametrize("now", [datetime(2026, 12, 2, 23, 59, 30, tzinfo=TZ)], ids=["23:59:30"])
+def test_a_sandbox_seeded_in_the_days_last_minute_has_a_session_under_way(
+    roster: DemoData, now: datetime
+) -> None:
+    training = generate_training(roster, now, TZ)
+    practice = training.by_code(training.practice_class)
+    assert any(s.starts_at <= now < s.ends_at for s in practice.sessions)
+    assert generate_attendance(training, now, seed=1).checkin[0] == training.practice_class

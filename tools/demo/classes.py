@@ -469,7 +469,8 @@ class _Builder:
         local = self.now.astimezone(self.tz).replace(second=0, microsecond=0)
         midnight = datetime.combine(self.today, time(0), self.tz)
         start = max(local - timedelta(minutes=local.minute % 5 + 10), midnight)
-        end = min(start + PRACTICE_LENGTH, midnight + timedelta(hours=23, minutes=59))
+        # Until the day's last instant: one seeded at 23:59:30 still has its session under way.
+        end = min(start + PRACTICE_LENGTH, midnight + timedelta(days=1, microseconds=-1))
         times = [
             (start + timedelta(days=d), end + timedelta(days=d))
             for d in (-4, -3, -2, -1, 0, 3, 4, 5, 6, 7)
