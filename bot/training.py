@@ -403,6 +403,8 @@ class Enrolment:
     status: EnrolmentStatus
     position: int | None = None
     expires_at: datetime | None = None
+    #: Sent by their unit head: they decline with a reason rather than withdraw.
+    nominated: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from bot.actions import (
     CatalogSetFilter,
     ClassCalendarFile,
     ClassTimetable,
+    DeclineNomination,
     Enrol,
     OpenClass,
     ShowClassList,
@@ -260,6 +261,8 @@ def _card_buttons(
     if enrolment is None and can_enrol:
         label = "catalog.join_waitlist" if full else "catalog.enrol"
         rows.append([(ctx.t(label), Enrol(class_id, view=view))])
+    elif enrolment is not None and enrolment.nominated:
+        rows.append([(ctx.t("nomination.decline_button"), DeclineNomination(class_id))])
     elif enrolment is not None:
         label = (
             "catalog.leave_waitlist"

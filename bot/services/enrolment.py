@@ -196,6 +196,8 @@ class EnrolmentService:
             had = await repo.of(class_id, person.id)
             if had is None or had.status not in ACTIVE_ENROLMENT:
                 raise NotFound("enrol.not_enrolled")
+            if had.nominated:  # their head must hear why: NominationService.decline
+                raise Conflict("enrol.nominated_decline")
             seated = had.status is not EnrolmentStatus.WAITLISTED
             if training_class.stage(self.clock.now()) is not ClassStatus.OPEN and seated:
                 raise Conflict("enrol.withdraw_started")

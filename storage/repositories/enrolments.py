@@ -42,9 +42,12 @@ class EnrolmentRepository:
     async def of(self, class_id: int, person_id: int) -> Enrolment | None:
         row = (
             await self.conn.execute(
-                sa.select(enrolments.c.status, enrolments.c.ticket, enrolments.c.expires_at).where(
-                    enrolments.c.class_id == class_id, enrolments.c.person_id == person_id
-                )
+                sa.select(
+                    enrolments.c.status,
+                    enrolments.c.ticket,
+                    enrolments.c.expires_at,
+                    enrolments.c.nominated_by,
+                ).where(enrolments.c.class_id == class_id, enrolments.c.person_id == person_id)
             )
         ).first()
         if row is None:
@@ -56,7 +59,8 @@ class EnrolmentRepository:
             else None
         )
         expires_at = row.expires_at if status is EnrolmentStatus.PENDING else None
-        return Enrolment(class_id, person_id, status, position, expires_at)
+        nominated = row.nominated_by is not None
+        return Enrolment(class_id, person_id, status, position, expires_at, nominated)
 
     async def position(self, class_id: int, ticket: int) -> int:
         """The rank of a ticket among those still waiting: 1 is next."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from bot.actions import DeclineNomination, DialogueChoice, NominateStaff, unpack
+from bot.actions import DeclineNomination, DialogueChoice, NominateStaff, Withdraw, unpack
 from bot.training import Audience, PriorityGroup
 from storage.schema import classes, enrolments
 from tests.e2e.conftest import Harness, forged_tap, link_by_contact, no_dialogue_left
@@ -101,6 +101,12 @@ async def test_a_head_nominates_one_declines_and_the_other_is_told_on_first_cont
     # The nominee on Telegram is told, and declines with a reason.
     told = await mai.expect("đã được thủ trưởng đơn vị cử tham gia lớp")
     assert "🙅 Từ chối" in told.labels
+    # Her class card offers to decline, not to withdraw unseen by her head.
+    await mai.tap("Xem lớp")
+    card = await mai.expect("Chuyển đổi số cấp xã")
+    assert "🙅 Từ chối" in card.labels and not any("Rút" in label for label in card.labels)
+    refused = await forged_tap(mai, Withdraw(class_id, confirmed=True).pack())
+    assert "nêu lý do để thủ trưởng đơn vị biết" in refused
     await mai.tap("🙅 Từ chối")
     await mai.expect("Vui lòng nhập lý do")
     await mai.send("   ")
