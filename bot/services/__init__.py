@@ -80,6 +80,9 @@ class Services:
         young_under: int = YOUNG_UNDER,
         digests: DigestConfig | None = None,
     ) -> Services:
+        # The importers check cells with this package's rules (planning): imported once it is.
+        from bot.imports.kinds import importers
+
         clock = clock or SystemClock()
         defaults = ReminderPrefs(quiet=quiet or QuietHours())
         held = Quiet(tz, defaults)
@@ -133,5 +136,5 @@ class Services:
             calendar=CalendarService(db, clock, tz, defaults),
             class_links=ClassLinkService(db, clock),
             class_lists=ClassListService(db, clock, tz, young_under),
-            imports=ImportService(db),
+            imports=ImportService(db, importers(clock, tz)),
         )

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.clock import SystemClock
 from bot.domain import Actor, Role, RoleGrant
+from bot.i18n import DEFAULT_TIMEZONE
+from bot.imports.kinds import importers
 from bot.imports.model import ImportKind
 from bot.services.imports import ImportService
 from storage.database import Database
@@ -22,7 +25,7 @@ async def _quiet(done: int, total: int) -> None:
 async def test_the_sandbox_files_fit_the_demo_roster(db: Database, tmp_path: Path) -> None:
     await seed_demo(db, people=300, seed=3)
     update, error = await write_import_files(db, tmp_path)
-    service = ImportService(db)
+    service = ImportService(db, importers(SystemClock(), DEFAULT_TIMEZONE))
     report = await service.preview(ADMIN, ImportKind.ROSTER, update.read_bytes(), update.name,
                                    _quiet)  # fmt: skip
     (outcome,) = report.outcomes
