@@ -9,6 +9,7 @@ import csv
 import io
 import unicodedata
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
 
+from bot.actions import DialogueChoice
 from bot.clock import FrozenClock
 from bot.i18n import DEFAULT_TIMEZONE, Texts
 from bot.imports.kinds import importers
@@ -25,7 +27,13 @@ from bot.training import ClassKind, NewPlan, NewProgramme, Target
 from storage.database import Database
 from storage.repositories.plans import PlanRepository, ProgrammeRepository
 from storage.schema import class_sessions, classes, completions, people, plans, programmes
-from tests.e2e.conftest import SUPERADMIN_ID, Harness, no_dialogue_left, running_bot
+from tests.e2e.conftest import (
+    SUPERADMIN_ID,
+    Harness,
+    forged_tap,
+    no_dialogue_left,
+    running_bot,
+)
 from tests.factories import add_person, add_role, count
 from tools.emulator.users import ScriptedUser
 
@@ -160,8 +168,17 @@ async def test_the_plan_programmes_and_past_completions(harness: Harness) -> Non
     db = harness.db
     admin = await _admin(harness)
 
+    # A forged kind (the question's own token, a value never offered) is refused.
+    await admin.send("/import")
+    asked = await admin.expect("Đồng chí chọn loại dữ liệu cần nhập")
+    offered = next(b.callback_data for row in asked.buttons for b in row if "Kế hoạch" in b.text)
+    assert offered is not None
+    forged = replace(DialogueChoice.unpack(offered), value="salaries").pack()
+    assert "Loại dữ liệu này không có" in await forged_tap(admin, forged)
+    await admin.tap(VI("import.kind.plan"))
+
     # The plan: its template, then a file with mistakes, each named; nothing saved.
-    await _choose(admin, ImportKind.PLAN)
+    await admin.expect("Đồng chí gửi file Excel")
     await _template(admin, ImportKind.PLAN)
     bad = [PLAN_ROWS[0], {**PLAN_ROWS[1], "kind": "Lớp học vui", "classes": "mười"},
            {**PLAN_ROWS[2], "approved_on": date(2026, 2, 1)}]  # fmt: skip
