@@ -18,7 +18,7 @@ from telegram.error import BadRequest
 from bot.domain import NavOp
 from bot.errors import InvalidInput
 from bot.i18n import Raw, Texts
-from bot.imports.model import Change, ImportKind, Outcome, RowError
+from bot.imports.model import Change, ImportKind, Outcome, RowError, RowNote
 from bot.imports.reading import MAX_BYTES, SPREADSHEETS, TEXT_TABLES
 from bot.imports.workbooks import column_name
 from bot.services.imports import ImportReport
@@ -30,6 +30,8 @@ from handlers.ui import Button, Markup, inline
 
 #: Errors listed in the chat; all of them go into a workbook when there are more.
 ERRORS_SHOWN = 10
+#: Rows left alone with a reason (a cancelled class), listed in the chat at most.
+NOTES_SHOWN = 8
 #: Seconds between two edits of the progress message.
 PROGRESS_EVERY = 1.0
 XLSX = ".xlsx"
@@ -78,6 +80,10 @@ def error_line(texts: Texts, kind: ImportKind, error: RowError) -> str:
                  column=column_name(texts, kind, error.column), reason=reason)  # fmt: skip
 
 
+def note_line(texts: Texts, note: RowNote) -> str:
+    return texts("import.note_line", row=note.row, note=Raw(texts(note.key, **note.params)))
+
+
 def _counts(texts: Texts, outcome: Outcome) -> str:
     return texts("import.counts", kind=texts(f"import.kind.{outcome.kind.value}"),
                  rows=outcome.rows, added=outcome.added, changed=outcome.changed,
@@ -96,6 +102,8 @@ def report_text(texts: Texts, report: ImportReport) -> str:
         if changes:
             lines.append(texts("import.changes_head"))
             lines += [change_line(texts, kind, change) for kind, change in changes]
+        notes = [note for o in report.outcomes for note in o.notes]
+        lines += [note_line(texts, note) for note in notes[:NOTES_SHOWN]]
         return _within(lines)
     lines.append(texts("import.errors_head", count=report.error_count))
     errors = [(o.kind, e) for o in report.outcomes for e in o.errors]

@@ -3,17 +3,17 @@ row and column, and the row goes on being read so that the office sees every mis
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any, Generic, TypeVar
 
 from bot.errors import DomainError, InvalidInput
-from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalog, t
-from bot.imports.model import ImportKind, RowError, SourceRow
+from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalog
+from bot.imports.model import Change, ImportKind, Outcome, RowError, SourceRow
 from bot.services.planning import clean_code, clean_link, clean_place
 from bot.text_search import fold
+from bot.training import ClassKind
 from bot.validation import plain_text, telegram_length
 
 T = TypeVar("T")
@@ -136,29 +136,31 @@ HEADER = "import.col.{kind}.{column}"
 
 
 def header(kind: ImportKind, column: str) -> str:
-    """A column's header in Vietnamese, as the notes of a dry run name it."""
+    """A column's header in Vietnamese, as the example files have it."""
     return catalog_text(DEFAULT_LANGUAGE, HEADER.format(kind=kind.value, column=column))
 
 
-def note(key: str, **params: Any) -> str:
-    """A line for the dry run's samples, in Vietnamese, as plain text (whoever shows it
-    escapes it)."""
-    return html.unescape(t(DEFAULT_LANGUAGE, key, **params))
+#: Changes listed in the dry run, at most (as many as the roster lists).
+CHANGES_SHOWN = 8
 
 
-def changed_note(row: int, kind: ImportKind, changes: Iterable[tuple[str, object, object]]) -> str:
-    """ "Dòng 12: Sĩ số: 40 → 50; Đi muộn sau (phút): 15 → 10"."""
-    parts = [
-        note("import.row_note.change", what=header(kind, column), before=_shown(before),
-             after=_shown(after))
-        for column, before, after in changes
-    ]  # fmt: skip
-    return note("import.row_note.row", row=row, changes="; ".join(parts))
+def note_changes(outcome: Outcome, row: int, changes: Iterable[tuple[str, object, object]]) -> None:
+    """A few of the changes, field by field, for the dry run to show in the reader's
+    language: a yes/no or a kind of class as its catalog word, a day as dd/mm/yyyy."""
+    for column, before, after in changes:
+        if len(outcome.changes) >= CHANGES_SHOWN:
+            return
+        keyed = isinstance(before, bool | ClassKind) or isinstance(after, bool | ClassKind)
+        outcome.changes.append(Change(row, column, _shown(before), _shown(after), keyed))
 
 
 def _shown(value: object) -> str:
-    if value is None or value == "":
-        return "—"
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "import.word.yes" if value else "import.word.no"
+    if isinstance(value, ClassKind):
+        return f"training.kind_{value.value}"
     if isinstance(value, date):
         return value.strftime("%d/%m/%Y")
     return str(value)

@@ -21,14 +21,20 @@ from bot.imports.cells import (
     PROGRESS_EVERY,
     Choice,
     RowReader,
-    catalog_text,
-    changed_note,
     duplicates,
     link,
-    note,
+    note_changes,
     place,
 )
-from bot.imports.model import Column, ImportKind, Outcome, Progress, RowError, SourceRow
+from bot.imports.model import (
+    Column,
+    ImportKind,
+    Outcome,
+    Progress,
+    RowError,
+    RowNote,
+    SourceRow,
+)
 from bot.services.enrolment import CAPACITY_MAX
 from bot.services.planning import (
     LATE_AFTER_MAX,
@@ -66,6 +72,11 @@ FORMATS: Choice[ClassFormat] = Choice(
 YES_NO: Choice[bool] = Choice({"import.word.yes": True, "import.word.no": False})
 #: What `classes.organiser` holds.
 ORGANISER_MAX = 200
+#: A class a file leaves as it is, and the note the dry run shows on its row.
+_LEFT_ALONE = {
+    ClassStatus.CANCELLED: "import.note.class_cancelled",
+    ClassStatus.FINISHED: "import.note.class_finished",
+}
 
 
 @dataclass(slots=True)
@@ -270,12 +281,10 @@ class ClassImporter:
         """What the row changes of a saved class (empty: nothing); None when the class is
         left alone or the row asks for what only the chat may change."""
         c = saved.training_class
-        if c.status in (ClassStatus.CANCELLED, ClassStatus.FINISHED):
-            status = catalog_text("vi", f"training.status_{c.status.value}")
+        left_alone = _LEFT_ALONE.get(c.status)
+        if left_alone is not None:
             outcome.unchanged += 1
-            outcome.samples.append(
-                note("import.row_note.left_alone", row=row.number, code=c.code, status=status)
-            )
+            outcome.notes.append(RowNote(row.number, left_alone, {"code": c.code}))
             return None
         fixed = {
             "name": (c.name, row.name),
@@ -317,11 +326,11 @@ class ClassImporter:
         if errors:
             outcome.errors += errors
             return None
-        if values:
-            changes = [(column, getattr(c, column), value) for column, value in values.items()]
-            outcome.samples.append(changed_note(row.number, self.kind, [
-                (column, _word(before), _word(after)) for column, before, after in changes
-            ]))  # fmt: skip
+        note_changes(
+            outcome,
+            row.number,
+            [(column, getattr(c, column), value) for column, value in values.items()],
+        )
         return values
 
     async def _save(
@@ -370,12 +379,6 @@ def _check_place(read: RowReader, fmt: ClassFormat) -> None:
             read.fail(column, "import.error.class.place_needed")
         elif not needed and read.text(column):
             read.fail(column, "import.error.class.place_unused")
-
-
-def _word(value: object) -> object:
-    if isinstance(value, bool):
-        return catalog_text("vi", "import.word.yes" if value else "import.word.no")
-    return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.clock import Clock
 from bot.dates import parse_day
 from bot.errors import InvalidInput
-from bot.imports.cells import PROGRESS_EVERY, RowReader, changed_note, duplicates
+from bot.imports.cells import PROGRESS_EVERY, RowReader, duplicates, note_changes
 from bot.imports.model import Column, ImportKind, Outcome, Progress, RowError, SourceRow
 from bot.services.planning import clean_code, clean_name
 from storage.repositories.plans import ProgrammeRepository
@@ -112,9 +112,9 @@ class CompletionImporter:
             elif row.class_name is not None and before.class_name != row.class_name:
                 outcome.changed += 1
                 renames.append((before.id, row.class_name))
-                outcome.samples.append(changed_note(
-                    row.number, self.kind, [("class_name", before.class_name, row.class_name)]
-                ))  # fmt: skip
+                note_changes(
+                    outcome, row.number, [("class_name", before.class_name, row.class_name)]
+                )
             else:
                 outcome.unchanged += 1
         if save and outcome.clean:

@@ -78,6 +78,15 @@ class Change:
     keyed: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class RowNote:
+    """Why a row changes nothing though it differs from what is saved: a catalog text."""
+
+    row: int
+    key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
 @dataclass(slots=True)
 class Outcome:
     """What a run found: rows that would be (or were) added, changed, left alone; errors."""
@@ -88,11 +97,11 @@ class Outcome:
     changed: int = 0
     unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
-    #: A few of the changes, "row 12: phone 0912… → 0987…", for the dry run to show.
-    samples: list[str] = field(default_factory=list)
     saved: bool = False
     #: A few of the changes, field by field (shown in the reader's language).
     changes: list[Change] = field(default_factory=list)
+    #: Rows left as they are for a reason the office should read (a cancelled class).
+    notes: list[RowNote] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.clock import Clock
 from bot.dates import parse_day
 from bot.domain import AuditAction
-from bot.imports.cells import PROGRESS_EVERY, Choice, RowReader, changed_note, duplicates
+from bot.imports.cells import PROGRESS_EVERY, Choice, RowReader, duplicates, note_changes
 from bot.imports.model import Column, ImportKind, Outcome, Progress, RowError, SourceRow
 from bot.services.planning import check_approval, clean_name, parse_count, parse_year
 from bot.training import ALL_KINDS, ClassKind, NewPlan, Plan, Target
@@ -146,16 +146,20 @@ class PlanImporter:
         for index, row in enumerate(plan_rows.targets):
             before = plan.targets.get(row.kind) if plan is not None else None
             changes = list(plan_changes) if index == 0 else []
-            if before is not None and before != row.target:
+            if before is not None:
                 changes += [
-                    ("classes", before.classes, row.target.classes),
-                    ("learners", before.learners, row.target.learners),
+                    (column, old, new)
+                    for column, old, new in (
+                        ("classes", before.classes, row.target.classes),
+                        ("learners", before.learners, row.target.learners),
+                    )
+                    if old != new
                 ]
             if plan is None or before is None:
                 outcome.added += 1
             elif changes:
                 outcome.changed += 1
-                outcome.samples.append(changed_note(row.number, ImportKind.PLAN, changes))
+                note_changes(outcome, row.number, changes)
             else:
                 outcome.unchanged += 1
 

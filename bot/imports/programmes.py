@@ -14,9 +14,8 @@ from bot.imports.cells import (
     PROGRESS_EVERY,
     Choice,
     RowReader,
-    catalog_text,
-    changed_note,
     duplicates,
+    note_changes,
 )
 from bot.imports.model import Column, ImportKind, Outcome, Progress, RowError, SourceRow
 from bot.services.planning import clean_code, clean_name, parse_count
@@ -28,10 +27,6 @@ from storage.repositories.training_import import TrainingImportRepository
 CLASS_KINDS: Choice[ClassKind] = Choice({f"training.kind_{k.value}": k for k in ClassKind})
 #: The longest validity a refresher has: ten years.
 VALIDITY_MAX = 120
-
-
-def kind_label(kind: ClassKind) -> str:
-    return catalog_text("vi", f"training.kind_{kind.value}")
 
 
 def parse_validity(raw: str) -> int:
@@ -101,14 +96,14 @@ class ProgrammeImporter:
                 (column, before, after)
                 for column, before, after in (
                     ("name", old.name, new.name),
-                    ("kind", kind_label(old.kind), kind_label(new.kind)),
+                    ("kind", old.kind, new.kind),
                     ("validity_months", old.validity_months, new.validity_months),
                 )
                 if before != after
             ]
             if changes:
                 outcome.changed += 1
-                outcome.samples.append(changed_note(row.number, self.kind, changes))
+                note_changes(outcome, row.number, changes)
                 writes.append((new, old))
             else:
                 outcome.unchanged += 1

@@ -18,7 +18,7 @@ from bot.clock import Clock
 from bot.dates import parse_day, parse_time
 from bot.domain import AuditAction, Role
 from bot.errors import Conflict, DomainError
-from bot.imports.cells import PROGRESS_EVERY, RowReader, changed_note, duplicates, link, place
+from bot.imports.cells import PROGRESS_EVERY, RowReader, duplicates, link, note_changes, place
 from bot.imports.model import Column, ImportKind, Outcome, Progress, RowError, SourceRow
 from bot.services.planning import (
     SESSIONS_MAX,
@@ -168,10 +168,10 @@ class SessionImporter:
                     continue
                 outcome.changed += 1
                 updates.append((row, same, values))
-                outcome.samples.append(changed_note(row.number, self.kind, [
+                note_changes(outcome, row.number, [
                     (_COLUMN[name], *self._shown(same, row, name, value))
                     for name, value in values.items()
-                ]))  # fmt: skip
+                ])  # fmt: skip
             else:
                 outcome.unchanged += 1
         for rows_added in adds.values():

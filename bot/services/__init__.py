@@ -86,6 +86,9 @@ class Services:
         digests: DigestConfig | None = None,
         approval_days: int = 3,
     ) -> Services:
+        # The importers check cells with this package's rules (planning): imported once it is.
+        from bot.imports.kinds import importers
+
         clock = clock or SystemClock()
         defaults = ReminderPrefs(quiet=quiet or QuietHours())
         held = Quiet(tz, defaults)
@@ -141,7 +144,7 @@ class Services:
             calendar=CalendarService(db, clock, tz, defaults),
             class_links=ClassLinkService(db, clock),
             class_lists=ClassListService(db, clock, tz, young_under),
-            imports=ImportService(db),
+            imports=ImportService(db, importers(clock, tz)),
             nomination=NominationService(
                 db, clock, tz, enrolment, notify=delivery.wake, reminder_defaults=defaults
             ),

@@ -18,7 +18,6 @@ from bot.domain import Actor, AuditAction, Role
 from bot.errors import InvalidInput
 from bot.i18n import LANGUAGES, Texts, t
 from bot.imports import reading, workbooks
-from bot.imports.kinds import IMPORTERS
 from bot.imports.model import Column, Importer, ImportKind, Outcome, RowError
 from bot.imports.reading import Matched
 from bot.services.access import require
@@ -71,13 +70,14 @@ def _forms(key: str) -> set[str]:
 
 
 class ImportService:
-    def __init__(self, db: Database, importers: Mapping[ImportKind, Importer] = IMPORTERS) -> None:
+    def __init__(self, db: Database, importers: Mapping[ImportKind, Importer]) -> None:
         self.db = db
         self.importers = importers
 
     def kinds(self, actor: Actor) -> list[ImportKind]:
+        """The kinds offered, in the registry's order (bot/imports/kinds.py)."""
         require(actor, Role.ADMIN)
-        return [kind for kind in ImportKind if kind in self.importers]
+        return list(self.importers)
 
     def columns(self, actor: Actor, kind: ImportKind) -> Sequence[Column]:
         return self._importer(actor, kind).columns

@@ -221,3 +221,36 @@ async def test_the_admin_imports_the_demo_roster_files(sandbox: Launch, tmp_path
     await bot.type(":quit")
     assert await bot.exit_code() == 0
     assert "Traceback" not in await bot.stderr()
+
+
+async def test_the_admin_imports_the_demo_plan_classes_and_timetable(
+    sandbox: Launch, tmp_path: Path
+) -> None:
+    bot = await sandbox()
+    await bot.expect(r"\[\d+\] ✅ Tôi đồng ý", within=SEED_S)
+    year = datetime.now(TZ).year
+    await bot.type(":as admin")
+    await bot.expect(r"Chào mừng đồng chí Hoàng Thị Thu Hằng")
+    for kind, name in (
+        ("📊 Kế hoạch năm", f"ke-hoach-{year + 1}.xlsx"),
+        ("📘 Chương trình bồi dưỡng", "chuong-trinh.xlsx"),
+        ("🏫 Lớp học", "lop-hoc.xlsx"),
+        ("🗓 Lịch học", "buoi-hoc.xlsx"),
+    ):
+        await bot.type("/import")
+        button = await bot.expect(rf"\[(\d+)\] {kind}")
+        await bot.type(button[1])
+        await bot.type(f":file sandbox-files/{name}")
+        await bot.expect(rf"Kết quả kiểm tra file «{re.escape(name)}»")
+        save = await bot.expect(r"\[(\d+)\] ✅ Lưu")
+        await bot.type(save[1])
+        await bot.expect(rf"Đã lưu file «{re.escape(name)}»")
+    await bot.type("/import")
+    button = await bot.expect(r"\[(\d+)\] 🏫 Lớp học")
+    await bot.type(button[1])
+    await bot.type(":file sandbox-files/lop-hoc-co-loi.xlsx")
+    await bot.expect(r"Có 4 lỗi")
+    await bot.expect(r"Dòng 2, cột «Hình thức»: «Học từ xa» không phải giá trị được chấp nhận")
+    await bot.type(":quit")
+    assert await bot.exit_code() == 0
+    assert "Traceback" not in await bot.stderr()

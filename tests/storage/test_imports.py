@@ -10,8 +10,11 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import Workbook
 
+from bot.clock import SystemClock
 from bot.domain import Actor, Role, RoleGrant
 from bot.errors import PermissionDenied
+from bot.i18n import DEFAULT_TIMEZONE
+from bot.imports.kinds import importers
 from bot.imports.model import ImportKind
 from bot.services.imports import ImportService
 from storage.database import Database
@@ -61,7 +64,7 @@ async def test_a_roster_is_checked_then_saved_and_a_reimport_changes_nothing(db:
     await make_province(db)
     # On the roster without a code: the row with the same phone claims this person.
     known = await add_person(db, "Nguyễn Thị Phương", unit_id=None, phone="+84912345678")
-    service = ImportService(db)
+    service = ImportService(db, importers(SystemClock(), DEFAULT_TIMEZONE))
     data = _xlsx({"Cán bộ": [ROSTER_HEAD, *ROWS]})
 
     preview = await service.preview(ADMIN, ImportKind.ROSTER, data, "ds.xlsx", _progress)
@@ -106,7 +109,7 @@ async def test_a_roster_is_checked_then_saved_and_a_reimport_changes_nothing(db:
 
 async def test_one_bad_row_saves_nothing(db: Database) -> None:
     await make_province(db)
-    service = ImportService(db)
+    service = ImportService(db, importers(SystemClock(), DEFAULT_TIMEZONE))
     rows = [list(r) for r in ROWS]
     rows[1][2] = "KHONGCO"
     rows[2][4] = "19x0"
@@ -120,7 +123,7 @@ async def test_one_bad_row_saves_nothing(db: Database) -> None:
 
 
 async def test_a_missing_column_is_named_and_non_admins_are_refused(db: Database) -> None:
-    service = ImportService(db)
+    service = ImportService(db, importers(SystemClock(), DEFAULT_TIMEZONE))
     data = _xlsx({"Sheet1": [["Họ và tên", "Mã đơn vị"], ["Lò Văn Pó", "SNV"]]})
     report = await service.preview(ADMIN, ImportKind.ROSTER, data, "ds.xlsx", _progress)
     assert [(e.row, e.column, e.key) for e in report.outcomes[0].errors] == [
@@ -132,7 +135,7 @@ async def test_a_missing_column_is_named_and_non_admins_are_refused(db: Database
 
 async def test_units_sheet_builds_the_tree_whatever_the_row_order(db: Database) -> None:
     province = await make_province(db)
-    service = ImportService(db)
+    service = ImportService(db, importers(SystemClock(), DEFAULT_TIMEZONE))
     units_rows: list[list[object]] = [
         UNITS_HEAD,
         ["TH.A", "Thôn A", "X.MOI", "village"],  # its parent comes below

@@ -16,7 +16,7 @@ from bot.clock import FrozenClock
 from bot.imports.cells import header
 from bot.imports.classes import ClassImporter
 from bot.imports.completions import CompletionImporter
-from bot.imports.model import Importer, Outcome, SourceRow
+from bot.imports.model import Change, Importer, Outcome, RowNote, SourceRow
 from bot.imports.plan import PlanImporter
 from bot.imports.programmes import ProgrammeImporter
 from bot.imports.sessions import SessionImporter
@@ -117,7 +117,7 @@ async def test_plan_dry_run_save_reimport_and_revised_targets(db: Database) -> N
     # The office revises an approved plan's target: allowed, counted, audited.
     revised = await run(db, importer, plan_rows(update="900"))
     assert counts(revised) == (0, 1, 2) and revised.saved
-    assert "30 → 900" in revised.samples[0] and revised.samples[0].startswith("Dòng 3")
+    assert revised.changes == [Change(3, "learners", "30", "900")]
     async with db.read() as conn:
         plan = await PlanRepository(conn).of_year(2026)
         actions = list(await conn.scalars(sa.select(audit_log.c.action).order_by(audit_log.c.id)))
@@ -247,7 +247,11 @@ async def test_classes_made_as_the_dialogue_makes_them_then_changed_as_the_chat_
     more = {**CLASS_ROWS[0], "capacity": "80", "late_after": "5", "requires_approval": "không"}
     changed = await run(db, importer, rows(more, CLASS_ROWS[1]))
     assert counts(changed) == (0, 1, 1) and changed.saved
-    assert "Sĩ số: 60 → 80" in changed.samples[0] and "Có → Không" in changed.samples[0]
+    assert changed.changes == [
+        Change(2, "capacity", "60", "80"),
+        Change(2, "requires_approval", "import.word.yes", "import.word.no", keyed=True),
+        Change(2, "late_after", "15", "5"),
+    ]
     async with db.read() as conn:
         cv = await ClassRepository(conn).get(cv.id)
     assert (cv.capacity, cv.late_after, cv.requires_approval) == (80, 5, False)
@@ -278,7 +282,7 @@ async def test_classes_made_as_the_dialogue_makes_them_then_changed_as_the_chat_
             status="cancelled"))  # fmt: skip
     alone = await run(db, importer, rows({**CLASS_ROWS[1], "capacity": "10"}))
     assert counts(alone) == (0, 0, 1) and alone.clean
-    assert alone.samples == ["Dòng 2: lớp CDS.2026.01 đã hủy, giữ nguyên."]
+    assert alone.notes == [RowNote(2, "import.note.class_cancelled", {"code": "CDS.2026.01"})]
 
 
 async def test_class_rows_with_unknown_references_and_bad_cells(db: Database) -> None:
@@ -352,8 +356,10 @@ async def test_sessions_added_as_the_dialogue_adds_them_and_learners_told(db: Da
     later = rows(session_row("04/03/2026", "13:30", "17:00", room="Phòng 305"))
     changed = await run(db, importer, later)
     assert counts(changed) == (0, 1, 0)
-    assert changed.samples == ["Dòng 2: Giờ kết thúc: 16:30 → 17:00; Phòng học: Phòng 201 → "
-                               "Phòng 305"]  # fmt: skip
+    assert changed.changes == [
+        Change(2, "end", "16:30", "17:00"),
+        Change(2, "room", "Phòng 201", "Phòng 305"),
+    ]
     async with db.read() as conn:
         kinds = list(await conn.scalars(sa.select(class_events.c.kind).order_by(class_events.c.id)))
     assert kinds[3:] == ["session_moved", "session_place"]

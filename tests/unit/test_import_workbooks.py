@@ -7,14 +7,15 @@ import io
 
 from openpyxl import load_workbook
 
-from bot.i18n import Texts
-from bot.imports.kinds import IMPORTERS
+from bot.clock import SystemClock
+from bot.i18n import DEFAULT_TIMEZONE, Texts
+from bot.imports.kinds import importers
 from bot.imports.model import ImportKind, Outcome, RowError
 from bot.imports.workbooks import error_report, template
 
 
 def test_every_kind_has_a_template_with_its_guide() -> None:
-    for kind, importer in IMPORTERS.items():
+    for kind, importer in importers(SystemClock(), DEFAULT_TIMEZONE).items():
         book = load_workbook(io.BytesIO(template(Texts("vi"), importer)))
         data, guide = book.worksheets
         assert guide.title == "Hướng dẫn" and data.freeze_panes == "A2"

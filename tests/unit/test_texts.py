@@ -14,6 +14,7 @@ import pytest
 from bot.attendance import LeaveStatus, Mark, MarkSource, Outcome, WarningLevel
 from bot.audience import AudienceKind
 from bot.audit_log import PeriodPreset
+from bot.clock import SystemClock
 from bot.domain import (
     GRANTABLE_ROLES,
     AuditAction,
@@ -23,8 +24,8 @@ from bot.domain import (
     ProfileField,
     ReturnReason,
 )
-from bot.i18n import LANGUAGES, MissingText, Template, Texts, catalog, t
-from bot.imports.kinds import IMPORTERS
+from bot.i18n import DEFAULT_TIMEZONE, LANGUAGES, MissingText, Template, Texts, catalog, t
+from bot.imports.kinds import importers
 from bot.menus import LEARNER_COMMANDS, MAIN_KEYBOARD, STAFF_COMMANDS
 from bot.results_workbook import Column
 from bot.services.catalog import FILTERS
@@ -37,6 +38,7 @@ from tools.emulator.entities import parse_html
 ROOT = Path(__file__).resolve().parents[2]
 KEY = re.compile(r"[a-z_]+(\.[a-z0-9_]+)+")
 FAMILY = re.compile(r"[a-z_]+\.[a-z_]*")
+IMPORTERS = importers(SystemClock(), DEFAULT_TIMEZONE)
 
 #: Keys the code builds from a value (f"gender.{g}"): each family lists all its members.
 DYNAMIC = {

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import xlsxwriter  # type: ignore[import-untyped]
 
-from bot.imports.cells import HEADER, catalog_text
+from bot.imports.cells import header
 from bot.imports.classes import ClassImporter
 from bot.imports.model import Column, ImportKind
 from bot.imports.plan import PlanImporter
@@ -36,8 +36,7 @@ def _sheet(path: Path, kind: ImportKind, columns: Sequence[Column],
     bold = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
     day = book.add_format({"num_format": "dd/mm/yyyy"})
     for x, column in enumerate(columns):
-        title = catalog_text("vi", HEADER.format(kind=kind.value, column=column.key))
-        sheet.write_string(0, x, title, bold)
+        sheet.write_string(0, x, header(kind, column.key), bold)
         sheet.set_column(x, x, 22)
         for y, row in enumerate(rows, 1):
             value = row.get(column.key, "")

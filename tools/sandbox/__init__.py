@@ -161,6 +161,7 @@ async def _serve(
     from bot.app.checkin_runtime import wake_checkin
     from bot.app.reminders_runtime import wake_reminders
     from storage.database import Database
+    from tools.demo.import_files import write_import_files as write_training_files
     from tools.demo.seed import ask_demo_approvals, ask_demo_leave, has_people, seed_demo
     from tools.emulator import BotApiEmulator
     from tools.sandbox.import_files import write_import_files
@@ -181,6 +182,9 @@ async def _serve(
             if approval is not None:
                 console.show(approvals_guide(approval))
         await write_import_files(db, paths.files)
+        # The plan, programmes, classes and timetable files, their dates from the sandbox's day.
+        today = clock.now().astimezone(settings.tz).date()
+        await asyncio.to_thread(write_training_files, paths.files, today)
 
         emulator = BotApiEmulator(token=SANDBOX_TOKEN)
         await emulator.start()
