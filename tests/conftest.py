@@ -81,6 +81,7 @@ async def _copy_of_migrated_sqlite(target: Path) -> None:
         await upgrade(template)
         await template.dispose()
         _sqlite_template.append(folder / "template.db")
+    target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(_sqlite_template[0], target)
 
 
