@@ -161,4 +161,8 @@ async def test_every_kind_names_each_empty_required_cell(db: Database, kind: Imp
     found = {(e.row, e.column) for o in report.outcomes for e in o.errors
              if e.key == "import.error.cell.required"}  # fmt: skip
     assert found == {(number, c.key) for number, c in enumerate(required, 2)}
+    # Each row counted once: added, changed, kept or with errors.
+    assert [(o.added, o.changed, o.unchanged, o.failed) for o in report.outcomes] == [
+        (0, 0, 0, len(required))
+    ]
     assert not report.saved
