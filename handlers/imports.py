@@ -66,6 +66,11 @@ def _value(texts: Texts, text: str, keyed: bool) -> str:
 
 
 def change_line(texts: Texts, kind: ImportKind, change: Change) -> str:
+    if change.who:
+        return texts("import.change_line_who", row=change.row, who=shorten(change.who, CELL_SHOWN),
+                     column=column_name(texts, kind, change.column),
+                     before=_value(texts, change.before, change.keyed),
+                     after=_value(texts, change.after, change.keyed))  # fmt: skip
     return texts("import.change_line", row=change.row,
                  column=column_name(texts, kind, change.column),
                  before=_value(texts, change.before, change.keyed),
@@ -85,6 +90,10 @@ def note_line(texts: Texts, note: RowNote) -> str:
 
 
 def _counts(texts: Texts, outcome: Outcome) -> str:
+    if outcome.failed:
+        return texts("import.counts_failed", kind=texts(f"import.kind.{outcome.kind.value}"),
+                     rows=outcome.rows, added=outcome.added, changed=outcome.changed,
+                     unchanged=outcome.unchanged, failed=outcome.failed)  # fmt: skip
     return texts("import.counts", kind=texts(f"import.kind.{outcome.kind.value}"),
                  rows=outcome.rows, added=outcome.added, changed=outcome.changed,
                  unchanged=outcome.unchanged)  # fmt: skip
@@ -153,6 +162,13 @@ class _Progress:
         try:
             await self.message.edit_text(text)
         except BadRequest:  # the person deleted it meanwhile: the report follows anyway
+            return
+
+    async def remove(self) -> None:
+        """Gone when the check stopped short: no "checked" above the reason why."""
+        try:
+            await self.message.delete()
+        except BadRequest:  # deleted already, or too old to delete
             return
 
 
@@ -224,15 +240,19 @@ class FileStep(Step[ImportDraft]):
         if document.file_size is not None and document.file_size > MAX_BYTES:
             raise InvalidInput("import.file_too_large", mb=MAX_BYTES // (1024 * 1024))
         name = document.file_name or ""
-        if not name.lower().endswith(SPREADSHEETS + TEXT_TABLES):  # refused before download
+        if name.lower().endswith(".xls"):  # refused before download
+            raise InvalidInput("import.file_xls")
+        if not name.lower().endswith(SPREADSHEETS + TEXT_TABLES):
             raise InvalidInput("import.file_kind")
         data = await _download(turn, document.file_id)
         progress = await _Progress.start(turn, "import.checking_start")
         actor = await turn.ctx.actor(turn.update)
         try:
             report = await turn.services.imports.preview(actor, _kind(turn), data, name, progress)
-        finally:
-            await progress.edit(turn.t("import.checked"))
+        except Exception:
+            await progress.remove()  # a file that cannot be read: its answer says only that
+            raise
+        await progress.edit(turn.t("import.checked"))
         await turn.say(report_text(turn.texts, report))
         if not report.clean:
             await _send_errors(turn, report)
@@ -300,8 +320,10 @@ async def _save(turn: Turn[ImportDraft]) -> None:
     try:
         report = await turn.services.imports.save(actor, _kind(turn), data, draft.file_name,
                                                   progress)  # fmt: skip
-    finally:
-        await progress.edit(turn.t("import.checked"))
+    except Exception:
+        await progress.remove()
+        raise
+    await progress.edit(turn.t("import.checked"))
     if not report.clean:  # what is saved changed since the dry run
         await turn.say(report_text(turn.texts, report))
         await _send_errors(turn, report)

@@ -144,14 +144,17 @@ def header(kind: ImportKind, column: str) -> str:
 CHANGES_SHOWN = 8
 
 
-def note_changes(outcome: Outcome, row: int, changes: Iterable[tuple[str, object, object]]) -> None:
+def note_changes(
+    outcome: Outcome, row: int, changes: Iterable[tuple[str, object, object]], who: str = ""
+) -> None:
     """A few of the changes, field by field, for the dry run to show in the reader's
-    language: a yes/no or a kind of class as its catalog word, a day as dd/mm/yyyy."""
+    language: a yes/no or a kind of class as its catalog word, a day as dd/mm/yyyy; `who`
+    names the row (its code)."""
     for column, before, after in changes:
         if len(outcome.changes) >= CHANGES_SHOWN:
             return
         keyed = isinstance(before, bool | ClassKind) or isinstance(after, bool | ClassKind)
-        outcome.changes.append(Change(row, column, _shown(before), _shown(after), keyed))
+        outcome.changes.append(Change(row, column, _shown(before), _shown(after), keyed, who))
 
 
 def _shown(value: object) -> str:

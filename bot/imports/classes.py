@@ -330,6 +330,7 @@ class ClassImporter:
             outcome,
             row.number,
             [(column, getattr(c, column), value) for column, value in values.items()],
+            who=c.code,
         )
         return values
 

@@ -69,13 +69,15 @@ class RowError:
 @dataclass(frozen=True, slots=True)
 class Change:
     """One field a row changes, for the dry run to show: `column` a Column.key; `before` and
-    `after` as the office reads them, or catalog keys when `keyed` (a gender, "yes")."""
+    `after` as the office reads them, or catalog keys when `keyed` (a gender, "yes"); `who`
+    what the row is (a person's name, a code) so the office need not look the row up."""
 
     row: int
     column: str
     before: str
     after: str
     keyed: bool = False
+    who: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +108,11 @@ class Outcome:
     @property
     def clean(self) -> bool:
         return not self.errors
+
+    @property
+    def failed(self) -> int:
+        """Rows with at least one error (counted apart from those added, changed or kept)."""
+        return len({error.row for error in self.errors})
 
 
 #: Called now and then with the number of rows handled so far (a progress message).

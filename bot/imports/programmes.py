@@ -103,7 +103,7 @@ class ProgrammeImporter:
             ]
             if changes:
                 outcome.changed += 1
-                note_changes(outcome, row.number, changes)
+                note_changes(outcome, row.number, changes, who=new.code)
                 writes.append((new, old))
             else:
                 outcome.unchanged += 1

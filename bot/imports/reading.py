@@ -25,8 +25,10 @@ from bot.text_search import fold
 #: What getFile lets a bot download.
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 100_000
-SPREADSHEETS = (".xlsx", ".xlsm")
-TEXT_TABLES = (".csv", ".txt")
+SPREADSHEETS = (".xlsx",)
+TEXT_TABLES = (".csv",)
+#: Old Excel's workbooks (and Word's files): what a renamed .xls starts with.
+_OLE = b"\xd0\xcf\x11\xe0"
 #: Encodings tried in order: UTF-8 (with or without BOM), then Windows-1258, the Vietnamese
 #: code page older Excel writes CSV in.
 _ENCODINGS = ("utf-8-sig", "cp1258")
@@ -58,6 +60,8 @@ def read_tables(data: bytes, file_name: str) -> list[Table]:
     if len(data) > MAX_BYTES:
         raise InvalidInput("import.file_too_large", mb=MAX_BYTES // (1024 * 1024))
     name = file_name.lower()
+    if name.endswith(".xls"):
+        raise InvalidInput("import.file_xls")
     if name.endswith(SPREADSHEETS):
         return _workbook(data)
     if name.endswith(TEXT_TABLES):
@@ -137,6 +141,8 @@ class Cells(Mapping[str, str]):
 
 
 def _workbook(data: bytes) -> list[Table]:
+    if data.startswith(_OLE):  # an old .xls renamed to .xlsx
+        raise InvalidInput("import.file_xls")
     if not data.startswith(b"PK"):  # an XLSX is a zip; a renamed .xls, .doc or PDF is not
         raise InvalidInput("import.file_broken")
     try:

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.domain import Employment, Gender
 from bot.errors import DomainError, InvalidInput
 from bot.i18n import LANGUAGES, t
+from bot.imports.cells import Choice
 from bot.imports.model import Change, Column, ImportKind, Outcome, Progress, RowError, SourceRow
 from bot.phones import format_phone, normalize_phone
 from bot.text_search import compact, fold
@@ -50,7 +51,6 @@ UNIT_NAME_MAX = 200
 #: Characters of a wrong cell repeated in its error.
 CELL_SHOWN = 40
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,31}")
-_KIND = re.compile(r"[a-z][a-z_]{0,19}")
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
 
 
@@ -78,6 +78,12 @@ class _Row:
 
     def cell(self, key: str) -> str:
         return self.source.cells.get(key, "")
+
+    def require(self, columns: Sequence[Column]) -> None:
+        """Every required cell filled: a row never drops silently nor blanks a required value."""
+        for column in columns:
+            if column.required and not self.cell(column.key):
+                self.fail(column.key, "import.error.cell.required")
 
     def fail(self, column: str | None, key: str, **params: Any) -> None:
         self.errors.append(RowError(self.source.number, column, key, params))
@@ -119,11 +125,33 @@ def _unit_name(text: str) -> str:
     return name
 
 
+#: The kinds of unit the bot knows, each named by its catalog word `import.unit_kind.<kind>`.
+UNIT_KINDS = ("province", "district", "commune", "ward", "village", "department", "division",
+              "party", "front")  # fmt: skip
+#: Other words offices write for a kind (as `words` gives them): a town is commune-level, an
+#: agency (cơ quan) sits with the departments.
+_KIND_WORDS = {
+    "tinh": "province", "huyen": "district", "quan": "district", "thi xa": "district",
+    "thanh pho": "district", "xa": "commune", "thi tran": "commune", "phuong": "ward",
+    "thon": "village", "to dan pho": "village", "so": "department", "ban": "department",
+    "nganh": "department", "co quan": "department", "phong": "division", "dang": "party",
+    "dang uy": "party", "mat tran": "front", "doan the": "front",
+}  # fmt: skip
+
+
+def _kind_choice() -> Choice[str]:
+    choice = Choice({f"import.unit_kind.{kind}": kind for kind in UNIT_KINDS})
+    choice.values.update({kind: kind for kind in UNIT_KINDS})
+    for typed, kind in _KIND_WORDS.items():
+        choice.values.setdefault(typed, kind)
+    return choice
+
+
+_UNIT_KIND = _kind_choice()
+
+
 def _unit_kind(text: str) -> str:
-    kind = fold(text).replace(" ", "_")
-    if not _KIND.fullmatch(kind):
-        raise InvalidInput("import.err.unit_kind")
-    return kind
+    return _UNIT_KIND.parse(text)
 
 
 class UnitsImporter:
@@ -134,7 +162,7 @@ class UnitsImporter:
         Column("code", required=True, example="X.DONGVAN"),
         Column("name", required=True, example="Ủy ban nhân dân xã Đồng Văn"),
         Column("parent", example="TINH"),
-        Column("kind", example="commune"),
+        Column("kind", example="Xã"),
     )
 
     async def run(
@@ -150,6 +178,7 @@ class UnitsImporter:
         read: dict[str, tuple[_Row, str, str | None, str | None]] = {}
         for source in rows:
             row = _Row(source, outcome.errors)
+            row.require(self.columns)
             code = row.read("code", _unit_code)
             name = row.read("name", _unit_name)
             parent = row.read("parent", _unit_code)
@@ -180,14 +209,19 @@ class UnitsImporter:
                 continue
             after_kind = kind or before.kind
             diffs = [
-                Change(row.source.number, key, old or "", new or "")
+                Change(row.source.number, key, old or "", new or "", who=code)
                 for key, old, new in (
                     ("name", before.name, name),
                     ("parent", code_of.get(before.parent_id or 0), parent),
-                    ("kind", before.kind, after_kind),
                 )
                 if old != new
             ]
+            if after_kind != before.kind:  # the words, when the bot knows the kind saved
+                known = before.kind in UNIT_KINDS
+                diffs.append(Change(row.source.number, "kind",
+                                    f"import.unit_kind.{before.kind}" if known else before.kind,
+                                    f"import.unit_kind.{after_kind}" if known else after_kind,
+                                    keyed=known, who=code))  # fmt: skip
             if diffs:
                 changed.append(code)
                 _note(outcome, diffs)
@@ -362,10 +396,11 @@ class RosterImporter:
         by_code: dict[str, RosterPerson | None] = {
             p.staff_code: p for p in everyone if p.staff_code
         }
-        by_phone: dict[str, list[RosterPerson]] = {}
+        by_phone: dict[str, list[RosterPerson]] = {}  # everyone with a phone
         for known in everyone:
-            if known.staff_code is None and known.phone:
+            if known.phone:
                 by_phone.setdefault(known.phone, []).append(known)
+        phones: dict[str, int] = {}  # a phone a row gives → that row's number
         outcome = Outcome(self.kind, rows=len(rows))
         today = self.today()
         seen: dict[str, int] = {}
@@ -377,6 +412,7 @@ class RosterImporter:
             if done % PROGRESS_EVERY == 0:
                 await progress(done)
             row = _Row(source, outcome.errors)
+            row.require(self.columns)
             values = self._values(row, lists, today)
             code = values.get("staff_code")
             if code is not None and code in seen:
@@ -385,9 +421,17 @@ class RosterImporter:
                 continue
             seen[code] = source.number
             person = by_code.get(code)
-            if person is None and "phone" in values:
-                matches = [p for p in by_phone.get(values["phone"], []) if p.id not in claimed]
+            phone = values.get("phone")
+            if person is None and phone is not None:
+                matches = [p for p in by_phone.get(phone, [])
+                           if p.staff_code is None and p.id not in claimed]  # fmt: skip
                 person = matches[0] if len(matches) == 1 else None
+            if (
+                phone is not None
+                and (person is None or person.phone != phone)  # a phone the row moves
+                and not self._phone_free(row, phone, person, by_phone, phones)
+            ):
+                continue
             if person is None:
                 added.append(tuple(values.get(name) for name in ROSTER_FIELDS))
                 continue
@@ -410,6 +454,28 @@ class RosterImporter:
         await repo.set_people(changed, now)
         outcome.saved = True
         return outcome
+
+    @staticmethod
+    def _phone_free(
+        row: _Row, phone: str, person: RosterPerson | None,
+        by_phone: Mapping[str, list[RosterPerson]], phones: dict[str, int],
+    ) -> bool:  # fmt: skip
+        """Whether a phone the row gives is nobody else's: phones tell people apart at
+        sign-up. Who has it is named by name and staff code only."""
+        others = [p for p in by_phone.get(phone, []) if person is None or p.id != person.id]
+        if others:
+            other = others[0]
+            if other.staff_code:
+                row.fail("phone", "import.err.phone_taken", name=other.full_name,
+                         code=other.staff_code)  # fmt: skip
+            else:
+                row.fail("phone", "import.err.phone_taken_uncoded", name=other.full_name)
+            return False
+        if phone in phones:
+            row.fail("phone", "import.err.phone_repeated", number=phones[phone])
+            return False
+        phones[phone] = row.source.number
+        return True
 
     @staticmethod
     def _values(row: _Row, lists: _Lists, today: date) -> dict[str, Any]:
@@ -516,7 +582,8 @@ class RosterImporter:
                     return str(value)
 
         keyed = name in ("gender", "employment", "source_pool")
-        return Change(number, _COLUMN_OF.get(name, name), shown(before), shown(after), keyed)
+        return Change(number, _COLUMN_OF.get(name, name), shown(before), shown(after), keyed,
+                      who=after["full_name"])  # fmt: skip
 
 
 #: The column that sets each field, where its name differs.

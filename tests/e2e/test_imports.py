@@ -136,3 +136,49 @@ async def test_a_learner_cannot_import(harness: Harness) -> None:
     await learner.upload("danh-sach.xlsx", _xlsx(GOOD), XLSX)
     await learner.next_message()
     assert await _coded(harness) == {}
+
+
+async def test_the_dry_run_counts_rows_with_errors_and_names_who_changes(harness: Harness) -> None:
+    await add_person(harness.db, "Đinh Văn Quản", unit_id=harness.province.root_id,
+                     telegram_id=SUPERADMIN_ID)  # fmt: skip
+    # On the list without a staff code: the file's row with her phone gives her one.
+    await add_person(harness.db, "Nguyễn Thị Phương", unit_id=None, phone="+84912345678")
+    admin = harness.user(SUPERADMIN_ID)
+    await admin.send("/import")
+    await admin.tap("Danh sách cán bộ")
+    await admin.expect("• Mã cán bộ (bắt buộc)")
+
+    # Only .xlsx and .csv: a text file and an old workbook are refused before being read.
+    await admin.upload("danh-sach.txt", b"CB101,Lo Van Po,SNV\n", "text/plain")
+    await admin.expect("Bot chỉ đọc được file Excel (.xlsx) hoặc CSV")
+    await admin.upload("danh-sach.xls", b"\xd0\xcf\x11\xe0 old", "application/vnd.ms-excel")
+    await admin.expect("Đây là file Excel cũ (.xls)")
+    # A file that cannot be opened says only that: no "checked" above it.
+    await admin.upload("danh-sach.xlsx", b"PK\x03\x04 broken", XLSX)
+    events = [await admin.next_message()]
+    while events[-1].deleted or "không mở được" not in events[-1].body:
+        events.append(await admin.next_message())
+    assert not any("Đã kiểm tra xong" in e.body for e in events if not e.deleted)
+    assert any(e.deleted for e in events)
+
+    rows = [
+        ["CBX9", "Lò Văn Chín", "", "Nam", 1990, ""],
+        list(GOOD[0]),
+        ["CBX2", "", "", "", "", ""],
+        list(GOOD[1]),
+    ]
+    await admin.upload("danh-sach.xlsx", _xlsx(rows), XLSX)
+    dry = await admin.expect("Kết quả kiểm tra file")
+    assert "4 dòng: thêm mới 1, cập nhật 1, giữ nguyên 0, có lỗi 2" in dry.text
+    assert "Dòng 2, cột «Mã đơn vị»: Ô này không được để trống." in dry.text
+    assert "Dòng 4, cột «Họ và tên»: Ô này không được để trống." in dry.text
+    await admin.expect("Đồng chí gửi file đã sửa")
+
+    await admin.upload("danh-sach.xlsx", _xlsx(GOOD), XLSX)
+    dry = await admin.expect("Kết quả kiểm tra file")
+    assert "2 dòng: thêm mới 1, cập nhật 1, giữ nguyên 0." in dry.text
+    assert "Dòng 2 (Nguyễn Thị Phương), «Mã cán bộ»: (trống) → CB101" in dry.text
+    await admin.tap("Lưu")
+    await admin.expect("Đã lưu file «danh-sach.xlsx»")
+    assert await _coded(harness) == {"CB101": "Nguyễn Thị Phương", "CB102": "Lò Văn Pó"}
+    await no_dialogue_left(harness.db)

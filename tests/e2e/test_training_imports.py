@@ -233,7 +233,7 @@ async def test_the_plan_programmes_and_past_completions(harness: Harness) -> Non
     moved = [{**PROGRAMME_ROWS[0], "kind": "Lý luận chính trị"}, PROGRAMME_ROWS[1]]
     await _choose(admin, ImportKind.PROGRAMMES)
     shown = await _dry_run(admin, "chuong-trinh.xlsx", _xlsx(ImportKind.PROGRAMMES, moved))
-    assert "Dòng 2, «Loại lớp»: Bồi dưỡng theo ngạch → Lý luận chính trị" in shown
+    assert "Dòng 2 (CT.CV), «Loại lớp»: Bồi dưỡng theo ngạch → Lý luận chính trị" in shown
     await admin.tap("❌ Hủy")
     await admin.expect("Đã hủy nhập dữ liệu")
 
@@ -337,8 +337,8 @@ async def test_classes_then_their_sessions(harness: Harness) -> None:
     await _choose(admin, ImportKind.CLASSES)
     shown = await _dry_run(admin, "lop-hoc.xlsx", _xlsx(ImportKind.CLASSES, revised))
     assert "cập nhật 1, giữ nguyên 1" in shown
-    assert "Dòng 2, «Sĩ số»: 60 → 80" in shown
-    assert "Dòng 2, «Cần thủ trưởng duyệt»: Có → Không" in shown
+    assert "Dòng 2 (CV.2026.01), «Sĩ số»: 60 → 80" in shown
+    assert "Dòng 2 (CV.2026.01), «Cần thủ trưởng duyệt»: Có → Không" in shown
     assert "Dòng 3: lớp CDS.2026.01 đã hủy nên được giữ nguyên." in shown
     await _save(admin, "lop-hoc.xlsx")
     assert await _class_rows(db) == {"CV.2026.01": ("open", 80, False),

@@ -248,9 +248,16 @@ async def test_classes_made_as_the_dialogue_makes_them_then_changed_as_the_chat_
     changed = await run(db, importer, rows(more, CLASS_ROWS[1]))
     assert counts(changed) == (0, 1, 1) and changed.saved
     assert changed.changes == [
-        Change(2, "capacity", "60", "80"),
-        Change(2, "requires_approval", "import.word.yes", "import.word.no", keyed=True),
-        Change(2, "late_after", "15", "5"),
+        Change(2, "capacity", "60", "80", who="CV.2026.01"),
+        Change(
+            2,
+            "requires_approval",
+            "import.word.yes",
+            "import.word.no",
+            keyed=True,
+            who="CV.2026.01",
+        ),
+        Change(2, "late_after", "15", "5", who="CV.2026.01"),
     ]
     async with db.read() as conn:
         cv = await ClassRepository(conn).get(cv.id)

@@ -94,7 +94,14 @@ def test_xlsx_cells_read_as_the_office_sees_them() -> None:
     [
         (b"%PDF-1.4 printed", "ds.pdf", "import.file_kind"),
         (b"\xff\xd8\xff\xe0 a photo", "anh.jpg", "import.file_kind"),
-        (b"\xd0\xcf\x11\xe0 an old .xls or .doc", "ds.xlsx", "import.file_broken"),
+        (b"\xd0\xcf\x11\xe0 an old .xls or .doc", "ds.xlsx", "import.file_xls"),
+        (b"\xd0\xcf\x11\xe0 an old workbook", "DS.XLS", "import.file_xls"),
+        (
+            "Mã cán bộ,Họ và tên,Mã đơn vị\nCB1,Lò Văn Pó,SNV\n".encode(),
+            "ds.txt",
+            "import.file_kind",
+        ),
+        (b"PK\x03\x04 a workbook with macros", "ds.xlsm", "import.file_kind"),
         (b"PK\x03\x04 not really a workbook", "ds.xlsx", "import.file_broken"),
         ("Mã\x00".encode("utf-16"), "ds.csv", "import.file_kind"),
     ],

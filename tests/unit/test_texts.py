@@ -26,6 +26,7 @@ from bot.domain import (
 )
 from bot.i18n import DEFAULT_TIMEZONE, LANGUAGES, MissingText, Template, Texts, catalog, t
 from bot.imports.kinds import importers
+from bot.imports.roster import UNIT_KINDS
 from bot.menus import LEARNER_COMMANDS, MAIN_KEYBOARD, STAFF_COMMANDS
 from bot.results_workbook import Column
 from bot.services.catalog import FILTERS
@@ -107,6 +108,7 @@ DYNAMIC = {
         f"nomination.status_{s}"
         for s in ("nominated", "enrolled", "waitlisted", "pending", "declined")
     },
+    "import.unit_kind.": {f"import.unit_kind.{k}" for k in UNIT_KINDS},
 }
 SAMPLE = {"number": 2668, "percent": 0.625, "date": date(2026, 3, 5), "phone": "+84912345678"}
 

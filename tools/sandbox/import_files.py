@@ -1,6 +1,7 @@
 """Spreadsheets to try /import with in the sandbox, written from the demo roster at start:
 `roster-update.xlsx` (three cadres changed, three as they are, three new) and
-`roster-error.xlsx` (the same with an unknown unit code and a bad birth year)."""
+`roster-error.xlsx` (the same with an unknown unit code, a bad birth year, a new cadre
+without a unit and one with a phone already another cadre's)."""
 
 from __future__ import annotations
 
@@ -68,6 +69,8 @@ async def write_import_files(db: Database, folder: Path) -> list[Path]:
     good = [[row[key] for key in keys] for row in rows]
     rows[7]["unit"] = UNKNOWN_UNIT
     rows[4]["birth_year"] = BAD_YEAR
+    rows[6]["unit"] = ""
+    rows[8]["phone"] = rows[1]["phone"]
     bad = [[row[key] for key in keys] for row in rows]
     return await asyncio.to_thread(_write, folder, header, good, bad)
 
