@@ -75,6 +75,9 @@ class Candidate:
     #: The catalog key (and parameters) of why they cannot be nominated; None if they can.
     blocked: str | None = None
     params: dict[str, Any] | None = None
+    #: Their reason, if they declined an earlier nomination to the class: they may be
+    #: nominated again (a new nomination, told anew), but the head sees why they said no.
+    declined: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,8 @@ class Picker:
     total: int
     page: int
     pages: int
+    #: How many of the `total` cannot be nominated: they come after all the others.
+    blocked: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,28 +234,29 @@ class NominationService:
         page: int = 0,
     ) -> Picker:
         """A page of the head's staff for a class, each marked with their priority groups and,
-        if they cannot be nominated, why."""
+        if they cannot be nominated, why: those who can come first (priority groups first
+        among them), those who cannot after them, each part in name order."""
         scope = staff_scope(actor)
         registered(actor)
         year = self._year()
         page = min(max(page, 0), PAGE_MAX)
         async with self.db.read() as conn:
             training_class = await self._open_class(conn, class_id)
-            repo = NominationRepository(conn)
-            size = PICKER_PAGE
-            ids, total = await repo.staff(scope, query, year if priority_only else None, page, size)
-            pages = max(1, -(-total // size))
-            if page >= pages and total:  # the list shrank under a page kept in the draft
-                page = pages - 1
-                ids, total = await repo.staff(
-                    scope, query, year if priority_only else None, page, size
-                )
+            ids = await NominationRepository(conn).staff(
+                scope, query, year if priority_only else None
+            )
             people = PeopleRepository(conn)
-            candidates = []
-            for person_id in ids:
-                person = await people.get(person_id)
-                candidates.append(await self._candidate(conn, person, training_class, year))
-        return Picker(training_class, candidates, total, page, pages)
+            candidates = [
+                await self._candidate(conn, await people.get(person_id), training_class, year)
+                for person_id in ids
+            ]
+        candidates.sort(key=lambda c: (c.blocked is not None, not c.groups))  # stable: by name
+        total, size = len(candidates), PICKER_PAGE
+        pages = max(1, -(-total // size))
+        page = min(page, pages - 1)  # the list may have shrunk under a page kept in the draft
+        shown = candidates[page * size : (page + 1) * size]
+        blocked = sum(c.blocked is not None for c in candidates)
+        return Picker(training_class, shown, total, page, pages, blocked)
 
     async def open_classes(self, actor: Actor, page: int = 0) -> ClassChoice:
         """The classes a head may nominate to now, a page at a time: every class open for
@@ -459,11 +465,13 @@ class NominationService:
         unit = person.unit.name if person.unit else None
         base = (person.id, person.full_name, unit, _groups(person, year))
         who = {"name": person.full_name, "unit": unit or "—"}
-        held = await EnrolmentRepository(conn).of(training_class.id, person.id)
+        held = await NominationRepository(conn).of(training_class.id, person.id)
         if held is not None and held.status in ACTIVE_ENROLMENT:
             return Candidate(*base, f"nomination.blocked_{held.status.value}", who)
         refused: DomainError | None = await refusal(self.enrolment, conn, person, training_class)
         if refused is None:
+            if held is not None and held.status is EnrolmentStatus.DECLINED:
+                return Candidate(*base, declined=held.reason or "—")
             return Candidate(*base)
         # A rule the picker has no words of its own for is said as the cadre would read it.
         return Candidate(*base, _BLOCKED.get(refused.key, refused.key), {**refused.params, **who})
