@@ -40,7 +40,7 @@ from storage.database import Database
 from storage.repositories.audit import AuditRepository
 from storage.repositories.classes import ClassRepository
 from storage.repositories.enrolments import EnrolmentRepository
-from storage.repositories.nominations import NominationRepository, StaffEntry
+from storage.repositories.nominations import Nomination, NominationRepository, StaffEntry
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.people import PeopleRepository
 
@@ -242,13 +242,13 @@ class NominationService:
         page = min(max(page, 0), PAGE_MAX)
         async with self.db.read() as conn:
             training_class = await self._open_class(conn, class_id)
-            ids = await NominationRepository(conn).staff(
-                scope, query, year if priority_only else None
-            )
-            people = PeopleRepository(conn)
+            repo = NominationRepository(conn)
+            ids = await repo.staff(scope, query, year if priority_only else None)
+            people = await PeopleRepository(conn).many(ids)
+            held = await repo.in_class(class_id, ids)
             candidates = [
-                await self._candidate(conn, await people.get(person_id), training_class, year)
-                for person_id in ids
+                await self._candidate(conn, people[i], training_class, year, held.get(i))
+                for i in ids
             ]
         candidates.sort(key=lambda c: (c.blocked is not None, not c.groups))  # stable: by name
         total, size = len(candidates), PICKER_PAGE
@@ -282,7 +282,7 @@ class NominationService:
         async with self.db.read() as conn:
             training_class = await self._open_class(conn, class_id)
             person = await self._staff(conn, scope, person_id)
-            found = await self._candidate(conn, person, training_class, self._year())
+            found = await self._candidate_of(conn, person, training_class, self._year())
         if found.blocked is not None:
             raise Conflict(found.blocked, **(found.params or {}))
         return found
@@ -295,7 +295,7 @@ class NominationService:
         async with self.db.read() as conn:
             training_class = await self._open_class(conn, class_id)
             candidates = [
-                await self._candidate(conn, await self._staff(conn, scope, pid), training_class,
+                await self._candidate_of(conn, await self._staff(conn, scope, pid), training_class,
                                       year)
                 for pid in person_ids
             ]  # fmt: skip
@@ -321,7 +321,7 @@ class NominationService:
             self._check_open(training_class)
             people = [await self._staff(conn, scope, pid) for pid in chosen]
             for person in people:
-                found = await self._candidate(conn, person, training_class, year)
+                found = await self._candidate_of(conn, person, training_class, year)
                 if found.blocked is not None:
                     raise Conflict(found.blocked, **(found.params or {}))
             enrolments = EnrolmentRepository(conn)
@@ -457,15 +457,27 @@ class NominationService:
         except NotFound:
             raise PermissionDenied("nomination.not_your_staff") from None
 
-    async def _candidate(
+    async def _candidate_of(
         self, conn: AsyncConnection, person: Person, training_class: TrainingClass, year: int
     ) -> Candidate:
+        """One person as the picker shows them, their enrolment in the class read here."""
+        held = await NominationRepository(conn).of(training_class.id, person.id)
+        return await self._candidate(conn, person, training_class, year, held)
+
+    async def _candidate(
+        self,
+        conn: AsyncConnection,
+        person: Person,
+        training_class: TrainingClass,
+        year: int,
+        held: Nomination | None,
+    ) -> Candidate:
         """The person as the picker shows them; `blocked` (with the parameters of its text,
-        their name among them) if they cannot be nominated to the class."""
+        their name among them) if they cannot be nominated to the class. `held`: their
+        enrolment in the class, if any (read for all the staff at once by the picker)."""
         unit = person.unit.name if person.unit else None
         base = (person.id, person.full_name, unit, _groups(person, year))
         who = {"name": person.full_name, "unit": unit or "—"}
-        held = await NominationRepository(conn).of(training_class.id, person.id)
         if held is not None and held.status in ACTIVE_ENROLMENT:
             return Candidate(*base, f"nomination.blocked_{held.status.value}", who)
         refused: DomainError | None = await refusal(self.enrolment, conn, person, training_class)

@@ -121,6 +121,20 @@ class NominationRepository:
             Nomination(EnrolmentStatus(row.status), row.nominated_by, row.reason) if row else None
         )
 
+    async def in_class(self, class_id: int, person_ids: Sequence[int]) -> dict[int, Nomination]:
+        """These people's enrolments in the class, read at once for a whole picker."""
+        found: dict[int, Nomination] = {}
+        for start in range(0, len(person_ids), 1_000):
+            rows = await self.conn.execute(
+                sa.select(enrolments.c.person_id, enrolments.c.status, enrolments.c.nominated_by,
+                          enrolments.c.reason)
+                .where(enrolments.c.class_id == class_id,
+                       enrolments.c.person_id.in_(person_ids[start : start + 1_000]))
+            )  # fmt: skip
+            for r in rows:
+                found[r.person_id] = Nomination(EnrolmentStatus(r.status), r.nominated_by, r.reason)
+        return found
+
     async def mark(
         self, class_id: int, person_id: int, *, by: int, at: datetime, told_at: datetime | None
     ) -> None:
