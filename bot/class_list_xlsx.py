@@ -10,6 +10,7 @@ from datetime import tzinfo
 
 from bot.class_lists import GROUP_ORDER, ClassList, ClassListEntry, ListSection
 from bot.i18n import Texts
+from bot.phones import format_phone
 from bot.record_labels import ROMAN, plain
 from bot.report_workbook import Book, Column, Cover, Kind, Rows, Value
 from bot.training import ClassFormat, EnrolmentStatus, PriorityGroup
@@ -160,7 +161,7 @@ def _row(texts: Texts, shown: ClassList, number: int, entry: ClassListEntry) -> 
         *("x" if g in groups else None for g in GROUP_ORDER),
     ]
     if shown.phones:
-        values.append(entry.phone)
+        values.append(format_phone(entry.phone) if entry.phone else None)  # as the chat shows
     values += [
         plain(texts, STATUS_NAMES[entry.status]),
         entry.registered_at,

@@ -33,6 +33,7 @@ from bot.training import (
     CatalogFilter,
     ClassFormat,
     ClassKind,
+    ClassStatus,
     Enrolment,
     EnrolmentStatus,
     session_place,
@@ -281,6 +282,11 @@ def _card_buttons(
     return inline(rows)
 
 
+#: The stages whose card says why the cadre cannot enrol (a cancelled or finished class's
+#: card already says what became of it).
+_MAY_EXPLAIN = (ClassStatus.PLANNED, ClassStatus.OPEN, ClassStatus.RUNNING)
+
+
 async def open_class(update: Update, ctx: BotContext, tapped: OpenClass) -> None:
     await _show_card(update, ctx, tapped.class_id, tapped.view)
 
@@ -297,16 +303,20 @@ async def _show_card(
     card = await ctx.services.catalog.card(actor, class_id)
     c = card.training_class
     text = card_text(ctx.texts, card, ctx.settings.tz)
-    can_enrol = card.enrolment is None and c.enrolment_open(ctx.services.clock.now())
-    if can_enrol:
-        try:  # the reason this cadre may not enrol, on the card rather than after a tap
+    now = ctx.services.clock.now()
+    open_now = c.enrolment_open(now)
+    can_enrol = card.enrolment is None and open_now
+    if card.enrolment is None and c.stage(now) in _MAY_EXPLAIN:
+        try:  # why this cadre may not enrol now (not open yet, deadline passed, not for them)
             await ctx.services.enrolment.prospect(actor, c.id)
         except DomainError as refused:
             can_enrol = False
             text += "\n\n" + ctx.t(
                 "catalog.not_for_you", reason=Raw(ctx.t(refused.key, **refused.params))
             )
-    open_now = c.enrolment_open(ctx.services.clock.now())
+        else:
+            if c.full:  # the button joins the waitlist: say so before the tap
+                text += "\n\n" + ctx.t("catalog.full_waitlist")
     staff_rows = nomination.card_rows(ctx, actor.roles, c, open_now=open_now)
     class_list = ctx.services.class_lists.may_offer(actor, card.teaches)
     markup = _card_buttons(

@@ -41,7 +41,7 @@ async def send_workbook(update: Update, ctx: BotContext, tapped: ClassListWorkbo
     made = await ctx.services.class_lists.export(actor, tapped.class_id, ctx.texts)
     await answer(update, ctx, ctx.t("class_list.sent"))
     code = made.training_class.code
-    caption = ctx.t("class_list.caption", code=code, count=made.rows)
+    caption = ctx.t("class_list.caption", code=code, **{s.value: n for s, n in made.counts.items()})
     chat = update.effective_chat
     assert chat is not None
     document = InputFile(made.content, filename=file_name(code))

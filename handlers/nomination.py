@@ -82,11 +82,14 @@ def _line(texts: Texts, number: int, candidate: Candidate, chosen: bool) -> str:
     if candidate.blocked is not None:
         reason = texts(candidate.blocked, **(candidate.params or {}))
         return texts("nomination.line_blocked", n=number, reason=reason)
-    return texts(
+    line = texts(
         "nomination.line_chosen" if chosen else "nomination.line",
         n=number, name=candidate.full_name, unit=candidate.unit or "—",
         groups=_groups(texts, candidate) or "—",
     )  # fmt: skip
+    if candidate.declined is not None:
+        line += texts("nomination.line_declined", reason=shorten(candidate.declined, REASON_SHOWN))
+    return line
 
 
 class StaffPick(Step[NominateDraft]):
@@ -111,6 +114,8 @@ class StaffPick(Step[NominateDraft]):
         else:
             head.append(turn.t("nomination.page", page=view.page + 1, pages=view.pages,
                                count=view.total))  # fmt: skip
+            if view.blocked:
+                head[-1] += turn.t("nomination.blocked_last", count=view.blocked)
         lines: list[str] = []
         rows: list[list[Button]] = []
         first = view.page * PICKER_PAGE + 1
@@ -176,6 +181,15 @@ class StaffPick(Step[NominateDraft]):
         return Flow.RETRY
 
 
+def waitlist_warning(texts: Texts, chosen: int, seats: int) -> list[str]:
+    """Who of those chosen will wait for a seat, said plainly when it is all of them."""
+    if chosen <= seats:
+        return []
+    if seats <= 0:
+        return [texts("nomination.review_all_waitlist", count=chosen)]
+    return [texts("nomination.review_waitlist", seats=seats, waiting=chosen - seats)]
+
+
 class Review(Step[NominateDraft]):
     """Who is about to be sent, and what the seats left mean for them; then one button."""
 
@@ -186,10 +200,7 @@ class Review(Step[NominateDraft]):
         c = view.training_class
         head = [turn.t("nomination.review", name=c.name, code=c.code, count=len(draft.chosen))]
         lines = [_line(turn.texts, n, p, False) for n, p in enumerate(view.candidates, start=1)]
-        tail = []
-        if len(draft.chosen) > c.seats_left:
-            tail.append(turn.t("nomination.review_waitlist", seats=c.seats_left,
-                               waiting=len(draft.chosen) - c.seats_left))  # fmt: skip
+        tail = waitlist_warning(turn.texts, len(draft.chosen), c.seats_left)
         confirm = turn.t("nomination.confirm", count=len(draft.chosen))
         await turn.show(compose(turn.texts, head, lines, tail),
                         inline([[(confirm, turn.choice(CONFIRM))], turn.nav_row()]))  # fmt: skip

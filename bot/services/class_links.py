@@ -122,8 +122,9 @@ class ClassLinkService:
             if link is None:
                 raise NotFound("class_links.unknown")
             training_class = await ClassRepository(conn).get(link.class_id)
-        if not link.live:
-            raise Conflict("class_links.revoked")
+        if not link.live:  # named, so that the cadre knows what to look for in the catalog
+            raise Conflict("class_links.revoked", name=training_class.name,
+                           code=training_class.code)  # fmt: skip
         if training_class.status is ClassStatus.CANCELLED:
             raise Conflict("class_links.class_cancelled", name=training_class.name,
                            code=training_class.code)  # fmt: skip

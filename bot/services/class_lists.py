@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import tzinfo
 
 from bot.class_list_xlsx import workbook
-from bot.class_lists import ClassList, ClassListEntry, ordered
+from bot.class_lists import ClassList, ClassListEntry, ListSection, ordered
 from bot.clock import Clock
 from bot.domain import Actor, AuditAction, Role, UnitScope
 from bot.errors import PermissionDenied
@@ -24,10 +24,11 @@ from storage.repositories.classes import ClassRepository
 
 @dataclass(frozen=True, slots=True)
 class ClassListFile:
-    """A class's list as a workbook, the class, and how many people it names."""
+    """A class's list as a workbook, the class, and how many people it names in each part
+    (a caption counting them all as one would count those who declined as learners)."""
 
     content: bytes
-    rows: int
+    counts: dict[ListSection, int]
     training_class: TrainingClass
 
 
@@ -91,7 +92,7 @@ class ClassListService:
                 phones=shown.phones,
                 whole=shown.whole,
             )
-        return ClassListFile(content, len(shown.entries), shown.training_class)
+        return ClassListFile(content, shown.counts(), shown.training_class)
 
 
 def _without_phone(entry: ClassListEntry) -> ClassListEntry:

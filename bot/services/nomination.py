@@ -40,7 +40,7 @@ from storage.database import Database
 from storage.repositories.audit import AuditRepository
 from storage.repositories.classes import ClassRepository
 from storage.repositories.enrolments import EnrolmentRepository
-from storage.repositories.nominations import NominationRepository, StaffEntry
+from storage.repositories.nominations import Nomination, NominationRepository, StaffEntry
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.people import PeopleRepository
 
@@ -75,6 +75,9 @@ class Candidate:
     #: The catalog key (and parameters) of why they cannot be nominated; None if they can.
     blocked: str | None = None
     params: dict[str, Any] | None = None
+    #: Their reason, if they declined an earlier nomination to the class: they may be
+    #: nominated again (a new nomination, told anew), but the head sees why they said no.
+    declined: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,8 @@ class Picker:
     total: int
     page: int
     pages: int
+    #: How many of the `total` cannot be nominated: they come after all the others.
+    blocked: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +234,8 @@ class NominationService:
         page: int = 0,
     ) -> Picker:
         """A page of the head's staff for a class, each marked with their priority groups and,
-        if they cannot be nominated, why."""
+        if they cannot be nominated, why: those who can come first (priority groups first
+        among them), those who cannot after them, each part in name order."""
         scope = staff_scope(actor)
         registered(actor)
         year = self._year()
@@ -237,20 +243,20 @@ class NominationService:
         async with self.db.read() as conn:
             training_class = await self._open_class(conn, class_id)
             repo = NominationRepository(conn)
-            size = PICKER_PAGE
-            ids, total = await repo.staff(scope, query, year if priority_only else None, page, size)
-            pages = max(1, -(-total // size))
-            if page >= pages and total:  # the list shrank under a page kept in the draft
-                page = pages - 1
-                ids, total = await repo.staff(
-                    scope, query, year if priority_only else None, page, size
-                )
-            people = PeopleRepository(conn)
-            candidates = []
-            for person_id in ids:
-                person = await people.get(person_id)
-                candidates.append(await self._candidate(conn, person, training_class, year))
-        return Picker(training_class, candidates, total, page, pages)
+            ids = await repo.staff(scope, query, year if priority_only else None)
+            people = await PeopleRepository(conn).many(ids)
+            held = await repo.in_class(class_id, ids)
+            candidates = [
+                await self._candidate(conn, people[i], training_class, year, held.get(i))
+                for i in ids
+            ]
+        candidates.sort(key=lambda c: (c.blocked is not None, not c.groups))  # stable: by name
+        total, size = len(candidates), PICKER_PAGE
+        pages = max(1, -(-total // size))
+        page = min(page, pages - 1)  # the list may have shrunk under a page kept in the draft
+        shown = candidates[page * size : (page + 1) * size]
+        blocked = sum(c.blocked is not None for c in candidates)
+        return Picker(training_class, shown, total, page, pages, blocked)
 
     async def open_classes(self, actor: Actor, page: int = 0) -> ClassChoice:
         """The classes a head may nominate to now, a page at a time: every class open for
@@ -276,7 +282,7 @@ class NominationService:
         async with self.db.read() as conn:
             training_class = await self._open_class(conn, class_id)
             person = await self._staff(conn, scope, person_id)
-            found = await self._candidate(conn, person, training_class, self._year())
+            found = await self._candidate_of(conn, person, training_class, self._year())
         if found.blocked is not None:
             raise Conflict(found.blocked, **(found.params or {}))
         return found
@@ -289,7 +295,7 @@ class NominationService:
         async with self.db.read() as conn:
             training_class = await self._open_class(conn, class_id)
             candidates = [
-                await self._candidate(conn, await self._staff(conn, scope, pid), training_class,
+                await self._candidate_of(conn, await self._staff(conn, scope, pid), training_class,
                                       year)
                 for pid in person_ids
             ]  # fmt: skip
@@ -315,7 +321,7 @@ class NominationService:
             self._check_open(training_class)
             people = [await self._staff(conn, scope, pid) for pid in chosen]
             for person in people:
-                found = await self._candidate(conn, person, training_class, year)
+                found = await self._candidate_of(conn, person, training_class, year)
                 if found.blocked is not None:
                     raise Conflict(found.blocked, **(found.params or {}))
             enrolments = EnrolmentRepository(conn)
@@ -451,19 +457,33 @@ class NominationService:
         except NotFound:
             raise PermissionDenied("nomination.not_your_staff") from None
 
-    async def _candidate(
+    async def _candidate_of(
         self, conn: AsyncConnection, person: Person, training_class: TrainingClass, year: int
     ) -> Candidate:
+        """One person as the picker shows them, their enrolment in the class read here."""
+        held = await NominationRepository(conn).of(training_class.id, person.id)
+        return await self._candidate(conn, person, training_class, year, held)
+
+    async def _candidate(
+        self,
+        conn: AsyncConnection,
+        person: Person,
+        training_class: TrainingClass,
+        year: int,
+        held: Nomination | None,
+    ) -> Candidate:
         """The person as the picker shows them; `blocked` (with the parameters of its text,
-        their name among them) if they cannot be nominated to the class."""
+        their name among them) if they cannot be nominated to the class. `held`: their
+        enrolment in the class, if any (read for all the staff at once by the picker)."""
         unit = person.unit.name if person.unit else None
         base = (person.id, person.full_name, unit, _groups(person, year))
         who = {"name": person.full_name, "unit": unit or "—"}
-        held = await EnrolmentRepository(conn).of(training_class.id, person.id)
         if held is not None and held.status in ACTIVE_ENROLMENT:
             return Candidate(*base, f"nomination.blocked_{held.status.value}", who)
         refused: DomainError | None = await refusal(self.enrolment, conn, person, training_class)
         if refused is None:
+            if held is not None and held.status is EnrolmentStatus.DECLINED:
+                return Candidate(*base, declined=held.reason or "—")
             return Candidate(*base)
         # A rule the picker has no words of its own for is said as the cadre would read it.
         return Candidate(*base, _BLOCKED.get(refused.key, refused.key), {**refused.params, **who})

@@ -37,6 +37,8 @@ class Nomination:
 
     status: EnrolmentStatus
     nominated_by: int | None
+    #: Why they declined (or the head refused), if they did.
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,16 +70,10 @@ class NominationRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
-    async def staff(
-        self,
-        scope: UnitScope,
-        query: str,
-        priority_year: int | None,
-        page: int,
-        size: int,
-    ) -> tuple[list[int], int]:
-        """Ids of one page of the staff in scope whose name contains `query` (with or without
-        diacritics), only the priority groups of `priority_year` if given; and how many in all.
+    async def staff(self, scope: UnitScope, query: str, priority_year: int | None) -> list[int]:
+        """Ids of the staff in scope whose name contains `query` (with or without diacritics),
+        only the priority groups of `priority_year` if given, by name: all of them, since who
+        can be nominated (and so comes first) is only known one by one.
 
         Confirmed records only: anyone can claim a unit in a self-declared profile, and one
         whose cadre withdrew is nobody's to send."""
@@ -90,17 +86,10 @@ class NominationRepository:
             where.append(people.c.name_search.contains(fold(query), autoescape=True))
         if priority_year is not None:
             where.append(sa.or_(*(group_condition(g, priority_year) for g in PriorityGroup)))
-        total = await self.conn.execute(
-            sa.select(sa.func.count()).select_from(people).where(*where)
-        )
         rows = await self.conn.execute(
-            sa.select(people.c.id)
-            .where(*where)
-            .order_by(people.c.name_search, people.c.id)
-            .offset(page * size)
-            .limit(size)
+            sa.select(people.c.id).where(*where).order_by(people.c.name_search, people.c.id)
         )
-        return [r.id for r in rows], int(total.scalar_one())
+        return [r.id for r in rows]
 
     async def open_classes(self, now: datetime, page: int, size: int) -> tuple[list[int], int]:
         """Ids of one page of the classes open for enrolment now, soonest first, whoever
@@ -123,12 +112,28 @@ class NominationRepository:
     async def of(self, class_id: int, person_id: int) -> Nomination | None:
         row = (
             await self.conn.execute(
-                sa.select(enrolments.c.status, enrolments.c.nominated_by).where(
-                    enrolments.c.class_id == class_id, enrolments.c.person_id == person_id
-                )
+                sa.select(
+                    enrolments.c.status, enrolments.c.nominated_by, enrolments.c.reason
+                ).where(enrolments.c.class_id == class_id, enrolments.c.person_id == person_id)
             )
         ).first()
-        return Nomination(EnrolmentStatus(row.status), row.nominated_by) if row else None
+        return (
+            Nomination(EnrolmentStatus(row.status), row.nominated_by, row.reason) if row else None
+        )
+
+    async def in_class(self, class_id: int, person_ids: Sequence[int]) -> dict[int, Nomination]:
+        """These people's enrolments in the class, read at once for a whole picker."""
+        found: dict[int, Nomination] = {}
+        for start in range(0, len(person_ids), 1_000):
+            rows = await self.conn.execute(
+                sa.select(enrolments.c.person_id, enrolments.c.status, enrolments.c.nominated_by,
+                          enrolments.c.reason)
+                .where(enrolments.c.class_id == class_id,
+                       enrolments.c.person_id.in_(person_ids[start : start + 1_000]))
+            )  # fmt: skip
+            for r in rows:
+                found[r.person_id] = Nomination(EnrolmentStatus(r.status), r.nominated_by, r.reason)
+        return found
 
     async def mark(
         self, class_id: int, person_id: int, *, by: int, at: datetime, told_at: datetime | None

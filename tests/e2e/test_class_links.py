@@ -6,6 +6,7 @@ taps are refused in Vietnamese and change nothing."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import sqlalchemy as sa
 from PIL import Image
@@ -108,7 +109,7 @@ async def test_a_registered_cadre_by_the_link_sees_the_card_and_enrols(harness: 
 async def test_revoked_unknown_and_forged_links_say_why_and_change_nothing(
     harness: Harness,
 ) -> None:
-    class_id = await add_class(harness.db, "CDS.04")
+    class_id = await add_class(harness.db, "CDS.04", name="Chuyển đổi số nâng cao")
     token = await _link(harness, class_id)
     cancelled = await add_class(harness.db, "HUY.01", status="cancelled")
     cancelled_token = await _link(harness, cancelled)
@@ -119,8 +120,9 @@ async def test_revoked_unknown_and_forged_links_say_why_and_change_nothing(
                      telegram_id=CADRE)  # fmt: skip
     cadre = harness.user(CADRE)
     await cadre.send(f"/start c-{token}")
-    revoked = await cadre.expect("Liên kết này đã bị thu hồi")
-    assert revoked.reply_keyboard is not None  # the main keyboard to go on from
+    revoked = await cadre.expect("Liên kết đến lớp Chuyển đổi số nâng cao (CDS.04) đã bị thu hồi")
+    assert "tìm lớp này trong mục «📚 Lớp học» (tìm theo tên hoặc mã CDS.04)" in revoked.body
+    assert revoked.reply_keyboard is not None  # the main keyboard, its catalog, to go on from
     await cadre.send(f"/start c-{cancelled_token}")
     await cadre.expect("đã bị hủy")
     for payload in ("c-", "c-AAAAAAAAAAAAAAAA", "c-" + "x" * 62, f"c-{token[:-1]}", "c-1"):
@@ -130,6 +132,36 @@ async def test_revoked_unknown_and_forged_links_say_why_and_change_nothing(
         await cadre.send(f"/start {garbage}")
         await cadre.expect("không hợp lệ")
     assert await _enrolled(harness) == []
+
+
+async def test_a_link_to_a_class_one_cannot_enrol_in_now_says_why_on_the_card(
+    harness: Harness,
+) -> None:
+    """Deadline passed, not open yet, full: the card says it, as the catalog's card does."""
+    passed = await add_class(harness.db, "CDS.05", deadline=utcnow() - timedelta(hours=1))
+    planned = await add_class(harness.db, "CDS.06", status="planned")
+    full = await add_class(harness.db, "CDS.07", capacity=1)
+    for telegram_id in (CADRE, NEWCOMER):
+        await add_person(harness.db, f"Cán Bộ {telegram_id}", unit_id=harness.province.commune_id,
+                         telegram_id=telegram_id)  # fmt: skip
+    cadre, other = harness.user(CADRE), harness.user(NEWCOMER)
+    await cadre.send(f"/start c-{await _link(harness, passed)}")
+    late = await cadre.expect("Mã lớp: CDS.05")
+    assert "⛔ Đã hết hạn đăng ký (hạn chót" in late.body
+    assert not any("Đăng ký" in label for label in late.labels)
+    await cadre.send(f"/start c-{await _link(harness, planned)}")
+    early = await cadre.expect("Mã lớp: CDS.06")
+    assert "⛔ Lớp chưa mở đăng ký." in early.body
+    assert not any("Đăng ký" in label for label in early.labels)
+    full_token = await _link(harness, full)
+    await cadre.send(f"/start c-{full_token}")
+    await cadre.expect("Mã lớp: CDS.07")
+    await _enrol_from_card(cadre)
+    await other.send(f"/start c-{full_token}")
+    waiting = await other.expect("Mã lớp: CDS.07")
+    assert "Lớp đã đủ chỗ: đồng chí có thể đăng ký vào danh sách chờ" in waiting.body
+    assert "⏳ Đăng ký danh sách chờ" in waiting.labels
+    assert len(await _enrolled(harness)) == 1
 
 
 async def test_the_office_gets_the_link_the_poster_and_revokes_or_renews_it(
@@ -192,7 +224,7 @@ async def test_the_office_gets_the_link_the_poster_and_revokes_or_renews_it(
     await add_person(harness.db, "Lò Thị Dung", unit_id=harness.province.commune_id,
                      telegram_id=CADRE)  # fmt: skip
     await learner.send(f"/start c-{token}")
-    await learner.expect("Liên kết này đã bị thu hồi")
+    await learner.expect("(CDS.05) đã bị thu hồi")
 
 
 async def test_only_the_office_gets_or_changes_links_even_by_forged_taps(

@@ -137,6 +137,22 @@ async def test_a_head_nominates_one_declines_and_the_other_is_told_on_first_cont
     young = await head.expect("Bồi dưỡng cán bộ trẻ (TRE1)\nCòn 30 chỗ trống")
     assert "Hà Thị Mai (Xã Đồng Văn): không thuộc đối tượng của lớp." in young.body
     assert any("Vàng A Chứ" in label for label in young.labels)
+    # The one who can go comes first; those who cannot are counted and listed after.
+    assert "1 · 4 cán bộ (trong đó 3 đồng chí không cử được, xếp ở cuối)" in young.body
+    assert "\n1. Vàng A Chứ — Xã Đồng Văn" in young.body
+    await head.tap("✖️ Hủy")
+    await head.expect("Đã hủy, chưa cử ai.")
+
+    # Back to the first class: the one who declined may be sent again, her reason in sight.
+    await head.send("/classes")
+    await head.tap("Chuyển đổi số cấp xã")
+    await head.tap("👥 Cử cán bộ đi học")
+    again = await head.expect("Còn 4 chỗ trống")
+    assert (
+        f"Hà Thị Mai — Xã Đồng Văn · 👩 nữ · 🏔 DTTS\n   ↩️ đã từ chối lần cử trước, lý do: {REASON}."
+        in (again.body)
+    )
+    assert any("Hà Thị Mai" in label for label in again.labels)
     await head.tap("✖️ Hủy")
     await head.expect("Đã hủy, chưa cử ai.")
 

@@ -324,3 +324,52 @@ async def test_a_second_nomination_after_a_decline_is_told_on_the_next_first_con
     assert (await _rows(db, class_id))[person].told_at is None
     await services.people.link(7601, person, phone, "vi", utcnow())
     assert sorted(n.chat_id for n in await _notices(db, "nominated")) == [7600, 7601]
+
+
+async def test_the_picker_shows_who_can_be_nominated_first_and_who_declined_and_why(
+    db: Database, services: Services
+) -> None:
+    """Staff who cannot go come after all who can (priority groups first among them), each
+    part by name, across the pages; one who declined may be chosen again, their reason shown."""
+    province = await make_province(db)
+    await _head(db, province)
+    commune, phone = province.commune_id, "+84912000444"
+    blocked = [await add_person(db, f"An Đã Học {i}", unit_id=commune, gender="male",
+                                birth_year=1970, ethnicity_id=KINH) for i in range(6)]  # fmt: skip
+    await add_person(db, "Bùi Văn Chọn", unit_id=commune, gender="male", birth_year=1970,
+                     ethnicity_id=KINH)  # fmt: skip
+    await add_person(db, "Cao Thị Trẻ", unit_id=commune, birth_year=2000)
+    declined = await add_person(db, "Đỗ Văn Từ", unit_id=commune, gender="male",
+                                birth_year=1970, ethnicity_id=KINH, phone=phone)  # fmt: skip
+    earlier = await add_class(db, "NOM11A", programme="P.PICK")
+    class_id = await add_class(db, "NOM11B", programme="P.PICK")
+    head = await _actor(services)
+    await services.nomination.nominate(head, earlier, blocked)
+    await services.nomination.nominate(head, class_id, [declined])
+    await services.people.link(7700, declined, phone, "vi", utcnow())
+    await services.nomination.decline(await _actor(services, 7700), class_id, "Con ốm nằm viện")
+
+    first = await services.nomination.picker(head, class_id)
+    assert (first.total, first.pages, first.blocked) == (10, 2, 6)
+    # The head (a woman, a priority group) is one of the staff too.
+    assert [c.full_name for c in first.candidates[:4]] == [
+        "Cao Thị Trẻ", "Thủ trưởng Xã", "Bùi Văn Chọn", "Đỗ Văn Từ"
+    ]  # fmt: skip
+    assert [c.blocked is None for c in first.candidates] == [True] * 4 + [False] * 4
+    second = await services.nomination.picker(head, class_id, page=1)
+    assert [c.full_name for c in second.candidates] == ["An Đã Học 4", "An Đã Học 5"]
+    reasons = {c.full_name: c.declined for c in first.candidates}
+    assert reasons["Đỗ Văn Từ"] == "Con ốm nằm viện" and reasons["Bùi Văn Chọn"] is None
+    found = await services.nomination.picker(head, class_id, query="van")
+    assert [c.full_name for c in found.candidates] == ["Bùi Văn Chọn", "Đỗ Văn Từ"]
+    assert found.blocked == 0
+
+    # Chosen again: a new nomination, not refused.
+    assert (await services.nomination.pick(head, class_id, declined)).declined is not None
+    await services.nomination.nominate(head, class_id, [declined])
+    assert (await _rows(db, class_id))[declined].status == "enrolled"
+    again = await services.nomination.picker(head, class_id, page=1)  # now among the last
+    assert [(c.full_name, c.blocked) for c in again.candidates] == [
+        ("An Đã Học 5", "nomination.blocked_duplicate_current"),
+        ("Đỗ Văn Từ", "nomination.blocked_enrolled"),
+    ]

@@ -103,14 +103,15 @@ def test_an_empty_list_says_so_in_one_page() -> None:
 def test_the_workbook_keeps_odd_text_as_written_and_leaves_phones_out_when_asked() -> None:
     texts = Texts("vi")
     people = [
-        entry('=HYPERLINK("x")', phone="0912000111", title="Bí thư", grade="Chuyên viên"),
+        entry('=HYPERLINK("x")', phone="+84912000111", title="Bí thư", grade="Chuyên viên"),
         entry("Sùng\x07 A Phủ", EnrolmentStatus.DECLINED, reason="Bận\x00 việc"),
     ]
     with_phones = openpyxl.load_workbook(
         io.BytesIO(workbook(texts, class_list(people), DEFAULT_TIMEZONE))
     )
     enrolled = list(with_phones["Học viên"].iter_rows(values_only=True))
-    assert enrolled[1][1] == '=HYPERLINK("x")' and enrolled[1][11] == "0912000111"
+    # The phone as stored (E.164) is written as the chat shows it.
+    assert enrolled[1][1] == '=HYPERLINK("x")' and enrolled[1][11] == "0912 000 111"
     assert enrolled[1][3] == "Bí thư · Chuyên viên"
     declined = list(with_phones["Từ chối tham gia"].iter_rows(values_only=True))
     assert declined[1][1] == "Sùng A Phủ" and declined[1][14] == "Lý do: Bận việc"

@@ -15,7 +15,7 @@ from bot.training import (
     Programme,
     TrainingClass,
 )
-from handlers.nomination import compose, done_text, staff_text
+from handlers.nomination import compose, done_text, staff_text, waitlist_warning
 from storage.repositories.nominations import StaffEntry
 from tools.emulator.entities import parse_html
 
@@ -55,3 +55,12 @@ def test_compose_keeps_every_line_that_fits_and_counts_the_rest() -> None:
     assert compose(texts, ["Đầu"], ["a", "b"], ["Cuối"]) == "Đầu\n\na\nb\n\nCuối"
     long = compose(texts, ["Đầu"], ["x" * 1500] * 4)
     assert long.endswith(texts("nomination.more", count=2)) and len(long) <= 4096
+
+
+def test_the_review_says_plainly_who_waits_for_a_seat() -> None:
+    texts = Texts("vi")
+    assert waitlist_warning(texts, 2, 2) == []
+    (all_wait,) = waitlist_warning(texts, 2, 0)
+    assert "cả 2 đồng chí sẽ vào danh sách chờ" in all_wait and "cuối" not in all_wait
+    (some,) = waitlist_warning(texts, 5, 2)
+    assert "2 đồng chí đầu danh sách trên vào lớp; 3 đồng chí còn lại vào danh sách chờ" in some
