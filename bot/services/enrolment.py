@@ -9,7 +9,7 @@ to them is queued in that transaction too.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -89,6 +89,11 @@ class EnrolmentOutcome:
 async def learner_of(conn: AsyncConnection, person: Person, year: int) -> Learner:
     """The cadre as audience rules see them: units up the tree, grade, title, groups."""
     ancestors = await UnitRepository(conn).ancestor_ids(person.unit.id) if person.unit else []
+    return learner_in(person, ancestors, year)
+
+
+def learner_in(person: Person, ancestors: Sequence[int], year: int) -> Learner:
+    """`learner_of` with the units up the tree already read (for many cadres at once)."""
     groups = priority_groups(
         year=year,
         birth_year=person.birth_year,
@@ -344,47 +349,79 @@ class EnrolmentService:
         self, conn: AsyncConnection, person: Person, training_class: TrainingClass
     ) -> None:
         """Raises the reason this cadre may not enrol in this class now, if there is one."""
+        refused = (await self.refusals(conn, [person], training_class)).get(person.id)
+        if refused is not None:
+            raise refused
+
+    async def refusals(
+        self, conn: AsyncConnection, people: Sequence[Person], training_class: TrainingClass
+    ) -> dict[int, DomainError]:
+        """Why each of these cadres may not enrol in this class now; those who may are left
+        out. The class is judged once, then their places in it, the audience and earlier
+        training are read for all of them at once (a unit head's staff in the nomination
+        picker), in the order a cadre enrolling alone is told."""
         now = self.clock.now()
-        stage = training_class.stage(now)
-        if stage is ClassStatus.CANCELLED:
-            raise Conflict("enrol.cancelled")
-        if stage in (ClassStatus.RUNNING, ClassStatus.FINISHED):
-            raise Conflict("enrol.started")
-        if not training_class.plan_approved:
-            raise Conflict("enrol.plan_not_approved", year=training_class.plan_year)
-        if stage is ClassStatus.PLANNED or (
-            training_class.enrol_opens_at is not None and training_class.enrol_opens_at > now
-        ):
-            raise Conflict("enrol.not_open_yet", opens=training_class.enrol_opens_at or "—")
-        if training_class.enrol_deadline is not None and training_class.enrol_deadline <= now:
-            raise Conflict("enrol.deadline_passed", deadline=training_class.enrol_deadline)
+        shut = self._closed_reason(training_class, now)
+        if shut is not None:
+            return {person.id: shut for person in people}
         repo = EnrolmentRepository(conn)
-        held = await repo.of(training_class.id, person.id)
-        if held is not None and held.status is EnrolmentStatus.ENROLLED:
-            raise Conflict("enrol.already_enrolled")
-        if held is not None and held.status is EnrolmentStatus.PENDING:
-            raise Conflict("enrol.already_pending", until=held.expires_at)
-        if held is not None and held.status is EnrolmentStatus.WAITLISTED:
-            raise Conflict("enrol.already_waiting", position=held.position)
-        today = now.astimezone(self.tz).date()
-        if not training_class.audience.everyone:
-            learner = await learner_of(conn, person, today.year)
-            if not set(learner.targets()) & set(training_class.audience.targets()):
-                raise PermissionDenied("enrol.not_audience")
-        earlier = await repo.earlier_training(
-            person.id,
+        refused: dict[int, DomainError] = {}
+        places = await repo.of_many(training_class.id, [p.id for p in people])
+        for person_id, held in places.items():
+            if held.status is EnrolmentStatus.ENROLLED:
+                refused[person_id] = Conflict("enrol.already_enrolled")
+            elif held.status is EnrolmentStatus.PENDING:
+                refused[person_id] = Conflict("enrol.already_pending", until=held.expires_at)
+            elif held.status is EnrolmentStatus.WAITLISTED:
+                refused[person_id] = Conflict("enrol.already_waiting", position=held.position)
+        rest = [p for p in people if p.id not in refused]
+        if not training_class.audience.everyone and rest:
+            year = now.astimezone(self.tz).year
+            units = await UnitRepository(conn).ancestors_of(
+                sorted({p.unit.id for p in rest if p.unit})
+            )
+            wanted = set(training_class.audience.targets())
+            for person in rest:
+                ancestors = units.get(person.unit.id, []) if person.unit else []
+                if not set(learner_in(person, ancestors, year).targets()) & wanted:
+                    refused[person.id] = PermissionDenied("enrol.not_audience")
+            rest = [p for p in rest if p.id not in refused]
+        earlier = await repo.earlier_trainings(
+            [p.id for p in rest],
             training_class.programme.id,
             training_class.programme.validity_months,
             training_class.id,
             now,
             self.tz,
         )
-        if earlier is not None and not await repo.has_override(training_class.id, person.id):
-            if earlier.completed_on is None:
-                raise Conflict("enrol.duplicate_current", other=earlier.class_name)
-            raise Conflict(
-                "enrol.duplicate_done", other=earlier.class_name, on=earlier.completed_on
+        allowed = await repo.overridden(training_class.id, list(earlier)) if earlier else set()
+        for person_id, taken in earlier.items():
+            if person_id in allowed:
+                continue
+            refused[person_id] = (
+                Conflict("enrol.duplicate_current", other=taken.class_name)
+                if taken.completed_on is None
+                else Conflict("enrol.duplicate_done", other=taken.class_name, on=taken.completed_on)
             )
+        return refused
+
+    @staticmethod
+    def _closed_reason(training_class: TrainingClass, now: datetime) -> DomainError | None:
+        """Why nobody may enrol in this class now, if so."""
+        stage = training_class.stage(now)
+        if stage is ClassStatus.CANCELLED:
+            return Conflict("enrol.cancelled")
+        if stage in (ClassStatus.RUNNING, ClassStatus.FINISHED):
+            return Conflict("enrol.started")
+        if not training_class.plan_approved:
+            return Conflict("enrol.plan_not_approved", year=training_class.plan_year)
+        if stage is ClassStatus.PLANNED or (
+            training_class.enrol_opens_at is not None and training_class.enrol_opens_at > now
+        ):
+            return Conflict("enrol.not_open_yet", opens=training_class.enrol_opens_at or "—")
+        if training_class.enrol_deadline is not None and training_class.enrol_deadline <= now:
+            return Conflict("enrol.deadline_passed", deadline=training_class.enrol_deadline)
+        return None
 
     async def _promote(
         self, conn: AsyncConnection, training_class: TrainingClass, actor: int | None
@@ -443,18 +480,6 @@ class EnrolmentService:
                 )
             promoted.append(person)
         return promoted
-
-
-async def refusal(
-    service: EnrolmentService, conn: AsyncConnection, person: Person, training_class: TrainingClass
-) -> DomainError | None:
-    """Why this cadre may not take this class now, or None: the enrolment rules (audience,
-    duplicated training, the class open), which nominations obey too."""
-    try:
-        await service._check(conn, person, training_class)
-    except DomainError as refused:
-        return refused
-    return None
 
 
 async def promote_waiting(

@@ -24,7 +24,7 @@ from bot.errors import Conflict, DomainError, InvalidInput, NotFound, Permission
 from bot.leave import clean_reason
 from bot.reminders import ReminderPrefs
 from bot.services.access import registered, staff_scope
-from bot.services.enrolment import EnrolmentService, promote_waiting, refusal
+from bot.services.enrolment import EnrolmentService, promote_waiting
 from bot.services.notices import notice
 from bot.services.quiet import queue_or_hold
 from bot.training import (
@@ -246,9 +246,11 @@ class NominationService:
             ids = await repo.staff(scope, query, year if priority_only else None)
             people = await PeopleRepository(conn).many(ids)
             held = await repo.in_class(class_id, ids)
+            staff = [people[i] for i in ids]
+            refused = await self.enrolment.refusals(conn, staff, training_class)
             candidates = [
-                await self._candidate(conn, people[i], training_class, year, held.get(i))
-                for i in ids
+                _candidate(person, year, held.get(person.id), refused.get(person.id))
+                for person in staff
             ]
         candidates.sort(key=lambda c: (c.blocked is not None, not c.groups))  # stable: by name
         total, size = len(candidates), PICKER_PAGE
@@ -462,31 +464,8 @@ class NominationService:
     ) -> Candidate:
         """One person as the picker shows them, their enrolment in the class read here."""
         held = await NominationRepository(conn).of(training_class.id, person.id)
-        return await self._candidate(conn, person, training_class, year, held)
-
-    async def _candidate(
-        self,
-        conn: AsyncConnection,
-        person: Person,
-        training_class: TrainingClass,
-        year: int,
-        held: Nomination | None,
-    ) -> Candidate:
-        """The person as the picker shows them; `blocked` (with the parameters of its text,
-        their name among them) if they cannot be nominated to the class. `held`: their
-        enrolment in the class, if any (read for all the staff at once by the picker)."""
-        unit = person.unit.name if person.unit else None
-        base = (person.id, person.full_name, unit, _groups(person, year))
-        who = {"name": person.full_name, "unit": unit or "—"}
-        if held is not None and held.status in ACTIVE_ENROLMENT:
-            return Candidate(*base, f"nomination.blocked_{held.status.value}", who)
-        refused: DomainError | None = await refusal(self.enrolment, conn, person, training_class)
-        if refused is None:
-            if held is not None and held.status is EnrolmentStatus.DECLINED:
-                return Candidate(*base, declined=held.reason or "—")
-            return Candidate(*base)
-        # A rule the picker has no words of its own for is said as the cadre would read it.
-        return Candidate(*base, _BLOCKED.get(refused.key, refused.key), {**refused.params, **who})
+        refused = await self.enrolment.refusals(conn, [person], training_class)
+        return _candidate(person, year, held, refused.get(person.id))
 
     def _check_declinable(self, training_class: TrainingClass, found: Any) -> None:
         if (
@@ -497,3 +476,22 @@ class NominationService:
             raise NotFound("nomination.not_nominated")
         if training_class.stage(self.clock.now()) is not ClassStatus.OPEN:
             raise Conflict("nomination.decline_started", **_class_params(training_class))
+
+
+def _candidate(
+    person: Person, year: int, held: Nomination | None, refused: DomainError | None
+) -> Candidate:
+    """The person as the picker shows them; `blocked` (with the parameters of its text,
+    their name among them) if they cannot be nominated to the class. `held`: their
+    enrolment in the class, if any; `refused`: why the enrolment rules refuse them."""
+    unit = person.unit.name if person.unit else None
+    base = (person.id, person.full_name, unit, _groups(person, year))
+    who = {"name": person.full_name, "unit": unit or "—"}
+    if held is not None and held.status in ACTIVE_ENROLMENT:
+        return Candidate(*base, f"nomination.blocked_{held.status.value}", who)
+    if refused is None:
+        if held is not None and held.status is EnrolmentStatus.DECLINED:
+            return Candidate(*base, declined=held.reason or "—")
+        return Candidate(*base)
+    # A rule the picker has no words of its own for is said as the cadre would read it.
+    return Candidate(*base, _BLOCKED.get(refused.key, refused.key), {**refused.params, **who})

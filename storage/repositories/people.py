@@ -29,6 +29,7 @@ from bot.domain import (
 from bot.errors import NotFound
 from bot.text_search import fold
 from bot.training import MAJORITY_ETHNICITY, YOUNG_UNDER, PriorityGroup
+from storage.batches import chunks
 from storage.repositories.units import in_scope
 from storage.schema import (
     attendance,
@@ -239,11 +240,10 @@ class PeopleRepository:
             raise NotFound()
         return person
 
-    async def many(self, person_ids: Sequence[int], chunk: int = 1_000) -> dict[int, Person]:
+    async def many(self, person_ids: Sequence[int]) -> dict[int, Person]:
         """The people of these ids (those that exist), read a chunk at a time, not one by one."""
         found: dict[int, Person] = {}
-        for start in range(0, len(person_ids), chunk):
-            part = person_ids[start : start + chunk]
+        for part in chunks(person_ids):
             rows = await self.conn.execute(_PERSON_SELECT.where(people.c.id.in_(part)))
             found.update((person.id, person) for person in map(_person, rows))
         return found

@@ -3,7 +3,7 @@ written with executemany in chunks, so 50,000 rows save in seconds."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.text_search import fold
+from storage.batches import chunks
 from storage.schema import (
     ethnicities,
     grades,
@@ -21,8 +22,6 @@ from storage.schema import (
     unit_closure,
     units,
 )
-
-CHUNK = 1_000
 
 #: The roster's own fields: what a roster import reads and may change.
 ROSTER_FIELDS = (
@@ -81,11 +80,6 @@ class RosterPerson:
     source_pool: bool
 
 
-def _chunks(rows: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
-
-
 class RosterImportRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
@@ -100,16 +94,16 @@ class RosterImportRepository:
 
     async def add_units(self, new: Sequence[tuple[str, str, str]]) -> dict[str, int]:
         """Units (code, name, kind) without a parent yet; their ids by code."""
-        for chunk in _chunks(new):
+        for part in chunks(new):
             await self.conn.execute(
                 units.insert(),
                 [{"code": code, "name": name, "name_search": fold(name), "kind": kind,
-                  "parent_id": None} for code, name, kind in chunk],
+                  "parent_id": None} for code, name, kind in part],
             )  # fmt: skip
         ids: dict[str, int] = {}
-        for chunk in _chunks([code for code, _, _ in new]):
+        for codes in chunks([code for code, _, _ in new]):
             rows = await self.conn.execute(
-                sa.select(units.c.code, units.c.id).where(units.c.code.in_(chunk))
+                sa.select(units.c.code, units.c.id).where(units.c.code.in_(codes))
             )
             ids.update({code: unit_id for code, unit_id in rows})
         return ids
@@ -120,7 +114,7 @@ class RosterImportRepository:
             return
         # The SET clause is made of the rows' keys (executemany: the same keys in each).
         statement = units.update().where(units.c.id == sa.bindparam("b_id"))
-        for chunk in _chunks(changed):
+        for chunk in chunks(changed):
             await self.conn.execute(
                 statement, [{**row, "name_search": fold(row["name"])} for row in chunk]
             )
@@ -135,7 +129,7 @@ class RosterImportRepository:
                 pairs.append({"ancestor_id": current, "descendant_id": unit_id, "depth": depth})
                 current, depth = parents.get(current), depth + 1
         await self.conn.execute(unit_closure.delete())
-        for chunk in _chunks(pairs):
+        for chunk in chunks(pairs):
             await self.conn.execute(unit_closure.insert(), list(chunk))
 
     # --- code lists -------------------------------------------------------------------------------
@@ -170,7 +164,7 @@ class RosterImportRepository:
         """Roster people (the office's list, so confirmed): values in ROSTER_FIELDS order."""
         fixed = {"source": "roster", "verified": True, "verified_at": now, "created_at": now,
                  "updated_at": now}  # fmt: skip
-        for chunk in _chunks(new):
+        for chunk in chunks(new):
             rows = [dict(zip(ROSTER_FIELDS, values, strict=True)) for values in chunk]
             await self.conn.execute(
                 people.insert(),
@@ -185,7 +179,7 @@ class RosterImportRepository:
         statement = (
             people.update().where(people.c.id == sa.bindparam("b_id")).values(updated_at=now)
         )
-        for chunk in _chunks(changed):
+        for chunk in chunks(changed):
             rows = [dict(zip(("b_id", *ROSTER_FIELDS), values, strict=True)) for values in chunk]
             await self.conn.execute(
                 statement, [{**row, "name_search": fold(row["full_name"])} for row in rows]
@@ -200,5 +194,5 @@ class RosterImportRepository:
         codes = [{"b_id": person_id, "staff_code": f"{prefix}{person_id:06d}"}
                  for person_id in ids.scalars()]  # fmt: skip
         statement = people.update().where(people.c.id == sa.bindparam("b_id"))
-        for chunk in _chunks(codes):
+        for chunk in chunks(codes):
             await self.conn.execute(statement, list(chunk))

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.domain import NewUnit, Unit, UnitScope
 from bot.errors import NotFound
 from bot.text_search import fold
+from storage.batches import chunks
 from storage.schema import unit_closure, units
 
 _parent = units.alias("parent")
@@ -129,6 +130,19 @@ class UnitRepository:
             return {}
         rows = await self.conn.execute(_UNIT_SELECT.where(units.c.id.in_(ids)))
         return {unit.id: unit.label for unit in map(_unit, rows)}
+
+    async def ancestors_of(self, unit_ids: Sequence[int]) -> dict[int, list[int]]:
+        """Each unit's ancestors (itself first, up to the province), for many units at once."""
+        found: dict[int, list[int]] = {unit_id: [] for unit_id in unit_ids}
+        for chunk in chunks(list(found)):
+            rows = await self.conn.execute(
+                sa.select(unit_closure.c.descendant_id, unit_closure.c.ancestor_id)
+                .where(unit_closure.c.descendant_id.in_(chunk))
+                .order_by(unit_closure.c.descendant_id, unit_closure.c.depth)
+            )
+            for row in rows:
+                found[row.descendant_id].append(row.ancestor_id)
+        return found
 
     async def ancestor_ids(self, unit_id: int) -> list[int]:
         """The unit and every unit above it, up to the province."""
