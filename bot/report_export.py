@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
 
-import bot.report_charts as charts
 from bot.i18n import Texts
 from bot.report import (
     Coverage,
@@ -275,6 +274,10 @@ def chart(texts: Texts, view: ReportView, figures: Summary | Coverage) -> bytes:
     """The chart of a view, as PNG, from its figures (a summary, or a coverage for the units,
     groups and grades): classes opened month by month (the summary), plan against actual
     by kind, attendance by class (attendance and risk), coverage."""
+    # matplotlib is loaded on the first chart: imported with the bot it holds ~55 MB of
+    # memory in every process, most of which never draws one.
+    import bot.report_charts as charts
+
     period = period_name(texts, figures.period)
     language, empty = texts.language, texts("report.chart_empty")
     if isinstance(figures, Coverage):
@@ -316,6 +319,8 @@ def chart(texts: Texts, view: ReportView, figures: Summary | Coverage) -> bytes:
 
 
 def _coverage_chart(texts: Texts, view: ReportView, coverage: Coverage, period: str) -> bytes:
+    import bot.report_charts as charts  # loaded on the first chart, as above
+
     if view is ReportView.UNITS:  # the units below the top, the lowest share trained first
         top = min((u.depth for u in coverage.units), default=0)
         below = [u for u in coverage.units if u.depth == top + 1 and u.subtree.staff]

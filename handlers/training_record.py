@@ -12,7 +12,6 @@ from telegram import InputFile, Update
 from bot.actions import DownloadRecord, OpenPerson, RecordClass, ShowRecord
 from bot.i18n import Texts
 from bot.record_labels import dates, result, session_state, year_totals
-from bot.record_pdf import record_pdf
 from bot.record_xlsx import record_xlsx
 from bot.services.training_record import ClassAttendance
 from bot.training_record import RecordFormat, RecordYear, TrainingRecord, file_name
@@ -170,6 +169,9 @@ async def download(update: Update, ctx: BotContext, tapped: DownloadRecord) -> N
     await answer(update, ctx)
     issuer = ctx.settings.office_name
     if tapped.fmt is RecordFormat.PDF:
+        # fpdf is loaded on the first PDF: imported with the bot it holds ~45 MB in every process.
+        from bot.record_pdf import record_pdf
+
         content = await asyncio.to_thread(record_pdf, ctx.texts, record, issuer)
     else:
         tz = ctx.settings.tz
