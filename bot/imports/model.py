@@ -33,8 +33,8 @@ class ImportKind(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Column:
     """A column of a kind's template. Its header is the catalog text `import.col.<kind>.<key>`
-    (matched in any catalog language, without diacritics or case); `example` fills the
-    template's sample row."""
+    (matched in any catalog language, without diacritics or case); `example` is shown in
+    the template's guide, never on its data sheet (a filled-in template would import it)."""
 
     key: str
     required: bool = False

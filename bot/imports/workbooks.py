@@ -1,5 +1,9 @@
-"""The workbooks the office downloads: a template per kind (the header bold and frozen, one
-example row, a guide sheet on every column) and the list of a file's errors."""
+"""The workbooks the office downloads: a template per kind (its data sheet only the header,
+bold and frozen; a guide sheet with each column's example and how to write it) and the list
+of a file's errors.
+
+Offices fill a template in place: an example row on the data sheet would be imported with it
+(a real year's plan, a real staff code), so examples live on the guide, which is never read."""
 
 from __future__ import annotations
 
@@ -35,25 +39,26 @@ def template(texts: Texts, importer: Importer) -> bytes:
         cell.font = Font(bold=True)
         cell.fill = _HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center")
-        sheet.cell(2, index, column.example or None)
         sheet.column_dimensions[get_column_letter(index)].width = 22
     sheet.freeze_panes = "A2"
     guide = book.create_sheet(plain(texts, "import.guide_sheet"))
     guide["A1"] = plain(texts, f"import.key_note.{kind.value}")
     guide["A1"].font = Font(bold=True)
-    guide.merge_cells("A1:C1")
+    guide.merge_cells("A1:D1")
     guide["A1"].alignment = Alignment(wrap_text=True, vertical="top")
     guide.row_dimensions[1].height = 60
-    heads = ("import.guide_column", "import.guide_required", "import.guide_help")
+    heads = ("import.guide_column", "import.guide_required", "import.guide_example",
+             "import.guide_help")  # fmt: skip
     for index, key in enumerate(heads, 1):
         guide.cell(3, index, plain(texts, key)).font = Font(bold=True)
     yes, no = plain(texts, "import.yes"), plain(texts, "import.no")
     for row, column in enumerate(importer.columns, 4):
         guide.cell(row, 1, column_name(texts, kind, column.key))
         guide.cell(row, 2, yes if column.required else no)
-        help_cell = guide.cell(row, 3, plain(texts, f"import.help.{kind.value}.{column.key}"))
+        guide.cell(row, 3, column.example or None)
+        help_cell = guide.cell(row, 4, plain(texts, f"import.help.{kind.value}.{column.key}"))
         help_cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for letter, width in (("A", 24), ("B", 12), ("C", 90)):
+    for letter, width in (("A", 24), ("B", 12), ("C", 28), ("D", 80)):
         guide.column_dimensions[letter].width = width
     return _bytes(book)
 

@@ -65,7 +65,11 @@ async def test_an_administrator_imports_the_roster(harness: Harness) -> None:
     assert template.sheetnames == ["Cán bộ", "Hướng dẫn"]
     data_sheet = template["Cán bộ"]
     assert data_sheet["A1"].value == "Mã cán bộ" and data_sheet["A1"].font.bold
-    assert data_sheet.freeze_panes == "A2" and data_sheet["B2"].value == "Nguyễn Thị Phương"
+    assert data_sheet.freeze_panes == "A2" and data_sheet.max_row == 1
+    assert template["Hướng dẫn"]["C5"].value == "Nguyễn Thị Phương"  # the example, on the guide
+    # Sent back as it came, it holds no row: nothing offered, nothing saved.
+    await admin.upload("mau.xlsx", sent.document.content, XLSX)
+    await admin.expect("File không có dòng dữ liệu nào")
 
     # Not a table: a photo, a PDF, a broken workbook; each explained, the step still waits.
     await admin.send_photo(b"\xff\xd8\xff\xe0 a photo of the list")

@@ -105,7 +105,8 @@ async def _choose(admin: ScriptedUser, kind: ImportKind) -> None:
 
 
 async def _template(admin: ScriptedUser, kind: ImportKind) -> None:
-    """The template downloaded: the catalog's headers, bold, and the example row."""
+    """The template downloaded: the catalog's headers, bold, alone on the data sheet; the
+    examples on the guide. Sent back as it came, it holds no row to import."""
     await admin.tap("Tải file mẫu")
     sent = await admin.expect(f"File mẫu «{VI(f'import.kind.{kind.value}')}»")
     assert sent.document is not None
@@ -115,10 +116,14 @@ async def _template(admin: ScriptedUser, kind: ImportKind) -> None:
     assert data.title == VI(f"import.sheet.{kind.value}") and guide.title == "Hướng dẫn"
     assert [cell.value for cell in data[1]] == _headers(kind)
     assert all(cell.font.bold for cell in data[1])
-    examples = [column.example or None for column in KINDS[kind].columns]
-    assert [cell.value for cell in data[2]] == examples and any(examples)
+    assert data.max_row == 1
     assert guide["A1"].value == VI(f"import.key_note.{kind.value}")
-    assert [row[0] for row in guide.iter_rows(min_row=4, values_only=True)] == _headers(kind)
+    guided = list(guide.iter_rows(min_row=4, values_only=True))
+    assert [row[0] for row in guided] == _headers(kind)
+    examples = [column.example or None for column in KINDS[kind].columns]
+    assert [row[2] for row in guided] == examples and any(examples)
+    await admin.upload("mau.xlsx", sent.document.content, XLSX)
+    await admin.expect("File không có dòng dữ liệu nào")
 
 
 async def _dry_run(admin: ScriptedUser, name: str, data: bytes, mime: str = XLSX) -> str:
