@@ -10,6 +10,7 @@ from datetime import date
 from bot.audit_log import AuditLine
 from bot.domain import GRANTABLE_ROLES, AuditAction, ProfileField, ReturnReason
 from bot.i18n import Texts
+from bot.imports.model import ImportKind
 from bot.record_labels import plain
 
 #: The labels of what audit entries record (their other details are internal ids).
@@ -26,6 +27,7 @@ DETAIL_LABELS = {
     "until": "mydata.detail_until",
     "kind": "mydata.detail_kind",
     "entries": "mydata.detail_entries",
+    "import_kind": "mydata.detail_import_kind",
 }
 FIELD_LABELS = {
     ProfileField.FULL_NAME: "mydata.full_name",
@@ -39,6 +41,7 @@ FIELD_LABELS = {
 _ACTIONS = frozenset(a.value for a in AuditAction)
 _REASONS = frozenset(r.value for r in ReturnReason)
 _ROLES = frozenset(r.value for r in GRANTABLE_ROLES)
+_IMPORT_KINDS = frozenset(k.value for k in ImportKind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +97,8 @@ def _detail_value(texts: Texts, key: str, value: object, names: DetailNames) -> 
             return texts("mydata.yes" if value else "mydata.no")
         case "kind", str():
             return action_name(texts, value)
+        case "import_kind", str() if value in _IMPORT_KINDS:
+            return texts(f"import.kind.{value}")
         case "since" | "until", str():
             return _day(texts, value)
         case _:

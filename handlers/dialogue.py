@@ -252,6 +252,9 @@ class Dialogue(Generic[D]):
     resumed: Callable[[Turn[D], str], Awaitable[None]] | None = None
     #: Takes a contact shared at a step that does not ask for one.
     contact: Callable[[Turn[D], str, int | None], Awaitable[Move]] | None = None
+    #: The command that opens the dialogue from its first question: sent again in the middle,
+    #: its handler starts the dialogue over (a menu of choices people come back to).
+    restart_command: str | None = None
     _adapter: TypeAdapter[D] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -443,7 +446,9 @@ def _command(update: Update) -> tuple[str, str] | None:
 async def _on_command(turn: Turn[Any], command: str, argument: str) -> bool:
     """/start (or the dialogue's own command) resumes, /help helps and resumes, /cancel
     cancels, /language is answered with the dialogue left open; any other command ends
-    the dialogue and then runs."""
+    the dialogue and then runs; the dialogue's restart command starts it over."""
+    if command == turn.dialogue.restart_command:
+        return True  # its handler begins the dialogue afresh, replacing this one
     if command in (RESUME_COMMAND, turn.dialogue.entry_command):
         if turn.dialogue.resumed is not None:
             await turn.dialogue.resumed(turn, argument)

@@ -145,10 +145,21 @@ class _Progress:
         self.at = time.monotonic()
 
     @classmethod
-    async def start(cls, turn: Turn[ImportDraft], key: str) -> _Progress:
+    async def start(cls, turn: Turn[ImportDraft], text: str) -> _Progress:
+        """In place of the question whose button was tapped (its buttons go with it: no
+        second save), else a new message."""
+        query = turn.update.callback_query
+        if query is not None and isinstance(query.message, Message) and not turn.ctx.replaced:
+            try:
+                edited = await query.edit_message_text(text)
+            except BadRequest:  # deleted meanwhile: a new message instead
+                edited = None
+            if isinstance(edited, Message):
+                turn.ctx.replaced = True
+                return cls(turn, edited)
         chat = turn.update.effective_chat
         assert chat is not None
-        return cls(turn, await turn.ctx.bot.send_message(chat.id, turn.t(key)))
+        return cls(turn, await turn.ctx.bot.send_message(chat.id, text))
 
     async def __call__(self, done: int, total: int) -> None:
         if time.monotonic() - self.at < PROGRESS_EVERY:
@@ -202,8 +213,6 @@ class KindStep(Step[ImportDraft]):
 class FileStep(Step[ImportDraft]):
     """The kind's columns and template; then the file, checked without saving."""
 
-    retry_text = "import.upload_retry"
-
     async def ask(self, turn: Turn[ImportDraft]) -> None:
         kind = _kind(turn)
         columns = turn.services.imports.columns(await turn.ctx.actor(turn.update), kind)
@@ -215,6 +224,13 @@ class FileStep(Step[ImportDraft]):
         text = turn.t("import.ask_file", kind=turn.t(f"import.kind.{kind.value}"),
                       columns=Raw(listed), mb=MAX_BYTES // (1024 * 1024))  # fmt: skip
         await turn.show(text, self.retry_markup(turn))
+
+    async def remind(self, turn: Turn[ImportDraft]) -> None:
+        """What to send, with the template: the column card is just above."""
+        await turn.say(turn.t("import.upload_retry"), self.retry_markup(turn))
+
+    async def on_text(self, turn: Turn[ImportDraft], text: str) -> Move:
+        return Flow.REMIND
 
     def retry_markup(self, turn: Turn[ImportDraft]) -> Markup:
         return inline([[(turn.t("import.template_button"), turn.choice("template"))],
@@ -245,7 +261,7 @@ class FileStep(Step[ImportDraft]):
         if not name.lower().endswith(SPREADSHEETS + TEXT_TABLES):
             raise InvalidInput("import.file_kind")
         data = await _download(turn, document.file_id)
-        progress = await _Progress.start(turn, "import.checking_start")
+        progress = await _Progress.start(turn, turn.t("import.checking_start"))
         actor = await turn.ctx.actor(turn.update)
         try:
             report = await turn.services.imports.preview(actor, _kind(turn), data, name, progress)
@@ -311,11 +327,12 @@ async def _send_errors(turn: Turn[ImportDraft], report: ImportReport) -> None:
 
 
 async def _save(turn: Turn[ImportDraft]) -> None:
-    """Downloads the file again and saves it, checked again: all of it, or nothing."""
+    """Downloads the file again and saves it, checked again: all of it, or nothing. One
+    message says so and counts the rows, in place of the question."""
     draft = turn.draft
-    await turn.show(turn.t("import.saving", file=shorten(draft.file_name, 60)))
+    progress = await _Progress.start(turn, turn.t("import.saving",
+                                                  file=shorten(draft.file_name, 60)))  # fmt: skip
     data = await _download(turn, draft.file_id)
-    progress = await _Progress.start(turn, "import.checking_start")
     actor = await turn.ctx.actor(turn.update)
     try:
         report = await turn.services.imports.save(actor, _kind(turn), data, draft.file_name,
@@ -339,7 +356,7 @@ IMPORT = register(
         name="import", draft=ImportDraft,
         steps=[KindStep("kind", "kind"), FileStep("file"), ConfirmStep("confirm")],
         finish=_save, cancelled="import.cancelled", interrupted="import.cancelled",
-        timeout=timedelta(hours=2), entry_command="import",
+        timeout=timedelta(hours=2), restart_command="import",
     )
 )  # fmt: skip
 

@@ -200,7 +200,8 @@ class SessionImporter:
             read.fail("lecturer", "import.error.session.one_lecturer")
         lecturer = named[0] if named else None
         if start is not None and end is not None and end <= start:
-            read.fail("end", "error.slot_order", typed=f"{read.text('start')}-{read.text('end')}")
+            read.fail("end", "import.error.session.end_before_start",
+                      start=start.strftime("%H:%M"), end=end.strftime("%H:%M"))  # fmt: skip
         if read.errors:
             return None
         assert code and day and start and end

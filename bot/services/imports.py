@@ -127,7 +127,8 @@ class ImportService:
                     raise _DryRun(outcomes)
                 if any(o.saved for o in outcomes):
                     await AuditRepository(conn).record(
-                        AuditAction.IMPORT_SAVED, actor=actor.telegram_id, kind=kind.value,
+                        AuditAction.IMPORT_SAVED, actor=actor.telegram_id,
+                        import_kind=kind.value,
                         file=file_name[:100],
                         counts={o.kind.value: {"rows": o.rows, "added": o.added,
                                                "changed": o.changed} for o in outcomes},

@@ -11,7 +11,9 @@ import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
 
 from bot.actions import DialogueChoice
-from storage.schema import people
+from bot.audit_words import DetailNames, details_text
+from bot.i18n import Texts
+from storage.schema import audit_log, people
 from tests.e2e.conftest import SUPERADMIN_ID, Harness, forged_tap, no_dialogue_left
 from tests.factories import add_person, count
 
@@ -185,4 +187,47 @@ async def test_the_dry_run_counts_rows_with_errors_and_names_who_changes(harness
     await admin.tap("Lưu")
     await admin.expect("Đã lưu file «danh-sach.xlsx»")
     assert await _coded(harness) == {"CB101": "Nguyễn Thị Phương", "CB102": "Lò Văn Pó"}
+    await no_dialogue_left(harness.db)
+
+
+async def test_the_dialogue_starts_over_hints_briefly_and_saves_in_one_message(
+    harness: Harness,
+) -> None:
+    await add_person(harness.db, "Đinh Văn Quản", unit_id=harness.province.root_id,
+                     telegram_id=SUPERADMIN_ID)  # fmt: skip
+    admin = harness.user(SUPERADMIN_ID)
+    await admin.send("/import")
+    await admin.tap("Danh sách cán bộ")
+    await admin.expect("• Mã cán bộ (bắt buộc)")
+
+    # Text where a file is awaited: what to send and the template, not the column card again.
+    await admin.send("danh sách đây ạ")
+    hint = await admin.next_message()
+    assert "dưới dạng tệp" in hint.body and "⬇️ Tải file mẫu" in hint.labels
+    await admin.no_message()
+
+    # /import in the middle starts over: the kinds, not the roster's card again.
+    await admin.send("/import")
+    menu = await admin.next_message()
+    assert "Đồng chí chọn loại dữ liệu cần nhập" in menu.body
+    await admin.tap("Danh sách cán bộ")
+    await admin.expect("• Mã cán bộ (bắt buộc)")
+    await admin.upload("danh-sach.xlsx", _xlsx(GOOD), XLSX)
+    asked = await admin.expect("Đồng chí có lưu không?")
+
+    # The save: the question becomes one message that says what happens, then the result.
+    await admin.tap("Lưu")
+    events = [await admin.next_message()]
+    while "Đã lưu file" not in events[-1].body:
+        events.append(await admin.next_message())
+    *progress, saved = events
+    assert progress and all(e.edited and e.message_id == asked.message_id for e in progress)
+    assert "Đang đọc lại file «danh-sach.xlsx» để kiểm tra lần cuối rồi lưu" in progress[0].body
+    assert "thêm mới 2" in saved.body
+
+    # The audit log names the kind of data as the office reads it.
+    async with harness.db.read() as conn:
+        details = await conn.scalar(sa.select(audit_log.c.details).where(
+            audit_log.c.action == "import_saved"))  # fmt: skip
+    assert details_text(Texts("vi"), details, DetailNames()) == "Loại dữ liệu: 👥 Danh sách cán bộ"
     await no_dialogue_left(harness.db)

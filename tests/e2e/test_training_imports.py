@@ -355,7 +355,8 @@ async def test_classes_then_their_sessions(harness: Harness) -> None:
     wrong = [{**SESSION_ROWS[0], "end": "07:00"}, {**SESSION_ROWS[1], "class": "KHONGCO"},
              {**SESSION_ROWS[2], "class": "CDS.2026.01"}]  # fmt: skip
     refused = await _dry_run(admin, "lich-hoc.xlsx", _xlsx(ImportKind.SESSIONS, wrong))
-    assert "Dòng 2, cột «Giờ kết thúc»: Giờ kết thúc phải sau giờ bắt đầu" in refused
+    ends = "Dòng 2, cột «Giờ kết thúc»: Giờ kết thúc (07:00) phải sau giờ bắt đầu (07:30)."
+    assert ends in refused
     assert "Dòng 3, cột «Mã lớp»: Chưa có lớp mã KHONGCO." in refused
     assert "Dòng 4, cột «Mã lớp»" in refused and "hủy" in refused
     await admin.expect("Đồng chí gửi file đã sửa")

@@ -392,7 +392,7 @@ async def test_session_overlaps_and_bad_rows_are_refused(db: Database) -> None:
     assert errors(outcome) == [
         (2, "start", "import.error.session.overlap"),
         (4, "start", "import.error.session.overlap"),
-        (5, "end", "error.slot_order"),
+        (5, "end", "import.error.session.end_before_start"),
         (6, "date", "error.date_invalid"),
         (6, "start", "error.time_format"),
         (6, "end", "import.error.cell.required"),

@@ -140,6 +140,8 @@ def test_entries_are_put_in_words() -> None:
     assert details_text(VI, exported, DetailNames()) == (
         "Từ ngày: 01/10/2026; Đến ngày: 31/10/2026; Thao tác: Đăng ký lớp; Số mục: 12"
     )
+    imported = {"import_kind": "classes", "file": "lop-hoc.xlsx", "counts": {"classes": {}}}
+    assert details_text(VI, imported, DetailNames()) == "Loại dữ liệu: 🏫 Lớp học"
     enrolled = {"class_id": 7}
     assert details_text(VI, enrolled, DetailNames(classes={7: "QPAN"})) == "Lớp: QPAN"
     assert details_text(VI, enrolled, DetailNames()) == ""  # one's own history names no class
