@@ -72,6 +72,8 @@ def details_text(texts: Texts, details: Mapping[str, object], names: DetailNames
     vị"), not the codes and ids it is stored with."""
     parts = []
     for key, value in details.items():
+        if key == "kind" and value in _IMPORT_KINDS:  # an import saved before it had its key
+            key = "import_kind"
         label = DETAIL_LABELS.get(key)
         if label is None or value is None:
             continue

@@ -142,6 +142,8 @@ def test_entries_are_put_in_words() -> None:
     )
     imported = {"import_kind": "classes", "file": "lop-hoc.xlsx", "counts": {"classes": {}}}
     assert details_text(VI, imported, DetailNames()) == "Loại dữ liệu: 🏫 Lớp học"
+    earlier = {"kind": "roster", "file": "danh-sach.xlsx"}  # as imports were audited at first
+    assert details_text(VI, earlier, DetailNames()) == "Loại dữ liệu: 👥 Danh sách cán bộ"
     enrolled = {"class_id": 7}
     assert details_text(VI, enrolled, DetailNames(classes={7: "QPAN"})) == "Lớp: QPAN"
     assert details_text(VI, enrolled, DetailNames()) == ""  # one's own history names no class
