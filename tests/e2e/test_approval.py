@@ -337,11 +337,12 @@ async def test_seats_raised_and_approval_switched_off_say_what_awaits_and_approv
                                telegram_id=WAITING)  # fmt: skip
     await add_person(h.db, "Đinh Văn Quản", unit_id=h.province.root_id, telegram_id=SUPERADMIN_ID)
     class_id = await approval_class(h, capacity=1)
-    admin, mai, cho, pao = h.user(SUPERADMIN_ID), h.user(LEARNER), h.user(WAITING), h.user(HEAD)
+    admin, mai, cho = h.user(SUPERADMIN_ID), h.user(LEARNER), h.user(WAITING)
+    pao, dua = h.user(HEAD), h.user(CO_HEAD)
     await enrol_by_service(h, LEARNER, class_id)
     await enrol_by_service(h, WAITING, class_id)
     await pao.expect("Lò Thị Mai")
-    await h.user(CO_HEAD).expect("Lò Thị Mai")
+    await dua.expect("Lò Thị Mai")
 
     # The card counts the seat held for approval among the enrolled.
     await admin.send("/classadmin DUYET1")
@@ -381,3 +382,28 @@ async def test_seats_raised_and_approval_switched_off_say_what_awaits_and_approv
     async with h.db.read() as conn:
         actions = (await conn.execute(sa.select(audit_log.c.action))).scalars().all()
     assert actions.count("approval_dropped") == 1 and actions.count("enrolment_approved") == 2
+
+
+@pytest.mark.parametrize("database_kind", ["sqlite", "postgres"], indirect=True)
+async def test_a_seat_awaiting_approval_is_a_clash_the_learner_and_the_heads_are_told_of(
+    h: Harness,
+) -> None:
+    await people(h)
+    first = await add_class(h.db, "SANG1", name="Lớp sáng một", starts=NOW + timedelta(days=10),
+                            requires_approval=True)  # fmt: skip
+    await approval_class(h)  # the same mornings
+    mai, pao = h.user(LEARNER), h.user(HEAD)
+    await enrol_by_service(h, LEARNER, first)
+    await pao.expect("Lớp sáng một")
+
+    await mai.send("/classes")
+    await mai.tap("Bồi dưỡng chuyển đổi số")
+    await mai.tap("✅ Đăng ký lớp này")
+    confirm = await mai.expect("xác nhận đăng ký lớp")
+    assert "Lịch lớp này trùng với lớp đồng chí đã đăng ký" in confirm.body
+    assert "lớp «Lớp sáng một»" in confirm.body
+    await mai.tap("⚠️ Vẫn đăng ký dù trùng lịch")
+    await mai.expect("thủ trưởng đơn vị duyệt")
+    asked = await pao.expect("Bồi dưỡng chuyển đổi số (DUYET1)")
+    assert "⚠️ Trùng giờ học với lớp khác mà học viên đang có chỗ (đã vào lớp hoặc đang chờ " \
+        "duyệt): Lớp sáng một." in asked.body  # fmt: skip
