@@ -281,7 +281,7 @@ async def test_an_administrator_turns_approval_on_and_a_withdrawal_updates_the_r
     found = await people(h)
     await add_person(h.db, "Đinh Văn Quản", unit_id=h.province.root_id, telegram_id=SUPERADMIN_ID)
     class_id = await add_class(h.db, "BAT1", starts=NOW + timedelta(days=10))
-    admin, mai, pao = h.user(SUPERADMIN_ID), h.user(LEARNER), h.user(HEAD)
+    admin, mai, pao, dua = h.user(SUPERADMIN_ID), h.user(LEARNER), h.user(HEAD), h.user(CO_HEAD)
     # A learner's forged tap on the switch is refused and changes nothing.
     await mai.send("/help")
     await mai.next_message()
@@ -309,7 +309,7 @@ async def test_an_administrator_turns_approval_on_and_a_withdrawal_updates_the_r
     # The learner enrols, then withdraws from the card: the heads' requests say so.
     await enrol_by_service(h, LEARNER, class_id)
     asked = await pao.expect("Đề nghị duyệt đăng ký học")
-    await h.user(CO_HEAD).expect("Đề nghị duyệt đăng ký học")
+    await dua.expect("Đề nghị duyệt đăng ký học")
     the_id = await enrolment_id(h, class_id, found["learner"])
     await all_sent(h.db, f"approval_request:{the_id}:", 2)
     await mai.send("/schedule")
