@@ -7,6 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+#: The least time the deciders are given before the enrolment deadline may end a hold.
+DECIDING_MIN = timedelta(days=1)
+
 
 def approval_expiry(
     now: datetime,
@@ -15,10 +18,15 @@ def approval_expiry(
     starts_at: datetime | None,
 ) -> datetime:
     """When a pending enrolment gives its seat back: APPROVAL_DAYS from now, or earlier at the
-    enrolment deadline or the class's start; a moment already past is not a limit (a cadre
-    promoted from the waitlist after the deadline still gets the days to be approved)."""
+    class's start; or at the enrolment deadline, so that a seat given back can still be taken
+    by someone enrolling, but only if that leaves the deciders DECIDING_MIN. Later (a seat
+    held at 23:00 for a deadline at 23:59) the deciders get their days, and a seat given back
+    after the deadline goes to the waitlist. A moment already past is not a limit."""
     limits = [now + timedelta(days=days)]
-    limits += [at for at in (enrol_deadline, starts_at) if at is not None and at > now]
+    if starts_at is not None and starts_at > now:
+        limits.append(starts_at)
+    if enrol_deadline is not None and enrol_deadline - now >= DECIDING_MIN:
+        limits.append(enrol_deadline)
     return min(limits)
 
 

@@ -72,6 +72,7 @@ class AuditAction(StrEnum):
     ENROLMENT_APPROVED = "enrolment_approved"
     ENROLMENT_REJECTED = "enrolment_rejected"
     ENROLMENT_EXPIRED = "enrolment_expired"
+    APPROVAL_DROPPED = "approval_dropped"
 
 
 class MessageKind(StrEnum):

@@ -341,6 +341,9 @@ class TrainingClass:
     completion_pct: int = DEFAULT_COMPLETION
     #: Enrolments wait for the learner's unit head to approve them.
     requires_approval: bool = False
+    #: Of the `enrolled`, how many hold their seat while awaiting that approval (read by
+    #: `ClassRepository.get` only).
+    pending: int = 0
 
     @property
     def seats_left(self) -> int:

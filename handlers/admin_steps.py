@@ -79,7 +79,10 @@ class Typed(Step[D]):
         return inline([*rows, turn.nav_row()])
 
     def retry_markup(self, turn: Turn[D]) -> Markup:
-        return inline([turn.nav_row()])
+        """After a refused answer the skip button stays: skipping is still an answer."""
+        skip = self._skips(turn)
+        rows: list[list[Button]] = [[(skip, turn.choice(SKIP))]] if skip is not None else []
+        return inline([*rows, turn.nav_row()])
 
     async def typed_labels(self, turn: Turn[D]) -> Sequence[tuple[str, str]]:
         skip = self._skips(turn)

@@ -93,7 +93,7 @@ async def pending_list(update: Update, ctx: BotContext) -> tuple[str, Markup]:
                            unit=a.unit_name or "—", code=a.class_code,
                            class_name=a.class_name, until=a.expires_at))  # fmt: skip
         rows.append([
-            (ctx.t("approval.pending_approve", n=n, name=a.learner_name),
+            (ctx.t("approval.pending_approve", n=n),
              ApproveEnrolment(a.id, listed=True)),
             (ctx.t("approval.pending_reject", n=n), RejectEnrolment(a.id, listed=True)),
         ])  # fmt: skip

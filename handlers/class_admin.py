@@ -59,7 +59,8 @@ def card_text(ctx: BotContext, c: TrainingClass) -> str:
               organiser=c.organiser or dash, lecturers=", ".join(c.lecturers) or dash,
               status=ctx.t(STATUS[c.stage(ctx.services.clock.now())]),
               capacity=c.capacity, enrolled=c.enrolled, waiting=c.waiting,
-              seats=c.seats_left),
+              seats=c.seats_left,
+              pending=ctx.t("class_admin.card_pending", count=c.pending) if c.pending else ""),
     ]  # fmt: skip
     if c.format is not ClassFormat.ONLINE:
         lines.append(ctx.t("class_admin.card_place", place=c.location or dash))
@@ -71,8 +72,8 @@ def card_text(ctx: BotContext, c: TrainingClass) -> str:
     deadline = moment(ctx.texts, c.enrol_deadline) if c.enrol_deadline else dash
     lines.append(ctx.t("class_admin.card_enrolment", opens=opens, deadline=deadline))
     lines.append(ctx.t("class_admin.card_rules", late=c.late_after, percent=c.completion_pct))
-    if c.requires_approval:
-        lines.append(ctx.t("catalog.needs_approval"))
+    lines.append(ctx.t("catalog.needs_approval" if c.requires_approval
+                       else "class_admin.card_no_approval"))  # fmt: skip
     if c.cancelled_reason:
         lines.append(ctx.t("class_admin.card_reason", reason=c.cancelled_reason))
     return "\n".join(lines)
@@ -175,7 +176,14 @@ async def _set_capacity(turn: Turn[ClassChange]) -> None:
     assert draft.capacity is not None
     actor = await turn.ctx.actor(turn.update)
     promoted = await turn.services.enrolment.set_capacity(actor, draft.class_id, draft.capacity)
-    lines = [turn.t("class_admin.capacity_saved", capacity=draft.capacity, count=len(promoted))]
+    held = await turn.services.planning.admin_class(actor, draft.class_id)
+    pending = (
+        turn.t("class_admin.capacity_pending", count=len(promoted))
+        if promoted and held.requires_approval
+        else ""
+    )
+    lines = [turn.t("class_admin.capacity_saved", capacity=draft.capacity, count=len(promoted),
+                    pending=pending)]  # fmt: skip
     lines += [
         turn.t("class_admin.promoted" if p.telegram_id else "class_admin.promoted_phone",
                name=p.full_name, phone=p.phone or "—")
@@ -379,11 +387,17 @@ async def allow_repeat(update: Update, ctx: BotContext, tapped: AllowRepeat) -> 
 
 
 async def set_approval(update: Update, ctx: BotContext, tapped: SetApprovalRequired) -> None:
-    """Turns the unit head's approval on or off; enrolments already made stay as they are."""
+    """Turns the unit head's approval on or off; off, the enrolments still waiting are approved
+    (the service says how many)."""
     actor = await ctx.actor(update)
-    await ctx.services.approval.set_required(actor, tapped.class_id, tapped.required)
-    key = "class_admin.approval_set_on" if tapped.required else "class_admin.approval_set_off"
-    await answer(update, ctx, ctx.t(key))
+    approved = await ctx.services.approval.set_required(actor, tapped.class_id, tapped.required)
+    if tapped.required:
+        text = ctx.t("class_admin.approval_set_on")
+    elif approved:
+        text = ctx.t("class_admin.approval_set_off_approved", count=approved)
+    else:
+        text = ctx.t("class_admin.approval_set_off")
+    await answer(update, ctx, text)
     await card(update, ctx, tapped.class_id)
 
 

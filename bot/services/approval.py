@@ -266,24 +266,58 @@ class ApprovalService:
 
     # --- administrators ------------------------------------------------------------------------
 
-    async def set_required(self, actor: Actor, class_id: int, required: bool) -> bool:
+    async def set_required(self, actor: Actor, class_id: int, required: bool) -> int | None:
         """Whether the class's enrolments wait for the unit head's approval (audited); the
-        wanted state, so a double tap cannot undo itself. Returns whether it changed.
-        Enrolments already made stay as they are."""
+        wanted state, so a double tap cannot undo itself. Switched off, the enrolments still
+        waiting are approved by the administrator who switched it (each audited, its learner
+        told and its requests settled): the office no longer asks, so nobody would decide
+        them. Returns how many were approved so, or None if nothing changed."""
         require(actor, Role.ADMIN)
+        now = self.clock.now()
         async with self.db.write() as conn:
             classes = ClassRepository(conn)
             training_class = await classes.lock(class_id)
             if training_class.requires_approval == required:
-                return False
+                return None
             await classes.update(class_id, requires_approval=required)
             await AuditRepository(conn).record(
-                AuditAction.APPROVAL_REQUIRED, actor=actor.telegram_id, class_id=class_id,
+                AuditAction.APPROVAL_REQUIRED if required else AuditAction.APPROVAL_DROPPED,
+                actor=actor.telegram_id, class_id=class_id,
                 before=training_class.requires_approval, after=required,
             )  # fmt: skip
-        return True
+            approved = 0
+            if not required:
+                for approval in await ApprovalRepository(conn).pending_of_class(class_id):
+                    approved += await self._approve_as(conn, actor, approval, now)
+        if approved:
+            self.notify()
+        return approved
+
+    async def _approve_as(
+        self, conn: AsyncConnection, actor: Actor, approval: Approval, now: datetime
+    ) -> int:
+        """Approves one waiting enrolment as this administrator (a superadmin may have no
+        profile: then nobody is named), in the caller's transaction: 1 if it still waited."""
+        repo = ApprovalRepository(conn)
+        by = actor.person
+        if not await repo.decide(approval.id, EnrolmentStatus.ENROLLED, by.id if by else None, now):
+            return 0
+        decided = await repo.get(approval.id)
+        change = await AuditRepository(conn).record(
+            AuditAction.ENROLMENT_APPROVED, actor=actor.telegram_id,
+            person_id=approval.person_id, class_id=approval.class_id, approval_dropped=True,
+        )  # fmt: skip
+        outcome = {"key": "approval.outcome_approved",
+                   "params": {"by": by.full_name if by else "—", "at": moment(now)}}  # fmt: skip
+        await settle(conn, decided, outcome, now, self.policy.tz)
+        await self._tell_learner(conn, decided, change, now)
+        return 1
 
 
 def _reason_line(reason: str | None) -> Any:
-    """A rejection's reason as its own line, or nothing at all."""
-    return {"key": "approval.reason_line", "params": {"reason": reason}} if reason else ""
+    """A rejection's reason as a sentence of its own (its full stop added unless it has one),
+    or nothing at all."""
+    if not reason:
+        return ""
+    end = "" if reason.endswith((".", "!", "?", "…")) else "."
+    return {"key": "approval.reason_line", "params": {"reason": reason, "end": end}}

@@ -22,6 +22,7 @@ from bot.domain import Gender, MessageKind, Person
 from bot.services.notices import moment, notice
 from bot.training import PriorityGroup, TrainingClass, priority_groups
 from storage.repositories.approvals import Approval, ApprovalRepository, Reachable
+from storage.repositories.classes import ClassRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.roles import RoleRepository
@@ -103,6 +104,11 @@ async def hold_for_approval(
     approval = await repo.get(enrolment_id)
     prefix = request_key(enrolment_id, await last_round(conn, enrolment_id) + 1)
     params = request_params(approval, learner, now, policy.tz)
+    clashes = await ClassRepository(conn).clashes(training_class.id, learner.id)
+    others = sorted({c.other_class for c in clashes})
+    params["clash"] = (
+        {"key": "approval.clash_line", "params": {"others": ", ".join(others)}} if others else ""
+    )
     buttons = [[("approval.approve", ApproveEnrolment(enrolment_id)),
                 ("approval.reject", RejectEnrolment(enrolment_id))]]  # fmt: skip
     await OutboxRepository(conn).add(
@@ -120,7 +126,7 @@ def request_params(
     approval: Approval, learner: Person, now: datetime, tz: tzinfo
 ) -> dict[str, Any]:
     """What a decider's message names: the learner, unit, position, priority groups, the
-    class, and until when the seat is held."""
+    class (as `summary`, which the closing edit keeps), and until when the seat is held."""
     groups = priority_groups(
         year=now.astimezone(tz).year,
         birth_year=learner.birth_year,
@@ -131,7 +137,7 @@ def request_params(
     listed: Any = [{"key": "approval.group_item", "params": {"group": {"key": key}}}
                    for group, key in GROUP_NAMES.items() if group in groups]  # fmt: skip
     position = learner.title.name if learner.title else learner.title_other
-    return {
+    summary = {
         "name": approval.learner_name,
         "unit": approval.unit_name or "—",
         "position": position or "—",
@@ -141,6 +147,9 @@ def request_params(
         "class_name": approval.class_name,
         "code": approval.class_code,
         "dates": _dates(approval),
+    }
+    return {
+        "summary": {"key": "approval.request_summary", "params": summary},
         "until": moment(approval.expires_at or now),
     }
 
@@ -162,9 +171,8 @@ async def settle(
     copies = [c for c in await outbox.copies(prefix) if not c.dedup_key.endswith(":closed")]
     await outbox.cancel_pending(prefix)
     learner = await PeopleRepository(conn).get(approval.person_id)
-    params = {"request": {"key": "approval.request",
-                          "params": request_params(approval, learner, now, tz)},
-              "outcome": outcome}  # fmt: skip
+    summary = request_params(approval, learner, now, tz)["summary"]
+    params = {"summary": summary, "outcome": outcome}
     messages: list[NewMessage] = []
     for copy in copies:
         if copy.state not in ("sent", "sending"):

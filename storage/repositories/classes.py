@@ -70,6 +70,16 @@ _waiting = (
     .scalar_subquery()
 )
 
+_pending = (
+    sa.select(sa.func.count())
+    .where(
+        enrolments.c.class_id == classes.c.id,
+        enrolments.c.status == EnrolmentStatus.PENDING.value,
+    )
+    .correlate(classes)
+    .scalar_subquery()
+)
+
 _CLASS_FROM = classes.join(programmes, programmes.c.id == classes.c.programme_id).join(
     plans, plans.c.id == classes.c.plan_id
 )
@@ -86,7 +96,12 @@ _CLASS_SELECT = sa.select(
 
 
 def _class(
-    row: Any, *, waiting: int = 0, audience: Audience | None = None, lecturers: tuple[str, ...] = ()
+    row: Any,
+    *,
+    waiting: int = 0,
+    pending: int = 0,
+    audience: Audience | None = None,
+    lecturers: tuple[str, ...] = (),
 ) -> TrainingClass:
     return TrainingClass(
         id=row.id,
@@ -101,6 +116,7 @@ def _class(
         capacity=row.capacity,
         enrolled=row.enrolled_count,
         waiting=waiting,
+        pending=pending,
         status=ClassStatus(row.status),
         audience=audience or Audience(),
         location=row.location,
@@ -207,7 +223,9 @@ class ClassRepository:
     async def get(self, class_id: int) -> TrainingClass:
         row = (
             await self.conn.execute(
-                _CLASS_SELECT.add_columns(_waiting.label("waiting")).where(classes.c.id == class_id)
+                _CLASS_SELECT.add_columns(
+                    _waiting.label("waiting"), _pending.label("pending")
+                ).where(classes.c.id == class_id)
             )
         ).first()
         if row is None:
@@ -222,7 +240,13 @@ class ClassRepository:
             .order_by(people.c.full_name)
         )
         audience = Audience.from_targets(list(targets.scalars()))
-        return _class(row, waiting=row.waiting, audience=audience, lecturers=tuple(names.scalars()))
+        return _class(
+            row,
+            waiting=row.waiting,
+            pending=row.pending,
+            audience=audience,
+            lecturers=tuple(names.scalars()),
+        )
 
     async def lock(self, class_id: int) -> TrainingClass:
         """Reads the class and, on PostgreSQL, holds its row until the transaction ends: the
@@ -534,8 +558,8 @@ class ClassRepository:
             )
 
     async def clashes(self, class_id: int, person_id: int) -> list[Clash]:
-        """Sessions of this class overlapping a session of another class the person is
-        enrolled in."""
+        """Sessions of this class overlapping a session of another class the person holds a
+        seat in (enrolled, or pending a unit head's approval)."""
         mine = class_sessions.alias("mine")
         other = class_sessions.alias("other")
         other_class = classes.alias("oc")
@@ -561,7 +585,9 @@ class ClassRepository:
                 other.c.status == scheduled,
                 other_class.c.status != ClassStatus.CANCELLED.value,
                 enrolments.c.person_id == person_id,
-                enrolments.c.status == EnrolmentStatus.ENROLLED.value,
+                enrolments.c.status.in_(
+                    [EnrolmentStatus.ENROLLED.value, EnrolmentStatus.PENDING.value]
+                ),
             )
             .order_by(mine.c.starts_at)
         )

@@ -148,6 +148,8 @@ async def test_one_of_two_heads_approves_and_the_others_request_is_updated(
     )
     decided = await pao.expect("Đã được đồng chí Giàng A Páo duyệt lúc 09:00 09/03")
     assert decided.edited and decided.message_id == asked.message_id and decided.buttons == []
+    assert "Lò Thị Mai (Xã Đồng Văn)" in decided.body  # who and which class stay; the ask goes
+    assert "Chỗ được giữ đến" not in decided.body and "vui lòng xem xét" not in decided.body
     closed = await dua.expect("Đã được đồng chí Giàng A Páo duyệt lúc 09:00 09/03")
     assert closed.edited and closed.message_id == copy.message_id and closed.buttons == []
     told = await mai.expect("đã được đồng chí Giàng A Páo duyệt")
@@ -176,13 +178,14 @@ async def test_a_rejection_with_a_reason_is_told_to_the_learner(h: Harness) -> N
     await pao.send("/approvals")
     listing = await pao.expect("Đăng ký học chờ đồng chí duyệt")
     assert "Lò Thị Mai (Xã Đồng Văn), lớp Bồi dưỡng chuyển đổi số (DUYET1)" in listing.body
-    assert listing.labels == ["✅ 1. Lò Thị Mai", "❌ 1"]
-    await pao.tap("❌ 1", listing.message_id)
+    assert listing.labels == ["✅ Duyệt 1", "❌ Không duyệt 1"]
+    await pao.tap("❌ Không duyệt 1", listing.message_id)
     await pao.expect("nhập lý do ngắn gọn")
     await pao.send("x" * 5000)
-    await pao.expect("Lý do cần từ 3 đến 300 ký tự")
+    too_long = await pao.expect("Lý do cần từ 3 đến 300 ký tự")
+    assert "Bỏ qua" in too_long.labels  # skipping stays possible
     await pao.send("\u202e\u202e")
-    await pao.expect("Lý do cần")
+    assert "Bỏ qua" in (await pao.expect("Lý do cần")).labels
     assert await status_of(h, class_id, found["learner"]) == "pending"
     await pao.send(REASON)
     rejected = await pao.expect("Đã ghi nhận: không duyệt đăng ký của đồng chí Lò Thị Mai")
@@ -190,7 +193,7 @@ async def test_a_rejection_with_a_reason_is_told_to_the_learner(h: Harness) -> N
     await no_dialogue_left(h.db)
 
     told = await mai.expect("không được đồng chí Giàng A Páo duyệt")
-    assert REASON in told.body and "Chỗ trong lớp đã được trả lại" in told.body
+    assert f"Lý do: {REASON}. Chỗ trong lớp đã được trả lại." in told.body
     closed = await pao.expect("Đồng chí Giàng A Páo không duyệt lúc 09:00 09/03")
     assert closed.message_id == asked.message_id and REASON in closed.body
     await dua.expect("Đồng chí Giàng A Páo không duyệt")
@@ -278,18 +281,19 @@ async def test_an_administrator_turns_approval_on_and_a_withdrawal_updates_the_r
     found = await people(h)
     await add_person(h.db, "Đinh Văn Quản", unit_id=h.province.root_id, telegram_id=SUPERADMIN_ID)
     class_id = await add_class(h.db, "BAT1", starts=NOW + timedelta(days=10))
-    admin, mai, pao = h.user(SUPERADMIN_ID), h.user(LEARNER), h.user(HEAD)
+    admin, mai, pao, dua = h.user(SUPERADMIN_ID), h.user(LEARNER), h.user(HEAD), h.user(CO_HEAD)
     # A learner's forged tap on the switch is refused and changes nothing.
     await mai.send("/help")
     await mai.next_message()
     assert "chỉ dành cho" in await forged_tap(mai, SetApprovalRequired(class_id, True).pack())
 
     await admin.send("/classadmin BAT1")
-    await admin.expect("BAT1")
-    answer = await tap_answer(admin, "🔏 Cần thủ trưởng duyệt: bật")
+    off = await admin.expect("Đăng ký vào lớp không cần thủ trưởng duyệt")  # the state
+    assert "🔏 Yêu cầu thủ trưởng duyệt" in off.labels  # the action
+    answer = await tap_answer(admin, "🔏 Yêu cầu thủ trưởng duyệt")
     assert answer == "Từ nay, đăng ký vào lớp cần thủ trưởng đơn vị duyệt."
     card = await admin.expect("Lớp cần thủ trưởng đơn vị duyệt")
-    assert "🔓 Cần thủ trưởng duyệt: tắt" in card.labels
+    assert "🔓 Bỏ yêu cầu thủ trưởng duyệt" in card.labels
     async with h.db.read() as conn:
         required = await conn.scalar(
             sa.select(classes.c.requires_approval).where(classes.c.id == class_id)
@@ -305,7 +309,7 @@ async def test_an_administrator_turns_approval_on_and_a_withdrawal_updates_the_r
     # The learner enrols, then withdraws from the card: the heads' requests say so.
     await enrol_by_service(h, LEARNER, class_id)
     asked = await pao.expect("Đề nghị duyệt đăng ký học")
-    await h.user(CO_HEAD).expect("Đề nghị duyệt đăng ký học")
+    await dua.expect("Đề nghị duyệt đăng ký học")
     the_id = await enrolment_id(h, class_id, found["learner"])
     await all_sent(h.db, f"approval_request:{the_id}:", 2)
     await mai.send("/schedule")
@@ -322,3 +326,84 @@ async def test_an_administrator_turns_approval_on_and_a_withdrawal_updates_the_r
     withdrawn = await pao.expect("Học viên đã rút đăng ký, chỗ đã trả lại.")
     assert withdrawn.message_id == asked.message_id and withdrawn.buttons == []
     assert await status_of(h, class_id, found["learner"]) == "withdrawn"
+
+
+@pytest.mark.parametrize("database_kind", ["sqlite", "postgres"], indirect=True)
+async def test_seats_raised_and_approval_switched_off_say_what_awaits_and_approve_it(
+    h: Harness,
+) -> None:
+    found = await people(h)
+    waiting = await add_person(h.db, "Hà Văn Chờ", unit_id=h.province.commune_id,
+                               telegram_id=WAITING)  # fmt: skip
+    await add_person(h.db, "Đinh Văn Quản", unit_id=h.province.root_id, telegram_id=SUPERADMIN_ID)
+    class_id = await approval_class(h, capacity=1)
+    admin, mai, cho = h.user(SUPERADMIN_ID), h.user(LEARNER), h.user(WAITING)
+    pao, dua = h.user(HEAD), h.user(CO_HEAD)
+    await enrol_by_service(h, LEARNER, class_id)
+    await enrol_by_service(h, WAITING, class_id)
+    await pao.expect("Lò Thị Mai")
+    await dua.expect("Lò Thị Mai")
+
+    # The card counts the seat held for approval among the enrolled.
+    await admin.send("/classadmin DUYET1")
+    card = await admin.expect("Đã đăng ký: 1 (trong đó 1 chờ duyệt) · Danh sách chờ: 1")
+    # More seats: the one promoted is said to await approval, not to be in the class.
+    await admin.tap("👥 Đổi sĩ số", card.message_id)
+    await admin.expect("Sĩ số mới của lớp DUYET1")
+    await admin.send("2")
+    saved = await admin.expect("Sĩ số mới: 2")
+    assert "Số người từ danh sách chờ được vào lớp: 1. Lớp cần thủ trưởng đơn vị duyệt: 1 " \
+        "người trong số đó được giữ chỗ, đang chờ duyệt" in saved.body  # fmt: skip
+    await cho.expect("Đã có chỗ cho đồng chí")
+    await admin.expect("Đã đăng ký: 2 (trong đó 2 chờ duyệt) · Danh sách chờ: 0")
+    await pao.expect("Hà Văn Chờ")
+    for person in (found["learner"], waiting):
+        the_id = await enrolment_id(h, class_id, person)
+        await all_sent(h.db, f"approval_request:{the_id}:", 2)
+
+    # Switched off: what waited is approved by the administrator, and everyone hears it.
+    answer = await tap_answer(admin, "🔓 Bỏ yêu cầu thủ trưởng duyệt")
+    assert answer == (
+        "Từ nay, đăng ký vào lớp không cần thủ trưởng duyệt. 2 đăng ký đang chờ đã được duyệt; "
+        "học viên được báo tin."
+    )
+    card = await admin.expect("Đăng ký vào lớp không cần thủ trưởng duyệt")
+    assert "Đã đăng ký: 2 · Danh sách chờ: 0" in card.body
+    await mai.expect("đã được đồng chí Đinh Văn Quản duyệt")
+    await cho.expect("đã được đồng chí Đinh Văn Quản duyệt")
+    for _ in range(2):
+        closed = await pao.expect("Đã được đồng chí Đinh Văn Quản duyệt")
+        assert closed.edited and closed.buttons == []
+    assert await status_of(h, class_id, found["learner"]) == "enrolled"
+    assert await status_of(h, class_id, waiting) == "enrolled"
+    # A second tap on the old button changes nothing more.
+    again = await forged_tap(admin, SetApprovalRequired(class_id, False).pack())
+    assert again == "Từ nay, đăng ký vào lớp không cần thủ trưởng duyệt."
+    async with h.db.read() as conn:
+        actions = (await conn.execute(sa.select(audit_log.c.action))).scalars().all()
+    assert actions.count("approval_dropped") == 1 and actions.count("enrolment_approved") == 2
+
+
+@pytest.mark.parametrize("database_kind", ["sqlite", "postgres"], indirect=True)
+async def test_a_seat_awaiting_approval_is_a_clash_the_learner_and_the_heads_are_told_of(
+    h: Harness,
+) -> None:
+    await people(h)
+    first = await add_class(h.db, "SANG1", name="Lớp sáng một", starts=NOW + timedelta(days=10),
+                            requires_approval=True)  # fmt: skip
+    await approval_class(h)  # the same mornings
+    mai, pao = h.user(LEARNER), h.user(HEAD)
+    await enrol_by_service(h, LEARNER, first)
+    await pao.expect("Lớp sáng một")
+
+    await mai.send("/classes")
+    await mai.tap("Bồi dưỡng chuyển đổi số")
+    await mai.tap("✅ Đăng ký lớp này")
+    confirm = await mai.expect("xác nhận đăng ký lớp")
+    assert "Lịch lớp này trùng với lớp đồng chí đã đăng ký" in confirm.body
+    assert "lớp «Lớp sáng một»" in confirm.body
+    await mai.tap("⚠️ Vẫn đăng ký dù trùng lịch")
+    await mai.expect("thủ trưởng đơn vị duyệt")
+    asked = await pao.expect("Bồi dưỡng chuyển đổi số (DUYET1)")
+    assert "⚠️ Trùng giờ học với lớp khác mà học viên đang có chỗ (đã vào lớp hoặc đang chờ " \
+        "duyệt): Lớp sáng một." in asked.body  # fmt: skip

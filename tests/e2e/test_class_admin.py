@@ -278,7 +278,7 @@ async def test_a_capacity_raised_promotes_the_waitlist_and_cancelling_tells_lear
 
     await admin.send("/classadmin cv.full")
     card = await admin.expect("CV.FULL")
-    assert "Đã đăng ký: 1 · Chờ: 1 · Còn trống: 0" in card.text
+    assert "Đã đăng ký: 1 · Danh sách chờ: 1 · Còn trống: 0" in card.text
     await admin.tap("Danh sách lớp")
     roster = await admin.expect("Danh sách lớp CV.FULL")
     assert "Lò Thị Ngồi" in roster.text and "Sùng Văn Chờ" in roster.text

@@ -323,8 +323,20 @@ async def test_the_daily_reminder_goes_once_to_each_decider_within_office_hours(
     assert await again.approval.remind_due() == 2
 
 
-async def test_the_demo_head_has_enrolments_waiting_one_expiring_soon(db: Database) -> None:
-    now = datetime(2026, 3, 18, 3, 0, tzinfo=UTC)  # 10:00 in Vietnam
+@pytest.mark.parametrize(
+    "now",
+    [
+        datetime(2027, 1, 4, 3, 0, tzinfo=UTC),
+        datetime(2026, 3, 18, 3, 0, tzinfo=UTC),
+        datetime(2026, 7, 1, 3, 0, tzinfo=UTC),
+        datetime(2026, 12, 3, 3, 0, tzinfo=UTC),
+        datetime(2026, 12, 31, 3, 0, tzinfo=UTC),
+    ],
+    ids=["early-january", "march", "mid-year", "3-december", "31-december"],
+)  # 10:00 in Vietnam; late in the year no ordinary class is open any more
+async def test_the_demo_head_has_enrolments_waiting_one_expiring_soon(
+    db: Database, now: datetime
+) -> None:
     summary = await seed_demo(db, people=500, seed=2026, now=now)
     code = await ask_demo_approvals(db, summary, now)
     assert code is not None
@@ -349,3 +361,76 @@ async def test_the_demo_head_has_enrolments_waiting_one_expiring_soon(db: Databa
     clock.advance(timedelta(hours=2))
     assert await services.approval.expire_due() == 1
     assert (await services.approval.pending(head)).total == 2
+
+
+async def test_a_seat_held_for_approval_clashes_and_the_heads_are_told(
+    db: Database, clock: FrozenClock
+) -> None:
+    """Two classes at the same hours: holding a seat in one (pending) is a clash for the
+    other, refused unless seen, and the heads' request for the second names the first."""
+    services = build(db, clock)
+    province = await make_province(db)
+    await heads(db, province)
+    [learner] = await learners(db, province, 1)
+    starts = START + timedelta(days=10)
+    first = await add_class(db, "SANG1", name="Lớp sáng một", starts=starts,
+                            requires_approval=True)  # fmt: skip
+    second = await add_class(db, "SANG2", name="Lớp sáng hai", starts=starts,
+                             requires_approval=True)  # fmt: skip
+    cadre = await actor(services, 5000)
+    await services.enrolment.enrol(cadre, first, clashes_seen=False)
+    assert (await row(db, first, learner)).status == "pending"
+
+    prospect = await services.enrolment.prospect(cadre, second)
+    assert {c.other_class for c in prospect.clashes} == {"Lớp sáng một"}
+    with pytest.raises(Conflict) as unseen:
+        await services.enrolment.enrol(cadre, second, clashes_seen=False)
+    assert unseen.value.key == "enrol.clash_appeared"
+    await services.enrolment.enrol(cadre, second, clashes_seen=True)
+    second_id = (await row(db, second, learner)).id
+    first_id = (await row(db, first, learner)).id
+    async with db.read() as conn:
+        payloads = (
+            (await conn.execute(sa.select(outbox.c.dedup_key, outbox.c.payload).where(
+                outbox.c.kind == "approval_request")))
+            .all()
+        )  # fmt: skip
+    clash = {key.split(":")[1]: p["params"]["clash"] for key, p in payloads}
+    assert clash[str(first_id)] == ""  # nothing else held when it was asked
+    assert clash[str(second_id)] == {
+        "key": "approval.clash_line", "params": {"others": "Lớp sáng một"}
+    }  # fmt: skip
+
+
+async def test_a_late_promotion_gives_the_deciders_their_days_and_an_expiry_feeds_the_waitlist(
+    db: Database, clock: FrozenClock
+) -> None:
+    """Seats raised at 23:00 with the enrolment deadline at 23:59: the promoted wait the
+    approval days (not 59 minutes), and a seat given back after the deadline goes on to the
+    next waiting cadre."""
+    services = build(db, clock)
+    province = await make_province(db)
+    await heads(db, province)
+    people = await learners(db, province, 4)
+    clock.advance(timedelta(hours=14))  # 23:00 in Vietnam
+    deadline = clock.now() + timedelta(minutes=59)
+    starts = clock.now() + timedelta(days=5)
+    class_id = await add_class(db, "MUON", capacity=1, starts=starts, deadline=deadline,
+                               requires_approval=True)  # fmt: skip
+    for i in range(4):
+        await services.enrolment.enrol(await actor(services, 5000 + i), class_id,
+                                       clashes_seen=True)  # fmt: skip
+    assert (await row(db, class_id, people[0])).expires_at == clock.now() + timedelta(days=3)
+
+    promoted = await services.enrolment.set_capacity(await actor(services, ADMIN), class_id, 3)
+    assert [p.id for p in promoted] == people[1:3]
+    for person in people[1:3]:
+        held = await row(db, class_id, person)
+        assert held.status == "pending" and held.expires_at == clock.now() + timedelta(days=3)
+    assert (await row(db, class_id, people[3])).status == "waitlisted"
+
+    clock.advance(timedelta(days=3))  # long past the deadline; nobody decided
+    assert await services.approval.expire_due() == 3
+    last = await row(db, class_id, people[3])
+    assert last.status == "pending" and last.expires_at == starts  # held until the start
+    assert await enrolled_count(db, class_id) == 1

@@ -47,3 +47,14 @@ def test_no_head_anywhere_leaves_the_decision_to_the_office() -> None:
     assert nearest_heads([HeadOf(0, 1)], learner_id=1) == []
     # The same head found twice (two grants) is asked once.
     assert nearest_heads([HeadOf(1, 5), HeadOf(1, 5)], learner_id=1) == [5]
+
+
+def test_a_deadline_too_near_to_decide_by_does_not_cut_the_wait() -> None:
+    """Promoted at 23:00 with the deadline at 23:59, the deciders still get their days,
+    capped by the class's start."""
+    deadline = NOW + timedelta(minutes=59)
+    assert approval_expiry(NOW, 3, deadline, NOW + timedelta(days=30)) == NOW + timedelta(days=3)
+    starts = NOW + timedelta(days=2)
+    assert approval_expiry(NOW, 3, deadline, starts) == starts
+    day_left = NOW + timedelta(days=1)  # exactly the least time to decide: it still counts
+    assert approval_expiry(NOW, 3, day_left, None) == day_left

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,7 +28,14 @@ from bot.domain import (
 from bot.services.access import AccessService
 from bot.services.approval_requests import ApprovalPolicy, hold_for_approval
 from bot.services.leave import LeaveService
-from bot.training import ClassStatus, EnrolmentStatus
+from bot.training import (
+    ClassFormat,
+    ClassStatus,
+    EnrolmentStatus,
+    NewClass,
+    NewSession,
+    TrainingClass,
+)
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.repositories.audit import AuditRepository
@@ -42,7 +49,7 @@ from storage.repositories.roster_import import RosterImportRepository
 from storage.repositories.units import UnitRepository
 from storage.types import utcnow
 from tools.demo.attendance import generate_attendance
-from tools.demo.classes import generate_training
+from tools.demo.classes import SCHOOL, generate_training
 from tools.demo.data import (
     DEFAULT_PEOPLE,
     DEFAULT_SEED,
@@ -65,6 +72,9 @@ EXPIRING_IN = timedelta(hours=2)
 APPROVAL_DAYS = 3
 #: The province's zone, unless the caller (the sandbox, from its settings) gives another.
 DEMO_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+#: The class added for the approval demo when none of the plan's fits: when it meets, where.
+APPROVAL_CLASS_IN = timedelta(days=14)
+APPROVAL_CLASS_PLACE = f"{SCHOOL}, Hội trường C"
 #: The demo roster's staff codes (mã cán bộ): "CB" and the person's id, "CB000042".
 STAFF_CODE_PREFIX = "CB"
 
@@ -249,7 +259,9 @@ async def ask_demo_approvals(
     """A class of this year's plan comes to need the unit head's approval, and a few of the
     demo head's staff wait for it (one seat held only a couple of hours more): the head finds
     the requests, and /approvals. Apart from the seed, as the leave request: the requests are
-    messages to deliver. Returns the class's code (None if no class fits)."""
+    messages to deliver. Late in the year no class of the plan is open long enough any more:
+    then a class of its own is added, two weeks on, so the demo works whatever the day it is
+    seeded. Returns the class's code (None only if the demo head has no unit)."""
     now = now or utcnow()
     async with db.write() as conn:
         people = PeopleRepository(conn)
@@ -258,19 +270,22 @@ async def ask_demo_approvals(
         if head.unit is None or plan is None:
             return None
         classes = ClassRepository(conn)
+        held = now + timedelta(days=APPROVAL_DAYS)  # the others' seats, held from now
         taken = {summary.full_class, summary.duplicate_class, summary.running_class,
                  summary.practice_class, *summary.learner_classes}  # fmt: skip
+        plan_classes = await classes.of_plan(plan.id)
         fits = [
-            c for c in await classes.of_plan(plan.id)
+            c for c in plan_classes
             if c.stage(now) is ClassStatus.OPEN and c.code not in taken
-            and c.starts_at is not None and c.starts_at > now + timedelta(days=APPROVAL_DAYS)
-            and (c.enrol_deadline is None or c.enrol_deadline > now)
+            and c.starts_at is not None and c.starts_at > held
+            and (c.enrol_deadline is None or c.enrol_deadline > held)
             and c.seats_left >= DEMO_PENDING
         ]  # fmt: skip
-        if not fits:
-            return None
-        chosen = min(fits, key=lambda c: (c.starts_at or now, c.code))
-        await classes.update(chosen.id, requires_approval=True)
+        if fits:
+            chosen = min(fits, key=lambda c: (c.starts_at or now, c.code))
+            await classes.update(chosen.id, requires_approval=True)
+        else:
+            chosen = await classes.get(await _add_approval_class(classes, plan_classes[0], now, tz))
         training_class = await classes.get(chosen.id)
         enrolments = EnrolmentRepository(conn)
         staff = [
@@ -286,6 +301,31 @@ async def ask_demo_approvals(
             await enrolments.put(chosen.id, person.id, EnrolmentStatus.PENDING, at=asked)
             await hold_for_approval(conn, training_class, person, asked, policy)
     return chosen.code
+
+
+async def _add_approval_class(
+    classes: ClassRepository, like: TrainingClass, now: datetime, tz: tzinfo
+) -> int:
+    """An open class needing approval, as `like` (its plan and programme), meeting two
+    mornings two weeks from now: enough time to hold seats and decide."""
+    first = datetime.combine(now.astimezone(tz).date() + APPROVAL_CLASS_IN, time(8), tz)
+    class_id = await classes.add(
+        NewClass(
+            code=f"DUYET.{like.plan_year}", name=f"{like.programme.name} (lớp bổ sung)",
+            programme_id=like.programme.id, plan_id=like.plan_id, kind=like.kind,
+            format=ClassFormat.ON_SITE, capacity=40, location=APPROVAL_CLASS_PLACE,
+            organiser=like.organiser, enrol_opens_at=now - timedelta(days=1),
+            enrol_deadline=first - timedelta(days=APPROVAL_DAYS), status=ClassStatus.OPEN,
+            requires_approval=True,
+        ),
+        by=None,
+    )  # fmt: skip
+    await classes.add_sessions(
+        class_id,
+        [NewSession(first + timedelta(days=d), first + timedelta(days=d, hours=3))
+         for d in (0, 1)],
+    )  # fmt: skip
+    return class_id
 
 
 async def _add_units(repo: UnitRepository, demo_units: Sequence[DemoUnit]) -> dict[str, int]:
