@@ -7,8 +7,9 @@ import re
 import time
 
 import httpx
+import pytest
 
-from tools.zalo_emulator import ZaloBotApiEmulator
+from tools.zalo_emulator import RemoteZaloEmulator, ZaloBotApiEmulator, ZaloError
 
 from .conftest import Api, Receiver
 
@@ -221,3 +222,23 @@ async def test_control_endpoints_inject_and_inbox(zemu: ZaloBotApiEmulator, api:
     assert unsupported.json()["result"]["event_name"] == "message.unsupported.received"
     missing = await api.client.get("/_emulator/inbox", params={"chat_id": "nobody"})
     assert missing.status_code == 400
+
+
+async def test_remote_user_over_http(zemu: ZaloBotApiEmulator, api: Api) -> None:
+    async with RemoteZaloEmulator(zemu.url, zemu.token) as remote:
+        minh = remote.user("0123456789abcdef0123", "Minh")
+        with pytest.raises(ZaloError):  # the chat is unknown before its first message
+            await minh.next_message(0.1)
+        await minh.send("menu")
+        await minh.send_image("https://x.test/a.jpg", "thẻ")
+        await minh.send_sticker()
+        events = [await api.ok("getUpdates", timeout=1) for _ in range(3)]
+        assert [e["event_name"].split(".")[1] for e in events] == ["text", "image", "sticker"]
+        assert events[0]["message"]["from"]["id"] == minh.id
+        await api.ok("sendMessage", chat_id=minh.id, text="**Menu**", parse_mode="markdown")
+        await api.ok("sendPhoto", chat_id=minh.id, photo="https://x.test/qr.png")
+        assert await minh.next_message() == "Menu"
+        photo = await minh.next_event()
+        assert (photo.kind, photo.photo, photo.text) == ("photo", "https://x.test/qr.png", "")
+        with pytest.raises(TimeoutError):
+            await minh.next_message(0.1)

@@ -477,7 +477,7 @@ class ZaloBotApiEmulator:
             try:
                 async with self._session.post(
                     bot.webhook_url,
-                    data=json.dumps(body),
+                    data=json.dumps(body, ensure_ascii=False).encode(),
                     headers=headers,
                     timeout=aiohttp.ClientTimeout(total=self.webhook_timeout),
                 ) as response:
