@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _TOKEN = re.compile(r"\d{3,}:[A-Za-z0-9_-]{20,}")
@@ -27,21 +28,24 @@ class RedactingFormatter(logging.Formatter):
     exception texts, so the mask applies to messages and tracebacks alike.
     """
 
-    def __init__(self, fmt: str, token: str | None) -> None:
+    def __init__(self, fmt: str, token: str | None, others: Iterable[str] = ()) -> None:
         super().__init__(fmt)
         self.token = token
+        #: Other channels' tokens (Zalo's), masked the same way whatever their shape.
+        self.others = tuple(secret for secret in others if secret)
 
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
-        if self.token:
-            text = text.replace(self.token, "<token>")
+        for secret in (self.token, *self.others):
+            if secret:
+                text = text.replace(secret, "<token>")
         text = _PERSONAL_FIELD.sub(r"\g<key>\g<quote><redacted>\g<quote>", text)
         return _PHONE.sub("<phone>", _TOKEN.sub("<token>", text))
 
 
-def configure_logging(level: str, token: str | None) -> None:
+def configure_logging(level: str, token: str | None, others: Iterable[str] = ()) -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(RedactingFormatter(LOG_FORMAT, token))
+    handler.setFormatter(RedactingFormatter(LOG_FORMAT, token, others))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

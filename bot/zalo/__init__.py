@@ -1,0 +1,1 @@
+"""The Zalo channel: the Zalo Bot API, and how the bot's Telegram messages read there."""
