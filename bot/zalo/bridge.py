@@ -1,0 +1,570 @@
+"""The Telegram Bot API, served on 127.0.0.1 to the unchanged PTB application, in front of Zalo.
+
+The application polls this bridge as it polls Telegram (its `base_url` points here); the bridge
+long-polls Zalo and turns each Zalo event into a Telegram update, and each Bot API call of the
+application into what Zalo can show: plain text, buttons as a numbered list, edits as new
+messages, files as a line naming them. A method Zalo cannot carry out is refused with a
+Telegram-style 400, so PTB raises and the gap shows, never a silent "ok".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import itertools
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from aiohttp import web
+from aiohttp.web_request import FileField
+
+from bot.i18n import Texts
+from bot.validation import telegram_length
+from bot.zalo.client import (
+    EventKind,
+    ZaloClient,
+    ZaloError,
+    ZaloEvent,
+    ZaloRetryAfter,
+    ZaloUnreachable,
+)
+from bot.zalo.render import Button, Choice, choose, edited, numbered, plain_text, split
+
+log = logging.getLogger(__name__)
+
+#: Telegram user ids have at most 52 significant bits; every Zalo id maps at or above 2**53,
+#: so a Zalo person can never be taken for a Telegram one (and stays under BIGINT's 2**63).
+ZALO_ID_BASE: Final = 2**53
+_ID_SPAN: Final = 2**52
+TEXT_LIMIT: Final = 4096
+CAPTION_LIMIT: Final = 1024
+#: How long the poller waits before asking Zalo again after a failure, in seconds.
+RETRY_S: Final = 1.0
+
+Handler = Callable[["_Params"], Awaitable[Any]]
+
+
+class BotApiError(Exception):
+    """A refusal worded as Telegram words it, so PTB raises the matching exception."""
+
+    def __init__(self, code: int, description: str, retry_after: float | None = None) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.retry_after = retry_after
+
+    def response(self) -> web.Response:
+        body: dict[str, Any] = {
+            "ok": False,
+            "error_code": self.code,
+            "description": self.description,
+        }
+        if self.retry_after is not None:
+            body["parameters"] = {"retry_after": max(1, round(self.retry_after))}
+        return web.json_response(body, status=self.code)
+
+
+def _bad(reason: str) -> BotApiError:
+    return BotApiError(400, f"Bad Request: {reason}")
+
+
+class _Params:
+    """A Bot API call's parameters: PTB sends form fields (nested values JSON-encoded),
+    multipart with files, or JSON."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+
+    @classmethod
+    async def read(cls, request: web.Request) -> _Params:
+        data: dict[str, Any] = dict(request.query)
+        if request.can_read_body:
+            if request.content_type == "application/json":
+                body = await request.json()
+                if not isinstance(body, dict):
+                    raise _bad("parameters must be a JSON object")
+                data.update(body)
+            else:
+                data.update(await request.post())
+        return cls(data)
+
+    def text(self, name: str) -> str | None:
+        value = self.data.get(name)
+        if value is None or isinstance(value, FileField):
+            return None
+        return value if isinstance(value, str) else str(value)
+
+    def integer(self, name: str, default: int | None = None) -> int | None:
+        value = self.text(name)
+        if value is None or value == "":
+            return default
+        try:
+            return int(value)
+        except ValueError:
+            raise _bad(f"invalid {name} specified") from None
+
+    def obj(self, name: str) -> Any:
+        value = self.data.get(name)
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except ValueError:
+                raise _bad(f"can't parse {name} JSON object") from None
+        return value
+
+
+class IdMap:
+    """Zalo's hex ids as Telegram integers, stable while the bridge runs.
+
+    The integer is ZALO_ID_BASE plus 52 bits of the id's SHA-256, so it is the same after a
+    restart; a clash (two Zalo ids on one number) moves the newcomer to the next free number.
+    The persistent version keeps the pairs in a table (zalo_id text unique, telegram_id bigint
+    unique) written on first contact, so a clash resolved once stays resolved across restarts.
+    """
+
+    def __init__(self) -> None:
+        self._to_int: dict[str, int] = {}
+        self._to_zalo: dict[int, str] = {}
+
+    def telegram_id(self, zalo_id: str) -> int:
+        known = self._to_int.get(zalo_id)
+        if known is not None:
+            return known
+        digest = hashlib.sha256(zalo_id.encode()).digest()
+        number = ZALO_ID_BASE + int.from_bytes(digest[:8], "big") % _ID_SPAN
+        while number in self._to_zalo:
+            number = ZALO_ID_BASE + (number - ZALO_ID_BASE + 1) % _ID_SPAN
+        self._to_int[zalo_id] = number
+        self._to_zalo[number] = zalo_id
+        return number
+
+    def zalo_id(self, telegram_id: int) -> str | None:
+        return self._to_zalo.get(telegram_id)
+
+
+@dataclass
+class _Sent:
+    """A message the application sent, as it must be remembered to edit it later."""
+
+    text: str  # plain text, before the numbered list
+    labels: tuple[str, ...]
+
+
+@dataclass
+class _Chat:
+    zalo_id: str
+    telegram_id: int
+    name: str
+    messages: dict[int, _Sent] = field(default_factory=dict)
+    choices: tuple[Choice, ...] = ()
+    choices_message: int | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+def _keyboard(markup: Any) -> tuple[list[list[Button]], list[str], bool]:
+    """The buttons to number, the link buttons as lines, and whether the markup removes the
+    reply keyboard."""
+    if not isinstance(markup, dict):
+        return [], [], False
+    rows: list[list[Button]] = []
+    links: list[str] = []
+    for row in markup.get("inline_keyboard") or []:
+        numbered_row: list[Button] = []
+        for button in row:
+            label = str(button.get("text", ""))
+            if isinstance(button.get("callback_data"), str):
+                numbered_row.append((label, button["callback_data"]))
+            elif isinstance(button.get("url"), str):
+                links.append(f"{label}: {button['url']}")
+        rows.append(numbered_row)
+    for row in markup.get("keyboard") or []:
+        rows.append([b if isinstance(b, str) else str(b.get("text", "")) for b in row])
+    return rows, links, markup.get("remove_keyboard") is True
+
+
+def _command_entities(text: str) -> list[dict[str, Any]]:
+    if not text.startswith("/") or len(text) < 2:
+        return []
+    command = text.split(maxsplit=1)[0]
+    return [{"type": "bot_command", "offset": 0, "length": telegram_length(command)}]
+
+
+class ZaloBridge:
+    """The Bot API server and the Zalo poller; `async with` starts and stops both."""
+
+    def __init__(
+        self,
+        zalo: ZaloClient,
+        texts: Texts,
+        *,
+        token: str,
+        poll_timeout: float = 30.0,
+    ) -> None:
+        self.zalo = zalo
+        self.texts = texts
+        self.token = token
+        self.poll_timeout = poll_timeout
+        self.ids = IdMap()
+        self._chats: dict[int, _Chat] = {}
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1)
+        self._callback_ids = itertools.count(1)
+        self._callbacks: dict[str, int] = {}  # callback query id -> chat
+        self._arrived = asyncio.Condition()
+        self._commands: dict[str, list[Any]] = {}
+        self._me: dict[str, Any] | None = None
+        self._runner: web.AppRunner | None = None
+        self._poller: asyncio.Task[None] | None = None
+        self._port = 0
+        self._methods: dict[str, Handler] = {
+            "getme": self._get_me,
+            "getupdates": self._get_updates,
+            "deletewebhook": self._true,
+            "logout": self._true,
+            "close": self._true,
+            "setmycommands": self._set_my_commands,
+            "deletemycommands": self._delete_my_commands,
+            "getmycommands": self._get_my_commands,
+            "setchatmenubutton": self._true,
+            "sendmessage": self._send_message,
+            "editmessagetext": self._edit_message_text,
+            "editmessagecaption": self._edit_message_caption,
+            "editmessagereplymarkup": self._edit_message_reply_markup,
+            "answercallbackquery": self._answer_callback_query,
+            "deletemessage": self._delete_message,
+            "sendchataction": self._send_chat_action,
+            "senddocument": self._send_document,
+            "sendphoto": self._send_photo,
+            "getchat": self._get_chat,
+        }
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def start(self, port: int = 0) -> None:
+        app = web.Application(client_max_size=50 * 1024 * 1024)
+        app.router.add_route("POST", "/bot{token}/{method}", self._handle)
+        app.router.add_route("GET", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", port).start()
+        self._port = self._runner.addresses[0][1]
+        self._poller = asyncio.create_task(self._poll(), name="zalo-poller")
+
+    async def stop(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+            self._poller = None
+        async with self._arrived:
+            self._arrived.notify_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> ZaloBridge:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """For ApplicationBuilder().base_url(...)."""
+        return f"http://127.0.0.1:{self._port}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        """For ApplicationBuilder().base_file_url(...): no file is served yet."""
+        return f"http://127.0.0.1:{self._port}/file/bot"
+
+    # -- Zalo to Telegram -----------------------------------------------------------------------
+
+    async def _poll(self) -> None:
+        """Zalo's events, one per long poll, for as long as the bridge runs."""
+        while True:
+            try:
+                event = await self.zalo.get_updates(timeout=self.poll_timeout)
+            except ZaloRetryAfter as exc:
+                log.warning("zalo poll: %s", exc)
+                await asyncio.sleep(exc.retry_after or RETRY_S)
+                continue
+            except ZaloError as exc:
+                log.warning("zalo poll: %s", exc)
+                await asyncio.sleep(RETRY_S)
+                continue
+            if event is not None:
+                await self.receive(event)
+
+    def _chat_of(self, event: ZaloEvent) -> _Chat:
+        telegram_id = self.ids.telegram_id(event.chat_id)
+        chat = self._chats.get(telegram_id)
+        if chat is None:
+            chat = self._chats[telegram_id] = _Chat(event.chat_id, telegram_id, event.sender_name)
+        chat.name = event.sender_name or chat.name
+        return chat
+
+    async def receive(self, event: ZaloEvent) -> None:
+        """One Zalo event as the Telegram update it means, queued for getUpdates."""
+        chat = self._chat_of(event)
+        if event.kind is not EventKind.TEXT or not event.text:
+            # Photos and stickers are not carried over yet: the person is told at once.
+            await self._deliver(chat, plain_text(self.texts("zalo.text_only")))
+            return
+        sender = {"id": chat.telegram_id, "is_bot": False, "first_name": chat.name or "Zalo"}
+        tg_chat = {"id": chat.telegram_id, "type": "private", "first_name": sender["first_name"]}
+        date = int(event.date.timestamp())
+        picked = choose(event.text, chat.choices) if chat.choices else None
+        update: dict[str, Any] = {"update_id": next(self._update_ids)}
+        if picked is not None and picked.callback_data is not None:
+            query_id = str(next(self._callback_ids))
+            self._callbacks[query_id] = chat.telegram_id
+            sent = chat.messages.get(chat.choices_message or 0)
+            update["callback_query"] = {
+                "id": query_id,
+                "from": sender,
+                "chat_instance": str(chat.telegram_id),
+                "data": picked.callback_data,
+                "message": {
+                    "message_id": chat.choices_message,
+                    "date": date,
+                    "chat": tg_chat,
+                    "from": self._me or {"id": 0, "is_bot": True, "first_name": "bot"},
+                    "text": sent.text if sent and sent.text else "…",
+                },
+            }
+        else:
+            text = picked.text if picked is not None else event.text
+            message: dict[str, Any] = {
+                "message_id": next(self._message_ids),
+                "date": date,
+                "chat": tg_chat,
+                "from": sender,
+                "text": text,
+            }
+            if entities := _command_entities(text):
+                message["entities"] = entities
+            update["message"] = message
+        async with self._arrived:
+            self._updates.append(update)
+            self._arrived.notify_all()
+
+    # -- Telegram to Zalo -----------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["method"]
+        handler = self._methods.get(name.lower())
+        try:
+            if request.match_info["token"] != self.token:
+                raise BotApiError(401, "Unauthorized")
+            if handler is None:
+                raise _bad(f"method {name} is not available on Zalo")
+            params = await _Params.read(request)
+            result = await handler(params)
+        except BotApiError as exc:
+            return exc.response()
+        except ZaloRetryAfter as exc:
+            return BotApiError(429, "Too Many Requests", exc.retry_after).response()
+        except ZaloUnreachable:
+            return BotApiError(403, "Forbidden: bot can't initiate conversation").response()
+        except ZaloError as exc:
+            log.warning("zalo: %s", exc)
+            return BotApiError(502, "Bad Gateway").response()
+        return web.json_response({"ok": True, "result": result})
+
+    def _chat(self, p: _Params) -> _Chat:
+        chat_id = p.integer("chat_id")
+        chat = self._chats.get(chat_id) if chat_id is not None else None
+        if chat is None:
+            raise _bad("chat not found")
+        return chat
+
+    async def _deliver(self, chat: _Chat, text: str) -> None:
+        for part in split(text):
+            await self.zalo.send_message(chat.zalo_id, part)
+
+    def _message(self, chat: _Chat, message_id: int, **content: Any) -> dict[str, Any]:
+        return {
+            "message_id": message_id,
+            "date": int(datetime.now(UTC).timestamp()),
+            "chat": {"id": chat.telegram_id, "type": "private", "first_name": chat.name},
+            "from": self._me,
+            **content,
+        }
+
+    async def _post(
+        self, chat: _Chat, text: str, markup: Any, message_id: int | None = None
+    ) -> int:
+        """Sends plain text with its buttons numbered; the chat now answers to them."""
+        rows, links, removes = _keyboard(markup)
+        body = "\n".join([text.rstrip(), *links]) if links else text
+        listed = numbered(body, rows, self.texts)
+        message_id = message_id or next(self._message_ids)
+        async with chat.lock:
+            await self._deliver(chat, listed.text)
+            chat.messages[message_id] = _Sent(text, tuple(c.label for c in listed.choices))
+            if listed.choices:
+                chat.choices, chat.choices_message = listed.choices, message_id
+            elif removes:
+                chat.choices, chat.choices_message = (), None
+        return message_id
+
+    @staticmethod
+    def _plain(p: _Params, key: str, limit: int) -> str:
+        raw = p.text(key) or ""
+        if telegram_length(raw) > limit:
+            raise _bad("message is too long" if key == "text" else "message caption is too long")
+        return plain_text(raw) if (p.text("parse_mode") or "").upper() == "HTML" else raw
+
+    async def _send_message(self, p: _Params) -> Any:
+        chat = self._chat(p)
+        text = self._plain(p, "text", TEXT_LIMIT)
+        if not text.strip():
+            raise _bad("message text is empty")
+        markup = p.obj("reply_markup")
+        message_id = await self._post(chat, text, markup)
+        return self._message(chat, message_id, text=text, **_inline(markup))
+
+    async def _send_file(self, p: _Params, line: str) -> tuple[_Chat, int, str]:
+        chat = self._chat(p)
+        caption = self._plain(p, "caption", CAPTION_LIMIT)
+        text = f"{caption.rstrip()}\n\n{line}" if caption.strip() else line
+        message_id = await self._post(chat, text, p.obj("reply_markup"))
+        return chat, message_id, caption
+
+    async def _send_document(self, p: _Params) -> Any:
+        upload = p.data.get("document")
+        name = upload.filename if isinstance(upload, FileField) else None
+        line = plain_text(self.texts("zalo.file_sent", name=name or "—"))
+        chat, message_id, caption = await self._send_file(p, line)
+        file_id = f"zalo-document-{message_id}"
+        document = {"file_id": file_id, "file_unique_id": file_id, "file_name": name or ""}
+        return self._message(chat, message_id, document=document, caption=caption)
+
+    async def _send_photo(self, p: _Params) -> Any:
+        line = plain_text(self.texts("zalo.photo_sent"))
+        chat, message_id, caption = await self._send_file(p, line)
+        file_id = f"zalo-photo-{message_id}"
+        photo = [{"file_id": file_id, "file_unique_id": file_id, "width": 1, "height": 1}]
+        return self._message(chat, message_id, photo=photo, caption=caption)
+
+    async def _edit(self, p: _Params, new_text: str | None) -> Any:
+        """An edit as Zalo can show it: a new message when the words changed, the list alone
+        when only the buttons did, nothing otherwise."""
+        chat = self._chat(p)
+        message_id = p.integer("message_id")
+        sent = chat.messages.get(message_id or 0)
+        if message_id is None or sent is None:
+            raise _bad("message to edit not found")
+        markup = p.obj("reply_markup")
+        rows, _, _ = _keyboard(markup)
+        text = sent.text if new_text is None else new_text
+        update = edited(sent.text, text, self.texts) if new_text is not None else None
+        labels = tuple(c.label for c in numbered("", rows, self.texts).choices)
+        if update is not None:
+            await self._post(chat, update, markup, message_id)
+        elif labels != sent.labels and labels:
+            await self._post(chat, "", markup, message_id)
+        elif not labels and chat.choices_message == message_id:
+            chat.choices, chat.choices_message = (), None
+        chat.messages[message_id] = _Sent(text, labels)
+        return self._message(chat, message_id, text=text, **_inline(markup))
+
+    async def _edit_message_text(self, p: _Params) -> Any:
+        return await self._edit(p, self._plain(p, "text", TEXT_LIMIT))
+
+    async def _edit_message_caption(self, p: _Params) -> Any:
+        return await self._edit(p, self._plain(p, "caption", CAPTION_LIMIT))
+
+    async def _edit_message_reply_markup(self, p: _Params) -> Any:
+        return await self._edit(p, None)
+
+    async def _answer_callback_query(self, p: _Params) -> Any:
+        chat_id = self._callbacks.pop(p.text("callback_query_id") or "", None)
+        if chat_id is None:
+            raise _bad("query is too old and response timeout expired or query ID is invalid")
+        text = p.text("text")
+        if text:
+            await self._deliver(self._chats[chat_id], text)
+        return True
+
+    async def _delete_message(self, p: _Params) -> Any:
+        """Zalo cannot take a message back: the bridge only forgets it (and its buttons)."""
+        chat = self._chat(p)
+        message_id = p.integer("message_id")
+        if message_id is None or chat.messages.pop(message_id, None) is None:
+            raise _bad("message to delete not found")
+        if chat.choices_message == message_id:
+            chat.choices, chat.choices_message = (), None
+        return True
+
+    async def _send_chat_action(self, p: _Params) -> Any:
+        await self.zalo.send_chat_action(self._chat(p).zalo_id)
+        return True
+
+    async def _get_chat(self, p: _Params) -> Any:
+        chat = self._chat(p)
+        return {"id": chat.telegram_id, "type": "private", "first_name": chat.name}
+
+    async def _get_me(self, p: _Params) -> Any:
+        if self._me is None:
+            me = await self.zalo.get_me()
+            self._me = {
+                "id": self.ids.telegram_id(me.id or "bot"),
+                "is_bot": True,
+                "first_name": me.name or "Zalo",
+                "username": "zalo_bridge",
+                "can_join_groups": me.can_join_groups,
+                "can_read_all_group_messages": False,
+                "supports_inline_queries": False,
+            }
+        return self._me
+
+    async def _get_updates(self, p: _Params) -> Any:
+        """Telegram's long poll: confirms what is below `offset`, waits up to `timeout`."""
+        offset = p.integer("offset", 0) or 0
+        limit = min(max(p.integer("limit", 100) or 100, 1), 100)
+        timeout = max(p.integer("timeout", 0) or 0, 0)
+        async with self._arrived:
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            if not self._updates and timeout:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(timeout):
+                        await self._arrived.wait_for(lambda: bool(self._updates))
+            return self._updates[:limit]
+
+    @staticmethod
+    def _scope(p: _Params) -> str:
+        scope = p.obj("scope") or {"type": "default"}
+        return json.dumps([scope, p.text("language_code") or ""], sort_keys=True)
+
+    async def _set_my_commands(self, p: _Params) -> Any:
+        commands = p.obj("commands")
+        if not isinstance(commands, list):
+            raise _bad("commands must be an array")
+        self._commands[self._scope(p)] = commands
+        return True
+
+    async def _delete_my_commands(self, p: _Params) -> Any:
+        self._commands.pop(self._scope(p), None)
+        return True
+
+    async def _get_my_commands(self, p: _Params) -> Any:
+        return self._commands.get(self._scope(p), [])
+
+    async def _true(self, p: _Params) -> Any:
+        return True
+
+
+def _inline(markup: Any) -> dict[str, Any]:
+    """The inline keyboard echoed back as Telegram does, so PTB parses the message whole."""
+    if isinstance(markup, dict) and markup.get("inline_keyboard"):
+        return {"reply_markup": {"inline_keyboard": markup["inline_keyboard"]}}
+    return {}

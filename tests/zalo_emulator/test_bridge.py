@@ -1,0 +1,130 @@
+"""The real bot, unchanged, reached from Zalo: the Zalo emulator, the bridge, PTB polling it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from telegram.error import BadRequest
+
+from bot.app import build_application, start_application, stop_application
+from bot.config import Settings
+from bot.i18n import texts
+from bot.zalo.bridge import ZALO_ID_BASE, IdMap, ZaloBridge
+from bot.zalo.client import ZaloClient
+from tests.conftest import close_database, open_database
+from tests.factories import make_province
+from tools.zalo_emulator import ZaloBotApiEmulator
+
+TOKEN = "424242:zalo-bridge-test"
+
+
+@dataclass
+class Running:
+    zemu: ZaloBotApiEmulator
+    bridge: ZaloBridge
+    app: Any
+
+
+@pytest.fixture
+async def running(tmp_path: Path) -> AsyncIterator[Running]:
+    db, schema = await open_database("sqlite", tmp_path)
+    await make_province(db)
+    try:
+        async with (
+            ZaloBotApiEmulator() as zemu,
+            ZaloClient(zemu.token, base_url=zemu.url) as client,
+            ZaloBridge(client, texts("vi"), token=TOKEN, poll_timeout=1) as bridge,
+        ):
+            settings = Settings(
+                _env_file=None,
+                bot_token=TOKEN,
+                telegram_base_url=bridge.base_url,
+                telegram_base_file_url=bridge.base_file_url,
+                admin_ids=frozenset({1000}),
+                database_url=f"sqlite+aiosqlite:///{tmp_path}/test.db",
+                quiet_hours="00:00-00:00",
+                office_reminder_hours="00:00-00:00",
+                digest_weekly="off",
+                digest_monthly="off",
+            )
+            app = build_application(settings, db=db)
+            await start_application(app, poll_timeout=1)
+            try:
+                yield Running(zemu, bridge, app)
+            finally:
+                await stop_application(app)
+    finally:
+        await close_database(db, schema)
+
+
+async def test_a_zalo_user_gives_consent_by_number_and_by_words(running: Running) -> None:
+    lan = running.zemu.user("Lan")
+    await lan.send("/start")
+    notice = await lan.expect("dữ liệu cá nhân nhạy cảm", timeout=10)
+    # Telegram HTML arrives as plain text, the buttons as a numbered list.
+    assert "<b>" not in notice.text and "<" not in (notice.raw or "")
+    assert "1 · ✅ Tôi đồng ý" in notice.text and "2 · ❌ Không đồng ý" in notice.text
+    assert "trả lời bằng số thứ tự" in notice.text
+
+    await lan.send("1")
+    asked = await lan.expect("Chia sẻ số điện thoại")
+    assert "2 · ✍️ Tự khai báo hồ sơ" in asked.text
+
+    # A reply-keyboard button, typed without diacritics, reaches the bot as its words.
+    await lan.send("tu khai bao ho so")
+    await lan.expect("họ và tên")
+
+
+async def test_unknown_words_are_a_plain_message_and_a_long_text_is_split(
+    running: Running,
+) -> None:
+    minh = running.zemu.user("Minh")
+    await minh.send("/start")
+    await minh.expect("Tôi đồng ý", timeout=10)
+    chat_id = running.bridge.ids.telegram_id(minh.id)
+    assert chat_id >= ZALO_ID_BASE
+
+    paragraph = "<b>Đoạn</b> " + "chữ " * 120
+    long_html = "\n\n".join(f"{n}. {paragraph}" for n in range(1, 9))
+    await running.app.bot.send_message(chat_id, long_html)
+    parts = [await minh.next_message() for _ in range(2)]
+    assert all(len(part) <= 2000 for part in parts)
+    assert "<b>" not in "".join(parts) and parts[0].startswith("1. Đoạn chữ")
+    assert parts[1].rstrip().endswith("chữ")
+    assert sum(part.count("Đoạn") for part in parts) == 8
+
+
+async def test_what_zalo_cannot_do_is_refused_as_telegram_would(running: Running) -> None:
+    hoa = running.zemu.user("Hoa")
+    await hoa.send("/start")
+    await hoa.expect("Tôi đồng ý", timeout=10)
+    chat_id = running.bridge.ids.telegram_id(hoa.id)
+    with pytest.raises(BadRequest, match=r"(?i)not available on zalo"):
+        await running.app.bot.send_poll(chat_id, "?", ["a", "b"])
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
+        await running.app.bot.send_message(ZALO_ID_BASE - 1, "xin chào")
+    with pytest.raises(BadRequest, match="too long"):
+        await running.app.bot.send_message(chat_id, "a" * 4097)
+    await hoa.no_message(0.2)
+
+    # A picture is not carried over yet: the person is told to type.
+    await hoa.send_image("https://example.invalid/a.jpg")
+    assert "chỉ đọc được tin nhắn chữ" in await hoa.next_message()
+
+
+def test_zalo_ids_map_to_a_range_telegram_never_uses_and_stay_put() -> None:
+    ids = IdMap()
+    first = ids.telegram_id("a1b2c3d4e5f60718293a")
+    assert first >= ZALO_ID_BASE and first < 2**63
+    assert (
+        ids.telegram_id("a1b2c3d4e5f60718293a")
+        == first
+        == IdMap().telegram_id("a1b2c3d4e5f60718293a")
+    )
+    assert ids.zalo_id(first) == "a1b2c3d4e5f60718293a"
+    assert ids.telegram_id("0000000000000000000b") != first
+    assert ids.zalo_id(12345) is None
