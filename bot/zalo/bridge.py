@@ -33,7 +33,17 @@ from bot.zalo.client import (
     ZaloRetryAfter,
     ZaloUnreachable,
 )
-from bot.zalo.render import Button, Choice, choose, edited, numbered, plain_text, split
+from bot.zalo.render import (
+    Button,
+    Choice,
+    asks_for_menu,
+    choose,
+    edited,
+    menu_text,
+    numbered,
+    plain_text,
+    split,
+)
 
 log = logging.getLogger(__name__)
 
@@ -318,6 +328,9 @@ class ZaloBridge:
             # Photos and stickers are not carried over yet: the person is told at once.
             await self._deliver(chat, plain_text(self.texts("zalo.text_only")))
             return
+        if not event.text.startswith("/") and asks_for_menu(event.text):
+            await self._menu(chat)
+            return
         sender = {"id": chat.telegram_id, "is_bot": False, "first_name": chat.name or "Zalo"}
         tg_chat = {"id": chat.telegram_id, "type": "private", "first_name": sender["first_name"]}
         date = int(event.date.timestamp())
@@ -355,6 +368,30 @@ class ZaloBridge:
         async with self._arrived:
             self._updates.append(update)
             self._arrived.notify_all()
+
+    def _menu_commands(self, chat: _Chat) -> list[Any]:
+        """The commands Telegram would show this chat: its own menu, else the default one
+        (the language-neutral list first)."""
+        ranked: list[tuple[int, list[Any]]] = []
+        for key, commands in self._commands.items():
+            scope, language = json.loads(key)
+            if scope.get("type") == "chat" and scope.get("chat_id") == chat.telegram_id:
+                ranked.append((0, commands))
+            elif scope.get("type") == "default":
+                ranked.append((1 if language == "" else 2, commands))
+        return min(ranked, key=lambda pair: pair[0])[1] if ranked else []
+
+    async def _menu(self, chat: _Chat) -> None:
+        """Zalo has no command menu: "menu" gets it as a numbered list, answered by number."""
+        commands = [
+            (str(c.get("command", "")), str(c.get("description", "")))
+            for c in self._menu_commands(chat)
+            if isinstance(c, dict)
+        ]
+        listed = menu_text(commands, self.texts)
+        async with chat.lock:
+            await self._deliver(chat, listed.text)
+            chat.choices, chat.choices_message = listed.choices, None
 
     # -- Telegram to Zalo -----------------------------------------------------------------------
 

@@ -79,7 +79,27 @@ async def test_a_zalo_user_gives_consent_by_number_and_by_words(running: Running
     await lan.expect("họ và tên")
 
 
-async def test_unknown_words_are_a_plain_message_and_a_long_text_is_split(
+async def test_an_edit_arrives_as_an_update_and_menu_lists_the_commands(
+    running: Running,
+) -> None:
+    an = running.zemu.user("An")
+    await an.send("/start")
+    await an.expect("Tôi đồng ý", timeout=10)
+    await an.send("khong dong y")
+    refused = await an.next_message()
+    # The consent message edited in place on Telegram: on Zalo a new, marked message.
+    assert refused.startswith("✏️ Cập nhật: Đã ghi nhận: đồng chí không đồng ý")
+    assert "<b>" not in refused and "·" not in refused
+
+    await an.send("Menu")
+    menu = await an.next_message()
+    assert menu.startswith("Các chức năng của trợ lý")
+    number = next(line for line in menu.splitlines() if line.endswith("— /start")).split(" · ")[0]
+    await an.send(number)
+    await an.expect("Tôi đồng ý")
+
+
+async def test_a_long_text_is_split(
     running: Running,
 ) -> None:
     minh = running.zemu.user("Minh")
