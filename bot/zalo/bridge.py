@@ -15,6 +15,7 @@ import hashlib
 import itertools
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -55,6 +56,9 @@ TEXT_LIMIT: Final = 4096
 CAPTION_LIMIT: Final = 1024
 #: How long the poller waits before asking Zalo again after a failure, in seconds.
 RETRY_S: Final = 1.0
+#: Messages remembered per chat for edits, and callback queries awaiting their answer.
+KEPT_MESSAGES: Final = 200
+KEPT_CALLBACKS: Final = 1000
 
 Handler = Callable[["_Params"], Awaitable[Any]]
 
@@ -222,8 +226,12 @@ class ZaloBridge:
         self.ids = IdMap()
         self._chats: dict[int, _Chat] = {}
         self._updates: list[dict[str, Any]] = []
-        self._update_ids = itertools.count(1)
-        self._message_ids = itertools.count(1)
+        # Update and message ids start at the clock's milliseconds, so after a restart of
+        # the bridge they still grow: PTB's offset drops no new update, and a message id the
+        # bot stored is never handed out again (the persistent version keeps the counters).
+        first = time.time_ns() // 1_000_000
+        self._update_ids = itertools.count(first)
+        self._last_message_id = first - 1
         self._callback_ids = itertools.count(1)
         self._callbacks: dict[str, int] = {}  # callback query id -> chat
         self._arrived = asyncio.Condition()
@@ -339,6 +347,8 @@ class ZaloBridge:
         if picked is not None and picked.callback_data is not None:
             query_id = str(next(self._callback_ids))
             self._callbacks[query_id] = chat.telegram_id
+            if len(self._callbacks) > KEPT_CALLBACKS:
+                del self._callbacks[next(iter(self._callbacks))]
             sent = chat.messages.get(chat.choices_message or 0)
             update["callback_query"] = {
                 "id": query_id,
@@ -356,7 +366,7 @@ class ZaloBridge:
         else:
             text = picked.text if picked is not None else event.text
             message: dict[str, Any] = {
-                "message_id": next(self._message_ids),
+                "message_id": self._new_message_id(),
                 "date": date,
                 "chat": tg_chat,
                 "from": sender,
@@ -416,6 +426,10 @@ class ZaloBridge:
             return BotApiError(502, "Bad Gateway").response()
         return web.json_response({"ok": True, "result": result})
 
+    def _new_message_id(self) -> int:
+        self._last_message_id += 1
+        return self._last_message_id
+
     def _chat(self, p: _Params) -> _Chat:
         chat_id = p.integer("chat_id")
         chat = self._chats.get(chat_id) if chat_id is not None else None
@@ -443,15 +457,22 @@ class ZaloBridge:
         rows, links, removes = _keyboard(markup)
         body = "\n".join([text.rstrip(), *links]) if links else text
         listed = numbered(body, rows, self.texts)
-        message_id = message_id or next(self._message_ids)
+        message_id = message_id or self._new_message_id()
         async with chat.lock:
             await self._deliver(chat, listed.text)
-            chat.messages[message_id] = _Sent(text, tuple(c.label for c in listed.choices))
+            self._remember(chat, message_id, _Sent(text, tuple(c.label for c in listed.choices)))
             if listed.choices:
                 chat.choices, chat.choices_message = listed.choices, message_id
             elif removes:
                 chat.choices, chat.choices_message = (), None
         return message_id
+
+    @staticmethod
+    def _remember(chat: _Chat, message_id: int, sent: _Sent) -> None:
+        chat.messages.pop(message_id, None)
+        chat.messages[message_id] = sent
+        if len(chat.messages) > KEPT_MESSAGES:
+            del chat.messages[next(iter(chat.messages))]
 
     @staticmethod
     def _plain(p: _Params, key: str, limit: int) -> str:
@@ -497,9 +518,11 @@ class ZaloBridge:
         when only the buttons did, nothing otherwise."""
         chat = self._chat(p)
         message_id = p.integer("message_id")
-        sent = chat.messages.get(message_id or 0)
-        if message_id is None or sent is None:
+        if message_id is None or not 0 < message_id <= self._last_message_id:
             raise _bad("message to edit not found")
+        # A message sent long ago (or before a restart) is no longer remembered: its edit
+        # arrives whole, as an update.
+        sent = chat.messages.get(message_id) or _Sent("", ())
         markup = p.obj("reply_markup")
         rows, _, _ = _keyboard(markup)
         text = sent.text if new_text is None else new_text
@@ -511,7 +534,7 @@ class ZaloBridge:
             await self._post(chat, "", markup, message_id)
         elif not labels and chat.choices_message == message_id:
             chat.choices, chat.choices_message = (), None
-        chat.messages[message_id] = _Sent(text, labels)
+        self._remember(chat, message_id, _Sent(text, labels))
         return self._message(chat, message_id, text=text, **_inline(markup))
 
     async def _edit_message_text(self, p: _Params) -> Any:

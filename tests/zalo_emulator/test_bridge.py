@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from telegram.error import BadRequest
 
@@ -148,3 +149,50 @@ def test_zalo_ids_map_to_a_range_telegram_never_uses_and_stay_put() -> None:
     assert ids.zalo_id(first) == "a1b2c3d4e5f60718293a"
     assert ids.telegram_id("0000000000000000000b") != first
     assert ids.zalo_id(12345) is None
+
+
+async def test_files_are_named_and_zalo_refusals_read_as_telegram_ones(running: Running) -> None:
+    binh = running.zemu.user("Bình")
+    await binh.send("/start")
+    await binh.expect("Tôi đồng ý", timeout=10)
+    chat_id = running.bridge.ids.telegram_id(binh.id)
+    sent = await running.app.bot.send_document(
+        chat_id, b"PK\x03\x04", filename="bao_cao.xlsx", caption="<b>Báo cáo</b> quý"
+    )
+    assert sent.document is not None and sent.document.file_name == "bao_cao.xlsx"
+    shown = await binh.next_message()
+    assert shown.startswith("Báo cáo quý\n\n📎") and "bao_cao.xlsx" in shown
+
+    url = f"{running.bridge.base_url}{TOKEN}"
+    async with httpx.AsyncClient(timeout=5) as http:
+        wrong = await http.post(f"{running.bridge.base_url}0:forged/getMe")
+        assert wrong.status_code == 401 and wrong.json()["ok"] is False
+        gone = await http.post(f"{url}/editMessageText", data={
+            "chat_id": chat_id, "message_id": 2**62, "text": "x",
+        })  # fmt: skip
+        assert gone.status_code == 400 and "not found" in gone.json()["description"]
+        stale = await http.post(f"{url}/answerCallbackQuery", data={"callback_query_id": "9"})
+        assert stale.status_code == 400
+
+        running.zemu.faults.configure(quota={"every_nth": 1}, retry_after=True)
+        busy = await http.post(f"{url}/sendMessage", data={"chat_id": chat_id, "text": "a"})
+        assert busy.status_code == 429 and busy.json()["parameters"]["retry_after"] >= 1
+        running.zemu.faults.configure(quota={}, server_error={"every_nth": 1})
+        down = await http.post(f"{url}/sendMessage", data={"chat_id": chat_id, "text": "a"})
+        assert down.status_code == 502 and down.json()["ok"] is False
+        running.zemu.faults.configure(server_error={})
+    await binh.no_message(0.2)
+
+
+async def test_odd_text_from_zalo_reaches_the_bot_as_typed(running: Running) -> None:
+    chi = running.zemu.user("Chi")
+    await chi.send("/start")
+    await chi.expect("Tôi đồng ý", timeout=10)
+    await chi.send("1")
+    await chi.expect("Chia sẻ số điện thoại")
+    await chi.send("2")
+    await chi.expect("họ và tên")
+    # Neither a number on the list nor a label: the bot gets the words and judges them.
+    await chi.send("👩🏽‍💻\u200f" * 300)
+    answer = await chi.next_message()
+    assert answer.startswith("Họ tên chỉ gồm chữ cái") and "1 · ⬅️ Quay lại" in answer
