@@ -54,6 +54,7 @@ ZALO_ID_BASE: Final = 2**53
 _ID_SPAN: Final = 2**52
 TEXT_LIMIT: Final = 4096
 CAPTION_LIMIT: Final = 1024
+CALLBACK_TEXT_LIMIT: Final = 200
 #: How long the poller waits before asking Zalo again after a failure, in seconds.
 RETRY_S: Final = 1.0
 #: Messages remembered per chat for edits, and callback queries awaiting their answer.
@@ -99,7 +100,10 @@ class _Params:
         data: dict[str, Any] = dict(request.query)
         if request.can_read_body:
             if request.content_type == "application/json":
-                body = await request.json()
+                try:
+                    body = await request.json()
+                except ValueError:
+                    raise _bad("can't parse JSON body") from None
                 if not isinstance(body, dict):
                     raise _bad("parameters must be a JSON object")
                 data.update(body)
@@ -237,6 +241,7 @@ class ZaloBridge:
         self._arrived = asyncio.Condition()
         self._commands: dict[str, list[Any]] = {}
         self._me: dict[str, Any] | None = None
+        self._closing = False
         self._runner: web.AppRunner | None = None
         self._poller: asyncio.Task[None] | None = None
         self._port = 0
@@ -265,6 +270,7 @@ class ZaloBridge:
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def start(self, port: int = 0) -> None:
+        self._closing = False
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_route("POST", "/bot{token}/{method}", self._handle)
         app.router.add_route("GET", "/bot{token}/{method}", self._handle)
@@ -281,6 +287,7 @@ class ZaloBridge:
                 await self._poller
             self._poller = None
         async with self._arrived:
+            self._closing = True
             self._arrived.notify_all()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -551,6 +558,8 @@ class ZaloBridge:
         if chat_id is None:
             raise _bad("query is too old and response timeout expired or query ID is invalid")
         text = p.text("text")
+        if text and len(text) > CALLBACK_TEXT_LIMIT:
+            raise _bad("message is too long")
         if text:
             await self._deliver(self._chats[chat_id], text)
         return True
@@ -597,7 +606,7 @@ class ZaloBridge:
             if not self._updates and timeout:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(timeout):
-                        await self._arrived.wait_for(lambda: bool(self._updates))
+                        await self._arrived.wait_for(lambda: bool(self._updates) or self._closing)
             return self._updates[:limit]
 
     @staticmethod
