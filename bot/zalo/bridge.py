@@ -317,16 +317,15 @@ class ZaloBridge:
         while True:
             try:
                 event = await self.zalo.get_updates(timeout=self.poll_timeout)
+                if event is not None:
+                    # An answer the bridge gives itself (the menu, "text only") may fail too.
+                    await self.receive(event)
             except ZaloRetryAfter as exc:
                 log.warning("zalo poll: %s", exc)
                 await asyncio.sleep(exc.retry_after or RETRY_S)
-                continue
             except ZaloError as exc:
                 log.warning("zalo poll: %s", exc)
                 await asyncio.sleep(RETRY_S)
-                continue
-            if event is not None:
-                await self.receive(event)
 
     def _chat_of(self, event: ZaloEvent) -> _Chat:
         telegram_id = self.ids.telegram_id(event.chat_id)

@@ -196,3 +196,13 @@ async def test_odd_text_from_zalo_reaches_the_bot_as_typed(running: Running) -> 
     await chi.send("👩🏽‍💻\u200f" * 300)
     answer = await chi.next_message()
     assert answer.startswith("Họ tên chỉ gồm chữ cái") and "1 · ⬅️ Quay lại" in answer
+
+
+async def test_the_poller_outlives_a_failed_answer_of_its_own(running: Running) -> None:
+    dung = running.zemu.user("Dũng")
+    running.zemu.faults.configure(server_error={"every_nth": 1})
+    await dung.send_sticker()
+    await dung.no_message(0.3)
+    running.zemu.faults.configure(server_error={})
+    await dung.send("/start")
+    await dung.expect("Tôi đồng ý", timeout=10)
