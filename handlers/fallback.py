@@ -13,12 +13,15 @@ from handlers.ui import answer, resting_keyboard, say
 
 async def send_help(update: Update, ctx: BotContext) -> None:
     actor = await ctx.actor(update)
-    lines = [f"/{name} — {ctx.t(f'command.{name}')}" for name in commands_for(actor.roles)]
+    # Before sign-up none of the commands works yet: a newcomer is shown the way in only.
+    names = commands_for(actor.roles) if actor.person else []
+    lines = [f"/{name} — {ctx.t(f'command.{name}')}" for name in names]
     intro = "help.registered" if actor.person else "help.newcomer"
     if ctx.services.dialogues.current(actor.telegram_id) is not None:
         intro = "help.in_dialogue"  # the question is asked again right after this
     keyboard = await resting_keyboard(update, ctx)
-    await say(update, ctx, ctx.t(intro) + "\n\n" + "\n".join(lines), keyboard)
+    await say(update, ctx, "\n\n".join([ctx.t(intro), *(["\n".join(lines)] if lines else [])]),
+              keyboard)  # fmt: skip
 
 
 async def cancel_nothing(update: Update, ctx: BotContext) -> None:

@@ -50,7 +50,8 @@ async def test_bad_input_at_each_step_is_refused_and_stores_nothing(harness: Har
         await cadre.send(bad)
         await cadre.expect(answer)
     await cadre.send("/help")  # help, then the question again: the sign-up goes on
-    await cadre.expect("/start")
+    helped = await cadre.expect("đang trả lời câu hỏi")
+    assert "/checkin" not in helped.body  # no command works before sign-up
     await cadre.expect("họ và tên")
     await cadre.send("Lò Thị Mai")
 

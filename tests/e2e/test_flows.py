@@ -627,3 +627,17 @@ async def test_a_self_declared_duplicate_is_flagged_and_merged_by_an_administrat
             await conn.execute(sa.select(people.c.id, people.c.telegram_id).order_by(people.c.id))
         ).all()
     assert (roster_id, 1422) in rows and self_id not in [r.id for r in rows]
+
+
+async def test_a_newcomer_is_shown_the_way_in_not_commands_that_need_a_profile(
+    harness: Harness,
+) -> None:
+    newcomer = harness.user(1403)
+    await newcomer.send("/help")
+    help_text = await newcomer.expect("Gõ /start để đăng ký")
+    assert "/checkin" not in help_text.body and "/leave" not in help_text.body
+    # A button of an old message (an expired consent, say) points the same way.
+    refused = await forged_tap(newcomer, "zz:gone")
+    assert "hết hiệu lực" in refused
+    again = await newcomer.expect("Gõ /start để đăng ký")
+    assert "/schedule" not in again.body
