@@ -24,6 +24,7 @@ from typing import Any, Final
 from aiohttp import web
 from aiohttp.web_request import FileField
 
+from bot.http_fields import read_fields
 from bot.i18n import Texts
 from bot.validation import telegram_length
 from bot.zalo.client import (
@@ -97,19 +98,10 @@ class _Params:
 
     @classmethod
     async def read(cls, request: web.Request) -> _Params:
-        data: dict[str, Any] = dict(request.query)
-        if request.can_read_body:
-            if request.content_type == "application/json":
-                try:
-                    body = await request.json()
-                except ValueError:
-                    raise _bad("can't parse JSON body") from None
-                if not isinstance(body, dict):
-                    raise _bad("parameters must be a JSON object")
-                data.update(body)
-            else:
-                data.update(await request.post())
-        return cls(data)
+        try:
+            return cls(await read_fields(request))
+        except ValueError as exc:
+            raise _bad(str(exc)) from None
 
     def text(self, name: str) -> str | None:
         value = self.data.get(name)

@@ -38,6 +38,7 @@ from typing import Any, Protocol
 from aiohttp import web
 from aiohttp.web_request import FileField
 
+from bot.http_fields import read_fields
 from tools.emulator.entities import Entity, EntityParseError, parse_html, strip_formatted, utf16_len
 from tools.emulator.faults import SEND_METHODS, Delivery, Faults, Stats
 from tools.emulator.state import (
@@ -91,19 +92,10 @@ class Params:
 
     @classmethod
     async def read(cls, request: web.Request) -> Params:
-        data: dict[str, Any] = dict(request.query)
-        if request.can_read_body:
-            if request.content_type == "application/json":
-                try:
-                    body = await request.json()
-                except ValueError:
-                    raise bad_request("can't parse JSON body") from None
-                if not isinstance(body, dict):
-                    raise bad_request("parameters must be a JSON object")
-                data.update(body)
-            else:
-                data.update(await request.post())
-        return cls(data)
+        try:
+            return cls(await read_fields(request))
+        except ValueError as exc:
+            raise bad_request(str(exc)) from None
 
     def raw(self, name: str) -> Any:
         return self._data.get(name)

@@ -39,6 +39,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot.http_fields import read_fields
 from tools.zalo_emulator.faults import SEND_METHODS, ZaloFaults, ZaloStats
 from tools.zalo_emulator.state import (
     BotState,
@@ -73,19 +74,10 @@ class Params:
 
     @classmethod
     async def read(cls, request: web.Request) -> Params:
-        data: dict[str, Any] = dict(request.query)
-        if request.can_read_body:
-            if request.content_type == "application/json":
-                try:
-                    body = await request.json()
-                except ValueError:
-                    raise bad_request("can't parse JSON body") from None
-                if not isinstance(body, dict):
-                    raise bad_request("parameters must be a JSON object")
-                data.update(body)
-            else:
-                data.update(await request.post())
-        return cls(data)
+        try:
+            return cls(await read_fields(request))
+        except ValueError as exc:
+            raise bad_request(str(exc)) from None
 
     def text(self, name: str) -> str | None:
         value = self._data.get(name)
