@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time
 from pathlib import Path
 from typing import Annotated
@@ -18,6 +19,7 @@ from bot.reminders import QuietHours
 
 TELEGRAM_API = "https://api.telegram.org/bot"
 TELEGRAM_FILE_API = "https://api.telegram.org/file/bot"
+ZALO_API = "https://bot-api.zaloplatforms.com"
 
 
 class Settings(BaseSettings):
@@ -65,6 +67,20 @@ class Settings(BaseSettings):
     # The host in the UIDs of calendar files' events (session-12@host); empty: the bot's
     # username. Set it once and keep it: another host makes phones see new events.
     calendar_host: str = Field(default="", max_length=100, pattern=r"^[A-Za-z0-9._-]*$")
+    # Zalo (bot/zalo): the bot's token from Zalo Bot Manager (empty: no Zalo), the platform.
+    zalo_bot_token: SecretStr | None = None
+    zalo_base_url: str = ZALO_API
+    # The address the public reaches this bot's own small web server at, behind nginx
+    # (https://bot.example.gov.vn): Zalo's webhook and the files sent to Zalo users are
+    # served under it. Empty: Zalo is long-polled and files are not sent as links.
+    public_base_url: str = Field(default="", pattern=r"^(https?://[^\s/]+(/[^\s]*)?)?$")
+    # Where that web server listens (nginx forwards to it).
+    public_port: int = Field(default=8088, ge=1, le=65535)
+    # The secret Zalo sends back with each webhook call (8 to 256 letters, digits, _ or -).
+    zalo_webhook_secret: SecretStr | None = None
+    # Zalo publishes no limits: these are cautious and can be raised once measured.
+    zalo_send_rate_per_s: float = Field(default=10.0, gt=0)
+    zalo_send_rate_per_chat_s: float = Field(default=1.0, gt=0)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -146,6 +162,22 @@ class Settings(BaseSettings):
     @property
     def token(self) -> str | None:
         return self.bot_token.get_secret_value() if self.bot_token else None
+
+    @property
+    def zalo_token(self) -> str | None:
+        return self.zalo_bot_token.get_secret_value() if self.zalo_bot_token else None
+
+    @property
+    def webhook_secret(self) -> str | None:
+        return self.zalo_webhook_secret.get_secret_value() if self.zalo_webhook_secret else None
+
+    @field_validator("zalo_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        secret = value.get_secret_value() if value is not None else ""
+        if secret and not re.fullmatch(r"[A-Za-z0-9_-]{8,256}", secret):
+            raise ValueError("8 to 256 letters, digits, _ or -")
+        return value
 
     @field_validator("digest_weekly", mode="before")
     @classmethod

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.channels import Channel
 from bot.config import Settings
 from bot.domain import Actor
 from bot.i18n import Texts, texts
@@ -65,6 +66,8 @@ class AppData:
     services: Services | None = None
     settings: Settings | None = None
     delivery: DeliveryRuntime | None = None
+    #: The messenger this application answers on (Telegram, or Zalo through the bridge).
+    channel: Channel = Channel.TELEGRAM
     recent_updates: RecentUpdates = field(default_factory=RecentUpdates)
     arrivals: Arrivals = field(default_factory=Arrivals)
     extra: dict[str, Any] = field(default_factory=dict)

@@ -110,10 +110,15 @@ people = sa.Table(
     sa.Column("returned_reason", sa.String(20)),
     sa.Column("returned_note", sa.String(300)),
     sa.Column("language", sa.String(2)),
+    # Where a person on both Telegram and Zalo is told things (bot/channels.Channel); NULL: both.
+    sa.Column("notify_via", sa.String(8)),
     sa.Column("consent_at", UTCDateTime),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.CheckConstraint("source IN ('roster', 'self')", name="source"),
+    sa.CheckConstraint(
+        "notify_via IS NULL OR notify_via IN ('telegram', 'zalo')", name="notify_via"
+    ),
     sa.CheckConstraint("gender IS NULL OR gender IN ('male', 'female')", name="gender"),
     sa.CheckConstraint(
         "employment IS NULL OR employment IN ('can_bo', 'cong_chuc', 'vien_chuc')",
@@ -657,4 +662,21 @@ learner_tallies = sa.Table(
     sa.Column("class_id", Id, sa.ForeignKey("classes.id"), primary_key=True),
     sa.Column("person_id", Id, sa.ForeignKey("people.id"), primary_key=True, index=True),
     *(sa.Column(m, sa.Integer, nullable=False, server_default="0") for m in MARKS),
+)
+
+#: Each Zalo user the bot has met, under the number the application knows them by (at or
+#: above 2**53, bot/channels). `person_id`: joined, by a one-time code shown in Telegram, to a
+#: person who uses Telegram too; the application then sees that person's Telegram id on Zalo.
+zalo_accounts = sa.Table(
+    "zalo_accounts",
+    metadata,
+    sa.Column("zalo_id", sa.String(64), primary_key=True),
+    sa.Column("chat_id", sa.BigInteger, nullable=False, unique=True),
+    sa.Column("person_id", Id, sa.ForeignKey("people.id"), unique=True),
+    # The one-time code asked for to join `code_person_id`: its SHA-256, until when, tries.
+    sa.Column("code_hash", sa.String(64)),
+    sa.Column("code_person_id", Id, sa.ForeignKey("people.id")),
+    sa.Column("code_expires_at", UTCDateTime),
+    sa.Column("code_attempts", sa.SmallInteger, nullable=False, default=0, server_default="0"),
+    sa.Column("created_at", UTCDateTime, nullable=False),
 )

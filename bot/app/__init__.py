@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from bot.app.ordering import PerUserOrderedProcessor
 from bot.app.rate_limiter import SharedRateLimiter
 from bot.app.reminders_runtime import start_reminders, wake_reminders
 from bot.app.updates_request import ReadableUpdatesRequest
+from bot.channels import Channel
 from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery.pacing import ChatSpacing, PriorityPacer
@@ -42,19 +44,87 @@ ALLOWED_UPDATES = [
 ]
 
 
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """Where an application finds its Bot API: Telegram's, or the Zalo bridge (bot/zalo)
+    that presents the same API in front of Zalo."""
+
+    channel: Channel
+    token: str
+    base_url: str
+    base_file_url: str
+
+    @classmethod
+    def telegram(cls, settings: Settings) -> Endpoint:
+        if not settings.token:
+            raise ValueError("BOT_TOKEN is not set")
+        return cls(
+            Channel.TELEGRAM,
+            settings.token,
+            settings.telegram_base_url,
+            settings.telegram_base_file_url,
+        )
+
+
 def build_application(
     settings: Settings,
     *,
     db: Database | None = None,
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] | None = None,
     clock: Clock | None = None,
+    endpoint: Endpoint | None = None,
+    services: Services | None = None,
+    leader: bool = True,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
-    """The bot, ready for `run_polling` or for `initialize/start` in tests and the sandbox."""
-    token = settings.token
-    if not token:
-        raise ValueError("BOT_TOKEN is not set")
-    database = db or Database.from_url(settings.database_url)
-    services = Services.build(
+    """The bot, ready for `run_polling` or for `initialize/start` in tests and the sandbox.
+
+    One process may run it on several channels (Telegram and Zalo), one application each,
+    sharing `services`; only the `leader` migrates the database and runs the background
+    work (the outbox sender, reminders, check-in codes, approvals): the others only answer.
+    """
+    endpoint = endpoint or Endpoint.telegram(settings)
+    if services is None:
+        services = build_services(settings, db or Database.from_url(settings.database_url), clock)
+    pacer = PriorityPacer(settings.send_rate_per_s)
+    spacing = ChatSpacing(settings.send_rate_per_chat_s, settings.send_group_per_min)
+    if endpoint.channel is Channel.ZALO:
+        pacer = PriorityPacer(settings.zalo_send_rate_per_s)
+        spacing = ChatSpacing(settings.zalo_send_rate_per_chat_s, settings.send_group_per_min)
+    builder = builder or ApplicationBuilder()
+    arrivals = Arrivals()
+    builder = (
+        builder.token(endpoint.token)
+        .base_url(endpoint.base_url)
+        .base_file_url(endpoint.base_file_url)
+        .context_types(ContextTypes(context=BotContext, bot_data=AppData))
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                tzinfo=settings.tz,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .concurrent_updates(PerUserOrderedProcessor())
+        .get_updates_request(ReadableUpdatesRequest(arrivals))
+        .rate_limiter(SharedRateLimiter(pacer, spacing))
+        .post_init(_post_init if leader else _post_init_follower)
+        .post_stop(_post_stop if leader else _post_stop_follower)
+    )
+    if leader:  # the database is the leader's to close
+        builder = builder.post_shutdown(_post_shutdown)
+    app = builder.build()
+    app.bot_data.services = services
+    app.bot_data.arrivals = arrivals
+    app.bot_data.settings = settings
+    app.bot_data.channel = endpoint.channel
+    app.bot_data.delivery = DeliveryRuntime(settings, pacer, spacing) if leader else None
+    register_all(app)
+    return app
+
+
+def build_services(settings: Settings, database: Database, clock: Clock | None = None) -> Services:
+    """The channel-agnostic services, once per process, whatever channels it runs."""
+    return Services.build(
         database,
         superadmin_ids=settings.admin_ids,
         clock=clock,
@@ -72,36 +142,6 @@ def build_application(
             settings.default_language,
         ),
     )
-    pacer = PriorityPacer(settings.send_rate_per_s)
-    spacing = ChatSpacing(settings.send_rate_per_chat_s, settings.send_group_per_min)
-    builder = builder or ApplicationBuilder()
-    arrivals = Arrivals()
-    app = (
-        builder.token(token)
-        .base_url(settings.telegram_base_url)
-        .base_file_url(settings.telegram_base_file_url)
-        .context_types(ContextTypes(context=BotContext, bot_data=AppData))
-        .defaults(
-            Defaults(
-                parse_mode=ParseMode.HTML,
-                tzinfo=settings.tz,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-            )
-        )
-        .concurrent_updates(PerUserOrderedProcessor())
-        .get_updates_request(ReadableUpdatesRequest(arrivals))
-        .rate_limiter(SharedRateLimiter(pacer, spacing))
-        .post_init(_post_init)
-        .post_stop(_post_stop)
-        .post_shutdown(_post_shutdown)
-        .build()
-    )
-    app.bot_data.services = services
-    app.bot_data.arrivals = arrivals
-    app.bot_data.settings = settings
-    app.bot_data.delivery = DeliveryRuntime(settings, pacer, spacing)
-    register_all(app)
-    return app
 
 
 async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -125,6 +165,15 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.bot_data.delivery.on_active = lambda: _on_active(app)
     await app.bot_data.delivery.start(app.bot, services)
     log.info("bot ready")
+
+
+async def _post_init_follower(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """A second channel's application: its command menus (the Zalo bridge answers "menu"
+    with them); the leader does everything else, for every channel."""
+    services: Services = app.bot_data.services
+    settings: Settings = app.bot_data.settings
+    await set_default_menus(app.bot)
+    app.bot_data.extra["menus"] = asyncio.create_task(_publish_staff_menus(app, services, settings))
 
 
 def _on_active(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -157,10 +206,18 @@ async def _purge_dialogues(ctx: BotContext) -> None:
 
 async def _post_stop(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Before the bot closes its connections: let the sender finish what is in flight."""
+    _stop_menus(app)
+    await app.bot_data.delivery.stop()
+
+
+async def _post_stop_follower(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    _stop_menus(app)
+
+
+def _stop_menus(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     menus = app.bot_data.extra.get("menus")
     if menus is not None and not menus.done():
         menus.cancel()
-    await app.bot_data.delivery.stop()
 
 
 async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import itertools
 import json
 import logging
@@ -24,9 +23,11 @@ from typing import Any, Final
 from aiohttp import web
 from aiohttp.web_request import FileField
 
+from bot.channels import first_number
 from bot.http_fields import read_fields
 from bot.i18n import Texts
 from bot.validation import telegram_length
+from bot.zalo.accounts import AccountDirectory, MemoryAccounts
 from bot.zalo.client import (
     EventKind,
     ZaloClient,
@@ -49,10 +50,6 @@ from bot.zalo.render import (
 
 log = logging.getLogger(__name__)
 
-#: Telegram user ids have at most 52 significant bits; every Zalo id maps at or above 2**53,
-#: so a Zalo person can never be taken for a Telegram one (and stays under BIGINT's 2**63).
-ZALO_ID_BASE: Final = 2**53
-_ID_SPAN: Final = 2**52
 TEXT_LIMIT: Final = 4096
 CAPTION_LIMIT: Final = 1024
 CALLBACK_TEXT_LIMIT: Final = 200
@@ -128,35 +125,6 @@ class _Params:
         return value
 
 
-class IdMap:
-    """Zalo's hex ids as Telegram integers, stable while the bridge runs.
-
-    The integer is ZALO_ID_BASE plus 52 bits of the id's SHA-256, so it is the same after a
-    restart; a clash (two Zalo ids on one number) moves the newcomer to the next free number.
-    The persistent version keeps the pairs in a table (zalo_id text unique, telegram_id bigint
-    unique) written on first contact, so a clash resolved once stays resolved across restarts.
-    """
-
-    def __init__(self) -> None:
-        self._to_int: dict[str, int] = {}
-        self._to_zalo: dict[int, str] = {}
-
-    def telegram_id(self, zalo_id: str) -> int:
-        known = self._to_int.get(zalo_id)
-        if known is not None:
-            return known
-        digest = hashlib.sha256(zalo_id.encode()).digest()
-        number = ZALO_ID_BASE + int.from_bytes(digest[:8], "big") % _ID_SPAN
-        while number in self._to_zalo:
-            number = ZALO_ID_BASE + (number - ZALO_ID_BASE + 1) % _ID_SPAN
-        self._to_int[zalo_id] = number
-        self._to_zalo[number] = zalo_id
-        return number
-
-    def zalo_id(self, telegram_id: int) -> str | None:
-        return self._to_zalo.get(telegram_id)
-
-
 @dataclass
 class _Sent:
     """A message the application sent, as it must be remembered to edit it later."""
@@ -213,13 +181,15 @@ class ZaloBridge:
         texts: Texts,
         *,
         token: str,
+        accounts: AccountDirectory | None = None,
         poll_timeout: float = 30.0,
     ) -> None:
         self.zalo = zalo
         self.texts = texts
         self.token = token
         self.poll_timeout = poll_timeout
-        self.ids = IdMap()
+        #: Who each Zalo user is to the application (the database's directory in the bot).
+        self.accounts: AccountDirectory = accounts or MemoryAccounts()
         self._chats: dict[int, _Chat] = {}
         self._updates: list[dict[str, Any]] = []
         # Update and message ids start at the clock's milliseconds, so after a restart of
@@ -319,17 +289,17 @@ class ZaloBridge:
                 log.warning("zalo poll: %s", exc)
                 await asyncio.sleep(RETRY_S)
 
-    def _chat_of(self, event: ZaloEvent) -> _Chat:
-        telegram_id = self.ids.telegram_id(event.chat_id)
+    async def _chat_of(self, event: ZaloEvent) -> _Chat:
+        telegram_id = await self.accounts.presented(event.chat_id)
         chat = self._chats.get(telegram_id)
-        if chat is None:
+        if chat is None or chat.zalo_id != event.chat_id:
             chat = self._chats[telegram_id] = _Chat(event.chat_id, telegram_id, event.sender_name)
         chat.name = event.sender_name or chat.name
         return chat
 
     async def receive(self, event: ZaloEvent) -> None:
         """One Zalo event as the Telegram update it means, queued for getUpdates."""
-        chat = self._chat_of(event)
+        chat = await self._chat_of(event)
         if event.kind is not EventKind.TEXT or not event.text:
             # Photos and stickers are not carried over yet: the person is told at once.
             await self._deliver(chat, plain_text(self.texts("zalo.text_only")))
@@ -428,11 +398,18 @@ class ZaloBridge:
         self._last_message_id += 1
         return self._last_message_id
 
-    def _chat(self, p: _Params) -> _Chat:
+    async def _chat(self, p: _Params) -> _Chat:
+        """The chat a call names: met since the bridge started, or known to the directory
+        (a reminder to someone who wrote before a restart)."""
         chat_id = p.integer("chat_id")
-        chat = self._chats.get(chat_id) if chat_id is not None else None
-        if chat is None:
+        if chat_id is None:
             raise _bad("chat not found")
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            zalo_id = await self.accounts.zalo_id(chat_id)
+            if zalo_id is None:
+                raise _bad("chat not found")
+            chat = self._chats[chat_id] = _Chat(zalo_id, chat_id, "")
         return chat
 
     async def _deliver(self, chat: _Chat, text: str) -> None:
@@ -480,7 +457,7 @@ class ZaloBridge:
         return plain_text(raw) if (p.text("parse_mode") or "").upper() == "HTML" else raw
 
     async def _send_message(self, p: _Params) -> Any:
-        chat = self._chat(p)
+        chat = await self._chat(p)
         text = self._plain(p, "text", TEXT_LIMIT)
         if not text.strip():
             raise _bad("message text is empty")
@@ -489,7 +466,7 @@ class ZaloBridge:
         return self._message(chat, message_id, text=text, **_inline(markup))
 
     async def _send_file(self, p: _Params, line: str) -> tuple[_Chat, int, str]:
-        chat = self._chat(p)
+        chat = await self._chat(p)
         caption = self._plain(p, "caption", CAPTION_LIMIT)
         text = f"{caption.rstrip()}\n\n{line}" if caption.strip() else line
         message_id = await self._post(chat, text, p.obj("reply_markup"))
@@ -514,7 +491,7 @@ class ZaloBridge:
     async def _edit(self, p: _Params, new_text: str | None) -> Any:
         """An edit as Zalo can show it: a new message when the words changed, the list alone
         when only the buttons did, nothing otherwise."""
-        chat = self._chat(p)
+        chat = await self._chat(p)
         message_id = p.integer("message_id")
         if message_id is None or not 0 < message_id <= self._last_message_id:
             raise _bad("message to edit not found")
@@ -557,7 +534,7 @@ class ZaloBridge:
 
     async def _delete_message(self, p: _Params) -> Any:
         """Zalo cannot take a message back: the bridge only forgets it (and its buttons)."""
-        chat = self._chat(p)
+        chat = await self._chat(p)
         message_id = p.integer("message_id")
         if message_id is None or chat.messages.pop(message_id, None) is None:
             raise _bad("message to delete not found")
@@ -566,18 +543,18 @@ class ZaloBridge:
         return True
 
     async def _send_chat_action(self, p: _Params) -> Any:
-        await self.zalo.send_chat_action(self._chat(p).zalo_id)
+        await self.zalo.send_chat_action((await self._chat(p)).zalo_id)
         return True
 
     async def _get_chat(self, p: _Params) -> Any:
-        chat = self._chat(p)
+        chat = await self._chat(p)
         return {"id": chat.telegram_id, "type": "private", "first_name": chat.name}
 
     async def _get_me(self, p: _Params) -> Any:
         if self._me is None:
             me = await self.zalo.get_me()
             self._me = {
-                "id": self.ids.telegram_id(me.id or "bot"),
+                "id": first_number(me.id or "bot"),
                 "is_bot": True,
                 "first_name": me.name or "Zalo",
                 "username": "zalo_bridge",

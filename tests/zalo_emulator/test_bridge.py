@@ -12,9 +12,13 @@ import pytest
 from telegram.error import BadRequest
 
 from bot.app import build_application, start_application, stop_application
+from bot.channels import ZALO_ID_BASE
+from bot.clock import SystemClock
 from bot.config import Settings
 from bot.i18n import texts
-from bot.zalo.bridge import ZALO_ID_BASE, IdMap, ZaloBridge
+from bot.services.zalo_accounts import ZaloAccountService
+from bot.zalo.accounts import MemoryAccounts
+from bot.zalo.bridge import ZaloBridge
 from bot.zalo.client import ZaloClient
 from tests.conftest import close_database, open_database
 from tests.factories import make_province
@@ -38,7 +42,13 @@ async def running(tmp_path: Path) -> AsyncIterator[Running]:
         async with (
             ZaloBotApiEmulator() as zemu,
             ZaloClient(zemu.token, base_url=zemu.url) as client,
-            ZaloBridge(client, texts("vi"), token=TOKEN, poll_timeout=1) as bridge,
+            ZaloBridge(
+                client,
+                texts("vi"),
+                token=TOKEN,
+                poll_timeout=1,
+                accounts=ZaloAccountService(db, SystemClock()),
+            ) as bridge,  # fmt: skip
         ):
             settings = Settings(
                 _env_file=None,
@@ -106,7 +116,7 @@ async def test_a_long_text_is_split(
     minh = running.zemu.user("Minh")
     await minh.send("/start")
     await minh.expect("Tôi đồng ý", timeout=10)
-    chat_id = running.bridge.ids.telegram_id(minh.id)
+    chat_id = await running.bridge.accounts.presented(minh.id)
     assert chat_id >= ZALO_ID_BASE
 
     paragraph = "<b>Đoạn</b> " + "chữ " * 120
@@ -123,7 +133,7 @@ async def test_what_zalo_cannot_do_is_refused_as_telegram_would(running: Running
     hoa = running.zemu.user("Hoa")
     await hoa.send("/start")
     await hoa.expect("Tôi đồng ý", timeout=10)
-    chat_id = running.bridge.ids.telegram_id(hoa.id)
+    chat_id = await running.bridge.accounts.presented(hoa.id)
     with pytest.raises(BadRequest, match=r"(?i)not available on zalo"):
         await running.app.bot.send_poll(chat_id, "?", ["a", "b"])
     with pytest.raises(BadRequest, match=r"(?i)chat not found"):
@@ -137,25 +147,25 @@ async def test_what_zalo_cannot_do_is_refused_as_telegram_would(running: Running
     assert "chỉ đọc được tin nhắn chữ" in await hoa.next_message()
 
 
-def test_zalo_ids_map_to_a_range_telegram_never_uses_and_stay_put() -> None:
-    ids = IdMap()
-    first = ids.telegram_id("a1b2c3d4e5f60718293a")
+async def test_zalo_ids_map_to_a_range_telegram_never_uses_and_stay_put() -> None:
+    ids = MemoryAccounts()
+    first = await ids.presented("a1b2c3d4e5f60718293a")
     assert first >= ZALO_ID_BASE and first < 2**63
     assert (
-        ids.telegram_id("a1b2c3d4e5f60718293a")
+        await ids.presented("a1b2c3d4e5f60718293a")
         == first
-        == IdMap().telegram_id("a1b2c3d4e5f60718293a")
+        == await MemoryAccounts().presented("a1b2c3d4e5f60718293a")
     )
-    assert ids.zalo_id(first) == "a1b2c3d4e5f60718293a"
-    assert ids.telegram_id("0000000000000000000b") != first
-    assert ids.zalo_id(12345) is None
+    assert await ids.zalo_id(first) == "a1b2c3d4e5f60718293a"
+    assert await ids.presented("0000000000000000000b") != first
+    assert await ids.zalo_id(12345) is None
 
 
 async def test_files_are_named_and_zalo_refusals_read_as_telegram_ones(running: Running) -> None:
     binh = running.zemu.user("Bình")
     await binh.send("/start")
     await binh.expect("Tôi đồng ý", timeout=10)
-    chat_id = running.bridge.ids.telegram_id(binh.id)
+    chat_id = await running.bridge.accounts.presented(binh.id)
     sent = await running.app.bot.send_document(
         chat_id, b"PK\x03\x04", filename="bao_cao.xlsx", caption="<b>Báo cáo</b> quý"
     )
