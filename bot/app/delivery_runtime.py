@@ -16,6 +16,7 @@ from typing import Any
 from telegram.ext import ExtBot
 
 from bot.app.transport import TelegramTransport
+from bot.channels import Channel
 from bot.config import Settings
 from bot.delivery.model import OutboxMessage, Outcome, Unreachable
 from bot.delivery.pacing import ChatSpacing, PriorityPacer
@@ -47,6 +48,15 @@ class DeliveryRuntime:
         self._active = False
         #: Called when this process becomes the one that sends (the reminder pass runs there).
         self.on_active: Callable[[], None] = lambda: None
+        #: The bots of the other channels this process runs (Zalo, through its bridge).
+        self.channel_bots: dict[Channel, ExtBot[Any]] = {}
+
+    def attach(self, channel: Channel, bot: ExtBot[Any]) -> None:
+        """Messages for people on `channel` go through `bot` from now on."""
+        self.channel_bots[channel] = bot
+
+    def detach(self, channel: Channel) -> None:
+        self.channel_bots.pop(channel, None)
 
     @property
     def active(self) -> bool:

@@ -1,0 +1,66 @@
+"""The Zalo channel of a running bot: the bridge in front of Zalo and a second PTB
+application polling it, sharing the leader's services; its messages go out through the
+leader's outbox sender."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from telegram.ext import Application
+
+from bot.app import Endpoint, build_application, start_application, stop_application
+from bot.channels import Channel
+from bot.config import Settings
+from bot.i18n import texts
+from bot.services import Services
+from bot.services.zalo_accounts import ZaloAccountService
+from bot.zalo.bridge import ZaloBridge
+from bot.zalo.client import ZaloClient
+
+
+@dataclass
+class ZaloChannel:
+    bridge: ZaloBridge
+    app: Application[Any, Any, Any, Any, Any, Any]
+
+
+@asynccontextmanager
+async def zalo_channel(
+    settings: Settings,
+    services: Services,
+    client: ZaloClient,
+    *,
+    leader: Application[Any, Any, Any, Any, Any, Any] | None = None,
+    poll_timeout: float = 30.0,
+    app_poll_timeout: int = 10,
+) -> AsyncIterator[ZaloChannel]:
+    """Starts the bridge and the Zalo application; the `leader` (the Telegram application,
+    already started) sends the outbox's Zalo messages through it while it runs. Without a
+    leader the Zalo application leads itself: a Zalo-only deployment."""
+    # The bridge listens on 127.0.0.1 only; its token just keeps other local programs out.
+    token = f"zalo:{secrets.token_urlsafe(24)}"
+    accounts = ZaloAccountService(services.db, services.clock)
+    async with ZaloBridge(
+        client,
+        texts(settings.default_language, settings.tz, settings.office),
+        token=token,
+        accounts=accounts,
+        poll_timeout=poll_timeout,
+    ) as bridge:
+        endpoint = Endpoint(Channel.ZALO, token, bridge.base_url, bridge.base_file_url)
+        app = build_application(
+            settings, endpoint=endpoint, services=services, leader=leader is None
+        )
+        await start_application(app, poll_timeout=app_poll_timeout)
+        delivery = (leader or app).bot_data.delivery
+        assert delivery is not None
+        delivery.attach(Channel.ZALO, app.bot)
+        try:
+            yield ZaloChannel(bridge, app)
+        finally:
+            delivery.detach(Channel.ZALO)
+            await stop_application(app)
