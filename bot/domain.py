@@ -27,6 +27,8 @@ class AuditAction(StrEnum):
 
     SELF_REGISTERED = "self_registered"
     LINKED_BY_CONTACT = "linked_by_contact"
+    LINKED_BY_TYPED_PHONE = "linked_by_typed_phone"
+    ZALO_JOINED = "zalo_joined"
     PROFILE_EDITED = "profile_edited"
     PHONE_CHANGED = "phone_changed"
     PROFILE_VERIFIED = "profile_verified"
@@ -108,6 +110,8 @@ class MessageKind(StrEnum):
     APPROVAL_REQUEST = "approval_request"
     APPROVAL_DECIDED = "approval_decided"
     APPROVAL_REMINDER = "approval_reminder"
+    # A one-time code for joining a Zalo account to a person on Telegram (zalo_link).
+    ZALO_LINK_CODE = "zalo_link_code"
 
 
 class Gender(StrEnum):

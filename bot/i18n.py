@@ -34,6 +34,7 @@ from babel import Locale
 from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import format_decimal, format_percent
 
+from bot.channels import Channel
 from bot.phones import format_phone
 
 
@@ -56,6 +57,10 @@ DEFAULT_LANGUAGE: Final = "vi"
 DEFAULT_TIMEZONE: Final = ZoneInfo("Asia/Ho_Chi_Minh")
 LOCALES = Path(__file__).parent / "locales"
 PLURAL_CATEGORIES = frozenset({"zero", "one", "two", "few", "many", "other"})
+#: The catalog section whose texts replace, key for key, the ones a Zalo user would misread:
+#: Zalo has no buttons to tap, no contact to share, no files to open (`[on_zalo.onboarding]
+#: ask_contact = ...` is what a Zalo user reads for `onboarding.ask_contact`).
+ZALO_SECTION: Final = "on_zalo."
 
 Template = str | dict[str, str]
 
@@ -91,6 +96,15 @@ def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Template]:
 def catalog(language: str) -> dict[str, Template]:
     with (LOCALES / f"{language}.toml").open("rb") as fh:
         return _flatten(tomllib.load(fh))
+
+
+@cache
+def channel_overrides(language: str, channel: Channel) -> dict[str, Template]:
+    """The texts worded for `channel` instead of the base ones, by the base key."""
+    if channel is not Channel.ZALO:
+        return {}
+    flat = catalog(language)
+    return {k.removeprefix(ZALO_SECTION): v for k, v in flat.items() if k.startswith(ZALO_SECTION)}
 
 
 def language_or_default(language: str | None) -> str:
@@ -156,9 +170,15 @@ class Texts:
     """The catalog of one language, rendering in one time zone: what adapters speak with."""
 
     def __init__(
-        self, language: str | None, tz: tzinfo = DEFAULT_TIMEZONE, office: Office = DEFAULT_OFFICE
+        self,
+        language: str | None,
+        tz: tzinfo = DEFAULT_TIMEZONE,
+        office: Office = DEFAULT_OFFICE,
+        channel: Channel = Channel.TELEGRAM,
     ) -> None:
         self.language = language_or_default(language)
+        self.channel = channel
+        self._overrides = channel_overrides(self.language, channel)
         spec = LANGUAGES[self.language]
         self._plurals = spec.plurals
         self._locale = Locale.parse(spec.locale)
@@ -166,7 +186,7 @@ class Texts:
         self._office = str(office)
 
     def __call__(self, key: str, /, **params: Any) -> str:
-        template = catalog(self.language).get(key)
+        template = self._overrides.get(key) or catalog(self.language).get(key)
         if template is None:
             raise MissingText(f"{key!r} is not in the {self.language} catalog")
         if isinstance(template, dict):
@@ -187,11 +207,14 @@ class Texts:
 
 @cache
 def texts(
-    language: str | None, tz: tzinfo = DEFAULT_TIMEZONE, office: Office = DEFAULT_OFFICE
+    language: str | None,
+    tz: tzinfo = DEFAULT_TIMEZONE,
+    office: Office = DEFAULT_OFFICE,
+    channel: Channel = Channel.TELEGRAM,
 ) -> Texts:
-    """The shared `Texts` of a language, zone and office (built once: CLDR data is parsed
-    then)."""
-    return Texts(language, tz, office)
+    """The shared `Texts` of a language, zone, office and channel (built once: CLDR data is
+    parsed then)."""
+    return Texts(language, tz, office, channel)
 
 
 def t(language: str | None, key: str, /, **params: Any) -> str:

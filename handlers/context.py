@@ -135,7 +135,7 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], A
 
     @property
     def texts(self) -> Texts:
-        return texts(self.language, self.settings.tz, self.settings.office)
+        return texts(self.language, self.settings.tz, self.settings.office, self.bot_data.channel)
 
     def t(self, key: str, /, **params: Any) -> str:
         return self.texts(key, **params)

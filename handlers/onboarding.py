@@ -18,6 +18,7 @@ from telegram import (
     Update,
 )
 
+from bot.channels import Channel, channel_of
 from bot.deeplinks import parse_payload
 from bot.domain import NavOp, NewProfile, ProfileField
 from bot.errors import InvalidInput
@@ -50,6 +51,17 @@ class SignUp(ProfileAnswers):
     phone: str | None = None
     match_id: int | None = None  # the roster record the shared phone number points to
     match_confirmed: bool = False
+    join_id: int | None = None  # on Zalo: the person on Telegram the typed number points to
+    code_sent: bool = False
+
+
+def _on_telegram(account: int | None) -> bool:
+    return account is not None and channel_of(account) is Channel.TELEGRAM
+
+
+def _on_zalo(turn: Turn[Any]) -> bool:
+    """A Zalo account cannot share a contact: its phone number is typed, and proves nothing."""
+    return channel_of(turn.telegram_id) is Channel.ZALO
 
 
 def contact_keyboard(turn: Turn[Any]) -> ReplyKeyboardMarkup:
@@ -121,12 +133,33 @@ class Contact(Step[SignUp]):
             turn.draft.match_id = turn.draft.phone = None
             return Goto(ProfileField.FULL_NAME.value)
         typed_phone = normalize_phone(text) is not None
+        if typed_phone and _on_zalo(turn):
+            return await _typed_on_zalo(turn, text)
         key = "onboarding.typed_phone" if typed_phone else "onboarding.retry_contact"
         await turn.say(turn.t(key), contact_keyboard(turn))
         return Flow.STAY
 
     def retry_markup(self, turn: Turn[Any]) -> ReplyKeyboardMarkup:
         return contact_keyboard(turn)
+
+
+async def _typed_on_zalo(turn: Turn[SignUp], text: str) -> Move:
+    """A number typed on Zalo: a free roster record is offered as on Telegram (and linked
+    unconfirmed); one linked to a Telegram account is joined by a code sent there."""
+    match = await turn.services.people.match_typed(text)
+    if match.outcome is MatchOutcome.FOUND:
+        return await _found(turn, match)
+    if match.outcome is MatchOutcome.NONE:
+        turn.draft.match_id, turn.draft.phone = None, match.phone
+        await turn.say(turn.t("onboarding.no_match"))
+        return Goto(ProfileField.FULL_NAME.value)
+    person = match.person
+    if match.outcome is MatchOutcome.TAKEN and person and _on_telegram(person.telegram_id):
+        assert person is not None
+        turn.draft.join_id, turn.draft.phone, turn.draft.code_sent = person.id, match.phone, False
+        return Goto("join")
+    await turn.say(turn.t(_unmatched(match)), contact_keyboard(turn))
+    return Flow.STAY
 
 
 async def _found(turn: Turn[SignUp], match: ContactMatch) -> Move:
@@ -199,6 +232,54 @@ class RosterMatch(Step[SignUp]):
         return Goto(ProfileField.FULL_NAME.value, back_here=False)
 
 
+class JoinCode(Step[SignUp]):
+    """On Zalo, the typed number is a record already on Telegram: a one-time code sent to
+    that Telegram chat, typed back here, joins this Zalo account to the person."""
+
+    async def ask(self, turn: Turn[SignUp]) -> None:
+        draft = turn.draft
+        assert draft.join_id is not None and draft.phone is not None
+        if not draft.code_sent:  # asked again (/start, a stray message): the same code stands
+            await turn.services.zalo_link.send_code(turn.telegram_id, draft.join_id, draft.phone)
+            draft.code_sent = True
+        await turn.say(turn.t("zalo_link.code_sent"), self._buttons(turn))
+
+    async def remind(self, turn: Turn[SignUp]) -> None:
+        await turn.say(turn.t("zalo_link.type_code"), self._buttons(turn))
+
+    def _buttons(self, turn: Turn[SignUp]) -> InlineKeyboardMarkup:
+        return inline(
+            [
+                [(turn.t("zalo_link.resend"), turn.choice("resend"))],
+                [(turn.t("onboarding.self_declare"), turn.choice("declare"))],
+                turn.nav_row(),
+            ]
+        )
+
+    async def typed_labels(self, turn: Turn[SignUp]) -> Sequence[tuple[str, str]]:
+        return [
+            (turn.t("zalo_link.resend"), "resend"),
+            (turn.t("onboarding.self_declare"), "declare"),
+        ]
+
+    async def on_choice(self, turn: Turn[SignUp], value: str) -> Move:
+        if value == "resend":
+            turn.draft.code_sent = False
+            return Flow.REASK
+        if value != "declare":
+            raise InvalidInput()
+        turn.draft.join_id = turn.draft.phone = None
+        return Goto(ProfileField.FULL_NAME.value, back_here=False)
+
+    async def on_text(self, turn: Turn[SignUp], text: str) -> Move:
+        person = await turn.services.zalo_link.join(turn.telegram_id, text)
+        await turn.say(turn.t("zalo_link.joined", card=person_card(turn.texts, person)))
+        return Flow.END
+
+    def retry_markup(self, turn: Turn[Any]) -> InlineKeyboardMarkup:
+        return self._buttons(turn)
+
+
 class Review(Step[SignUp]):
     """The answers at a glance: confirm, change one of them, or start the profile again."""
 
@@ -262,9 +343,10 @@ async def _register(turn: Turn[SignUp]) -> None:
     if draft.match_confirmed:
         assert draft.match_id is not None and draft.phone is not None
         person = await people.link(
-            turn.telegram_id, draft.match_id, draft.phone, turn.texts.language, draft.consent_at
-        )
-        done = "onboarding.linked"
+            turn.telegram_id, draft.match_id, draft.phone, turn.texts.language, draft.consent_at,
+            typed=_on_zalo(turn),
+        )  # fmt: skip
+        done = "onboarding.linked_typed" if _on_zalo(turn) else "onboarding.linked"
     else:
         assert draft.full_name and draft.unit_id and draft.gender and draft.birth_year
         profile = NewProfile(
@@ -304,7 +386,7 @@ SIGN_UP = register(
     Dialogue(
         name="onboarding",
         draft=SignUp,
-        steps=[Consent("consent"), Contact("contact"), RosterMatch("match"),
+        steps=[Consent("consent"), Contact("contact"), RosterMatch("match"), JoinCode("join"),
                *profile_steps(), Review("review")],
         finish=_register,
         cancelled="onboarding.cancelled",

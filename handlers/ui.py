@@ -19,6 +19,7 @@ from telegram import (
 from telegram.error import BadRequest
 
 from bot.actions import Action
+from bot.channels import Channel, channel_of
 from bot.domain import HeldRole, MessageKind, Person, Role, RoleGrant
 from bot.errors import DomainError
 from bot.i18n import LANGUAGES, Raw, Texts, t
@@ -71,10 +72,12 @@ def back_cancel_keyboard(ctx: BotContext) -> ReplyKeyboardMarkup:
 
 def share_phone_keyboard(ctx: BotContext, *extra: str) -> ReplyKeyboardMarkup:
     """The one-tap button that shares one's own phone number, then `extra` labels, then
-    Cancel (or Back and Cancel within a dialogue that has a step to go back to)."""
+    Cancel (or Back and Cancel within a dialogue that has a step to go back to). Zalo
+    cannot share a contact: there the number is typed, and the button is left out."""
+    share = [KeyboardButton(ctx.t("onboarding.share_contact"), request_contact=True)]
     return ReplyKeyboardMarkup(
         [
-            [KeyboardButton(ctx.t("onboarding.share_contact"), request_contact=True)],
+            *([share] if ctx.bot_data.channel is not Channel.ZALO else []),
             *([KeyboardButton(ctx.t(key))] for key in extra),
             [KeyboardButton(ctx.t("button.back")), KeyboardButton(ctx.t("button.cancel"))],
         ],
@@ -221,6 +224,17 @@ def rank_line(texts: Texts, person: Person) -> str:
     return texts(f"profile.employment_{person.employment.value}") + " · " + line
 
 
+def typed_phone_link(person: Person) -> bool:
+    """A roster record claimed on Zalo by a typed phone number, not yet confirmed: its
+    unit heads are told why it waits for them."""
+    return (
+        person.from_roster
+        and not person.verified
+        and person.telegram_id is not None
+        and channel_of(person.telegram_id) is Channel.ZALO
+    )
+
+
 def person_card(
     texts: Texts,
     person: Person,
@@ -266,4 +280,6 @@ def person_card(
         lines.append(texts("profile.source_pool"))
     if staff_view:
         lines.append(texts("profile.linked" if person.telegram_id else "profile.not_linked"))
+        if typed_phone_link(person):
+            lines.append(texts("profile.typed_phone_link"))
     return Raw("\n".join(lines))

@@ -12,6 +12,7 @@ from telegram.ext import ExtBot
 
 from bot.app.rate_limiter import PACED
 from bot.app.telegram_errors import retry_after_seconds
+from bot.channels import Channel, channel_of
 from bot.delivery.model import (
     OutboxMessage,
     Outcome,
@@ -79,14 +80,21 @@ class TelegramTransport:
         default_language: str = "vi",
         tz: tzinfo = DEFAULT_TIMEZONE,
         office: Office = DEFAULT_OFFICE,
+        channel: Channel = Channel.TELEGRAM,
     ) -> None:
         self.bot = bot
+        #: The channel `bot` reaches; a Zalo account's own number is Zalo's whatever the bot.
+        self.channel = channel
         self.default_language = default_language
         self.tz = tz
         self.office = office
 
     async def __call__(self, message: OutboxMessage) -> Outcome:
-        rendering = texts(message.language or self.default_language, self.tz, self.office)
+        zalo = Channel.ZALO in (self.channel, channel_of(message.chat_id))
+        rendering = texts(
+            message.language or self.default_language, self.tz, self.office,
+            Channel.ZALO if zalo else Channel.TELEGRAM,
+        )  # fmt: skip
         payload = message.payload
         try:
             edit = payload.get("edit")

@@ -36,6 +36,7 @@ from bot.services.reports import ReportService
 from bot.services.results import ResultsService
 from bot.services.roll_call import RollCallService
 from bot.services.training_record import TrainingRecordService
+from bot.services.zalo_link import ZaloLinkService
 from bot.training import YOUNG_UNDER
 from storage.database import Database
 
@@ -69,6 +70,7 @@ class Services:
     imports: ImportService
     nomination: NominationService
     approval: ApprovalService
+    zalo_link: ZaloLinkService
 
     @classmethod
     def build(
@@ -157,4 +159,5 @@ class Services:
                 defaults=defaults,
                 notify=delivery.wake,
             ),
+            zalo_link=ZaloLinkService(db, clock, notify=delivery.wake, on_change=access.changed),
         )

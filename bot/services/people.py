@@ -32,7 +32,7 @@ from bot.domain import (
 )
 from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from bot.i18n import LANGUAGES
-from bot.phones import is_vietnamese, normalize_contact_phone
+from bot.phones import is_vietnamese, normalize_contact_phone, normalize_phone
 from bot.services.access import registered, require, staff_scope
 from bot.services.nomination import tell_untold
 from bot.services.notices import note_line, notice, tell
@@ -145,7 +145,15 @@ class PeopleService:
 
         The roster holds Vietnamese numbers: a foreign one is kept as it is, never matched.
         """
-        phone = normalize_contact_phone(raw_phone)
+        return await self._match(normalize_contact_phone(raw_phone))
+
+    async def match_typed(self, raw_phone: str) -> ContactMatch:
+        """The same, for a number typed as people write it ("0912 345 678"): on Zalo, which
+        cannot share a contact. A record already linked comes with TAKEN, so that its own
+        account can be asked to vouch for the newcomer."""
+        return await self._match(normalize_phone(raw_phone))
+
+    async def _match(self, phone: str | None) -> ContactMatch:
         if phone is None:
             return ContactMatch(MatchOutcome.INVALID)
         if not is_vietnamese(phone):
@@ -157,7 +165,7 @@ class PeopleService:
         if len(found) > 1:
             return ContactMatch(MatchOutcome.AMBIGUOUS, phone)
         if found[0].telegram_id is not None:
-            return ContactMatch(MatchOutcome.TAKEN, phone)
+            return ContactMatch(MatchOutcome.TAKEN, phone, found[0])
         return ContactMatch(MatchOutcome.FOUND, phone, found[0])
 
     async def roster_match(self, person_id: int, phone: str) -> Person:
@@ -169,25 +177,43 @@ class PeopleService:
         return person
 
     async def link(
-        self, telegram_id: int, person_id: int, phone: str, language: str, consent_at: datetime
+        self,
+        telegram_id: int,
+        person_id: int,
+        phone: str,
+        language: str,
+        consent_at: datetime,
+        *,
+        typed: bool = False,
     ) -> Person:
-        """Links a Telegram account to its roster record; the roster stays authoritative."""
+        """Links an account to its roster record; the roster stays authoritative.
+
+        A number shared from Telegram proves itself. A `typed` one (Zalo cannot share a
+        contact) proves nothing: the record is linked but unconfirmed, and its unit heads
+        are asked to confirm it as they confirm a self-declared profile."""
         async with self._change() as conn:
             repo = PeopleRepository(conn)
             if await repo.by_telegram(telegram_id):
                 raise Conflict("error.already_registered")
             person = await repo.get(person_id)
-            if person.phone != phone:
+            if person.phone != phone or not person.from_roster:
                 raise NotFound()
-            if not await repo.link_telegram(person_id, telegram_id, language, consent_at):
+            linked = await repo.link_telegram(
+                person_id, telegram_id, language, consent_at, verified=not typed
+            )
+            if not linked:
                 raise Conflict("error.record_taken")
             await repo.add_consent(person_id, NOTICE_VERSION, consent_at)
-            await AuditRepository(conn).record(
-                AuditAction.LINKED_BY_CONTACT, actor=telegram_id, person_id=person_id
+            action = AuditAction.LINKED_BY_TYPED_PHONE if typed else AuditAction.LINKED_BY_CONTACT
+            change = await AuditRepository(conn).record(
+                action, actor=telegram_id, person_id=person_id
             )
+            linked_person = await repo.get(person_id)
+            if typed:
+                await self._ask_heads_to_confirm(conn, linked_person, change, typed=True)
             # Nominated before they were on Telegram: told now, on first contact.
             await tell_untold(conn, person_id, telegram_id, self.clock.now())
-            return await repo.get(person_id)
+            return linked_person
 
     async def register(
         self, telegram_id: int, profile: NewProfile, language: str, consent_at: datetime
@@ -229,12 +255,19 @@ class PeopleService:
         return person
 
     async def _ask_heads_to_confirm(
-        self, conn: AsyncConnection, person: Person, change: int, *, again: bool = False
+        self,
+        conn: AsyncConnection,
+        person: Person,
+        change: int,
+        *,
+        again: bool = False,
+        typed: bool = False,
     ) -> None:
         """The heads of the person's unit and of the units above it are asked to confirm, in
         the transaction of the change that needs confirming; where the unit has none (but
         the person), the administrators are, so that no profile waits with nobody asked.
-        `again`: the profile was confirmed or returned before, and has been corrected."""
+        `again`: the profile was confirmed or returned before, and has been corrected;
+        `typed`: a roster record claimed by a phone number typed on Zalo."""
         assert person.unit is not None
         roles = RoleRepository(conn)
         heads = [h for h in await roles.heads_above(person.unit.id) if h[0] != person.id]
@@ -248,7 +281,13 @@ class PeopleService:
                     f"verify-request:{person.id}:{head_id}:{change}",
                     chat_id=chat_id,
                     person_id=head_id,
-                    text_key="notice.verify_again" if again else "notice.verify_request",
+                    text_key=(
+                        "notice.verify_typed_phone"
+                        if typed
+                        else "notice.verify_again"
+                        if again
+                        else "notice.verify_request"
+                    ),
                     params={"name": person.full_name, "unit": person.unit.label},
                     buttons=[[("notice.open_profile", OpenPerson(person.id))]],
                 )

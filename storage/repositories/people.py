@@ -496,14 +496,28 @@ class PeopleRepository:
         await self._update(person_id, source_pool=member)
 
     async def link_telegram(
-        self, person_id: int, telegram_id: int, language: str, consent_at: datetime
+        self,
+        person_id: int,
+        telegram_id: int,
+        language: str,
+        consent_at: datetime,
+        *,
+        verified: bool = True,
     ) -> bool:
-        """Links only if the record is still free: two accounts racing can't both win."""
+        """Links only if the record is still free: two accounts racing can't both win.
+        A roster record linked by a number nobody proved (typed on Zalo) waits for its unit
+        heads' confirmation; one linked by a shared contact is the office's, confirmed."""
+        now = utcnow()
+        confirmation: dict[str, Any] = (
+            {"verified": True, "verified_at": sa.func.coalesce(people.c.verified_at, now)}
+            if verified
+            else {"verified": False, "verified_by": None, "verified_at": None}
+        )
         result = await self.conn.execute(
             people.update()
             .where(people.c.id == person_id, people.c.telegram_id.is_(None))
             .values(telegram_id=telegram_id, language=language, consent_at=consent_at,
-                    updated_at=utcnow())
+                    updated_at=now, **confirmation)
         )  # fmt: skip
         return result.rowcount == 1
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.channels import ZALO_ID_BASE, first_number, next_number
+from bot.errors import NotFound
 from storage.repositories.outbox import _insert
 from storage.schema import people, zalo_accounts
 
@@ -69,3 +71,84 @@ class ZaloAccountRepository:
             .where(where)
         )
         return (await self.conn.execute(statement)).scalar_one_or_none()
+
+
+@dataclass(frozen=True, slots=True)
+class PendingCode:
+    """A one-time code asked for on a Zalo account: its hash, for whom, until when, tries."""
+
+    code_hash: str
+    person_id: int
+    expires_at: datetime
+    attempts: int
+
+
+class ZaloCodeRepository:
+    """The one-time code that joins a Zalo account to a person who uses Telegram."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def lock(self, chat_id: int) -> tuple[str, int | None, PendingCode | None]:
+        """The account (zalo id, person joined) and its pending code, the row locked until
+        the transaction ends: two codes typed at once are counted one after the other."""
+        statement = (
+            sa.select(
+                zalo_accounts.c.zalo_id,
+                zalo_accounts.c.person_id,
+                zalo_accounts.c.code_hash,
+                zalo_accounts.c.code_person_id,
+                zalo_accounts.c.code_expires_at,
+                zalo_accounts.c.code_attempts,
+            )
+            .where(zalo_accounts.c.chat_id == chat_id)
+            .with_for_update()
+        )
+        row = (await self.conn.execute(statement)).first()
+        if row is None:
+            raise NotFound()
+        pending = None
+        if row.code_hash is not None and row.code_person_id is not None:
+            pending = PendingCode(
+                row.code_hash, row.code_person_id, row.code_expires_at, row.code_attempts
+            )
+        return row.zalo_id, row.person_id, pending
+
+    async def set_code(
+        self, chat_id: int, code_hash: str, person_id: int, expires_at: datetime
+    ) -> None:
+        """A new code replaces any earlier one, with its tries counted afresh."""
+        await self._update(
+            chat_id, code_hash=code_hash, code_person_id=person_id,
+            code_expires_at=expires_at, code_attempts=0,
+        )  # fmt: skip
+
+    async def count_attempt(self, chat_id: int) -> None:
+        await self._update(chat_id, code_attempts=zalo_accounts.c.code_attempts + 1)
+
+    async def clear_code(self, chat_id: int) -> None:
+        await self._update(
+            chat_id, code_hash=None, code_person_id=None, code_expires_at=None, code_attempts=0
+        )
+
+    async def holder_of(self, person_id: int) -> str | None:
+        """The Zalo account already joined to the person, if any."""
+        statement = sa.select(zalo_accounts.c.zalo_id).where(zalo_accounts.c.person_id == person_id)
+        return (await self.conn.execute(statement)).scalar_one_or_none()
+
+    async def join(self, chat_id: int, person_id: int) -> bool:
+        """Joins the account to the person, its code spent; False if the person has
+        meanwhile been joined to another account (person_id is unique)."""
+        taken = await self.holder_of(person_id)
+        if taken is not None:
+            return False
+        await self._update(
+            chat_id, person_id=person_id, code_hash=None, code_person_id=None,
+            code_expires_at=None, code_attempts=0,
+        )  # fmt: skip
+        return True
+
+    async def _update(self, chat_id: int, **values: Any) -> None:
+        await self.conn.execute(
+            zalo_accounts.update().where(zalo_accounts.c.chat_id == chat_id).values(**values)
+        )

@@ -14,6 +14,7 @@ import pytest
 from bot.attendance import LeaveStatus, Mark, MarkSource, Outcome, WarningLevel
 from bot.audience import AudienceKind
 from bot.audit_log import PeriodPreset
+from bot.channels import Channel
 from bot.clock import SystemClock
 from bot.domain import (
     GRANTABLE_ROLES,
@@ -24,7 +25,17 @@ from bot.domain import (
     ProfileField,
     ReturnReason,
 )
-from bot.i18n import DEFAULT_TIMEZONE, LANGUAGES, MissingText, Template, Texts, catalog, t
+from bot.i18n import (
+    DEFAULT_TIMEZONE,
+    LANGUAGES,
+    ZALO_SECTION,
+    MissingText,
+    Template,
+    Texts,
+    catalog,
+    channel_overrides,
+    t,
+)
 from bot.imports.kinds import importers
 from bot.imports.roster import UNIT_KINDS
 from bot.menus import LEARNER_COMMANDS, MAIN_KEYBOARD, STAFF_COMMANDS
@@ -201,9 +212,28 @@ def test_every_key_the_code_uses_exists_and_every_text_is_used() -> None:
     unknown_families = prefixes - set(DYNAMIC)
     assert unknown_families == set(), "list the members of these key families in DYNAMIC"
     used = literal | {key for members in DYNAMIC.values() for key in members}
-    keys = set(catalog("vi"))
+    keys = {key for key in catalog("vi") if not key.startswith(ZALO_SECTION)}
     assert sorted(used - keys) == []
     assert sorted(keys - used) == []
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_zalo_wordings_replace_texts_that_exist_and_fill_in_the_same_values(lang: str) -> None:
+    base = catalog(lang)
+    overrides = channel_overrides(lang, Channel.ZALO)
+    assert overrides, lang
+    for key, template in overrides.items():
+        assert key in base and not key.startswith(ZALO_SECTION), (lang, key)
+        assert set(_fields(template)) <= set(_fields(base[key])) | {"office"}, (lang, key)
+        assert isinstance(template, dict) == isinstance(base[key], dict), (lang, key)
+
+
+def test_a_zalo_user_reads_the_zalo_wording_and_a_telegram_user_the_base_one() -> None:
+    [key, *_] = channel_overrides("vi", Channel.ZALO)
+    on_zalo = Texts("vi", channel=Channel.ZALO)
+    assert on_zalo(key) != Texts("vi")(key) == t("vi", key)
+    assert on_zalo("button.cancel") == t("vi", "button.cancel")  # no override: the base
+    assert channel_overrides("vi", Channel.TELEGRAM) == {}
 
 
 def test_values_are_escaped_so_input_cannot_inject_markup() -> None:
