@@ -1,0 +1,179 @@
+"""Who a Zalo user is: a typed phone links a roster record unconfirmed, and a one-time code
+sent to the person's Telegram chat joins a Zalo account to them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from bot.clock import FrozenClock
+from bot.domain import AuditAction, Role
+from bot.errors import Conflict, InvalidInput, NotFound
+from bot.services import Services
+from bot.services.zalo_accounts import ZaloAccountService
+from bot.services.zalo_link import CODE_TTL, MAX_TRIES, code_hash
+from storage.database import Database
+from storage.schema import audit_log, outbox, zalo_accounts
+from tests.conftest import close_database, open_database
+from tests.factories import add_person, add_role, make_province
+
+PHONE = "+84912345678"
+START = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
+
+
+async def _code_row(db: Database, chat_id: int) -> sa.Row[tuple[str | None, int | None, int]]:
+    async with db.read() as conn:
+        statement = sa.select(
+            zalo_accounts.c.code_hash, zalo_accounts.c.person_id, zalo_accounts.c.code_attempts
+        ).where(zalo_accounts.c.chat_id == chat_id)
+        return (await conn.execute(statement)).one()
+
+
+async def _sent_code(db: Database) -> tuple[int, str]:
+    """The chat the latest code went to, and the code, from the outbox."""
+    async with db.read() as conn:
+        row = (
+            await conn.execute(
+                sa.select(outbox.c.chat_id, outbox.c.payload)
+                .where(outbox.c.kind == "zalo_link_code")
+                .order_by(outbox.c.id.desc())
+            )
+        ).first()
+    assert row is not None
+    return row.chat_id, row.payload["params"]["code"]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+async def test_a_code_is_hashed_spent_once_and_joins_the_person(kind: str, tmp_path: Path) -> None:
+    db, schema = await open_database(kind, tmp_path)
+    try:
+        province = await make_province(db)
+        mai = await add_person(
+            db, "Lò Thị Mai", unit_id=province.commune_id, phone=PHONE, telegram_id=77
+        )
+        clock = FrozenClock(START)
+        services = Services.build(db, superadmin_ids=frozenset(), clock=clock)
+        accounts = ZaloAccountService(db, clock)
+        zalo = await accounts.presented("0a0b")
+        link = services.zalo_link
+
+        match = await services.people.match_typed("0912 345 678")
+        assert match.person is not None and match.person.id == mai
+        await link.send_code(zalo, mai, PHONE)
+        to, code = await _sent_code(db)
+        assert to == 77 and len(code) == 6 and code.isdigit()
+        stored = await _code_row(db, zalo)
+        assert stored.code_hash == code_hash(zalo, code) != code and stored.person_id is None
+
+        with pytest.raises(InvalidInput) as wrong:
+            await link.join(zalo, "000000" if code != "000000" else "111111")
+        assert wrong.value.key == "zalo_link.code_wrong"
+        assert wrong.value.params["count"] == MAX_TRIES - 1
+        with pytest.raises(InvalidInput, match="zalo_link.code_format"):
+            await link.join(zalo, "12ab")  # not a guess: no try counted
+        assert (await _code_row(db, zalo)).code_attempts == 1
+
+        joined = await link.join(zalo, code[:3] + " " + code[3:])
+        assert joined.id == mai
+        assert await accounts.presented("0a0b") == 77  # the next message comes in as Mai
+        assert (await _code_row(db, zalo)).code_hash is None
+        with pytest.raises(InvalidInput, match="zalo_link.code_none"):
+            await link.join(zalo, code)  # spent
+        async with db.read() as conn:
+            actions = (
+                await conn.execute(
+                    sa.select(audit_log.c.action).where(audit_log.c.person_id == mai)
+                )
+            ).scalars()
+            assert AuditAction.ZALO_JOINED.value in set(actions)
+
+        # One Zalo account per person: a second one is refused, naming the office.
+        other = await accounts.presented("0c0d")
+        with pytest.raises(Conflict, match="zalo_link.person_has_zalo"):
+            await link.send_code(other, mai, PHONE)
+    finally:
+        await close_database(db, schema)
+
+
+async def test_codes_expire_and_too_many_tries_spend_them(tmp_path: Path) -> None:
+    db, schema = await open_database("sqlite", tmp_path)
+    try:
+        province = await make_province(db)
+        mai = await add_person(
+            db, "Lò Thị Mai", unit_id=province.commune_id, phone=PHONE, telegram_id=77
+        )
+        clock = FrozenClock(START)
+        services = Services.build(db, superadmin_ids=frozenset(), clock=clock)
+        zalo = await ZaloAccountService(db, clock).presented("0a0b")
+        link = services.zalo_link
+
+        await link.send_code(zalo, mai, PHONE)
+        _, code = await _sent_code(db)
+        clock.advance(CODE_TTL)
+        with pytest.raises(InvalidInput, match="zalo_link.code_expired"):
+            await link.join(zalo, code)
+        assert (await _code_row(db, zalo)).person_id is None
+
+        await link.send_code(zalo, mai, PHONE)
+        _, code = await _sent_code(db)
+        wrong = "000000" if code != "000000" else "111111"
+        for _ in range(MAX_TRIES - 1):
+            with pytest.raises(InvalidInput, match="zalo_link.code_wrong"):
+                await link.join(zalo, wrong)
+        with pytest.raises(InvalidInput, match="zalo_link.code_too_many"):
+            await link.join(zalo, wrong)
+        with pytest.raises(InvalidInput, match="zalo_link.code_none"):
+            await link.join(zalo, code)  # the right one, too late: ask again
+        assert (await _code_row(db, zalo)).person_id is None
+
+        # Only a record on Telegram vouches; a Telegram id is never given a code to type.
+        free = await add_person(db, "Cà Văn Tú", unit_id=province.commune_id, phone="+84987654321")
+        with pytest.raises(NotFound):
+            await link.send_code(zalo, free, "+84987654321")
+        with pytest.raises(InvalidInput):
+            await link.send_code(77, mai, PHONE)
+        clock.advance(timedelta(seconds=1))
+    finally:
+        await close_database(db, schema)
+
+
+async def test_a_typed_phone_links_unconfirmed_until_a_unit_head_confirms(tmp_path: Path) -> None:
+    db, schema = await open_database("sqlite", tmp_path)
+    try:
+        province = await make_province(db)
+        tu = await add_person(db, "Cà Văn Tú", unit_id=province.commune_id, phone=PHONE)
+        await add_role(db, tu, "unit_head", province.commune_id)  # the record's own role
+        head = await add_person(db, "Vì Văn Sơn", unit_id=province.root_id, telegram_id=55)
+        await add_role(db, head, "unit_head", province.root_id)
+        clock = FrozenClock(START)
+        services = Services.build(db, superadmin_ids=frozenset(), clock=clock)
+        zalo = await ZaloAccountService(db, clock).presented("0e0f")
+
+        match = await services.people.match_typed("0912345678")
+        assert match.person is not None and match.person.id == tu
+        linked = await services.people.link(zalo, tu, PHONE, "vi", clock.now(), typed=True)
+        assert not linked.verified and linked.awaits_decision and linked.telegram_id == zalo
+        # Meanwhile, as an unconfirmed self-declared cadre: not the record's roles.
+        assert (await services.access.actor(zalo)).roles == frozenset()
+
+        boss = await services.access.actor(55)
+        waiting = await services.people.pending(boss)
+        assert [p.id for p in waiting.people] == [tu]
+        async with db.read() as conn:
+            asked = (
+                await conn.execute(sa.select(outbox.c.payload).where(outbox.c.chat_id == 55))
+            ).scalar_one()
+            action = (
+                await conn.execute(sa.select(audit_log.c.action).where(audit_log.c.person_id == tu))
+            ).scalar_one()
+        assert asked["key"] == "notice.verify_typed_phone"
+        assert action == AuditAction.LINKED_BY_TYPED_PHONE.value
+
+        confirmed = await services.people.verify(boss, tu)
+        assert confirmed.verified
+        assert Role.UNIT_HEAD in (await services.access.actor(zalo)).roles
+    finally:
+        await close_database(db, schema)
