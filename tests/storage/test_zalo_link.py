@@ -72,7 +72,7 @@ async def test_a_code_is_hashed_spent_once_and_joins_the_person(kind: str, tmp_p
             await link.join(zalo, "000000" if code != "000000" else "111111")
         assert wrong.value.key == "zalo_link.code_wrong"
         assert wrong.value.params["count"] == MAX_TRIES - 1
-        with pytest.raises(InvalidInput, match="zalo_link.code_format"):
+        with pytest.raises(InvalidInput, match=r"zalo_link\.code_format"):
             await link.join(zalo, "12ab")  # not a guess: no try counted
         assert (await _code_row(db, zalo)).code_attempts == 1
 
@@ -80,7 +80,7 @@ async def test_a_code_is_hashed_spent_once_and_joins_the_person(kind: str, tmp_p
         assert joined.id == mai
         assert await accounts.presented("0a0b") == 77  # the next message comes in as Mai
         assert (await _code_row(db, zalo)).code_hash is None
-        with pytest.raises(InvalidInput, match="zalo_link.code_none"):
+        with pytest.raises(InvalidInput, match=r"zalo_link\.code_none"):
             await link.join(zalo, code)  # spent
         async with db.read() as conn:
             actions = (
@@ -92,7 +92,7 @@ async def test_a_code_is_hashed_spent_once_and_joins_the_person(kind: str, tmp_p
 
         # One Zalo account per person: a second one is refused, naming the office.
         other = await accounts.presented("0c0d")
-        with pytest.raises(Conflict, match="zalo_link.person_has_zalo"):
+        with pytest.raises(Conflict, match=r"zalo_link\.person_has_zalo"):
             await link.send_code(other, mai, PHONE)
     finally:
         await close_database(db, schema)
@@ -113,7 +113,7 @@ async def test_codes_expire_and_too_many_tries_spend_them(tmp_path: Path) -> Non
         await link.send_code(zalo, mai, PHONE)
         _, code = await _sent_code(db)
         clock.advance(CODE_TTL)
-        with pytest.raises(InvalidInput, match="zalo_link.code_expired"):
+        with pytest.raises(InvalidInput, match=r"zalo_link\.code_expired"):
             await link.join(zalo, code)
         assert (await _code_row(db, zalo)).person_id is None
 
@@ -121,11 +121,11 @@ async def test_codes_expire_and_too_many_tries_spend_them(tmp_path: Path) -> Non
         _, code = await _sent_code(db)
         wrong = "000000" if code != "000000" else "111111"
         for _ in range(MAX_TRIES - 1):
-            with pytest.raises(InvalidInput, match="zalo_link.code_wrong"):
+            with pytest.raises(InvalidInput, match=r"zalo_link\.code_wrong"):
                 await link.join(zalo, wrong)
-        with pytest.raises(InvalidInput, match="zalo_link.code_too_many"):
+        with pytest.raises(InvalidInput, match=r"zalo_link\.code_too_many"):
             await link.join(zalo, wrong)
-        with pytest.raises(InvalidInput, match="zalo_link.code_none"):
+        with pytest.raises(InvalidInput, match=r"zalo_link\.code_none"):
             await link.join(zalo, code)  # the right one, too late: ask again
         assert (await _code_row(db, zalo)).person_id is None
 
