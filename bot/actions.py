@@ -240,6 +240,15 @@ class VerifyPerson(Action):
     person_id: int
 
 
+@action("verify.notme")
+@dataclasses.dataclass(frozen=True, slots=True)
+class RefuseTypedLink(Action):
+    """A unit head says whoever typed this roster record's phone number on Zalo is not its
+    cadre: the link is undone."""
+
+    person_id: int
+
+
 @action("return")
 @dataclasses.dataclass(frozen=True, slots=True)
 class ReturnPerson(Action):

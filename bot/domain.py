@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.attendance import AttendanceEntry, LeaveEntry, ResultEntry
+from bot.channels import Channel, channel_of
 
 
 class Role(StrEnum):
@@ -29,6 +30,7 @@ class AuditAction(StrEnum):
     LINKED_BY_CONTACT = "linked_by_contact"
     LINKED_BY_TYPED_PHONE = "linked_by_typed_phone"
     ZALO_JOINED = "zalo_joined"
+    TYPED_LINK_REFUSED = "typed_link_refused"
     PROFILE_EDITED = "profile_edited"
     PHONE_CHANGED = "phone_changed"
     PROFILE_VERIFIED = "profile_verified"
@@ -276,6 +278,17 @@ class Person:
     @property
     def from_roster(self) -> bool:
         return self.source is PersonSource.ROSTER
+
+    @property
+    def typed_link(self) -> bool:
+        """A roster record claimed on Zalo by typing its phone number, which proves nothing:
+        unconfirmed until a unit head says it is the right person (or that it is not)."""
+        return (
+            self.from_roster
+            and not self.verified
+            and self.telegram_id is not None
+            and channel_of(self.telegram_id) is Channel.ZALO
+        )
 
 
 @dataclass(frozen=True, slots=True)

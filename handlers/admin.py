@@ -18,6 +18,7 @@ from bot.actions import (
     MergeProfile,
     OpenPerson,
     PendingPage,
+    RefuseTypedLink,
     ReturnPerson,
     ReturnPersonFor,
     SetRole,
@@ -45,6 +46,8 @@ async def _card(
         row: list[Button] = [(ctx.t("admin.verify"), VerifyPerson(person.id))]
         if not person.from_roster:
             row.append((ctx.t("admin.return"), ReturnPerson(person.id)))
+        if person.typed_link:
+            row.append((ctx.t("admin.refuse_link"), RefuseTypedLink(person.id)))
         rows.append(row)
     doubles = [] if person.from_roster else await people.possible_duplicates(actor, person.id)
     for double in doubles:
@@ -110,6 +113,11 @@ async def _review(
 
 async def verify(update: Update, ctx: BotContext, tapped: VerifyPerson) -> None:
     await _review(update, ctx, ctx.services.people.verify, tapped.person_id, "admin.verified")
+
+
+async def refuse_link(update: Update, ctx: BotContext, tapped: RefuseTypedLink) -> None:
+    refuse = ctx.services.people.refuse_typed_link
+    await _review(update, ctx, refuse, tapped.person_id, "admin.link_refused")
 
 
 async def ask_return_reason(update: Update, ctx: BotContext, tapped: ReturnPerson) -> None:
@@ -257,6 +265,7 @@ def handlers() -> list[Handler]:
         button(OpenPerson, open_person),
         button(VerifyPerson, verify),
         button(ReturnPerson, ask_return_reason),
+        button(RefuseTypedLink, refuse_link),
         button(ReturnPersonFor, return_for),
         button(SetSourcePool, source_pool),
         button(SetRole, set_role),

@@ -19,7 +19,7 @@ from telegram import (
 from telegram.error import BadRequest
 
 from bot.actions import Action
-from bot.channels import Channel, channel_of
+from bot.channels import Channel
 from bot.domain import HeldRole, MessageKind, Person, Role, RoleGrant
 from bot.errors import DomainError
 from bot.i18n import LANGUAGES, Raw, Texts, t
@@ -224,17 +224,6 @@ def rank_line(texts: Texts, person: Person) -> str:
     return texts(f"profile.employment_{person.employment.value}") + " · " + line
 
 
-def typed_phone_link(person: Person) -> bool:
-    """A roster record claimed on Zalo by a typed phone number, not yet confirmed: its
-    unit heads are told why it waits for them."""
-    return (
-        person.from_roster
-        and not person.verified
-        and person.telegram_id is not None
-        and channel_of(person.telegram_id) is Channel.ZALO
-    )
-
-
 def person_card(
     texts: Texts,
     person: Person,
@@ -280,6 +269,6 @@ def person_card(
         lines.append(texts("profile.source_pool"))
     if staff_view:
         lines.append(texts("profile.linked" if person.telegram_id else "profile.not_linked"))
-        if typed_phone_link(person):
+        if person.typed_link:
             lines.append(texts("profile.typed_phone_link"))
     return Raw("\n".join(lines))

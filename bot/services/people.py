@@ -520,6 +520,42 @@ class PeopleService:
             )
             return await repo.get(person_id)
 
+    async def refuse_typed_link(self, actor: Actor, person_id: int) -> Person:
+        """A unit head says whoever typed this roster record's phone number on Zalo is not
+        its cadre: the link and the consent given with it are undone (the record is the
+        office's, confirmed again), and the Zalo account is told to contact the office."""
+        scope = staff_scope(actor)
+        await self._in_scope(person_id, scope)
+        async with self._change() as conn:
+            repo = PeopleRepository(conn)
+            person = await _reviewable(conn, actor, person_id, scope)
+            if not person.typed_link:  # confirmed meanwhile: who did, and when
+                await _decided_already(conn, actor, person, AuditAction.TYPED_LINK_REFUSED)
+                raise InvalidInput("error.not_pending")
+            assert person.telegram_id is not None
+            await repo.unlink(person.id, keep_phone=True)
+            await repo.withdraw_consents(person.id, self.clock.now())
+            await OutboxRepository(conn).cancel_for_person(person.id)
+            await ReminderRepository(conn).drop_held(person.id)
+            await repo.set_verified(person.id, by=None, at=self.clock.now())
+            change = await AuditRepository(conn).record(
+                AuditAction.TYPED_LINK_REFUSED, actor=actor.telegram_id, person_id=person.id,
+                account=person.telegram_id,
+            )  # fmt: skip
+            # To the account, not the record: what is sent about the record is its cadre's.
+            await OutboxRepository(conn).add(
+                [
+                    notice(
+                        MessageKind.PROFILE_REJECTED,
+                        f"typed-link-refused:{person.id}:{change}",
+                        chat_id=person.telegram_id,
+                        person_id=None,
+                        text_key="notice.typed_link_refused",
+                    )
+                ]
+            )
+            return await repo.get(person.id)
+
     async def reject(
         self,
         actor: Actor,

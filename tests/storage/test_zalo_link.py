@@ -13,6 +13,7 @@ from bot.clock import FrozenClock
 from bot.domain import AuditAction, Role
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.services import Services
+from bot.services.people import MatchOutcome
 from bot.services.zalo_accounts import ZaloAccountService
 from bot.services.zalo_link import CODE_TTL, MAX_TRIES, code_hash
 from storage.database import Database
@@ -175,5 +176,36 @@ async def test_a_typed_phone_links_unconfirmed_until_a_unit_head_confirms(tmp_pa
         confirmed = await services.people.verify(boss, tu)
         assert confirmed.verified
         assert Role.UNIT_HEAD in (await services.access.actor(zalo)).roles
+    finally:
+        await close_database(db, schema)
+
+
+async def test_a_unit_head_undoes_a_typed_link_that_is_not_the_cadre(tmp_path: Path) -> None:
+    db, schema = await open_database("sqlite", tmp_path)
+    try:
+        province = await make_province(db)
+        tu = await add_person(db, "Cà Văn Tú", unit_id=province.commune_id, phone=PHONE)
+        head = await add_person(db, "Vì Văn Sơn", unit_id=province.root_id, telegram_id=55)
+        await add_role(db, head, "unit_head", province.root_id)
+        clock = FrozenClock(START)
+        services = Services.build(db, superadmin_ids=frozenset(), clock=clock)
+        zalo = await ZaloAccountService(db, clock).presented("0e0f")
+        await services.people.link(zalo, tu, PHONE, "vi", clock.now(), typed=True)
+
+        boss = await services.access.actor(55)
+        record = await services.people.refuse_typed_link(boss, tu)
+        assert record.telegram_id is None and record.verified and not record.awaits_decision
+        assert record.phone == PHONE  # the office's number: the real cadre is found by it
+        assert (await services.access.actor(zalo)).person is None
+        assert (await services.people.pending(boss)).total == 0
+        async with db.read() as conn:
+            told = (
+                await conn.execute(sa.select(outbox.c.payload).where(outbox.c.chat_id == zalo))
+            ).scalar_one()
+        assert told["key"] == "notice.typed_link_refused"
+        with pytest.raises(InvalidInput, match=r"error\.not_pending"):
+            await services.people.refuse_typed_link(boss, tu)  # a second tap changes nothing
+        match = await services.people.match_contact("84912345678")  # Telegram finds it free
+        assert match.outcome is MatchOutcome.FOUND and match.person and match.person.id == tu
     finally:
         await close_database(db, schema)

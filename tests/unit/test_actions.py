@@ -133,6 +133,7 @@ WIRE_CODES = {
     "ap.no": "RejectEnrolment",
     "ap.list": "PendingApprovals",
     "class.approval": "SetApprovalRequired",
+    "verify.notme": "RefuseTypedLink",
 }
 
 
