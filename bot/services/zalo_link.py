@@ -30,6 +30,8 @@ from storage.repositories.people import PeopleRepository
 from storage.repositories.zalo_accounts import PendingCode, ZaloCodeRepository
 
 CODE_TTL = timedelta(minutes=10)
+#: A new code no sooner than this after the last: the person on Telegram is not flooded.
+RESEND_AFTER = timedelta(minutes=1)
 MAX_TRIES = 5
 CODE_DIGITS = 6
 
@@ -78,10 +80,13 @@ class ZaloLinkService:
             if not _vouches(person, phone):
                 raise NotFound()
             codes = ZaloCodeRepository(conn)
-            await codes.lock(chat_id)
+            _, _, pending = await codes.lock(chat_id)
             if await codes.holder_of(person.id) is not None:
                 raise Conflict("zalo_link.person_has_zalo")
-            expires_at = self.clock.now() + CODE_TTL
+            now = self.clock.now()
+            if pending is not None and now < pending.expires_at - CODE_TTL + RESEND_AFTER:
+                raise InvalidInput("zalo_link.resend_later")
+            expires_at = now + CODE_TTL
             await codes.set_code(chat_id, code_hash(chat_id, code), person.id, expires_at)
             assert person.telegram_id is not None
             await OutboxRepository(conn).add(
