@@ -155,7 +155,6 @@ async def _typed_on_zalo(turn: Turn[SignUp], text: str) -> Move:
         return Goto(ProfileField.FULL_NAME.value)
     person = match.person
     if match.outcome is MatchOutcome.TAKEN and person and _on_telegram(person.telegram_id):
-        assert person is not None
         turn.draft.join_id, turn.draft.phone, turn.draft.code_sent = person.id, match.phone, False
         return Goto("join")
     await turn.say(turn.t(_unmatched(match)), contact_keyboard(turn))

@@ -80,7 +80,7 @@ class AccessService:
         generation = self._generation
         async with self.db.lookup() as conn:
             person, grants = await PeopleRepository(conn).with_grants(telegram_id)
-        if person is not None and person.from_roster and not person.verified:
+        if person is not None and person.typed_link:
             # A roster record claimed by a number typed on Zalo: until its unit heads confirm
             # it, its holder may do what a self-declared cadre may, not use the record's roles.
             grants = ()

@@ -76,7 +76,10 @@ class ZaloLinkService:
             raise InvalidInput()
         code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
         async with self.db.write() as conn:
-            person = await PeopleRepository(conn).get(person_id)
+            people = PeopleRepository(conn)
+            if await people.by_telegram(chat_id) is not None:  # it has a profile of its own
+                raise Conflict("error.already_registered")
+            person = await people.get(person_id)
             if not _vouches(person, phone):
                 raise NotFound()
             codes = ZaloCodeRepository(conn)
