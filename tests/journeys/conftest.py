@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, time
 from pathlib import Path
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -39,23 +40,20 @@ CHANNELS = ["telegram", "zalo"]
 _CHOICE = re.compile(r"^(\d{1,4}) · (.+)$", re.MULTILINE)
 
 
-class Cadre:
+class Cadre(Protocol):
     """A cadre at their phone, whichever messenger it runs: what they type, what they
     choose, what they read. `account_id` is the id the application knows them by."""
 
     channel: str
     account_id: int
 
-    async def send(self, text: str) -> None:
-        raise NotImplementedError
+    async def send(self, text: str) -> None: ...
 
     async def choose(self, label: str, timeout: float = 5.0) -> None:
         """Take the option with this label (exact, else a part of it)."""
-        raise NotImplementedError
 
     async def expect(self, fragment: str, timeout: float = 5.0) -> str:
         """Reads on until a message contains `fragment`; returns that message's plain text."""
-        raise NotImplementedError
 
 
 def plain(message: BotMessage) -> str:
@@ -64,7 +62,7 @@ def plain(message: BotMessage) -> str:
     return "\n".join([message.body, *message.labels, *keyboard])
 
 
-class TelegramCadre(Cadre):
+class TelegramCadre:
     channel = "telegram"
 
     def __init__(self, user: ScriptedUser) -> None:
@@ -94,7 +92,7 @@ class TelegramCadre(Cadre):
             skipped.append(str(message))
 
 
-class ZaloCadre(Cadre):
+class ZaloCadre:
     channel = "zalo"
 
     def __init__(self, user: ZaloUser, account_id: int) -> None:
