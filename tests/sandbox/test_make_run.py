@@ -137,6 +137,57 @@ async def test_newcomer_onboards_and_the_admin_finds_them(sandbox: Launch, tmp_p
     assert "Traceback" not in await again.stderr()
 
 
+async def test_a_zalo_user_declares_a_profile_enrols_and_is_reminded(sandbox: Launch) -> None:
+    today = datetime.now(TZ).date()
+    if (today.month, today.day) == (12, 31):
+        pytest.skip("the demo's classes stay in this year's plan: none tomorrow morning")
+    bot = await sandbox()
+    # The demo learner's short class meets tomorrow at 07:30: open to every cadre.
+    week = await bot.expect(r"/schedule: (\S+) tuần này", SEED_S)
+    await bot.expect(r"\[\d+\] ✅ Tôi đồng ý")
+    await bot.type(":zalo")
+    await bot.expect(r"zalo› /start   \(tự động")
+    # Plain text, as Zalo shows it: the buttons are numbered lines, answered by typing.
+    agree = await bot.expect(r"\n   (\d+) · ✅ Tôi đồng ý\n")
+    assert "<b>" not in bot.output and "[1] ✅ Tôi đồng ý\n   2 ·" not in bot.output
+    await bot.type(agree[1])
+    declare = await bot.expect(r"(\d+) · ✍️ Tự khai báo hồ sơ")
+    await bot.type(declare[1])
+    await bot.expect(r"họ và tên")
+    await bot.type("Vàng Thị Mai")
+    await bot.expect(r"tên đơn vị công tác")
+    await bot.type("lung cu")
+    unit = await bot.expect(r"(\d+) · Xã Lũng Cú")
+    await bot.type(unit[1])
+    await bot.expect(r"chức vụ")
+    await bot.type("bo qua")  # a choice's words, without diacritics, work as its number
+    await bot.expect(r"giới tính")
+    await bot.type("nu")
+    await bot.expect(r"năm sinh")
+    await bot.type("1996")
+    await bot.expect(r"dân tộc")
+    await bot.type("khong khai")
+    confirm = await bot.expect(r"(\d+) · ✅ Xác nhận")
+    await bot.type(confirm[1])
+    await bot.expect(r"Đã tạo hồ sơ tự khai báo")
+
+    await bot.type(f"/classes {week[1]}")
+    listed = await bot.expect(r"(\d+) · 1\. ")
+    await bot.type(listed[1])
+    enrol = await bot.expect(rf"Mã lớp: {re.escape(week[1])}[\s\S]*?(\d+) · ✅ Đăng ký lớp này")
+    await bot.type(enrol[1])
+    sure = await bot.expect(r"(\d+) · ✅ Xác nhận đăng ký")
+    await bot.type(sure[1])
+    await bot.expect(r"Đồng chí đã đăng ký lớp")
+
+    tomorrow = today + timedelta(days=1)
+    await bot.type(f":clock {tomorrow:%d/%m} 07:00")
+    await bot.expect(r"🤖 ⏰ Nhắc lịch học hôm nay, còn 30 phút")
+    await bot.type(":quit")
+    assert await bot.exit_code() == 0
+    assert "Traceback" not in await bot.stderr()
+
+
 async def test_reset_end_of_input_and_ctrl_c(sandbox: Launch) -> None:
     first = await sandbox()
     await first.expect(r"seeding 6000")

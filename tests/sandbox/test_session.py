@@ -17,11 +17,14 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 
+from bot.zalo.client import ZaloClient
+from tools.demo.data import ZALO_NEWCOMER_ID
 from tools.emulator import BotApiEmulator
 from tools.sandbox import session as session_module
 from tools.sandbox.clock import SandboxClock
 from tools.sandbox.console import Console
 from tools.sandbox.session import Session, demo_identities, free_path, split_name
+from tools.zalo_emulator import ZaloBotApiEmulator
 
 TOKEN = "123456:SANDBOX"
 NEWCOMER, LEARNER = 900005, 900004
@@ -57,8 +60,12 @@ class Screen(io.StringIO):
 
 
 class Terminal:
-    def __init__(self, emulator: BotApiEmulator, http: aiohttp.ClientSession) -> None:
+    def __init__(
+        self, emulator: BotApiEmulator, http: aiohttp.ClientSession, zalo: ZaloClient
+    ) -> None:
         self.emulator, self.http = emulator, http
+        #: The Zalo platform as the bot's Zalo channel sees it.
+        self.zalo = zalo
         self.out = Screen()
         self.source = TypedLines()
         self.seen = 0
@@ -115,10 +122,16 @@ async def terminal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AsyncIter
     monkeypatch.setattr(session_module, "FIRST_REPLY_S", 0.1)
     monkeypatch.setattr(session_module, "QUIET_S", 0.05)
     monkeypatch.chdir(tmp_path)
-    async with BotApiEmulator(token=TOKEN) as emulator, aiohttp.ClientSession() as http:
-        term = Terminal(emulator, http)
+    async with (
+        BotApiEmulator(token=TOKEN) as emulator,
+        aiohttp.ClientSession() as http,
+        ZaloBotApiEmulator() as zemu,
+        ZaloClient(zemu.token, base_url=zemu.url) as zalo,
+    ):
+        term = Terminal(emulator, http, zalo)
         clock = SandboxClock(term.clock_file, TZ)
-        session = Session(emulator, Console(term.out, terminal=False), tmp_path / "files", clock)
+        console = Console(term.out, terminal=False)
+        session = Session(emulator, console, tmp_path / "files", clock, zalo=zemu)
         session.on_clock_moved = term.clock_moved
         session.start()
         running = asyncio.create_task(session.run(term.source))
@@ -263,6 +276,37 @@ async def test_reminders_due_after_a_move_arrive_before_the_next_line(
     assert "🤖 ⏰ Nhắc lịch học hôm nay" in shown
     await terminal.type(":as learner")
     await terminal.expect("🤖 ⏰ Nhắc lịch học ngày mai")
+
+
+async def test_zalo_chats_in_plain_text_and_a_number_is_typed_not_tapped(
+    terminal: Terminal,
+) -> None:
+    await terminal.expect("newcomer› /start")
+    await terminal.type(":zalo")
+    await terminal.expect("── Vàng Thị Mai, cán bộ mới dùng Zalo (zalo) ──")
+    await terminal.expect("zalo› /start   (tự động · sent for you)")
+    opened = await terminal.zalo.get_updates(timeout=1)
+    assert opened is not None and (opened.sender_id, opened.text) == (ZALO_NEWCOMER_ID, "/start")
+
+    consent = "Đồng chí có đồng ý không?\n\n1 · ✅ Tôi đồng ý\n2 · ❌ Không đồng ý"
+    await terminal.zalo.send_message(ZALO_NEWCOMER_ID, consent)
+    shown = await terminal.expect("2 · ❌ Không đồng ý")
+    assert "🤖 Đồng chí có đồng ý không?\n\n   1 · ✅ Tôi đồng ý\n" in shown
+    assert "[1]" not in shown
+    await terminal.type("1")
+    await terminal.expect("zalo› 1")
+    typed = await terminal.zalo.get_updates(timeout=1)
+    assert typed is not None and typed.text == "1"  # the bridge reads the number, not the terminal
+
+    for command, answer in ((":contact", "hãy gõ số"), (":menu", "gõ «menu»"), (":file a", "chỉ")):
+        await terminal.type(command)
+        await terminal.expect(answer)
+    await terminal.type(":as newcomer")
+    await terminal.expect("── Triệu Thị Đào, cán bộ mới (newcomer) ──")
+    await terminal.zalo.send_message(ZALO_NEWCOMER_ID, "⏰ Nhắc lịch học")
+    await terminal.expect("🔔 Tin mới cho Vàng Thị Mai, cán bộ mới dùng Zalo · gõ :as zalo")
+    await terminal.type(":zalo")
+    assert "🤖 ⏰ Nhắc lịch học" in await terminal.expect("(zalo) ──\n\n🤖 ⏰ Nhắc lịch học")
 
 
 def test_identities_and_names() -> None:

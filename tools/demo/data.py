@@ -177,6 +177,22 @@ DEMO_IDENTITIES = DemoIdentities(
     ),
 )
 
+#: The sandbox's Zalo cadre (`:zalo`): on no roster, so they declare a profile. The Zalo id is
+#: fixed, so their account, and the profile linked to it, are theirs again after a restart.
+ZALO_NEWCOMER_ID = "5d1e0a7b3c9f2e4a6b80"
+ZALO_NEWCOMER = DemoPerson(
+    full_name="Vàng Thị Mai",
+    gender="female",
+    birth_year=1996,
+    ethnicity_code="08",  # Mông
+    unit_code=HOME_COMMUNE_CODE,
+    title_code="CC_XA",
+    grade_code="01.004",
+    phone="+84912000006",
+    telegram_id=None,
+    source_pool=False,
+)
+
 #: Self-declared profiles in the unit head's commune, so /pending has work in the sandbox.
 DEMO_SELF_DECLARED = tuple(
     DemoPerson(
@@ -684,7 +700,7 @@ def generate_demo_data(seed: int = DEFAULT_SEED, people: int = DEFAULT_PEOPLE) -
     for post in rng.choices(weighted, cum_weights=cum, k=remaining):
         counts[post.unit.code] += 1
 
-    used_phones = {p.phone for p in (*identities, *DEMO_SELF_DECLARED)}
+    used_phones = {p.phone for p in (*identities, *DEMO_SELF_DECLARED, ZALO_NEWCOMER)}
     reserved_names = {p.full_name for p in (*identities, *DEMO_SELF_DECLARED)}
     roster: list[DemoPerson] = list(identities)
     next_telegram_id = LINKED_TELEGRAM_ID_START

@@ -370,6 +370,28 @@ class ScriptedUser:
             raise AssertionError(f"{self}: no keyboard button {label!r}; keyboard: {shown}")
         return await (self.share_contact() if button.request_contact else self.send(button.text))
 
+    async def choose(self, label: str, timeout: float = 5.0) -> None:
+        """Tap the inline button or press the keyboard button with this label (exact, else
+        substring), whichever the chat shows; inline first. For tests written once for every
+        channel, where a choice is a choice however it is drawn."""
+
+        def shown() -> tuple[BotMessage, InlineButton] | ReplyButton | None:
+            return self._find_inline(label, None) or self._find_reply(label)
+
+        async with self._cond:
+            found = await self._wait(shown, timeout)
+        if isinstance(found, ReplyButton):
+            await self.press(found.text)
+        elif found:
+            await self.tap(found[1].text, found[0].message_id)
+        else:
+            latest = self._latest_inline()
+            keyboard = [b.text for row in self.keyboard or [] for b in row]
+            raise AssertionError(
+                f"{self}: no button {label!r}; inline: {latest.labels if latest else []}, "
+                f"keyboard: {keyboard}"
+            )
+
     async def block(self) -> None:
         """Block the bot: later sends get 403 and the bot receives my_chat_member."""
         self._bot.blocked.add(self.id)

@@ -2,7 +2,9 @@
 
 One process, one event loop: the project's Bot API emulator on 127.0.0.1, a demo database
 that persists between runs, the real application from `build_application`, and a chat in
-the terminal as one of the demo people. Nothing leaves the machine.
+the terminal as one of the demo people. The Zalo emulator and the bot's Zalo channel run
+beside them, as `python -m bot` runs both, so `:zalo` chats as a Zalo user. Nothing leaves
+the machine.
 """
 
 from __future__ import annotations
@@ -160,11 +162,14 @@ async def _serve(
     from bot.app.approval_runtime import wake_approvals
     from bot.app.checkin_runtime import wake_checkin
     from bot.app.reminders_runtime import wake_reminders
+    from bot.app.zalo_channel import zalo_channel
+    from bot.zalo.client import ZaloClient
     from storage.database import Database
     from tools.demo.import_files import write_import_files as write_training_files
     from tools.demo.seed import ask_demo_approvals, ask_demo_leave, has_people, seed_demo
     from tools.emulator import BotApiEmulator
     from tools.sandbox.import_files import write_import_files
+    from tools.zalo_emulator import ZaloBotApiEmulator
 
     cleanup = contextlib.AsyncExitStack()
     try:
@@ -189,16 +194,14 @@ async def _serve(
         emulator = BotApiEmulator(token=SANDBOX_TOKEN)
         await emulator.start()
         cleanup.push_async_callback(emulator.stop)
+        zalo = await cleanup.enter_async_context(ZaloBotApiEmulator())
         # Chats must exist before the bot starts: it publishes staff menus per chat at once.
-        session = Session(emulator, console, paths.files, clock=clock)
+        session = Session(emulator, console, paths.files, clock=clock, zalo=zalo)
         # The same seed and size as the database, so every linked roster person has a chat.
         roster_users(emulator, generate_demo_data(seed=DEMO_SEED, people=DEMO_PEOPLE).people)
 
-        app = build_application(
-            sandbox_settings(settings, emulator.base_url, emulator.base_file_url, paths.db),
-            db=db,
-            clock=clock.clock,
-        )
+        settings = sandbox_settings(settings, emulator.base_url, emulator.base_file_url, paths.db)
+        app = build_application(settings, db=db, clock=clock.clock)
 
         def clock_moved() -> None:
             """Reminders fall due, and the projectors' codes turn, at the new time."""
@@ -209,6 +212,17 @@ async def _serve(
         session.on_clock_moved = clock_moved
         await start_application(app, poll_timeout=POLL_TIMEOUT_S)
         cleanup.push_async_callback(stop_application, app)
+        client = await cleanup.enter_async_context(ZaloClient(zalo.token, base_url=zalo.url))
+        await cleanup.enter_async_context(
+            zalo_channel(
+                settings,
+                app.bot_data.services,
+                client,
+                leader=app,
+                poll_timeout=POLL_TIMEOUT_S,
+                app_poll_timeout=POLL_TIMEOUT_S,
+            )
+        )
         log.info("sandbox ready: emulator at %s", emulator.url)
 
         me = session.current.identity

@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tools.demo.data import DEMO_IDENTITIES, NEWCOMER_TELEGRAM_ID, DemoPerson, blocked_the_bot
+from tools.demo.data import (
+    DEMO_IDENTITIES,
+    NEWCOMER_TELEGRAM_ID,
+    ZALO_NEWCOMER,
+    ZALO_NEWCOMER_ID,
+    DemoPerson,
+    blocked_the_bot,
+)
 from tools.emulator import BotApiEmulator, BotMessage, ScriptedUser
 from tools.sandbox.clock import BadMove, SandboxClock, Show, parse_clock
 from tools.sandbox.console import Console, LineSource
@@ -29,11 +36,14 @@ from tools.sandbox.terminal import (
     Tap,
     display_path,
     parse_line,
+    parse_zalo_line,
     prompt,
     render_answer,
     render_menu,
     render_message,
+    render_zalo,
 )
+from tools.zalo_emulator import ZaloBotApiEmulator, ZaloReceived, ZaloUser
 
 #: The bot's first reply may take a moment; after that, it is done once it stays quiet.
 FIRST_REPLY_S = 2.0
@@ -46,6 +56,14 @@ UPLOAD_LIMIT = 20 * 1024 * 1024
 _FOREVER_S = 3600.0
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _QUIT = frozenset({"quit", "q", "exit"})
+#: `:as` key of the Zalo chat, and `:zalo` goes there.
+ZALO = "zalo"
+#: What Zalo cannot do, asked for in the Zalo chat.
+_NOT_ON_ZALO = {
+    "menu": "Zalo không có menu lệnh: gõ «menu» để bot liệt kê · type menu",
+    "contact": "Zalo không chia sẻ được số điện thoại: hãy gõ số · type the number",
+    "file": "Zalo chỉ gửi chữ cho bot · Zalo sends the bot text only",
+}
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +127,31 @@ class Chat:
     unseen: list[BotMessage] = field(default_factory=list)
     opened: bool = False
 
+    def hold(self, event: BotMessage | ZaloReceived) -> int:
+        """Keeps what came while another identity was at the terminal; how many wait now."""
+        assert isinstance(event, BotMessage)
+        self.unseen.append(event)
+        return len(self.unseen)
+
+
+@dataclass
+class ZaloChat:
+    """The Zalo cadre's chat: plain text both ways, the bot's choices numbered in its text."""
+
+    identity: Identity
+    user: ZaloUser
+    unseen: list[ZaloReceived] = field(default_factory=list)
+    opened: bool = False
+
+    def hold(self, event: BotMessage | ZaloReceived) -> int:
+        assert isinstance(event, ZaloReceived)
+        self.unseen.append(event)
+        return len(self.unseen)
+
+
+def zalo_identity() -> Identity:
+    return Identity(ZALO, "cán bộ mới dùng Zalo", ZALO_NEWCOMER, 0)
+
 
 class Session:
     """Reads lines, acts as the current identity, prints what the bot does in every chat."""
@@ -120,14 +163,17 @@ class Session:
         files_dir: Path,
         clock: SandboxClock,
         identities: dict[str, Identity] | None = None,
+        zalo: ZaloBotApiEmulator | None = None,
     ) -> None:
+        """With `zalo`, the Zalo emulator the bot's Zalo channel polls, `:zalo` is a chat as
+        the demo Zalo cadre."""
         self.emulator = emulator
         self.console = console
         self.files_dir = files_dir
         self.clock = clock
         #: Called after `:clock` moved the clock: the sandbox wakes the bot's reminder pass.
         self.on_clock_moved: Callable[[], None] = lambda: None
-        self.chats: dict[str, Chat] = {}
+        self.chats: dict[str, Chat | ZaloChat] = {}
         #: The photo last saved of each message (chat, message id): a projector's QR code is
         #: edited every minute, and each new one is saved too.
         self._photos: dict[tuple[str, int], bytes] = {}
@@ -137,7 +183,11 @@ class Session:
                 identity.telegram_id, first_name=first, last_name=last, phone=identity.person.phone
             )
             self.chats[key] = Chat(identity, user)
-        self.current = next(iter(self.chats.values()))
+        self.current: Chat | ZaloChat = next(iter(self.chats.values()))
+        if zalo is not None:
+            identity = zalo_identity()
+            zalo_user = zalo.user(identity.person.full_name, user_id=ZALO_NEWCOMER_ID)
+            self.chats[ZALO] = ZaloChat(identity, zalo_user)
         self._activity = 0
         self._changed = asyncio.Condition()
         self._watchers: list[asyncio.Task[None]] = []
@@ -148,7 +198,8 @@ class Session:
         """Watch every chat, so messages to any identity are caught as they come."""
         for chat in self.chats.values():
             self._watchers.append(asyncio.create_task(self._watch(chat)))
-            self._watchers.append(asyncio.create_task(self._watch_answers(chat)))
+            if isinstance(chat, Chat):
+                self._watchers.append(asyncio.create_task(self._watch_answers(chat)))
 
     async def close(self) -> None:
         for task in self._watchers:
@@ -165,7 +216,12 @@ class Session:
                 return
             if not source.shows_input:
                 self.console.show(here + line)
-            action = parse_line(line, self.current.view)
+            current = self.current
+            action = (
+                parse_line(line, current.view)
+                if isinstance(current, Chat)
+                else parse_zalo_line(line)
+            )
             if isinstance(action, Command) and action.name in _QUIT:
                 return
             try:
@@ -177,6 +233,14 @@ class Session:
 
     async def _do(self, action: Tap | Press | Say | Command | None) -> None:
         user = self.current.user
+        if isinstance(action, Say):
+            await self._to_bot(user.send(action.text))
+        elif isinstance(action, Command):
+            await self._command(action.name, action.arg)
+        elif isinstance(user, ScriptedUser):
+            await self._tap(user, action)
+
+    async def _tap(self, user: ScriptedUser, action: Tap | Press | None) -> None:
         if isinstance(action, Tap):
             if action.button.callback_data is None:
                 self.console.show(f"   ↗ {action.button.url}")
@@ -187,24 +251,24 @@ class Session:
             await self._to_bot(
                 user.share_contact() if button.request_contact else user.send(button.text)
             )
-        elif isinstance(action, Say):
-            await self._to_bot(user.send(action.text))
-        elif isinstance(action, Command):
-            await self._command(action.name, action.arg)
 
     async def _command(self, name: str, arg: str) -> None:
         user = self.current.user
         if name == "as":
             await self._switch(arg)
+        elif name == ZALO:
+            await self._switch(ZALO)
+        elif name in _NOT_ON_ZALO and isinstance(user, ZaloUser):
+            self.console.show(_NOT_ON_ZALO[name])
         elif name == "who":
             self.console.show(self.who())
-        elif name == "menu":
+        elif name == "menu" and isinstance(user, ScriptedUser):
             commands = self.emulator.commands_for(None, user.id, user.language_code)
             self.console.show(render_menu(commands))
-        elif name == "contact":
+        elif name == "contact" and isinstance(user, ScriptedUser):
             await self._to_bot(user.share_contact())
-        elif name == "file":
-            await self._upload(arg)
+        elif name == "file" and isinstance(user, ScriptedUser):
+            await self._upload(user, arg)
         elif name == "say" and arg:
             await self._to_bot(user.send(arg))
         elif name == "clock":
@@ -222,6 +286,9 @@ class Session:
 
     async def _switch(self, key: str) -> None:
         chat = self._find(key)
+        if chat is None and key.strip().lower() == ZALO:
+            self.console.show("Sandbox này không chạy Zalo · no Zalo channel in this sandbox")
+            return
         if chat is None:
             keys = ", ".join(self.chats)
             self.console.show(f"Chọn một trong · choose one of: {keys}  (ví dụ :as admin)")
@@ -233,11 +300,11 @@ class Session:
             self._print(chat, event)
         if not chat.opened:
             await self._open(chat)
-        elif not unseen and chat.view.inline_message is not None:
+        elif not unseen and isinstance(chat, Chat) and chat.view.inline_message is not None:
             # Numbers refer to the last buttons shown: show them again.
             self._print(chat, chat.view.inline_message, again=True)
 
-    def _find(self, key: str) -> Chat | None:
+    def _find(self, key: str) -> Chat | ZaloChat | None:
         """The chat of `key`, or of the only identity whose key starts with it."""
         key = key.strip().lower()
         if key in self.chats:
@@ -245,7 +312,7 @@ class Session:
         matches = [c for k, c in self.chats.items() if key and k.startswith(key)]
         return matches[0] if len(matches) == 1 else None
 
-    async def _open(self, chat: Chat) -> None:
+    async def _open(self, chat: Chat | ZaloChat) -> None:
         """The first visit to a chat in this run: tap Start, as a phone does for a new chat."""
         chat.opened = True
         self.console.show(prompt(chat.identity.key) + "/start   (tự động · sent for you)")
@@ -268,14 +335,14 @@ class Session:
             self.on_clock_moved()
             await self.settle(since, CLOCK_QUIET_S)
 
-    async def _upload(self, arg: str) -> None:
+    async def _upload(self, user: ScriptedUser, arg: str) -> None:
         loaded = await asyncio.to_thread(_read_upload, arg)
         if isinstance(loaded, str):
             self.console.show(loaded)
             return
         name, content, mime = loaded
         self.console.show(f"   {ATTACHMENT} {name} ({mime}) → bot")
-        await self._to_bot(self.current.user.upload(name, content, mime))
+        await self._to_bot(user.upload(name, content, mime))
 
     def who(self) -> str:
         """Every identity, the current one marked, with unread counts: `:who`."""
@@ -313,19 +380,17 @@ class Session:
             self._activity += 1
             self._changed.notify_all()
 
-    async def _watch(self, chat: Chat) -> None:
+    async def _watch(self, chat: Chat | ZaloChat) -> None:
         while True:
             try:
-                event = await chat.user.next_message(timeout=_FOREVER_S)
+                event = await _next_event(chat)
             except TimeoutError:
                 continue
             if chat is self.current:
                 self._print(chat, event)
-            else:
-                chat.unseen.append(event)
-                if len(chat.unseen) == 1:
-                    key = chat.identity.key
-                    self.console.show(f"🔔 Tin mới cho {chat.identity.title} · gõ :as {key}")
+            elif chat.hold(event) == 1:
+                key = chat.identity.key
+                self.console.show(f"🔔 Tin mới cho {chat.identity.title} · gõ :as {key}")
             await self._bump()
 
     async def _watch_answers(self, chat: Chat) -> None:
@@ -338,7 +403,13 @@ class Session:
                 self.console.show(render_answer(text))
             await self._bump()
 
-    def _print(self, chat: Chat, event: BotMessage, *, again: bool = False) -> None:
+    def _print(
+        self, chat: Chat | ZaloChat, event: BotMessage | ZaloReceived, *, again: bool = False
+    ) -> None:
+        if isinstance(chat, ZaloChat) or isinstance(event, ZaloReceived):
+            assert isinstance(event, ZaloReceived)
+            self.console.show("\n" + render_zalo(event))
+            return
         had_keyboard = bool(chat.view.reply)
         if not again:
             chat.view.apply(event)
@@ -367,6 +438,12 @@ class Session:
         path = free_path(folder, name)
         path.write_bytes(content)
         return display_path(path)
+
+
+async def _next_event(chat: Chat | ZaloChat) -> BotMessage | ZaloReceived:
+    if isinstance(chat, ZaloChat):
+        return await chat.user.next_event(timeout=_FOREVER_S)
+    return await chat.user.next_message(timeout=_FOREVER_S)
 
 
 def _read_upload(arg: str) -> tuple[str, bytes, str] | str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tools.emulator import BotMessage, InlineButton, ReplyButton
+from tools.zalo_emulator import ZaloReceived
 
 BOT = "🤖"
 INDENT = "   "
@@ -189,6 +190,31 @@ def render_message(
     return "\n".join(lines)
 
 
+def render_zalo(event: ZaloReceived) -> str:
+    """A message to the Zalo chat: its plain text exactly as Zalo shows it (choices are
+    numbered lines of the text, answered by typing), a photo's or sticker's address."""
+    body = event.text.split("\n") if event.text else []
+    lines = [f"{BOT} {body[0] if body else ''}".rstrip()]
+    lines += _indented(body[1:])
+    if event.photo:
+        lines += _indented([f"🖼 {event.photo}"])
+    if event.sticker:
+        lines += _indented([f"(sticker {event.sticker})"])
+    return "\n".join(lines)
+
+
+def parse_zalo_line(line: str) -> Say | Command | None:
+    """A line typed in the Zalo chat: sandbox commands as anywhere, everything else goes to
+    the bot as typed, numbers included (Zalo has no buttons: the bridge reads the number)."""
+    text = line.strip()
+    if not text:
+        return None
+    if text.startswith(":"):
+        name, _, arg = text[1:].partition(" ")
+        return Command(name.lower(), arg.strip())
+    return Say(line.rstrip("\r\n"))
+
+
 def render_answer(text: str) -> str:
     """A callback answer (the toast a phone shows briefly after a tap)."""
     return f"{INDENT}{ANSWER} {text}"
@@ -206,7 +232,7 @@ def prompt(identity: str) -> str:
 
 
 def banner(who: str, phone: str, key: str, db_path: str, files_dir: str, log_path: str) -> str:
-    """Seven short lines: what this is, who one is, how to tap and switch, how to move time
+    """Eight short lines: what this is, who one is, how to tap and switch, how to move time
     on to see reminders, where things go."""
     return "\n".join(
         [
@@ -214,6 +240,7 @@ def banner(who: str, phone: str, key: str, db_path: str, files_dir: str, log_pat
             f"Bạn là {who} ({key}, {phone}).",
             "Bấm nút: gõ số [1], [2]… hoặc chữ (a), (b)…; gõ chữ khác để nhắn cho bot.",
             "Gõ :as admin để chuyển sang quản trị viên (hoặc head, lecturer, learner, newcomer).",
+            "Gõ :zalo để nhắn như một cán bộ dùng Zalo: chữ thuần, gõ số để chọn · as a Zalo user",
             ":who đang là ai · :menu lệnh của bot · :contact gửi SĐT · :help · :quit",
             "Xem nhắc lịch: :clock 19:00 hoặc :clock +2h cho giờ sandbox chạy tới · move time on",
             f"Dữ liệu: {db_path} · tệp nhận: {files_dir}/ · log: {log_path}",
@@ -261,6 +288,7 @@ HELP = "\n".join(
         "Lệnh sandbox, bắt đầu bằng dấu hai chấm · sandbox commands:",
         "  1, 2… / a, b…    bấm nút [1] dưới tin nhắn / nút (a) của bàn phím · tap",
         "  :as VAI          đổi người · switch: admin, head, lecturer, learner, newcomer",
+        "  :zalo            nhắn như cán bộ dùng Zalo (chữ thuần, gõ số) · chat as a Zalo user",
         "  :who             đang là ai, ai có tin mới · who am I",
         "  :menu            menu lệnh của bot (nút ☰ trên điện thoại) · the bot's menu",
         "  :contact         chia sẻ số điện thoại của mình · share own contact",
