@@ -56,7 +56,7 @@ async def zalo_channel(
         token=token,
         accounts=accounts,
         poll_timeout=poll_timeout,
-        poll=poll,
+        poll=False,  # not before the application is ready for the first event
         files=files,
     ) as bridge:
         endpoint = Endpoint(Channel.ZALO, token, bridge.base_url, bridge.base_file_url)
@@ -67,6 +67,8 @@ async def zalo_channel(
         delivery = (leader or app).bot_data.delivery
         assert delivery is not None
         delivery.attach(Channel.ZALO, app.bot)
+        if poll:
+            bridge.start_polling()
         try:
             yield ZaloChannel(bridge, app)
         finally:

@@ -193,7 +193,8 @@ class ZaloBridge:
         poll: bool = True,
         files: FileShelf | None = None,
     ) -> None:
-        """`poll`: long-poll Zalo (development), or wait for `receive` (webhook mode).
+        """`poll`: long-poll Zalo from the start (else see `start_polling`; webhook mode
+        never polls: the public server calls `receive`).
         `files`: where the photos and documents sent are kept behind links; None: they are
         only named."""
         self.zalo = zalo
@@ -255,6 +256,12 @@ class ZaloBridge:
         await web.TCPSite(self._runner, "127.0.0.1", port).start()
         self._port = self._runner.addresses[0][1]
         if self.poll:
+            self.start_polling()
+
+    def start_polling(self) -> None:
+        """Long-polls Zalo from now on: for a bridge made with `poll=False` whose application
+        has to be ready (its database migrated) before the first event is taken."""
+        if self._poller is None:
             self._poller = asyncio.create_task(self._poll(), name="zalo-poller")
 
     async def stop(self) -> None:
@@ -303,6 +310,9 @@ class ZaloBridge:
                 await asyncio.sleep(exc.retry_after or RETRY_S)
             except ZaloError as exc:
                 log.warning("zalo poll: %s", exc)
+                await asyncio.sleep(RETRY_S)
+            except Exception as exc:  # the database, say: that event is lost, not the next
+                log.error("zalo poll: an event failed: %s: %s", exc.__class__.__name__, exc)
                 await asyncio.sleep(RETRY_S)
 
     async def _chat_of(self, event: ZaloEvent) -> _Chat:
