@@ -42,7 +42,8 @@ from storage.database import Database
 
 log = logging.getLogger(__name__)
 
-#: Zalo's answer to a token it does not know (the emulator's; the docs' error table has it).
+#: Zalo's answer to a token it does not know: 401 Unauthorized, as the emulator (and Telegram)
+#: answer; the docs do not say.
 ZALO_REJECTED: Final = frozenset({401})
 
 
