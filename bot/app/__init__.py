@@ -239,6 +239,13 @@ async def start_application(
 
 
 async def stop_application(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    await halt_application(app)
+    await close_application(app)
+
+
+async def halt_application(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """No more updates, and the leader's sender settles; its connections stay open, so a
+    process running several channels can stop the others before closing the leader's."""
     assert app.updater is not None
     if app.updater.running:
         await app.updater.stop()
@@ -246,6 +253,10 @@ async def stop_application(app: Application[Any, Any, Any, Any, Any, Any]) -> No
         await app.stop()
     if app.post_stop is not None:
         await app.post_stop(app)
+
+
+async def close_application(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """After `halt_application`: closes its connections (and the leader's database)."""
     await app.shutdown()
     if app.post_shutdown is not None:
         await app.post_shutdown(app)

@@ -20,6 +20,7 @@ from bot.services import Services
 from bot.services.zalo_accounts import ZaloAccountService
 from bot.zalo.bridge import ZaloBridge
 from bot.zalo.client import ZaloClient
+from bot.zalo.files import FileShelf
 
 
 @dataclass
@@ -37,10 +38,15 @@ async def zalo_channel(
     leader: Application[Any, Any, Any, Any, Any, Any] | None = None,
     poll_timeout: float = 30.0,
     app_poll_timeout: int = 10,
+    poll: bool = True,
+    files: FileShelf | None = None,
 ) -> AsyncIterator[ZaloChannel]:
     """Starts the bridge and the Zalo application; the `leader` (the Telegram application,
     already started) sends the outbox's Zalo messages through it while it runs. Without a
-    leader the Zalo application leads itself: a Zalo-only deployment."""
+    leader the Zalo application leads itself: a Zalo-only deployment.
+
+    `poll=False` in webhook mode: events then reach `bridge.receive` from the public server.
+    `files`: the shelf behind the links files are sent as (None: they are only named)."""
     # The bridge listens on 127.0.0.1 only; its token just keeps other local programs out.
     token = f"zalo:{secrets.token_urlsafe(24)}"
     accounts = ZaloAccountService(services.db, services.clock)
@@ -50,6 +56,8 @@ async def zalo_channel(
         token=token,
         accounts=accounts,
         poll_timeout=poll_timeout,
+        poll=False,  # not before the application is ready for the first event
+        files=files,
     ) as bridge:
         endpoint = Endpoint(Channel.ZALO, token, bridge.base_url, bridge.base_file_url)
         app = build_application(
@@ -59,8 +67,14 @@ async def zalo_channel(
         delivery = (leader or app).bot_data.delivery
         assert delivery is not None
         delivery.attach(Channel.ZALO, app.bot)
+        if poll:
+            bridge.start_polling()
         try:
             yield ZaloChannel(bridge, app)
         finally:
-            delivery.detach(Channel.ZALO)
-            await stop_application(app)
+            if leader is None:  # its own sender stops first, sending what it has in hand
+                await stop_application(app)
+                delivery.detach(Channel.ZALO)
+            else:
+                delivery.detach(Channel.ZALO)
+                await stop_application(app)

@@ -3,8 +3,12 @@
 The application polls this bridge as it polls Telegram (its `base_url` points here); the bridge
 long-polls Zalo and turns each Zalo event into a Telegram update, and each Bot API call of the
 application into what Zalo can show: plain text, buttons as a numbered list, edits as new
-messages, files as a line naming them. A method Zalo cannot carry out is refused with a
-Telegram-style 400, so PTB raises and the gap shows, never a silent "ok".
+messages, files as links to the bot's public server (bot/zalo/files.py), or as a line naming
+them when there is none. A method Zalo cannot carry out is refused with a Telegram-style 400,
+so PTB raises and the gap shows, never a silent "ok".
+
+In webhook mode (`poll=False`) the bridge does not long-poll: the public server hands it
+each event through `receive`.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from bot.http_fields import read_fields
 from bot.i18n import Texts
 from bot.validation import telegram_length
 from bot.zalo.accounts import AccountDirectory, MemoryAccounts
+from bot.zalo.client import TEXT_LIMIT as ZALO_TEXT_LIMIT
 from bot.zalo.client import (
     EventKind,
     ZaloClient,
@@ -35,7 +40,9 @@ from bot.zalo.client import (
     ZaloEvent,
     ZaloRetryAfter,
     ZaloUnreachable,
+    zalo_length,
 )
+from bot.zalo.files import FileShelf, FileTooBig, SharedFile
 from bot.zalo.render import (
     Button,
     Choice,
@@ -183,11 +190,19 @@ class ZaloBridge:
         token: str,
         accounts: AccountDirectory | None = None,
         poll_timeout: float = 30.0,
+        poll: bool = True,
+        files: FileShelf | None = None,
     ) -> None:
+        """`poll`: long-poll Zalo from the start (else see `start_polling`; webhook mode
+        never polls: the public server calls `receive`).
+        `files`: where the photos and documents sent are kept behind links; None: they are
+        only named."""
         self.zalo = zalo
         self.texts = texts
         self.token = token
         self.poll_timeout = poll_timeout
+        self.poll = poll
+        self.files = files
         #: Who each Zalo user is to the application (the database's directory in the bot).
         self.accounts: AccountDirectory = accounts or MemoryAccounts()
         self._chats: dict[int, _Chat] = {}
@@ -240,7 +255,14 @@ class ZaloBridge:
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", port).start()
         self._port = self._runner.addresses[0][1]
-        self._poller = asyncio.create_task(self._poll(), name="zalo-poller")
+        if self.poll:
+            self.start_polling()
+
+    def start_polling(self) -> None:
+        """Long-polls Zalo from now on: for a bridge made with `poll=False` whose application
+        has to be ready (its database migrated) before the first event is taken."""
+        if self._poller is None:
+            self._poller = asyncio.create_task(self._poll(), name="zalo-poller")
 
     async def stop(self) -> None:
         if self._poller is not None:
@@ -269,7 +291,8 @@ class ZaloBridge:
 
     @property
     def base_file_url(self) -> str:
-        """For ApplicationBuilder().base_file_url(...): no file is served yet."""
+        """For ApplicationBuilder().base_file_url(...): no file is served here (a Zalo
+        user cannot send the bot one)."""
         return f"http://127.0.0.1:{self._port}/file/bot"
 
     # -- Zalo to Telegram -----------------------------------------------------------------------
@@ -287,6 +310,9 @@ class ZaloBridge:
                 await asyncio.sleep(exc.retry_after or RETRY_S)
             except ZaloError as exc:
                 log.warning("zalo poll: %s", exc)
+                await asyncio.sleep(RETRY_S)
+            except Exception as exc:  # the database, say: that event is lost, not the next
+                log.error("zalo poll: an event failed: %s: %s", exc.__class__.__name__, exc)
                 await asyncio.sleep(RETRY_S)
 
     async def _chat_of(self, event: ZaloEvent) -> _Chat:
@@ -426,15 +452,25 @@ class ZaloBridge:
         }
 
     async def _post(
-        self, chat: _Chat, text: str, markup: Any, message_id: int | None = None
+        self,
+        chat: _Chat,
+        text: str,
+        markup: Any,
+        message_id: int | None = None,
+        *,
+        photo: str | None = None,
     ) -> int:
-        """Sends plain text with its buttons numbered; the chat now answers to them."""
+        """Sends plain text with its buttons numbered (under the `photo` at that URL, if
+        any); the chat now answers to them."""
         rows, links, removes = _keyboard(markup)
         body = "\n".join([text.rstrip(), *links]) if links else text
         listed = numbered(body, rows, self.texts)
         message_id = message_id or self._new_message_id()
         async with chat.lock:
-            await self._deliver(chat, listed.text)
+            if photo is None:
+                await self._deliver(chat, listed.text)
+            else:
+                await self._deliver_photo(chat, photo, listed.text.strip())
             self._remember(chat, message_id, _Sent(text, tuple(c.label for c in listed.choices)))
             if listed.choices:
                 chat.choices, chat.choices_message = listed.choices, message_id
@@ -465,26 +501,66 @@ class ZaloBridge:
         message_id = await self._post(chat, text, markup)
         return self._message(chat, message_id, text=text, **_inline(markup))
 
-    async def _send_file(self, p: _Params, line: str) -> tuple[_Chat, int, str]:
-        chat = await self._chat(p)
+    async def _deliver_photo(self, chat: _Chat, url: str, caption: str) -> None:
+        """Zalo's sendPhoto by URL; a caption too long for it follows as text."""
+        if caption and zalo_length(caption) <= ZALO_TEXT_LIMIT:
+            await self.zalo.send_photo(chat.zalo_id, url, caption)
+            return
+        await self.zalo.send_photo(chat.zalo_id, url)
+        if caption:
+            await self._deliver(chat, caption)
+
+    def _shelve(self, p: _Params, field: str) -> SharedFile | None:
+        """The file a call uploads, kept behind a link; or the one it names by a file_id
+        this bridge gave (a file's token), while its link works. None without a shelf."""
+        if self.files is None:
+            return None
+        value = p.data.get(field)
+        if isinstance(value, FileField):
+            try:
+                return self.files.put(
+                    value.filename or field, value.file.read(), value.content_type
+                )
+            except FileTooBig:
+                raise _bad("file is too big") from None
+        return self.files.get(value) if isinstance(value, str) else None
+
+    async def _send_file(self, chat: _Chat, p: _Params, line: str) -> tuple[int, str]:
         caption = self._plain(p, "caption", CAPTION_LIMIT)
         text = f"{caption.rstrip()}\n\n{line}" if caption.strip() else line
-        message_id = await self._post(chat, text, p.obj("reply_markup"))
-        return chat, message_id, caption
+        return await self._post(chat, text, p.obj("reply_markup")), caption
 
     async def _send_document(self, p: _Params) -> Any:
+        chat = await self._chat(p)
         upload = p.data.get("document")
         name = upload.filename if isinstance(upload, FileField) else None
-        line = plain_text(self.texts("zalo.file_sent", name=name or "—"))
-        chat, message_id, caption = await self._send_file(p, line)
-        file_id = f"zalo-document-{message_id}"
+        shared = self._shelve(p, "document")
+        if shared is not None and self.files is not None:
+            name = shared.name
+            link = self.texts(
+                "zalo.file_link", name=name, url=self.files.url(shared), hours=self.files.hours
+            )
+            message_id, caption = await self._send_file(chat, p, plain_text(link))
+            file_id = shared.token
+        else:
+            line = plain_text(self.texts("zalo.file_sent", name=name or "—"))
+            message_id, caption = await self._send_file(chat, p, line)
+            file_id = f"zalo-document-{message_id}"
         document = {"file_id": file_id, "file_unique_id": file_id, "file_name": name or ""}
         return self._message(chat, message_id, document=document, caption=caption)
 
     async def _send_photo(self, p: _Params) -> Any:
-        line = plain_text(self.texts("zalo.photo_sent"))
-        chat, message_id, caption = await self._send_file(p, line)
-        file_id = f"zalo-photo-{message_id}"
+        chat = await self._chat(p)
+        shared = self._shelve(p, "photo")
+        if shared is not None and self.files is not None:
+            caption = self._plain(p, "caption", CAPTION_LIMIT)
+            url = self.files.url(shared)
+            message_id = await self._post(chat, caption, p.obj("reply_markup"), photo=url)
+            file_id = shared.token
+        else:
+            line = plain_text(self.texts("zalo.photo_sent"))
+            message_id, caption = await self._send_file(chat, p, line)
+            file_id = f"zalo-photo-{message_id}"
         photo = [{"file_id": file_id, "file_unique_id": file_id, "width": 1, "height": 1}]
         return self._message(chat, message_id, photo=photo, caption=caption)
 
