@@ -14,17 +14,16 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from telegram.ext import ExtBot
 
-from bot.app.channel_router import ChannelRouter
+from bot.app.channel_router import ChannelRouter, send_routed
 from bot.app.rate_limiter import SharedRateLimiter
 from bot.app.transport import TelegramTransport
 from bot.channels import Channel, channel_of
 from bot.config import Settings
-from bot.delivery.model import Moved, OutboxMessage, Outcome, Transient, Unreachable
+from bot.delivery.model import OutboxMessage, Outcome, Unreachable
 from bot.delivery.pacing import ChatSpacing, Lane, PriorityPacer
 from bot.delivery.sender import OutboxSender, SenderSettings, Transport
 from bot.services import Services
@@ -96,10 +95,12 @@ class DeliveryRuntime:
     async def start(self, bot: ExtBot[Any], services: Services) -> None:
         await services.delivery.load_unreachable()
         self._transports.setdefault(Channel.TELEGRAM, self._transport_for(bot))
-        router = self._router = ChannelRouter(services, lambda: Channel.ZALO in self._transports)
+        router = self._router = ChannelRouter(
+            services.channels, services.delivery, lambda: Channel.ZALO in self._transports
+        )
 
         async def deliver(message: OutboxMessage) -> Outcome:
-            outcome = await self._deliver(router, message)
+            outcome = await send_routed(router, self._transports, message)
             if isinstance(outcome, Unreachable):
                 services.delivery.note_unreachable(message.chat_id)
             return outcome
@@ -107,20 +108,6 @@ class DeliveryRuntime:
         self._services, self._transport = services, deliver
         self._lock = sender_lock(services.db, self.settings.database_url)
         self._task = asyncio.create_task(self._run(self._lock), name="outbox")
-
-    async def _deliver(self, router: ChannelRouter, message: OutboxMessage) -> Outcome:
-        """Sends one message on the channel its route names."""
-        plan = await router.route(message)
-        if plan.move_to is not None:
-            return Moved(plan.move_to)
-        if plan.channel is None:
-            return Unreachable("chat marked unreachable")
-        transport = self._transports.get(plan.channel)
-        if transport is None:
-            return Transient(f"the {plan.channel} channel is not running", counts=False)
-        if plan.to != message.chat_id:
-            message = _readdressed(message, plan.to)
-        return await transport(message)
 
     async def stop(self) -> None:
         """Graceful: in-flight sends settle before the lock is released."""
@@ -197,12 +184,3 @@ class DeliveryRuntime:
                 if self.sender is not None:
                     await self.sender.stop()
                 return
-
-
-def _readdressed(message: OutboxMessage, chat_id: int) -> OutboxMessage:
-    """The message for `chat_id`, as its channel's bot knows the chat; an edit with it."""
-    payload = message.payload
-    edit = payload.get("edit")
-    if edit:
-        payload = {**payload, "edit": {**edit, "chat_id": chat_id}}
-    return replace(message, chat_id=chat_id, payload=payload)
