@@ -25,6 +25,7 @@ from typing import Any, ClassVar, Self, TypeVar
 
 from bot.attendance import Outcome
 from bot.audit_log import PeriodPreset
+from bot.channels import NotifyVia
 from bot.domain import MessageKind, NavOp, ProfileField, ReturnReason, Role
 from bot.reminders import Lead
 from bot.report import ReportView
@@ -643,6 +644,14 @@ class ToggleLead(Action):
 
     lead: Lead
     chosen: bool = True
+
+
+@action("rem.via")
+@dataclasses.dataclass(frozen=True, slots=True)
+class ChooseNotifyVia(Action):
+    """Where a person on both Telegram and Zalo gets their messages."""
+
+    via: NotifyVia
 
 
 @action("rem.quiet")

@@ -20,6 +20,15 @@ class Channel(StrEnum):
     ZALO = "zalo"
 
 
+class NotifyVia(StrEnum):
+    """Where a person on both messengers gets the bot's messages (people.notify_via, whose
+    NULL is BOTH: joining a Zalo account changes nothing until they choose)."""
+
+    BOTH = "both"
+    TELEGRAM = "telegram"
+    ZALO = "zalo"
+
+
 def channel_of(chat_id: int) -> Channel:
     """Which messenger an account id (as the application sees it) belongs to."""
     return Channel.ZALO if chat_id >= ZALO_ID_BASE else Channel.TELEGRAM

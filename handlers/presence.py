@@ -26,7 +26,7 @@ async def on_any_update(update: Update, ctx: BotContext) -> None:
         raise ApplicationHandlerStop
     if user is None or chat is None or update.my_chat_member:
         return
-    await ctx.services.delivery.chat_seen(chat.id)
+    await ctx.services.delivery.chat_seen(chat.id, ctx.bot_data.channel)
     actor = await ctx.actor(update)  # loaded once per update; also fixes the reply language
     if update.edited_message is not None:
         # An edit of an earlier message is never an answer or a command (it may be an old

@@ -1,5 +1,6 @@
 """/settings: a cadre's reminders, on one screen that each tap edits in place: on or off,
-how long before a session, quiet hours (a typed dialogue), and one class at a time.
+how long before a session, quiet hours (a typed dialogue), and one class at a time; and,
+for a cadre on both Telegram and Zalo, which of the two their messages go to.
 
 Unticking every lead is allowed, and the screen then says plainly that no reminder will
 come: refusing to untick the last one would force an order of taps (tick the new lead
@@ -16,12 +17,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
 from bot.actions import (
     ChangeQuietHours,
+    ChooseNotifyVia,
     MuteClass,
     ReminderClasses,
     ReminderSettings,
     SwitchReminders,
     ToggleLead,
 )
+from bot.channels import NotifyVia
 from bot.domain import NavOp
 from bot.reminders import Lead, QuietHours, ReminderPrefs, parse_quiet_hours
 from bot.services.reminders import MyClass
@@ -39,6 +42,11 @@ LEAD_LABELS = {
     Lead.MINUTES_15: "reminder.lead_15_minutes",
 }
 OFF, DEFAULT = "off", "default"  # the quiet-hours question's buttons
+VIA_LABELS = {
+    NotifyVia.BOTH: "notify_via.both",
+    NotifyVia.TELEGRAM: "notify_via.telegram",
+    NotifyVia.ZALO: "notify_via.zalo",
+}
 
 
 # --- the settings screen ----------------------------------------------------------------------
@@ -61,9 +69,12 @@ def _lead_button(ctx: BotContext, lead: Lead, prefs: ReminderPrefs) -> Button:
     return ctx.t(mark, label=label), ToggleLead(lead, chosen=not chosen)
 
 
-def settings_screen(ctx: BotContext, prefs: ReminderPrefs) -> tuple[str, InlineKeyboardMarkup]:
+def settings_screen(
+    ctx: BotContext, prefs: ReminderPrefs, via: NotifyVia | None = None
+) -> tuple[str, InlineKeyboardMarkup]:
     """The whole screen from the settings alone, so a tap that changed nothing (a second
-    tap) renders the same and is not edited (see handlers.ui.show)."""
+    tap) renders the same and is not edited (see handlers.ui.show). `via`: where the
+    person's messages go, for one with a Zalo account joined (None: nothing to choose)."""
     status = "reminder.settings_on"
     if not prefs.enabled:
         status = "reminder.settings_off"
@@ -75,6 +86,8 @@ def settings_screen(ctx: BotContext, prefs: ReminderPrefs) -> tuple[str, InlineK
         ctx.t(status),
         ctx.t(quiet, hours=quiet_label(ctx, prefs.quiet)),
     ]
+    if via is not None:
+        lines.append(ctx.t("notify_via.line", via=ctx.t(VIA_LABELS[via])))
     switch = "reminder.switch_off" if prefs.enabled else "reminder.switch_on"
     rows: list[list[Button]] = [[(ctx.t(switch), SwitchReminders(not prefs.enabled))]]
     if prefs.enabled:  # leads matter only while reminders are on
@@ -85,30 +98,53 @@ def settings_screen(ctx: BotContext, prefs: ReminderPrefs) -> tuple[str, InlineK
         [(ctx.t("reminder.quiet_button", hours=quiet_label(ctx, prefs.quiet)), ChangeQuietHours())]
     )
     rows.append([(ctx.t("reminder.my_classes"), ReminderClasses())])
+    if via is not None:
+        rows += [[_via_button(ctx, choice, via)] for choice in NotifyVia]
     return "\n\n".join(lines), inline(rows)
+
+
+def _via_button(ctx: BotContext, choice: NotifyVia, via: NotifyVia) -> Button:
+    mark = "reminder.chosen" if choice is via else "reminder.not_chosen"
+    return ctx.t(mark, label=ctx.t(VIA_LABELS[choice])), ChooseNotifyVia(choice)
+
+
+async def _screen(
+    update: Update, ctx: BotContext, prefs: ReminderPrefs
+) -> tuple[str, InlineKeyboardMarkup]:
+    via = await ctx.services.channels.choice(await ctx.actor(update))
+    return settings_screen(ctx, prefs, via)
 
 
 async def settings(update: Update, ctx: BotContext) -> None:
     """/settings: the screen, in a new message."""
     prefs = await ctx.services.reminders.settings(await ctx.actor(update))
-    await say(update, ctx, *settings_screen(ctx, prefs))
+    await say(update, ctx, *await _screen(update, ctx, prefs))
 
 
 async def open_settings(update: Update, ctx: BotContext, _: ReminderSettings) -> None:
     prefs = await ctx.services.reminders.settings(await ctx.actor(update))
-    await show(update, ctx, *settings_screen(ctx, prefs))
+    await show(update, ctx, *await _screen(update, ctx, prefs))
 
 
 async def switch(update: Update, ctx: BotContext, tapped: SwitchReminders) -> None:
     prefs = await ctx.services.reminders.set_enabled(await ctx.actor(update), tapped.enabled)
-    await show(update, ctx, *settings_screen(ctx, prefs))
+    await show(update, ctx, *await _screen(update, ctx, prefs))
 
 
 async def toggle_lead(update: Update, ctx: BotContext, tapped: ToggleLead) -> None:
     prefs = await ctx.services.reminders.choose_lead(
         await ctx.actor(update), tapped.lead, tapped.chosen
     )
-    await show(update, ctx, *settings_screen(ctx, prefs))
+    await show(update, ctx, *await _screen(update, ctx, prefs))
+
+
+async def choose_via(update: Update, ctx: BotContext, tapped: ChooseNotifyVia) -> None:
+    """A tap on an old screen of someone whose Zalo account is no longer joined is told so."""
+    actor = await ctx.actor(update)
+    if await ctx.services.channels.choose(actor, tapped.via) is None:
+        await answer(update, ctx, ctx.t("notify_via.not_joined"))
+    prefs = await ctx.services.reminders.settings(actor)
+    await show(update, ctx, *await _screen(update, ctx, prefs))
 
 
 # --- one class at a time ----------------------------------------------------------------------
@@ -259,7 +295,7 @@ async def _save_quiet(turn: Turn[QuietDraft]) -> None:
         "reminder.quiet_saved" if prefs.quiet.active else "reminder.quiet_removed",
         hours=quiet_label(turn.ctx, prefs.quiet),
     )
-    text, markup = settings_screen(turn.ctx, prefs)
+    text, markup = await _screen(turn.update, turn.ctx, prefs)
     await turn.show(saved + "\n\n" + text, markup)
 
 
@@ -291,4 +327,5 @@ def handlers() -> list[Handler]:
         button(ReminderClasses, classes),
         button(MuteClass, mute),
         button(ChangeQuietHours, change_quiet_hours),
+        button(ChooseNotifyVia, choose_via),
     ]

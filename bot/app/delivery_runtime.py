@@ -3,6 +3,9 @@
 The sender is supervised: if it fails, it is logged and started again; if the lock is lost
 (PostgreSQL dropped the connection holding it), sending stops and the process goes back to
 standby, so two senders never run at once for long.
+
+It sends every channel's messages: each goes out through the bot of the channel its route
+names (bot.delivery.routing), paced on that channel's own limits.
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ from typing import Any
 
 from telegram.ext import ExtBot
 
+from bot.app.channel_router import ChannelRouter, send_routed
+from bot.app.rate_limiter import SharedRateLimiter
 from bot.app.transport import TelegramTransport
-from bot.channels import Channel
+from bot.channels import Channel, channel_of
 from bot.config import Settings
 from bot.delivery.model import OutboxMessage, Outcome, Unreachable
-from bot.delivery.pacing import ChatSpacing, PriorityPacer
+from bot.delivery.pacing import ChatSpacing, Lane, PriorityPacer
 from bot.delivery.sender import OutboxSender, SenderSettings, Transport
 from bot.services import Services
 from storage.sender_lock import SenderLock, sender_lock
@@ -40,6 +45,7 @@ class DeliveryRuntime:
         self.spacing = spacing
         self.sender: OutboxSender | None = None
         self._services: Services | None = None
+        self._router: ChannelRouter | None = None
         self._transport: Transport | None = None
         self._lock: SenderLock | None = None
         self._task: asyncio.Task[None] | None = None
@@ -50,13 +56,36 @@ class DeliveryRuntime:
         self.on_active: Callable[[], None] = lambda: None
         #: The bots of the other channels this process runs (Zalo, through its bridge).
         self.channel_bots: dict[Channel, ExtBot[Any]] = {}
+        self._transports: dict[Channel, TelegramTransport] = {}
+        self._lanes: dict[Channel, Lane] = {Channel.TELEGRAM: Lane(pacer, spacing)}
 
     def attach(self, channel: Channel, bot: ExtBot[Any]) -> None:
-        """Messages for people on `channel` go through `bot` from now on."""
+        """Messages for people on `channel` go through `bot` from now on, under the limits
+        of its own rate limiter (the one its replies share)."""
         self.channel_bots[channel] = bot
+        self._transports[channel] = self._transport_for(bot)
+        limiter = bot.rate_limiter
+        if isinstance(limiter, SharedRateLimiter):
+            self._lanes[channel] = Lane(limiter.pacer, limiter.spacing)
+        else:  # a bot built elsewhere: paced here on the channel's configured limits
+            self._lanes[channel] = Lane(
+                PriorityPacer(self.settings.zalo_send_rate_per_s),
+                ChatSpacing(self.settings.zalo_send_rate_per_chat_s),
+            )
 
     def detach(self, channel: Channel) -> None:
         self.channel_bots.pop(channel, None)
+        self._transports.pop(channel, None)
+
+    def lane_of(self, chat_id: int) -> Lane:
+        """The limits a chat is sent under: its channel's, kept after a detach so that a
+        429 still being waited out is honoured."""
+        lanes = self._lanes
+        return lanes.get(channel_of(chat_id), lanes[Channel.TELEGRAM])
+
+    def _transport_for(self, bot: ExtBot[Any]) -> TelegramTransport:
+        settings = self.settings
+        return TelegramTransport(bot, settings.default_language, settings.tz, settings.office)
 
     @property
     def active(self) -> bool:
@@ -65,12 +94,13 @@ class DeliveryRuntime:
 
     async def start(self, bot: ExtBot[Any], services: Services) -> None:
         await services.delivery.load_unreachable()
-        transport = TelegramTransport(
-            bot, self.settings.default_language, self.settings.tz, self.settings.office
+        self._transports.setdefault(Channel.TELEGRAM, self._transport_for(bot))
+        router = self._router = ChannelRouter(
+            services.channels, services.delivery, lambda: Channel.ZALO in self._transports
         )
 
         async def deliver(message: OutboxMessage) -> Outcome:
-            outcome = await transport(message)
+            outcome = await send_routed(router, self._transports, message)
             if isinstance(outcome, Unreachable):
                 services.delivery.note_unreachable(message.chat_id)
             return outcome
@@ -124,12 +154,14 @@ class DeliveryRuntime:
 
     async def _serve(self, lock: SenderLock) -> None:
         assert self._services is not None and self._transport is not None
+        assert self._router is not None
         watchdog = asyncio.create_task(self._watch(lock), name="outbox-lock-watch")
         try:
             while not self._stop.is_set() and not self._lock_lost:
                 self.sender = OutboxSender(
                     self._services.db, self._transport, self.pacer, self.spacing,
                     SenderSettings(in_flight=self.settings.send_in_flight),
+                    lane_of=self.lane_of, prepare=self._router.prepare,
                 )  # fmt: skip
                 self._services.delivery.connect_sender(self.sender.wake)
                 try:

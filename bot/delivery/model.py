@@ -59,9 +59,12 @@ class RetryAfter:
 
 @dataclass(frozen=True, slots=True)
 class Transient:
-    """5xx, a timeout or a dropped connection: retry with backoff, up to a cap."""
+    """5xx, a timeout or a dropped connection: retry with backoff, up to a cap. One that
+    does not `count` (the message's channel is not running in this process) is retried
+    later without ever being given up."""
 
     error: str
+    counts: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +81,15 @@ class Rejected:
     error: str
 
 
-Outcome = Sent | RetryAfter | Transient | Unreachable | Rejected
+@dataclass(frozen=True, slots=True)
+class Moved:
+    """The message belongs on another chat (the person's Zalo account, by their choice):
+    it is re-addressed there and sent again from the queue, under that chat's limits."""
+
+    chat_id: int
+
+
+Outcome = Sent | RetryAfter | Transient | Unreachable | Rejected | Moved
 
 
 @dataclass(frozen=True, slots=True)

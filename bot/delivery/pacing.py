@@ -13,6 +13,7 @@ import asyncio
 import heapq
 import itertools
 import time
+from dataclasses import dataclass
 
 #: Fraction of a configured limit actually used.
 HEADROOM = 0.95
@@ -91,3 +92,11 @@ class ChatSpacing:
 
     def _forget(self, now: float) -> None:
         self._free_at = {c: t for c, t in self._free_at.items() if t > now}
+
+
+@dataclass(frozen=True, slots=True)
+class Lane:
+    """One channel's limits: a 429 on Zalo pauses Zalo's pacer, never Telegram's."""
+
+    pacer: PriorityPacer
+    spacing: ChatSpacing

@@ -5,6 +5,9 @@ looks at the table every `idle_poll_s` for rows added by other processes. A row 
 'sending' in its own committed write just before its request goes out and settled right
 after, so a crash leaves exactly the in-flight rows (at most one per chat) in doubt: they
 are sent again at the next start. A graceful stop waits for in-flight requests to settle.
+
+Each chat is paced on its channel's lane (`lane_of`): Zalo has its own overall and per-chat
+limits, and a 429 from one channel pauses that channel only.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.delivery.model import (
+    Moved,
     OutboxMessage,
     Outcome,
     Rejected,
@@ -28,7 +32,7 @@ from bot.delivery.model import (
     Transient,
     Unreachable,
 )
-from bot.delivery.pacing import BULK, ChatSpacing, PriorityPacer
+from bot.delivery.pacing import BULK, ChatSpacing, Lane, PriorityPacer
 from storage.database import Database
 from storage.repositories.outbox import OutboxRepository
 from storage.types import utcnow
@@ -50,6 +54,8 @@ class SenderSettings:
     idle_poll_s: float = 1.0
     fetch_size: int = 500
     stop_grace_s: float = 15.0
+    #: When a message whose channel is not running here is tried again (never given up).
+    channel_down_retry_s: float = 60.0
 
 
 WriteOp = Callable[[OutboxRepository], Awaitable[None]]
@@ -145,11 +151,19 @@ class OutboxSender:
         pacer: PriorityPacer,
         spacing: ChatSpacing,
         settings: SenderSettings | None = None,
+        *,
+        lane_of: Callable[[int], Lane] | None = None,
+        prepare: Callable[[list[OutboxMessage]], Awaitable[None]] | None = None,
     ) -> None:
         self.db = db
         self.transport = transport
         self.pacer = pacer
         self.spacing = spacing
+        default = Lane(pacer, spacing)
+        #: The limits a chat is sent under: its channel's (Telegram's, unless told otherwise).
+        self.lane_of: Callable[[int], Lane] = lane_of or (lambda _: default)
+        #: Told of each fetched batch before it is sent (its routes are looked up at once).
+        self.prepare = prepare
         self.settings = settings or SenderSettings()
         self._wake = asyncio.Event()
         self._stopping = False
@@ -212,7 +226,10 @@ class OutboxSender:
         async with self.db.read() as conn:
             repo = OutboxRepository(conn)
             rows = await repo.due(utcnow(), self.settings.fetch_size, skip=self._known)
-            blocked = await repo.unreachable({r.chat_id for r in rows})
+            blocked = await repo.blocked({r.chat_id for r in rows})
+        sendable = [r for r in rows if r.chat_id not in blocked]
+        if self.prepare is not None and sendable:
+            await self.prepare(sendable)
         for row in rows:
             if row.chat_id in blocked:
                 await self._settle(row, Unreachable("chat marked unreachable"))
@@ -228,7 +245,7 @@ class OutboxSender:
         """Schedules the chat's next row for when the chat's own limit allows it."""
         self._seq += 1
         self._busy.add(chat_id)
-        ready_at = max(time.monotonic(), self.spacing.free_at(chat_id))
+        ready_at = max(time.monotonic(), self.lane_of(chat_id).spacing.free_at(chat_id))
         heapq.heappush(self._ready, (ready_at, self._seq, chat_id))
 
     async def _dispatch_next(self) -> bool:
@@ -249,8 +266,9 @@ class OutboxSender:
         row = queue.popleft()
         # The chat stays busy while we wait for a slot, so no second send to it can start.
         await self._slots.acquire()
-        await self.pacer.acquire(BULK)
-        self.spacing.sent(chat_id)
+        lane = self.lane_of(chat_id)
+        await lane.pacer.acquire(BULK)
+        lane.spacing.sent(chat_id)
         self._in_flight[chat_id] = asyncio.create_task(self._send(row), name="outbox-send")
         return True
 
@@ -319,6 +337,9 @@ class OutboxSender:
                 case RetryAfter(seconds):
                     due = utcnow() + timedelta(seconds=seconds)
                     await repo.mark_retry(row.id, due, f"429 retry after {seconds}s", counts=False)
+                case Transient(error, counts=False):
+                    due = utcnow() + timedelta(seconds=self.settings.channel_down_retry_s)
+                    await repo.mark_retry(row.id, due, error, counts=False)
                 case Transient(error) if row.attempts + 1 < self.settings.max_attempts:
                     backoff = min(
                         self.settings.backoff_cap_s,
@@ -333,12 +354,16 @@ class OutboxSender:
                     await repo.mark_unreachable(row.chat_id, reason)
                 case Rejected(error):
                     await repo.mark_final(row.id, "failed", error)
+                case Moved(chat_id):
+                    await repo.move(row.id, chat_id)
 
         if isinstance(outcome, RetryAfter):
-            self.pacer.pause(outcome.seconds)
+            self.lane_of(row.chat_id).pacer.pause(outcome.seconds)
         await self._writer.submit(record)
         if isinstance(outcome, Unreachable):
             self._forget_chat(row.chat_id)
+        if isinstance(outcome, Moved):
+            self._new_rows = True  # it is due at once, on its new chat
 
     def _forget_chat(self, chat_id: int) -> None:
         """Rows of an unreachable chat still in memory were settled in the database."""

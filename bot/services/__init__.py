@@ -16,6 +16,7 @@ from bot.services.approval_requests import ApprovalPolicy
 from bot.services.audit_log import AuditLogService
 from bot.services.calendar import CalendarService
 from bot.services.catalog import CatalogService
+from bot.services.channels import ChannelService
 from bot.services.checkin import CheckinService
 from bot.services.class_links import ClassLinkService
 from bot.services.class_lists import ClassListService
@@ -51,6 +52,7 @@ class Services:
     access: AccessService
     directory: DirectoryService
     delivery: DeliveryService
+    channels: ChannelService
     dialogues: DialogueStore
     planning: PlanningService
     enrolment: EnrolmentService
@@ -113,6 +115,7 @@ class Services:
             access=access,
             directory=DirectoryService(db),
             delivery=delivery,
+            channels=ChannelService(db, clock),
             dialogues=DialogueStore(db, clock),
             planning=PlanningService(db, clock, tz),
             enrolment=enrolment,

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta, tzinfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.audience import AudienceKind, AudienceLabel, AudienceSize, ClassOption, Recipients
+from bot.channels import Channel, channel_of
 from bot.clock import Clock, SystemClock
-from bot.delivery.model import BatchReport, BatchSummary, KindReport, ProgressMessage
+from bot.delivery.model import (
+    BatchReport,
+    BatchSummary,
+    KindReport,
+    NewMessage,
+    OutboxMessage,
+    ProgressMessage,
+)
+from bot.delivery.routing import copy_key
 from bot.domain import Actor, AuditAction, MessageKind, Role
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 from bot.i18n import DEFAULT_TIMEZONE
@@ -25,6 +34,7 @@ from storage.repositories.audit import AuditRepository
 from storage.repositories.classes import ClassRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.units import UnitRepository
+from storage.repositories.zalo_accounts import ZaloAccountRepository
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -98,14 +108,39 @@ class DeliveryService:
             await OutboxRepository(conn).mark_unreachable(chat_id, reason)
         self._unreachable.add(chat_id)
 
-    async def chat_seen(self, chat_id: int) -> None:
-        """The person wrote or unblocked us: they can be reached again."""
+    async def chat_seen(self, chat_id: int, channel: Channel = Channel.TELEGRAM) -> None:
+        """The person wrote or unblocked us: they can be reached again, on that channel. A
+        joined person writing on Zalo appears under their Telegram id, but it is their Zalo
+        account that answered."""
+        if channel is Channel.ZALO and channel_of(chat_id) is Channel.TELEGRAM:
+            if not any(channel_of(c) is Channel.ZALO for c in self._unreachable):
+                return
+            async with self.db.lookup() as conn:
+                joined = await ZaloAccountRepository(conn).joined_to(chat_id)
+            if joined is None:
+                return
+            chat_id = joined.zalo_chat
         if chat_id not in self._unreachable:
             return
         async with self.db.write() as conn:
             await OutboxRepository(conn).clear_unreachable(chat_id)
         self._unreachable.discard(chat_id)
         log.info("a chat is reachable again")
+
+    async def queue_copies(self, copies: Sequence[tuple[OutboxMessage, int]]) -> None:
+        """Messages' copies for other chats of their people (bot.delivery.routing), in one
+        write: each queued once however often its original is tried, outside its batch,
+        whose report counts the original."""
+        async with self.db.write() as conn:
+            await OutboxRepository(conn).add(
+                [
+                    NewMessage(
+                        copy_key(m.dedup_key), chat_id, m.kind, m.payload, person_id=m.person_id
+                    )
+                    for m, chat_id in copies
+                ]
+            )
+        self._wake()
 
     # --- announcements -----------------------------------------------------------------------
 

@@ -29,11 +29,22 @@ from storage.schema import (
     people,
     units,
     unreachable_chats,
+    zalo_accounts,
 )
 from storage.types import UTCDateTime, utcnow
 
 # asyncpg allows 32,767 bind parameters per statement; an outbox row binds 13.
 _CHUNK = 2_000
+
+
+def _goes_to_zalo(chat_id: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
+    """Whether `chat_id` is the Telegram chat of a person with a Zalo account joined who
+    gets their messages there too (or only there)."""
+    return sa.exists().where(
+        people.c.telegram_id == chat_id,
+        zalo_accounts.c.person_id == people.c.id,
+        sa.func.coalesce(people.c.notify_via, "") != "telegram",
+    )
 
 
 def _insert(conn: AsyncConnection, table: sa.Table) -> Any:
@@ -252,7 +263,8 @@ class OutboxRepository:
     # --- reachability ------------------------------------------------------------------------
 
     async def mark_unreachable(self, chat_id: int, reason: str) -> None:
-        """Remembers the chat and settles its pending messages: no retry storm."""
+        """Remembers the chat and settles its pending messages: no retry storm. Those of a
+        person who also gets messages on Zalo stay: they may still go there."""
         now = utcnow()
         statement = _insert(self.conn, unreachable_chats).values(
             chat_id=chat_id, since=now, reason=reason[:60]
@@ -260,7 +272,11 @@ class OutboxRepository:
         await self.conn.execute(statement.on_conflict_do_nothing(index_elements=["chat_id"]))
         await self.conn.execute(
             outbox.update()
-            .where(outbox.c.chat_id == chat_id, outbox.c.state == "pending")
+            .where(
+                outbox.c.chat_id == chat_id,
+                outbox.c.state == "pending",
+                ~_goes_to_zalo(outbox.c.chat_id),
+            )
             .values(state="unreachable", last_error=reason[:200], updated_at=now)
         )
 
@@ -281,6 +297,30 @@ class OutboxRepository:
             sa.select(unreachable_chats.c.chat_id).where(unreachable_chats.c.chat_id.in_(ids))
         )
         return {r.chat_id for r in rows}
+
+    async def blocked(self, chat_ids: Iterable[int]) -> set[int]:
+        """The unreachable chats whose messages cannot go anywhere else: not the Telegram
+        chat of a person who also gets them on Zalo (their route decides, message by
+        message)."""
+        ids = list(chat_ids)
+        if not ids:
+            return set()
+        rows = await self.conn.execute(
+            sa.select(unreachable_chats.c.chat_id).where(
+                unreachable_chats.c.chat_id.in_(ids), ~_goes_to_zalo(unreachable_chats.c.chat_id)
+            )
+        )
+        return {r.chat_id for r in rows}
+
+    async def move(self, row_id: int, chat_id: int) -> None:
+        """Re-addresses a message to another chat of its person, due at once; the move is
+        not an attempt."""
+        now = utcnow()
+        await self.conn.execute(
+            outbox.update()
+            .where(outbox.c.id == row_id)
+            .values(chat_id=chat_id, state="pending", due_at=now, updated_at=now)
+        )
 
     # --- reports -----------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -9,10 +10,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.channels import ZALO_ID_BASE, first_number, next_number
+from bot.channels import ZALO_ID_BASE, NotifyVia, first_number, next_number
+from bot.delivery.routing import JoinedZalo
 from bot.errors import NotFound
 from storage.repositories.outbox import _insert
-from storage.schema import people, zalo_accounts
+from storage.schema import people, unreachable_chats, zalo_accounts
 
 #: Numbers tried for one new account before giving up (each clash moves to the next one).
 _PROBES = 16
@@ -71,6 +73,62 @@ class ZaloAccountRepository:
             .where(where)
         )
         return (await self.conn.execute(statement)).scalar_one_or_none()
+
+    async def presented_for(self, chat_ids: Collection[int]) -> dict[int, int]:
+        """The ids the Zalo bot knows these Zalo accounts' numbers by (see ZaloAccount)."""
+        if not chat_ids:
+            return {}
+        rows = await self.conn.execute(_SELECT.where(zalo_accounts.c.chat_id.in_(chat_ids)))
+        return {a.chat_id: a.presented_id for a in (ZaloAccount(*row) for row in rows)}
+
+    async def joined_to(self, telegram_id: int) -> JoinedZalo | None:
+        return (await self.joined_to_many([telegram_id])).get(telegram_id)
+
+    async def joined_to_many(self, telegram_ids: Collection[int]) -> dict[int, JoinedZalo]:
+        """The Zalo accounts joined to the people of these Telegram chats, with their choice
+        of channels and which of the two chats is known to be unreachable: one indexed
+        query for a batch of messages the outbox is about to send."""
+        if not telegram_ids:
+            return {}
+        on_telegram = unreachable_chats.alias("on_telegram")
+        on_zalo = unreachable_chats.alias("on_zalo")
+        statement = (
+            sa.select(
+                people.c.telegram_id,
+                zalo_accounts.c.chat_id,
+                people.c.notify_via,
+                on_telegram.c.chat_id.is_not(None),
+                on_zalo.c.chat_id.is_not(None),
+            )
+            .select_from(
+                people.join(zalo_accounts, zalo_accounts.c.person_id == people.c.id)
+                .outerjoin(on_telegram, on_telegram.c.chat_id == people.c.telegram_id)
+                .outerjoin(on_zalo, on_zalo.c.chat_id == zalo_accounts.c.chat_id)
+            )
+            .where(people.c.telegram_id.in_(telegram_ids))
+        )
+        return {
+            telegram_id: JoinedZalo(zalo_chat, _via(via), bool(on_tg), bool(on_zalo))
+            for telegram_id, zalo_chat, via, on_tg, on_zalo in await self.conn.execute(statement)
+        }
+
+    async def notify_via(self, person_id: int) -> NotifyVia | None:
+        """Where the person's messages go; None unless they have a Zalo account joined."""
+        statement = (
+            sa.select(people.c.notify_via)
+            .select_from(people.join(zalo_accounts, zalo_accounts.c.person_id == people.c.id))
+            .where(people.c.id == person_id)
+        )
+        row = (await self.conn.execute(statement)).first()
+        return _via(row.notify_via) if row else None
+
+    async def set_notify_via(self, person_id: int, via: NotifyVia, now: datetime) -> None:
+        stored = None if via is NotifyVia.BOTH else via.value
+        await self.conn.execute(
+            people.update()
+            .where(people.c.id == person_id)
+            .values(notify_via=stored, updated_at=now)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,3 +210,7 @@ class ZaloCodeRepository:
         await self.conn.execute(
             zalo_accounts.update().where(zalo_accounts.c.chat_id == chat_id).values(**values)
         )
+
+
+def _via(stored: str | None) -> NotifyVia:
+    return NotifyVia.BOTH if stored is None else NotifyVia(stored)

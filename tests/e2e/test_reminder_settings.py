@@ -11,11 +11,15 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 
 from bot.actions import ChangeQuietHours, MuteClass, SwitchReminders, ToggleLead
+from bot.channels import NotifyVia
 from bot.clock import FrozenClock
 from bot.domain import Actor
 from bot.reminders import Lead, QuietHours, ReminderPrefs
+from storage.repositories.zalo_accounts import ZaloAccountRepository
+from storage.schema import zalo_accounts
 from storage.types import utcnow
 from tests.e2e.conftest import Harness, forged_tap, running_bot, tap_answer
 from tests.factories import add_class, add_person
@@ -246,3 +250,38 @@ async def test_a_newcomer_is_told_to_register_first(harness: Harness) -> None:
     await user.expect("Đồng chí chưa có hồ sơ. Gõ /start để đăng ký.")
     for tapped in (SwitchReminders(False), ToggleLead(Lead.DAY), MuteClass(1), ChangeQuietHours()):
         assert "chưa có hồ sơ" in await forged_tap(user, tapped.pack())
+
+
+async def test_a_cadre_on_both_messengers_chooses_where_messages_go(harness: Harness) -> None:
+    person = await cadre(harness)
+    user = harness.user(CADRE)
+    await user.send("/settings")
+    alone = await user.expect("Cài đặt nhắc lịch")
+    assert "Zalo" not in alone.body and not any("Zalo" in label for label in alone.labels)
+
+    async with harness.db.write() as conn:  # a Zalo account joined, as its one-time code does
+        account = await ZaloAccountRepository(conn).create("0a1b2c", utcnow())
+        await conn.execute(
+            sa.update(zalo_accounts)
+            .where(zalo_accounts.c.zalo_id == account.zalo_id)
+            .values(person_id=person)
+        )
+    await user.send("/settings")
+    screen = await user.expect("Cài đặt nhắc lịch")
+    assert "qua: Telegram và Zalo" in screen.body
+    assert screen.labels[-3:] == ["✅ Telegram và Zalo", "▫️ Chỉ Telegram", "▫️ Chỉ Zalo"]
+
+    await user.tap("▫️ Chỉ Zalo")
+    chosen = await edited(user, screen, "qua: Chỉ Zalo")
+    assert chosen.labels[-3:] == ["▫️ Telegram và Zalo", "▫️ Chỉ Telegram", "✅ Chỉ Zalo"]
+    services = harness.app.bot_data.services
+    assert await services.channels.choice(await actor(harness)) is NotifyVia.ZALO
+
+    # A forged choice changes nothing; a tap once the account is no longer joined says so.
+    assert await forged_tap(user, "rem.via:fax")
+    assert await services.channels.choice(await actor(harness)) is NotifyVia.ZALO
+    async with harness.db.write() as conn:
+        await conn.execute(sa.update(zalo_accounts).values(person_id=None))
+    answer = await tap_answer(user, "✅ Chỉ Zalo")
+    assert "không còn liên kết" in answer
+    assert await services.channels.choice(await actor(harness)) is None

@@ -80,6 +80,7 @@ WIRE_CODES = {
     "rem": "ReminderSettings",
     "rem.on": "SwitchReminders",
     "rem.lead": "ToggleLead",
+    "rem.via": "ChooseNotifyVia",
     "rem.quiet": "ChangeQuietHours",
     "rem.classes": "ReminderClasses",
     "rem.mute": "MuteClass",
