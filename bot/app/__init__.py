@@ -163,6 +163,8 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     start_broadcast_progress(app)
     start_approvals(app)
     app.bot_data.delivery.on_active = lambda: _on_active(app)
+    if app.bot_data.channel is not Channel.TELEGRAM:  # a Zalo-only office: its own bot
+        app.bot_data.delivery.attach(app.bot_data.channel, app.bot)
     await app.bot_data.delivery.start(app.bot, services)
     log.info("bot ready")
 

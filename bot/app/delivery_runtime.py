@@ -63,7 +63,7 @@ class DeliveryRuntime:
         """Messages for people on `channel` go through `bot` from now on, under the limits
         of its own rate limiter (the one its replies share)."""
         self.channel_bots[channel] = bot
-        self._transports[channel] = self._transport_for(bot)
+        self._transports[channel] = self._transport_for(bot, channel)
         limiter = bot.rate_limiter
         if isinstance(limiter, SharedRateLimiter):
             self._lanes[channel] = Lane(limiter.pacer, limiter.spacing)
@@ -83,9 +83,13 @@ class DeliveryRuntime:
         lanes = self._lanes
         return lanes.get(channel_of(chat_id), lanes[Channel.TELEGRAM])
 
-    def _transport_for(self, bot: ExtBot[Any]) -> TelegramTransport:
+    def _transport_for(
+        self, bot: ExtBot[Any], channel: Channel = Channel.TELEGRAM
+    ) -> TelegramTransport:
         settings = self.settings
-        return TelegramTransport(bot, settings.default_language, settings.tz, settings.office)
+        return TelegramTransport(
+            bot, settings.default_language, settings.tz, settings.office, channel
+        )
 
     @property
     def active(self) -> bool:

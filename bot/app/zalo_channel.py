@@ -64,17 +64,17 @@ async def zalo_channel(
             settings, endpoint=endpoint, services=services, leader=leader is None
         )
         await start_application(app, poll_timeout=app_poll_timeout)
-        delivery = (leader or app).bot_data.delivery
-        assert delivery is not None
-        delivery.attach(Channel.ZALO, app.bot)
+        # Led by Telegram, its sender sends Zalo's messages too; alone, the Zalo application
+        # attached its own bot as it started.
+        if leader is not None:
+            assert leader.bot_data.delivery is not None
+            leader.bot_data.delivery.attach(Channel.ZALO, app.bot)
         if poll:
             bridge.start_polling()
         try:
             yield ZaloChannel(bridge, app)
         finally:
-            if leader is None:  # its own sender stops first, sending what it has in hand
-                await stop_application(app)
-                delivery.detach(Channel.ZALO)
-            else:
-                delivery.detach(Channel.ZALO)
-                await stop_application(app)
+            if leader is not None:
+                assert leader.bot_data.delivery is not None
+                leader.bot_data.delivery.detach(Channel.ZALO)
+            await stop_application(app)  # alone, its own sender sends what it has in hand
