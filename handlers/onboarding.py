@@ -61,7 +61,7 @@ class SignUp(ProfileAnswers):
     phone: str | None = None
     match_id: int | None = None  # the roster record the shared phone number points to
     match_confirmed: bool = False
-    join_id: int | None = None  # on Zalo: the person on Telegram the typed number points to
+    join_id: int | None = None  # on Zalo: the person on Telegram the typed number and name are
     code_sent: bool = False
     name_tries: int = 0  # on Zalo: full names typed that matched no record, in this sign-up
 
