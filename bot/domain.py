@@ -114,6 +114,8 @@ class MessageKind(StrEnum):
     APPROVAL_REMINDER = "approval_reminder"
     # A one-time code for joining a Zalo account to a person on Telegram (zalo_link).
     ZALO_LINK_CODE = "zalo_link_code"
+    # Told on Telegram that a Zalo account now uses the person's profile too (zalo_link).
+    ZALO_JOINED = "zalo_joined"
 
 
 class Gender(StrEnum):

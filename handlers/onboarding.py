@@ -1,5 +1,9 @@
 """/start: greeting, personal-data consent, roster match by contact or a self-declared profile.
 
+On Zalo, which cannot share a contact, the number is typed and then the full name: only a
+roster record bearing both is linked (unconfirmed) or joined, and nothing of a record is
+shown before, so a typed number reveals nobody.
+
 Nothing about the person is stored until the last step: consent time and answers wait in
 the sign-up draft (kept so a restart does not lose them, and purged once abandoned), so a
 cadre who refuses or gives up leaves no record.
@@ -25,6 +29,7 @@ from bot.errors import InvalidInput
 from bot.i18n import LANGUAGES, Raw
 from bot.phones import normalize_phone
 from bot.services.people import ContactMatch, MatchOutcome
+from bot.validation import lacks_diacritics
 from handlers.context import BotContext
 from handlers.dialogue import Dialogue, Flow, Goto, Move, Step, Turn, begin, register
 from handlers.landing import land, newcomer_note
@@ -32,6 +37,7 @@ from handlers.menus import needs_own_menu, sync_chat_menu
 from handlers.profile_fields import ProfileAnswers, chosen_title, profile_steps
 from handlers.routing import Handler, command
 from handlers.ui import (
+    back_cancel_keyboard,
     inline,
     is_label,
     person_card,
@@ -39,6 +45,10 @@ from handlers.ui import (
     say,
     share_phone_keyboard,
 )
+
+#: Full names a Zalo user may type after a number in one sign-up before numbers are no
+#: longer looked up: a stranger holding a cadre's number cannot try name after name.
+NAME_TRIES = 3
 
 
 @dataclass
@@ -51,8 +61,9 @@ class SignUp(ProfileAnswers):
     phone: str | None = None
     match_id: int | None = None  # the roster record the shared phone number points to
     match_confirmed: bool = False
-    join_id: int | None = None  # on Zalo: the person on Telegram the typed number points to
+    join_id: int | None = None  # on Zalo: the person on Telegram the typed number and name are
     code_sent: bool = False
+    name_tries: int = 0  # on Zalo: full names typed that matched no record, in this sign-up
 
 
 def _on_telegram(account: int | None) -> bool:
@@ -144,21 +155,53 @@ class Contact(Step[SignUp]):
 
 
 async def _typed_on_zalo(turn: Turn[SignUp], text: str) -> Move:
-    """A number typed on Zalo: a free roster record is offered as on Telegram (and linked
-    unconfirmed); one linked to a Telegram account is joined by a code sent there."""
-    match = await turn.services.people.match_typed(text)
-    if match.outcome is MatchOutcome.FOUND:
-        return await _found(turn, match)
-    if match.outcome is MatchOutcome.NONE:
-        turn.draft.match_id, turn.draft.phone = None, match.phone
+    """A number typed on Zalo proves nothing: whatever it is, the full name is asked next,
+    and nothing of a record is shown before both match it. Once the tries are spent, a
+    number is taken as one not on the roster."""
+    phone = normalize_phone(text)
+    assert phone is not None
+    turn.draft.match_id, turn.draft.phone = None, phone
+    if turn.draft.name_tries >= NAME_TRIES:
         await turn.say(turn.t("onboarding.no_match"))
         return Goto(ProfileField.FULL_NAME.value)
-    person = match.person
-    if match.outcome is MatchOutcome.TAKEN and person and _on_telegram(person.telegram_id):
-        turn.draft.join_id, turn.draft.phone, turn.draft.code_sent = person.id, match.phone, False
-        return Goto("join")
-    await turn.say(turn.t(_unmatched(match)), contact_keyboard(turn))
-    return Flow.STAY
+    return Goto("who")
+
+
+class TypedName(Step[SignUp]):
+    """On Zalo, after a typed number: the full name. Only a roster record bearing both is
+    linked (unconfirmed), or, if already on Telegram, joined by a code sent there; any
+    other name is answered as a number not on the roster is, and the profile is declared."""
+
+    reply_keyboard = True  # Back and Cancel
+
+    async def ask(self, turn: Turn[SignUp]) -> None:
+        await turn.say(turn.t("onboarding.ask_full_name"), back_cancel_keyboard(turn.ctx))
+
+    async def on_text(self, turn: Turn[SignUp], text: str) -> Move:
+        draft = turn.draft
+        assert draft.phone is not None
+        name: str = await turn.services.people.parse_field(ProfileField.FULL_NAME, text)
+        match = await turn.services.people.match_typed(draft.phone, name)
+        person = match.person
+        if match.outcome is MatchOutcome.FOUND and person is not None:
+            draft.match_id, draft.match_confirmed = person.id, True
+            return Flow.FINISH
+        if match.outcome is MatchOutcome.TAKEN and person and _on_telegram(person.telegram_id):
+            draft.join_id, draft.code_sent = person.id, False
+            return Goto("join", back_here=False)
+        if match.outcome in (MatchOutcome.TAKEN, MatchOutcome.AMBIGUOUS):
+            await turn.say(turn.t(_unmatched(match)))
+            return Goto("contact", back_here=False)
+        draft.name_tries += 1
+        await turn.say(turn.t("onboarding.no_match"))
+        if lacks_diacritics(name):  # the profile's name is asked again, with its marks
+            return Goto(ProfileField.FULL_NAME.value, back_here=False)
+        draft.full_name = name
+        await turn.say(turn.t("fields.name_kept", name=name))
+        return Goto(ProfileField.UNIT.value, back_here=False)
+
+    def retry_markup(self, turn: Turn[Any]) -> ReplyKeyboardMarkup:
+        return back_cancel_keyboard(turn.ctx)
 
 
 async def _found(turn: Turn[SignUp], match: ContactMatch) -> Move:
@@ -385,8 +428,8 @@ SIGN_UP = register(
     Dialogue(
         name="onboarding",
         draft=SignUp,
-        steps=[Consent("consent"), Contact("contact"), RosterMatch("match"), JoinCode("join"),
-               *profile_steps(), Review("review")],
+        steps=[Consent("consent"), Contact("contact"), TypedName("who"), RosterMatch("match"),
+               JoinCode("join"), *profile_steps(), Review("review")],
         finish=_register,
         cancelled="onboarding.cancelled",
         timeout=timedelta(minutes=30),

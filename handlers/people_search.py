@@ -65,7 +65,8 @@ async def people_page(update: Update, ctx: BotContext, tapped: PeoplePage) -> No
 
 
 async def pending(update: Update, ctx: BotContext, tapped: PendingPage | None = None) -> None:
-    """/pending: self-declared profiles waiting for confirmation in the actor's units."""
+    """/pending: profiles waiting for confirmation in the actor's units (self-declared, or
+    roster records linked by a phone number typed on Zalo)."""
     page = tapped.page if tapped else 0
     waiting = await ctx.services.people.pending(await ctx.actor(update), page)
     if not waiting.total:

@@ -36,6 +36,7 @@ from bot.phones import is_vietnamese, normalize_contact_phone, normalize_phone
 from bot.services.access import registered, require, staff_scope
 from bot.services.nomination import tell_untold
 from bot.services.notices import note_line, notice, tell
+from bot.text_search import fold
 from bot.validation import clean_full_name, clean_note, clean_title, parse_birth_year, plain_text
 from storage.database import Database
 from storage.repositories.attendance import AttendanceRepository
@@ -147,19 +148,26 @@ class PeopleService:
         """
         return await self._match(normalize_contact_phone(raw_phone))
 
-    async def match_typed(self, raw_phone: str) -> ContactMatch:
+    async def match_typed(self, raw_phone: str, full_name: str) -> ContactMatch:
         """The same, for a number typed as people write it ("0912 345 678"): on Zalo, which
-        cannot share a contact. A record already linked comes with TAKEN, so that its own
-        account can be asked to vouch for the newcomer."""
-        return await self._match(normalize_phone(raw_phone))
+        cannot share a contact. A typed number proves nothing, so the record must also bear
+        the full name typed (case, diacritics and spacing aside); a record that does not is
+        NONE, as a number not on the roster is, and the answer tells a stranger nothing.
+        A record already linked comes with TAKEN, so that its own account can be asked to
+        vouch for the newcomer."""
+        return await self._match(normalize_phone(raw_phone), fold(full_name))
 
-    async def _match(self, phone: str | None) -> ContactMatch:
+    async def _match(self, phone: str | None, folded_name: str | None = None) -> ContactMatch:
         if phone is None:
             return ContactMatch(MatchOutcome.INVALID)
         if not is_vietnamese(phone):
             return ContactMatch(MatchOutcome.NONE, phone)
         async with self.db.read() as conn:
-            found = [p for p in await PeopleRepository(conn).by_phone(phone) if p.from_roster]
+            found = [
+                p
+                for p in await PeopleRepository(conn).by_phone(phone)
+                if p.from_roster and (folded_name is None or fold(p.full_name) == folded_name)
+            ]
         if not found:
             return ContactMatch(MatchOutcome.NONE, phone)
         if len(found) > 1:
@@ -449,7 +457,8 @@ class PeopleService:
     # --- staff --------------------------------------------------------------------------------
 
     async def pending(self, actor: Actor, page: int = 0) -> Page:
-        """Self-declared profiles awaiting confirmation in the actor's units, a page of them."""
+        """Profiles awaiting confirmation in the actor's units (self-declared, or roster
+        records linked by a phone number typed on Zalo), a page of them."""
         scope = staff_scope(actor)
         async with self.db.read() as conn:
             return await PeopleRepository(conn).unverified(scope, _page_number(page))

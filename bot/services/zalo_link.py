@@ -1,10 +1,11 @@
 """A Zalo user joins the person they are on Telegram, proving it with a one-time code.
 
-Zalo cannot share a contact, so a typed phone number proves nothing. When it matches a roster
-record already linked to a Telegram account, that account vouches for the newcomer: a code is
-sent to its Telegram chat, and typed back on Zalo. The Zalo account is then joined to the
-person (`zalo_accounts.person_id`): the bridge presents it to the application as the person's
-Telegram id from its next message on, so roles, enrolments and records are the person's.
+Zalo cannot share a contact, so a typed phone number proves nothing. When it and the full name
+typed after it match a roster record already linked to a Telegram account, that account vouches
+for the newcomer: a code is sent to its Telegram chat, and typed back on Zalo. The Zalo account
+is then joined to the person (`zalo_accounts.person_id`), and the Telegram chat is told: the
+bridge presents the Zalo account to the application as the person's Telegram id from its next
+message on, so roles, enrolments and records are the person's.
 
 Only the code's hash is kept; it lasts CODE_TTL and allows MAX_TRIES wrong guesses.
 """
@@ -20,6 +21,7 @@ from enum import StrEnum
 
 from bot.channels import Channel, channel_of
 from bot.clock import Clock
+from bot.delivery.model import NewMessage
 from bot.domain import AuditAction, MessageKind, Person
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.services.notices import notice
@@ -129,15 +131,17 @@ class ZaloLinkService:
             elif outcome is _Outcome.JOINED:
                 assert pending is not None
                 if await codes.join(chat_id, pending.person_id):
-                    await AuditRepository(conn).record(
+                    change = await AuditRepository(conn).record(
                         AuditAction.ZALO_JOINED, actor=chat_id, person_id=pending.person_id
                     )
                     joined = await PeopleRepository(conn).get(pending.person_id)
+                    await OutboxRepository(conn).add([_joined_notice(joined, change)])
                 else:
                     outcome = _Outcome.TAKEN
                     await codes.clear_code(chat_id)
         if outcome is _Outcome.JOINED:
             self.on_change()
+            self.notify()
             return joined
         if outcome is _Outcome.WRONG:
             assert pending is not None
@@ -148,6 +152,20 @@ class ZaloLinkService:
             _Outcome.TOO_MANY: InvalidInput("zalo_link.code_too_many"),
             _Outcome.TAKEN: Conflict("zalo_link.person_has_zalo"),
         }[outcome]
+
+
+def _joined_notice(person: Person, change: int) -> NewMessage:
+    """Told in the person's Telegram chat, which vouched with the code: a code typed by
+    someone else (read over a shoulder, passed on) must not join a stranger unnoticed.
+    Nothing is asked of the unit head: the code proved the account."""
+    assert person.telegram_id is not None
+    return notice(
+        MessageKind.ZALO_JOINED,
+        f"zalo-joined:{person.id}:{change}",
+        chat_id=person.telegram_id,
+        person_id=person.id,
+        text_key="zalo_link.joined_notice",
+    )
 
 
 def _vouches(person: Person, phone: str) -> bool:

@@ -366,7 +366,7 @@ async def test_pending_profiles_page_through_and_stay_within_the_heads_unit(
                      source="self", verified=False, telegram_id=1430)  # fmt: skip
     head = harness.user(1401)
     await head.send("/pending")
-    first = await head.expect("Có 12 hồ sơ tự khai báo chờ xác nhận")
+    first = await head.expect("Có 12 hồ sơ chờ xác nhận")
     assert "Trang 1/2" in first.text and len(first.buttons) == 10 + 1
     await head.tap("Trang sau")
     second = await head.expect("Trang 2/2")

@@ -13,7 +13,7 @@ from bot.clock import FrozenClock
 from bot.domain import AuditAction, Role
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.services import Services
-from bot.services.people import MatchOutcome
+from bot.services.people import ContactMatch, MatchOutcome
 from bot.services.zalo_accounts import ZaloAccountService
 from bot.services.zalo_link import CODE_TTL, MAX_TRIES, code_hash
 from storage.database import Database
@@ -61,8 +61,10 @@ async def test_a_code_is_hashed_spent_once_and_joins_the_person(kind: str, tmp_p
         zalo = await accounts.presented("0a0b")
         link = services.zalo_link
 
-        match = await services.people.match_typed("0912 345 678")
-        assert match.person is not None and match.person.id == mai
+        match = await services.people.match_typed("0912 345 678", "lo thi  MAI")
+        assert match.outcome is MatchOutcome.TAKEN and match.person and match.person.id == mai
+        stranger = await services.people.match_typed("0912 345 678", "Lò Thị Lan")
+        assert stranger == ContactMatch(MatchOutcome.NONE, PHONE)  # as a number off the roster
         await link.send_code(zalo, mai, PHONE)
         to, code = await _sent_code(db)
         assert to == 77 and len(code) == 6 and code.isdigit()
@@ -81,6 +83,15 @@ async def test_a_code_is_hashed_spent_once_and_joins_the_person(kind: str, tmp_p
         assert joined.id == mai
         assert await accounts.presented("0a0b") == 77  # the next message comes in as Mai
         assert (await _code_row(db, zalo)).code_hash is None
+        async with db.read() as conn:
+            told = (
+                await conn.execute(
+                    sa.select(outbox.c.chat_id, outbox.c.payload).where(
+                        outbox.c.kind == "zalo_joined"
+                    )
+                )
+            ).one()
+        assert told.chat_id == 77 and told.payload["key"] == "zalo_link.joined_notice"
         with pytest.raises(InvalidInput, match=r"zalo_link\.code_none"):
             await link.join(zalo, code)  # spent
         async with db.read() as conn:
@@ -156,8 +167,10 @@ async def test_a_typed_phone_links_unconfirmed_until_a_unit_head_confirms(tmp_pa
         services = Services.build(db, superadmin_ids=frozenset(), clock=clock)
         zalo = await ZaloAccountService(db, clock).presented("0e0f")
 
-        match = await services.people.match_typed("0912345678")
-        assert match.person is not None and match.person.id == tu
+        match = await services.people.match_typed("0912345678", " Cà văn tú ")
+        assert match.outcome is MatchOutcome.FOUND and match.person and match.person.id == tu
+        wrong = await services.people.match_typed("0912345678", "Cà Văn Tuấn")
+        assert (wrong.outcome, wrong.person) == (MatchOutcome.NONE, None)
         linked = await services.people.link(zalo, tu, PHONE, "vi", clock.now(), typed=True)
         assert not linked.verified and linked.awaits_decision and linked.telegram_id == zalo
         # Meanwhile, as an unconfirmed self-declared cadre: not the record's roles.

@@ -272,6 +272,6 @@ def test_numbers_percents_and_dates_are_written_the_way_each_language_writes_the
 
 def test_plural_forms_follow_the_count() -> None:
     en = Texts("en")
-    assert en("admin.pending_list", count=1).startswith("1 self-declared profile awaits")
-    assert en("admin.pending_list", count=2668).startswith("2,668 self-declared profiles await")
+    assert en("admin.pending_list", count=1).startswith("1 profile awaits")
+    assert en("admin.pending_list", count=2668).startswith("2,668 profiles await")
     assert Texts("vi")("admin.pending_list", count=1).startswith("Có 1 hồ sơ")

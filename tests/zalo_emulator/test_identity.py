@@ -1,17 +1,58 @@
-"""Who a Zalo user is, on the real bot reached from Zalo: a typed phone number links a roster
-record unconfirmed until a unit head confirms it; a record already on Telegram is joined by a
-one-time code sent to its Telegram chat."""
+"""Who a Zalo user is, on the real bot reached from Zalo: a typed phone number proves nothing,
+so the full name is asked after it and nothing of a record is shown before both match it;
+a matching roster record is linked unconfirmed until a unit head confirms it; one already on
+Telegram is joined by a one-time code sent to its Telegram chat, which is then told."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
 import sqlalchemy as sa
 
+from bot.app.zalo_channel import ZaloChannel, zalo_channel
 from bot.services import Services
-from storage.schema import outbox, units
+from bot.zalo.client import ZaloClient
+from storage.schema import outbox, people, units
+from tests.e2e.conftest import Harness, running_bot
 from tests.factories import add_person, add_role
 from tests.zalo_emulator.test_bridge import Running, running  # noqa: F401  (the fixture)
+from tools.zalo_emulator import ZaloBotApiEmulator, ZaloUser
 
 PHONE = "+84912345678"
+#: What a Zalo user reads after a number and a name that match no roster record.
+NOT_FOUND = "Không tìm thấy hồ sơ nào trong danh sách cán bộ của tỉnh khớp với"
+
+
+@dataclass
+class Both:
+    """Both channels, as one `python -m bot` runs them: the Telegram user a code goes to."""
+
+    harness: Harness
+    zemu: ZaloBotApiEmulator
+    zalo: ZaloChannel
+
+
+@pytest.fixture
+async def both(tmp_path: Path) -> AsyncIterator[Both]:
+    async with (
+        running_bot("sqlite", tmp_path) as harness,
+        ZaloBotApiEmulator() as zemu,
+        ZaloClient(zemu.token, base_url=zemu.url) as client,
+        zalo_channel(
+            harness.settings,
+            harness.app.bot_data.services,
+            client,
+            leader=harness.app,
+            poll_timeout=1,
+            app_poll_timeout=1,
+        ) as channel,  # fmt: skip
+    ):
+        yield Both(harness, zemu, channel)
+    assert zemu.stats.refused == [], "Zalo would have refused these requests"
 
 
 def _services(running: Running) -> Services:  # noqa: F811
@@ -26,17 +67,26 @@ async def _commune(services: Services) -> int:
         return int(found.scalar_one())
 
 
-async def _sent_code(services: Services, to: int) -> str:
+async def _to_the_number(user: ZaloUser) -> None:
+    """Consent given, the phone number asked for."""
+    await user.send("/start")
+    await user.expect("Tôi đồng ý", timeout=10)
+    await user.send("1")
+    await user.expect("gõ số điện thoại")
+
+
+async def _linked_to(services: Services, person_id: int) -> int | None:
     async with services.db.read() as conn:
-        payload = (
-            await conn.execute(
-                sa.select(outbox.c.payload)
-                .where(outbox.c.kind == "zalo_link_code", outbox.c.chat_id == to)
-                .order_by(outbox.c.id.desc())
-            )
-        ).first()
-    assert payload is not None
-    return str(payload[0]["params"]["code"])
+        found = await conn.execute(sa.select(people.c.telegram_id).where(people.c.id == person_id))
+        return found.scalar_one()
+
+
+async def _codes_sent(services: Services) -> int:
+    async with services.db.read() as conn:
+        found = await conn.execute(
+            sa.select(sa.func.count()).where(outbox.c.kind == "zalo_link_code")
+        )
+        return int(found.scalar_one())
 
 
 async def test_a_typed_phone_links_the_record_until_its_unit_head_confirms(
@@ -57,10 +107,10 @@ async def test_a_typed_phone_links_the_record_until_its_unit_head_confirms(
     await user.send("xin chào")
     await user.expect("Vui lòng gõ số điện thoại")
     await user.send("0912 345 678")
-    await user.expect("Cà Văn Tú")  # is this you?
-    await user.send("1")
+    await user.expect("Họ và tên đầy đủ của đồng chí?")
+    await user.send("ca van  TU")  # as typed on a phone: no marks, odd spacing and case
     linked = await user.expect("đã được liên kết")
-    assert "thủ trưởng đơn vị sẽ xác nhận" in linked.text
+    assert "Cà Văn Tú" in linked.text and "thủ trưởng đơn vị sẽ xác nhận" in linked.text
 
     boss = await services.access.actor(55)
     waiting = await services.people.pending(boss)
@@ -70,22 +120,84 @@ async def test_a_typed_phone_links_the_record_until_its_unit_head_confirms(
     await user.expect("Hồ sơ của đồng chí đã được xác nhận", timeout=10)  # told on Zalo
 
 
-async def test_a_code_from_telegram_joins_the_zalo_user_to_the_person(
+async def test_a_typed_roster_number_with_another_name_shows_nothing_and_links_nothing(
     running: Running,  # noqa: F811
 ) -> None:
     services = _services(running)
     commune = await _commune(services)
-    await add_person(services.db, "Lò Thị Mai", unit_id=commune, phone=PHONE, telegram_id=77)
+    tu = await add_person(services.db, "Cà Văn Tú", unit_id=commune, phone=PHONE, birth_year=1984)
+    mai = await add_person(
+        services.db, "Lò Thị Mai", unit_id=commune, phone="+84987654321", telegram_id=77
+    )
 
-    mai = running.zemu.user("Mai")
-    await mai.send("/start")
-    await mai.expect("Tôi đồng ý", timeout=10)
-    await mai.send("1")
-    await mai.expect("gõ số điện thoại")
+    # A number off the roster: the same question, then "not found" and a profile to declare.
+    off = running.zemu.user("Khách")
+    await _to_the_number(off)
+    await off.send("0977 000 111")
+    off_asked = await off.next_message()
+    await off.send("Cà Văn Tú")
+    off_answer = await off.next_message()
+    assert off_answer.startswith(NOT_FOUND)
+
+    stranger = running.zemu.user("Lạ")
+    await _to_the_number(stranger)
+    await stranger.send("0912 345 678")
+    assert await stranger.next_message() == off_asked  # the question tells nothing either
+    await stranger.send("Cà Văn Tuấn")
+    assert await stranger.next_message() == off_answer
+    await stranger.expect("Họ tên: Cà Văn Tuấn.")  # the declared profile goes on
+    await stranger.expect("đơn vị")
+    # The record's card never came: not its name, its unit or its birth year.
+    seen = "\n".join(message.text for message in stranger.inbox)
+    assert "Cà Văn Tú" not in seen and "1984" not in seen and "Xã Đồng Văn" not in seen
+    assert await _linked_to(services, tu) is None
+
+    # The same for a record on Telegram: no code is sent to it.
+    await stranger.send("quay lai")  # back to the phone number
+    await stranger.expect("gõ số điện thoại")
+    await stranger.send("0987 654 321")
+    await stranger.expect("Họ và tên đầy đủ")
+    await stranger.send("Lò Thị Hoa")
+    assert await stranger.next_message() == off_answer
+    assert await _codes_sent(services) == 0
+    assert await _linked_to(services, mai) == 77
+
+    # Three names in a sign-up: from then on, a number is not looked up at all.
+    await stranger.send("quay lai")
+    await stranger.expect("gõ số điện thoại")
+    await stranger.send("0912 345 678")
+    await stranger.expect("Họ và tên đầy đủ")
+    await stranger.send("Cà Văn Tám")
+    assert await stranger.next_message() == off_answer
+    await stranger.send("quay lai")
+    await stranger.expect("gõ số điện thoại")
+    await stranger.send("0912 345 678")
+    assert await stranger.next_message() == off_answer  # not even the right name is asked
+    assert await _linked_to(services, tu) is None
+
+
+async def test_a_code_from_telegram_joins_the_zalo_user_who_is_then_told_on_telegram(
+    both: Both,
+) -> None:
+    services: Services = both.harness.app.bot_data.services
+    mai_telegram = both.harness.user(77)  # Mai's Telegram chat, where the code goes
+    await add_person(
+        services.db, "Lò Thị Mai", unit_id=both.harness.province.commune_id, phone=PHONE,
+        telegram_id=77,
+    )  # fmt: skip
+
+    mai = both.zemu.user("Mai")
+    await _to_the_number(mai)
     await mai.send("0912345678")
+    await mai.expect("Họ và tên đầy đủ")
+    await mai.send("Lò Thị Mai")
     asked = await mai.expect("mã 6 số")
     assert "1 · 🔁 Gửi lại mã" in asked.text and "Telegram" not in asked.text
-    code = await _sent_code(services, 77)
+    assert "Lò Thị Mai" not in "\n".join(message.text for message in mai.inbox)
+    sent = await mai_telegram.expect("Mã xác nhận", timeout=10)
+    found = re.search(r"Mã xác nhận: (\d{6})", sent.body)
+    assert found is not None
+    code = found[1]
 
     await mai.send("000000" if code != "000000" else "111111")
     wrong = await mai.expect("Mã không đúng")
@@ -93,9 +205,16 @@ async def test_a_code_from_telegram_joins_the_zalo_user_to_the_person(
     await mai.send(code)
     joined = await mai.expect("Tài khoản Zalo đã được liên kết")
     assert "Lò Thị Mai" in joined.text
+    told = await mai_telegram.expect("cũng được dùng trên Zalo", timeout=10)
+    assert "Nếu không phải đồng chí" in told.body and not told.labels  # nothing to tap
+    async with services.db.read() as conn:
+        asked_heads = await conn.scalar(
+            sa.select(sa.func.count()).where(outbox.c.kind == "verify_request")
+        )
+    assert asked_heads == 0  # the code proved it: the unit head has nothing to do
 
     # From the next message on, the bridge presents this Zalo user as Mai's Telegram id.
-    assert await running.bridge.accounts.presented(mai.id) == 77
+    assert await both.zalo.bridge.accounts.presented(mai.id) == 77
     await mai.send("/profile")
     profile = await mai.expect("Lò Thị Mai")
     assert "0912 345 678" in profile.text
