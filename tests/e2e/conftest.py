@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 
 from bot.app import build_application, start_application, stop_application
+from bot.app.zalo_channel import ZaloChannel, zalo_channel
 from bot.clock import Clock
 from bot.config import Settings
+from bot.zalo.client import ZaloClient
 from storage.database import Database
 from storage.schema import dialogues
 from tests.conftest import POSTGRES_URL, close_database, open_database
@@ -20,6 +22,7 @@ from tests.factories import Province, count, make_province
 from tools.emulator import BotApiEmulator
 from tools.emulator.faults import Faults
 from tools.emulator.users import BotMessage, ScriptedUser
+from tools.zalo_emulator import ZaloBotApiEmulator
 
 SUPERADMIN_ID = 1000
 #: Refusals that are not the bot's fault here: the tests link people to Telegram accounts
@@ -175,3 +178,34 @@ async def link_by_contact(cadre: ScriptedUser) -> None:
     await cadre.press("Chia sẻ số điện thoại")
     await cadre.tap("Đúng, là tôi")
     await cadre.expect("đã được liên kết")
+
+
+@dataclass
+class Both:
+    """Both channels, as one `python -m bot` runs them: the Telegram harness (its application
+    leads) and the Zalo emulator with the Zalo channel (bridge and follower application)."""
+
+    harness: Harness
+    zemu: ZaloBotApiEmulator
+    zalo: ZaloChannel
+
+
+@asynccontextmanager
+async def running_both(kind: str, tmp_path: object, **overrides: Any) -> AsyncIterator[Both]:
+    """`running_bot` and, beside it, the Zalo channel on the same services; at the end,
+    checks that Zalo refused nothing the bot asked."""
+    async with (
+        running_bot(kind, tmp_path, **overrides) as harness,
+        ZaloBotApiEmulator() as zemu,
+        ZaloClient(zemu.token, base_url=zemu.url) as client,
+        zalo_channel(
+            harness.settings,
+            harness.app.bot_data.services,
+            client,
+            leader=harness.app,
+            poll_timeout=1,
+            app_poll_timeout=1,
+        ) as channel,
+    ):
+        yield Both(harness, zemu, channel)
+    assert zemu.stats.refused == [], "Zalo would have refused these requests"

@@ -24,12 +24,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app.zalo_channel import ZaloChannel, zalo_channel
+from bot.app.zalo_channel import ZaloChannel
 from bot.clock import FrozenClock
 from bot.domain import Actor
 from bot.services import Services
-from bot.zalo.client import ZaloClient
-from tests.e2e.conftest import Harness, running_bot
+from tests.e2e.conftest import Harness, running_both
 from tests.factories import add_person
 from tools.emulator.users import BotMessage, ScriptedUser
 from tools.zalo_emulator import ZaloBotApiEmulator, ZaloUser
@@ -170,18 +169,5 @@ class World:
 @pytest.fixture(params=CHANNELS)
 async def world(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[World]:
     clock = FrozenClock(datetime.combine(datetime.now(TZ).date(), time(10, 0, 10), TZ))
-    async with (
-        running_bot("sqlite", tmp_path, clock=clock) as harness,
-        ZaloBotApiEmulator() as zemu,
-        ZaloClient(zemu.token, base_url=zemu.url) as client,
-        zalo_channel(
-            harness.settings,
-            harness.app.bot_data.services,
-            client,
-            leader=harness.app,
-            poll_timeout=1,
-            app_poll_timeout=1,
-        ) as channel,
-    ):
-        yield World(request.param, harness, zemu, channel, clock)
-    assert zemu.stats.refused == [], "Zalo would have refused these requests"
+    async with running_both("sqlite", tmp_path, clock=clock) as both:
+        yield World(request.param, both.harness, both.zemu, both.zalo, clock)

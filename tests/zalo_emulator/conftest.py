@@ -1,15 +1,18 @@
-"""Fixtures: a running Zalo emulator, a raw HTTP client for it and a webhook receiver."""
+"""Fixtures: a running Zalo emulator, a raw HTTP client for it, a webhook receiver, and both
+channels running."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from aiohttp import web
 
+from tests.e2e.conftest import Both, running_both
 from tools.zalo_emulator import ZaloBotApiEmulator
 
 
@@ -78,3 +81,10 @@ async def receiver() -> AsyncIterator[Receiver]:
     recorder.url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
     yield recorder
     await runner.cleanup()
+
+
+@pytest.fixture
+async def both(tmp_path: Path) -> AsyncIterator[Both]:
+    """Both channels running, over the small province (tests/e2e/conftest.running_both)."""
+    async with running_both("sqlite", tmp_path) as running:
+        yield running

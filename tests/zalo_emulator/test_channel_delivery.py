@@ -3,54 +3,20 @@ emulator) and sends Zalo's messages through the Zalo channel (bridge and Zalo em
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
-
-import pytest
 import sqlalchemy as sa
 
 from bot.actions import MuteClass
-from bot.app.zalo_channel import ZaloChannel, zalo_channel
 from bot.delivery.model import NewMessage
-from bot.zalo.client import ZaloClient
 from storage.repositories.outbox import OutboxRepository
 from storage.schema import outbox, zalo_accounts
-from tests.e2e.conftest import Harness, running_bot
+from tests.e2e.conftest import Both
 from tests.factories import add_person
-from tools.zalo_emulator import ZaloBotApiEmulator
 from tools.zalo_emulator.users import ZaloUser
 
 REMINDER = (
     "⏰ <b>Nhắc lịch học ngày mai</b>\n📘 Bồi dưỡng kỹ năng số (KNS-01) · buổi 2\n"
     "🕗 07:30–11:00\n📍 Hội trường tầng 2"
 )
-
-
-@dataclass
-class Both:
-    h: Harness
-    zemu: ZaloBotApiEmulator
-    zalo: ZaloChannel
-
-
-@pytest.fixture
-async def both(tmp_path: Path) -> AsyncIterator[Both]:
-    async with (
-        running_bot("sqlite", tmp_path) as h,
-        ZaloBotApiEmulator() as zemu,
-        ZaloClient(zemu.token, base_url=zemu.url) as client,
-        zalo_channel(
-            h.settings,
-            h.app.bot_data.services,
-            client,
-            leader=h.app,
-            poll_timeout=1,
-            app_poll_timeout=1,
-        ) as channel,  # fmt: skip
-    ):
-        yield Both(h, zemu, channel)
-        assert zemu.stats.refused == [], "Zalo would have refused these requests"
 
 
 async def _met(both: Both, name: str) -> tuple[ZaloUser, int]:
@@ -66,22 +32,22 @@ async def _queue(both: Both, key: str, chat_id: int, person_id: int) -> None:
         "text": REMINDER,
         "buttons": [[{"key": "reminder.mute_class", "data": MuteClass(7).pack()}]],
     }
-    async with both.h.db.write() as conn:
+    async with both.harness.db.write() as conn:
         await OutboxRepository(conn).add(
             [NewMessage(key, chat_id, "reminder", payload, person_id=person_id)]
         )
-    both.h.app.bot_data.services.delivery.wake()
+    both.harness.app.bot_data.services.delivery.wake()
 
 
 async def _states(both: Both) -> dict[str, str]:
-    async with both.h.db.read() as conn:
+    async with both.harness.db.read() as conn:
         return dict((await conn.execute(sa.select(outbox.c.dedup_key, outbox.c.state))).all())
 
 
 async def test_a_reminder_reaches_a_zalo_only_cadre_as_plain_text(both: Both) -> None:
     lan, number = await _met(both, "Lan")
-    person = await add_person(both.h.db, "Lò Thị Lan", unit_id=both.h.province.commune_id,
-                              telegram_id=number)  # fmt: skip
+    commune = both.harness.province.commune_id
+    person = await add_person(both.harness.db, "Lò Thị Lan", unit_id=commune, telegram_id=number)
     await _queue(both, "reminder:lan", number, person)
 
     shown = await lan.expect("Nhắc lịch học ngày mai", timeout=10)
@@ -93,11 +59,11 @@ async def test_a_reminder_reaches_a_zalo_only_cadre_as_plain_text(both: Both) ->
 
 
 async def test_a_cadre_on_both_gets_a_reminder_once_on_each(both: Both) -> None:
-    mai_tg = both.h.user(5001)
+    mai_tg = both.harness.user(5001)
     mai_zalo, _ = await _met(both, "Mai")
-    person = await add_person(both.h.db, "Hà Thị Mai", unit_id=both.h.province.commune_id,
-                              telegram_id=5001)  # fmt: skip
-    async with both.h.db.write() as conn:  # joined, as the one-time code does it
+    commune = both.harness.province.commune_id
+    person = await add_person(both.harness.db, "Hà Thị Mai", unit_id=commune, telegram_id=5001)
+    async with both.harness.db.write() as conn:  # joined, as the one-time code does it
         await conn.execute(
             sa.update(zalo_accounts)
             .where(zalo_accounts.c.zalo_id == mai_zalo.id)

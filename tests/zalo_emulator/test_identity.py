@@ -6,53 +6,19 @@ Telegram is joined by a one-time code sent to its Telegram chat, which is then t
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
-from bot.app.zalo_channel import ZaloChannel, zalo_channel
 from bot.services import Services
-from bot.zalo.client import ZaloClient
 from storage.schema import outbox, people, units
-from tests.e2e.conftest import Harness, running_bot
+from tests.e2e.conftest import Both
 from tests.factories import add_person, add_role
 from tests.zalo_emulator.test_bridge import Running, running  # noqa: F401  (the fixture)
-from tools.zalo_emulator import ZaloBotApiEmulator, ZaloUser
+from tools.zalo_emulator import ZaloUser
 
 PHONE = "+84912345678"
 #: What a Zalo user reads after a number and a name that match no roster record.
 NOT_FOUND = "Không tìm thấy hồ sơ nào trong danh sách cán bộ của tỉnh khớp với"
-
-
-@dataclass
-class Both:
-    """Both channels, as one `python -m bot` runs them: the Telegram user a code goes to."""
-
-    harness: Harness
-    zemu: ZaloBotApiEmulator
-    zalo: ZaloChannel
-
-
-@pytest.fixture
-async def both(tmp_path: Path) -> AsyncIterator[Both]:
-    async with (
-        running_bot("sqlite", tmp_path) as harness,
-        ZaloBotApiEmulator() as zemu,
-        ZaloClient(zemu.token, base_url=zemu.url) as client,
-        zalo_channel(
-            harness.settings,
-            harness.app.bot_data.services,
-            client,
-            leader=harness.app,
-            poll_timeout=1,
-            app_poll_timeout=1,
-        ) as channel,  # fmt: skip
-    ):
-        yield Both(harness, zemu, channel)
-    assert zemu.stats.refused == [], "Zalo would have refused these requests"
 
 
 def _services(running: Running) -> Services:  # noqa: F811
