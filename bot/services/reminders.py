@@ -58,7 +58,8 @@ LOOKBACK = timedelta(days=1)
 CHANGE_SETTLE = timedelta(seconds=90)
 #: ...or this long after the first, whichever comes first.
 CHANGE_MAX_WAIT = timedelta(minutes=5)
-#: A session this close says how many minutes are left ("còn 15 phút"), not just "today".
+#: A session this close says how long is left ("còn 15 phút", "còn 2 giờ 45 phút"), not
+#: just "today".
 SOON_MINUTES = 180
 #: An online session's reminder this close to it carries the check-in button (the evening's
 #: would only be told "not yet").
@@ -98,6 +99,18 @@ def reminder_key(r: Recipient, lead: Lead) -> str:
     """The outbox key: the session's start is in it, so a moved session is reminded afresh."""
     start = int(r.starts_at.timestamp())
     return f"{session_reminders_prefix(r.class_id, r.session_id)}{start}:{r.person_id}:{lead.value}"
+
+
+def time_left(minutes: int) -> Text:
+    """How long until a session later today, as people say it: "còn 45 phút", and past an
+    hour "còn 2 giờ 45 phút" (nobody counts "165 phút" in their head)."""
+    if minutes <= 60:
+        return {"key": "reminder.soon", "params": {"minutes": max(minutes, 1)}}
+    hours, rest = divmod(minutes, 60)
+    left: Text = {"key": "reminder.hours", "params": {"count": hours}}
+    if rest:
+        left = {"key": "reminder.hours_minutes", "params": {"hours": left, "count": rest}}
+    return {"key": "reminder.soon_hours", "params": {"left": left}}
 
 
 class ReminderService:
@@ -208,7 +221,7 @@ class ReminderService:
         minutes = round((r.starts_at - now).total_seconds() / 60)
         when: dict[str, Any] = {"key": "reminder.on_day", "params": {"day": moment(r.starts_at)}}
         if day == today and minutes <= SOON_MINUTES:
-            when = {"key": "reminder.soon", "params": {"minutes": max(minutes, 1)}}
+            when = time_left(minutes)
         elif day == today:
             when = {"key": "reminder.today"}
         elif day == today + timedelta(days=1):

@@ -4,6 +4,7 @@ bad input refused in Vietnamese, and a newcomer told to register first."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import datetime, time, timedelta
@@ -21,7 +22,7 @@ from bot.reminders import Lead, QuietHours, ReminderPrefs
 from storage.repositories.zalo_accounts import ZaloAccountRepository
 from storage.schema import zalo_accounts
 from storage.types import utcnow
-from tests.e2e.conftest import Harness, forged_tap, running_bot, tap_answer
+from tests.e2e.conftest import Harness, forged_tap, running_bot, running_both, tap_answer
 from tests.factories import add_class, add_person
 from tools.emulator.users import BotMessage, ScriptedUser
 
@@ -242,6 +243,29 @@ async def test_quiet_hours_typed_and_bad_input_refused_in_vietnamese(harness: Ha
     await user.tap("Hủy")
     await user.expect("giờ yên lặng giữ nguyên")
     assert (await prefs(harness)).quiet == QuietHours()
+
+
+async def test_on_zalo_the_screens_say_to_reply_with_a_number(
+    database_kind: str, tmp_path: object
+) -> None:
+    async with running_both(database_kind, tmp_path, quiet_hours="21:30-06:00") as both:
+        user = both.zemu.user("Nhắc")
+        await cadre(both.harness, await both.zalo.bridge.accounts.presented(user.id))
+        await user.send("/settings")
+        screen = await user.expect("Cài đặt nhắc lịch", timeout=10)
+        assert "trả lời số thứ tự của một mốc để chọn hoặc bỏ chọn" in screen.text
+        quiet = re.search(r"(\d+) · 🌙 Giờ yên lặng: 21:30–06:00", screen.text)
+        assert quiet is not None, screen.text
+        await user.send(quiet[1])
+        asked = await user.expect("Giờ yên lặng hiện nay: 21:30–06:00")
+        assert "hoặc trả lời số thứ tự của một lựa chọn bên dưới" in asked.text
+        await user.send("22h-22h")
+        refused = await user.expect("cùng là 22:00")
+        assert "trả lời số thứ tự của lựa chọn «Không dùng giờ yên lặng»" in refused.text
+        for said in (screen, asked, refused):
+            assert "bấm" not in said.text.lower() and "nút" not in said.text, said.text
+        await user.send("khong dung gio yen lang")
+        await user.expect("Đã bỏ giờ yên lặng")
 
 
 async def test_a_newcomer_is_told_to_register_first(harness: Harness) -> None:

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -170,6 +171,18 @@ async def test_a_zalo_user_declares_a_profile_enrols_and_is_reminded(sandbox: La
     confirm = await bot.expect(r"(\d+) · ✅ Xác nhận")
     await bot.type(confirm[1])
     await bot.expect(r"Đã tạo hồ sơ tự khai báo")
+
+    # Zalo takes no documents: each file is a link to the sandbox's own file server, shown in
+    # the terminal, that downloads it.
+    await bot.type("/mydata")
+    link = r"\n\s+(http://127\.0\.0\.1:\d+/files/\S+/du-lieu-ca-nhan\.{})\n"
+    book = await bot.expect(r"📎 Tệp du-lieu-ca-nhan\.xlsx — [^\n]*" + link.format("xlsx"))
+    machine = await bot.expect(r"📎 Tệp du-lieu-ca-nhan\.json — [^\n]*" + link.format("json"))
+    async with httpx.AsyncClient(timeout=STEP_S, trust_env=False) as http:
+        workbook, data = await http.get(book[1]), await http.get(machine[1])
+    assert workbook.status_code == 200 and workbook.content.startswith(b"PK")
+    assert "attachment" in workbook.headers["content-disposition"]
+    assert data.status_code == 200 and data.json()["full_name"] == "Vàng Thị Mai"
 
     await bot.type(f"/classes {week[1]}")
     listed = await bot.expect(r"(\d+) · 1\. ")

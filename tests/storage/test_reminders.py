@@ -16,10 +16,13 @@ import pytest
 import sqlalchemy as sa
 
 from bot.actions import MuteClass
+from bot.app.transport import render_text
 from bot.clock import FrozenClock
 from bot.domain import Actor
+from bot.i18n import texts
 from bot.reminders import Lead, QuietHours
 from bot.services import Services
+from bot.services.reminders import time_left
 from storage.database import Database
 from storage.repositories.outbox import OutboxRepository
 from storage.schema import held_messages, outbox, reminder_log
@@ -158,6 +161,33 @@ async def test_downtime_across_a_due_time_sends_the_latest_if_useful_and_skips_o
     await w.run()
     assert len(await w.sent()) == 2
     assert [s for _, _, s in await w.ledger()].count("skipped") == 4
+
+
+async def test_the_time_left_today_is_told_in_hours_and_minutes(db: Database) -> None:
+    w = await world(db, learners=1)
+    me = await w.actor(7000)
+    await w.services.reminders.choose_lead(me, Lead.HOURS_3, True)
+    await w.services.reminders.set_quiet(me, clock_time(0, 0), clock_time(0, 0))  # never quiet
+    w.at(local(0, 5, 15))  # down across 05:00: the three-hour reminder goes out 15 minutes late
+    await w.run()
+    async with db.read() as conn:
+        [payload] = (await conn.execute(sa.select(outbox.c.payload))).scalars().all()
+    assert "<b>Nhắc lịch học hôm nay, còn 2 giờ 45 phút</b>" in render_text(payload, texts("vi"))
+    assert "<b>Class reminder: today, in 2 hours 45 minutes</b>" in render_text(
+        payload, texts("en")
+    )
+    said = {
+        minutes: (render_text(time_left(minutes), texts("vi")),
+                  render_text(time_left(minutes), texts("en")))
+        for minutes in (45, 60, 61, 120, 180)
+    }  # fmt: skip
+    assert said == {
+        45: ("hôm nay, còn 45 phút", "today, in 45 minutes"),
+        60: ("hôm nay, còn 60 phút", "today, in 60 minutes"),
+        61: ("hôm nay, còn 1 giờ 1 phút", "today, in 1 hour 1 minute"),
+        120: ("hôm nay, còn 2 giờ", "today, in 2 hours"),
+        180: ("hôm nay, còn 3 giờ", "today, in 3 hours"),
+    }
 
 
 async def test_passes_racing_each_other_queue_each_reminder_once(db: Database) -> None:

@@ -228,6 +228,58 @@ def test_zalo_wordings_replace_texts_that_exist_and_fill_in_the_same_values(lang
         assert isinstance(template, dict) == isinstance(base[key], dict), (lang, key)
 
 
+#: Words that send a reader to a button or a keyboard, which Zalo does not have.
+TAPPING = {
+    "vi": re.compile(r"bấm|nút|chạm|bàn phím", re.IGNORECASE),
+    "en": re.compile(r"\btap|button|keyboard", re.IGNORECASE),
+}
+#: Texts a cadre meets on Zalo whose base wording says to tap, to share a contact, or
+#: speaks of Telegram: each has its Zalo wording.
+ZALO_WORDED = (
+    "onboarding.ask_contact",
+    "onboarding.retry_contact",
+    "onboarding.phone_invalid",
+    "onboarding.next_steps",
+    "onboarding.welcome_back",
+    "profile.ask_phone",
+    "profile.typed_phone",
+    "profile.withdraw_confirm",
+    "language.keyboard",
+    "dialogue.stale",
+    "help.use_menu",
+    "help.in_dialogue",
+    "error.already_registered",
+    "error.stale_button",
+    "error.quiet_same",
+    "notice.waitlist_promoted",
+    "notice.role_granted_menu",
+    "enrol.done",
+    "enrol.nominated_decline",
+    "catalog.expired",
+    "change.notice",
+    "reminder.muted",
+    "reminder.settings_on",
+    "reminder.settings_no_leads",
+    "reminder.classes_intro",
+    "reminder.quiet_ask",
+    "notify_via.line",
+    "leave.sent_nobody",
+    "calendar.empty_mine",
+    "calendar.empty_class",
+    "nomination.told",
+    "approval.told_approved",
+)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_zalo_user_is_never_told_to_tap_a_button(lang: str) -> None:
+    overrides = channel_overrides(lang, Channel.ZALO)
+    assert sorted(set(ZALO_WORDED) - set(overrides)) == []
+    for key, template in overrides.items():
+        for text in _variants(template):
+            assert not TAPPING[lang].search(text), (lang, key)
+
+
 def test_a_zalo_user_reads_the_zalo_wording_and_a_telegram_user_the_base_one() -> None:
     [key, *_] = channel_overrides("vi", Channel.ZALO)
     on_zalo = Texts("vi", channel=Channel.ZALO)

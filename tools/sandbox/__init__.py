@@ -3,8 +3,9 @@
 One process, one event loop: the project's Bot API emulator on 127.0.0.1, a demo database
 that persists between runs, the real application from `build_application`, and a chat in
 the terminal as one of the demo people. The Zalo emulator and the bot's Zalo channel run
-beside them, as `python -m bot` runs both, so `:zalo` chats as a Zalo user. Nothing leaves
-the machine.
+beside them, as `python -m bot` runs both, so `:zalo` chats as a Zalo user; the files sent to
+that user are links to the bot's own file server, on 127.0.0.1 as everything else. Nothing
+leaves the machine.
 """
 
 from __future__ import annotations
@@ -164,6 +165,8 @@ async def _serve(
     from bot.app.reminders_runtime import wake_reminders
     from bot.app.zalo_channel import zalo_channel
     from bot.zalo.client import ZaloClient
+    from bot.zalo.files import FileShelf
+    from bot.zalo.public import PublicServer
     from storage.database import Database
     from tools.demo.import_files import write_import_files as write_training_files
     from tools.demo.seed import ask_demo_approvals, ask_demo_leave, has_people, seed_demo
@@ -213,6 +216,14 @@ async def _serve(
         await start_application(app, poll_timeout=POLL_TIMEOUT_S)
         cleanup.push_async_callback(stop_application, app)
         client = await cleanup.enter_async_context(ZaloClient(zalo.token, base_url=zalo.url))
+        # Zalo takes no documents: what the bot sends a Zalo user is a link to its own file
+        # server, as PUBLIC_BASE_URL gives it in production; here on a free local port, and
+        # without the webhook (the channel polls the emulator).
+        files = FileShelf("http://127.0.0.1")
+        public = PublicServer(0, files=files)
+        await public.start()
+        cleanup.push_async_callback(public.stop)
+        files.public_base_url = public.url
         await cleanup.enter_async_context(
             zalo_channel(
                 settings,
@@ -221,9 +232,10 @@ async def _serve(
                 leader=app,
                 poll_timeout=POLL_TIMEOUT_S,
                 app_poll_timeout=POLL_TIMEOUT_S,
+                files=files,
             )
         )
-        log.info("sandbox ready: emulator at %s", emulator.url)
+        log.info("sandbox ready: emulator at %s, Zalo's files at %s", emulator.url, public.url)
 
         me = session.current.identity
         shown = [display_path(p) for p in (paths.db, paths.files, paths.log)]
