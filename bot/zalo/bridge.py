@@ -548,9 +548,14 @@ class ZaloBridge:
         keys = _keyboard(markup)
         body = "\n".join([text.rstrip(), *keys.links]) if keys.links else text
         message_id = message_id or self._new_message_id()
+        main = numbered("", keys.reply, self.texts).choices if keys.persistent else ()
+        labels = tuple(choice.label for choice in main)
         async with chat.lock:
-            rows = keys.inline + self._reply_rows(chat, keys)
-            listed = numbered(body, rows, self.texts)
+            # The persistent (main) keyboard comes under many messages: it is listed only
+            # when it differs from the one last listed, and not under inline buttons, whose
+            # numbers it would push down; its words answer at any time.
+            lists_reply = not main or (labels != chat.main_listed and not any(keys.inline))
+            listed = numbered(body, keys.inline + (keys.reply if lists_reply else []), self.texts)
             if photo is None:
                 await self._deliver(chat, listed.text)
             else:
@@ -558,22 +563,12 @@ class ZaloBridge:
             self._remember(chat, message_id, _Sent(text, tuple(c.label for c in listed.choices)))
             if keys.reply or keys.removes:
                 chat.replace_reply_keyboard()
+            if main:
+                chat.main = main
+                chat.main_listed = labels if lists_reply else chat.main_listed
             if listed.choices:
                 chat.show(_Listed(message_id, listed.choices))
         return message_id
-
-    def _reply_rows(self, chat: _Chat, keys: _Markup) -> list[list[Button]]:
-        """The reply keyboard's rows to list. The persistent (main) one comes under many
-        messages: it is listed only when it differs from the one last listed, and not under
-        inline buttons, whose numbers it would push down; its words answer at any time."""
-        if not keys.persistent or not keys.reply:
-            return keys.reply
-        chat.main = numbered("", keys.reply, self.texts).choices
-        labels = tuple(choice.label for choice in chat.main)
-        if labels == chat.main_listed or any(keys.inline):
-            return []
-        chat.main_listed = labels
-        return keys.reply
 
     @staticmethod
     def _remember(chat: _Chat, message_id: int, sent: _Sent) -> None:
