@@ -4,8 +4,10 @@ leader's outbox sender."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -13,8 +15,10 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.app import Endpoint, build_application, start_application, stop_application
+from bot.app.rate_limiter import SharedRateLimiter
 from bot.channels import Channel
 from bot.config import Settings
+from bot.delivery.pacing import INTERACTIVE
 from bot.i18n import texts
 from bot.services import Services
 from bot.services.zalo_accounts import ZaloAccountService
@@ -63,6 +67,9 @@ async def zalo_channel(
         app = build_application(
             settings, endpoint=endpoint, services=services, leader=leader is None
         )
+        limiter = app.bot.rate_limiter
+        if isinstance(limiter, SharedRateLimiter):
+            bridge.pace = _turns(limiter)
         await start_application(app, poll_timeout=app_poll_timeout)
         # Led by Telegram, its sender sends Zalo's messages too; alone, the Zalo application
         # attached its own bot as it started.
@@ -78,3 +85,17 @@ async def zalo_channel(
                 assert leader.bot_data.delivery is not None
                 leader.bot_data.delivery.detach(Channel.ZALO)
             await stop_application(app)  # alone, its own sender sends what it has in hand
+
+
+def _turns(limiter: SharedRateLimiter) -> Callable[[int], Awaitable[None]]:
+    """A turn under the Zalo application's limits, overall and for the chat, for each Zalo
+    call of a message after its first (which the limiter or the outbox sender paced)."""
+
+    async def wait(chat_id: int) -> None:
+        await limiter.pacer.acquire(INTERACTIVE)
+        delay = limiter.spacing.free_at(chat_id) - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        limiter.spacing.sent(chat_id)
+
+    return wait

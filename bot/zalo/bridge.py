@@ -20,9 +20,10 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Final
 
 from aiohttp import web
@@ -44,6 +45,7 @@ from bot.zalo.client import (
     zalo_length,
 )
 from bot.zalo.files import FileShelf, FileTooBig, SharedFile
+from bot.zalo.parts import PartsSent, content_key
 from bot.zalo.render import (
     Button,
     Choice,
@@ -285,6 +287,10 @@ class ZaloBridge:
         self.files = files
         #: Who each Zalo user is to the application (the database's directory in the bot).
         self.accounts: AccountDirectory = accounts or MemoryAccounts()
+        #: Waits for the turn of a Zalo call after a message's first (the Zalo application's
+        #: rate limiter paced the first): a message in three parts is three sends to Zalo.
+        self.pace: Callable[[int], Awaitable[None]] = _no_wait
+        self._parts = PartsSent()
         self._chats: dict[int, _Chat] = {}
         self._updates: list[dict[str, Any]] = []
         # Update and message ids start at the clock's milliseconds, so after a restart of
@@ -522,8 +528,24 @@ class ZaloBridge:
         return chat
 
     async def _deliver(self, chat: _Chat, text: str) -> None:
-        for part in split(text):
-            await self.zalo.send_message(chat.zalo_id, part)
+        parts = split(text)
+        await self._in_parts(chat, [partial(self.zalo.send_message, chat.zalo_id, part)
+                                    for part in parts], parts)  # fmt: skip
+
+    async def _in_parts(
+        self, chat: _Chat, calls: Sequence[Callable[[], Awaitable[Any]]], content: Sequence[str]
+    ) -> None:
+        """Makes the calls in order, each after the first in its own turn under Zalo's
+        limits; a retry of the same content skips the calls an earlier attempt completed."""
+        key = content_key(chat.zalo_id, *content)
+        done = self._parts.done(key)
+        for index, call in enumerate(calls[done:], start=done):
+            if index:
+                await self.pace(chat.telegram_id)
+            await call()
+            if index + 1 < len(calls):
+                self._parts.advance(key, index + 1)
+        self._parts.finish(key)
 
     def _message(self, chat: _Chat, message_id: int, **content: Any) -> dict[str, Any]:
         return {
@@ -598,9 +620,12 @@ class ZaloBridge:
         if caption and zalo_length(caption) <= ZALO_TEXT_LIMIT:
             await self.zalo.send_photo(chat.zalo_id, url, caption)
             return
-        await self.zalo.send_photo(chat.zalo_id, url)
-        if caption:
-            await self._deliver(chat, caption)
+        parts = split(caption) if caption else []
+        calls: list[Callable[[], Awaitable[Any]]] = [
+            partial(self.zalo.send_photo, chat.zalo_id, url),
+            *(partial(self.zalo.send_message, chat.zalo_id, part) for part in parts),
+        ]
+        await self._in_parts(chat, calls, [url, *parts])
 
     def _shelve(self, p: _Params, field: str) -> SharedFile | None:
         """The file a call uploads, kept behind a link; or the one it names by a file_id
@@ -764,6 +789,10 @@ class ZaloBridge:
 
     async def _true(self, p: _Params) -> Any:
         return True
+
+
+async def _no_wait(chat_id: int) -> None:
+    """No limits but Zalo's own (tests and tools that run the bridge alone)."""
 
 
 def _inline(markup: Any) -> dict[str, Any]:

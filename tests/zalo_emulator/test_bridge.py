@@ -364,3 +364,23 @@ async def test_an_edit_is_marked_only_when_it_revises_the_text(running: Running)
     await bot.edit_message_text("Đã gửi đơn xin nghỉ buổi 2", lan.chat_id, seats)
     assert await lan.user.next_message() == "Đã gửi đơn xin nghỉ buổi 2"
     assert await lan.typed("1") == "1"
+
+
+async def test_a_long_message_refused_midway_resumes_without_repeating_a_part(
+    running: Running,
+) -> None:
+    """Zalo takes one message a second per chat: the second part of a long text is refused
+    (429), the application sends the message again, and only the missing part goes out."""
+    minh = running.zemu.user("Minh")
+    await minh.send("/start")
+    await minh.expect("Tôi đồng ý", timeout=10)
+    await minh.no_message(1.1)  # the consent notice's second is over
+    running.zemu.faults.configure(chat_per_s=1, retry_after=True)
+    chat_id = await running.bridge.accounts.presented(minh.id)
+
+    long_text = "\n\n".join(f"Đoạn {n}. " + "chữ " * 150 for n in range(1, 6))
+    await running.app.bot.send_message(chat_id, long_text)  # its limiter retries after 429
+    parts = [await minh.next_message(timeout=10) for _ in range(2)]
+    assert parts[0].startswith("Đoạn 1.") and "Đoạn 5." in parts[1]
+    await minh.no_message(1.5)
+    assert running.zemu.stats.rate_limited >= 1
