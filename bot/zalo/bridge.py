@@ -424,10 +424,10 @@ class ZaloBridge:
         date = int(event.date.timestamp())
         lists = chat.lists()
         found = choose_among(event.text, [listed.choices for listed in lists])
-        picked = found[1] if found else None
+        index, picked = found if found else (0, None)
         update: dict[str, Any] = {"update_id": next(self._update_ids)}
-        if found is not None and picked is not None and picked.callback_data is not None:
-            under = lists[found[0]].message_id  # the message whose button it is
+        if picked is not None and picked.callback_data is not None:
+            under = lists[index].message_id  # the message whose button it is
             query_id = str(next(self._callback_ids))
             self._callbacks[query_id] = chat.telegram_id
             if len(self._callbacks) > KEPT_CALLBACKS:
@@ -587,7 +587,8 @@ class ZaloBridge:
                 chat.replace_reply_keyboard()
             if main:
                 chat.main = main
-                chat.main_listed = labels if lists_reply else chat.main_listed
+            if main and lists_reply:
+                chat.main_listed = labels
             if listed.choices:
                 chat.show(_Listed(message_id, listed.choices))
         return message_id
