@@ -19,6 +19,7 @@ import itertools
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -49,7 +50,7 @@ from bot.zalo.render import (
     Button,
     Choice,
     asks_for_menu,
-    choose,
+    choose_among,
     edited,
     menu_text,
     numbered,
@@ -67,6 +68,9 @@ RETRY_S: Final = 1.0
 #: Messages remembered per chat for edits, and callback queries awaiting their answer.
 KEPT_MESSAGES: Final = 200
 KEPT_CALLBACKS: Final = 1000
+#: Lists of buttons remembered per chat before the latest one, so their words still reach
+#: the message they were under (two reminders arrive together; the first one's is wanted).
+EARLIER_LISTS: Final = 5
 
 Handler = Callable[["_Params"], Awaitable[Any]]
 
@@ -142,23 +146,91 @@ class _Sent:
     labels: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class _Listed:
+    """A numbered list a chat was shown, and the message whose buttons it holds (None: the
+    bridge's own command menu)."""
+
+    message_id: int | None
+    choices: tuple[Choice, ...]
+
+    @property
+    def replies(self) -> bool:
+        """Whether it lists a reply keyboard, which the next one replaces (inline buttons
+        stay under their message)."""
+        return all(choice.callback_data is None for choice in self.choices)
+
+
+def _earlier() -> deque[_Listed]:
+    return deque(maxlen=EARLIER_LISTS)
+
+
 @dataclass
 class _Chat:
     zalo_id: str
     telegram_id: int
     name: str
     messages: dict[int, _Sent] = field(default_factory=dict)
-    choices: tuple[Choice, ...] = ()
-    choices_message: int | None = None
+    #: What a number picks; None once its reply keyboard was removed or replaced.
+    latest: _Listed | None = None
+    #: The lists before it, newest first: still answerable by their words.
+    earlier: deque[_Listed] = field(default_factory=_earlier)
+    #: The persistent (main) keyboard, answerable by its words at any time, and the labels
+    #: of the one last listed: it is listed again only when it changes.
+    main: tuple[Choice, ...] = ()
+    main_listed: tuple[str, ...] = ()
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
+    def lists(self) -> list[_Listed]:
+        """Where a reply is looked up, in order: the latest list (empty when gone), the
+        earlier ones, the main keyboard."""
+        return [
+            self.latest or _Listed(None, ()),
+            *self.earlier,
+            _Listed(None, self.main),
+        ]
 
-def _keyboard(markup: Any) -> tuple[list[list[Button]], list[str], bool]:
-    """The buttons to number, the link buttons as lines, and whether the markup removes the
-    reply keyboard."""
+    def show(self, listed: _Listed) -> None:
+        """A list just shown becomes the latest; one shown before for the same message (its
+        buttons since edited) is dropped."""
+        self.forget(listed.message_id)
+        if self.latest is not None:
+            self.earlier.appendleft(self.latest)
+        self.latest = listed
+
+    def forget(self, message_id: int | None) -> None:
+        """The message's buttons are gone (deleted, edited away, or listed anew)."""
+        if self.latest is not None and self.latest.message_id == message_id:
+            self.latest = None
+        self._keep(lambda listed: listed.message_id != message_id)
+
+    def replace_reply_keyboard(self) -> None:
+        """A new reply keyboard, or none, takes the place of the one shown before."""
+        if self.latest is not None and self.latest.replies:
+            self.latest = None
+        self._keep(lambda listed: not listed.replies)
+
+    def _keep(self, keep: Callable[[_Listed], bool]) -> None:
+        self.earlier = deque(filter(keep, self.earlier), maxlen=EARLIER_LISTS)
+
+
+@dataclass(frozen=True, slots=True)
+class _Markup:
+    """A reply_markup as the bridge reads it."""
+
+    inline: list[list[Button]]
+    links: list[str]
+    reply: list[list[Button]]
+    persistent: bool
+    removes: bool
+
+
+def _keyboard(markup: Any) -> _Markup:
+    """The inline buttons to number, the link buttons as lines, the reply keyboard, whether
+    it stays under the text box, and whether the markup removes the reply keyboard."""
     if not isinstance(markup, dict):
-        return [], [], False
-    rows: list[list[Button]] = []
+        return _Markup([], [], [], False, False)
+    inline: list[list[Button]] = []
     links: list[str] = []
     for row in markup.get("inline_keyboard") or []:
         numbered_row: list[Button] = []
@@ -168,10 +240,18 @@ def _keyboard(markup: Any) -> tuple[list[list[Button]], list[str], bool]:
                 numbered_row.append((label, button["callback_data"]))
             elif isinstance(button.get("url"), str):
                 links.append(f"{label}: {button['url']}")
-        rows.append(numbered_row)
-    for row in markup.get("keyboard") or []:
-        rows.append([b if isinstance(b, str) else str(b.get("text", "")) for b in row])
-    return rows, links, markup.get("remove_keyboard") is True
+        inline.append(numbered_row)
+    reply: list[list[Button]] = [
+        [b if isinstance(b, str) else str(b.get("text", "")) for b in row]
+        for row in markup.get("keyboard") or []
+    ]
+    return _Markup(
+        inline,
+        links,
+        reply,
+        markup.get("is_persistent") is True,
+        markup.get("remove_keyboard") is True,
+    )
 
 
 def _command_entities(text: str) -> list[dict[str, Any]]:
@@ -342,21 +422,24 @@ class ZaloBridge:
         sender = {"id": chat.telegram_id, "is_bot": False, "first_name": chat.name or "Zalo"}
         tg_chat = {"id": chat.telegram_id, "type": "private", "first_name": sender["first_name"]}
         date = int(event.date.timestamp())
-        picked = choose(event.text, chat.choices) if chat.choices else None
+        lists = chat.lists()
+        found = choose_among(event.text, [listed.choices for listed in lists])
+        index, picked = found if found else (0, None)
         update: dict[str, Any] = {"update_id": next(self._update_ids)}
         if picked is not None and picked.callback_data is not None:
+            under = lists[index].message_id  # the message whose button it is
             query_id = str(next(self._callback_ids))
             self._callbacks[query_id] = chat.telegram_id
             if len(self._callbacks) > KEPT_CALLBACKS:
                 del self._callbacks[next(iter(self._callbacks))]
-            sent = chat.messages.get(chat.choices_message or 0)
+            sent = chat.messages.get(under or 0)
             update["callback_query"] = {
                 "id": query_id,
                 "from": sender,
                 "chat_instance": str(chat.telegram_id),
                 "data": picked.callback_data,
                 "message": {
-                    "message_id": chat.choices_message,
+                    "message_id": under,
                     "date": date,
                     "chat": tg_chat,
                     "from": self._me or {"id": 0, "is_bot": True, "first_name": "bot"},
@@ -401,7 +484,7 @@ class ZaloBridge:
         listed = menu_text(commands, self.texts)
         async with chat.lock:
             await self._deliver(chat, listed.text)
-            chat.choices, chat.choices_message = listed.choices, None
+            chat.show(_Listed(None, listed.choices))
 
     # -- Telegram to Zalo -----------------------------------------------------------------------
 
@@ -484,20 +567,30 @@ class ZaloBridge:
     ) -> int:
         """Sends plain text with its buttons numbered (under the `photo` at that URL, if
         any); the chat now answers to them."""
-        rows, links, removes = _keyboard(markup)
-        body = "\n".join([text.rstrip(), *links]) if links else text
-        listed = numbered(body, rows, self.texts)
+        keys = _keyboard(markup)
+        body = "\n".join([text.rstrip(), *keys.links]) if keys.links else text
         message_id = message_id or self._new_message_id()
+        main = numbered("", keys.reply, self.texts).choices if keys.persistent else ()
+        labels = tuple(choice.label for choice in main)
         async with chat.lock:
+            # The persistent (main) keyboard comes under many messages: it is listed only
+            # when it differs from the one last listed, and not under inline buttons, whose
+            # numbers it would push down; its words answer at any time.
+            lists_reply = not main or (labels != chat.main_listed and not any(keys.inline))
+            listed = numbered(body, keys.inline + (keys.reply if lists_reply else []), self.texts)
             if photo is None:
                 await self._deliver(chat, listed.text)
             else:
                 await self._deliver_photo(chat, photo, listed.text.strip())
             self._remember(chat, message_id, _Sent(text, tuple(c.label for c in listed.choices)))
+            if keys.reply or keys.removes:
+                chat.replace_reply_keyboard()
+            if main:
+                chat.main = main
+            if main and lists_reply:
+                chat.main_listed = labels
             if listed.choices:
-                chat.choices, chat.choices_message = listed.choices, message_id
-            elif removes:
-                chat.choices, chat.choices_message = (), None
+                chat.show(_Listed(message_id, listed.choices))
         return message_id
 
     @staticmethod
@@ -600,16 +693,15 @@ class ZaloBridge:
         # arrives whole, as an update.
         sent = chat.messages.get(message_id) or _Sent("", ())
         markup = p.obj("reply_markup")
-        rows, _, _ = _keyboard(markup)
         text = sent.text if new_text is None else new_text
         update = edited(sent.text, text, self.texts) if new_text is not None else None
-        labels = tuple(c.label for c in numbered("", rows, self.texts).choices)
+        labels = tuple(c.label for c in numbered("", _keyboard(markup).inline, self.texts).choices)
         if update is not None:
             await self._post(chat, update, markup, message_id)
         elif labels != sent.labels and labels:
             await self._post(chat, "", markup, message_id)
-        elif not labels and chat.choices_message == message_id:
-            chat.choices, chat.choices_message = (), None
+        if not labels:
+            chat.forget(message_id)
         self._remember(chat, message_id, _Sent(text, labels))
         return self._message(chat, message_id, text=text, **_inline(markup))
 
@@ -639,8 +731,7 @@ class ZaloBridge:
         message_id = p.integer("message_id")
         if message_id is None or chat.messages.pop(message_id, None) is None:
             raise _bad("message to delete not found")
-        if chat.choices_message == message_id:
-            chat.choices, chat.choices_message = (), None
+        chat.forget(message_id)
         return True
 
     async def _send_chat_action(self, p: _Params) -> Any:

@@ -9,6 +9,7 @@ as its label.
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -36,6 +37,11 @@ _SCHEME = re.compile(r"^(?:https?://|mailto:|tel:)")
 _NUMBER = re.compile(r"(?:(?:so thu tu|so|chon|lua chon|number|option)\s*)?#?\s*(\d{1,4})\s*[.)]?")
 #: A line of the list copied back whole: "1 · Đăng ký lớp".
 _LINE = re.compile(r"(\d{1,4})\s*[·.:)-]\s*(.+)")
+#: A label that numbers itself ("1. Ứng dụng", "2) Học trực tuyến").
+_OWN_NUMBER = re.compile(r"(\d{1,4})[.)]\s+(?=\S)")
+#: How alike an edit's old and new words must be for the new to read as a revision of the
+#: old (difflib's ratio): below it, the edit put something else in the message's place.
+REVISION_RATIO: Final = 0.5
 _MENU_WORDS: Final = frozenset({"menu", "/menu", "/help", "tro giup"})
 _IGNORED: Final = frozenset({"Cf", "Mn", "Me"})  # direction marks, joiners, keycaps, accents
 
@@ -147,6 +153,14 @@ def _one_line(label: str) -> str:
     return " ".join(label.split())
 
 
+def _listed_label(label: str, number: int) -> str:
+    """The label on one line, without a number of its own that is its number on the list:
+    "1. Ứng dụng" as choice 1 would read "1 · 1. Ứng dụng"."""
+    line = _one_line(label)
+    own = _OWN_NUMBER.match(line)
+    return line[own.end() :] if own and int(own[1]) == number else line
+
+
 def numbered(text: str, keyboard: Keyboard, texts: Texts) -> Numbered:
     """The text with its buttons listed under it ("1 · Đăng ký lớp"), in the order Telegram
     shows them, row by row; without buttons, the text as it is."""
@@ -154,7 +168,8 @@ def numbered(text: str, keyboard: Keyboard, texts: Texts) -> Numbered:
     for row in keyboard:
         for button in row:
             label, data = (button, None) if isinstance(button, str) else button
-            choices.append(Choice(len(choices) + 1, _one_line(label), data, label))
+            number = len(choices) + 1
+            choices.append(Choice(number, _listed_label(label, number), data, label))
     if not choices:
         return Numbered(text, ())
     lines = [f"{choice.number} · {choice.label}" for choice in choices]
@@ -195,34 +210,64 @@ def _by_number(choices: Sequence[Choice], number: int) -> Choice | None:
     return next((choice for choice in choices if choice.number == number), None)
 
 
-def choose(typed: str, choices: Sequence[Choice]) -> Choice | None:
-    """The choice a reply means: its number ("1", "số 1", "1️⃣"), its line copied back, or
-    its label typed with or without diacritics, case and emoji; None when nothing or more
-    than one choice matches. A number on the list wins over a label that is that number."""
-    bare = _bare(typed)
-    if (found := _NUMBER.fullmatch(bare)) and (picked := _by_number(choices, int(found[1]))):
-        return picked
-    if (
-        (found := _LINE.fullmatch(bare))
-        and (picked := _by_number(choices, int(found[1])))
-        and _names(found[2], picked)
-    ):
-        return picked
-    # Two buttons that do the same thing (same data, or the same words sent) are one choice.
+def _by_words(typed: str, choices: Sequence[Choice]) -> list[Choice]:
+    """The choices whose label the typed words are; two buttons that do the same thing (same
+    data, or the same words sent) count once."""
     matches: dict[tuple[str | None, str], Choice] = {}
     for choice in choices:
         if _names(typed, choice):
             effect = (choice.callback_data, "" if choice.callback_data is not None else choice.text)
             matches.setdefault(effect, choice)
-    return next(iter(matches.values())) if len(matches) == 1 else None
+    return list(matches.values())
+
+
+def choose_among(typed: str, lists: Sequence[Sequence[Choice]]) -> tuple[int, Choice] | None:
+    """The choice a reply means, and the index of its list, among lists newest first: a
+    number ("1", "số 1", "1️⃣") picks from the first, the latest list, only (the others'
+    numbers were shown long ago and mean something else now); a line copied back or a label
+    typed, with or without diacritics, case and emoji, from the newest list that has it.
+    None when nothing matches, or when the newest list with a match has two."""
+    bare = _bare(typed)
+    number = _NUMBER.fullmatch(bare)
+    if lists and number and (picked := _by_number(lists[0], int(number[1]))):
+        return 0, picked
+    line = _LINE.fullmatch(bare)
+    for index, choices in enumerate(lists):
+        if line and (picked := _by_number(choices, int(line[1]))) and _names(line[2], picked):
+            return index, picked
+        if matches := _by_words(typed, choices):
+            return (index, matches[0]) if len(matches) == 1 else None
+    return None
+
+
+def choose(typed: str, choices: Sequence[Choice]) -> Choice | None:
+    """The choice a reply means on one list (see `choose_among`). A number on the list wins
+    over a label that is that number."""
+    found = choose_among(typed, [choices])
+    return found[1] if found else None
+
+
+def _revises(before: str, after: str) -> bool:
+    """Whether the new text reads as the old one revised (a count changed, a line added)
+    rather than something else put in its place (the next step of a dialogue). Words are
+    compared, not letters: two unrelated Vietnamese texts share many letters and syllables."""
+    if after.startswith(before):
+        return True
+    matcher = difflib.SequenceMatcher(None, before.split(), after.split(), autojunk=False)
+    return matcher.ratio() >= REVISION_RATIO
 
 
 def edited(old_text: str, new_text: str, texts: Texts) -> str | None:
     """An edit as Zalo can show it, as a new message: None when the text reads the same (the
-    edit changed only buttons or formatting), else the new text marked as updated."""
-    before, after = plain_text(old_text), plain_text(new_text)
-    if before.strip() == after.strip():
+    edit changed only buttons or formatting); the new text marked as updated when it revises
+    the old one; else the new text as it is, since on Zalo the old message stays and a mark
+    would say it had been corrected. A forgotten old text ("") reads as revised."""
+    after = plain_text(new_text)
+    before = plain_text(old_text).strip()
+    if before == after.strip():
         return None
+    if not _revises(before, after.strip()):
+        return after
     return plain_text(texts("zalo.updated", text=after))
 
 

@@ -17,6 +17,7 @@ from bot.zalo.render import (
     Keyboard,
     asks_for_menu,
     choose,
+    choose_among,
     edited,
     menu_text,
     numbered,
@@ -178,6 +179,23 @@ def test_a_list_that_fits_in_a_message_stays_together() -> None:
     assert parts[1].startswith("1 · 📝 Đăng ký lớp") and parts[1].endswith(HINT)
 
 
+def test_a_label_that_numbers_itself_is_not_numbered_twice() -> None:
+    keyboard = [
+        [("1. Ứng dụng CNTT", "a"), ("2) Học trực tuyến", "b")],
+        [("4. Lạc chỗ", "c"), ("4.  Đúng  chỗ", "d")],
+        ["5.5 giờ", "6.Sát chữ", "7 . Cách xa"],
+    ]
+    result = numbered("Chọn chuyên đề:", keyboard, VI)
+    assert result.text.split("\n")[2:-1] == [
+        "1 · Ứng dụng CNTT", "2 · Học trực tuyến", "3 · 4. Lạc chỗ", "4 · Đúng chỗ",
+        "5 · 5.5 giờ", "6 · 6.Sát chữ", "7 · 7 . Cách xa",
+    ]  # fmt: skip
+    # The words are those listed; a reply-keyboard button still sends its label whole.
+    assert choose("ung dung cntt", result.choices) == result.choices[0]
+    assert choose("1. Ứng dụng CNTT", result.choices) == result.choices[0]
+    assert result.choices[3].text == "4.  Đúng  chỗ"
+
+
 # choose -------------------------------------------------------------------------------------
 
 
@@ -245,6 +263,30 @@ def test_nothing_to_choose_from_picks_none() -> None:
     assert choose("đăng ký lớp", ()) is None
 
 
+def test_a_number_picks_from_the_latest_list_and_words_from_the_newest_that_has_them() -> None:
+    latest = numbered("", [[("🗓 Lịch học của lớp", "s:2")]], VI).choices
+    earlier = numbered("", [[("✅ Điểm danh", "c:1"), ("🗓 Lịch học của lớp", "s:1")]], VI).choices
+    main = numbered("", [["📚 Lớp học", "🧾 Điểm danh"]], VI).choices
+    lists = [latest, earlier, main]
+    assert choose_among("1", lists) == (0, latest[0])
+    assert choose_among("2", lists) is None  # earlier numbers were shown long ago
+    assert choose_among("diem danh", lists) == (1, earlier[0])
+    assert choose_among("lich hoc cua lop", lists) == (0, latest[0])
+    assert choose_among("1 · ✅ Điểm danh", lists) == (1, earlier[0])
+    assert choose_among("lop hoc", lists) == (2, main[0])
+    assert choose_among("1", [(), earlier]) is None  # the latest list is gone
+    assert choose_among("diem danh", [(), earlier]) == (1, earlier[0])
+    assert choose_among("xin chào", lists) is None
+    assert choose_among("1", []) is None
+
+
+def test_a_reply_two_choices_of_the_newest_list_name_looks_no_further() -> None:
+    twice = numbered("", [[("Chi tiết", "class:1"), ("Chi tiết", "class:2")]], VI).choices
+    once = numbered("", [[("Chi tiết", "class:3")]], VI).choices
+    assert choose_among("chi tiet", [twice, once]) is None
+    assert choose_among("chi tiet", [(), once]) == (1, once[0])
+
+
 # edited -------------------------------------------------------------------------------------
 
 
@@ -259,9 +301,38 @@ def test_an_edit_that_changed_the_words_is_a_new_message_marked_updated() -> Non
     assert edited("Còn 40 chỗ", "Còn 39 chỗ", EN) == "✏️ Updated: Còn 39 chỗ"
 
 
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("Còn 40 chỗ", "Còn 39 chỗ"),
+        ("Đang gửi thông báo… 10/200", "Đang gửi thông báo… 20/200"),
+        ("Lịch học:\n• Thứ Hai", "Lịch học:\n• Thứ Hai\n• Thứ Ba"),  # the old one, continued
+        ("Đơn xin nghỉ buổi 2 của Lan", "✅ Đã duyệt: Đơn xin nghỉ buổi 2 của Lan"),
+        ("", "Tin nhắn cũ đã quên"),  # nothing to compare with: an update, as it was
+    ],
+)  # fmt: skip
+def test_a_revised_text_is_marked_updated(old: str, new: str) -> None:
+    assert edited(old, new, VI) == f"✏️ Cập nhật: {new}"
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("Đồng chí có đồng ý cho xử lý dữ liệu cá nhân?", "Đồng chí nhập họ và tên."),
+        ("Chọn đơn vị của đồng chí", "Chọn chức vụ của đồng chí hiện nay trong cơ quan, đơn vị"),
+        ("Còn 40 chỗ", "Đã đăng ký lớp CDS.01 — hẹn gặp đồng chí ngày 05/03"),
+    ],
+)  # fmt: skip
+def test_another_text_in_the_message_s_place_comes_unmarked(old: str, new: str) -> None:
+    assert edited(old, f"<b>{new}</b>", VI) == new
+
+
 def test_an_updated_text_keeps_its_characters_as_they_were() -> None:
     new = "Tên: &lt;b&gt;Lan&lt;/b&gt; &amp;amp; {x} %s 👨‍👩‍👧\u200f\nDòng 2"
-    assert edited("cũ", new, VI) == "✏️ Cập nhật: Tên: <b>Lan</b> &amp; {x} %s 👨‍👩‍👧\u200f\nDòng 2"
+    assert (
+        edited("Tên: &lt;b&gt;Lan&lt;/b&gt;", new, VI)
+        == "✏️ Cập nhật: Tên: <b>Lan</b> &amp; {x} %s 👨‍👩‍👧\u200f\nDòng 2"
+    )
 
 
 # split --------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,7 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup, Update
 from telegram.error import BadRequest
+from telegram.ext import ApplicationHandlerStop, ContextTypes, TypeHandler
 
 from bot.app import Endpoint, build_application, start_application, stop_application
 from bot.channels import ZALO_ID_BASE, Channel
@@ -22,7 +25,7 @@ from bot.zalo.bridge import ZaloBridge
 from bot.zalo.client import ZaloClient
 from tests.conftest import close_database, open_database
 from tests.factories import make_province
-from tools.zalo_emulator import ZaloBotApiEmulator
+from tools.zalo_emulator import ZaloBotApiEmulator, ZaloUser
 
 TOKEN = "424242:zalo-bridge-test"
 
@@ -92,7 +95,7 @@ async def test_a_zalo_user_gives_consent_by_number_and_by_words(running: Running
     await lan.expect("họ và tên")
 
 
-async def test_an_edit_arrives_as_an_update_and_menu_lists_the_commands(
+async def test_an_edit_arrives_as_a_new_message_and_menu_lists_the_commands(
     running: Running,
 ) -> None:
     an = running.zemu.user("An")
@@ -100,8 +103,9 @@ async def test_an_edit_arrives_as_an_update_and_menu_lists_the_commands(
     await an.expect("Tôi đồng ý", timeout=10)
     await an.send("khong dong y")
     refused = await an.next_message()
-    # The consent message edited in place on Telegram: on Zalo a new, marked message.
-    assert refused.startswith("✏️ Cập nhật: Đã ghi nhận: đồng chí không đồng ý")
+    # The consent message replaced in place on Telegram by the answer: on Zalo a new message,
+    # not marked as an update since it is no revision of the question.
+    assert refused.startswith("Đã ghi nhận: đồng chí không đồng ý")
     assert "<b>" not in refused and "·" not in refused
 
     await an.send("Menu")
@@ -218,6 +222,148 @@ async def test_the_poller_outlives_a_failed_answer_of_its_own(running: Running) 
     running.zemu.faults.configure(server_error={})
     await dung.send("/start")
     await dung.expect("Tôi đồng ý", timeout=10)
+
+
+class Watched:
+    """A Zalo user who has written to the bot, and what the application receives from them
+    from then on: recorded before any handler of the bot sees it, and stopped there, so the
+    test sends what it likes and reads exactly what the bridge made of each reply."""
+
+    def __init__(self, running: Running, user: ZaloUser, chat_id: int) -> None:
+        self.running = running
+        self.user = user
+        self.chat_id = chat_id
+        self.updates: asyncio.Queue[Update] = asyncio.Queue()
+
+    async def record(self, update: object, _: ContextTypes.DEFAULT_TYPE) -> None:
+        assert isinstance(update, Update)
+        self.updates.put_nowait(update)
+        raise ApplicationHandlerStop
+
+    async def sent(self, text: str, markup: Any = None) -> tuple[int, str]:
+        """The bot sends a message; its id, and what the Zalo user read."""
+        message = await self.running.app.bot.send_message(self.chat_id, text, reply_markup=markup)
+        return message.message_id, await self.user.next_message()
+
+    async def reply(self, typed: str) -> Update:
+        await self.user.send(typed)
+        return await asyncio.wait_for(self.updates.get(), timeout=5)
+
+    async def tapped(self, typed: str) -> tuple[str | None, int]:
+        """The callback query a reply became: its data and the id of its message."""
+        query = (await self.reply(typed)).callback_query
+        assert query is not None and query.message is not None, typed
+        return query.data, query.message.message_id
+
+    async def typed(self, typed: str) -> str | None:
+        """The text a reply reached the bot as."""
+        message = (await self.reply(typed)).message
+        assert message is not None, typed
+        return message.text
+
+
+async def watch(running: Running, name: str) -> Watched:
+    user = running.zemu.user(name)
+    await user.send("/start")
+    await user.expect("Tôi đồng ý", timeout=10)
+    watched = Watched(running, user, await running.bridge.accounts.presented(user.id))
+    running.app.add_handler(TypeHandler(Update, watched.record), group=-10)
+    return watched
+
+
+def inline(*buttons: tuple[str, str]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]
+                                 for label, data in buttons])  # fmt: skip
+
+
+async def test_words_reach_the_button_of_an_earlier_message(running: Running) -> None:
+    lan = await watch(running, "Lan")
+    first, shown = await lan.sent("Nhắc lịch: lớp NL.01", inline(("✅ Điểm danh", "checkin:1")))
+    assert "1 · ✅ Điểm danh" in shown
+    second, shown = await lan.sent("Nhắc lịch: lớp NL.02", inline(("🗓 Lịch học của lớp", "s:2")))
+    assert "1 · 🗓 Lịch học của lớp" in shown
+
+    # A number picks from the latest list; words from the newest list that has them, and the
+    # button press is on that list's own message.
+    assert await lan.tapped("1") == ("s:2", second)
+    assert await lan.tapped("diem danh") == ("checkin:1", first)
+    assert await lan.tapped("✅ Điểm danh") == ("checkin:1", first)
+    assert await lan.tapped("1 · ✅ Điểm danh") == ("checkin:1", first)
+    assert await lan.tapped("lich hoc cua lop") == ("s:2", second)
+
+    # A few lists later the first one is forgotten: its words reach the bot as typed.
+    for n in range(5):
+        await lan.sent(f"Thông báo {n}", inline((f"Xem {n}", f"see:{n}")))
+    assert await lan.tapped("xem 0") == ("see:0", second + 1)
+    assert await lan.typed("diem danh") == "diem danh"
+
+
+async def test_the_main_keyboard_is_listed_only_when_it_changes(running: Running) -> None:
+    lan = await watch(running, "Lan")
+    main = ReplyKeyboardMarkup([["📚 Lớp học", "🗓 Lịch học"]], is_persistent=True)
+    _, welcome = await lan.sent("Chào mừng đồng chí", main)
+    assert "1 · 📚 Lớp học\n2 · 🗓 Lịch học" in welcome
+    _, found = await lan.sent("Kết quả tìm kiếm", main)
+    assert found == "Kết quả tìm kiếm"  # the same keyboard again: not listed
+    results, shown = await lan.sent("Lớp CDS.01", inline(("Chi tiết", "class:1")))
+    assert "1 · Chi tiết" in shown
+    await lan.sent("Hết danh sách", main)
+    # The numbers are those of the results; the keyboard answers to its words at any time.
+    assert await lan.tapped("1") == ("class:1", results)
+    assert await lan.typed("lop hoc") == "📚 Lớp học"
+    assert await lan.typed("🗓 Lịch học") == "🗓 Lịch học"
+
+    # A role change brings another keyboard: it is listed, and answers by number.
+    staff = ReplyKeyboardMarkup([["📚 Lớp học"], ["🧾 Điểm danh"]], is_persistent=True)
+    _, changed = await lan.sent("Đồng chí được giao vai trò cán bộ tổ chức", staff)
+    assert "1 · 📚 Lớp học\n2 · 🧾 Điểm danh" in changed
+    assert await lan.typed("2") == "🧾 Điểm danh"
+    # A one-time keyboard (a dialogue's step) is listed every time.
+    step = ReplyKeyboardMarkup([["⬅️ Quay lại", "❌ Hủy"]], one_time_keyboard=True)
+    for _ in range(2):
+        _, asked = await lan.sent("Nhập họ và tên", step)
+        assert "1 · ⬅️ Quay lại\n2 · ❌ Hủy" in asked
+    assert await lan.typed("2") == "❌ Hủy"
+    # The main keyboard coming back replaces the step's: its numbers mean nothing now.
+    await lan.sent("Đã hủy", staff)
+    assert await lan.typed("2") == "2"
+    assert await lan.typed("huy") == "huy"
+    assert await lan.typed("diem danh") == "🧾 Điểm danh"
+
+    # Under inline buttons a new main keyboard is not listed (Telegram carries one markup
+    # per message; the bridge takes both if given).
+    url = f"{running.bridge.base_url}{TOKEN}/sendMessage"
+    markup = {"inline_keyboard": [[{"text": "Mở", "callback_data": "open"}]],
+              "keyboard": [["👤 Hồ sơ của tôi"]], "is_persistent": True}  # fmt: skip
+    async with httpx.AsyncClient(timeout=5) as http:
+        both = await http.post(url, json={"chat_id": lan.chat_id, "text": "Cả hai",
+                                          "reply_markup": markup})  # fmt: skip
+    assert both.json()["ok"]
+    shown = await lan.user.next_message()
+    assert "1 · Mở" in shown and "Hồ sơ" not in shown
+    assert await lan.typed("ho so cua toi") == "👤 Hồ sơ của tôi"
+
+
+async def test_an_edit_is_marked_only_when_it_revises_the_text(running: Running) -> None:
+    lan = await watch(running, "Lan")
+    bot = running.app.bot
+    seats, _ = await lan.sent("Lớp CDS.01: còn <b>40</b> chỗ", inline(("Đăng ký", "enrol:1")))
+    await bot.edit_message_text("Lớp CDS.01: còn <b>39</b> chỗ", lan.chat_id, seats,
+                                reply_markup=inline(("Đăng ký", "enrol:1")))  # fmt: skip
+    assert (await lan.user.next_message()).startswith("✏️ Cập nhật: Lớp CDS.01: còn 39 chỗ\n")
+    # The next step of a dialogue in the same message: a message of its own, unmarked.
+    await bot.edit_message_text("Đồng chí chọn buổi học muốn xin nghỉ", lan.chat_id, seats,
+                                reply_markup=inline(("Buổi 1", "leave:1")))  # fmt: skip
+    step = await lan.user.next_message()
+    assert step.startswith("Đồng chí chọn buổi học muốn xin nghỉ\n\n1 · Buổi 1")
+    # Only the buttons changed: the list alone, as before.
+    await bot.edit_message_reply_markup(lan.chat_id, seats, reply_markup=inline(("Buổi 2", "l:2")))
+    assert (await lan.user.next_message()).startswith("1 · Buổi 2")
+    assert await lan.tapped("1") == ("l:2", seats)
+    # The buttons edited away: the number is no longer a choice.
+    await bot.edit_message_text("Đã gửi đơn xin nghỉ buổi 2", lan.chat_id, seats)
+    assert await lan.user.next_message() == "Đã gửi đơn xin nghỉ buổi 2"
+    assert await lan.typed("1") == "1"
 
 
 async def test_a_long_message_refused_midway_resumes_without_repeating_a_part(
