@@ -41,7 +41,7 @@ _LINE = re.compile(r"(\d{1,4})\s*[·.:)-]\s*(.+)")
 _OWN_NUMBER = re.compile(r"(\d{1,4})[.)]\s+(?=\S)")
 #: How alike an edit's old and new words must be for the new to read as a revision of the
 #: old (difflib's ratio): below it, the edit put something else in the message's place.
-REVISION_RATIO: Final = 0.5
+REVISION_RATIO: Final = 0.6
 _MENU_WORDS: Final = frozenset({"menu", "/menu", "/help", "tro giup"})
 _IGNORED: Final = frozenset({"Cf", "Mn", "Me"})  # direction marks, joiners, keycaps, accents
 
