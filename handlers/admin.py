@@ -116,8 +116,19 @@ async def verify(update: Update, ctx: BotContext, tapped: VerifyPerson) -> None:
 
 
 async def refuse_link(update: Update, ctx: BotContext, tapped: RefuseTypedLink) -> None:
-    refuse = ctx.services.people.refuse_typed_link
-    await _review(update, ctx, refuse, tapped.person_id, "admin.link_refused")
+    """Asked first; then the account's dialogue ends too, so nothing it had begun goes on
+    in the record's name."""
+    actor = await ctx.actor(update)
+    people = ctx.services.people
+    if not tapped.confirmed:
+        person = await people.typed_link_to_refuse(actor, tapped.person_id)
+        question = ctx.t("admin.confirm_refuse_link", name=person.full_name)
+        await _confirm(update, ctx, question, RefuseTypedLink(person.id, confirmed=True), person)
+        return
+    person, account = await people.refuse_typed_link(actor, tapped.person_id)
+    await ctx.services.dialogues.end(account)
+    await answer(update, ctx, ctx.t("admin.link_refused", name=person.full_name))
+    await _card(update, ctx, actor, person)
 
 
 async def ask_return_reason(update: Update, ctx: BotContext, tapped: ReturnPerson) -> None:

@@ -141,6 +141,14 @@ class OutboxRepository:
             .values(state="cancelled", updated_at=utcnow())
         )
 
+    async def cancel_for_chat(self, chat_id: int) -> None:
+        """Cancels what is still to be sent to an account, whoever it is about."""
+        await self.conn.execute(
+            outbox.update()
+            .where(outbox.c.chat_id == chat_id, outbox.c.state == "pending")
+            .values(state="cancelled", updated_at=utcnow())
+        )
+
     async def cancel_pending(
         self, key_prefix: str, *, person_id: int | None = None, suffixes: Iterable[str] = ()
     ) -> int:
