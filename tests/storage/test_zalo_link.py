@@ -10,13 +10,15 @@ import pytest
 import sqlalchemy as sa
 
 from bot.clock import FrozenClock
-from bot.domain import AuditAction, Role
+from bot.domain import AuditAction, MessageKind, Role
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.services import Services
+from bot.services.notices import notice
 from bot.services.people import ContactMatch, MatchOutcome
 from bot.services.zalo_accounts import ZaloAccountService
 from bot.services.zalo_link import CODE_TTL, MAX_TRIES, code_hash
 from storage.database import Database
+from storage.repositories.outbox import OutboxRepository
 from storage.schema import audit_log, outbox, zalo_accounts
 from tests.conftest import close_database, open_database
 from tests.factories import add_person, add_role, make_province
@@ -208,16 +210,30 @@ async def test_a_unit_head_undoes_a_typed_link_that_is_not_the_cadre(tmp_path: P
         zalo = await ZaloAccountService(db, clock).presented("0e0f")
         await services.people.link(zalo, tu, PHONE, "vi", clock.now(), typed=True)
 
+        async with db.write() as conn:  # something queued for the account meanwhile
+            await OutboxRepository(conn).add(
+                [notice(MessageKind.PROFILE_REJECTED, "stray", chat_id=zalo, person_id=None,
+                        text_key="notice.typed_link_refused")]
+            )  # fmt: skip
         boss = await services.access.actor(55)
-        record = await services.people.refuse_typed_link(boss, tu)
+        record, account = await services.people.refuse_typed_link(boss, tu)
+        assert account == zalo
         assert record.telegram_id is None and record.verified and not record.awaits_decision
         assert record.phone == PHONE  # the office's number: the real cadre is found by it
         assert (await services.access.actor(zalo)).person is None
         assert (await services.people.pending(boss)).total == 0
         async with db.read() as conn:
             told = (
-                await conn.execute(sa.select(outbox.c.payload).where(outbox.c.chat_id == zalo))
+                await conn.execute(
+                    sa.select(outbox.c.payload).where(
+                        outbox.c.chat_id == zalo, outbox.c.state == "pending"
+                    )
+                )
             ).scalar_one()
+            stray = await conn.scalar(
+                sa.select(outbox.c.state).where(outbox.c.dedup_key == "stray")
+            )
+        assert stray == "cancelled"
         assert told["key"] == "notice.typed_link_refused"
         with pytest.raises(InvalidInput, match=r"error\.not_pending"):
             await services.people.refuse_typed_link(boss, tu)  # a second tap changes nothing

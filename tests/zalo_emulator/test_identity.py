@@ -242,4 +242,3 @@ async def test_an_unconfirmed_typed_link_sees_and_does_nothing_until_its_head_un
     await boss.expect("Chưa liên kết trợ lý")
     assert await _linked_to(services, tu) is None
     await stranger.expect("liên kết đã được hủy", timeout=10)
-
