@@ -26,6 +26,7 @@ from bot.actions import (
     ShowRecord,
     VerifyPerson,
 )
+from bot.channels import Channel, channel_of
 from bot.domain import GRANTABLE_ROLES, Actor, NavOp, Person, ReturnReason, Role
 from bot.errors import InvalidInput
 from bot.validation import clean_note
@@ -86,9 +87,18 @@ async def _confirm(
     """Privileged changes are asked about first, on the card itself, saying whether the
     person (`told`: the one the change is about) will hear of it."""
     told = told or person
-    question += " " + ctx.t("admin.will_be_told" if told.telegram_id else "admin.not_told")
+    question += " " + ctx.t(_told_key(told.telegram_id))
     rows = [[(ctx.t("admin.confirm"), confirmed), (ctx.t("button.cancel"), OpenPerson(person.id))]]
     await show(update, ctx, question, inline(rows))
+
+
+def _told_key(account: int | None) -> str:
+    """Where the person will hear of the change: on the messenger of their account."""
+    if account is None:
+        return "admin.not_told"
+    return (
+        "admin.will_be_told_zalo" if channel_of(account) is Channel.ZALO else "admin.will_be_told"
+    )
 
 
 async def open_person(update: Update, ctx: BotContext, tapped: OpenPerson) -> None:

@@ -233,11 +233,12 @@ async def test_an_unconfirmed_typed_link_sees_and_does_nothing_until_its_head_un
     # The head undoes it from the card, asked first.
     request = await boss.expect("số điện thoại tự nhập trên Zalo", timeout=10)
     await boss.tap("Xem hồ sơ", request.message_id)
-    card = await boss.expect("Đã liên kết trợ lý qua Zalo")
+    card = await boss.expect("Đã liên kết Zalo")
     assert "Telegram" not in card.body
     await boss.tap("🚫 Không phải người này", card.message_id)
     question = await boss.expect("Chắc chắn")
     assert await _linked_to(services, tu) == account  # nothing done before the answer
+    assert "Đồng chí ấy sẽ được báo qua Zalo." in question.body
     await boss.tap("✅ Xác nhận", question.message_id)
     await boss.expect("Chưa liên kết trợ lý")
     assert await _linked_to(services, tu) is None
