@@ -171,9 +171,9 @@ async def _typed_on_zalo(turn: Turn[SignUp], text: str) -> Move:
 
 
 async def _declared_with(turn: Turn[SignUp], phone: str) -> None:
-    """A typed number that found no record: the profile is declared, and the number goes
-    into it (as a shared one does on Telegram), the same words whatever the number is."""
-    turn.draft.phone = phone
+    """A typed number that found no record: the profile is declared, and the number (kept
+    in the draft) goes into it, as a shared one does on Telegram; the same words whatever
+    the number is, so they tell nothing of the roster."""
     await turn.say(turn.t("onboarding.no_match"))
     await turn.say(turn.t("onboarding.phone_noted", phone=phone))
 

@@ -66,13 +66,12 @@ async def tell(
     text_key: str,
     **content: Any,
 ) -> None:
-    """Queues a notice about a change to the person, if linked (and not by a typed number
-    awaiting confirmation), in the change's transaction.
+    """Queues a notice about a change to the person, if linked, in the change's transaction.
 
     Keyed by the change (its audit entry): the same change never notifies twice, and a later
     change notifies again.
     """
-    if person.telegram_id is None or person.typed_link:  # what is about the record is its own
+    if person.telegram_id is None:
         return
     message = notice(kind, f"{kind.value}:{person.id}:{change}", chat_id=person.telegram_id,
                      person_id=person.id, text_key=text_key, **content)  # fmt: skip
