@@ -1,4 +1,4 @@
-"""Which links to an account may be written to in a person's name."""
+"""Which linked accounts may be sent what concerns the record they are linked to."""
 
 from __future__ import annotations
 
