@@ -245,9 +245,10 @@ class VerifyPerson(Action):
 @dataclasses.dataclass(frozen=True, slots=True)
 class RefuseTypedLink(Action):
     """A unit head says whoever typed this roster record's phone number on Zalo is not its
-    cadre: the link is undone."""
+    cadre: the link is undone. Unconfirmed, it asks first."""
 
     person_id: int
+    confirmed: bool = False
 
 
 @action("return")

@@ -15,6 +15,14 @@ def normalize_phone(raw: str, region: str = "VN") -> str | None:
     return _e164(text, region)
 
 
+def looks_like_phone(raw: str) -> bool:
+    """Typed as a phone number is ("12345", "0999 999 999 999"), valid or not: digits and
+    the signs people write between them, so the answer can say the number is wrong."""
+    text = raw.strip()
+    digits = sum(ch.isdigit() for ch in text)
+    return digits >= 3 and all(ch.isdigit() or ch in " +-.()" for ch in text)
+
+
 def normalize_contact_phone(raw: str) -> str | None:
     """A number from a shared contact: Telegram sends it international, without the plus
     ('84912345678', or '2389912345' for Cape Verde), so it is never read as Vietnamese."""

@@ -26,6 +26,7 @@ from bot.actions import (
     ShowRecord,
     VerifyPerson,
 )
+from bot.channels import Channel, channel_of
 from bot.domain import GRANTABLE_ROLES, Actor, NavOp, Person, ReturnReason, Role
 from bot.errors import InvalidInput
 from bot.validation import clean_note
@@ -86,9 +87,18 @@ async def _confirm(
     """Privileged changes are asked about first, on the card itself, saying whether the
     person (`told`: the one the change is about) will hear of it."""
     told = told or person
-    question += " " + ctx.t("admin.will_be_told" if told.telegram_id else "admin.not_told")
+    question += " " + ctx.t(_told_key(told.telegram_id))
     rows = [[(ctx.t("admin.confirm"), confirmed), (ctx.t("button.cancel"), OpenPerson(person.id))]]
     await show(update, ctx, question, inline(rows))
+
+
+def _told_key(account: int | None) -> str:
+    """Where the person will hear of the change: on the messenger of their account."""
+    if account is None:
+        return "admin.not_told"
+    return (
+        "admin.will_be_told_zalo" if channel_of(account) is Channel.ZALO else "admin.will_be_told"
+    )
 
 
 async def open_person(update: Update, ctx: BotContext, tapped: OpenPerson) -> None:
@@ -116,8 +126,19 @@ async def verify(update: Update, ctx: BotContext, tapped: VerifyPerson) -> None:
 
 
 async def refuse_link(update: Update, ctx: BotContext, tapped: RefuseTypedLink) -> None:
-    refuse = ctx.services.people.refuse_typed_link
-    await _review(update, ctx, refuse, tapped.person_id, "admin.link_refused")
+    """Asked first; then the account's dialogue ends too, so nothing it had begun goes on
+    in the record's name."""
+    actor = await ctx.actor(update)
+    people = ctx.services.people
+    if not tapped.confirmed:
+        person = await people.typed_link_to_refuse(actor, tapped.person_id)
+        question = ctx.t("admin.confirm_refuse_link", name=person.full_name)
+        await _confirm(update, ctx, question, RefuseTypedLink(person.id, confirmed=True), person)
+        return
+    person, account = await people.refuse_typed_link(actor, tapped.person_id)
+    await ctx.services.dialogues.end(account)
+    await answer(update, ctx, ctx.t("admin.link_refused", name=person.full_name))
+    await _card(update, ctx, actor, person)
 
 
 async def ask_return_reason(update: Update, ctx: BotContext, tapped: ReturnPerson) -> None:

@@ -27,7 +27,7 @@ from bot.deeplinks import parse_payload
 from bot.domain import NavOp, NewProfile, ProfileField
 from bot.errors import InvalidInput
 from bot.i18n import LANGUAGES, Raw
-from bot.phones import normalize_phone
+from bot.phones import looks_like_phone, normalize_phone
 from bot.services.people import ContactMatch, MatchOutcome
 from bot.validation import lacks_diacritics
 from handlers.context import BotContext
@@ -146,7 +146,10 @@ class Contact(Step[SignUp]):
         typed_phone = normalize_phone(text) is not None
         if typed_phone and _on_zalo(turn):
             return await _typed_on_zalo(turn, text)
-        key = "onboarding.typed_phone" if typed_phone else "onboarding.retry_contact"
+        if _on_zalo(turn) and looks_like_phone(text):  # "12345": not a number, with an example
+            key = "onboarding.phone_invalid"
+        else:
+            key = "onboarding.typed_phone" if typed_phone else "onboarding.retry_contact"
         await turn.say(turn.t(key), contact_keyboard(turn))
         return Flow.STAY
 
@@ -162,9 +165,17 @@ async def _typed_on_zalo(turn: Turn[SignUp], text: str) -> Move:
     assert phone is not None
     turn.draft.match_id, turn.draft.phone = None, phone
     if turn.draft.name_tries >= NAME_TRIES:
-        await turn.say(turn.t("onboarding.no_match"))
+        await _declared_with(turn, phone)
         return Goto(ProfileField.FULL_NAME.value)
     return Goto("who")
+
+
+async def _declared_with(turn: Turn[SignUp], phone: str) -> None:
+    """A typed number that found no record: the profile is declared, and the number (kept
+    in the draft) goes into it, as a shared one does on Telegram; the same words whatever
+    the number is, so they tell nothing of the roster."""
+    await turn.say(turn.t("onboarding.no_match"))
+    await turn.say(turn.t("onboarding.phone_noted", phone=phone))
 
 
 class TypedName(Step[SignUp]):
@@ -193,7 +204,7 @@ class TypedName(Step[SignUp]):
             await turn.say(turn.t(_unmatched(match)))
             return Goto("contact", back_here=False)
         draft.name_tries += 1
-        await turn.say(turn.t("onboarding.no_match"))
+        await _declared_with(turn, draft.phone)
         if lacks_diacritics(name):  # the profile's name is asked again, with its marks
             return Goto(ProfileField.FULL_NAME.value, back_here=False)
         draft.full_name = name
@@ -388,7 +399,9 @@ async def _register(turn: Turn[SignUp]) -> None:
             turn.telegram_id, draft.match_id, draft.phone, turn.texts.language, draft.consent_at,
             typed=_on_zalo(turn),
         )  # fmt: skip
-        done = "onboarding.linked_typed" if _on_zalo(turn) else "onboarding.linked"
+        # A typed number proves nothing: nothing of the record is shown before its unit
+        # heads confirm it (the cadre typed its name, and knows the rest).
+        done = "onboarding.linked_typed" if person.typed_link else "onboarding.linked"
     else:
         assert draft.full_name and draft.unit_id and draft.gender and draft.birth_year
         profile = NewProfile(
@@ -404,7 +417,7 @@ async def _register(turn: Turn[SignUp]) -> None:
     roles = (await turn.ctx.actor(turn.update)).roles
     if needs_own_menu(roles, turn.texts.language):  # the commands, in the language chosen
         await sync_chat_menu(turn.ctx.bot, turn.telegram_id, roles, turn.texts.language)
-    await turn.show(turn.t(done, card=person_card(turn.texts, person)))
+    await turn.show(turn.t(done, card=person_card(turn.texts, person), name=person.full_name))
     await turn.say(turn.t("onboarding.next_steps"), await turn.resting_keyboard())
     link = parse_payload(draft.landing)
     if link is not None:

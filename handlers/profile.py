@@ -20,9 +20,10 @@ from bot.actions import (
     SetLanguage,
     ShowProfile,
 )
+from bot.channels import Channel, channel_of
 from bot.domain import ProfileField
 from bot.i18n import LANGUAGES
-from bot.services.access import registered
+from bot.services.access import account_holder
 from bot.services.people import editable_profile
 from handlers.context import BotContext
 from handlers.dialogue import Dialogue, Flow, Move, Step, Turn, ask_again, begin, register
@@ -44,7 +45,14 @@ from handlers.ui import (
 
 
 async def send_profile(update: Update, ctx: BotContext, _: object = None) -> None:
-    person = registered(await ctx.actor(update))
+    person = account_holder(await ctx.actor(update))
+    if person.typed_link:  # nothing of the record before its heads confirm it
+        own: list[list[Button]] = [  # the account's own settings remain
+            [(ctx.t("profile.language"), ChooseLanguage())],
+            [(ctx.t("profile.withdraw"), AskWithdrawal())],
+        ]
+        await show(update, ctx, ctx.t("profile.awaits_head"), inline(own))
+        return
     rows: list[list[Button]] = []
     if not person.from_roster:
         edits: list[Button] = [
@@ -97,7 +105,7 @@ async def set_language(update: Update, ctx: BotContext, chosen: SetLanguage) -> 
 
 
 async def ask_withdrawal(update: Update, ctx: BotContext, _: object = None) -> None:
-    registered(await ctx.actor(update))
+    account_holder(await ctx.actor(update))
     rows = [[(ctx.t("profile.withdraw_yes"), ConfirmWithdrawal()),
              (ctx.t("button.no"), KeepConsent())]]  # fmt: skip
     await show(update, ctx, ctx.t("profile.withdraw_confirm"), inline(rows))
@@ -160,7 +168,7 @@ async def edit(update: Update, ctx: BotContext, chosen: EditProfile) -> None:
     await begin(update, ctx, PROFILE_EDIT, ProfileAnswers(), at=chosen.field.value)
 
 
-# --- the phone of a self-declared profile: shared, never typed ---------------------------------
+# --- the phone of a self-declared profile: shared on Telegram, typed on Zalo -----------------
 
 
 @dataclass
@@ -179,8 +187,19 @@ class SharePhone(Step[_Nothing]):
         return Flow.END
 
     async def on_text(self, turn: Turn[_Nothing], text: str) -> Move:
-        await turn.say(turn.t("profile.typed_phone"), share_phone_keyboard(turn.ctx))
-        return Flow.STAY
+        if channel_of(turn.telegram_id) is not Channel.ZALO:
+            await turn.say(turn.t("profile.typed_phone"), share_phone_keyboard(turn.ctx))
+            return Flow.STAY
+        # Zalo cannot share a contact: the number is typed, and proves nothing, so the
+        # profile goes back to its unit heads and no roster record is offered for it.
+        before = editable_profile(await turn.ctx.actor(turn.update))
+        person, changed = await turn.services.people.set_typed_phone(turn.telegram_id, text)
+        key = "profile.phone_saved" if changed else "profile.phone_same"
+        note = turn.t(key, phone=person.phone or "")
+        if changed and person.awaits_decision and before.decided:
+            note += "\n" + turn.t("profile.resubmitted")
+        await turn.say(note, await turn.resting_keyboard())
+        return Flow.END
 
     def retry_markup(self, turn: Turn[_Nothing]) -> Markup:
         return share_phone_keyboard(turn.ctx)

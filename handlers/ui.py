@@ -19,7 +19,7 @@ from telegram import (
 from telegram.error import BadRequest
 
 from bot.actions import Action
-from bot.channels import Channel
+from bot.channels import Channel, channel_of
 from bot.domain import HeldRole, MessageKind, Person, Role, RoleGrant
 from bot.errors import DomainError
 from bot.i18n import LANGUAGES, Raw, Texts, t
@@ -268,7 +268,14 @@ def person_card(
     if person.source_pool:
         lines.append(texts("profile.source_pool"))
     if staff_view:
-        lines.append(texts("profile.linked" if person.telegram_id else "profile.not_linked"))
+        lines.append(texts(_linked_key(person.telegram_id)))
         if person.typed_link:
             lines.append(texts("profile.typed_phone_link"))
     return Raw("\n".join(lines))
+
+
+def _linked_key(account: int | None) -> str:
+    """Which messenger the person's account is on, as staff read it on the card."""
+    if account is None:
+        return "profile.not_linked"
+    return "profile.linked_zalo" if channel_of(account) is Channel.ZALO else "profile.linked"

@@ -34,11 +34,22 @@ def require(actor: Actor, *allowed: Role) -> None:
     raise PermissionDenied()
 
 
-def registered(actor: Actor) -> Person:
-    """The actor's own profile; refuses someone who has not signed up."""
+def account_holder(actor: Actor) -> Person:
+    """The profile the actor's account is linked to, confirmed or not: for what concerns
+    the account itself (its language, withdrawing its consent), never the record."""
     if actor.person is None:
         raise NotFound("profile.none")
     return actor.person
+
+
+def registered(actor: Actor) -> Person:
+    """The actor's own profile; refuses someone who has not signed up, and the holder of a
+    roster record claimed by a number typed on Zalo until its unit heads confirm it: a
+    stranger may have typed it, so they see nothing of the record and do nothing in it."""
+    person = account_holder(actor)
+    if person.typed_link:
+        raise PermissionDenied("profile.awaits_head")
+    return person
 
 
 def staff_scope(actor: Actor) -> UnitScope:

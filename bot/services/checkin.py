@@ -36,6 +36,7 @@ from bot.clock import Clock
 from bot.domain import Actor, AuditAction, Person, Role
 from bot.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from bot.reminders import local_day
+from bot.services.access import registered
 from bot.services.attendance import require_teacher
 from bot.training import ClassFormat, Place, Session, TrainingClass, session_place
 from storage.database import Database
@@ -522,7 +523,7 @@ class CheckinService:
 def _learner(actor: Actor) -> Person:
     if actor.person is None:
         raise PermissionDenied("checkin.not_registered")
-    return actor.person
+    return registered(actor)
 
 
 def _check_not_over(s: SessionOfClass, now: datetime) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.actions import EditProfile, OpenPerson, ShowProfile, search_key, search_words
+from bot.channels import Channel, channel_of
 from bot.clock import Clock, SystemClock
 from bot.domain import (
     Actor,
@@ -217,10 +218,10 @@ class PeopleService:
                 action, actor=telegram_id, person_id=person_id
             )
             linked_person = await repo.get(person_id)
-            if typed:
+            if typed:  # the nominations wait for the heads, as everything about the record
                 await self._ask_heads_to_confirm(conn, linked_person, change, typed=True)
-            # Nominated before they were on Telegram: told now, on first contact.
-            await tell_untold(conn, person_id, telegram_id, self.clock.now())
+            else:  # nominated before they were on Telegram: told now, on first contact
+                await tell_untold(conn, person_id, telegram_id, self.clock.now())
             return linked_person
 
     async def register(
@@ -371,6 +372,36 @@ class PeopleService:
                                                person_id=person.id)  # fmt: skip
             return await repo.get(person.id), True
 
+    async def set_typed_phone(self, telegram_id: int, typed: str) -> tuple[Person, bool]:
+        """A number typed on Zalo, which cannot share a contact, onto the sender's
+        self-declared profile; whether it changed. It proves nothing, so, as any edit, it
+        sends a confirmed or returned profile back to the unit heads; it never finds a
+        roster record. The roster's numbers stay the office's."""
+        if channel_of(telegram_id) is not Channel.ZALO:
+            raise InvalidInput("profile.typed_phone")  # Telegram shares it, and so proves it
+        phone = normalize_phone(typed)
+        if phone is None:
+            raise InvalidInput("onboarding.phone_invalid")
+        async with self._change() as conn:
+            repo = PeopleRepository(conn)
+            person = await repo.lock_own(telegram_id)
+            if person.from_roster:
+                raise PermissionDenied("error.roster_locked")
+            if person.phone == phone:
+                return person, False
+            await repo.set_phone(person.id, phone)
+            if person.verified:
+                await repo.set_verified(person.id, by=None, at=None)
+            if person.returned_reason is not None:
+                await repo.clear_returned(person.id)
+            change = await AuditRepository(conn).record(
+                AuditAction.PHONE_CHANGED, actor=telegram_id, person_id=person.id
+            )
+            edited = await repo.get(person.id)
+            if edited.awaits_decision and person.decided:
+                await self._ask_heads_to_confirm(conn, edited, change, again=True)
+            return edited, True
+
     async def claimable(self, telegram_id: int) -> Person | None:
         """The roster record the phone of one's self-declared profile belongs to, if it is
         the only one and free: the cadre declared themselves, yet the office has them."""
@@ -415,6 +446,8 @@ class PeopleService:
         from this account and the messages the bot sent them."""
         async with self.db.read() as conn:
             person = await PeopleRepository(conn).own(telegram_id)
+            if person.typed_link:  # a stranger may have typed the record's number
+                raise PermissionDenied("profile.awaits_head")
             audit = await AuditRepository(conn).of_person(person.id, telegram_id)
             unit_ids = [u for e in audit if isinstance(u := e.details.get("unit_id"), int)]
             return PersonalData(
@@ -524,15 +557,27 @@ class PeopleService:
             change = await AuditRepository(conn).record(
                 AuditAction.PROFILE_VERIFIED, actor=actor.telegram_id, person_id=person_id
             )
+            verified = await repo.get(person_id)  # a typed link is now its cadre's: told
             await tell(
-                conn, person, MessageKind.PROFILE_VERIFIED, change, "notice.profile_verified"
+                conn, verified, MessageKind.PROFILE_VERIFIED, change, "notice.profile_verified"
             )
-            return await repo.get(person_id)
+            if person.typed_link and verified.telegram_id is not None:  # held back till now
+                await tell_untold(conn, person_id, verified.telegram_id, self.clock.now())
+            return verified
 
-    async def refuse_typed_link(self, actor: Actor, person_id: int) -> Person:
+    async def typed_link_to_refuse(self, actor: Actor, person_id: int) -> Person:
+        """The record a head is about to unlink, to ask "are you sure?" first."""
+        person = await self.person_for(actor, person_id)
+        if not person.typed_link:
+            raise InvalidInput("error.not_pending")
+        return person
+
+    async def refuse_typed_link(self, actor: Actor, person_id: int) -> tuple[Person, int]:
         """A unit head says whoever typed this roster record's phone number on Zalo is not
         its cadre: the link and the consent given with it are undone (the record is the
-        office's, confirmed again), and the Zalo account is told to contact the office."""
+        office's, confirmed again), whatever was still to be sent to the account is
+        cancelled, and the account is told to contact the office. The record, and the
+        account it was linked to (whose dialogue the caller ends)."""
         scope = staff_scope(actor)
         await self._in_scope(person_id, scope)
         async with self._change() as conn:
@@ -541,29 +586,32 @@ class PeopleService:
             if not person.typed_link:  # confirmed meanwhile: who did, and when
                 await _decided_already(conn, actor, person, AuditAction.TYPED_LINK_REFUSED)
                 raise InvalidInput("error.not_pending")
-            assert person.telegram_id is not None
+            account = person.telegram_id
+            assert account is not None
             await repo.unlink(person.id, keep_phone=True)
             await repo.withdraw_consents(person.id, self.clock.now())
-            await OutboxRepository(conn).cancel_for_person(person.id)
+            outbox = OutboxRepository(conn)
+            await outbox.cancel_for_person(person.id)
+            await outbox.cancel_for_chat(account)
             await ReminderRepository(conn).drop_held(person.id)
             await repo.set_verified(person.id, by=None, at=self.clock.now())
             change = await AuditRepository(conn).record(
                 AuditAction.TYPED_LINK_REFUSED, actor=actor.telegram_id, person_id=person.id,
-                account=person.telegram_id,
+                account=account,
             )  # fmt: skip
             # To the account, not the record: what is sent about the record is its cadre's.
-            await OutboxRepository(conn).add(
+            await outbox.add(
                 [
                     notice(
                         MessageKind.PROFILE_REJECTED,
                         f"typed-link-refused:{person.id}:{change}",
-                        chat_id=person.telegram_id,
+                        chat_id=account,
                         person_id=None,
                         text_key="notice.typed_link_refused",
                     )
                 ]
             )
-            return await repo.get(person.id)
+            return await repo.get(person.id), account
 
     async def reject(
         self,

@@ -15,6 +15,7 @@ from bot.approval import HeadOf
 from bot.domain import Role, UnitScope
 from bot.errors import NotFound
 from bot.training import EnrolmentStatus
+from storage.links import SENDABLE
 from storage.repositories.units import in_scope
 from storage.schema import classes, enrolments, people, roles, unit_closure, units
 
@@ -157,8 +158,7 @@ class ApprovalRepository:
             sa.select(people.c.id, people.c.telegram_id, people.c.full_name)
             .where(
                 people.c.id.in_(ids),
-                people.c.telegram_id.is_not(None),
-                people.c.consent_at.is_not(None),
+                *SENDABLE,
             )
             .order_by(people.c.name_search)
         )

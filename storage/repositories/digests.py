@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import Role
+from storage.links import SENDABLE
 from storage.schema import people, roles
 
 
@@ -30,8 +31,7 @@ class DigestRepository:
                 people.c.id.in_(
                     sa.select(roles.c.person_id).where(roles.c.role == Role.UNIT_HEAD.value)
                 ),
-                people.c.telegram_id.is_not(None),
-                people.c.consent_at.is_not(None),
+                *SENDABLE,
             )
             .order_by(people.c.id)
         )

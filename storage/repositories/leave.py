@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.attendance import LeaveEntry, LeaveStatus, Mark
 from bot.errors import NotFound
 from bot.training import ClassStatus, EnrolmentStatus, SessionStatus
+from storage.links import SENDABLE
 from storage.repositories.outbox import _insert
 from storage.schema import (
     attendance,
@@ -97,7 +98,7 @@ def _request(row: Any) -> LeaveRequest:
     )  # fmt: skip
 
 
-_LINKED = (people.c.telegram_id.is_not(None), people.c.consent_at.is_not(None))
+_LINKED = SENDABLE
 
 
 class LeaveRepository:

@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.audience import AudienceKind, AudienceLabel
+from bot.channels import ZALO_ID_BASE
 from bot.delivery.model import (
     BatchReport,
     BatchSummary,
@@ -22,6 +23,8 @@ from bot.delivery.model import (
     Unreached,
 )
 from bot.domain import MessageRecord, unit_label
+from storage.batches import chunks
+from storage.links import TYPED_LINK
 from storage.schema import (
     delivery_batches,
     held_messages,
@@ -70,7 +73,9 @@ class OutboxRepository:
     # --- producers ---------------------------------------------------------------------------
 
     async def add(self, messages: Sequence[NewMessage]) -> None:
-        """Adds messages in the caller's transaction; a dedup key already present is skipped."""
+        """Adds messages in the caller's transaction; a dedup key already present is skipped,
+        and so is a message about a record to the account of a typed link to it."""
+        messages = await self._not_to_typed_links(messages)
         now = utcnow()
         rows = [
             {
@@ -91,6 +96,25 @@ class OutboxRepository:
         statement = _insert(self.conn, outbox).on_conflict_do_nothing(index_elements=["dedup_key"])
         for start in range(0, len(rows), _CHUNK):
             await self.conn.execute(statement, rows[start : start + _CHUNK])
+
+    async def _not_to_typed_links(self, messages: Sequence[NewMessage]) -> Sequence[NewMessage]:
+        """Nothing about a roster record claimed by a number typed on Zalo goes to that
+        account before the record's unit heads confirm it: a stranger may have typed it.
+        Only messages to Zalo accounts are looked at (such links are on Zalo alone)."""
+        about = sorted(
+            {m.person_id for m in messages if m.person_id is not None and m.chat_id >= ZALO_ID_BASE}
+        )
+        if not about:
+            return messages
+        withheld: set[tuple[int, int]] = set()
+        for chunk in chunks(about):
+            rows = await self.conn.execute(
+                sa.select(people.c.id, people.c.telegram_id).where(
+                    people.c.id.in_(chunk), TYPED_LINK
+                )
+            )
+            withheld |= {(r.id, r.telegram_id) for r in rows}
+        return [m for m in messages if (m.person_id, m.chat_id) not in withheld]
 
     async def new_batch(
         self,
@@ -138,6 +162,14 @@ class OutboxRepository:
         await self.conn.execute(
             outbox.update()
             .where(outbox.c.person_id == person_id, outbox.c.state == "pending")
+            .values(state="cancelled", updated_at=utcnow())
+        )
+
+    async def cancel_for_chat(self, chat_id: int) -> None:
+        """Cancels what is still to be sent to an account, whoever it is about."""
+        await self.conn.execute(
+            outbox.update()
+            .where(outbox.c.chat_id == chat_id, outbox.c.state == "pending")
             .values(state="cancelled", updated_at=utcnow())
         )
 

@@ -21,6 +21,7 @@ from bot.training import (
     SessionStatus,
     session_place,
 )
+from storage.links import SENDABLE
 from storage.repositories.outbox import OutboxRepository, _insert
 from storage.schema import (
     class_lecturers,
@@ -154,10 +155,7 @@ class ReminderRepository:
         if not sessions:
             return []
         in_window = class_sessions.c.id.in_(list(sessions))
-        reachable = [
-            people.c.telegram_id.is_not(None),
-            people.c.consent_at.is_not(None),  # consent withdrawn: no messages at all
-        ]
+        reachable = list(SENDABLE)  # consent withdrawn: no messages at all
         learners = sa.select(
             class_sessions.c.id.label("session_id"),
             people.c.id.label("person_id"),

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import HeldRole, Role, UnitRef
+from storage.links import SENDABLE, TYPED_LINK
 from storage.schema import people, roles, unit_closure, units
 from storage.types import utcnow
 
@@ -75,8 +76,7 @@ class RoleRepository:
             .where(
                 roles.c.role == Role.UNIT_HEAD.value,
                 unit_closure.c.descendant_id == unit_id,
-                people.c.telegram_id.is_not(None),
-                people.c.consent_at.is_not(None),
+                *SENDABLE,
             )
             .distinct()
         )
@@ -91,8 +91,7 @@ class RoleRepository:
             sa.select(people.c.id, people.c.telegram_id)
             .where(
                 sa.or_(people.c.id.in_(granted), people.c.telegram_id.in_(list(also))),
-                people.c.telegram_id.is_not(None),
-                people.c.consent_at.is_not(None),
+                *SENDABLE,
             )
             .order_by(people.c.id)
         )
@@ -103,7 +102,7 @@ class RoleRepository:
         rows = await self.conn.execute(
             sa.select(people.c.telegram_id, people.c.language, roles.c.role)
             .select_from(roles.join(people, people.c.id == roles.c.person_id))
-            .where(people.c.telegram_id.is_not(None))
+            .where(people.c.telegram_id.is_not(None), sa.not_(TYPED_LINK))
         )
         staff: dict[int, tuple[set[Role], str | None]] = {}
         for row in rows:

@@ -10,13 +10,17 @@ import pytest
 import sqlalchemy as sa
 
 from bot.clock import FrozenClock
-from bot.domain import AuditAction, Role
-from bot.errors import Conflict, InvalidInput, NotFound
+from bot.domain import AuditAction, MessageKind, Role
+from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from bot.services import Services
+from bot.services.access import registered
+from bot.services.notices import notice
 from bot.services.people import ContactMatch, MatchOutcome
 from bot.services.zalo_accounts import ZaloAccountService
 from bot.services.zalo_link import CODE_TTL, MAX_TRIES, code_hash
 from storage.database import Database
+from storage.repositories.outbox import OutboxRepository
+from storage.repositories.roles import RoleRepository
 from storage.schema import audit_log, outbox, zalo_accounts
 from tests.conftest import close_database, open_database
 from tests.factories import add_person, add_role, make_province
@@ -208,16 +212,30 @@ async def test_a_unit_head_undoes_a_typed_link_that_is_not_the_cadre(tmp_path: P
         zalo = await ZaloAccountService(db, clock).presented("0e0f")
         await services.people.link(zalo, tu, PHONE, "vi", clock.now(), typed=True)
 
+        async with db.write() as conn:  # something queued for the account meanwhile
+            await OutboxRepository(conn).add(
+                [notice(MessageKind.PROFILE_REJECTED, "stray", chat_id=zalo, person_id=None,
+                        text_key="notice.typed_link_refused")]
+            )  # fmt: skip
         boss = await services.access.actor(55)
-        record = await services.people.refuse_typed_link(boss, tu)
+        record, account = await services.people.refuse_typed_link(boss, tu)
+        assert account == zalo
         assert record.telegram_id is None and record.verified and not record.awaits_decision
         assert record.phone == PHONE  # the office's number: the real cadre is found by it
         assert (await services.access.actor(zalo)).person is None
         assert (await services.people.pending(boss)).total == 0
         async with db.read() as conn:
             told = (
-                await conn.execute(sa.select(outbox.c.payload).where(outbox.c.chat_id == zalo))
+                await conn.execute(
+                    sa.select(outbox.c.payload).where(
+                        outbox.c.chat_id == zalo, outbox.c.state == "pending"
+                    )
+                )
             ).scalar_one()
+            stray = await conn.scalar(
+                sa.select(outbox.c.state).where(outbox.c.dedup_key == "stray")
+            )
+        assert stray == "cancelled"
         assert told["key"] == "notice.typed_link_refused"
         with pytest.raises(InvalidInput, match=r"error\.not_pending"):
             await services.people.refuse_typed_link(boss, tu)  # a second tap changes nothing
@@ -225,3 +243,44 @@ async def test_a_unit_head_undoes_a_typed_link_that_is_not_the_cadre(tmp_path: P
         assert match.outcome is MatchOutcome.FOUND and match.person and match.person.id == tu
     finally:
         await close_database(db, schema)
+
+
+async def test_nothing_about_the_record_reaches_a_typed_link_before_its_head_confirms(
+    tmp_path: Path,
+) -> None:
+    db, schema = await open_database("sqlite", tmp_path)
+    try:
+        province = await make_province(db)
+        tu = await add_person(db, "Cà Văn Tú", unit_id=province.commune_id, phone=PHONE)
+        head = await add_person(db, "Vì Văn Sơn", unit_id=province.root_id, telegram_id=55)
+        await add_role(db, head, "unit_head", province.root_id)
+        await add_role(db, tu, "unit_head", province.commune_id)  # the record's role, withheld
+        clock = FrozenClock(START)
+        services = Services.build(db, superadmin_ids=frozenset(), clock=clock)
+        zalo = await ZaloAccountService(db, clock).presented("0e0f")
+        await services.people.link(zalo, tu, PHONE, "vi", clock.now(), typed=True)
+
+        about_tu = notice(MessageKind.ROLE_CHANGED, "about-tu", chat_id=zalo, person_id=tu,
+                          text_key="notice.role_granted")  # fmt: skip
+        async with db.write() as conn:
+            await OutboxRepository(conn).add([about_tu])
+            heads = await RoleRepository(conn).heads_above(province.commune_id)
+        assert [h for h, _ in heads] == [head]  # not asked to decide for others either
+        assert await _queued(db, "about-tu") == 0
+        with pytest.raises(PermissionDenied, match=r"profile\.awaits_head"):
+            registered(await services.access.actor(zalo))
+
+        await services.people.verify(await services.access.actor(55), tu)
+        async with db.write() as conn:
+            await OutboxRepository(conn).add([about_tu])
+        assert await _queued(db, "about-tu") == 1  # confirmed: the record is theirs
+    finally:
+        await close_database(db, schema)
+
+
+async def _queued(db: Database, key: str) -> int:
+    async with db.read() as conn:
+        found = await conn.scalar(
+            sa.select(sa.func.count()).select_from(outbox).where(outbox.c.dedup_key == key)
+        )
+        return int(found or 0)

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import sqlalchemy as sa
 
+from bot.errors import PermissionDenied
 from bot.services import Services
 from storage.schema import outbox, people, units
 from tests.e2e.conftest import Both
-from tests.factories import add_person, add_role
+from tests.factories import add_class, add_person, add_role
 from tests.zalo_emulator.test_bridge import Running, running  # noqa: F401  (the fixture)
 from tools.zalo_emulator import ZaloUser
 
@@ -75,8 +77,8 @@ async def test_a_typed_phone_links_the_record_until_its_unit_head_confirms(
     await user.send("0912 345 678")
     await user.expect("Họ và tên đầy đủ của đồng chí?")
     await user.send("ca van  TU")  # as typed on a phone: no marks, odd spacing and case
-    linked = await user.expect("đã được liên kết")
-    assert "Cà Văn Tú" in linked.text and "thủ trưởng đơn vị sẽ xác nhận" in linked.text
+    linked = await user.expect("yêu cầu liên kết")
+    assert "Cà Văn Tú" in linked.text and "chờ thủ trưởng đơn vị xác nhận" in linked.text
 
     boss = await services.access.actor(55)
     waiting = await services.people.pending(boss)
@@ -184,3 +186,60 @@ async def test_a_code_from_telegram_joins_the_zalo_user_who_is_then_told_on_tele
     await mai.send("/profile")
     profile = await mai.expect("Lò Thị Mai")
     assert "0912 345 678" in profile.text
+
+
+#: What the holder of an unconfirmed typed link reads, whatever they ask of the record.
+AWAITS = "Hồ sơ của đồng chí đang chờ thủ trưởng đơn vị xác nhận"
+
+
+async def test_an_unconfirmed_typed_link_sees_and_does_nothing_until_its_head_undoes_it(
+    both: Both,
+) -> None:
+    services: Services = both.harness.app.bot_data.services
+    commune = both.harness.province.commune_id
+    tu = await add_person(services.db, "Cà Văn Tú", unit_id=commune, phone=PHONE, birth_year=1984)
+    head = await add_person(services.db, "Vì Văn Sơn", unit_id=commune, telegram_id=55)
+    await add_role(services.db, head, "unit_head", commune)
+    class_id = await add_class(services.db, "ZL.01")
+    boss = both.harness.user(55)
+    await boss.send("/start")  # a chat the bot can write to
+    await boss.expect("Chào mừng")
+
+    stranger = both.zemu.user("Lạ")
+    await _to_the_number(stranger)
+    await stranger.send("0912 345 678")
+    await stranger.expect("Họ và tên đầy đủ")
+    await stranger.send("Cà Văn Tú")
+    await stranger.expect("chờ thủ trưởng đơn vị xác nhận")
+    for asked in ("/profile", "/mydata", "/schedule", "/record", "/leave"):
+        await stranger.send(asked)
+        await stranger.expect(AWAITS)
+    seen = "\n".join(message.text for message in stranger.inbox)
+    assert "1984" not in seen and "Đồng Văn" not in seen  # nor the card, nor anything of it
+
+    # The services refuse it too, whatever a menu or a forged answer asks.
+    account = await both.zalo.bridge.accounts.presented(stranger.id)
+    actor = await services.access.actor(account)
+    for attempt in (
+        services.enrolment.enrol(actor, class_id, clashes_seen=True),
+        services.enrolment.withdraw(actor, class_id),
+        services.checkin.by_code(actor, "123456"),
+        services.leave.ask(actor, 1, "ốm"),
+        services.people.export(account),
+    ):
+        with pytest.raises(PermissionDenied, match=r"profile\.awaits_head"):
+            await attempt
+
+    # The head undoes it from the card, asked first.
+    request = await boss.expect("số điện thoại tự nhập trên Zalo", timeout=10)
+    await boss.tap("Xem hồ sơ", request.message_id)
+    card = await boss.expect("Đã liên kết Zalo")
+    assert "Telegram" not in card.body
+    await boss.tap("🚫 Không phải người này", card.message_id)
+    question = await boss.expect("Chắc chắn")
+    assert await _linked_to(services, tu) == account  # nothing done before the answer
+    assert "Đồng chí ấy sẽ được báo qua Zalo." in question.body
+    await boss.tap("✅ Xác nhận", question.message_id)
+    await boss.expect("Chưa liên kết trợ lý")
+    assert await _linked_to(services, tu) is None
+    await stranger.expect("liên kết đã được hủy", timeout=10)
