@@ -295,7 +295,7 @@ class ZaloBridge:
         self._updates: list[dict[str, Any]] = []
         # Update and message ids start at the clock's milliseconds, so after a restart of
         # the bridge they still grow: PTB's offset drops no new update, and a message id the
-        # bot stored is never handed out again (the persistent version keeps the counters).
+        # bot stored is never handed out again; no counter needs keeping.
         first = time.time_ns() // 1_000_000
         self._update_ids = itertools.count(first)
         self._last_message_id = first - 1
@@ -413,7 +413,8 @@ class ZaloBridge:
         """One Zalo event as the Telegram update it means, queued for getUpdates."""
         chat = await self._chat_of(event)
         if event.kind is not EventKind.TEXT or not event.text:
-            # Photos and stickers are not carried over yet: the person is told at once.
+            # Photos and stickers are not read (nothing the bot does takes one from a cadre):
+            # the person is told at once to type.
             await self._deliver(chat, plain_text(self.texts("zalo.text_only")))
             return
         if not event.text.startswith("/") and asks_for_menu(event.text):
