@@ -29,7 +29,7 @@ def compact(text: str) -> str:
     return "".join(c for c in fold(text) if c.isalnum())
 
 
-def _words(text: str) -> str:
+def label_words(text: str) -> str:
     """'✅ Đúng, giữ nguyên' → 'dung giu nguyen': folded words, without emoji or signs."""
     return " ".join(re.findall(r"[a-z0-9]+", fold(text)))
 
@@ -39,7 +39,8 @@ def label_forms(label: str) -> set[str]:
     without a note in brackets ("Khác (tự nhập)"), and each of its alternatives
     ("Không có / Bỏ qua")."""
     bare = re.sub(r"\([^)]*\)", " ", label)
-    forms = {_words(label), _words(bare), *(_words(part) for part in bare.split("/"))}
+    parts = (label_words(part) for part in bare.split("/"))
+    forms = {label_words(label), label_words(bare), *parts}
     forms.discard("")
     return forms
 
@@ -47,7 +48,7 @@ def label_forms(label: str) -> set[str]:
 def typed_choice(text: str, offered: Iterable[tuple[str, V]]) -> V | None:
     """The value of the button whose label was typed, if any: people on phones type "nữ"
     or "bỏ qua" as often as they tap."""
-    typed = _words(text)
+    typed = label_words(text)
     if not typed:
         return None
     return next((value for label, value in offered if typed in label_forms(label)), None)

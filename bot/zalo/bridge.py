@@ -684,8 +684,9 @@ class ZaloBridge:
         return self._message(chat, message_id, photo=photo, caption=caption)
 
     async def _edit(self, p: _Params, new_text: str | None) -> Any:
-        """An edit as Zalo can show it: a new message when the words changed, the list alone
-        when only the buttons did, nothing otherwise."""
+        """An edit as Zalo can show it: a new message when the words changed; the words again
+        under the new list when only the buttons did (a ticked setting: a bare list would not
+        say what it is); nothing otherwise."""
         chat = await self._chat(p)
         message_id = p.integer("message_id")
         if message_id is None or not 0 < message_id <= self._last_message_id:
@@ -700,7 +701,7 @@ class ZaloBridge:
         if update is not None:
             await self._post(chat, update, markup, message_id)
         elif labels != sent.labels and labels:
-            await self._post(chat, "", markup, message_id)
+            await self._post(chat, text, markup, message_id)
         if not labels:
             chat.forget(message_id)
         self._remember(chat, message_id, _Sent(text, labels))

@@ -18,7 +18,7 @@ from html.parser import HTMLParser
 from typing import Final
 
 from bot.i18n import Texts
-from bot.text_search import fold, typed_choice
+from bot.text_search import fold, label_words, typed_choice
 from bot.validation import telegram_length
 
 #: Zalo's sendMessage takes "from 1 to 2000 characters" without saying how it counts them
@@ -42,6 +42,8 @@ _OWN_NUMBER = re.compile(r"(\d{1,4})[.)]\s+(?=\S)")
 #: How alike an edit's old and new words must be for the new to read as a revision of the
 #: old (difflib's ratio): below it, the edit put something else in the message's place.
 REVISION_RATIO: Final = 0.6
+#: Letters a reply needs to pick a choice by the first words of its label.
+PREFIX_MIN: Final = 4
 _MENU_WORDS: Final = frozenset({"menu", "/menu", "/help", "tro giup"})
 _IGNORED: Final = frozenset({"Cf", "Mn", "Me"})  # direction marks, joiners, keycaps, accents
 
@@ -237,7 +239,20 @@ def choose_among(typed: str, lists: Sequence[Sequence[Choice]]) -> tuple[int, Ch
             return index, picked
         if matches := _by_words(typed, choices):
             return (index, matches[0]) if len(matches) == 1 else None
+    # Nobody types a whole label ("🌙 Giờ yên lặng: 21:30–06:00"): its first words do.
+    for index, choices in enumerate(lists):
+        if matches := _by_first_words(typed, choices):
+            return (index, matches[0]) if len(matches) == 1 else None
     return None
+
+
+def _by_first_words(typed: str, choices: Sequence[Choice]) -> list[Choice]:
+    """The choices whose label begins with the typed words (whole words, at least
+    PREFIX_MIN letters in all, so "h" or "1" picks nothing)."""
+    words = label_words(typed)
+    if len(words.replace(" ", "")) < PREFIX_MIN:
+        return []
+    return [c for c in choices if f"{label_words(c.label)} ".startswith(f"{words} ")]
 
 
 def choose(typed: str, choices: Sequence[Choice]) -> Choice | None:

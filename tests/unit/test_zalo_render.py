@@ -210,6 +210,8 @@ def test_a_label_that_numbers_itself_is_not_numbered_twice() -> None:
         ("lich hoc", 2), ("Lịch Học", 2), ("khong co", 3), ("bỏ qua", 3),
         ("Không có / Bỏ qua", 3), ("quay lai", 4), ("Huỷ", 5), ("hủy", 5), (f"{RTL}huy", 5),
         ("3 · Không có / Bỏ qua", 3), ("5. huy", 5),
+        # The first words of a label are enough, when they name one choice.
+        ("đăng ký", 1), ("dang ky", 1), ("Lịch", 2), ("khong", 3),
     ],
 )  # fmt: skip
 def test_a_reply_picks_its_choice(typed: str, number: int) -> None:
@@ -220,7 +222,7 @@ def test_a_reply_picks_its_choice(typed: str, number: int) -> None:
 @pytest.mark.parametrize(
     "typed",
     [
-        "", "   ", "\u200f", "0", "6", "99", "-1", "1 2", "số", "xin chào", "đăng ký", "lớp",
+        "", "   ", "\u200f", "0", "6", "99", "-1", "1 2", "số", "xin chào", "lớp", "ký lớp",
         "👍", "📝", "2 · Đăng ký lớp", "1" * 5000, "đăng ký lớp " * 500, "ا" * 5000,
     ],
 )  # fmt: skip
