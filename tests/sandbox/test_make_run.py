@@ -185,7 +185,7 @@ async def test_a_zalo_user_declares_a_profile_enrols_and_is_reminded(sandbox: La
     assert data.status_code == 200 and data.json()["full_name"] == "Vàng Thị Mai"
 
     await bot.type(f"/classes {week[1]}")
-    listed = await bot.expect(r"(\d+) · 1\. ")
+    listed = await bot.expect(r"\n\s*(\d+) · [^\n]*\n\s*\d+ · Loại lớp")  # the class, then filters
     await bot.type(listed[1])
     enrol = await bot.expect(rf"Mã lớp: {re.escape(week[1])}[\s\S]*?(\d+) · ✅ Đăng ký lớp này")
     await bot.type(enrol[1])
