@@ -171,3 +171,20 @@ async def world(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     clock = FrozenClock(datetime.combine(datetime.now(TZ).date(), time(10, 0, 10), TZ))
     async with running_both("sqlite", tmp_path, clock=clock) as both:
         yield World(request.param, both.harness, both.zemu, both.zalo, clock)
+
+
+async def declare_the_rest(cadre: Cadre) -> str:
+    """Sign-up after the name: a unit in the Sở Nội vụ, no title, woman, born 1990, no
+    ethnicity; the review the cadre is shown."""
+    await cadre.expect("đơn vị")
+    await cadre.send("noi vu")
+    await cadre.choose("Sở Nội vụ")
+    await cadre.expect("chức vụ")
+    await cadre.choose("Bỏ qua")
+    await cadre.expect("giới tính")
+    await cadre.choose("Nữ")
+    await cadre.expect("năm sinh")
+    await cadre.send("1990")
+    await cadre.expect("dân tộc")
+    await cadre.choose("Không khai")
+    return await cadre.expect("kiểm tra lại")

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from storage.repositories.classes import ClassRepository
 from storage.schema import attendance, enrolments, people
 from tests.factories import add_class, add_person, add_role, count
-from tests.journeys.conftest import Cadre, World
+from tests.journeys.conftest import Cadre, World, declare_the_rest
 
 #: The code as the projector shows it: "Mã điểm danh: 123 456".
 CODE = re.compile(r"Mã điểm danh: (\d{3}) (\d{3})")
@@ -34,18 +34,7 @@ async def test_a_newcomer_signs_up_by_declaring_a_profile(world: World) -> None:
     await cadre.choose("Tự khai báo")
     await cadre.expect("họ và tên")
     await cadre.send("Giàng Thị Dợ")
-    await cadre.expect("đơn vị")
-    await cadre.send("noi vu")
-    await cadre.choose("Sở Nội vụ")
-    await cadre.expect("chức vụ")
-    await cadre.choose("Bỏ qua")
-    await cadre.expect("giới tính")
-    await cadre.choose("Nữ")
-    await cadre.expect("năm sinh")
-    await cadre.send("1990")
-    await cadre.expect("dân tộc")
-    await cadre.choose("Không khai")
-    review = await cadre.expect("kiểm tra lại")
+    review = await declare_the_rest(cadre)
     assert "Giàng Thị Dợ" in review and "Sở Nội vụ" in review and "1990" in review
     await cadre.choose("Xác nhận")
     await cadre.expect("hồ sơ tự khai báo")

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from storage.schema import people
 from tests.factories import add_person, add_role
-from tests.journeys.conftest import World
+from tests.journeys.conftest import World, declare_the_rest
 
 
 @pytest.mark.parametrize("world", ["zalo"], indirect=True)
@@ -27,18 +27,7 @@ async def test_a_zalo_cadre_declares_with_the_typed_number_and_changes_it(world:
     await cadre.expect("Họ và tên đầy đủ")
     await cadre.send("Giàng Thị Dợ")
     await cadre.expect("Đã ghi số điện thoại 0977 000 111 vào hồ sơ đang khai báo")
-    await cadre.expect("đơn vị")
-    await cadre.send("noi vu")
-    await cadre.choose("Sở Nội vụ")
-    await cadre.expect("chức vụ")
-    await cadre.choose("Bỏ qua")
-    await cadre.expect("giới tính")
-    await cadre.choose("Nữ")
-    await cadre.expect("năm sinh")
-    await cadre.send("1990")
-    await cadre.expect("dân tộc")
-    await cadre.choose("Không khai")
-    review = await cadre.expect("kiểm tra lại")
+    review = await declare_the_rest(cadre)
     assert "0977 000 111" in review
     await cadre.choose("Xác nhận")
     await cadre.expect("hồ sơ tự khai báo")
